@@ -1,0 +1,60 @@
+/*
+ * What Docker told us about the protected networks: their subnets, the
+ * bridge they live on, their endpoints and which endpoints are allow-listed.
+ * Built fresh for every reconcile; the policy compiler reads it.
+ */
+#ifndef TJD_INVENTORY_H
+#define TJD_INVENTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tjd/ruleset.h"
+
+#define INV_ID_MAX 64        /* Docker ids are 64 hex chars */
+#define INV_NAME_MAX 255
+#define INV_DRIVER_MAX 31
+#define INV_MAX_SUBNETS 16
+#define INV_MAX_ENDPOINTS 4096
+#define INV_MAX_NETWORKS 256
+
+struct inv_endpoint {
+	char container_id[INV_ID_MAX + 1];
+	char name[INV_NAME_MAX + 1];        /* container name without leading '/' */
+	struct prefix ipv4;                 /* family 0 if none; length 32 */
+	struct prefix ipv6;                 /* family 0 if none; length 128 */
+	char mac[18];                       /* "02:42:ac:11:00:02" or "" */
+	bool allowed;                       /* matched an allow filter */
+	char bridge_port[TJD_IFNAMSIZ];     /* host-side veth, "" if unknown */
+};
+
+struct inv_network {
+	char id[INV_ID_MAX + 1];
+	char name[INV_NAME_MAX + 1];
+	char driver[INV_DRIVER_MAX + 1];    /* "bridge", "overlay", ... */
+	char scope[16];                     /* "local", "swarm" */
+	char bridge[TJD_IFNAMSIZ];          /* Linux bridge for local bridge networks */
+	bool internal;
+	struct prefix subnets[INV_MAX_SUBNETS];
+	size_t subnet_count;
+	struct inv_endpoint *endpoints;
+	size_t endpoint_count;
+	size_t endpoint_capacity;
+};
+
+struct inventory {
+	struct inv_network *networks;
+	size_t count;
+	size_t capacity;
+};
+
+void inventory_init(struct inventory *inv);
+void inventory_free(struct inventory *inv);
+/* Appends a zeroed network; NULL on OOM or past INV_MAX_NETWORKS. */
+struct inv_network *inventory_add_network(struct inventory *inv);
+/* Appends a zeroed endpoint; NULL on OOM or past INV_MAX_ENDPOINTS. */
+struct inv_endpoint *inv_network_add_endpoint(struct inv_network *net);
+struct inv_network *inventory_find_network(struct inventory *inv, const char *name);
+struct inv_endpoint *inv_network_find_endpoint(struct inv_network *net, const char *container_id);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * The backend-neutral firewall ruleset: what the policy compiler produces,
+ * what a backend installs, what --dry-run and `tjctl rules` print.
+ *
+ * A ruleset is an ordered list of rules for two chains per family: one
+ * jumped to from FORWARD, one jumped to from INPUT.  Each rule either
+ * RETURNs (this packet is not ours to stop; Docker's own rules decide) or
+ * DROPs.  tjd never ACCEPTs: it only takes traffic away.
+ */
+#ifndef TJD_RULESET_H
+#define TJD_RULESET_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TJD_IFNAMSIZ 16
+#define RULE_COMMENT_MAX 64
+
+/* An IPv4 or IPv6 prefix; family 0 means "unset". */
+struct prefix {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t length;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+};
+
+enum rule_hook {
+	RULE_HOOK_FORWARD = 0,
+	RULE_HOOK_INPUT = 1,
+};
+
+enum rule_verdict {
+	RULE_RETURN = 0,
+	RULE_DROP = 1,
+};
+
+/* conntrack state bits (rule.ctstate); 0 means no conntrack match. */
+#define RULE_CT_NEW 0x1
+#define RULE_CT_ESTABLISHED 0x2
+#define RULE_CT_RELATED 0x4
+
+struct rule {
+	int family;                      /* AF_INET or AF_INET6 */
+	enum rule_hook hook;
+	char in_iface[TJD_IFNAMSIZ];     /* "" = any */
+	char out_iface[TJD_IFNAMSIZ];    /* "" = any */
+	char physdev_in[TJD_IFNAMSIZ];   /* "" = no physdev match */
+	struct prefix src;               /* family 0 = any */
+	struct prefix dst;               /* family 0 = any */
+	uint8_t ctstate;                 /* RULE_CT_* bits, 0 = any */
+	uint8_t protocol;                /* 0 = any, else IPPROTO_* */
+	bool has_icmp_type;              /* only with protocol ICMP/ICMPV6 */
+	uint8_t icmp_type;
+	enum rule_verdict verdict;
+	char comment[RULE_COMMENT_MAX];  /* "" = none; printable ASCII only */
+};
+
+struct ruleset {
+	struct rule *rules;
+	size_t count;
+	size_t capacity;
+};
+
+void ruleset_init(struct ruleset *set);
+void ruleset_free(struct ruleset *set);
+void ruleset_reset(struct ruleset *set);
+/* Appends a zeroed rule and returns it; NULL when out of memory. */
+struct rule *ruleset_add(struct ruleset *set);
+/* Deep copy; returns 0 or -1 on allocation failure. */
+int ruleset_copy(struct ruleset *dst, const struct ruleset *src);
+bool ruleset_equal(const struct ruleset *a, const struct ruleset *b);
+bool rule_equal(const struct rule *a, const struct rule *b);
+/* Number of rules of one family (AF_INET/AF_INET6) on one hook. */
+size_t ruleset_count(const struct ruleset *set, int family, enum rule_hook hook);
+
+/*
+ * Renders the ruleset in iptables-save syntax, one section per family, with
+ * the given chain names; returns a malloc'd string or NULL on OOM.
+ */
+char *ruleset_format(const struct ruleset *set, const char *chain_forward,
+		     const char *chain_input);
+/* Renders one rule as iptables arguments (no chain); returns bytes written. */
+int rule_format(const struct rule *rule, char *buf, size_t size);
+
+/* Prefix helpers. */
+int prefix_parse(const char *text, struct prefix *out);   /* "10.0.0.0/24", "fd00::1" */
+int prefix_format(const struct prefix *p, char *buf, size_t size);
+bool prefix_equal(const struct prefix *a, const struct prefix *b);
+bool prefix_contains(const struct prefix *net, const struct prefix *addr);
+/* Full-length prefix (/32 or /128) of the same address. */
+void prefix_host(struct prefix *p);
+
+#endif
