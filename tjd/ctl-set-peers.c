@@ -1,0 +1,131 @@
+/*
+ * set-peers: the swarm coordinator pushes, per overlay network, the other
+ * nodes' load-balancer IPs and the allow-listed task IPs cluster-wide.  The
+ * whole set is validated first and replaces the old one only if valid.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "tjd/ctl.h"
+#include "tjd/daemon.h"
+#include "tjd/reconcile.h"
+
+/* Parses a list of host addresses; -1 names the bad one in err. */
+static int ctl_set_peers_addresses(char **texts, size_t count, struct prefix **out,
+				   size_t *out_count, char *err, size_t errlen)
+{
+	struct prefix *addresses;
+
+	*out = NULL;
+	*out_count = 0;
+	if (count == 0)
+		return 0;
+	if (count > DAEMON_MAX_PEERS) {
+		snprintf(err, errlen, "more than %d addresses", DAEMON_MAX_PEERS);
+		return -1;
+	}
+	addresses = calloc(count, sizeof(*addresses));
+	if (addresses == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (strchr(texts[i], '/') != NULL || prefix_parse(texts[i], &addresses[i]) < 0) {
+			snprintf(err, errlen, "\"%.64s\" is not an IP address", texts[i]);
+			free(addresses);
+			return -1;
+		}
+	}
+	*out = addresses;
+	*out_count = count;
+	return 0;
+}
+
+/* True for 1..64 lowercase hex digits. */
+static bool ctl_set_peers_valid_id(const char *id)
+{
+	size_t length = strlen(id);
+
+	if (length == 0 || length > INV_ID_MAX)
+		return false;
+	return strspn(id, "0123456789abcdef") == length;
+}
+
+/* Frees a peer array built by this file. */
+static void ctl_set_peers_free(struct daemon_peers *peers, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(peers[i].lb_ips);
+		free(peers[i].allowed_ips);
+	}
+	free(peers);
+}
+
+/* Validates the whole push, then swaps it in. */
+static int ctl_set_peers_exec(struct ctl_context *ctx, const Tjd__V1__Request *request,
+			      Tjd__V1__Response *reply)
+{
+	const Tjd__V1__SetPeersRequest *push = request->set_peers;
+	struct tjd *tjd = ctx->tjd;
+	struct daemon_peers *peers = NULL;
+	size_t count = 0;
+	char err[256];
+	time_t now = time(NULL);
+
+	if (push == NULL)
+		return ctl_error(ctx, reply, TJD__V1__ERROR_CODE__ERROR_INVALID, "empty set-peers");
+	if (push->n_networks > DAEMON_MAX_PEER_NETWORKS)
+		return ctl_error(ctx, reply, TJD__V1__ERROR_CODE__ERROR_INVALID,
+				 "more than %d networks", DAEMON_MAX_PEER_NETWORKS);
+	if (strlen(push->coordinator) >= sizeof(tjd->last_peer_push_from))
+		return ctl_error(ctx, reply, TJD__V1__ERROR_CODE__ERROR_INVALID,
+				 "coordinator name too long");
+	if (push->n_networks > 0) {
+		peers = calloc(push->n_networks, sizeof(*peers));
+		if (peers == NULL)
+			return ctl_error(ctx, reply, TJD__V1__ERROR_CODE__ERROR_FAILED,
+					 "out of memory");
+	}
+	for (count = 0; count < push->n_networks; count++) {
+		const Tjd__V1__NetworkPeers *np = push->networks[count];
+		struct daemon_peers *p = &peers[count];
+
+		if (np == NULL || !ctl_set_peers_valid_id(np->network_id) ||
+		    strlen(np->network_name) > INV_NAME_MAX) {
+			snprintf(err, sizeof(err), "network %zu: invalid id or name", count);
+			goto invalid;
+		}
+		snprintf(p->network_id, sizeof(p->network_id), "%s", np->network_id);
+		snprintf(p->network_name, sizeof(p->network_name), "%s", np->network_name);
+		p->updated = now;
+		if (ctl_set_peers_addresses(np->lb_ips, np->n_lb_ips, &p->lb_ips, &p->lb_count, err,
+					    sizeof(err)) < 0 ||
+		    ctl_set_peers_addresses(np->allowed_ips, np->n_allowed_ips, &p->allowed_ips,
+					    &p->allowed_count, err, sizeof(err)) < 0)
+			goto invalid;
+	}
+	daemon_free_peers(tjd);
+	tjd->peers = peers;
+	tjd->peer_network_count = count;
+	snprintf(tjd->last_peer_push_from, sizeof(tjd->last_peer_push_from), "%s",
+		 push->coordinator);
+	tjd->last_peer_push = now;
+	log_info("peers updated by %s for %zu network(s)", push->coordinator, count);
+	reconcile_request(tjd->reconcile, "set-peers");
+	return 0;
+invalid:
+	ctl_set_peers_free(peers, push->n_networks);
+	return ctl_error(ctx, reply, TJD__V1__ERROR_CODE__ERROR_INVALID, "set-peers: %s", err);
+}
+
+const struct ctl_command ctl_set_peers_command = {
+	.name = "set-peers",
+	.command = TJD__V1__REQUEST__COMMAND_SET_PEERS,
+	.flags = CTL_MUTATES,
+	.exec = ctl_set_peers_exec,
+};

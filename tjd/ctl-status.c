@@ -1,0 +1,152 @@
+/* status: what tjd protects, what it saw last, and how it went. */
+#include "config.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "tjd/ctl.h"
+#include "tjd/daemon.h"
+
+/* Formats an address without its host-length suffix. */
+static char *ctl_status_address(struct ctl_context *ctx, const struct prefix *p, bool host)
+{
+	char text[INET6_ADDRSTRLEN + 8];
+	char *slash;
+
+	if (prefix_format(p, text, sizeof(text)) < 0)
+		return ctl_strdup(ctx, "?");
+	if (host && (slash = strchr(text, '/')) != NULL)
+		*slash = '\0';
+	return ctl_strdup(ctx, text);
+}
+
+/* Lists the allow-listed containers of one network. */
+static void ctl_status_allowed(struct ctl_context *ctx, Tjd__V1__NetworkStatus *ns,
+			       const struct inv_network *net)
+{
+	size_t allowed = 0;
+
+	for (size_t e = 0; e < net->endpoint_count; e++)
+		allowed += net->endpoints[e].allowed;
+	ns->allowed = ctl_alloc(ctx, (allowed ? allowed : 1) * sizeof(*ns->allowed));
+	if (ns->allowed == NULL)
+		return;
+	for (size_t e = 0; e < net->endpoint_count; e++) {
+		const struct inv_endpoint *endpoint = &net->endpoints[e];
+		Tjd__V1__AllowedContainer *ac;
+
+		if (!endpoint->allowed)
+			continue;
+		ac = ctl_alloc(ctx, sizeof(*ac));
+		if (ac == NULL)
+			return;
+		tjd__v1__allowed_container__init(ac);
+		ac->id = ctl_strdup(ctx, endpoint->container_id);
+		ac->name = ctl_strdup(ctx, endpoint->name);
+		ac->bridge_port = ctl_strdup(ctx, endpoint->bridge_port);
+		ac->addresses = ctl_alloc(ctx, 2 * sizeof(*ac->addresses));
+		if (ac->id == NULL || ac->name == NULL || ac->bridge_port == NULL ||
+		    ac->addresses == NULL)
+			return;
+		if (endpoint->ipv4.family != 0)
+			ac->addresses[ac->n_addresses++] =
+				ctl_status_address(ctx, &endpoint->ipv4, true);
+		if (endpoint->ipv6.family != 0)
+			ac->addresses[ac->n_addresses++] =
+				ctl_status_address(ctx, &endpoint->ipv6, true);
+		ns->allowed[ns->n_allowed++] = ac;
+	}
+}
+
+/* Describes one configured network, present in Docker or not. */
+static Tjd__V1__NetworkStatus *ctl_status_network(struct ctl_context *ctx,
+						  const struct conf_network *cn)
+{
+	struct tjd *tjd = ctx->tjd;
+	Tjd__V1__NetworkStatus *ns = ctl_alloc(ctx, sizeof(*ns));
+	const struct inv_network *net = NULL;
+	size_t index = 0;
+
+	if (ns == NULL)
+		return NULL;
+	tjd__v1__network_status__init(ns);
+	ns->name = ctl_strdup(ctx, cn->name);
+	ns->allow_host_traffic = cn->allow_host_traffic;
+	ns->allow_filters = ctl_alloc(ctx, (cn->allow_count + 1) * sizeof(char *));
+	if (ns->name == NULL || ns->allow_filters == NULL)
+		return NULL;
+	for (size_t a = 0; a < cn->allow_count; a++)
+		ns->allow_filters[ns->n_allow_filters++] = ctl_strdup(ctx, cn->allow[a]);
+	for (index = 0; index < tjd->inventory.count; index++) {
+		if (strcmp(tjd->inventory.networks[index].name, cn->name) == 0) {
+			net = &tjd->inventory.networks[index];
+			break;
+		}
+	}
+	if (net == NULL)
+		return ns;
+	ns->present = 1;
+	ns->id = ctl_strdup(ctx, net->id);
+	ns->driver = ctl_strdup(ctx, net->driver);
+	ns->interface = ctl_strdup(ctx, net->bridge);
+	ns->endpoint_count = (uint32_t)net->endpoint_count;
+	if (tjd->rule_counts != NULL)
+		ns->rule_count = (uint32_t)tjd->rule_counts[index];
+	ns->subnets = ctl_alloc(ctx, (net->subnet_count + 1) * sizeof(char *));
+	if (ns->id == NULL || ns->driver == NULL || ns->interface == NULL || ns->subnets == NULL)
+		return NULL;
+	for (size_t s = 0; s < net->subnet_count; s++)
+		ns->subnets[ns->n_subnets++] = ctl_status_address(ctx, &net->subnets[s], false);
+	ctl_status_allowed(ctx, ns, net);
+	return ns;
+}
+
+/* Fills the reply with the daemon's status. */
+static int ctl_status_exec(struct ctl_context *ctx, const Tjd__V1__Request *request,
+			   Tjd__V1__Response *reply)
+{
+	struct tjd *tjd = ctx->tjd;
+	const struct conf *conf = tjd->conf;
+	Tjd__V1__StatusResponse *status = ctl_alloc(ctx, sizeof(*status));
+
+	if (status == NULL)
+		return 0;
+	tjd__v1__status_response__init(status);
+	status->version = (char *)PACKAGE_VERSION;
+	status->backend = (char *)(tjd->backend.ops ? tjd->backend.ops->name : "");
+	status->docker_host = ctl_strdup(ctx, conf->docker_host);
+	status->docker_connected = tjd->docker_connected;
+	status->ready = tjd->ready;
+	status->started_unix = tjd->started;
+	status->last_reconcile_unix = tjd->last_reconcile;
+	status->last_reconcile_usec = tjd->last_reconcile_usec;
+	status->last_error = ctl_strdup(ctx, tjd->last_error);
+	status->last_error_unix = tjd->last_error_time;
+	status->reconcile_count = tjd->reconcile_count;
+	status->apply_count = tjd->apply_count;
+	status->drift_repairs = tjd->drift_repairs;
+	status->instance_id = ctl_strdup(ctx, conf->instance_id);
+	status->config_file = ctl_strdup(ctx, conf->path ? conf->path : "");
+	status->poll_interval = conf->poll_interval;
+	status->last_peer_push_from = ctl_strdup(ctx, tjd->last_peer_push_from);
+	status->last_peer_push_unix = tjd->last_peer_push;
+	status->networks = ctl_alloc(ctx, (conf->network_count + 1) * sizeof(*status->networks));
+	if (status->networks == NULL)
+		return 0;
+	for (size_t n = 0; n < conf->network_count; n++) {
+		Tjd__V1__NetworkStatus *ns = ctl_status_network(ctx, &conf->networks[n]);
+		if (ns == NULL)
+			return 0;
+		status->networks[status->n_networks++] = ns;
+	}
+	reply->result_case = TJD__V1__RESPONSE__RESULT_STATUS;
+	reply->status = status;
+	return 0;
+}
+
+const struct ctl_command ctl_status_command = {
+	.name = "status",
+	.command = TJD__V1__REQUEST__COMMAND_STATUS,
+	.flags = 0,
+	.exec = ctl_status_exec,
+};

@@ -1,0 +1,376 @@
+#include "config.h"
+
+#include "tjd/daemon.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "tjd/control.h"
+#include "tjd/docker.h"
+#include "tjd/reconcile.h"
+
+/* Files that say whether bridged traffic reaches iptables/nftables. */
+static const char *const daemon_bridge_sysctls[] = {
+	"/proc/sys/net/bridge/bridge-nf-call-iptables",
+	"/proc/sys/net/bridge/bridge-nf-call-ip6tables",
+};
+
+void daemon_set_error(struct tjd *tjd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tjd->last_error, sizeof(tjd->last_error), fmt, ap);
+	va_end(ap);
+	tjd->last_error_time = time(NULL);
+	log_warnx("%s", tjd->last_error);
+}
+
+void daemon_clear_error(struct tjd *tjd)
+{
+	tjd->last_error[0] = '\0';
+	tjd->last_error_time = 0;
+}
+
+void daemon_free_peers(struct tjd *tjd)
+{
+	for (size_t i = 0; i < tjd->peer_network_count; i++) {
+		free(tjd->peers[i].lb_ips);
+		free(tjd->peers[i].allowed_ips);
+	}
+	free(tjd->peers);
+	tjd->peers = NULL;
+	tjd->peer_network_count = 0;
+}
+
+void daemon_stop(struct tjd *tjd, int exit_code)
+{
+	tjd->stopping = true;
+	tjd->exit_code = exit_code;
+	event_base_loopexit(tjd->base, NULL);
+}
+
+int daemon_clear_and_exit(struct tjd *tjd, char *err, size_t errlen)
+{
+	if (tjd->backend.ops->clear(&tjd->backend, err, errlen) < 0)
+		return -1;
+	log_info("removed every rule tjd installed; exiting");
+	tjd->stopping = true;
+	ruleset_free(&tjd->installed);
+	return 0;
+}
+
+/* Tells systemd (if it started us with Type=notify) a state line. */
+static void daemon_sd_notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un addr;
+	socklen_t length;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(addr.sun_path))
+		return;
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	memcpy(addr.sun_path, path, strlen(path));
+	if (addr.sun_path[0] == '@')
+		addr.sun_path[0] = '\0';
+	length = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&addr, length) < 0)
+		log_warn("sd_notify");
+	close(fd);
+}
+
+/* Arms the periodic full reconcile. */
+static void daemon_arm_poll(struct tjd *tjd)
+{
+	struct timeval tv = {.tv_sec = tjd->conf->poll_interval};
+
+	event_del(tjd->poll_timer);
+	event_add(tjd->poll_timer, &tv);
+}
+
+int daemon_reload(struct tjd *tjd, char *err, size_t errlen)
+{
+	struct conf *conf = conf_load(tjd->conf_path, tjd->conf_required, getenv, err, errlen);
+	struct docker_client *docker = NULL;
+
+	if (conf == NULL)
+		return -1;
+	if (strcmp(conf->instance_id, tjd->conf->instance_id) != 0) {
+		snprintf(err, errlen, "instance_id cannot change on reload; restart tjd");
+		conf_free(conf);
+		return -1;
+	}
+	if (strcmp(conf->docker_host, tjd->conf->docker_host) != 0) {
+		docker = docker_client_new(tjd->base, conf->docker_host, err, errlen);
+		if (docker == NULL) {
+			conf_free(conf);
+			return -1;
+		}
+	}
+	conf_free(tjd->conf);
+	tjd->conf = conf;
+	log_set_debug(conf->debug || log_is_debug());
+	if (docker != NULL) {
+		/* The old client's requests die with it; start over on the new one. */
+		reconcile_free(tjd->reconcile);
+		docker_client_free(tjd->docker);
+		tjd->docker = docker;
+		tjd->reconcile = reconcile_new(tjd);
+		if (tjd->reconcile == NULL)
+			fatalx("out of memory recreating the reconciler");
+		reconcile_start(tjd->reconcile);
+	} else {
+		reconcile_request(tjd->reconcile, "configuration reloaded");
+	}
+	daemon_arm_poll(tjd);
+	log_info("configuration reloaded: %zu protected network(s)", conf->network_count);
+	return 0;
+}
+
+/* Periodic safety net: a full reconcile, which also repairs drift. */
+static void daemon_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tjd *tjd = arg;
+
+	reconcile_request(tjd->reconcile, "poll interval");
+	daemon_arm_poll(tjd);
+}
+
+/* SIGTERM/SIGINT stop (rules stay), SIGHUP reloads, SIGUSR1 clears and exits. */
+static void daemon_signal_cb(evutil_socket_t signal_number, short what, void *arg)
+{
+	struct tjd *tjd = arg;
+	char err[512];
+
+	switch (signal_number) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("stopping on signal %d; rules stay in place", (int)signal_number);
+		daemon_stop(tjd, 0);
+		break;
+	case SIGHUP:
+		if (daemon_reload(tjd, err, sizeof(err)) < 0)
+			daemon_set_error(tjd, "reload refused, previous configuration kept: %s",
+					 err);
+		break;
+	case SIGUSR1:
+		if (daemon_clear_and_exit(tjd, err, sizeof(err)) < 0) {
+			daemon_set_error(tjd, "clear on SIGUSR1 failed: %s", err);
+			daemon_stop(tjd, 1);
+		} else {
+			daemon_stop(tjd, 0);
+		}
+		break;
+	}
+}
+
+/* Refuses to pretend: without br_netfilter nothing bridged is filtered. */
+static int daemon_check_bridge_netfilter(char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(daemon_bridge_sysctls) / sizeof(char *); i++) {
+		FILE *file = fopen(daemon_bridge_sysctls[i], "re");
+		int value = -1;
+
+		if (file != NULL) {
+			if (fscanf(file, "%d", &value) != 1)
+				value = -1;
+			fclose(file);
+		}
+		if (value != 1) {
+			snprintf(err, errlen,
+				 "%s is %s: bridged container traffic would bypass the firewall "
+				 "(load br_netfilter: `modprobe br_netfilter`, and set "
+				 "net.bridge.bridge-nf-call-iptables=1 and "
+				 "net.bridge.bridge-nf-call-ip6tables=1)",
+				 daemon_bridge_sysctls[i], file ? "not 1" : "missing");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* After each reconcile: readiness once, and dry-run's single pass. */
+static void daemon_reconcile_done(struct tjd *tjd, bool ok)
+{
+	static bool notified;
+
+	if (tjd->dry_run) {
+		char *text = ruleset_format(&tjd->installed, tjd->backend.chain_forward,
+					    tjd->backend.chain_input);
+		if (ok && text != NULL)
+			fputs(text, stdout);
+		free(text);
+		daemon_stop(tjd, ok ? 0 : 1);
+		return;
+	}
+	if (ok && !notified) {
+		notified = true;
+		log_info("first ruleset in place; ready");
+		daemon_sd_notify("READY=1\nSTATUS=enforcing");
+	}
+}
+
+/* Picks the backend named on the command line. */
+static const struct backend_ops *daemon_backend_ops(const char *name)
+{
+	if (name == NULL || strcmp(name, "auto") == 0 || strcmp(name, "iptables") == 0)
+		return &backend_iptc_ops;
+	return NULL;
+}
+
+/* Installs the signal handlers on the loop. */
+static int daemon_signals(struct tjd *tjd)
+{
+	static const int signals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		tjd->signal_events[i] = evsignal_new(tjd->base, signals[i], daemon_signal_cb, tjd);
+		if (tjd->signal_events[i] == NULL || event_add(tjd->signal_events[i], NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Releases everything daemon_main built. */
+static void daemon_free(struct tjd *tjd)
+{
+	reconcile_free(tjd->reconcile);
+	control_free(tjd->control);
+	docker_client_free(tjd->docker);
+	for (size_t i = 0; i < sizeof(tjd->signal_events) / sizeof(tjd->signal_events[0]); i++)
+		if (tjd->signal_events[i] != NULL)
+			event_free(tjd->signal_events[i]);
+	if (tjd->poll_timer != NULL)
+		event_free(tjd->poll_timer);
+	if (tjd->backend_open)
+		tjd->backend.ops->close(&tjd->backend);
+	inventory_free(&tjd->inventory);
+	ruleset_free(&tjd->installed);
+	free(tjd->rule_counts);
+	daemon_free_peers(tjd);
+	conf_free(tjd->conf);
+	if (tjd->base != NULL)
+		event_base_free(tjd->base);
+}
+
+/* tjd --clear: remove everything without a running daemon. */
+static int daemon_clear_only(struct tjd *tjd)
+{
+	char err[512];
+
+	if (tjd->backend.ops->open(&tjd->backend, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	tjd->backend_open = true;
+	if (tjd->backend.ops->clear(&tjd->backend, err, sizeof(err)) < 0) {
+		log_warnx("clear failed: %s", err);
+		return 1;
+	}
+	log_info("removed every rule tjd installed");
+	return 0;
+}
+
+int daemon_main(const struct daemon_options *options)
+{
+	struct tjd tjd;
+	const struct backend_ops *ops = daemon_backend_ops(options->backend);
+	char err[512];
+	int rc = 1;
+
+	memset(&tjd, 0, sizeof(tjd));
+	tjd.conf_path = options->conf_path;
+	tjd.conf_required = options->conf_required;
+	tjd.socket_path = options->socket_path;
+	tjd.dry_run = options->dry_run;
+	tjd.started = time(NULL);
+	log_init("tjd", options->foreground || options->check_config || options->dry_run ||
+				options->clear,
+		 options->debug);
+	if (ops == NULL) {
+		log_warnx("unknown backend \"%s\" (expected auto or iptables)", options->backend);
+		return 2;
+	}
+	tjd.conf = conf_load(tjd.conf_path, tjd.conf_required, getenv, err, sizeof(err));
+	if (tjd.conf == NULL) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	log_set_debug(options->debug || tjd.conf->debug);
+	if (options->check_config) {
+		printf("configuration OK: %zu protected network(s)\n", tjd.conf->network_count);
+		rc = 0;
+		goto out;
+	}
+	if (backend_init(&tjd.backend, options->dry_run ? &backend_fake_ops : ops,
+			 tjd.conf->instance_id) < 0)
+		fatalx("instance id passed validation but backend_init refused it");
+	if (options->clear) {
+		rc = daemon_clear_only(&tjd);
+		goto out;
+	}
+	if (tjd.conf->network_count == 0)
+		log_warnx("no network is protected: name one in the configuration "
+			  "([network NAME]) or set NETWORK and WHITELIST_FILTER");
+	if (!options->dry_run && daemon_check_bridge_netfilter(err, sizeof(err)) < 0) {
+		log_warnx("refusing to start: %s", err);
+		goto out;
+	}
+	if (tjd.backend.ops->open(&tjd.backend, err, sizeof(err)) < 0) {
+		log_warnx("refusing to start: backend %s: %s", tjd.backend.ops->name, err);
+		goto out;
+	}
+	tjd.backend_open = true;
+	if (!options->foreground && !options->dry_run && daemon(0, 0) < 0) {
+		log_warn("daemon");
+		goto out;
+	}
+	tjd.base = event_base_new();
+	if (tjd.base == NULL)
+		fatalx("cannot create the event loop");
+	tjd.docker = docker_client_new(tjd.base, tjd.conf->docker_host, err, sizeof(err));
+	if (tjd.docker == NULL) {
+		log_warnx("%s", err);
+		goto out;
+	}
+	tjd.reconcile = reconcile_new(&tjd);
+	tjd.poll_timer = evtimer_new(tjd.base, daemon_poll_cb, &tjd);
+	if (tjd.reconcile == NULL || tjd.poll_timer == NULL || daemon_signals(&tjd) < 0)
+		fatalx("out of memory setting up the event loop");
+	reconcile_set_done_hook(tjd.reconcile, daemon_reconcile_done);
+	if (!options->dry_run) {
+		tjd.control = control_new(&tjd, tjd.socket_path, err, sizeof(err));
+		if (tjd.control == NULL) {
+			log_warnx("control socket: %s", err);
+			goto out;
+		}
+		daemon_arm_poll(&tjd);
+	}
+	log_info("tjd %s starting: backend %s, %zu protected network(s), docker %s",
+		 PACKAGE_VERSION, tjd.backend.ops->name, tjd.conf->network_count,
+		 tjd.conf->docker_host);
+	reconcile_start(tjd.reconcile);
+	if (event_base_dispatch(tjd.base) < 0)
+		fatalx("event loop failed");
+	rc = tjd.exit_code;
+out:
+	daemon_free(&tjd);
+	return rc;
+}

@@ -1,0 +1,75 @@
+#include "config.h"
+
+#include "tjd/inventory.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void inventory_init(struct inventory *inv)
+{
+	memset(inv, 0, sizeof(*inv));
+}
+
+void inventory_free(struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->count; i++)
+		free(inv->networks[i].endpoints);
+	free(inv->networks);
+	inventory_init(inv);
+}
+
+struct inv_network *inventory_add_network(struct inventory *inv)
+{
+	struct inv_network *net;
+
+	if (inv->count >= INV_MAX_NETWORKS)
+		return NULL;
+	if (inv->count == inv->capacity) {
+		size_t capacity = inv->capacity ? inv->capacity * 2 : 4;
+		struct inv_network *networks =
+			reallocarray(inv->networks, capacity, sizeof(*networks));
+		if (networks == NULL)
+			return NULL;
+		inv->networks = networks;
+		inv->capacity = capacity;
+	}
+	net = &inv->networks[inv->count++];
+	memset(net, 0, sizeof(*net));
+	return net;
+}
+
+struct inv_endpoint *inv_network_add_endpoint(struct inv_network *net)
+{
+	struct inv_endpoint *endpoint;
+
+	if (net->endpoint_count >= INV_MAX_ENDPOINTS)
+		return NULL;
+	if (net->endpoint_count == net->endpoint_capacity) {
+		size_t capacity = net->endpoint_capacity ? net->endpoint_capacity * 2 : 8;
+		struct inv_endpoint *endpoints =
+			reallocarray(net->endpoints, capacity, sizeof(*endpoints));
+		if (endpoints == NULL)
+			return NULL;
+		net->endpoints = endpoints;
+		net->endpoint_capacity = capacity;
+	}
+	endpoint = &net->endpoints[net->endpoint_count++];
+	memset(endpoint, 0, sizeof(*endpoint));
+	return endpoint;
+}
+
+struct inv_network *inventory_find_network(struct inventory *inv, const char *name)
+{
+	for (size_t i = 0; i < inv->count; i++)
+		if (strcmp(inv->networks[i].name, name) == 0)
+			return &inv->networks[i];
+	return NULL;
+}
+
+struct inv_endpoint *inv_network_find_endpoint(struct inv_network *net, const char *container_id)
+{
+	for (size_t i = 0; i < net->endpoint_count; i++)
+		if (strcmp(net->endpoints[i].container_id, container_id) == 0)
+			return &net->endpoints[i];
+	return NULL;
+}

@@ -1,0 +1,203 @@
+/*
+ * Per protected network, in the chain jumped to from FORWARD:
+ *   replies (conntrack RELATED,ESTABLISHED) return to Docker's rules;
+ *   IPv6 neighbour solicitations/advertisements between ports pass, or
+ *     IPv6 would not work at all (conntrack never marks them ESTABLISHED);
+ *   each allow-listed container may open connections from its own address
+ *     AND its own bridge port, so neither a container that inherits its IP
+ *     nor a backend spoofing its source address gets its rights;
+ *   everything else between two ports of the network's bridge is dropped.
+ * Matching on the bridge (-i BR -o BR) rather than on subnets also covers
+ * link-local IPv6 and spoofed sources outside the subnet.  Router
+ * advertisements and redirects between containers are dropped on purpose:
+ * a compromised backend could otherwise reroute its siblings.
+ *
+ * In the chain jumped to from INPUT, unless allow_host_traffic: replies
+ * pass, the container side of neighbour discovery with the host passes,
+ * allow-listed containers pass, and anything else from the bridge to the
+ * host is dropped, which also closes every host-published port.
+ */
+#include "config.h"
+
+#include "tjd/policy.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* ICMPv6 neighbour discovery types that must cross the bridge. */
+static const uint8_t policy_nd_forward[] = {135, 136};
+/* Router solicitation too when a container talks to its gateway. */
+static const uint8_t policy_nd_input[] = {133, 135, 136};
+
+/* Compiler state shared by the helpers below. */
+struct policy_build {
+	struct ruleset *out;
+	char *err;
+	size_t errlen;
+	bool failed;
+};
+
+/* Appends a rule, or marks the build failed. */
+static struct rule *policy_rule(struct policy_build *build, int family, enum rule_hook hook,
+				enum rule_verdict verdict)
+{
+	struct rule *rule;
+
+	if (build->failed)
+		return NULL;
+	rule = ruleset_add(build->out);
+	if (rule == NULL) {
+		build->failed = true;
+		snprintf(build->err, build->errlen, "out of memory compiling the ruleset");
+		return NULL;
+	}
+	rule->family = family;
+	rule->hook = hook;
+	rule->verdict = verdict;
+	return rule;
+}
+
+/* Writes a comment of printable ASCII only, truncated to fit. */
+static void policy_comment(struct rule *rule, const char *network, const char *what,
+			   const char *name)
+{
+	char *c;
+	int n = snprintf(rule->comment, sizeof(rule->comment), "tjd %s %s%s%s", network, what,
+			 name ? " " : "", name ? name : "");
+
+	if (n < 0)
+		rule->comment[0] = '\0';
+	for (c = rule->comment; *c; c++)
+		if (*c < 0x20 || *c > 0x7e || *c == '"')
+			*c = '_';
+}
+
+/* The leading "replies pass" rule of one chain. */
+static void policy_established(struct policy_build *build, int family, enum rule_hook hook)
+{
+	struct rule *rule = policy_rule(build, family, hook, RULE_RETURN);
+
+	if (rule != NULL) {
+		rule->ctstate = RULE_CT_ESTABLISHED | RULE_CT_RELATED;
+		snprintf(rule->comment, sizeof(rule->comment), "tjd replies");
+	}
+}
+
+/* Sets the interface match: bridge on both sides, or subnets. */
+static void policy_scope(struct rule *rule, const struct inv_network *net, bool forward)
+{
+	snprintf(rule->in_iface, sizeof(rule->in_iface), "%s", net->bridge);
+	if (forward)
+		snprintf(rule->out_iface, sizeof(rule->out_iface), "%s", net->bridge);
+}
+
+/* Neighbour discovery exemptions for one hook. */
+static void policy_neighbour_discovery(struct policy_build *build, const struct inv_network *net,
+				       enum rule_hook hook)
+{
+	const uint8_t *types = hook == RULE_HOOK_FORWARD ? policy_nd_forward : policy_nd_input;
+	size_t count = hook == RULE_HOOK_FORWARD ? sizeof(policy_nd_forward)
+						 : sizeof(policy_nd_input);
+
+	for (size_t i = 0; i < count; i++) {
+		struct rule *rule = policy_rule(build, AF_INET6, hook, RULE_RETURN);
+		if (rule == NULL)
+			return;
+		policy_scope(rule, net, hook == RULE_HOOK_FORWARD);
+		rule->protocol = IPPROTO_ICMPV6;
+		rule->has_icmp_type = true;
+		rule->icmp_type = types[i];
+		policy_comment(rule, net->name, "neighbour-discovery", NULL);
+	}
+}
+
+/* Allowances for allow-listed endpoints of one family on one hook. */
+static void policy_allowances(struct policy_build *build, const struct inv_network *net,
+			      int family, enum rule_hook hook)
+{
+	for (size_t i = 0; i < net->endpoint_count; i++) {
+		const struct inv_endpoint *endpoint = &net->endpoints[i];
+		const struct prefix *address =
+			family == AF_INET ? &endpoint->ipv4 : &endpoint->ipv6;
+		struct rule *rule;
+
+		if (!endpoint->allowed || address->family != family)
+			continue;
+		/* Without its bridge port an allowance could be spoofed: withhold it. */
+		if (endpoint->bridge_port[0] == '\0')
+			continue;
+		rule = policy_rule(build, family, hook, RULE_RETURN);
+		if (rule == NULL)
+			return;
+		policy_scope(rule, net, hook == RULE_HOOK_FORWARD);
+		rule->src = *address;
+		prefix_host(&rule->src);
+		snprintf(rule->physdev_in, sizeof(rule->physdev_in), "%s", endpoint->bridge_port);
+		policy_comment(rule, net->name, "allow", endpoint->name);
+	}
+}
+
+/* The closing drop of one family on one hook. */
+static void policy_drop(struct policy_build *build, const struct inv_network *net, int family,
+			enum rule_hook hook)
+{
+	struct rule *rule = policy_rule(build, family, hook, RULE_DROP);
+
+	if (rule == NULL)
+		return;
+	policy_scope(rule, net, hook == RULE_HOOK_FORWARD);
+	policy_comment(rule, net->name, hook == RULE_HOOK_FORWARD ? "isolate" : "no-host", NULL);
+}
+
+/* All rules one network contributes to one family and hook. */
+static void policy_network(struct policy_build *build, const struct inv_network *net,
+			   int family, enum rule_hook hook)
+{
+	if (family == AF_INET6)
+		policy_neighbour_discovery(build, net, hook);
+	policy_allowances(build, net, family, hook);
+	policy_drop(build, net, family, hook);
+}
+
+int policy_compile(const struct conf *conf, const struct inventory *inv, struct ruleset *out,
+		   size_t *rule_counts, char *err, size_t errlen)
+{
+	static const int families[] = {AF_INET, AF_INET6};
+	static const enum rule_hook hooks[] = {RULE_HOOK_FORWARD, RULE_HOOK_INPUT};
+	struct policy_build build = {.out = out, .err = err, .errlen = errlen};
+
+	ruleset_reset(out);
+	if (rule_counts != NULL)
+		memset(rule_counts, 0, inv->count * sizeof(*rule_counts));
+	for (size_t h = 0; h < sizeof(hooks) / sizeof(hooks[0]); h++) {
+		for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+			bool chain_started = false;
+			for (size_t n = 0; n < inv->count; n++) {
+				const struct inv_network *net = &inv->networks[n];
+				const struct conf_network *cn = conf_find_network(conf, net->name);
+				size_t before = out->count;
+
+				/* Only networks on a local bridge can be enforced from here. */
+				if (cn == NULL || net->bridge[0] == '\0')
+					continue;
+				if (hooks[h] == RULE_HOOK_INPUT && cn->allow_host_traffic)
+					continue;
+				if (!chain_started) {
+					policy_established(&build, families[f], hooks[h]);
+					chain_started = true;
+				}
+				before = out->count;
+				policy_network(&build, net, families[f], hooks[h]);
+				if (rule_counts != NULL && !build.failed)
+					rule_counts[n] += out->count - before;
+			}
+		}
+	}
+	if (build.failed) {
+		ruleset_reset(out);
+		return -1;
+	}
+	return 0;
+}

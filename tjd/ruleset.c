@@ -1,0 +1,333 @@
+#include "config.h"
+
+#include "tjd/ruleset.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* Growable text buffer for ruleset_format. */
+struct ruleset_text {
+	char *data;
+	size_t length;
+	size_t capacity;
+	bool failed;
+};
+
+void ruleset_init(struct ruleset *set)
+{
+	memset(set, 0, sizeof(*set));
+}
+
+void ruleset_free(struct ruleset *set)
+{
+	free(set->rules);
+	ruleset_init(set);
+}
+
+/* Forgets the rules but keeps the allocation for reuse. */
+void ruleset_reset(struct ruleset *set)
+{
+	set->count = 0;
+}
+
+struct rule *ruleset_add(struct ruleset *set)
+{
+	struct rule *rule;
+
+	if (set->count == set->capacity) {
+		size_t capacity = set->capacity ? set->capacity * 2 : 32;
+		struct rule *rules = reallocarray(set->rules, capacity, sizeof(*rules));
+		if (rules == NULL)
+			return NULL;
+		set->rules = rules;
+		set->capacity = capacity;
+	}
+	rule = &set->rules[set->count++];
+	memset(rule, 0, sizeof(*rule));
+	return rule;
+}
+
+int ruleset_copy(struct ruleset *dst, const struct ruleset *src)
+{
+	struct ruleset copy;
+
+	ruleset_init(&copy);
+	if (src->count > 0) {
+		copy.rules = calloc(src->count, sizeof(*copy.rules));
+		if (copy.rules == NULL)
+			return -1;
+		memcpy(copy.rules, src->rules, src->count * sizeof(*copy.rules));
+		copy.count = copy.capacity = src->count;
+	}
+	ruleset_free(dst);
+	*dst = copy;
+	return 0;
+}
+
+/* Compares two prefixes by family, length and the address bits (not padding). */
+bool prefix_equal(const struct prefix *a, const struct prefix *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == 0)
+		return true;
+	if (a->length != b->length)
+		return false;
+	if (a->family == AF_INET)
+		return a->addr.v4.s_addr == b->addr.v4.s_addr;
+	return memcmp(&a->addr.v6, &b->addr.v6, sizeof(a->addr.v6)) == 0;
+}
+
+/* Field-by-field comparison, so struct padding never matters. */
+bool rule_equal(const struct rule *a, const struct rule *b)
+{
+	return a->family == b->family && a->hook == b->hook &&
+	       strncmp(a->in_iface, b->in_iface, TJD_IFNAMSIZ) == 0 &&
+	       strncmp(a->out_iface, b->out_iface, TJD_IFNAMSIZ) == 0 &&
+	       strncmp(a->physdev_in, b->physdev_in, TJD_IFNAMSIZ) == 0 &&
+	       prefix_equal(&a->src, &b->src) && prefix_equal(&a->dst, &b->dst) &&
+	       a->ctstate == b->ctstate && a->protocol == b->protocol &&
+	       a->has_icmp_type == b->has_icmp_type &&
+	       (!a->has_icmp_type || a->icmp_type == b->icmp_type) && a->verdict == b->verdict &&
+	       strncmp(a->comment, b->comment, RULE_COMMENT_MAX) == 0;
+}
+
+bool ruleset_equal(const struct ruleset *a, const struct ruleset *b)
+{
+	if (a->count != b->count)
+		return false;
+	for (size_t i = 0; i < a->count; i++)
+		if (!rule_equal(&a->rules[i], &b->rules[i]))
+			return false;
+	return true;
+}
+
+size_t ruleset_count(const struct ruleset *set, int family, enum rule_hook hook)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->count; i++)
+		if (set->rules[i].family == family && set->rules[i].hook == hook)
+			n++;
+	return n;
+}
+
+/* Parses "ADDR" or "ADDR/LEN"; a bare address becomes a host prefix. */
+int prefix_parse(const char *text, struct prefix *out)
+{
+	char address[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(text, '/');
+	size_t address_length = slash ? (size_t)(slash - text) : strlen(text);
+	long length = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (address_length == 0 || address_length >= sizeof(address))
+		return -1;
+	memcpy(address, text, address_length);
+	address[address_length] = '\0';
+	if (slash != NULL) {
+		char *end;
+		if (slash[1] < '0' || slash[1] > '9' || strlen(slash + 1) > 3)
+			return -1;
+		errno = 0;
+		length = strtol(slash + 1, &end, 10);
+		if (errno != 0 || *end != '\0')
+			return -1;
+	}
+	if (inet_pton(AF_INET, address, &out->addr.v4) == 1) {
+		out->family = AF_INET;
+		if (length > 32)
+			return -1;
+		out->length = (uint8_t)(length < 0 ? 32 : length);
+	} else if (inet_pton(AF_INET6, address, &out->addr.v6) == 1) {
+		out->family = AF_INET6;
+		if (length > 128)
+			return -1;
+		out->length = (uint8_t)(length < 0 ? 128 : length);
+	} else {
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes "ADDR/LEN"; returns 0 or -1 if the buffer is too small. */
+int prefix_format(const struct prefix *p, char *buf, size_t size)
+{
+	char address[INET6_ADDRSTRLEN];
+	int n;
+
+	if (p->family != AF_INET && p->family != AF_INET6)
+		return -1;
+	if (inet_ntop(p->family, &p->addr, address, sizeof(address)) == NULL)
+		return -1;
+	n = snprintf(buf, size, "%s/%u", address, p->length);
+	return (n < 0 || (size_t)n >= size) ? -1 : 0;
+}
+
+/* Tells whether addr (any length) lies inside the network prefix. */
+bool prefix_contains(const struct prefix *net, const struct prefix *addr)
+{
+	const uint8_t *a, *b;
+	unsigned full_bytes, rest_bits;
+
+	if (net->family != addr->family || net->family == 0 || addr->length < net->length)
+		return false;
+	if (net->family == AF_INET) {
+		a = (const uint8_t *)&net->addr.v4;
+		b = (const uint8_t *)&addr->addr.v4;
+	} else {
+		a = net->addr.v6.s6_addr;
+		b = addr->addr.v6.s6_addr;
+	}
+	full_bytes = net->length / 8;
+	rest_bits = net->length % 8;
+	if (memcmp(a, b, full_bytes) != 0)
+		return false;
+	if (rest_bits != 0) {
+		uint8_t mask = (uint8_t)(0xff << (8 - rest_bits));
+		if ((a[full_bytes] & mask) != (b[full_bytes] & mask))
+			return false;
+	}
+	return true;
+}
+
+void prefix_host(struct prefix *p)
+{
+	p->length = p->family == AF_INET ? 32 : 128;
+}
+
+/* Appends formatted text; remembers an allocation failure. */
+static void ruleset_text_append(struct ruleset_text *text, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void ruleset_text_append(struct ruleset_text *text, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (text->failed)
+		return;
+	for (;;) {
+		size_t room = text->capacity - text->length;
+		va_start(ap, fmt);
+		n = vsnprintf(text->data ? text->data + text->length : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			text->failed = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			text->length += (size_t)n;
+			return;
+		}
+		size_t capacity = text->capacity * 2 + (size_t)n + 256;
+		char *data = realloc(text->data, capacity);
+		if (data == NULL) {
+			text->failed = true;
+			return;
+		}
+		text->data = data;
+		text->capacity = capacity;
+	}
+}
+
+/* Names a conntrack state mask the way iptables prints it. */
+static void ruleset_format_ctstate(uint8_t ctstate, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (ctstate & RULE_CT_NEW)
+		strncat(buf, "NEW,", size - strlen(buf) - 1);
+	if (ctstate & RULE_CT_RELATED)
+		strncat(buf, "RELATED,", size - strlen(buf) - 1);
+	if (ctstate & RULE_CT_ESTABLISHED)
+		strncat(buf, "ESTABLISHED,", size - strlen(buf) - 1);
+	if (buf[0] != '\0')
+		buf[strlen(buf) - 1] = '\0';
+}
+
+int rule_format(const struct rule *rule, char *buf, size_t size)
+{
+	char text[512];
+	char address[INET6_ADDRSTRLEN + 8];
+	size_t n = 0;
+
+#define RULE_FORMAT_ADD(...)                                                                       \
+	do {                                                                                       \
+		int w = snprintf(text + n, sizeof(text) - n, __VA_ARGS__);                         \
+		if (w > 0)                                                                         \
+			n = (size_t)w < sizeof(text) - n ? n + (size_t)w : sizeof(text) - 1;       \
+	} while (0)
+
+	text[0] = '\0';
+	if (rule->src.family != 0 && prefix_format(&rule->src, address, sizeof(address)) == 0)
+		RULE_FORMAT_ADD(" -s %s", address);
+	if (rule->dst.family != 0 && prefix_format(&rule->dst, address, sizeof(address)) == 0)
+		RULE_FORMAT_ADD(" -d %s", address);
+	if (rule->in_iface[0] != '\0')
+		RULE_FORMAT_ADD(" -i %.*s", TJD_IFNAMSIZ, rule->in_iface);
+	if (rule->out_iface[0] != '\0')
+		RULE_FORMAT_ADD(" -o %.*s", TJD_IFNAMSIZ, rule->out_iface);
+	if (rule->protocol == IPPROTO_ICMPV6)
+		RULE_FORMAT_ADD(" -p ipv6-icmp");
+	else if (rule->protocol == IPPROTO_ICMP)
+		RULE_FORMAT_ADD(" -p icmp");
+	else if (rule->protocol == IPPROTO_TCP)
+		RULE_FORMAT_ADD(" -p tcp");
+	else if (rule->protocol == IPPROTO_UDP)
+		RULE_FORMAT_ADD(" -p udp");
+	else if (rule->protocol != 0)
+		RULE_FORMAT_ADD(" -p %u", rule->protocol);
+	if (rule->has_icmp_type) {
+		if (rule->protocol == IPPROTO_ICMPV6)
+			RULE_FORMAT_ADD(" -m icmp6 --icmpv6-type %u", rule->icmp_type);
+		else
+			RULE_FORMAT_ADD(" -m icmp --icmp-type %u", rule->icmp_type);
+	}
+	if (rule->physdev_in[0] != '\0')
+		RULE_FORMAT_ADD(" -m physdev --physdev-in %.*s", TJD_IFNAMSIZ, rule->physdev_in);
+	if (rule->ctstate != 0) {
+		char states[64];
+		ruleset_format_ctstate(rule->ctstate, states, sizeof(states));
+		RULE_FORMAT_ADD(" -m conntrack --ctstate %s", states);
+	}
+	if (rule->comment[0] != '\0')
+		RULE_FORMAT_ADD(" -m comment --comment \"%.*s\"", RULE_COMMENT_MAX, rule->comment);
+	RULE_FORMAT_ADD(" -j %s", rule->verdict == RULE_DROP ? "DROP" : "RETURN");
+#undef RULE_FORMAT_ADD
+	return snprintf(buf, size, "%s", text + 1);
+}
+
+char *ruleset_format(const struct ruleset *set, const char *chain_forward, const char *chain_input)
+{
+	static const int families[] = {AF_INET, AF_INET6};
+	struct ruleset_text text = {0};
+	char line[600];
+
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		ruleset_text_append(&text, "# %s\n*filter\n:%s - [0:0]\n:%s - [0:0]\n",
+				    families[f] == AF_INET ? "IPv4" : "IPv6", chain_forward,
+				    chain_input);
+		for (size_t i = 0; i < set->count; i++) {
+			const struct rule *rule = &set->rules[i];
+			if (rule->family != families[f])
+				continue;
+			rule_format(rule, line, sizeof(line));
+			ruleset_text_append(&text, "-A %s %s\n",
+					    rule->hook == RULE_HOOK_FORWARD ? chain_forward
+									    : chain_input,
+					    line);
+		}
+		ruleset_text_append(&text, "COMMIT\n");
+	}
+	if (text.failed) {
+		free(text.data);
+		return NULL;
+	}
+	return text.data;
+}
