@@ -100,6 +100,8 @@ static void daemon_arm_poll(struct tjd *tjd)
 {
 	struct timeval tv = {.tv_sec = tjd->conf->poll_interval};
 
+	if (tjd->poll_timer == NULL)
+		return;
 	event_del(tjd->poll_timer);
 	event_add(tjd->poll_timer, &tv);
 }

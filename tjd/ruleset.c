@@ -143,18 +143,20 @@ int prefix_parse(const char *text, struct prefix *out)
 	if (inet_pton(AF_INET, address, &out->addr.v4) == 1) {
 		out->family = AF_INET;
 		if (length > 32)
-			return -1;
+			goto invalid;
 		out->length = (uint8_t)(length < 0 ? 32 : length);
 	} else if (inet_pton(AF_INET6, address, &out->addr.v6) == 1) {
 		out->family = AF_INET6;
 		if (length > 128)
-			return -1;
+			goto invalid;
 		out->length = (uint8_t)(length < 0 ? 128 : length);
 	} else {
-		memset(out, 0, sizeof(*out));
-		return -1;
+		goto invalid;
 	}
 	return 0;
+invalid:
+	memset(out, 0, sizeof(*out));
+	return -1;
 }
 
 /* Writes "ADDR/LEN"; returns 0 or -1 if the buffer is too small. */

@@ -1,0 +1,309 @@
+/* Command dispatch with the fake backend recording what would reach the kernel. */
+#include "config.h"
+
+#include <check.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/frame.h"
+#include "tjd/ctl.h"
+#include "tjd/daemon.h"
+#include "tjd/reconcile.h"
+
+static struct tjd tjd;
+static Tjd__V1__Response *reply;
+static unsigned replies;
+static char conf_path[] = "/tmp/check_ctl_XXXXXX";
+
+/* Captures the reply the dispatcher sends. */
+static void ctl_test_send(void *arg, const uint8_t *data, size_t len)
+{
+	replies++;
+	if (reply != NULL)
+		tjd__v1__response__free_unpacked(reply, NULL);
+	reply = tjd__v1__response__unpack(NULL, len, data);
+	ck_assert_ptr_nonnull(reply);
+}
+
+/* A daemon with one protected network, a known inventory and rules installed. */
+static void ctl_setup(void)
+{
+	static const char text[] = "[network web]\nallow = label=tjd.allow=true\n";
+	struct inv_network *net;
+	struct inv_endpoint *e;
+	bool changed;
+	char err[256];
+	int fd = mkstemp(conf_path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	memset(&tjd, 0, sizeof(tjd));
+	tjd.conf_path = conf_path;
+	tjd.conf_required = true;
+	tjd.conf = conf_load(conf_path, true, NULL, err, sizeof(err));
+	ck_assert_msg(tjd.conf != NULL, "%s", err);
+	tjd.base = event_base_new();
+	tjd.reconcile = reconcile_new(&tjd);
+	ck_assert_ptr_nonnull(tjd.reconcile);
+	ck_assert_int_eq(backend_init(&tjd.backend, &backend_fake_ops, ""), 0);
+	ck_assert_int_eq(tjd.backend.ops->open(&tjd.backend, err, sizeof(err)), 0);
+	inventory_init(&tjd.inventory);
+	net = inventory_add_network(&tjd.inventory);
+	strcpy(net->name, "web");
+	strcpy(net->id, "abcdef0123456789");
+	strcpy(net->driver, "bridge");
+	strcpy(net->bridge, "br-abcdef012345");
+	prefix_parse("172.30.0.0/24", &net->subnets[0]);
+	prefix_parse("fd00:30::/64", &net->subnets[1]);
+	net->subnet_count = 2;
+	e = inv_network_add_endpoint(net);
+	strcpy(e->name, "proxy");
+	memset(e->container_id, 'a', 64);
+	prefix_parse("172.30.0.2", &e->ipv4);
+	prefix_parse("fd00:30::2", &e->ipv6);
+	strcpy(e->bridge_port, "veth0");
+	e->allowed = true;
+	ruleset_init(&tjd.installed);
+	for (int i = 0; i < 3; i++) {
+		struct rule *r = ruleset_add(&tjd.installed);
+		r->family = AF_INET;
+		r->verdict = i == 2 ? RULE_DROP : RULE_RETURN;
+		strcpy(r->in_iface, "br-abcdef012345");
+	}
+	ck_assert_int_eq(tjd.backend.ops->apply(&tjd.backend, &tjd.installed, &changed, err,
+						sizeof(err)),
+			 0);
+	tjd.rule_counts = calloc(1, sizeof(size_t));
+	tjd.rule_counts[0] = 3;
+	tjd.ready = true;
+	replies = 0;
+	reply = NULL;
+}
+
+static void ctl_teardown(void)
+{
+	if (reply != NULL)
+		tjd__v1__response__free_unpacked(reply, NULL);
+	reply = NULL;
+	tjd.backend.ops->close(&tjd.backend);
+	reconcile_free(tjd.reconcile);
+	inventory_free(&tjd.inventory);
+	ruleset_free(&tjd.installed);
+	free(tjd.rule_counts);
+	daemon_free_peers(&tjd);
+	conf_free(tjd.conf);
+	event_base_free(tjd.base);
+	unlink(conf_path);
+	strcpy(conf_path, "/tmp/check_ctl_XXXXXX");
+}
+
+/* Packs and dispatches a request as `uid`. */
+static void ctl_test_call(Tjd__V1__Request *request, uid_t uid)
+{
+	uint8_t buffer[FRAME_MAX];
+	size_t size = tjd__v1__request__pack(request, buffer);
+
+	ctl_dispatch(&tjd, buffer, size, false, uid, ctl_test_send, NULL);
+}
+
+/* A request with just a command and the current version. */
+static void ctl_test_simple(Tjd__V1__Request__CommandCase command, uid_t uid)
+{
+	Tjd__V1__Request request = TJD__V1__REQUEST__INIT;
+	Tjd__V1__StatusRequest empty = TJD__V1__STATUS_REQUEST__INIT;
+
+	request.version = TJD_PROTOCOL_VERSION;
+	request.command_case = command;
+	request.status = &empty; /* every empty request message packs alike */
+	ctl_test_call(&request, uid);
+}
+
+START_TEST(test_status_reports_networks)
+{
+	Tjd__V1__NetworkStatus *ns;
+
+	ctl_test_simple(TJD__V1__REQUEST__COMMAND_STATUS, 1000);
+	ck_assert_uint_eq(replies, 1);
+	ck_assert(reply->ok);
+	ck_assert_int_eq(reply->result_case, TJD__V1__RESPONSE__RESULT_STATUS);
+	ck_assert(reply->status->ready);
+	ck_assert_str_eq(reply->status->backend, "fake");
+	ck_assert_uint_eq(reply->status->n_networks, 1);
+	ns = reply->status->networks[0];
+	ck_assert_str_eq(ns->name, "web");
+	ck_assert(ns->present);
+	ck_assert_str_eq(ns->interface, "br-abcdef012345");
+	ck_assert_uint_eq(ns->n_subnets, 2);
+	ck_assert_str_eq(ns->subnets[1], "fd00:30::/64");
+	ck_assert_uint_eq(ns->rule_count, 3);
+	ck_assert_uint_eq(ns->n_allowed, 1);
+	ck_assert_str_eq(ns->allowed[0]->name, "proxy");
+	ck_assert_uint_eq(ns->allowed[0]->n_addresses, 2);
+	ck_assert_str_eq(ns->allowed[0]->addresses[0], "172.30.0.2");
+	ck_assert_str_eq(ns->allowed[0]->addresses[1], "fd00:30::2");
+	ck_assert_str_eq(ns->allowed[0]->bridge_port, "veth0");
+}
+END_TEST
+
+START_TEST(test_rules_reads_backend)
+{
+	ctl_test_simple(TJD__V1__REQUEST__COMMAND_RULES, 1000);
+	ck_assert(reply->ok);
+	ck_assert_int_eq(reply->result_case, TJD__V1__RESPONSE__RESULT_RULES);
+	ck_assert_ptr_nonnull(strstr(reply->rules->text, "-A TJD-FORWARD -i br-abcdef012345 -j DROP"));
+}
+END_TEST
+
+START_TEST(test_clear_needs_root)
+{
+	struct backend_fake_state *state = backend_fake_state(&tjd.backend);
+
+	ctl_test_simple(TJD__V1__REQUEST__COMMAND_CLEAR, 1000);
+	ck_assert(!reply->ok);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_PERMISSION);
+	ck_assert_uint_eq(state->clear_calls, 0);
+	ck_assert_uint_eq(state->installed.count, 3);
+	ck_assert(!tjd.stopping);
+}
+END_TEST
+
+START_TEST(test_clear_as_root_removes_and_stops)
+{
+	struct backend_fake_state *state = backend_fake_state(&tjd.backend);
+
+	ctl_test_simple(TJD__V1__REQUEST__COMMAND_CLEAR, 0);
+	ck_assert(reply->ok);
+	ck_assert_uint_eq(state->clear_calls, 1);
+	ck_assert_uint_eq(state->installed.count, 0);
+	ck_assert(tjd.stopping);
+	ck_assert_int_eq(tjd.exit_code, 0);
+}
+END_TEST
+
+START_TEST(test_reload_needs_root_and_keeps_old_on_error)
+{
+	struct conf *before = tjd.conf;
+	FILE *file;
+
+	ctl_test_simple(TJD__V1__REQUEST__COMMAND_RELOAD, 1000);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_PERMISSION);
+	file = fopen(conf_path, "w");
+	fputs("[network web]\nalow = x\n", file);
+	fclose(file);
+	ctl_test_simple(TJD__V1__REQUEST__COMMAND_RELOAD, 0);
+	ck_assert(!reply->ok);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_INVALID);
+	ck_assert_ptr_nonnull(strstr(reply->error, ":2: unknown key \"alow\""));
+	ck_assert_ptr_eq(tjd.conf, before);
+	file = fopen(conf_path, "w");
+	fputs("[network web]\nallow = name=p\n[network api]\nallow = name=p\n", file);
+	fclose(file);
+	ctl_test_simple(TJD__V1__REQUEST__COMMAND_RELOAD, 0);
+	ck_assert_msg(reply->ok, "%s", reply->error);
+	ck_assert_uint_eq(tjd.conf->network_count, 2);
+}
+END_TEST
+
+START_TEST(test_hostile_frames)
+{
+	static const uint8_t garbage[] = {0xff, 0x01, 0x02, 0x80, 0x80};
+	uint8_t big[64] = {0};
+	Tjd__V1__Request request = TJD__V1__REQUEST__INIT;
+
+	ctl_dispatch(&tjd, garbage, sizeof(garbage), false, 0, ctl_test_send, NULL);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_MALFORMED);
+	ctl_dispatch(&tjd, big, sizeof(big), true, 0, ctl_test_send, NULL);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_TOO_LARGE);
+	ctl_dispatch(&tjd, big, 0, false, 0, ctl_test_send, NULL);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_VERSION);
+	request.version = 99;
+	request.command_case = TJD__V1__REQUEST__COMMAND__NOT_SET;
+	ctl_test_call(&request, 0);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_VERSION);
+	request.version = TJD_PROTOCOL_VERSION;
+	ctl_test_call(&request, 0);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_UNKNOWN_COMMAND);
+	ck_assert_uint_eq(replies, 5);
+	ck_assert_uint_eq(backend_fake_state(&tjd.backend)->clear_calls, 0);
+	ck_assert(!tjd.stopping);
+}
+END_TEST
+
+/* Sends a set-peers with one network as uid. */
+static void ctl_test_set_peers(const char *id, char **lb, size_t n_lb, uid_t uid)
+{
+	Tjd__V1__Request request = TJD__V1__REQUEST__INIT;
+	Tjd__V1__SetPeersRequest push = TJD__V1__SET_PEERS_REQUEST__INIT;
+	Tjd__V1__NetworkPeers network = TJD__V1__NETWORK_PEERS__INIT;
+	Tjd__V1__NetworkPeers *networks[] = {&network};
+
+	request.version = TJD_PROTOCOL_VERSION;
+	request.command_case = TJD__V1__REQUEST__COMMAND_SET_PEERS;
+	request.set_peers = &push;
+	push.coordinator = (char *)"manager-1";
+	push.n_networks = 1;
+	push.networks = networks;
+	network.network_id = (char *)id;
+	network.network_name = (char *)"ovl";
+	network.lb_ips = lb;
+	network.n_lb_ips = n_lb;
+	ctl_test_call(&request, uid);
+}
+
+START_TEST(test_set_peers_validates_everything)
+{
+	char *good[] = {(char *)"10.0.1.5", (char *)"fd00::5"};
+	char *bad[] = {(char *)"10.0.1.5", (char *)"10.0.1.0/24"};
+
+	ctl_test_set_peers("abc123", good, 2, 1000);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_PERMISSION);
+	ck_assert_uint_eq(tjd.peer_network_count, 0);
+	ctl_test_set_peers("abc123", bad, 2, 0);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_INVALID);
+	ck_assert_uint_eq(tjd.peer_network_count, 0);
+	ctl_test_set_peers("not-hex!", good, 2, 0);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_INVALID);
+	ctl_test_set_peers("abc123", good, 2, 0);
+	ck_assert_msg(reply->ok, "%s", reply->error);
+	ck_assert_uint_eq(tjd.peer_network_count, 1);
+	ck_assert_uint_eq(tjd.peers[0].lb_count, 2);
+	ck_assert_str_eq(tjd.last_peer_push_from, "manager-1");
+	/* A later invalid push leaves the accepted set in place. */
+	ctl_test_set_peers("abc123", bad, 2, 0);
+	ck_assert_uint_eq(tjd.peers[0].lb_count, 2);
+}
+END_TEST
+
+/* Builds the suite. */
+static Suite *ctl_suite(void)
+{
+	Suite *s = suite_create("ctl");
+	TCase *tc = tcase_create("dispatch");
+
+	tcase_add_checked_fixture(tc, ctl_setup, ctl_teardown);
+	tcase_add_test(tc, test_status_reports_networks);
+	tcase_add_test(tc, test_rules_reads_backend);
+	tcase_add_test(tc, test_clear_needs_root);
+	tcase_add_test(tc, test_clear_as_root_removes_and_stops);
+	tcase_add_test(tc, test_reload_needs_root_and_keeps_old_on_error);
+	tcase_add_test(tc, test_hostile_frames);
+	tcase_add_test(tc, test_set_peers_validates_everything);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *runner = srunner_create(ctl_suite());
+	int failed;
+
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,285 @@
+/* Policy compiler: config + inventory -> ruleset, without a kernel. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "tjd/conf.h"
+#include "tjd/policy.h"
+
+static struct conf *conf;
+static struct inventory inv;
+static struct ruleset out;
+static char conf_path[] = "/tmp/check_policy_XXXXXX";
+
+/* Writes a config with two networks, one allowing host traffic. */
+static void policy_setup(void)
+{
+	static const char text[] = "[network web]\n"
+				   "allow = label=tjd.allow=true\n"
+				   "[network open]\n"
+				   "allow = name=proxy\n"
+				   "allow_host_traffic = yes\n";
+	char err[256];
+	int fd = mkstemp(conf_path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	conf = conf_load(conf_path, true, NULL, err, sizeof(err));
+	ck_assert_msg(conf != NULL, "%s", err);
+	inventory_init(&inv);
+	ruleset_init(&out);
+}
+
+static void policy_teardown(void)
+{
+	unlink(conf_path);
+	strcpy(conf_path, "/tmp/check_policy_XXXXXX");
+	conf_free(conf);
+	inventory_free(&inv);
+	ruleset_free(&out);
+}
+
+/* Adds a protected bridge network with v4 and v6 subnets. */
+static struct inv_network *policy_network(const char *name, const char *bridge)
+{
+	struct inv_network *net = inventory_add_network(&inv);
+
+	ck_assert_ptr_nonnull(net);
+	strcpy(net->name, name);
+	strcpy(net->id, "0123456789abcdef");
+	strcpy(net->driver, "bridge");
+	strcpy(net->bridge, bridge);
+	ck_assert_int_eq(prefix_parse("172.30.0.0/24", &net->subnets[0]), 0);
+	ck_assert_int_eq(prefix_parse("fd00:30::/64", &net->subnets[1]), 0);
+	net->subnet_count = 2;
+	return net;
+}
+
+/* Adds an endpoint with both families. */
+static struct inv_endpoint *policy_endpoint(struct inv_network *net, const char *name,
+					    const char *v4, const char *v6, bool allowed,
+					    const char *port)
+{
+	struct inv_endpoint *e = inv_network_add_endpoint(net);
+
+	ck_assert_ptr_nonnull(e);
+	strcpy(e->name, name);
+	snprintf(e->container_id, sizeof(e->container_id), "%064x", (unsigned)net->endpoint_count);
+	ck_assert_int_eq(prefix_parse(v4, &e->ipv4), 0);
+	if (v6 != NULL)
+		ck_assert_int_eq(prefix_parse(v6, &e->ipv6), 0);
+	e->allowed = allowed;
+	strcpy(e->bridge_port, port);
+	return e;
+}
+
+/* Finds the index of the first rule matching the predicate fields, or -1. */
+static int policy_find(int family, enum rule_hook hook, enum rule_verdict verdict,
+		       const char *src, const char *physdev)
+{
+	struct prefix p;
+
+	if (src != NULL)
+		prefix_parse(src, &p);
+	for (size_t i = 0; i < out.count; i++) {
+		const struct rule *r = &out.rules[i];
+		if (r->family != family || r->hook != hook || r->verdict != verdict)
+			continue;
+		if (src != NULL && !prefix_equal(&r->src, &p))
+			continue;
+		if (physdev != NULL && strcmp(r->physdev_in, physdev) != 0)
+			continue;
+		return (int)i;
+	}
+	return -1;
+}
+
+START_TEST(test_empty_inventory_no_rules)
+{
+	char err[256];
+
+	ck_assert_int_eq(policy_compile(conf, &inv, &out, NULL, err, sizeof(err)), 0);
+	ck_assert_uint_eq(out.count, 0);
+}
+END_TEST
+
+START_TEST(test_isolation_and_allowance)
+{
+	struct inv_network *net = policy_network("web", "br-web");
+	size_t counts[1];
+	char err[256];
+	int established, allow4, allow6, drop4, drop6;
+
+	policy_endpoint(net, "proxy", "172.30.0.2", "fd00:30::2", true, "vethproxy");
+	policy_endpoint(net, "b1", "172.30.0.3", "fd00:30::3", false, "vethb1");
+	ck_assert_int_eq(policy_compile(conf, &inv, &out, counts, err, sizeof(err)), 0);
+
+	established = policy_find(AF_INET, RULE_HOOK_FORWARD, RULE_RETURN, NULL, NULL);
+	ck_assert_int_eq(established, 0);
+	ck_assert_uint_eq(out.rules[0].ctstate, RULE_CT_ESTABLISHED | RULE_CT_RELATED);
+
+	allow4 = policy_find(AF_INET, RULE_HOOK_FORWARD, RULE_RETURN, "172.30.0.2", "vethproxy");
+	allow6 = policy_find(AF_INET6, RULE_HOOK_FORWARD, RULE_RETURN, "fd00:30::2", "vethproxy");
+	drop4 = policy_find(AF_INET, RULE_HOOK_FORWARD, RULE_DROP, NULL, NULL);
+	drop6 = policy_find(AF_INET6, RULE_HOOK_FORWARD, RULE_DROP, NULL, NULL);
+	ck_assert_int_ge(allow4, 0);
+	ck_assert_int_ge(allow6, 0);
+	ck_assert_int_gt(drop4, allow4);
+	ck_assert_int_gt(drop6, allow6);
+	/* The drop covers the whole bridge: both sides, every address. */
+	ck_assert_str_eq(out.rules[drop4].in_iface, "br-web");
+	ck_assert_str_eq(out.rules[drop4].out_iface, "br-web");
+	ck_assert_int_eq(out.rules[drop4].src.family, 0);
+	/* The non-allow-listed backend gets no allowance at all. */
+	ck_assert_int_lt(policy_find(AF_INET, RULE_HOOK_FORWARD, RULE_RETURN, "172.30.0.3", NULL),
+			 0);
+	ck_assert_int_lt(policy_find(AF_INET, RULE_HOOK_INPUT, RULE_RETURN, "172.30.0.3", NULL),
+			 0);
+	/* Host traffic from the network is dropped on INPUT, for both families. */
+	ck_assert_int_ge(policy_find(AF_INET, RULE_HOOK_INPUT, RULE_DROP, NULL, NULL), 0);
+	ck_assert_int_ge(policy_find(AF_INET6, RULE_HOOK_INPUT, RULE_DROP, NULL, NULL), 0);
+	ck_assert_uint_eq(counts[0], out.count - 4); /* minus the four "replies" rules */
+}
+END_TEST
+
+START_TEST(test_neighbour_discovery_only_ns_na_forward)
+{
+	struct inv_network *net = policy_network("web", "br-web");
+	char err[256];
+	bool seen[256] = {false};
+	int drop6;
+
+	policy_endpoint(net, "b1", "172.30.0.3", "fd00:30::3", false, "vethb1");
+	ck_assert_int_eq(policy_compile(conf, &inv, &out, NULL, err, sizeof(err)), 0);
+	drop6 = policy_find(AF_INET6, RULE_HOOK_FORWARD, RULE_DROP, NULL, NULL);
+	for (size_t i = 0; i < out.count; i++) {
+		const struct rule *r = &out.rules[i];
+		if (r->family == AF_INET6 && r->hook == RULE_HOOK_FORWARD && r->has_icmp_type) {
+			ck_assert_int_eq(r->protocol, IPPROTO_ICMPV6);
+			ck_assert_int_lt((int)i, drop6);
+			seen[r->icmp_type] = true;
+		}
+		/* No ICMP exemption ever leaks into the IPv4 chain. */
+		if (r->family == AF_INET)
+			ck_assert(!r->has_icmp_type);
+	}
+	ck_assert(seen[135] && seen[136]);
+	/* Router advertisements and redirects between containers stay dropped. */
+	ck_assert(!seen[134] && !seen[137]);
+}
+END_TEST
+
+START_TEST(test_allowance_needs_bridge_port)
+{
+	struct inv_network *net = policy_network("web", "br-web");
+	char err[256];
+
+	policy_endpoint(net, "proxy", "172.30.0.2", NULL, true, "");
+	ck_assert_int_eq(policy_compile(conf, &inv, &out, NULL, err, sizeof(err)), 0);
+	ck_assert_int_lt(policy_find(AF_INET, RULE_HOOK_FORWARD, RULE_RETURN, "172.30.0.2", NULL),
+			 0);
+	ck_assert_int_ge(policy_find(AF_INET, RULE_HOOK_FORWARD, RULE_DROP, NULL, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_allow_host_traffic_skips_input)
+{
+	struct inv_network *net = policy_network("open", "br-open");
+	char err[256];
+
+	policy_endpoint(net, "b1", "172.30.0.3", NULL, false, "vethb1");
+	ck_assert_int_eq(policy_compile(conf, &inv, &out, NULL, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ruleset_count(&out, AF_INET, RULE_HOOK_INPUT), 0);
+	ck_assert_uint_eq(ruleset_count(&out, AF_INET6, RULE_HOOK_INPUT), 0);
+	ck_assert_int_ge(policy_find(AF_INET, RULE_HOOK_FORWARD, RULE_DROP, NULL, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_unconfigured_or_bridgeless_network_ignored)
+{
+	struct inv_network *net = policy_network("stranger", "br-x");
+	char err[256];
+
+	policy_endpoint(net, "b1", "172.30.0.3", NULL, false, "vethb1");
+	net = policy_network("web", "");
+	strcpy(net->driver, "macvlan");
+	ck_assert_int_eq(policy_compile(conf, &inv, &out, NULL, err, sizeof(err)), 0);
+	ck_assert_uint_eq(out.count, 0);
+}
+END_TEST
+
+START_TEST(test_two_networks_one_replies_rule_per_chain)
+{
+	struct inv_network *web = policy_network("web", "br-web");
+	struct inv_network *open = policy_network("open", "br-open");
+	size_t counts[2];
+	char err[256];
+	size_t replies = 0;
+
+	policy_endpoint(web, "b1", "172.30.0.3", NULL, false, "veth1");
+	policy_endpoint(open, "b2", "172.31.0.3", NULL, false, "veth2");
+	ck_assert_int_eq(policy_compile(conf, &inv, &out, counts, err, sizeof(err)), 0);
+	for (size_t i = 0; i < out.count; i++)
+		replies += out.rules[i].ctstate != 0;
+	/* FORWARD v4+v6 and INPUT v4+v6 (only web needs INPUT). */
+	ck_assert_uint_eq(replies, 4);
+	ck_assert_uint_eq(counts[0] + counts[1] + replies, out.count);
+	ck_assert_uint_gt(counts[0], counts[1]);
+}
+END_TEST
+
+START_TEST(test_compile_is_deterministic)
+{
+	struct inv_network *net = policy_network("web", "br-web");
+	struct ruleset again;
+	char err[256];
+
+	ruleset_init(&again);
+	for (int i = 0; i < 50; i++) {
+		char v4[32];
+		snprintf(v4, sizeof(v4), "172.30.0.%d", i + 2);
+		policy_endpoint(net, "c", v4, NULL, i % 3 == 0, "vethx");
+	}
+	ck_assert_int_eq(policy_compile(conf, &inv, &out, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(policy_compile(conf, &inv, &again, NULL, err, sizeof(err)), 0);
+	ck_assert(ruleset_equal(&out, &again));
+	ck_assert_uint_eq(ruleset_count(&out, AF_INET, RULE_HOOK_FORWARD), 1 + 17 + 1);
+	ruleset_free(&again);
+}
+END_TEST
+
+/* Builds the suite. */
+static Suite *policy_suite(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *tc = tcase_create("compile");
+
+	tcase_add_checked_fixture(tc, policy_setup, policy_teardown);
+	tcase_add_test(tc, test_empty_inventory_no_rules);
+	tcase_add_test(tc, test_isolation_and_allowance);
+	tcase_add_test(tc, test_neighbour_discovery_only_ns_na_forward);
+	tcase_add_test(tc, test_allowance_needs_bridge_port);
+	tcase_add_test(tc, test_allow_host_traffic_skips_input);
+	tcase_add_test(tc, test_unconfigured_or_bridgeless_network_ignored);
+	tcase_add_test(tc, test_two_networks_one_replies_rule_per_chain);
+	tcase_add_test(tc, test_compile_is_deterministic);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *runner = srunner_create(policy_suite());
+	int failed;
+
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
