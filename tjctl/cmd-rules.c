@@ -1,0 +1,50 @@
+/* tjctl rules: print the ruleset as installed in the kernel. */
+#include "config.h"
+
+#include "tjctl/tjctl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int cmd_rules_exec(const struct tjctl_context *context, int argc, char **argv);
+
+const struct cmd_entry cmd_rules_entry = {
+    .name = "rules",
+    .usage = "",
+    .summary = "print the ruleset as installed (iptables-save style)",
+    .flags = 0,
+    .exec = cmd_rules_exec,
+};
+
+/* Fetches the installed ruleset and prints it verbatim. */
+static int cmd_rules_exec(const struct tjctl_context *context, int argc, char **argv)
+{
+	Tjd__V1__RulesRequest rules = TJD__V1__RULES_REQUEST__INIT;
+	Tjd__V1__Request request = TJD__V1__REQUEST__INIT;
+	Tjd__V1__Response *response = NULL;
+	const char *text;
+	size_t len;
+	int status;
+
+	status = tjctl_no_arguments(context, argc, argv);
+	if (status != TJCTL_EXIT_OK)
+		goto done;
+	request.command_case = TJD__V1__REQUEST__COMMAND_RULES;
+	request.rules = &rules;
+	status = client_call(context, &request, &response);
+	if (status != TJCTL_EXIT_OK)
+		goto done;
+	if (response->result_case != TJD__V1__RESPONSE__RESULT_RULES || response->rules == NULL) {
+		status = client_garbled(context, "the reply carries no ruleset");
+		goto done;
+	}
+	text = response->rules->text != NULL ? response->rules->text : "";
+	len = strlen(text);
+	fwrite(text, 1, len, stdout);
+	/* Keep the shell prompt off the last rule. */
+	if (len > 0 && text[len - 1] != '\n')
+		putchar('\n');
+done:
+	client_response_free(response);
+	return status;
+}
