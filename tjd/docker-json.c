@@ -1,0 +1,958 @@
+#include "config.h"
+
+#include "tjd/docker-json.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "tjd/docker.h"
+#include "tjd/ruleset.h"
+
+/* No container list we accept is longer than this (a sanity bound, not a policy). */
+#define DOCKER_JSON_MAX_CONTAINERS 65536
+/* Longest allow expression and longest single filter value we accept. */
+#define DOCKER_JSON_MAX_EXPRESSION 4096
+#define DOCKER_JSON_MAX_FILTER_VALUE 1024
+/* The network option Docker uses to name a bridge explicitly (docker0 has it). */
+#define DOCKER_JSON_BRIDGE_NAME_OPTION "com.docker.network.bridge.name"
+
+/* The `docker ps --filter` keys Docker knows (API /containers/json). */
+static const char *const docker_json_filter_keys[] = {
+    "ancestor", "before", "expose",  "exited",	"health", "id",	    "isolation", "is-task",
+    "label",	"name",	  "network", "publish", "since",  "status", "volume",
+};
+
+/* Writes a message into the caller's error buffer, if there is one. */
+static void docker_json_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void docker_json_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Parses a whole document; the length bound keeps a hostile peer from ballooning memory. */
+static json_t *docker_json_load(const char *json, size_t len, const char *what, char *err,
+				size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	if (json == NULL) {
+		docker_json_error(err, errlen, "%s: no document", what);
+		return NULL;
+	}
+	if (len > DOCKER_MAX_BODY) {
+		docker_json_error(err, errlen, "%s: document too large (%zu bytes)", what, len);
+		return NULL;
+	}
+	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL)
+		docker_json_error(err, errlen, "%s: invalid JSON at line %d column %d: %s", what,
+				  jerr.line, jerr.column, jerr.text);
+	return root;
+}
+
+/* True when s (of length len) contains a control character. */
+static bool docker_json_has_control(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* Docker container ids are lowercase hex, 64 characters in practice. */
+static bool docker_json_valid_container_id(const char *s, size_t len)
+{
+	if (len == 0 || len > INV_ID_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/*
+ * Network ids: local networks have 64 hex characters, swarm-scoped ones a
+ * 25-character lowercase base-36 id such as "k418cmmodbm5n2cs6o9gb8sns".
+ */
+static bool docker_json_valid_network_id(const char *s, size_t len)
+{
+	if (len == 0 || len > INV_ID_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z')))
+			return false;
+	return true;
+}
+
+/*
+ * Fetches member `key` of object as a string.  An absent or null member
+ * gives NULL (and length 0) unless required; any other type is an error.
+ */
+static int docker_json_member_string(json_t *object, const char *key, bool required,
+				     const char **out, size_t *outlen, const char *where, char *err,
+				     size_t errlen)
+{
+	json_t *value = json_object_get(object, key);
+
+	*out = NULL;
+	*outlen = 0;
+	if (value == NULL || json_is_null(value)) {
+		if (required) {
+			docker_json_error(err, errlen, "%s: missing \"%s\"", where, key);
+			return -1;
+		}
+		return 0;
+	}
+	if (!json_is_string(value)) {
+		docker_json_error(err, errlen, "%s: \"%s\" is not a string", where, key);
+		return -1;
+	}
+	*out = json_string_value(value);
+	*outlen = json_string_length(value);
+	return 0;
+}
+
+/* Copies a string into a fixed-size field, refusing (not truncating) what does not fit. */
+static int docker_json_copy(char *dst, size_t dstsize, const char *src, size_t len,
+			    const char *where, const char *what, char *err, size_t errlen)
+{
+	if (len >= dstsize) {
+		docker_json_error(err, errlen, "%s: %s too long (%zu bytes, at most %zu)", where,
+				  what, len, dstsize - 1);
+		return -1;
+	}
+	if (docker_json_has_control(src, len)) {
+		docker_json_error(err, errlen, "%s: %s contains control characters", where, what);
+		return -1;
+	}
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+/* Fetches an optional-or-required member that must be an object (null counts as absent). */
+static int docker_json_member_object(json_t *object, const char *key, bool required, json_t **out,
+				     const char *where, char *err, size_t errlen)
+{
+	json_t *value = json_object_get(object, key);
+
+	*out = NULL;
+	if (value == NULL || json_is_null(value)) {
+		if (required) {
+			docker_json_error(err, errlen, "%s: missing \"%s\"", where, key);
+			return -1;
+		}
+		return 0;
+	}
+	if (!json_is_object(value)) {
+		docker_json_error(err, errlen, "%s: \"%s\" is not an object", where, key);
+		return -1;
+	}
+	*out = value;
+	return 0;
+}
+
+int docker_json_find_network(const char *json, size_t len, const char *name, char *id, size_t idlen,
+			     char *err, size_t errlen)
+{
+	json_t *root, *item;
+	size_t index;
+	int found = 0;
+	int ret = -1;
+
+	root = docker_json_load(json, len, "network list", err, errlen);
+	if (root == NULL)
+		return -1;
+	if (!json_is_array(root)) {
+		docker_json_error(err, errlen, "network list: not an array");
+		goto out;
+	}
+	json_array_foreach(root, index, item)
+	{
+		const char *item_name, *item_id;
+		size_t name_len, id_len;
+		char where[48];
+
+		snprintf(where, sizeof(where), "network list item %zu", index);
+		if (!json_is_object(item)) {
+			docker_json_error(err, errlen, "%s: not an object", where);
+			goto out;
+		}
+		if (docker_json_member_string(item, "Name", true, &item_name, &name_len, where, err,
+					      errlen) < 0 ||
+		    docker_json_member_string(item, "Id", true, &item_id, &id_len, where, err,
+					      errlen) < 0)
+			goto out;
+		if (name_len != strlen(name) || strcmp(item_name, name) != 0)
+			continue;
+		/* Docker allows a local and a swarm network to share a name: refuse to guess. */
+		if (found) {
+			docker_json_error(err, errlen, "network name \"%s\" is ambiguous", name);
+			goto out;
+		}
+		if (!docker_json_valid_network_id(item_id, id_len)) {
+			docker_json_error(err, errlen, "network \"%s\": invalid Id", name);
+			goto out;
+		}
+		if (docker_json_copy(id, idlen, item_id, id_len, where, "Id", err, errlen) < 0)
+			goto out;
+		found = 1;
+	}
+	ret = found ? 0 : 1;
+out:
+	json_decref(root);
+	return ret;
+}
+
+/* Parses "192.0.2.5/24" (or "" for none) into a host prefix of the wanted family. */
+static int docker_json_host_address(const char *text, size_t len, int family, struct prefix *out,
+				    const char *where, const char *what, char *err, size_t errlen)
+{
+	char buf[64];
+
+	memset(out, 0, sizeof(*out));
+	if (text == NULL || len == 0)
+		return 0;
+	if (len >= sizeof(buf) || docker_json_has_control(text, len)) {
+		docker_json_error(err, errlen, "%s: invalid %s", where, what);
+		return -1;
+	}
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if (prefix_parse(buf, out) < 0 || out->family != family) {
+		memset(out, 0, sizeof(*out));
+		docker_json_error(err, errlen, "%s: invalid %s \"%s\"", where, what, buf);
+		return -1;
+	}
+	prefix_host(out);
+	return 0;
+}
+
+/* Checks "02:42:ac:11:00:02" (or "") and stores it lowercased. */
+static int docker_json_mac(const char *text, size_t len, char *out, size_t outsize,
+			   const char *where, char *err, size_t errlen)
+{
+	out[0] = '\0';
+	if (text == NULL || len == 0)
+		return 0;
+	if (len != 17 || outsize < 18)
+		goto bad;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (i % 3 == 2) {
+			if (c != ':')
+				goto bad;
+		} else if (c >= 'A' && c <= 'F') {
+			c = (char)(c - 'A' + 'a');
+		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+			goto bad;
+		}
+		out[i] = c;
+	}
+	out[len] = '\0';
+	return 0;
+bad:
+	out[0] = '\0';
+	docker_json_error(err, errlen, "%s: invalid MacAddress", where);
+	return -1;
+}
+
+/* Linux interface names: 1-15 bytes, no '/', no whitespace, not "." or "..". */
+static bool docker_json_valid_ifname(const char *s, size_t len)
+{
+	if (len == 0 || len >= TJD_IFNAMSIZ)
+		return false;
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= ' ' || c == '/' || c == ':' || c >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Keys of a network's Containers map: container ids, plus the sandboxes
+ * swarm adds itself: "lb-<network name>" (the node's load-balancer
+ * endpoint) and "ingress-sbox" (the routing mesh on the ingress network).
+ */
+static bool docker_json_valid_endpoint_key(const char *key, const struct inv_network *net)
+{
+	size_t len = strlen(key);
+
+	if (docker_json_valid_container_id(key, len))
+		return true;
+	if (strncmp(key, "lb-", 3) == 0 && strcmp(key + 3, net->name) == 0)
+		return true;
+	return strcmp(key, "ingress-sbox") == 0;
+}
+
+/* Fills one endpoint from a member of the network's Containers map. */
+static int docker_json_parse_endpoint(struct inv_network *net, const char *key, json_t *value,
+				      char *err, size_t errlen)
+{
+	struct inv_endpoint *endpoint;
+	const char *text;
+	size_t len;
+	char where[128];
+
+	snprintf(where, sizeof(where), "network %.64s: endpoint %.12s", net->name, key);
+	/*
+	 * "ep-<endpoint id>": an endpoint whose container is going or not yet
+	 * there (seen while a container restarts).  Not a container: skip it.
+	 */
+	if (strncmp(key, "ep-", 3) == 0 && docker_json_valid_container_id(key + 3, strlen(key + 3)))
+		return 0;
+	if (strlen(key) > INV_ID_MAX) {
+		docker_json_error(err, errlen, "%s: container id too long", where);
+		return -1;
+	}
+	if (!docker_json_valid_endpoint_key(key, net)) {
+		docker_json_error(err, errlen, "%s: invalid container id", where);
+		return -1;
+	}
+	if (!json_is_object(value)) {
+		docker_json_error(err, errlen, "%s: not an object", where);
+		return -1;
+	}
+	endpoint = inv_network_add_endpoint(net);
+	if (endpoint == NULL) {
+		docker_json_error(err, errlen, "%s: too many endpoints", where);
+		return -1;
+	}
+	snprintf(endpoint->container_id, sizeof(endpoint->container_id), "%s", key);
+
+	if (docker_json_member_string(value, "Name", false, &text, &len, where, err, errlen) < 0)
+		return -1;
+	if (text != NULL && len > 0 && text[0] == '/') {
+		text++;
+		len--;
+	}
+	if (text != NULL && docker_json_copy(endpoint->name, sizeof(endpoint->name), text, len,
+					     where, "Name", err, errlen) < 0)
+		return -1;
+
+	if (docker_json_member_string(value, "MacAddress", false, &text, &len, where, err, errlen) <
+		0 ||
+	    docker_json_mac(text, len, endpoint->mac, sizeof(endpoint->mac), where, err, errlen) <
+		0)
+		return -1;
+
+	if (docker_json_member_string(value, "IPv4Address", false, &text, &len, where, err,
+				      errlen) < 0 ||
+	    docker_json_host_address(text, len, AF_INET, &endpoint->ipv4, where, "IPv4Address", err,
+				     errlen) < 0)
+		return -1;
+
+	if (docker_json_member_string(value, "IPv6Address", false, &text, &len, where, err,
+				      errlen) < 0 ||
+	    docker_json_host_address(text, len, AF_INET6, &endpoint->ipv6, where, "IPv6Address",
+				     err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+/* Reads IPAM.Config[].Subnet, every entry, both families. */
+static int docker_json_parse_subnets(struct inv_network *net, json_t *root, char *err,
+				     size_t errlen)
+{
+	json_t *ipam, *config, *item;
+	size_t index;
+	char where[300];
+
+	snprintf(where, sizeof(where), "network %s: IPAM", net->name);
+	if (docker_json_member_object(root, "IPAM", false, &ipam, where, err, errlen) < 0)
+		return -1;
+	if (ipam == NULL)
+		return 0;
+	config = json_object_get(ipam, "Config");
+	if (config == NULL || json_is_null(config))
+		return 0;
+	if (!json_is_array(config)) {
+		docker_json_error(err, errlen, "%s: \"Config\" is not an array", where);
+		return -1;
+	}
+	json_array_foreach(config, index, item)
+	{
+		const char *subnet;
+		size_t len;
+		char buf[64];
+		struct prefix *prefix;
+
+		if (!json_is_object(item)) {
+			docker_json_error(err, errlen, "%s: Config[%zu] is not an object", where,
+					  index);
+			return -1;
+		}
+		if (docker_json_member_string(item, "Subnet", false, &subnet, &len, where, err,
+					      errlen) < 0)
+			return -1;
+		if (subnet == NULL || len == 0)
+			continue;
+		if (net->subnet_count >= INV_MAX_SUBNETS) {
+			docker_json_error(err, errlen, "%s: more than %d subnets", where,
+					  INV_MAX_SUBNETS);
+			return -1;
+		}
+		if (len >= sizeof(buf) || docker_json_has_control(subnet, len)) {
+			docker_json_error(err, errlen, "%s: Config[%zu]: invalid Subnet", where,
+					  index);
+			return -1;
+		}
+		memcpy(buf, subnet, len);
+		buf[len] = '\0';
+		prefix = &net->subnets[net->subnet_count];
+		if (prefix_parse(buf, prefix) < 0) {
+			memset(prefix, 0, sizeof(*prefix));
+			docker_json_error(err, errlen, "%s: Config[%zu]: invalid Subnet \"%s\"",
+					  where, index, buf);
+			return -1;
+		}
+		net->subnet_count++;
+	}
+	return 0;
+}
+
+/* Names the Linux bridge: the explicit option, else Docker's "br-" + 12 id characters. */
+static int docker_json_parse_bridge(struct inv_network *net, json_t *root, char *err, size_t errlen)
+{
+	json_t *options;
+	const char *name = NULL;
+	size_t len;
+	char where[300];
+
+	net->bridge[0] = '\0';
+	snprintf(where, sizeof(where), "network %s: Options", net->name);
+	if (docker_json_member_object(root, "Options", false, &options, where, err, errlen) < 0)
+		return -1;
+	if (options != NULL &&
+	    docker_json_member_string(options, DOCKER_JSON_BRIDGE_NAME_OPTION, false, &name, &len,
+				      where, err, errlen) < 0)
+		return -1;
+	if (options != NULL && name != NULL && len > 0) {
+		if (!docker_json_valid_ifname(name, len)) {
+			docker_json_error(err, errlen, "%s: invalid bridge name", where);
+			return -1;
+		}
+		memcpy(net->bridge, name, len + 1);
+		return 0;
+	}
+	if (strcmp(net->driver, "bridge") == 0) {
+		if (strlen(net->id) < 12) {
+			docker_json_error(err, errlen, "network %s: Id too short for a bridge name",
+					  net->name);
+			return -1;
+		}
+		snprintf(net->bridge, sizeof(net->bridge), "br-%.12s", net->id);
+	}
+	return 0;
+}
+
+int docker_json_parse_network(const char *json, size_t len, struct inv_network *net, char *err,
+			      size_t errlen)
+{
+	json_t *root, *value, *containers;
+	const char *text, *key;
+	size_t text_len;
+	int ret = -1;
+
+	root = docker_json_load(json, len, "network", err, errlen);
+	if (root == NULL)
+		return -1;
+	if (!json_is_object(root)) {
+		docker_json_error(err, errlen, "network: not an object");
+		goto out;
+	}
+
+	if (docker_json_member_string(root, "Name", true, &text, &text_len, "network", err,
+				      errlen) < 0 ||
+	    docker_json_copy(net->name, sizeof(net->name), text, text_len, "network", "Name", err,
+			     errlen) < 0)
+		goto out;
+	if (text_len == 0) {
+		docker_json_error(err, errlen, "network: empty Name");
+		goto out;
+	}
+	if (docker_json_member_string(root, "Id", true, &text, &text_len, net->name, err, errlen) <
+	    0)
+		goto out;
+	if (text_len > INV_ID_MAX) {
+		docker_json_error(err, errlen, "network %s: Id too long (%zu bytes)", net->name,
+				  text_len);
+		goto out;
+	}
+	if (!docker_json_valid_network_id(text, text_len)) {
+		docker_json_error(err, errlen, "network %s: invalid Id", net->name);
+		goto out;
+	}
+	memcpy(net->id, text, text_len + 1);
+
+	if (docker_json_member_string(root, "Driver", true, &text, &text_len, net->name, err,
+				      errlen) < 0 ||
+	    docker_json_copy(net->driver, sizeof(net->driver), text, text_len, net->name, "Driver",
+			     err, errlen) < 0)
+		goto out;
+	if (docker_json_member_string(root, "Scope", false, &text, &text_len, net->name, err,
+				      errlen) < 0)
+		goto out;
+	net->scope[0] = '\0';
+	if (text != NULL && docker_json_copy(net->scope, sizeof(net->scope), text, text_len,
+					     net->name, "Scope", err, errlen) < 0)
+		goto out;
+
+	value = json_object_get(root, "Internal");
+	if (value != NULL && !json_is_null(value) && !json_is_boolean(value)) {
+		docker_json_error(err, errlen, "network %s: \"Internal\" is not a boolean",
+				  net->name);
+		goto out;
+	}
+	net->internal = value != NULL && json_is_true(value);
+
+	net->subnet_count = 0;
+	if (docker_json_parse_subnets(net, root, err, errlen) < 0)
+		goto out;
+	if (docker_json_parse_bridge(net, root, err, errlen) < 0)
+		goto out;
+
+	if (docker_json_member_object(root, "Containers", false, &containers, net->name, err,
+				      errlen) < 0)
+		goto out;
+	if (containers != NULL) {
+		/* Refuse before allocating anything for an oversized map. */
+		if (json_object_size(containers) > INV_MAX_ENDPOINTS) {
+			docker_json_error(err, errlen, "network %s: %zu endpoints, at most %d",
+					  net->name, json_object_size(containers),
+					  INV_MAX_ENDPOINTS);
+			goto out;
+		}
+		json_object_foreach(containers, key, value)
+		{
+			if (docker_json_parse_endpoint(net, key, value, err, errlen) < 0)
+				goto out;
+		}
+	}
+	ret = 0;
+out:
+	json_decref(root);
+	return ret;
+}
+
+/* Frees an id array built by docker_json_container_ids. */
+static void docker_json_free_ids(char **ids, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+int docker_json_container_ids(const char *json, size_t len, char ***ids, size_t *count, char *err,
+			      size_t errlen)
+{
+	json_t *root, *item;
+	char **list = NULL;
+	size_t index, n = 0, total;
+	int ret = -1;
+
+	*ids = NULL;
+	*count = 0;
+	root = docker_json_load(json, len, "container list", err, errlen);
+	if (root == NULL)
+		return -1;
+	if (!json_is_array(root)) {
+		docker_json_error(err, errlen, "container list: not an array");
+		goto out;
+	}
+	total = json_array_size(root);
+	if (total > DOCKER_JSON_MAX_CONTAINERS) {
+		docker_json_error(err, errlen, "container list: %zu containers, at most %d", total,
+				  DOCKER_JSON_MAX_CONTAINERS);
+		goto out;
+	}
+	list = calloc(total ? total : 1, sizeof(*list));
+	if (list == NULL) {
+		docker_json_error(err, errlen, "container list: out of memory");
+		goto out;
+	}
+	json_array_foreach(root, index, item)
+	{
+		const char *id;
+		size_t id_len;
+		char where[48];
+
+		snprintf(where, sizeof(where), "container list item %zu", index);
+		if (!json_is_object(item)) {
+			docker_json_error(err, errlen, "%s: not an object", where);
+			goto out;
+		}
+		if (docker_json_member_string(item, "Id", true, &id, &id_len, where, err, errlen) <
+		    0)
+			goto out;
+		if (!docker_json_valid_container_id(id, id_len)) {
+			docker_json_error(err, errlen, "%s: invalid Id", where);
+			goto out;
+		}
+		list[n] = strndup(id, id_len);
+		if (list[n] == NULL) {
+			docker_json_error(err, errlen, "container list: out of memory");
+			goto out;
+		}
+		n++;
+	}
+	*ids = list;
+	*count = n;
+	list = NULL;
+	ret = 0;
+out:
+	if (list != NULL)
+		docker_json_free_ids(list, n);
+	json_decref(root);
+	return ret;
+}
+
+int docker_json_sandbox_key(const char *json, size_t len, char *sandbox, size_t sandboxlen,
+			    char *err, size_t errlen)
+{
+	json_t *root, *settings;
+	const char *key;
+	size_t key_len;
+	int ret = -1;
+
+	if (sandboxlen == 0) {
+		docker_json_error(err, errlen, "container: no room for SandboxKey");
+		return -1;
+	}
+	sandbox[0] = '\0';
+	root = docker_json_load(json, len, "container", err, errlen);
+	if (root == NULL)
+		return -1;
+	if (!json_is_object(root)) {
+		docker_json_error(err, errlen, "container: not an object");
+		goto out;
+	}
+	if (docker_json_member_object(root, "NetworkSettings", false, &settings, "container", err,
+				      errlen) < 0)
+		goto out;
+	if (settings == NULL) {
+		ret = 0;
+		goto out;
+	}
+	if (docker_json_member_string(settings, "SandboxKey", false, &key, &key_len,
+				      "container: NetworkSettings", err, errlen) < 0)
+		goto out;
+	if (key == NULL || key_len == 0) {
+		ret = 0;
+		goto out;
+	}
+	/* We open this path and setns() into it: insist on an absolute, plain path. */
+	if (key[0] != '/' || strstr(key, "/../") != NULL ||
+	    (key_len >= 3 && strcmp(key + key_len - 3, "/..") == 0)) {
+		docker_json_error(err, errlen, "container: SandboxKey is not an absolute path");
+		goto out;
+	}
+	if (docker_json_copy(sandbox, sandboxlen, key, key_len, "container", "SandboxKey", err,
+			     errlen) < 0)
+		goto out;
+	ret = 0;
+out:
+	json_decref(root);
+	return ret;
+}
+
+/*
+ * Actor.ID is only checked for the two types tjd acts on.  Others carry
+ * ids of their own shapes ("sha256:..." for images, names for volumes);
+ * for them the id is kept when it looks like an id and left empty otherwise.
+ */
+static int docker_json_event_id(struct docker_event *event, const char *id, size_t len, char *err,
+				size_t errlen)
+{
+	bool container = strcmp(event->type, "container") == 0;
+	bool network = strcmp(event->type, "network") == 0;
+	bool valid = docker_json_valid_network_id(id, len);
+
+	if (container && !docker_json_valid_container_id(id, len)) {
+		docker_json_error(err, errlen, "event: invalid container id");
+		return -1;
+	}
+	if (network && !valid) {
+		docker_json_error(err, errlen, "event: invalid network id");
+		return -1;
+	}
+	if (valid)
+		memcpy(event->id, id, len + 1);
+	return 0;
+}
+
+int docker_json_parse_event(const char *json, size_t len, struct docker_event *event, char *err,
+			    size_t errlen)
+{
+	json_t *root, *actor;
+	const char *text, *colon;
+	size_t text_len;
+	int ret = -1;
+
+	memset(event, 0, sizeof(*event));
+	if (len > DOCKER_MAX_EVENT_LINE) {
+		docker_json_error(err, errlen, "event: line too long (%zu bytes)", len);
+		return -1;
+	}
+	root = docker_json_load(json, len, "event", err, errlen);
+	if (root == NULL)
+		return -1;
+	if (!json_is_object(root)) {
+		docker_json_error(err, errlen, "event: not an object");
+		goto out;
+	}
+	if (docker_json_member_string(root, "Type", true, &text, &text_len, "event", err, errlen) <
+		0 ||
+	    docker_json_copy(event->type, sizeof(event->type), text, text_len, "event", "Type", err,
+			     errlen) < 0)
+		goto out;
+	if (docker_json_member_string(root, "Action", true, &text, &text_len, "event", err,
+				      errlen) < 0)
+		goto out;
+	/*
+	 * exec_create/exec_start/health_status append ": <command or status>",
+	 * which can be arbitrarily long: keep the verb only.
+	 */
+	colon = memchr(text, ':', text_len);
+	if (colon != NULL)
+		text_len = (size_t)(colon - text);
+	if (docker_json_copy(event->action, sizeof(event->action), text, text_len, "event",
+			     "Action", err, errlen) < 0)
+		goto out;
+	if (docker_json_member_object(root, "Actor", false, &actor, "event", err, errlen) < 0)
+		goto out;
+	if (actor != NULL) {
+		if (docker_json_member_string(actor, "ID", false, &text, &text_len, "event: Actor",
+					      err, errlen) < 0)
+			goto out;
+		if (text != NULL && docker_json_event_id(event, text, text_len, err, errlen) < 0)
+			goto out;
+	}
+	if (event->type[0] == '\0' || event->action[0] == '\0') {
+		docker_json_error(err, errlen, "event: empty Type or Action");
+		goto out;
+	}
+	if (event->id[0] == '\0' &&
+	    (strcmp(event->type, "container") == 0 || strcmp(event->type, "network") == 0)) {
+		docker_json_error(err, errlen, "event: %s event without Actor.ID", event->type);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		memset(event, 0, sizeof(*event));
+	json_decref(root);
+	return ret;
+}
+
+/* Copies at most 64 bytes of a term for an error message, control characters as '?'. */
+static void docker_json_printable(char *out, size_t outsize, const char *s, size_t len)
+{
+	size_t n = len < 64 ? len : 64;
+
+	if (n >= outsize)
+		n = outsize - 1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	out[n] = '\0';
+	if (n < len && n >= 3)
+		memcpy(out + n - 3, "...", 3);
+}
+
+/* True when key is one of Docker's container filter keys. */
+static bool docker_json_known_filter(const char *key, size_t len)
+{
+	for (size_t i = 0; i < sizeof(docker_json_filter_keys) / sizeof(docker_json_filter_keys[0]);
+	     i++)
+		if (strlen(docker_json_filter_keys[i]) == len &&
+		    memcmp(docker_json_filter_keys[i], key, len) == 0)
+			return true;
+	return false;
+}
+
+/* True when value (NUL-terminated) is one of the NULL-terminated words. */
+static bool docker_json_one_of(const char *value, const char *const *words)
+{
+	for (; *words != NULL; words++)
+		if (strcmp(value, *words) == 0)
+			return true;
+	return false;
+}
+
+/* Checks values Docker would only reject later, at query time, with a vaguer message. */
+static int docker_json_check_filter_value(const char *key, const char *value, char *err,
+					  size_t errlen)
+{
+	static const char *const statuses[] = {"created", "restarting", "running", "removing",
+					       "paused",  "exited",	"dead",	   NULL};
+	static const char *const healths[] = {"starting", "healthy", "unhealthy", "none", NULL};
+	static const char *const booleans[] = {"true", "false", NULL};
+
+	if (strcmp(key, "status") == 0 && !docker_json_one_of(value, statuses)) {
+		docker_json_error(err, errlen, "filter \"status=%s\": unknown status", value);
+		return -1;
+	}
+	if (strcmp(key, "health") == 0 && !docker_json_one_of(value, healths)) {
+		docker_json_error(err, errlen, "filter \"health=%s\": unknown health state", value);
+		return -1;
+	}
+	if (strcmp(key, "is-task") == 0 && !docker_json_one_of(value, booleans)) {
+		docker_json_error(err, errlen, "filter \"is-task=%s\": expected true or false",
+				  value);
+		return -1;
+	}
+	if (strcmp(key, "exited") == 0 && strspn(value, "0123456789") != strlen(value)) {
+		docker_json_error(err, errlen, "filter \"exited=%s\": expected an exit code",
+				  value);
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends value to filters[key] (creating the array); NULL-safe for errors. */
+static int docker_json_filter_add(json_t *filters, const char *key, const char *value, char *err,
+				  size_t errlen)
+{
+	json_t *values = json_object_get(filters, key);
+	json_t *string;
+
+	if (values == NULL) {
+		values = json_array();
+		if (values == NULL || json_object_set_new(filters, key, values) < 0) {
+			docker_json_error(err, errlen, "filters: out of memory");
+			return -1;
+		}
+	}
+	string = json_string(value);
+	if (string == NULL) {
+		docker_json_error(err, errlen, "filter \"%s=%s\": not valid UTF-8", key, value);
+		return -1;
+	}
+	if (json_array_append_new(values, string) < 0) {
+		docker_json_error(err, errlen, "filters: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+char *docker_filters_json(const char *expression, const char *network, char *err, size_t errlen)
+{
+	json_t *filters;
+	const char *p;
+	char *result = NULL;
+	size_t length;
+	bool has_network_term = false;
+
+	filters = json_object();
+	if (filters == NULL) {
+		docker_json_error(err, errlen, "filters: out of memory");
+		return NULL;
+	}
+	/* NULL means "no allow terms" (e.g. list a network); an empty string is a config error. */
+	if (expression != NULL) {
+		length = strlen(expression);
+		if (length > DOCKER_JSON_MAX_EXPRESSION) {
+			docker_json_error(err, errlen, "filter expression too long (%zu bytes)",
+					  length);
+			goto out;
+		}
+		if (strspn(expression, " \t") == length) {
+			docker_json_error(err, errlen, "empty filter expression");
+			goto out;
+		}
+	}
+	for (p = expression; p != NULL && *p != '\0';) {
+		char key[32], value[DOCKER_JSON_MAX_FILTER_VALUE + 1], shown[72];
+		size_t term_len, key_len, value_len;
+		const char *equals;
+
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		term_len = strcspn(p, " \t");
+		docker_json_printable(shown, sizeof(shown), p, term_len);
+		if (docker_json_has_control(p, term_len)) {
+			docker_json_error(err, errlen, "filter term \"%s\": control character",
+					  shown);
+			goto out;
+		}
+		equals = memchr(p, '=', term_len);
+		if (equals == NULL) {
+			docker_json_error(err, errlen, "filter term \"%s\": expected key=value",
+					  shown);
+			goto out;
+		}
+		/* Split at the first '=': label=tjd.allow=true is key "label". */
+		key_len = (size_t)(equals - p);
+		value_len = term_len - key_len - 1;
+		if (key_len == 0 || key_len >= sizeof(key) ||
+		    !docker_json_known_filter(p, key_len)) {
+			docker_json_error(err, errlen, "filter term \"%s\": unknown key", shown);
+			goto out;
+		}
+		memcpy(key, p, key_len);
+		key[key_len] = '\0';
+		if (value_len == 0) {
+			docker_json_error(err, errlen, "filter term \"%s=\": empty value", key);
+			goto out;
+		}
+		if (value_len > DOCKER_JSON_MAX_FILTER_VALUE) {
+			docker_json_error(err, errlen, "filter term \"%s=...\": value too long",
+					  key);
+			goto out;
+		}
+		memcpy(value, equals + 1, value_len);
+		value[value_len] = '\0';
+		if (docker_json_check_filter_value(key, value, err, errlen) < 0)
+			goto out;
+		/*
+		 * Docker ANDs different keys but ORs the values of one key, so
+		 * "name=a name=b" matches either container.
+		 */
+		if (docker_json_filter_add(filters, key, value, err, errlen) < 0)
+			goto out;
+		if (strcmp(key, "network") == 0)
+			has_network_term = true;
+		p += term_len;
+	}
+	/*
+	 * The network argument narrows the query to the protected network.
+	 * If the expression has its own network term, adding ours to the same
+	 * key would OR it in and widen the match, so it is left out: the
+	 * caller intersects the result with the network's endpoints anyway.
+	 */
+	if (network != NULL && (network[0] == '\0' || strlen(network) > INV_NAME_MAX ||
+				docker_json_has_control(network, strlen(network)))) {
+		docker_json_error(err, errlen, "filters: invalid network name");
+		goto out;
+	}
+	if (network != NULL && !has_network_term &&
+	    docker_json_filter_add(filters, "network", network, err, errlen) < 0)
+		goto out;
+	result = json_dumps(filters, JSON_COMPACT | JSON_SORT_KEYS);
+	if (result == NULL)
+		docker_json_error(err, errlen, "filters: out of memory");
+out:
+	json_decref(filters);
+	return result;
+}
