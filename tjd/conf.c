@@ -322,24 +322,28 @@ static int conf_ini_handler(void *user, const char *section, const char *name, c
  */
 static int conf_prescan(FILE *file, const char *path, char *err, size_t errlen)
 {
-	char line[CONF_MAX_LINE + 2];
-	char (*headers)[CONF_MAX_LINE + 2] = NULL;
+	char *line = NULL;
+	size_t line_capacity = 0;
+	char (*headers)[CONF_MAX_LINE + 1] = NULL;
 	unsigned *header_lines = NULL;
 	size_t header_count = 0;
 	unsigned number = 0;
+	ssize_t length;
 	int rc = -1;
 
-	while (fgets(line, sizeof(line), file) != NULL) {
-		size_t length = strlen(line);
+	while ((length = getline(&line, &line_capacity, file)) > 0) {
 		char *start = line, *end;
+		void *grown;
+
 		number++;
-		if (length == sizeof(line) - 1 && line[length - 1] != '\n') {
+		if (line[length - 1] == '\n')
+			line[--length] = '\0';
+		if (length > CONF_MAX_LINE) {
 			snprintf(err, errlen, "%s:%u: line longer than %d characters", path, number,
 				 CONF_MAX_LINE);
 			goto out;
 		}
-		if (memchr(line, '\0', length) != NULL ||
-		    (length < sizeof(line) - 1 && !feof(file) && line[length - 1] != '\n')) {
+		if (memchr(line, '\0', (size_t)length) != NULL) {
 			snprintf(err, errlen, "%s:%u: NUL byte in configuration", path, number);
 			goto out;
 		}
@@ -359,7 +363,7 @@ static int conf_prescan(FILE *file, const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s:%u: too many sections", path, number);
 			goto out;
 		}
-		void *grown = reallocarray(headers, header_count + 1, sizeof(*headers));
+		grown = reallocarray(headers, header_count + 1, sizeof(*headers));
 		if (grown == NULL)
 			goto oom;
 		headers = grown;
@@ -376,6 +380,7 @@ static int conf_prescan(FILE *file, const char *path, char *err, size_t errlen)
 oom:
 	snprintf(err, errlen, "out of memory");
 out:
+	free(line);
 	free(headers);
 	free(header_lines);
 	return rc;
