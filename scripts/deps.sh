@@ -1,0 +1,59 @@
+#!/bin/bash
+# Install everything needed to build and test tjd on Debian 12 (run as root).
+# Idempotent: when every package is already installed it changes nothing and
+# needs no network; otherwise it runs apt-get update and installs what is
+# missing.  Quiet, but apt's errors are shown.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	build-essential autoconf automake libtool pkg-config
+	libevent-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
+	libip4tc-dev libip6tc-dev libjansson-dev libinih-dev libnftables-dev
+	# unit tests (Check links libsubunit)
+	check libsubunit-dev valgrind
+	# end-to-end tests and demo: a private dockerd in a network namespace
+	docker.io containerd runc iptables nftables iproute2 busybox-static
+	util-linux kmod procps passwd coreutils python3
+)
+
+# Print the packages that are not installed.
+missing_packages() {
+	local package status
+	for package in "${PACKAGES[@]}"; do
+		status=$(dpkg-query -W -f '${db:Status-Status}' "$package" 2>/dev/null) || status=
+		[ "$status" = installed ] || echo "$package"
+	done
+}
+
+main() {
+	local missing=()
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps.sh: must run as root (it installs packages)" >&2
+		exit 1
+	fi
+	if ! command -v apt-get >/dev/null; then
+		echo "deps.sh: needs Debian 12 (apt-get not found)" >&2
+		exit 1
+	fi
+	mapfile -t missing < <(missing_packages)
+	if [ ${#missing[@]} -eq 0 ]; then
+		echo "deps: all ${#PACKAGES[@]} packages present"
+		return 0
+	fi
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
+	# Wait for another apt/dpkg run (e.g. unattended-upgrades) to finish.
+	apt-get -qq -o DPkg::Lock::Timeout=600 update >/dev/null
+	apt-get -qq -o DPkg::Lock::Timeout=600 install -y --no-install-recommends \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+		"${missing[@]}" 2> >(grep -v '^debconf: delaying package configuration' >&2) >/dev/null
+	mapfile -t missing < <(missing_packages)
+	if [ ${#missing[@]} -ne 0 ]; then
+		echo "deps: still missing after install: ${missing[*]}" >&2
+		exit 1
+	fi
+	echo "deps: done"
+}
+
+main "$@"
