@@ -88,6 +88,35 @@ static void control_client_cb(evutil_socket_t fd, short what, void *arg)
 		     control_client_send, client);
 }
 
+/*
+ * Decides whether a new client fits.  Others share all but the reserved
+ * slots; root always gets in, if need be by closing the oldest non-root
+ * client (the list is newest first).
+ */
+static bool control_admit(struct control *control, uid_t uid)
+{
+	struct control_client *client, *oldest = NULL;
+	unsigned others = 0;
+
+	for (client = control->clients; client != NULL; client = client->next) {
+		if (client->uid != 0) {
+			others++;
+			oldest = client;
+		}
+	}
+	if (uid != 0)
+		return others < CONTROL_MAX_CLIENTS - CONTROL_ROOT_RESERVED &&
+		       control->client_count < CONTROL_MAX_CLIENTS;
+	if (control->client_count < CONTROL_MAX_CLIENTS)
+		return true;
+	if (oldest == NULL)
+		return false;
+	log_warnx("control: full; closing the oldest client (uid %u) to admit root",
+		  (unsigned)oldest->uid);
+	control_client_close(oldest);
+	return true;
+}
+
 /* Accepts a client, capped at CONTROL_MAX_CLIENTS, and learns its uid. */
 static void control_accept_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -105,13 +134,13 @@ static void control_accept_cb(evutil_socket_t fd, short what, void *arg)
 			log_warn("control: accept");
 		return;
 	}
-	if (control->client_count >= CONTROL_MAX_CLIENTS) {
-		log_warnx("control: too many clients, refusing one");
+	if (getsockopt(client_fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_length) < 0) {
+		log_warn("control: SO_PEERCRED");
 		close(client_fd);
 		return;
 	}
-	if (getsockopt(client_fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_length) < 0) {
-		log_warn("control: SO_PEERCRED");
+	if (!control_admit(control, cred.uid)) {
+		log_warnx("control: too many clients, refusing uid %u", (unsigned)cred.uid);
 		close(client_fd);
 		return;
 	}

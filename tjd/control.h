@@ -12,7 +12,9 @@ struct tjd;
 struct control;
 
 #define CONTROL_MAX_CLIENTS 32
-#define CONTROL_IDLE_TIMEOUT_SEC 30
+/* Slots only root may use, so group members cannot lock root out. */
+#define CONTROL_ROOT_RESERVED 4
+#define CONTROL_IDLE_TIMEOUT_SEC 10
 #define CONTROL_GROUP "tjd"
 
 /*

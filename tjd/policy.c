@@ -14,8 +14,10 @@
  *
  * In the chain jumped to from INPUT, unless allow_host_traffic: replies
  * pass, the container side of neighbour discovery with the host passes,
- * allow-listed containers pass, and anything else from the bridge to the
- * host is dropped, which also closes every host-published port.
+ * and anything else from the bridge to the host is dropped, which also
+ * closes every host-published port.  This holds for allow-listed
+ * containers too: the allow-list is about reaching siblings, and a proxy
+ * that must reach the host belongs on a network with allow_host_traffic.
  */
 #include "config.h"
 
@@ -157,7 +159,8 @@ static void policy_network(struct policy_build *build, const struct inv_network 
 {
 	if (family == AF_INET6)
 		policy_neighbour_discovery(build, net, hook);
-	policy_allowances(build, net, family, hook);
+	if (hook == RULE_HOOK_FORWARD)
+		policy_allowances(build, net, family, hook);
 	policy_drop(build, net, family, hook);
 }
 

@@ -966,7 +966,8 @@ START_TEST(test_held_lock_times_out)
 	check_iptc_apply_fails(&set, "xtables lock");
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	seconds = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
-	ck_assert_msg(seconds >= 1.5 && seconds < 4.0, "gave up after %.2f s", seconds);
+	/* It waited for the lock, then gave up rather than hanging (bound is loose: CI is noisy). */
+	ck_assert_msg(seconds >= 1.5 && seconds < 20.0, "gave up after %.2f s", seconds);
 	save = check_iptc_save();
 	ck_assert_ptr_null(strstr(save, "TJD-"));
 	free(save);
@@ -1180,7 +1181,7 @@ static Suite *check_iptc_suite(void)
 	TCase *tc = tcase_create("kernel");
 
 	tcase_add_checked_fixture(tc, check_iptc_setup, check_iptc_teardown);
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_open_refuses_without_bridge_netfilter);
 	tcase_add_test(tc, test_closed_backend_refuses);
 	tcase_add_test(tc, test_apply_installs_chains_and_jumps);

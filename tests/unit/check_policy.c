@@ -141,6 +141,11 @@ START_TEST(test_isolation_and_allowance)
 			 0);
 	ck_assert_int_lt(policy_find(AF_INET, RULE_HOOK_INPUT, RULE_RETURN, "172.30.0.3", NULL),
 			 0);
+	/* Nor may the proxy open connections to the host: no INPUT allowance at all. */
+	ck_assert_int_lt(policy_find(AF_INET, RULE_HOOK_INPUT, RULE_RETURN, "172.30.0.2", NULL),
+			 0);
+	ck_assert_int_lt(policy_find(AF_INET6, RULE_HOOK_INPUT, RULE_RETURN, "fd00:30::2", NULL),
+			 0);
 	/* Host traffic from the network is dropped on INPUT, for both families. */
 	ck_assert_int_ge(policy_find(AF_INET, RULE_HOOK_INPUT, RULE_DROP, NULL, NULL), 0);
 	ck_assert_int_ge(policy_find(AF_INET6, RULE_HOOK_INPUT, RULE_DROP, NULL, NULL), 0);
