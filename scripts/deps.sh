@@ -9,12 +9,16 @@ PACKAGES=(
 	# build
 	build-essential autoconf automake libtool pkg-config
 	libevent-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
-	libip4tc-dev libip6tc-dev libjansson-dev libinih-dev libnftables-dev
+	libip4tc-dev libip6tc-dev libjansson-dev libinih-dev libnftables-dev libssl-dev
 	# unit tests (Check links libsubunit)
 	check libsubunit-dev valgrind
 	# end-to-end tests and demo: a private dockerd in a network namespace
 	docker.io containerd runc iptables nftables iproute2 busybox-static
 	util-linux kmod procps passwd coreutils python3
+	# fuzzing (tests/fuzz/run.sh)
+	clang
+	# Debian package test (scripts/package-test.sh)
+	debhelper lintian man-db strace systemd systemd-container
 )
 
 # Print the packages that are not installed.

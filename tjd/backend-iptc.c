@@ -1383,7 +1383,8 @@ static int backend_iptc_open(struct backend *backend, char *err, size_t errlen)
 				   backend->chain_input);
 		goto out;
 	}
-	for (size_t i = 0; i < BACKEND_IPTC_FAMILIES; i++)
+	/* Removing rules must work even where tjd could not enforce them. */
+	for (size_t i = 0; i < BACKEND_IPTC_FAMILIES && !backend->clear_only; i++)
 		if (backend_iptc_check_bridge(&backend_iptc_families[i], err, errlen) < 0)
 			goto out;
 	for (size_t i = 0; i < BACKEND_IPTC_FAMILIES; i++) {

@@ -39,6 +39,8 @@ struct backend {
 	const struct backend_ops *ops;
 	char chain_forward[BACKEND_CHAIN_MAX + 1];
 	char chain_input[BACKEND_CHAIN_MAX + 1];
+	/* Opened only to clear: skip the checks that enforcing needs (br_netfilter). */
+	bool clear_only;
 	void *priv;
 };
 
