@@ -90,18 +90,19 @@ static void control_client_cb(evutil_socket_t fd, short what, void *arg)
 
 /*
  * Decides whether a new client fits.  Others share all but the reserved
- * slots; root always gets in, if need be by closing the oldest non-root
- * client (the list is newest first).
+ * slots; root always gets in, if need be by closing the oldest client,
+ * preferring one that is not root (the list is newest first).
  */
 static bool control_admit(struct control *control, uid_t uid)
 {
-	struct control_client *client, *oldest = NULL;
+	struct control_client *client, *oldest = NULL, *oldest_other = NULL;
 	unsigned others = 0;
 
 	for (client = control->clients; client != NULL; client = client->next) {
+		oldest = client;
 		if (client->uid != 0) {
 			others++;
-			oldest = client;
+			oldest_other = client;
 		}
 	}
 	if (uid != 0)
@@ -109,8 +110,8 @@ static bool control_admit(struct control *control, uid_t uid)
 		       control->client_count < CONTROL_MAX_CLIENTS;
 	if (control->client_count < CONTROL_MAX_CLIENTS)
 		return true;
-	if (oldest == NULL)
-		return false;
+	if (oldest_other != NULL)
+		oldest = oldest_other;
 	log_warnx("control: full; closing the oldest client (uid %u) to admit root",
 		  (unsigned)oldest->uid);
 	control_client_close(oldest);
