@@ -380,6 +380,13 @@ static void cmd_status_print_network(const Tjd__V1__NetworkStatus *network, time
 	cmd_status_field(2, "allow host traffic", "%s", network->allow_host_traffic ? "yes" : "no");
 	cmd_status_field(2, "rules", "%" PRIu32, network->rule_count);
 	cmd_status_field(2, "endpoints", "%" PRIu32, network->endpoint_count);
+	if (network->n_lb_ips > 0 || cmd_status_str(network->netns)[0] != '\0') {
+		cmd_status_label(2, "load balancer");
+		cmd_status_put_list(network->lb_ips, network->n_lb_ips, "none");
+		putchar('\n');
+		cmd_status_field(2, "overlay namespace", "%s (%s)", cmd_status_or_dash(network->netns),
+				 network->overlay_enforced ? "enforced" : "NOT enforced");
+	}
 	if (network->n_peer_ips > 0 || network->peers_updated_unix != 0) {
 		cmd_status_label(2, "peer IPs");
 		cmd_status_put_list(network->peer_ips, network->n_peer_ips, "none");
@@ -548,6 +555,11 @@ static json_t *cmd_status_json_network(const Tjd__V1__NetworkStatus *network, bo
 			    cmd_status_json_strings(network->peer_ips, network->n_peer_ips),
 			    failed);
 	cmd_status_json_time(object, "peers_updated", network->peers_updated_unix, failed);
+	cmd_status_json_set(object, "lb_ips",
+			    cmd_status_json_strings(network->lb_ips, network->n_lb_ips), failed);
+	cmd_status_json_set(object, "netns", cmd_status_json_string(network->netns), failed);
+	cmd_status_json_set(object, "overlay_enforced", json_boolean(network->overlay_enforced),
+			    failed);
 	return object;
 }
 

@@ -23,6 +23,7 @@ static const struct cmd_entry *const tjctl_commands[] = {
     &cmd_clear_entry,
     &cmd_reload_entry,
     &cmd_rules_entry,
+    &cmd_swarm_entry,
 };
 
 #define TJCTL_NCOMMANDS (sizeof(tjctl_commands) / sizeof(tjctl_commands[0]))

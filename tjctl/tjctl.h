@@ -46,6 +46,7 @@ extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_clear_entry;
 extern const struct cmd_entry cmd_reload_entry;
 extern const struct cmd_entry cmd_rules_entry;
+extern const struct cmd_entry cmd_swarm_entry;
 
 /* tjctl.c */
 void tjctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -46,14 +46,17 @@ static int ctl_set_peers_addresses(char **texts, size_t count, struct prefix **o
 	return 0;
 }
 
-/* True for 1..64 lowercase hex digits. */
+/*
+ * True for a Docker network id: 1..64 lowercase letters and digits (local
+ * networks have 64 hex digits, swarm-scoped ones 25 base-36 characters).
+ */
 static bool ctl_set_peers_valid_id(const char *id)
 {
 	size_t length = strlen(id);
 
 	if (length == 0 || length > INV_ID_MAX)
 		return false;
-	return strspn(id, "0123456789abcdef") == length;
+	return strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz") == length;
 }
 
 /* Frees a peer array built by this file. */

@@ -6,6 +6,7 @@
 
 #include "tjd/ctl.h"
 #include "tjd/daemon.h"
+#include "tjd/overlay.h"
 
 /* Formats an address without its host-length suffix. */
 static char *ctl_status_address(struct ctl_context *ctx, const struct prefix *p, bool host)
@@ -58,6 +59,58 @@ static void ctl_status_allowed(struct ctl_context *ctx, Tjd__V1__NetworkStatus *
 	}
 }
 
+/* The peers the coordinator pushed for a network id, or NULL. */
+static const struct daemon_peers *ctl_status_find_peers(const struct tjd *tjd, const char *id)
+{
+	for (size_t i = 0; id != NULL && i < tjd->peer_network_count; i++)
+		if (strcmp(tjd->peers[i].network_id, id) == 0)
+			return &tjd->peers[i];
+	return NULL;
+}
+
+/* Pushed peer addresses (load balancers first), and when they came. */
+static void ctl_status_peers(struct ctl_context *ctx, Tjd__V1__NetworkStatus *ns,
+			     const struct daemon_peers *peers)
+{
+	if (peers == NULL)
+		return;
+	ns->peers_updated_unix = peers->updated;
+	ns->peer_ips = ctl_alloc(ctx, (peers->lb_count + peers->allowed_count + 1) * sizeof(char *));
+	if (ns->peer_ips == NULL)
+		return;
+	for (size_t i = 0; i < peers->lb_count; i++)
+		ns->peer_ips[ns->n_peer_ips++] = ctl_status_address(ctx, &peers->lb_ips[i], true);
+	for (size_t i = 0; i < peers->allowed_count; i++)
+		ns->peer_ips[ns->n_peer_ips++] =
+			ctl_status_address(ctx, &peers->allowed_ips[i], true);
+}
+
+/* An overlay network: this node's load-balancer address(es) and the namespace's state. */
+static void ctl_status_overlay(struct ctl_context *ctx, Tjd__V1__NetworkStatus *ns,
+			       const struct inv_network *net)
+{
+	struct overlay_status overlay;
+
+	ns->lb_ips = ctl_alloc(ctx, 2 * sizeof(char *));
+	if (ns->lb_ips == NULL)
+		return;
+	for (size_t e = 0; e < net->endpoint_count; e++) {
+		const struct inv_endpoint *endpoint = &net->endpoints[e];
+		if (!overlay_is_lb_endpoint(net, endpoint))
+			continue;
+		if (endpoint->ipv4.family != 0)
+			ns->lb_ips[ns->n_lb_ips++] = ctl_status_address(ctx, &endpoint->ipv4, true);
+		if (endpoint->ipv6.family != 0)
+			ns->lb_ips[ns->n_lb_ips++] = ctl_status_address(ctx, &endpoint->ipv6, true);
+		break;
+	}
+	if (overlay_lookup(ctx->tjd->overlays, net->id, &overlay)) {
+		ns->netns = ctl_strdup(ctx, overlay.netns);
+		ns->overlay_enforced = overlay.enforced;
+		ns->rule_count = (uint32_t)overlay.rule_count;
+	}
+}
+
 /* Describes one configured network, present in Docker or not. */
 static Tjd__V1__NetworkStatus *ctl_status_network(struct ctl_context *ctx,
 						  const struct conf_network *cn)
@@ -98,6 +151,9 @@ static Tjd__V1__NetworkStatus *ctl_status_network(struct ctl_context *ctx,
 	for (size_t s = 0; s < net->subnet_count; s++)
 		ns->subnets[ns->n_subnets++] = ctl_status_address(ctx, &net->subnets[s], false);
 	ctl_status_allowed(ctx, ns, net);
+	ctl_status_peers(ctx, ns, ctl_status_find_peers(tjd, net->id));
+	if (overlay_network(net))
+		ctl_status_overlay(ctx, ns, net);
 	return ns;
 }
 

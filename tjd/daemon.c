@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -17,7 +18,9 @@
 #include "common/log.h"
 #include "tjd/control.h"
 #include "tjd/docker.h"
+#include "tjd/overlay.h"
 #include "tjd/reconcile.h"
+#include "tjd/state.h"
 
 /* Files that say whether bridged traffic reaches iptables/nftables. */
 static const char *const daemon_bridge_sysctls[] = {
@@ -64,6 +67,11 @@ int daemon_clear_and_exit(struct tjd *tjd, char *err, size_t errlen)
 {
 	if (tjd->backend.ops->clear(&tjd->backend, err, errlen) < 0)
 		return -1;
+	/* The overlay namespaces too: nothing of tjd's stays behind anywhere. */
+	if (overlay_clear(tjd->overlays, err, errlen) < 0)
+		return -1;
+	if (tjd->state_file != NULL && state_remove(tjd->state_file, err, errlen) < 0)
+		log_warnx("%s", err);
 	log_info("removed every rule tjd installed; exiting");
 	tjd->stopping = true;
 	ruleset_free(&tjd->installed);
@@ -207,22 +215,107 @@ static int daemon_check_bridge_netfilter(char *err, size_t errlen)
 	return 0;
 }
 
+/* Summarises, as comments, what each protected network looked like. */
+static void daemon_print_networks(const struct tjd *tjd, FILE *out)
+{
+	char text[INET6_ADDRSTRLEN + 8];
+
+	for (size_t n = 0; n < tjd->conf->network_count; n++) {
+		const char *name = tjd->conf->networks[n].name;
+		const struct inv_network *net = NULL;
+
+		for (size_t i = 0; i < tjd->inventory.count; i++)
+			if (strcmp(tjd->inventory.networks[i].name, name) == 0)
+				net = &tjd->inventory.networks[i];
+		if (net == NULL) {
+			fprintf(out, "# network %s: not found in Docker\n", name);
+			continue;
+		}
+		fprintf(out, "# network %s: %s %s, subnets", name, net->driver,
+			net->bridge[0] ? net->bridge : "(no local bridge: not enforced here)");
+		for (size_t s = 0; s < net->subnet_count; s++)
+			if (prefix_format(&net->subnets[s], text, sizeof(text)) == 0)
+				fprintf(out, " %s", text);
+		fprintf(out, "; allowed:");
+		for (size_t e = 0; e < net->endpoint_count; e++)
+			if (net->endpoints[e].allowed)
+				fprintf(out, " %s", net->endpoints[e].name);
+		fputc('\n', out);
+	}
+}
+
+/* Whether READY=1 went out: after the first apply, restored or reconciled. */
+static bool daemon_notified;
+
+/* Keeps the kernel's ruleset on disk whenever it changed. */
+static void daemon_save_state(struct tjd *tjd)
+{
+	char err[512];
+
+	if (tjd->state_file == NULL || tjd->apply_count == tjd->saved_apply_count)
+		return;
+	if (state_save(tjd->state_file, &tjd->installed, err, sizeof(err)) < 0) {
+		log_warnx("saving the ruleset for the next start: %s", err);
+		return;
+	}
+	tjd->saved_apply_count = tjd->apply_count;
+}
+
+/*
+ * Fail-closed boot: reinstalls the last applied ruleset before Docker is
+ * reachable, so protected networks are closed when Docker starts its
+ * containers.  The first reconcile with Docker corrects anything stale.
+ */
+static void daemon_restore_state(struct tjd *tjd)
+{
+	struct ruleset saved;
+	bool changed = false;
+	char err[512];
+	int rc;
+
+	if (tjd->state_file == NULL)
+		return;
+	ruleset_init(&saved);
+	rc = state_load(tjd->state_file, &saved, err, sizeof(err));
+	if (rc != 0) {
+		if (rc < 0)
+			log_warnx("ignoring the saved ruleset: %s", err);
+		ruleset_free(&saved);
+		return;
+	}
+	if (tjd->backend.ops->apply(&tjd->backend, &saved, &changed, err, sizeof(err)) < 0) {
+		daemon_set_error(tjd, "restoring the saved ruleset: %s", err);
+		ruleset_free(&saved);
+		return;
+	}
+	ruleset_free(&tjd->installed);
+	tjd->installed = saved;
+	tjd->ready = true;
+	log_info("restored %zu saved rules from %s before contacting Docker", saved.count,
+		 tjd->state_file);
+	daemon_notified = true;
+	daemon_sd_notify("READY=1\nSTATUS=enforcing the saved ruleset; waiting for Docker");
+}
+
 /* After each reconcile: readiness once, and dry-run's single pass. */
 static void daemon_reconcile_done(struct tjd *tjd, bool ok)
 {
-	static bool notified;
 
 	if (tjd->dry_run) {
 		char *text = ruleset_format(&tjd->installed, tjd->backend.chain_forward,
 					    tjd->backend.chain_input);
-		if (ok && text != NULL)
+		if (ok && text != NULL) {
+			daemon_print_networks(tjd, stdout);
 			fputs(text, stdout);
+		}
 		free(text);
 		daemon_stop(tjd, ok ? 0 : 1);
 		return;
 	}
-	if (ok && !notified) {
-		notified = true;
+	if (ok)
+		daemon_save_state(tjd);
+	if (ok && !daemon_notified) {
+		daemon_notified = true;
 		log_info("first ruleset in place; ready");
 		daemon_sd_notify("READY=1\nSTATUS=enforcing");
 	}
@@ -267,6 +360,7 @@ static void daemon_free(struct tjd *tjd)
 	ruleset_free(&tjd->installed);
 	free(tjd->rule_counts);
 	daemon_free_peers(tjd);
+	overlay_state_free(tjd->overlays);
 	conf_free(tjd->conf);
 	if (tjd->base != NULL)
 		event_base_free(tjd->base);
@@ -277,6 +371,7 @@ static int daemon_clear_only(struct tjd *tjd)
 {
 	char err[512];
 
+	tjd->backend.clear_only = true;
 	if (tjd->backend.ops->open(&tjd->backend, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		return 1;
@@ -286,6 +381,8 @@ static int daemon_clear_only(struct tjd *tjd)
 		log_warnx("clear failed: %s", err);
 		return 1;
 	}
+	if (tjd->state_file != NULL && state_remove(tjd->state_file, err, sizeof(err)) < 0)
+		log_warnx("%s", err);
 	log_info("removed every rule tjd installed");
 	return 0;
 }
@@ -302,6 +399,7 @@ int daemon_main(const struct daemon_options *options)
 	tjd.conf_required = options->conf_required;
 	tjd.socket_path = options->socket_path;
 	tjd.dry_run = options->dry_run;
+	tjd.state_file = options->dry_run ? NULL : options->state_file;
 	tjd.started = time(NULL);
 	log_init("tjd", options->foreground || options->check_config || options->dry_run ||
 				options->clear,
@@ -340,6 +438,7 @@ int daemon_main(const struct daemon_options *options)
 		goto out;
 	}
 	tjd.backend_open = true;
+	daemon_restore_state(&tjd);
 	if (!options->foreground && !options->dry_run && daemon(0, 0) < 0) {
 		log_warn("daemon");
 		goto out;

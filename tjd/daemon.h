@@ -17,6 +17,7 @@ struct event;
 struct docker_client;
 struct reconcile;
 struct control;
+struct overlay_state;
 
 #define DAEMON_MAX_PEER_NETWORKS 64
 #define DAEMON_MAX_PEERS 1024
@@ -70,7 +71,12 @@ struct tjd {
 	char last_peer_push_from[128];
 	time_t last_peer_push;
 
+	/* Swarm overlay namespaces tjd put rules into (tjd/overlay.h); NULL until the first. */
+	struct overlay_state *overlays;
+
 	bool stopping;               /* no more applies: clearing or exiting */
+	const char *state_file;
+	uint64_t saved_apply_count;  /* apply_count when the state was last saved */
 	int exit_code;
 };
 
@@ -98,6 +104,7 @@ struct daemon_options {
 	bool dry_run;
 	bool clear;
 	const char *backend;         /* "auto", "iptables" */
+	const char *state_file;      /* last applied ruleset, restored at start */
 };
 
 /* Runs tjd as the options say; returns the process exit code. */

@@ -754,11 +754,16 @@ static void docker_deliver_lines(struct docker_client *client)
 }
 
 /* Builds the message for a transfer that failed. */
-static void docker_failure_message(const struct docker_request *request, char *msg, size_t msglen)
+static void docker_failure_message(const struct docker_client *client,
+				   const struct docker_request *request, char *msg, size_t msglen)
 {
 	const char *what = request->kind == DOCKER_REQUEST_GET ? "GET" : "stream";
 
-	if (request->too_large)
+	/* curl would name "localhost port 80"; say which socket it was. */
+	if (client->unix_path != NULL && request->result == CURLE_COULDNT_CONNECT)
+		snprintf(msg, msglen, "docker %s %.200s: cannot connect to %.200s", what,
+			 request->path, client->unix_path);
+	else if (request->too_large)
 		snprintf(msg, msglen, "docker %s %.200s: response larger than %u bytes", what,
 			 request->path, DOCKER_MAX_BODY);
 	else if (request->line_too_long)
@@ -781,7 +786,7 @@ static void docker_complete(struct docker_client *client, struct docker_request 
 	request->dead = true;
 	if (request->kind == DOCKER_REQUEST_GET) {
 		if (request->result != CURLE_OK) {
-			docker_failure_message(request, msg, sizeof(msg));
+			docker_failure_message(client, request, msg, sizeof(msg));
 			request->cb(request->arg, 0, "", 0, msg);
 		} else {
 			request->cb(request->arg, request->status,
@@ -796,7 +801,7 @@ static void docker_complete(struct docker_client *client, struct docker_request 
 		snprintf(msg, sizeof(msg), "docker stream %.200s: HTTP %ld: %s", request->path,
 			 request->status, request->buf != NULL ? request->buf : "");
 	else if (request->result != CURLE_OK)
-		docker_failure_message(request, msg, sizeof(msg));
+		docker_failure_message(client, request, msg, sizeof(msg));
 	else if (request->len > 0)
 		snprintf(msg, sizeof(msg), "docker stream %.200s: ended inside a line",
 			 request->path);

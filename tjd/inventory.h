@@ -42,10 +42,19 @@ struct inv_network {
 	size_t endpoint_capacity;
 };
 
+/* Longest directory of network namespaces (dockerd's <exec-root>/netns) we accept. */
+#define INV_NETNS_DIR_MAX 200
+
 struct inventory {
 	struct inv_network *networks;
 	size_t count;
 	size_t capacity;
+	/*
+	 * Where dockerd keeps its network namespaces (the directory of a
+	 * local container's SandboxKey); "" when no container told us.  Swarm
+	 * overlay namespaces live there as 1-<first 10 characters of the id>.
+	 */
+	char netns_dir[INV_NETNS_DIR_MAX + 1];
 };
 
 void inventory_init(struct inventory *inv);

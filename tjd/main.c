@@ -8,6 +8,7 @@
 #include "common/frame.h"
 #include "tjd/conf.h"
 #include "tjd/daemon.h"
+#include "tjd/state.h"
 
 /* Prints how to run tjd. */
 static void usage(FILE *out)
@@ -24,6 +25,8 @@ static void usage(FILE *out)
 		"  -n, --check-config    check the configuration and exit\n"
 		"      --dry-run         print the ruleset tjd would install, touch nothing\n"
 		"      --clear           remove every rule tjd installed and exit\n"
+		"      --state-file PATH last applied ruleset, restored at start before\n"
+		"                        Docker is reachable (default %s)\n"
 		"  -d, --debug           log debug messages\n"
 		"  -h, --help            show this help and exit\n"
 		"  -V, --version         show the version and exit\n"
@@ -33,12 +36,12 @@ static void usage(FILE *out)
 		"Signals: TERM/INT stop and leave the rules in place; HUP reloads the\n"
 		"configuration; USR1 removes every rule and exits.\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n",
-		CONF_DEFAULT_PATH, TJD_DEFAULT_SOCKET);
+		CONF_DEFAULT_PATH, TJD_DEFAULT_SOCKET, STATE_DEFAULT_PATH);
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPTION_DRY_RUN = 256, OPTION_CLEAR };
+	enum { OPTION_DRY_RUN = 256, OPTION_CLEAR, OPTION_STATE_FILE };
 	static const struct option long_options[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"foreground", no_argument, NULL, 'f'},
@@ -47,6 +50,7 @@ int main(int argc, char **argv)
 		{"check-config", no_argument, NULL, 'n'},
 		{"dry-run", no_argument, NULL, OPTION_DRY_RUN},
 		{"clear", no_argument, NULL, OPTION_CLEAR},
+		{"state-file", required_argument, NULL, OPTION_STATE_FILE},
 		{"debug", no_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -56,6 +60,7 @@ int main(int argc, char **argv)
 		.conf_path = CONF_DEFAULT_PATH,
 		.socket_path = TJD_DEFAULT_SOCKET,
 		.backend = "auto",
+		.state_file = STATE_DEFAULT_PATH,
 	};
 	int c;
 
@@ -82,6 +87,9 @@ int main(int argc, char **argv)
 			break;
 		case OPTION_CLEAR:
 			options.clear = true;
+			break;
+		case OPTION_STATE_FILE:
+			options.state_file = optarg;
 			break;
 		case 'd':
 			options.debug = true;

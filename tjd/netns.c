@@ -350,9 +350,17 @@ out:
 	return fd;
 }
 
-int netns_bridge_port(const char *sandbox_key, const char *mac, char *port, size_t portlen,
-		      char *err, size_t errlen)
+/*
+ * Finds the other end of the container's interface with MAC `mac` in the
+ * namespace at outer_path (tjd's own when NULL): a veth that points back
+ * at the container's interface and is enslaved to a bridge (named `bridge`
+ * unless NULL).
+ */
+static int netns_peer_port(const char *sandbox_key, const char *mac, const char *outer_path,
+			   const char *bridge, char *port, size_t portlen, char *err, size_t errlen)
 {
+	const char *where = outer_path != NULL ? outer_path : "tjd's namespace";
+	const char *hint = outer_path != NULL ? "" : "; is tjd in dockerd's network namespace?";
 	struct netns_search search;
 	struct netns_link host, master;
 	char inner_err[128] = "";
@@ -365,8 +373,9 @@ int netns_bridge_port(const char *sandbox_key, const char *mac, char *port, size
 		return -1;
 	}
 	port[0] = '\0';
-	if (sandbox_key == NULL || sandbox_key[0] != '/') {
-		netns_error(err, errlen, "sandbox key is not an absolute path");
+	if (sandbox_key == NULL || sandbox_key[0] != '/' ||
+	    (outer_path != NULL && outer_path[0] != '/')) {
+		netns_error(err, errlen, "namespace path is not absolute");
 		return -1;
 	}
 	if (netns_parse_mac(mac, search.mac) < 0) {
@@ -396,33 +405,31 @@ int netns_bridge_port(const char *sandbox_key, const char *mac, char *port, size
 	}
 
 	/*
-	 * IFLA_LINK is an index in the namespace Docker created the veth in,
-	 * which is ours only if tjd runs beside dockerd.  Check the link we
-	 * find here really is the other end: a veth pointing back at the
-	 * container's interface, enslaved to a bridge.
+	 * IFLA_LINK is an index in the namespace Docker created the veth in
+	 * (dockerd's for a bridge network, the overlay namespace for an
+	 * overlay).  Check the link we find there really is the other end: a
+	 * veth pointing back at the container's interface, enslaved to a bridge.
 	 */
-	outer_fd = netns_netlink_open(err, errlen);
+	outer_fd = outer_path != NULL ? netns_open_in(outer_path, err, errlen)
+				      : netns_netlink_open(err, errlen);
 	if (outer_fd < 0)
 		goto out;
 	memset(&host, 0, sizeof(host));
 	if (netns_links(outer_fd, search.found.peer_index, netns_copy_link, &host, inner_err,
 			sizeof(inner_err)) < 0) {
-		netns_error(err, errlen,
-			    "peer of %s (index %d): %s; is tjd in dockerd's network namespace?",
-			    search.found.name, search.found.peer_index, inner_err);
+		netns_error(err, errlen, "peer of %s (index %d) in %s: %s%s", search.found.name,
+			    search.found.peer_index, where, inner_err, hint);
 		goto out;
 	}
 	if (host.index != search.found.peer_index || host.name[0] == '\0') {
-		netns_error(err, errlen, "peer of %s (index %d) not found here", search.found.name,
-			    search.found.peer_index);
+		netns_error(err, errlen, "peer of %s (index %d) not found in %s", search.found.name,
+			    search.found.peer_index, where);
 		goto out;
 	}
 	if (strcmp(host.kind, "veth") != 0 || !host.has_peer ||
 	    host.peer_index != search.found.index) {
-		netns_error(err, errlen,
-			    "interface %s (index %d) is not the veth peer of %s: is tjd in "
-			    "dockerd's network namespace?",
-			    host.name, host.index, search.found.name);
+		netns_error(err, errlen, "interface %s (index %d) in %s is not the veth peer of %s%s",
+			    host.name, host.index, where, search.found.name, hint);
 		goto out;
 	}
 	if (host.master <= 0) {
@@ -437,6 +444,11 @@ int netns_bridge_port(const char *sandbox_key, const char *mac, char *port, size
 			    host.name, master.name);
 		goto out;
 	}
+	if (bridge != NULL && strcmp(master.name, bridge) != 0) {
+		netns_error(err, errlen, "veth %s is enslaved to %s, not %s", host.name,
+			    master.name, bridge);
+		goto out;
+	}
 	if (strlen(host.name) >= portlen) {
 		netns_error(err, errlen, "port name %s too long", host.name);
 		goto out;
@@ -449,4 +461,61 @@ out:
 	if (outer_fd >= 0)
 		close(outer_fd);
 	return ret;
+}
+
+int netns_bridge_port(const char *sandbox_key, const char *mac, char *port, size_t portlen,
+		      char *err, size_t errlen)
+{
+	return netns_peer_port(sandbox_key, mac, NULL, NULL, port, portlen, err, errlen);
+}
+
+int netns_overlay_port(const char *sandbox_key, const char *mac, const char *overlay_netns,
+		       const char *bridge, char *port, size_t portlen, char *err, size_t errlen)
+{
+	if (overlay_netns == NULL || bridge == NULL) {
+		netns_error(err, errlen, "no overlay namespace or bridge given");
+		return -1;
+	}
+	return netns_peer_port(sandbox_key, mac, overlay_netns, bridge, port, portlen, err,
+			       errlen);
+}
+
+int netns_enter(const char *path, int *saved_fd, char *err, size_t errlen)
+{
+	int target_fd, self_fd;
+
+	*saved_fd = -1;
+	target_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (target_fd < 0) {
+		int saved_errno = errno;
+
+		netns_error(err, errlen, "%s: %s", path, strerror(saved_errno));
+		errno = saved_errno;
+		return -1;
+	}
+	self_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self_fd < 0) {
+		netns_error(err, errlen, "/proc/thread-self/ns/net: %s", strerror(errno));
+		close(target_fd);
+		return -1;
+	}
+	if (setns(target_fd, CLONE_NEWNET) < 0) {
+		int saved_errno = errno;
+
+		netns_error(err, errlen, "setns %s: %s", path, strerror(saved_errno));
+		close(target_fd);
+		close(self_fd);
+		errno = saved_errno; /* callers tell "not a namespace" (EINVAL) apart */
+		return -1;
+	}
+	close(target_fd);
+	*saved_fd = self_fd;
+	return 0;
+}
+
+void netns_leave(int saved_fd, const char *path)
+{
+	if (setns(saved_fd, CLONE_NEWNET) < 0)
+		fatal("cannot return to own network namespace after entering %s", path);
+	close(saved_fd);
 }

@@ -14,4 +14,21 @@
 int netns_bridge_port(const char *sandbox_key, const char *mac, char *port, size_t portlen,
 		      char *err, size_t errlen);
 
+/*
+ * The same for a container on an overlay network: its veth's other end is
+ * in the overlay namespace at overlay_netns, enslaved to `bridge` there
+ * ("br0").  Returns 0 with the port's name (as seen in that namespace).
+ */
+int netns_overlay_port(const char *sandbox_key, const char *mac, const char *overlay_netns,
+		       const char *bridge, char *port, size_t portlen, char *err, size_t errlen);
+
+/*
+ * Moves the calling thread into the network namespace at path and hands
+ * back a handle to its own; 0, or -1 with err set (the thread has not
+ * moved).  Every successful netns_enter must be paired with netns_leave.
+ */
+int netns_enter(const char *path, int *saved_fd, char *err, size_t errlen);
+/* Returns the thread to its own namespace; fatal if it cannot (nothing after would be safe). */
+void netns_leave(int saved_fd, const char *path);
+
 #endif

@@ -14,6 +14,7 @@
 #include "tjd/docker-json.h"
 #include "tjd/docker.h"
 #include "tjd/netns.h"
+#include "tjd/overlay.h"
 #include "tjd/policy.h"
 
 /* Events that cannot change addresses, membership or liveness. */
@@ -38,6 +39,7 @@ struct reconcile_call {
 	struct docker_request *request;
 	size_t network;              /* index into run->inventory */
 	size_t endpoint;             /* index into that network's endpoints */
+	bool probe;                  /* only to learn where dockerd keeps namespaces */
 	char name[INV_NAME_MAX + 1]; /* configured network name (stage NETWORKS) */
 };
 
@@ -49,6 +51,7 @@ struct reconcile_run {
 	enum reconcile_stage stage;
 	unsigned pending;
 	bool failed;
+	bool probing;                /* a container inspect is finding the netns directory */
 	char error[512];
 	struct reconcile_call *calls;
 };
@@ -162,6 +165,121 @@ static bool reconcile_response_ok(struct reconcile_call *call, const char *what,
 	return true;
 }
 
+/*
+ * An overlay endpoint's SandboxKey: its directory is where dockerd keeps
+ * every namespace (the overlay's own among them), and for an allow-listed
+ * container the port its veth has on br0 inside the overlay namespace.
+ */
+static void reconcile_overlay_sandbox(struct reconcile_run *run, struct inv_network *net,
+				      struct inv_endpoint *endpoint, const char *sandbox,
+				      bool probe)
+{
+	char dir[INV_NETNS_DIR_MAX + 1], netns[OVERLAY_PATH_MAX + 1], err[256];
+	const char *slash = strrchr(sandbox, '/');
+	size_t length = slash != NULL ? (size_t)(slash - sandbox) : 0;
+
+	endpoint->bridge_port[0] = '\0';
+	if (sandbox[0] == '\0' || length == 0 || length > INV_NETNS_DIR_MAX) {
+		if (!probe)
+			log_warnx("allow-listed container %s on %s: no usable sandbox; "
+				  "withholding its allowance",
+				  endpoint->name, net->name);
+		return;
+	}
+	memcpy(dir, sandbox, length);
+	dir[length] = '\0';
+	if (run->inventory.netns_dir[0] == '\0')
+		memcpy(run->inventory.netns_dir, dir, length + 1);
+	if (probe)
+		return;
+	if (endpoint->mac[0] == '\0' ||
+	    overlay_netns_path(dir, net->id, false, netns, sizeof(netns)) < 0 ||
+	    netns_overlay_port(sandbox, endpoint->mac, netns, OVERLAY_BRIDGE, endpoint->bridge_port,
+			       sizeof(endpoint->bridge_port), err, sizeof(err)) < 0) {
+		endpoint->bridge_port[0] = '\0';
+		log_warnx("allow-listed container %s on overlay %s: port on %s unknown (%s); "
+			  "withholding its allowance",
+			  endpoint->name, net->name, OVERLAY_BRIDGE,
+			  endpoint->mac[0] ? err : "no MAC address");
+	}
+}
+
+/*
+ * Finds the port of this node's load-balancer endpoint (lb-<network>, in
+ * namespace lb_<id>) on br0, so its allowance is bound to it like any
+ * other.  Unresolved, the allowance is withheld (fail closed).
+ */
+static void reconcile_overlay_lb_ports(struct inventory *inv)
+{
+	char lb_netns[OVERLAY_PATH_MAX + 1], netns[OVERLAY_PATH_MAX + 1], err[256];
+
+	for (size_t n = 0; n < inv->count; n++) {
+		struct inv_network *net = &inv->networks[n];
+		if (!overlay_network(net))
+			continue;
+		for (size_t e = 0; e < net->endpoint_count; e++) {
+			struct inv_endpoint *endpoint = &net->endpoints[e];
+			if (!overlay_is_lb_endpoint(net, endpoint))
+				continue;
+			endpoint->bridge_port[0] = '\0';
+			if (endpoint->mac[0] == '\0' ||
+			    overlay_netns_path(inv->netns_dir, net->id, true, lb_netns,
+					       sizeof(lb_netns)) < 0 ||
+			    overlay_netns_path(inv->netns_dir, net->id, false, netns,
+					       sizeof(netns)) < 0)
+				continue;
+			if (netns_overlay_port(lb_netns, endpoint->mac, netns, OVERLAY_BRIDGE,
+					       endpoint->bridge_port, sizeof(endpoint->bridge_port),
+					       err, sizeof(err)) < 0) {
+				endpoint->bridge_port[0] = '\0';
+				log_warnx("overlay %s: load-balancer port unknown (%s); withholding "
+					  "its allowance",
+					  net->name, err);
+			}
+		}
+	}
+}
+
+/*
+ * Puts the overlay networks' rules into their namespaces (after the host
+ * ruleset, so a failure here never holds that one back).  Returns 0, or -1
+ * with err set.
+ */
+static int reconcile_overlays(struct tjd *tjd, const struct inventory *inv, bool *changed,
+			      char *err, size_t errlen)
+{
+	struct overlay_plan plan;
+	int ret = -1;
+
+	*changed = false;
+	overlay_plan_init(&plan);
+	if (overlay_compile(tjd->conf, inv, tjd->peers, tjd->peer_network_count, &plan, err,
+			    errlen) < 0)
+		goto out;
+	if (tjd->dry_run) {
+		for (size_t t = 0; t < plan.count; t++)
+			log_info("dry run: overlay %s would get %zu rules in %s",
+				 plan.targets[t].network_name, plan.targets[t].rules.count,
+				 plan.targets[t].netns);
+		ret = 0;
+		goto out;
+	}
+	if (plan.count == 0 && tjd->overlays == NULL) {
+		ret = 0;
+		goto out;
+	}
+	if (tjd->overlays == NULL)
+		tjd->overlays = overlay_state_new();
+	if (tjd->overlays == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	ret = overlay_apply(tjd->overlays, &tjd->backend, &plan, changed, err, errlen);
+out:
+	overlay_plan_free(&plan);
+	return ret;
+}
+
 /* Compiles, applies and records the outcome of a completed run. */
 static void reconcile_finish(struct reconcile_run *run)
 {
@@ -216,6 +334,13 @@ static void reconcile_finish(struct reconcile_run *run)
 	counts = NULL;
 	tjd->docker_connected = true;
 	tjd->ready = true;
+	reconcile_overlay_lb_ports(&tjd->inventory);
+	if (reconcile_overlays(tjd, &tjd->inventory, &changed, err, sizeof(err)) < 0) {
+		daemon_set_error(tjd, "overlay rules: %s", err);
+		goto out;
+	}
+	if (changed)
+		tjd->apply_count++;
 	ok = true;
 	daemon_clear_error(tjd);
 out:
@@ -264,6 +389,10 @@ static void reconcile_sandbox_done(void *arg, long status, const char *body, siz
 	endpoint = &net->endpoints[call->endpoint];
 	if (docker_json_sandbox_key(body, len, sandbox, sizeof(sandbox), err, sizeof(err)) < 0) {
 		reconcile_fail(run, "container %.12s: %s", endpoint->container_id, err);
+		goto out;
+	}
+	if (overlay_network(net)) {
+		reconcile_overlay_sandbox(run, net, endpoint, sandbox, call->probe);
 		goto out;
 	}
 	if (sandbox[0] == '\0' || endpoint->mac[0] == '\0' ||
@@ -365,6 +494,35 @@ out:
 	reconcile_advance(run);
 }
 
+/*
+ * An overlay network with no allow-listed container here still needs the
+ * namespace directory: inspect one of its containers just for that.
+ */
+static void reconcile_overlay_probe(struct reconcile_run *run, size_t n)
+{
+	struct inv_network *net = &run->inventory.networks[n];
+	struct reconcile_call *call;
+	char path[256];
+
+	if (run->inventory.netns_dir[0] != '\0' || run->probing)
+		return;
+	for (size_t e = 0; e < net->endpoint_count; e++) {
+		const struct inv_endpoint *endpoint = &net->endpoints[e];
+		if (endpoint->allowed || overlay_is_lb_endpoint(net, endpoint) ||
+		    strcmp(endpoint->container_id, "ingress-sbox") == 0)
+			continue;
+		snprintf(path, sizeof(path), "/containers/%s/json", endpoint->container_id);
+		call = reconcile_get(run, path, reconcile_sandbox_done);
+		if (call != NULL) {
+			call->network = n;
+			call->endpoint = e;
+			call->probe = true;
+			run->probing = true;
+		}
+		return;
+	}
+}
+
 /* Issues the requests of the next stage; finishes the run at the end. */
 static void reconcile_advance(struct reconcile_run *run)
 {
@@ -422,8 +580,10 @@ static void reconcile_advance(struct reconcile_run *run)
 			run->stage = RECONCILE_STAGE_SANDBOXES;
 			for (size_t n = 0; n < run->inventory.count && !run->failed; n++) {
 				struct inv_network *net = &run->inventory.networks[n];
-				if (net->bridge[0] == '\0')
+				if (net->bridge[0] == '\0' && !overlay_network(net))
 					continue;
+				if (overlay_network(net))
+					reconcile_overlay_probe(run, n);
 				for (size_t e = 0; e < net->endpoint_count; e++) {
 					struct reconcile_call *call;
 					if (!net->endpoints[e].allowed)

@@ -7,17 +7,21 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 SECONDS_PER_TARGET=${1:-20}
 OUT=${FUZZ_OUT:-/tmp/tjd-fuzz}
-TARGETS=(fuzz_ctl fuzz_conf fuzz_docker_json)
+TARGETS=(fuzz_ctl fuzz_conf fuzz_docker_json fuzz_swarm)
 
-# Compiles one target with every libtjd source it may reach.
+# Compiles one target with every source it may reach.
 build_target() {
 	local target=$1 sources
-	sources=$(ls "$TOP"/tjd/*.c "$TOP"/common/*.c | grep -v '/tjd/main.c$')
+	if [ "$target" = fuzz_swarm ]; then
+		sources="$TOP/tjctl/swarm-plan.c $TOP/tjctl/swarm-wire.c $(ls "$TOP"/common/*.c)"
+	else
+		sources=$(ls "$TOP"/tjd/*.c "$TOP"/common/*.c | grep -v '/tjd/main.c$')
+	fi
 	# shellcheck disable=SC2086
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-D_GNU_SOURCE -I"$TOP" -DSYSCONFDIR='"/etc"' -DLOCALSTATEDIR='"/var"' \
 		"$TOP/tests/fuzz/$target.c" $sources "$TOP/proto/tjd.pb-c.c" \
-		$(pkg-config --cflags --libs libevent libprotobuf-c libcurl libip4tc libip6tc jansson inih) \
+		$(pkg-config --cflags --libs libevent libprotobuf-c libcurl libip4tc libip6tc jansson inih openssl) \
 		-o "$OUT/$target"
 }
 

@@ -276,6 +276,12 @@ START_TEST(test_set_peers_validates_everything)
 	/* A later invalid push leaves the accepted set in place. */
 	ctl_test_set_peers("abc123", bad, 2, 0);
 	ck_assert_uint_eq(tjd.peers[0].lb_count, 2);
+	/* Swarm network ids are 25 base-36 characters, not hex. */
+	ctl_test_set_peers("pdjhre727w9ivsy0282l6llvk", good, 1, 0);
+	ck_assert_msg(reply->ok, "%s", reply->error);
+	ck_assert_str_eq(tjd.peers[0].network_id, "pdjhre727w9ivsy0282l6llvk");
+	ctl_test_set_peers("PDJHRE727W", good, 1, 0);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_INVALID);
 }
 END_TEST
 

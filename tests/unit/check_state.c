@@ -1,0 +1,181 @@
+/* Saved ruleset: round trip, atomic write, and refusal of damaged files. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tjd/state.h"
+
+static char directory[] = "/tmp/check_state_XXXXXX";
+static char path[256];
+
+static void state_setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(directory));
+	snprintf(path, sizeof(path), "%s/sub/ruleset.json", directory);
+}
+
+static void state_teardown(void)
+{
+	char command[512];
+
+	snprintf(command, sizeof(command), "rm -rf '%s'", directory);
+	ck_assert_int_eq(system(command), 0);
+	strcpy(directory, "/tmp/check_state_XXXXXX");
+}
+
+/* A ruleset using every field. */
+static void state_sample(struct ruleset *set)
+{
+	struct rule *r;
+
+	ruleset_init(set);
+	r = ruleset_add(set);
+	r->family = AF_INET;
+	r->ctstate = RULE_CT_ESTABLISHED | RULE_CT_RELATED;
+	strcpy(r->comment, "tjd replies");
+	r = ruleset_add(set);
+	r->family = AF_INET;
+	strcpy(r->in_iface, "br-0123456789ab");
+	strcpy(r->out_iface, "br-0123456789ab");
+	strcpy(r->physdev_in, "veth1234567");
+	prefix_parse("172.30.0.2", &r->src);
+	prefix_parse("172.30.0.0/24", &r->dst);
+	strcpy(r->comment, "tjd web allow proxy");
+	r = ruleset_add(set);
+	r->family = AF_INET6;
+	r->hook = RULE_HOOK_INPUT;
+	strcpy(r->in_iface, "br-0123456789ab");
+	r->protocol = IPPROTO_ICMPV6;
+	r->has_icmp_type = true;
+	r->icmp_type = 135;
+	r = ruleset_add(set);
+	r->family = AF_INET6;
+	r->hook = RULE_HOOK_INPUT;
+	strcpy(r->in_iface, "br-0123456789ab");
+	r->verdict = RULE_DROP;
+}
+
+/* Writes text as the state file. */
+static void state_write(const char *text)
+{
+	FILE *file;
+	char sub[300];
+
+	snprintf(sub, sizeof(sub), "%s/sub", directory);
+	mkdir(sub, 0700);
+	file = fopen(path, "w");
+	ck_assert_ptr_nonnull(file);
+	fputs(text, file);
+	fclose(file);
+}
+
+START_TEST(test_round_trip)
+{
+	struct ruleset saved, loaded;
+	char err[256], temporary[300];
+	struct stat st;
+
+	state_sample(&saved);
+	ruleset_init(&loaded);
+	ck_assert_int_eq(state_load(path, &loaded, err, sizeof(err)), 1);
+	ck_assert_msg(state_save(path, &saved, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	snprintf(temporary, sizeof(temporary), "%s.tmp", path);
+	ck_assert_int_ne(access(temporary, F_OK), 0);
+	ck_assert_msg(state_load(path, &loaded, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(ruleset_equal(&saved, &loaded));
+	ck_assert_int_eq(state_remove(path, err, sizeof(err)), 0);
+	ck_assert_int_eq(state_load(path, &loaded, err, sizeof(err)), 1);
+	ck_assert_int_eq(state_remove(path, err, sizeof(err)), 0);
+	ruleset_free(&saved);
+	ruleset_free(&loaded);
+}
+END_TEST
+
+START_TEST(test_damaged_files_refused)
+{
+	static const char *const damaged[] = {
+		"",
+		"{",
+		"[]",
+		"{\"version\":2,\"rules\":[]}",
+		"{\"version\":1,\"rules\":{}}",
+		"{\"version\":1,\"rules\":[{\"family\":5,\"hook\":\"forward\",\"verdict\":\"drop\","
+		"\"ctstate\":0,\"protocol\":0}]}",
+		"{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"output\",\"verdict\":\"drop\","
+		"\"ctstate\":0,\"protocol\":0}]}",
+		"{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"accept\","
+		"\"ctstate\":0,\"protocol\":0}]}",
+		"{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
+		"\"ctstate\":0,\"protocol\":0,\"in\":\"../etc\"}]}",
+		"{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
+		"\"ctstate\":0,\"protocol\":0,\"in\":\"a-very-long-interface-name\"}]}",
+		"{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
+		"\"ctstate\":0,\"protocol\":0,\"src\":\"fd00::1/128\"}]}",
+		"{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
+		"\"ctstate\":64,\"protocol\":0}]}",
+		"{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
+		"\"ctstate\":0,\"protocol\":6,\"icmp_type\":3}]}",
+		"{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
+		"\"ctstate\":0,\"protocol\":0,\"comment\":\"a\\\"b\"}]}",
+		"{\"version\":1,\"version\":1,\"rules\":[]}",
+	};
+	struct ruleset loaded;
+	char err[256];
+
+	ruleset_init(&loaded);
+	for (size_t i = 0; i < sizeof(damaged) / sizeof(damaged[0]); i++) {
+		state_write(damaged[i]);
+		ck_assert_msg(state_load(path, &loaded, err, sizeof(err)) == -1, "accepted %zu: %s",
+			      i, damaged[i]);
+		ck_assert_uint_eq(loaded.count, 0);
+	}
+	ruleset_free(&loaded);
+}
+END_TEST
+
+START_TEST(test_symlink_refused)
+{
+	struct ruleset set;
+	char err[256], sub[300];
+
+	ruleset_init(&set);
+	snprintf(sub, sizeof(sub), "%s/sub", directory);
+	mkdir(sub, 0700);
+	ck_assert_int_eq(symlink("/etc/hostname", path), 0);
+	ck_assert_int_eq(state_load(path, &set, err, sizeof(err)), -1);
+	ruleset_free(&set);
+}
+END_TEST
+
+/* Builds the suite. */
+static Suite *state_suite(void)
+{
+	Suite *s = suite_create("state");
+	TCase *tc = tcase_create("file");
+
+	tcase_add_checked_fixture(tc, state_setup, state_teardown);
+	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_damaged_files_refused);
+	tcase_add_test(tc, test_symlink_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *runner = srunner_create(state_suite());
+	int failed;
+
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

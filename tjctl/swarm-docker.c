@@ -1,0 +1,104 @@
+/*
+ * The coordinator's Docker Engine API client: one blocking GET at a time
+ * (the coordinator is a plain loop, not an event-driven daemon), over the
+ * unix socket or tcp://, with a time limit and a bound on the body.
+ */
+#include "config.h"
+
+#include "tjctl/swarm.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SWARM_DOCKER_TIMEOUT_MS 10000
+/* The API version tjd's swarm support was written against (Docker 20.10). */
+#define SWARM_DOCKER_API "/v1.41"
+
+/* The body received so far. */
+struct swarm_docker_body {
+	char *data;
+	size_t length;
+	bool too_large;
+};
+
+/* libcurl write callback: appends, refusing past SWARM_MAX_DOCUMENT. */
+static size_t swarm_docker_write(char *data, size_t size, size_t count, void *arg)
+{
+	struct swarm_docker_body *body = arg;
+	size_t add = size * count;
+	char *grown;
+
+	if (body->length + add > SWARM_MAX_DOCUMENT) {
+		body->too_large = true;
+		return 0;
+	}
+	grown = realloc(body->data, body->length + add + 1);
+	if (grown == NULL)
+		return 0;
+	memcpy(grown + body->length, data, add);
+	body->data = grown;
+	body->length += add;
+	body->data[body->length] = '\0';
+	return add;
+}
+
+int swarm_docker_get(const char *docker_host, const char *path, char **out, size_t *len, char *err,
+		     size_t errlen)
+{
+	struct swarm_docker_body body = {0};
+	char url[2048];
+	CURL *curl = curl_easy_init();
+	CURLcode code;
+	long status = 0;
+	int ret = -1;
+
+	*out = NULL;
+	*len = 0;
+	if (curl == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (strncmp(docker_host, "unix://", 7) == 0) {
+		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, docker_host + 7);
+		snprintf(url, sizeof(url), "http://docker%s%s", SWARM_DOCKER_API, path);
+	} else if (strncmp(docker_host, "tcp://", 6) == 0) {
+		snprintf(url, sizeof(url), "http://%s%s%s", docker_host + 6, SWARM_DOCKER_API,
+			 path);
+	} else {
+		snprintf(err, errlen, "unsupported Docker host \"%.64s\" (unix:// or tcp://)",
+			 docker_host);
+		goto out;
+	}
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)SWARM_DOCKER_TIMEOUT_MS);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, swarm_docker_write);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+	code = curl_easy_perform(curl);
+	if (code != CURLE_OK) {
+		snprintf(err, errlen, "Docker GET %s: %s", path,
+			 body.too_large ? "response too large" : curl_easy_strerror(code));
+		goto out;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		snprintf(err, errlen, "Docker GET %s: HTTP %ld%s", path, status,
+			 status == 503 ? " (is this node a swarm manager?)" : "");
+		goto out;
+	}
+	if (body.data == NULL) {
+		snprintf(err, errlen, "Docker GET %s: empty response", path);
+		goto out;
+	}
+	*out = body.data;
+	*len = body.length;
+	body.data = NULL;
+	ret = 0;
+out:
+	free(body.data);
+	curl_easy_cleanup(curl);
+	return ret;
+}

@@ -1,0 +1,1256 @@
+/* The swarm coordinator's pure logic; see swarm-plan.h. */
+#include "config.h"
+
+#include "tjctl/swarm-plan.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* A parsed address or prefix. */
+struct swarm_prefix {
+	int family;
+	unsigned char bytes[16];
+	unsigned length;
+};
+
+/* A growable list of (node, network, address) facts used while planning. */
+struct swarm_fact {
+	size_t node;
+	size_t network;
+	char address[SWARM_ADDRESS_MAX];
+	bool rejected;
+};
+
+struct swarm_facts {
+	struct swarm_fact *items;
+	size_t count;
+	size_t capacity;
+};
+
+/* ---- small helpers ---- */
+
+/* Writes a message into the caller's error buffer, if there is one. */
+static void swarm_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void swarm_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* True when s holds a control character. */
+static bool swarm_has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+bool swarm_valid_id(const char *s)
+{
+	size_t length = strlen(s);
+
+	if (length == 0 || length > SWARM_ID_MAX)
+		return false;
+	return strspn(s, "0123456789abcdefghijklmnopqrstuvwxyz") == length;
+}
+
+/* Parses "a.b.c.d", "x::y" or either with "/len"; -1 if invalid. */
+static int swarm_parse_prefix(const char *text, struct swarm_prefix *out, bool want_length)
+{
+	char buf[SWARM_ADDRESS_MAX + 8];
+	char *slash, *end;
+	unsigned long length;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(text) >= sizeof(buf))
+		return -1;
+	strcpy(buf, text);
+	slash = strchr(buf, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	if (inet_pton(AF_INET, buf, out->bytes) == 1)
+		out->family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, out->bytes) == 1)
+		out->family = AF_INET6;
+	else
+		return -1;
+	out->length = out->family == AF_INET ? 32 : 128;
+	if (slash == NULL)
+		return want_length ? -1 : 0;
+	length = strtoul(slash + 1, &end, 10);
+	if (slash[1] == '\0' || *end != '\0' || length > out->length)
+		return -1;
+	out->length = (unsigned)length;
+	return 0;
+}
+
+int swarm_canonical_address(const char *text, char *out, size_t outlen)
+{
+	struct swarm_prefix prefix;
+
+	if (strchr(text, '/') != NULL || swarm_parse_prefix(text, &prefix, false) < 0)
+		return -1;
+	return inet_ntop(prefix.family, prefix.bytes, out, (socklen_t)outlen) != NULL ? 0 : -1;
+}
+
+/* Canonical text of "10.0.0.5/24"-style endpoint addresses, without the length. */
+static int swarm_canonical_endpoint(const char *text, char *out, size_t outlen)
+{
+	struct swarm_prefix prefix;
+
+	if (swarm_parse_prefix(text, &prefix, false) < 0)
+		return -1;
+	return inet_ntop(prefix.family, prefix.bytes, out, (socklen_t)outlen) != NULL ? 0 : -1;
+}
+
+/* True when the subnet ("10.0.0.0/24") holds the address (canonical text). */
+static bool swarm_subnet_contains(const char *subnet, const char *address)
+{
+	struct swarm_prefix net, host;
+
+	if (swarm_parse_prefix(subnet, &net, true) < 0 ||
+	    swarm_parse_prefix(address, &host, false) < 0 || net.family != host.family)
+		return false;
+	for (unsigned bit = 0; bit < net.length; bit++) {
+		unsigned char mask = (unsigned char)(0x80 >> (bit % 8));
+		if ((net.bytes[bit / 8] & mask) != (host.bytes[bit / 8] & mask))
+			return false;
+	}
+	return true;
+}
+
+/* Family of a canonical address text. */
+static int swarm_family(const char *address)
+{
+	return strchr(address, ':') != NULL ? AF_INET6 : AF_INET;
+}
+
+/* ---- JSON access ---- */
+
+/* Parses a whole document, bounded. */
+static json_t *swarm_load(const char *json, size_t len, const char *what, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	if (json == NULL || len > SWARM_MAX_DOCUMENT) {
+		swarm_error(err, errlen, "%s: no document or larger than %u bytes", what,
+			    SWARM_MAX_DOCUMENT);
+		return NULL;
+	}
+	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL)
+		swarm_error(err, errlen, "%s: invalid JSON at line %d: %s", what, jerr.line,
+			    jerr.text);
+	return root;
+}
+
+/* Member `key` as a string: NULL when absent or null; -1 for another type. */
+static int swarm_string(json_t *object, const char *key, const char **out, const char *where,
+			char *err, size_t errlen)
+{
+	json_t *value = json_is_object(object) ? json_object_get(object, key) : NULL;
+
+	*out = NULL;
+	if (value == NULL || json_is_null(value))
+		return 0;
+	if (!json_is_string(value)) {
+		swarm_error(err, errlen, "%s: \"%s\" is not a string", where, key);
+		return -1;
+	}
+	*out = json_string_value(value);
+	return 0;
+}
+
+/* Copies a string field, refusing what does not fit or holds control characters. */
+static int swarm_copy(char *dst, size_t size, const char *src, const char *where, const char *what,
+		      char *err, size_t errlen)
+{
+	if (src == NULL) {
+		dst[0] = '\0';
+		return 0;
+	}
+	if (strlen(src) >= size || swarm_has_control(src)) {
+		swarm_error(err, errlen, "%s: invalid %s", where, what);
+		return -1;
+	}
+	strcpy(dst, src);
+	return 0;
+}
+
+/* A required id member. */
+static int swarm_id(json_t *object, const char *key, char *out, bool required, const char *where,
+		    char *err, size_t errlen)
+{
+	const char *text;
+
+	out[0] = '\0';
+	if (swarm_string(object, key, &text, where, err, errlen) < 0)
+		return -1;
+	if (text == NULL || text[0] == '\0') {
+		if (!required)
+			return 0;
+		swarm_error(err, errlen, "%s: missing %s", where, key);
+		return -1;
+	}
+	if (!swarm_valid_id(text)) {
+		swarm_error(err, errlen, "%s: invalid %s", where, key);
+		return -1;
+	}
+	strcpy(out, text);
+	return 0;
+}
+
+/* Member `key`, which must be an object (or absent/null: NULL). */
+static json_t *swarm_object(json_t *object, const char *key)
+{
+	json_t *value = json_is_object(object) ? json_object_get(object, key) : NULL;
+
+	return json_is_object(value) ? value : NULL;
+}
+
+/* Grows an array of `size`-byte items by one, zeroed; NULL at `limit` or OOM. */
+static void *swarm_grow(void **array, size_t *count, size_t size, size_t limit)
+{
+	void *grown;
+
+	if (*count >= limit)
+		return NULL;
+	grown = realloc(*array, (*count + 1) * size);
+	if (grown == NULL)
+		return NULL;
+	*array = grown;
+	memset((char *)grown + *count * size, 0, size);
+	return (char *)grown + (*count)++ * size;
+}
+
+/* ---- the cluster model ---- */
+
+void swarm_cluster_init(struct swarm_cluster *cluster)
+{
+	memset(cluster, 0, sizeof(*cluster));
+}
+
+/* Frees one task's labels and attachments. */
+static void swarm_task_free(struct swarm_task *task)
+{
+	for (size_t i = 0; i < task->label_count; i++) {
+		free(task->labels[i].key);
+		free(task->labels[i].value);
+	}
+	free(task->labels);
+	free(task->attachments);
+}
+
+void swarm_cluster_free(struct swarm_cluster *cluster)
+{
+	for (size_t i = 0; i < cluster->task_count; i++)
+		swarm_task_free(&cluster->tasks[i]);
+	for (size_t i = 0; i < cluster->network_count; i++) {
+		for (size_t a = 0; a < cluster->networks[i].allow_count; a++)
+			free(cluster->networks[i].allow[a]);
+		free(cluster->networks[i].allow);
+		free(cluster->networks[i].endpoint_ips);
+	}
+	free(cluster->nodes);
+	free(cluster->services);
+	free(cluster->tasks);
+	free(cluster->networks);
+	swarm_cluster_init(cluster);
+}
+
+int swarm_parse_nodes(const char *json, size_t len, struct swarm_cluster *cluster, char *err,
+		      size_t errlen)
+{
+	json_t *root = swarm_load(json, len, "node list", err, errlen), *item;
+	size_t index;
+	int ret = -1;
+
+	if (root == NULL)
+		return -1;
+	if (!json_is_array(root)) {
+		swarm_error(err, errlen, "node list: not an array");
+		goto out;
+	}
+	json_array_foreach(root, index, item)
+	{
+		struct swarm_node *node;
+		const char *text;
+		char where[48];
+
+		snprintf(where, sizeof(where), "node list item %zu", index);
+		node = swarm_grow((void **)&cluster->nodes, &cluster->node_count, sizeof(*node),
+				  SWARM_MAX_NODES);
+		if (node == NULL) {
+			swarm_error(err, errlen, "%s: too many nodes or out of memory", where);
+			goto out;
+		}
+		if (swarm_id(item, "ID", node->id, true, where, err, errlen) < 0 ||
+		    swarm_string(swarm_object(item, "Description"), "Hostname", &text, where, err,
+				 errlen) < 0 ||
+		    swarm_copy(node->hostname, sizeof(node->hostname), text, where, "Hostname", err,
+			       errlen) < 0 ||
+		    swarm_string(swarm_object(item, "Status"), "Addr", &text, where, err, errlen) <
+			0 ||
+		    swarm_copy(node->address, sizeof(node->address), text, where, "Addr", err,
+			       errlen) < 0 ||
+		    swarm_string(swarm_object(item, "Status"), "State", &text, where, err, errlen) <
+			0)
+			goto out;
+		node->ready = text != NULL && strcmp(text, "ready") == 0;
+		if (swarm_string(swarm_object(item, "Spec"), "Role", &text, where, err, errlen) < 0)
+			goto out;
+		node->manager = text != NULL && strcmp(text, "manager") == 0;
+	}
+	ret = 0;
+out:
+	json_decref(root);
+	return ret;
+}
+
+int swarm_parse_services(const char *json, size_t len, struct swarm_cluster *cluster, char *err,
+			 size_t errlen)
+{
+	json_t *root = swarm_load(json, len, "service list", err, errlen), *item;
+	size_t index;
+	int ret = -1;
+
+	if (root == NULL)
+		return -1;
+	if (!json_is_array(root)) {
+		swarm_error(err, errlen, "service list: not an array");
+		goto out;
+	}
+	json_array_foreach(root, index, item)
+	{
+		struct swarm_service *service;
+		json_t *spec = swarm_object(item, "Spec");
+		const char *text;
+		char where[48];
+
+		snprintf(where, sizeof(where), "service list item %zu", index);
+		service = swarm_grow((void **)&cluster->services, &cluster->service_count,
+				     sizeof(*service), SWARM_MAX_SERVICES);
+		if (service == NULL) {
+			swarm_error(err, errlen, "%s: too many services or out of memory", where);
+			goto out;
+		}
+		if (swarm_id(item, "ID", service->id, true, where, err, errlen) < 0 ||
+		    swarm_string(spec, "Name", &text, where, err, errlen) < 0 ||
+		    swarm_copy(service->name, sizeof(service->name), text, where, "Name", err,
+			       errlen) < 0)
+			goto out;
+		service->global = swarm_object(swarm_object(spec, "Mode"), "Global") != NULL;
+	}
+	ret = 0;
+out:
+	json_decref(root);
+	return ret;
+}
+
+/* Spec.ContainerSpec.Labels of a task. */
+static int swarm_parse_labels(json_t *labels, struct swarm_task *task, const char *where, char *err,
+			      size_t errlen)
+{
+	const char *key;
+	json_t *value;
+
+	if (labels == NULL)
+		return 0;
+	if (json_object_size(labels) > SWARM_MAX_LABELS) {
+		swarm_error(err, errlen, "%s: too many labels", where);
+		return -1;
+	}
+	json_object_foreach(labels, key, value)
+	{
+		struct swarm_label *label;
+
+		if (!json_is_string(value) || strlen(key) > SWARM_NAME_MAX ||
+		    json_string_length(value) > 4096 || swarm_has_control(key)) {
+			swarm_error(err, errlen, "%s: invalid label", where);
+			return -1;
+		}
+		label = swarm_grow((void **)&task->labels, &task->label_count, sizeof(*label),
+				   SWARM_MAX_LABELS);
+		if (label == NULL) {
+			swarm_error(err, errlen, "%s: out of memory", where);
+			return -1;
+		}
+		label->key = strdup(key);
+		label->value = strdup(json_string_value(value));
+		if (label->key == NULL || label->value == NULL) {
+			swarm_error(err, errlen, "%s: out of memory", where);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* NetworksAttachments of a task. */
+static int swarm_parse_attachments(json_t *list, struct swarm_task *task, const char *where,
+				   char *err, size_t errlen)
+{
+	json_t *item, *address;
+	size_t index, a;
+
+	if (list == NULL || json_is_null(list))
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) > SWARM_MAX_NETWORKS * 4) {
+		swarm_error(err, errlen, "%s: invalid NetworksAttachments", where);
+		return -1;
+	}
+	json_array_foreach(list, index, item)
+	{
+		struct swarm_attachment *attachment;
+		json_t *addresses =
+		    json_is_object(item) ? json_object_get(item, "Addresses") : NULL;
+
+		attachment = swarm_grow((void **)&task->attachments, &task->attachment_count,
+					sizeof(*attachment), SWARM_MAX_NETWORKS * 4);
+		if (attachment == NULL) {
+			swarm_error(err, errlen, "%s: out of memory", where);
+			return -1;
+		}
+		if (swarm_id(swarm_object(item, "Network"), "ID", attachment->network_id, true,
+			     where, err, errlen) < 0)
+			return -1;
+		if (addresses == NULL || json_is_null(addresses))
+			continue;
+		if (!json_is_array(addresses) || json_array_size(addresses) > SWARM_MAX_ADDRESSES) {
+			swarm_error(err, errlen, "%s: invalid Addresses", where);
+			return -1;
+		}
+		json_array_foreach(addresses, a, address)
+		{
+			char *slot = attachment->addresses[attachment->address_count];
+			if (!json_is_string(address) ||
+			    swarm_canonical_endpoint(json_string_value(address), slot,
+						     SWARM_ADDRESS_MAX) < 0) {
+				swarm_error(err, errlen, "%s: invalid address", where);
+				return -1;
+			}
+			attachment->address_count++;
+		}
+	}
+	return 0;
+}
+
+int swarm_parse_tasks(const char *json, size_t len, struct swarm_cluster *cluster, char *err,
+		      size_t errlen)
+{
+	json_t *root = swarm_load(json, len, "task list", err, errlen), *item;
+	size_t index;
+	int ret = -1;
+
+	if (root == NULL)
+		return -1;
+	if (!json_is_array(root)) {
+		swarm_error(err, errlen, "task list: not an array");
+		goto out;
+	}
+	json_array_foreach(root, index, item)
+	{
+		json_t *status = swarm_object(item, "Status");
+		json_t *container = swarm_object(swarm_object(item, "Spec"), "ContainerSpec");
+		json_t *slot = json_is_object(item) ? json_object_get(item, "Slot") : NULL;
+		struct swarm_task task;
+		const char *state, *desired, *text;
+		char where[48];
+
+		snprintf(where, sizeof(where), "task list item %zu", index);
+		memset(&task, 0, sizeof(task));
+		if (!json_is_object(item)) {
+			swarm_error(err, errlen, "%s: not an object", where);
+			goto out;
+		}
+		if (swarm_string(status, "State", &state, where, err, errlen) < 0 ||
+		    swarm_string(item, "DesiredState", &desired, where, err, errlen) < 0)
+			goto out;
+		/* Only running tasks hold addresses anyone may be allowed from. */
+		if (state == NULL || desired == NULL || strcmp(state, "running") != 0 ||
+		    strcmp(desired, "running") != 0)
+			continue;
+		task.running = true;
+		if (swarm_id(item, "ID", task.id, true, where, err, errlen) < 0 ||
+		    swarm_id(item, "ServiceID", task.service_id, false, where, err, errlen) < 0 ||
+		    swarm_id(item, "NodeID", task.node_id, false, where, err, errlen) < 0 ||
+		    swarm_id(swarm_object(status, "ContainerStatus"), "ContainerID",
+			     task.container_id, false, where, err, errlen) < 0 ||
+		    swarm_string(container, "Image", &text, where, err, errlen) < 0 ||
+		    swarm_copy(task.image, sizeof(task.image), text, where, "Image", err, errlen) <
+			0)
+			goto fail;
+		if (slot != NULL && json_is_integer(slot) && json_integer_value(slot) >= 0)
+			task.slot = (unsigned long)json_integer_value(slot);
+		if (swarm_parse_labels(swarm_object(container, "Labels"), &task, where, err,
+				       errlen) < 0 ||
+		    swarm_parse_attachments(json_object_get(item, "NetworksAttachments"), &task,
+					    where, err, errlen) < 0)
+			goto fail;
+		{
+			struct swarm_task *slot_task =
+			    swarm_grow((void **)&cluster->tasks, &cluster->task_count, sizeof(task),
+				       SWARM_MAX_TASKS);
+			if (slot_task == NULL) {
+				swarm_error(err, errlen, "%s: too many tasks or out of memory",
+					    where);
+				goto fail;
+			}
+			*slot_task = task;
+		}
+		continue;
+	fail:
+		swarm_task_free(&task);
+		goto out;
+	}
+	ret = 0;
+out:
+	json_decref(root);
+	return ret;
+}
+
+int swarm_find_network(const char *json, size_t len, const char *name, char *id, size_t idlen,
+		       char *err, size_t errlen)
+{
+	json_t *root = swarm_load(json, len, "network list", err, errlen), *item;
+	size_t index;
+	int found = 1;
+
+	if (root == NULL)
+		return -1;
+	if (!json_is_array(root)) {
+		swarm_error(err, errlen, "network list: not an array");
+		found = -1;
+		goto out;
+	}
+	json_array_foreach(root, index, item)
+	{
+		const char *item_name, *item_id, *scope;
+		if (swarm_string(item, "Name", &item_name, "network list", err, errlen) < 0 ||
+		    swarm_string(item, "Id", &item_id, "network list", err, errlen) < 0 ||
+		    swarm_string(item, "Scope", &scope, "network list", err, errlen) < 0) {
+			found = -1;
+			goto out;
+		}
+		if (item_name == NULL || strcmp(item_name, name) != 0 || scope == NULL ||
+		    strcmp(scope, "swarm") != 0)
+			continue;
+		if (found == 0) {
+			swarm_error(err, errlen, "network name \"%s\" is ambiguous", name);
+			found = -1;
+			goto out;
+		}
+		if (item_id == NULL || !swarm_valid_id(item_id) || strlen(item_id) >= idlen) {
+			swarm_error(err, errlen, "network \"%s\": invalid Id", name);
+			found = -1;
+			goto out;
+		}
+		strcpy(id, item_id);
+		found = 0;
+	}
+out:
+	json_decref(root);
+	return found;
+}
+
+/* Adds one endpoint address (any form Docker uses) to a network's list. */
+static int swarm_add_endpoint_ip(struct swarm_network *net, const char *text)
+{
+	char canonical[SWARM_ADDRESS_MAX];
+	char(*slot)[SWARM_ADDRESS_MAX];
+
+	if (text == NULL || text[0] == '\0')
+		return 0;
+	if (swarm_canonical_endpoint(text, canonical, sizeof(canonical)) < 0)
+		return -1;
+	slot = swarm_grow((void **)&net->endpoint_ips, &net->endpoint_count, sizeof(*slot),
+			  SWARM_MAX_TASKS);
+	if (slot == NULL)
+		return -1;
+	strcpy(*slot, canonical);
+	return 0;
+}
+
+/* Subnets (IPAM.Config[].Subnet) of a network document. */
+static int swarm_parse_subnets(json_t *root, struct swarm_network *net, char *err, size_t errlen)
+{
+	json_t *ipam = swarm_object(root, "IPAM");
+	json_t *config = ipam != NULL ? json_object_get(ipam, "Config") : NULL;
+	json_t *item;
+	size_t index;
+
+	if (config == NULL || json_is_null(config))
+		return 0;
+	if (!json_is_array(config)) {
+		swarm_error(err, errlen, "network %s: invalid IPAM.Config", net->name);
+		return -1;
+	}
+	json_array_foreach(config, index, item)
+	{
+		struct swarm_prefix prefix;
+		const char *subnet;
+		if (swarm_string(item, "Subnet", &subnet, net->name, err, errlen) < 0)
+			return -1;
+		if (subnet == NULL || subnet[0] == '\0')
+			continue;
+		if (net->subnet_count >= SWARM_MAX_SUBNETS ||
+		    strlen(subnet) >= sizeof(net->subnets[0]) ||
+		    swarm_parse_prefix(subnet, &prefix, true) < 0) {
+			swarm_error(err, errlen, "network %s: invalid subnet", net->name);
+			return -1;
+		}
+		strcpy(net->subnets[net->subnet_count++], subnet);
+	}
+	return 0;
+}
+
+int swarm_parse_network(const char *json, size_t len, char *const *allow, size_t allow_count,
+			struct swarm_cluster *cluster, char *err, size_t errlen)
+{
+	json_t *root = swarm_load(json, len, "network", err, errlen), *services, *containers;
+	json_t *value, *task;
+	struct swarm_network *net;
+	const char *text, *key;
+	char lb_key[SWARM_NAME_MAX + 8];
+	size_t index;
+	int ret = -1;
+
+	if (root == NULL)
+		return -1;
+	net = swarm_grow((void **)&cluster->networks, &cluster->network_count, sizeof(*net),
+			 SWARM_MAX_NETWORKS);
+	if (net == NULL) {
+		swarm_error(err, errlen, "too many networks or out of memory");
+		goto out;
+	}
+	if (!json_is_object(root)) {
+		swarm_error(err, errlen, "network: not an object");
+		goto out;
+	}
+	if (swarm_id(root, "Id", net->id, true, "network", err, errlen) < 0 ||
+	    swarm_string(root, "Name", &text, "network", err, errlen) < 0 ||
+	    swarm_copy(net->name, sizeof(net->name), text, "network", "Name", err, errlen) < 0 ||
+	    swarm_parse_subnets(root, net, err, errlen) < 0)
+		goto out;
+	if (allow_count > SWARM_MAX_FILTERS) {
+		swarm_error(err, errlen, "network %s: too many allow expressions", net->name);
+		goto out;
+	}
+	net->allow = calloc(allow_count + 1, sizeof(char *));
+	if (net->allow == NULL)
+		goto oom;
+	for (size_t a = 0; a < allow_count; a++) {
+		net->allow[a] = strdup(allow[a]);
+		if (net->allow[a] == NULL)
+			goto oom;
+		net->allow_count++;
+	}
+	/* Every task cluster-wide (verbose), standalone containers under "". */
+	services = swarm_object(root, "Services");
+	json_object_foreach(services, key, value)
+	{
+		json_t *tasks = json_object_get(value, "Tasks");
+		if (tasks == NULL || json_is_null(tasks))
+			continue;
+		if (!json_is_array(tasks)) {
+			swarm_error(err, errlen, "network %s: invalid Services", net->name);
+			goto out;
+		}
+		json_array_foreach(tasks, index, task)
+		{
+			const char *name;
+
+			if (swarm_string(task, "Name", &name, net->name, err, errlen) < 0 ||
+			    swarm_string(task, "EndpointIP", &text, net->name, err, errlen) < 0)
+				goto out;
+			/* A node's load balancer ("<network>-endpoint"), should Docker list it. */
+			if (name != NULL && strncmp(name, net->name, strlen(net->name)) == 0 &&
+			    strcmp(name + strlen(net->name), "-endpoint") == 0)
+				continue;
+			if (swarm_add_endpoint_ip(net, text) < 0) {
+				swarm_error(err, errlen, "network %s: invalid EndpointIP",
+					    net->name);
+				goto out;
+			}
+		}
+	}
+	/* The manager's own endpoints, except its load balancer (claimed like any node's). */
+	snprintf(lb_key, sizeof(lb_key), "lb-%s", net->name);
+	containers = swarm_object(root, "Containers");
+	json_object_foreach(containers, key, value)
+	{
+		const char *v4, *v6;
+		if (strcmp(key, lb_key) == 0)
+			continue;
+		if (swarm_string(value, "IPv4Address", &v4, net->name, err, errlen) < 0 ||
+		    swarm_string(value, "IPv6Address", &v6, net->name, err, errlen) < 0)
+			goto out;
+		if (swarm_add_endpoint_ip(net, v4) < 0 || swarm_add_endpoint_ip(net, v6) < 0) {
+			swarm_error(err, errlen, "network %s: invalid container address",
+				    net->name);
+			goto out;
+		}
+	}
+	ret = 0;
+	goto out;
+oom:
+	swarm_error(err, errlen, "out of memory");
+out:
+	json_decref(root);
+	return ret;
+}
+
+/* ---- allow expressions against tasks ---- */
+
+/* One key=value term of an expression. */
+struct swarm_term {
+	char key[16];
+	char value[1025];
+};
+
+/* Splits an expression into terms; -1 when it is malformed. */
+static int swarm_terms(const char *expression, struct swarm_term *terms, size_t *count, char *err,
+		       size_t errlen)
+{
+	const char *p = expression;
+
+	*count = 0;
+	while (p != NULL && *p != '\0') {
+		size_t length, key_length;
+		const char *equals;
+
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		length = strcspn(p, " \t");
+		equals = memchr(p, '=', length);
+		if (equals == NULL || *count >= SWARM_MAX_TERMS) {
+			swarm_error(err, errlen, "malformed allow expression \"%.64s\"",
+				    expression);
+			return -1;
+		}
+		key_length = (size_t)(equals - p);
+		if (key_length == 0 || key_length >= sizeof(terms[0].key) ||
+		    length - key_length - 1 >= sizeof(terms[0].value) || length == key_length + 1) {
+			swarm_error(err, errlen, "malformed allow term in \"%.64s\"", expression);
+			return -1;
+		}
+		memcpy(terms[*count].key, p, key_length);
+		terms[*count].key[key_length] = '\0';
+		memcpy(terms[*count].value, equals + 1, length - key_length - 1);
+		terms[*count].value[length - key_length - 1] = '\0';
+		(*count)++;
+		p += length;
+	}
+	if (*count == 0) {
+		swarm_error(err, errlen, "empty allow expression");
+		return -1;
+	}
+	return 0;
+}
+
+int swarm_filter_check(const char *expression, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"label",   "name",	 "id",	  "ancestor",
+					   "is-task", "network", "status"};
+	struct swarm_term terms[SWARM_MAX_TERMS];
+	size_t count;
+
+	if (swarm_terms(expression, terms, &count, err, errlen) < 0)
+		return -1;
+	for (size_t t = 0; t < count; t++) {
+		bool known = false;
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			known |= strcmp(terms[t].key, keys[k]) == 0;
+		if (!known || (strcmp(terms[t].key, "status") == 0 &&
+			       strcmp(terms[t].value, "running") != 0)) {
+			swarm_error(err, errlen,
+				    "allow term \"%s=%.64s\" cannot be judged from a manager's "
+				    "view of tasks",
+				    terms[t].key, terms[t].value);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The service of a task, or NULL. */
+static const struct swarm_service *swarm_service_of(const struct swarm_cluster *cluster,
+						    const struct swarm_task *task)
+{
+	for (size_t i = 0; i < cluster->service_count; i++)
+		if (strcmp(cluster->services[i].id, task->service_id) == 0)
+			return &cluster->services[i];
+	return NULL;
+}
+
+/* The name Docker gives the task's container: <service>.<slot or node>.<task>. */
+static void swarm_container_name(const struct swarm_cluster *cluster, const struct swarm_task *task,
+				 char *out, size_t outlen)
+{
+	const struct swarm_service *service = swarm_service_of(cluster, task);
+
+	if (service == NULL) {
+		snprintf(out, outlen, "%s", task->id);
+		return;
+	}
+	if (service->global || task->slot == 0)
+		snprintf(out, outlen, "%s.%s.%s", service->name, task->node_id, task->id);
+	else
+		snprintf(out, outlen, "%s.%lu.%s", service->name, task->slot, task->id);
+}
+
+/* Does the task carry label key (and value, when the term has one)? */
+static bool swarm_task_label(const struct swarm_cluster *cluster, const struct swarm_task *task,
+			     const char *term)
+{
+	const struct swarm_service *service = swarm_service_of(cluster, task);
+	char name[SWARM_NAME_MAX * 2 + 2 * SWARM_ID_MAX + 8];
+	const char *equals = strchr(term, '=');
+	size_t key_length = equals != NULL ? (size_t)(equals - term) : strlen(term);
+	/* The labels Docker adds to every task container. */
+	const char *implicit[][2] = {
+	    {"com.docker.swarm.service.name", service != NULL ? service->name : ""},
+	    {"com.docker.swarm.service.id", task->service_id},
+	    {"com.docker.swarm.task.id", task->id},
+	    {"com.docker.swarm.task.name", name},
+	    {"com.docker.swarm.node.id", task->node_id},
+	};
+
+	swarm_container_name(cluster, task, name, sizeof(name));
+	for (size_t i = 0; i < sizeof(implicit) / sizeof(implicit[0]); i++) {
+		if (strlen(implicit[i][0]) != key_length ||
+		    strncmp(implicit[i][0], term, key_length) != 0)
+			continue;
+		if (equals == NULL || strcmp(implicit[i][1], equals + 1) == 0)
+			return true;
+	}
+	for (size_t i = 0; i < task->label_count; i++) {
+		if (strlen(task->labels[i].key) != key_length ||
+		    strncmp(task->labels[i].key, term, key_length) != 0)
+			continue;
+		if (equals == NULL || strcmp(task->labels[i].value, equals + 1) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Image reference without digest and registry defaults, with an explicit tag. */
+static void swarm_image_name(const char *image, char *out, size_t outlen)
+{
+	const char *last_slash;
+	size_t length = strcspn(image, "@");
+
+	if (strncmp(image, "docker.io/library/", 18) == 0 && length > 18) {
+		image += 18;
+		length -= 18;
+	} else if (strncmp(image, "docker.io/", 10) == 0 && length > 10) {
+		image += 10;
+		length -= 10;
+	}
+	snprintf(out, outlen, "%.*s", (int)length, image);
+	last_slash = strrchr(out, '/');
+	if (strchr(last_slash != NULL ? last_slash : out, ':') == NULL && strlen(out) + 8 < outlen)
+		strcat(out, ":latest");
+}
+
+/* Does one term hold for the task? */
+static bool swarm_term_matches(const struct swarm_cluster *cluster, const struct swarm_task *task,
+			       const struct swarm_term *term)
+{
+	char name[SWARM_NAME_MAX * 2 + 2 * SWARM_ID_MAX + 8];
+	char wanted[SWARM_NAME_MAX + 16], have[SWARM_NAME_MAX + 16];
+
+	if (strcmp(term->key, "label") == 0)
+		return swarm_task_label(cluster, task, term->value);
+	if (strcmp(term->key, "name") == 0) {
+		regex_t regex;
+		bool match;
+		/* Docker matches the name (with its leading '/') as a regular expression. */
+		snprintf(name, sizeof(name), "/");
+		swarm_container_name(cluster, task, name + 1, sizeof(name) - 1);
+		if (regcomp(&regex, term->value, REG_EXTENDED | REG_NOSUB) != 0)
+			return false;
+		match = regexec(&regex, name, 0, NULL, 0) == 0;
+		regfree(&regex);
+		return match;
+	}
+	if (strcmp(term->key, "id") == 0)
+		return task->container_id[0] != '\0' &&
+		       strncmp(task->container_id, term->value, strlen(term->value)) == 0;
+	if (strcmp(term->key, "ancestor") == 0) {
+		swarm_image_name(term->value, wanted, sizeof(wanted));
+		swarm_image_name(task->image, have, sizeof(have));
+		return strcmp(wanted, have) == 0;
+	}
+	if (strcmp(term->key, "is-task") == 0)
+		return strcmp(term->value, "true") == 0;
+	if (strcmp(term->key, "status") == 0)
+		return strcmp(term->value, "running") == 0;
+	if (strcmp(term->key, "network") == 0) {
+		for (size_t a = 0; a < task->attachment_count; a++) {
+			const char *id = task->attachments[a].network_id;
+			if (strcmp(id, term->value) == 0)
+				return true;
+			for (size_t n = 0; n < cluster->network_count; n++)
+				if (strcmp(cluster->networks[n].id, id) == 0 &&
+				    strcmp(cluster->networks[n].name, term->value) == 0)
+					return true;
+		}
+		return false;
+	}
+	return false;
+}
+
+bool swarm_task_matches(const struct swarm_cluster *cluster, const struct swarm_task *task,
+			const char *expression)
+{
+	struct swarm_term terms[SWARM_MAX_TERMS];
+	size_t count;
+
+	if (!task->running || swarm_filter_check(expression, NULL, 0) < 0 ||
+	    swarm_terms(expression, terms, &count, NULL, 0) < 0)
+		return false;
+	/* Different keys AND, values of one key OR (as docker ps). */
+	for (size_t t = 0; t < count; t++) {
+		bool any = false, seen_before = false;
+		for (size_t u = 0; u < t; u++)
+			seen_before |= strcmp(terms[u].key, terms[t].key) == 0;
+		if (seen_before)
+			continue;
+		for (size_t u = t; u < count; u++)
+			if (strcmp(terms[u].key, terms[t].key) == 0)
+				any |= swarm_term_matches(cluster, task, &terms[u]);
+		if (!any)
+			return false;
+	}
+	return true;
+}
+
+/* ---- planning ---- */
+
+/* Index of a node id, or -1. */
+static long swarm_node_index(const struct swarm_cluster *cluster, const char *id)
+{
+	for (size_t i = 0; i < cluster->node_count; i++)
+		if (strcmp(cluster->nodes[i].id, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Index of a protected network id, or -1. */
+static long swarm_network_index(const struct swarm_cluster *cluster, const char *id)
+{
+	for (size_t i = 0; i < cluster->network_count; i++)
+		if (strcmp(cluster->networks[i].id, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Appends a fact; -1 on OOM. */
+static int swarm_fact_add(struct swarm_facts *facts, size_t node, size_t network,
+			  const char *address)
+{
+	struct swarm_fact *fact = swarm_grow((void **)&facts->items, &facts->count, sizeof(*fact),
+					     SIZE_MAX / sizeof(*fact));
+
+	if (fact == NULL)
+		return -1;
+	fact->node = node;
+	fact->network = network;
+	snprintf(fact->address, sizeof(fact->address), "%s", address);
+	return 0;
+}
+
+/* True when the manager knows the address as a task's or container's. */
+static bool swarm_address_taken(const struct swarm_cluster *cluster, size_t network,
+				const char *address)
+{
+	const struct swarm_network *net = &cluster->networks[network];
+
+	for (size_t i = 0; i < net->endpoint_count; i++)
+		if (strcmp(net->endpoint_ips[i], address) == 0)
+			return true;
+	for (size_t t = 0; t < cluster->task_count; t++)
+		for (size_t a = 0; a < cluster->tasks[t].attachment_count; a++)
+			for (size_t i = 0; i < cluster->tasks[t].attachments[a].address_count; i++)
+				if (strcmp(cluster->tasks[t].attachments[a].addresses[i],
+					   address) == 0)
+					return true;
+	return false;
+}
+
+/* Notes a rejected claim in the plan. */
+static void swarm_reject(struct swarm_plan *plan, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void swarm_reject(struct swarm_plan *plan, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (plan->rejected_reports++ > 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(plan->first_rejection, sizeof(plan->first_rejection), fmt, ap);
+	va_end(ap);
+}
+
+/* The verified load-balancer addresses of every ready node. */
+static int swarm_verify_reports(const struct swarm_cluster *cluster,
+				const struct swarm_report *reports, size_t report_count,
+				struct swarm_facts *out, struct swarm_plan *plan)
+{
+	for (size_t r = 0; r < report_count; r++) {
+		const struct swarm_report *report = &reports[r];
+		long node = swarm_node_index(cluster, report->node_id);
+		long network = swarm_network_index(cluster, report->network_id);
+		bool family_seen[2] = {false, false};
+
+		if (node < 0 || !cluster->nodes[node].ready || network < 0)
+			continue; /* gone, down or unprotected: nothing to verify against */
+		for (size_t i = 0; i < report->lb_count && i < 2; i++) {
+			const char *address = report->lb_ips[i];
+			const struct swarm_network *net = &cluster->networks[network];
+			int family = swarm_family(address) == AF_INET ? 0 : 1;
+			bool inside = false;
+			char canonical[SWARM_ADDRESS_MAX];
+
+			if (swarm_canonical_address(address, canonical, sizeof(canonical)) < 0 ||
+			    strcmp(canonical, address) != 0) {
+				swarm_reject(plan, "node %s: \"%.46s\" is not an address",
+					     report->node_id, address);
+				continue;
+			}
+			for (size_t s = 0; s < net->subnet_count; s++)
+				inside |= swarm_subnet_contains(net->subnets[s], address);
+			if (!inside || family_seen[family] ||
+			    swarm_address_taken(cluster, (size_t)network, address)) {
+				swarm_reject(plan,
+					     "node %s: load-balancer address %s on %s refused "
+					     "(outside the subnets, a second one, or a task's)",
+					     report->node_id, address, net->name);
+				continue;
+			}
+			family_seen[family] = true;
+			if (swarm_fact_add(out, (size_t)node, (size_t)network, address) < 0)
+				return -1;
+		}
+	}
+	/* An address two nodes claim belongs to neither. */
+	for (size_t i = 0; i < out->count; i++)
+		for (size_t j = i + 1; j < out->count; j++)
+			if (out->items[i].network == out->items[j].network &&
+			    out->items[i].node != out->items[j].node &&
+			    strcmp(out->items[i].address, out->items[j].address) == 0) {
+				out->items[i].rejected = out->items[j].rejected = true;
+				swarm_reject(plan, "load-balancer address %s claimed by two nodes",
+					     out->items[i].address);
+			}
+	return 0;
+}
+
+/* The addresses of allow-listed running tasks on ready nodes. */
+static int swarm_allowed_tasks(const struct swarm_cluster *cluster, struct swarm_facts *out)
+{
+	for (size_t t = 0; t < cluster->task_count; t++) {
+		const struct swarm_task *task = &cluster->tasks[t];
+		long node = swarm_node_index(cluster, task->node_id);
+
+		if (node < 0 || !cluster->nodes[node].ready)
+			continue;
+		for (size_t a = 0; a < task->attachment_count; a++) {
+			long network =
+			    swarm_network_index(cluster, task->attachments[a].network_id);
+			const struct swarm_network *net;
+			bool allowed = false;
+
+			if (network < 0)
+				continue;
+			net = &cluster->networks[network];
+			for (size_t f = 0; f < net->allow_count && !allowed; f++)
+				allowed = swarm_task_matches(cluster, task, net->allow[f]);
+			if (!allowed)
+				continue;
+			for (size_t i = 0; i < task->attachments[a].address_count; i++) {
+				const char *address = task->attachments[a].addresses[i];
+				bool inside = false;
+				for (size_t s = 0; s < net->subnet_count; s++)
+					inside |= swarm_subnet_contains(net->subnets[s], address);
+				if (inside &&
+				    swarm_fact_add(out, (size_t)node, (size_t)network, address) < 0)
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* qsort comparator for address slots. */
+static int swarm_address_compare(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Collects the addresses of facts on `network` not on `node`, sorted and unique. */
+static int swarm_collect(const struct swarm_facts *facts, size_t node, size_t network,
+			 char (**out)[SWARM_ADDRESS_MAX], size_t *count)
+{
+	*out = NULL;
+	*count = 0;
+	for (size_t i = 0; i < facts->count; i++) {
+		const struct swarm_fact *fact = &facts->items[i];
+		char(*slot)[SWARM_ADDRESS_MAX];
+		if (fact->rejected || fact->network != network || fact->node == node)
+			continue;
+		slot = swarm_grow((void **)out, count, sizeof(*slot), SIZE_MAX / sizeof(*slot));
+		if (slot == NULL)
+			return -1;
+		strcpy(*slot, fact->address);
+	}
+	if (*count > 1)
+		qsort(*out, *count, sizeof(**out), swarm_address_compare);
+	for (size_t i = 1; *count > 1 && i < *count;) {
+		if (strcmp((*out)[i], (*out)[i - 1]) == 0) {
+			memmove(&(*out)[i - 1], &(*out)[i], (*count - i) * sizeof(**out));
+			(*count)--;
+		} else {
+			i++;
+		}
+	}
+	return 0;
+}
+
+/* Appends text to a malloc'd digest. */
+static int swarm_digest_add(char **digest, size_t *length, const char *text)
+{
+	size_t add = strlen(text);
+	char *grown = realloc(*digest, *length + add + 1);
+
+	if (grown == NULL)
+		return -1;
+	memcpy(grown + *length, text, add + 1);
+	*digest = grown;
+	*length += add;
+	return 0;
+}
+
+/* The canonical text of one node's peer set. */
+static int swarm_digest(struct swarm_node_plan *node)
+{
+	size_t length = 0;
+
+	if (swarm_digest_add(&node->digest, &length, "") < 0)
+		return -1;
+	for (size_t n = 0; n < node->network_count; n++) {
+		const struct swarm_peer_network *net = &node->networks[n];
+		if (swarm_digest_add(&node->digest, &length, net->network_id) < 0 ||
+		    swarm_digest_add(&node->digest, &length, " lb") < 0)
+			return -1;
+		for (size_t i = 0; i < net->lb_count; i++)
+			if (swarm_digest_add(&node->digest, &length, " ") < 0 ||
+			    swarm_digest_add(&node->digest, &length, net->lb_ips[i]) < 0)
+				return -1;
+		if (swarm_digest_add(&node->digest, &length, " allow") < 0)
+			return -1;
+		for (size_t i = 0; i < net->allowed_count; i++)
+			if (swarm_digest_add(&node->digest, &length, " ") < 0 ||
+			    swarm_digest_add(&node->digest, &length, net->allowed_ips[i]) < 0)
+				return -1;
+		if (swarm_digest_add(&node->digest, &length, "\n") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void swarm_plan_free(struct swarm_plan *plan)
+{
+	for (size_t n = 0; n < plan->node_count; n++) {
+		struct swarm_node_plan *node = &plan->nodes[n];
+		for (size_t i = 0; i < node->network_count; i++) {
+			free(node->networks[i].lb_ips);
+			free(node->networks[i].allowed_ips);
+		}
+		free(node->networks);
+		free(node->digest);
+	}
+	free(plan->nodes);
+	memset(plan, 0, sizeof(*plan));
+}
+
+int swarm_plan_compute(const struct swarm_cluster *cluster, const struct swarm_report *reports,
+		       size_t report_count, struct swarm_plan *plan, char *err, size_t errlen)
+{
+	struct swarm_facts lbs = {0}, allowed = {0};
+	int ret = -1;
+
+	memset(plan, 0, sizeof(*plan));
+	if (swarm_verify_reports(cluster, reports, report_count, &lbs, plan) < 0 ||
+	    swarm_allowed_tasks(cluster, &allowed) < 0)
+		goto oom;
+	for (size_t n = 0; n < cluster->node_count; n++) {
+		struct swarm_node_plan *node;
+
+		if (!cluster->nodes[n].ready)
+			continue;
+		node = swarm_grow((void **)&plan->nodes, &plan->node_count, sizeof(*node),
+				  SWARM_MAX_NODES);
+		if (node == NULL)
+			goto oom;
+		strcpy(node->node_id, cluster->nodes[n].id);
+		node->networks = calloc(cluster->network_count + 1, sizeof(*node->networks));
+		if (node->networks == NULL)
+			goto oom;
+		for (size_t k = 0; k < cluster->network_count; k++) {
+			struct swarm_peer_network *net = &node->networks[node->network_count++];
+			strcpy(net->network_id, cluster->networks[k].id);
+			strcpy(net->network_name, cluster->networks[k].name);
+			if (swarm_collect(&lbs, n, k, &net->lb_ips, &net->lb_count) < 0 ||
+			    swarm_collect(&allowed, n, k, &net->allowed_ips, &net->allowed_count) <
+				0)
+				goto oom;
+		}
+		if (swarm_digest(node) < 0)
+			goto oom;
+	}
+	ret = 0;
+	goto out;
+oom:
+	swarm_error(err, errlen, "out of memory planning peer sets");
+	swarm_plan_free(plan);
+out:
+	free(lbs.items);
+	free(allowed.items);
+	return ret;
+}
+
+const struct swarm_node_plan *swarm_plan_node(const struct swarm_plan *plan, const char *node_id)
+{
+	for (size_t n = 0; n < plan->node_count; n++)
+		if (strcmp(plan->nodes[n].node_id, node_id) == 0)
+			return &plan->nodes[n];
+	return NULL;
+}
+
+bool swarm_plan_changed(const struct swarm_plan *old_plan, const struct swarm_plan *new_plan,
+			const char *node_id)
+{
+	const struct swarm_node_plan *a = old_plan ? swarm_plan_node(old_plan, node_id) : NULL;
+	const struct swarm_node_plan *b = new_plan ? swarm_plan_node(new_plan, node_id) : NULL;
+
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a->digest, b->digest) != 0;
+}

@@ -1,0 +1,307 @@
+#include "config.h"
+
+#include "tjd/state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STATE_VERSION 1
+
+/* Adds an interface name member when set. */
+static int state_put_iface(json_t *object, const char *key, const char *name)
+{
+	if (name[0] == '\0')
+		return 0;
+	return json_object_set_new(object, key, json_stringn(name, strnlen(name, TJD_IFNAMSIZ)));
+}
+
+/* Adds a prefix member when set. */
+static int state_put_prefix(json_t *object, const char *key, const struct prefix *p)
+{
+	char text[INET6_ADDRSTRLEN + 8];
+
+	if (p->family == 0)
+		return 0;
+	if (prefix_format(p, text, sizeof(text)) < 0)
+		return -1;
+	return json_object_set_new(object, key, json_string(text));
+}
+
+/* One rule as a JSON object; NULL on failure. */
+static json_t *state_rule_json(const struct rule *rule)
+{
+	json_t *object = json_object();
+
+	if (object == NULL ||
+	    json_object_set_new(object, "family", json_integer(rule->family == AF_INET ? 4 : 6)) ||
+	    json_object_set_new(object, "hook", json_string(rule->hook == RULE_HOOK_FORWARD
+								 ? "forward"
+								 : "input")) ||
+	    state_put_iface(object, "in", rule->in_iface) ||
+	    state_put_iface(object, "out", rule->out_iface) ||
+	    state_put_iface(object, "physdev_in", rule->physdev_in) ||
+	    state_put_prefix(object, "src", &rule->src) ||
+	    state_put_prefix(object, "dst", &rule->dst) ||
+	    json_object_set_new(object, "ctstate", json_integer(rule->ctstate)) ||
+	    json_object_set_new(object, "protocol", json_integer(rule->protocol)) ||
+	    (rule->has_icmp_type &&
+	     json_object_set_new(object, "icmp_type", json_integer(rule->icmp_type))) ||
+	    json_object_set_new(object, "verdict",
+				json_string(rule->verdict == RULE_DROP ? "drop" : "return")) ||
+	    json_object_set_new(object, "comment",
+				json_stringn(rule->comment, strnlen(rule->comment,
+								    RULE_COMMENT_MAX)))) {
+		json_decref(object);
+		return NULL;
+	}
+	return object;
+}
+
+/* Creates the state directory if it is missing. */
+static int state_make_directory(const char *path, char *err, size_t errlen)
+{
+	char directory[4096];
+	char *slash;
+
+	if ((size_t)snprintf(directory, sizeof(directory), "%s", path) >= sizeof(directory)) {
+		snprintf(err, errlen, "state path too long");
+		return -1;
+	}
+	slash = strrchr(directory, '/');
+	if (slash == NULL || slash == directory)
+		return 0;
+	*slash = '\0';
+	if (mkdir(directory, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "creating %s: %s", directory, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int state_save(const char *path, const struct ruleset *set, char *err, size_t errlen)
+{
+	json_t *root = NULL, *rules;
+	char *text = NULL, temporary[4096];
+	size_t length;
+	int fd = -1, rc = -1;
+
+	if (state_make_directory(path, err, errlen) < 0)
+		return -1;
+	root = json_object();
+	rules = json_array();
+	if (root == NULL || rules == NULL ||
+	    json_object_set_new(root, "version", json_integer(STATE_VERSION)) ||
+	    json_object_set_new(root, "rules", rules)) {
+		json_decref(rules);
+		goto oom;
+	}
+	for (size_t i = 0; i < set->count; i++) {
+		json_t *rule = state_rule_json(&set->rules[i]);
+		if (rule == NULL || json_array_append_new(rules, rule))
+			goto oom;
+	}
+	text = json_dumps(root, JSON_COMPACT);
+	if (text == NULL)
+		goto oom;
+	length = strlen(text);
+	if ((size_t)snprintf(temporary, sizeof(temporary), "%s.tmp", path) >= sizeof(temporary)) {
+		snprintf(err, errlen, "state path too long");
+		goto out;
+	}
+	fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write(fd, text, length) != (ssize_t)length || write(fd, "\n", 1) != 1 ||
+	    fsync(fd) < 0) {
+		snprintf(err, errlen, "writing %s: %s", temporary, strerror(errno));
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	if (rename(temporary, path) < 0) {
+		snprintf(err, errlen, "renaming %s: %s", temporary, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(temporary);
+	}
+	free(text);
+	json_decref(root);
+	return rc;
+}
+
+/* Copies an optional interface name, refusing anything not a plain name. */
+static int state_get_iface(json_t *object, const char *key, char *out)
+{
+	json_t *value = json_object_get(object, key);
+	const char *text;
+	size_t length;
+
+	if (value == NULL)
+		return 0;
+	if (!json_is_string(value))
+		return -1;
+	text = json_string_value(value);
+	length = json_string_length(value);
+	if (length == 0 || length >= TJD_IFNAMSIZ || strlen(text) != length)
+		return -1;
+	for (size_t i = 0; i < length; i++)
+		if (text[i] <= ' ' || text[i] > '~' || text[i] == '/')
+			return -1;
+	memcpy(out, text, length + 1);
+	return 0;
+}
+
+/* Reads an optional prefix member of the rule's family. */
+static int state_get_prefix(json_t *object, const char *key, int family, struct prefix *out)
+{
+	json_t *value = json_object_get(object, key);
+
+	if (value == NULL)
+		return 0;
+	if (!json_is_string(value) || prefix_parse(json_string_value(value), out) < 0 ||
+	    out->family != family)
+		return -1;
+	return 0;
+}
+
+/* Reads an integer member within [0, max]. */
+static int state_get_small(json_t *object, const char *key, long long max, long long *out)
+{
+	json_t *value = json_object_get(object, key);
+
+	if (!json_is_integer(value))
+		return -1;
+	*out = json_integer_value(value);
+	return *out < 0 || *out > max ? -1 : 0;
+}
+
+/* Validates and converts one saved rule. */
+static int state_rule_parse(json_t *object, struct rule *rule)
+{
+	json_t *hook = json_object_get(object, "hook");
+	json_t *verdict = json_object_get(object, "verdict");
+	json_t *comment = json_object_get(object, "comment");
+	long long family, ctstate, protocol, icmp_type;
+
+	if (!json_is_object(object) || state_get_small(object, "family", 6, &family) < 0 ||
+	    (family != 4 && family != 6))
+		return -1;
+	rule->family = family == 4 ? AF_INET : AF_INET6;
+	if (!json_is_string(hook) || !json_is_string(verdict))
+		return -1;
+	if (strcmp(json_string_value(hook), "forward") == 0)
+		rule->hook = RULE_HOOK_FORWARD;
+	else if (strcmp(json_string_value(hook), "input") == 0)
+		rule->hook = RULE_HOOK_INPUT;
+	else
+		return -1;
+	if (strcmp(json_string_value(verdict), "drop") == 0)
+		rule->verdict = RULE_DROP;
+	else if (strcmp(json_string_value(verdict), "return") == 0)
+		rule->verdict = RULE_RETURN;
+	else
+		return -1;
+	if (state_get_iface(object, "in", rule->in_iface) < 0 ||
+	    state_get_iface(object, "out", rule->out_iface) < 0 ||
+	    state_get_iface(object, "physdev_in", rule->physdev_in) < 0 ||
+	    state_get_prefix(object, "src", rule->family, &rule->src) < 0 ||
+	    state_get_prefix(object, "dst", rule->family, &rule->dst) < 0 ||
+	    state_get_small(object, "ctstate",
+			    RULE_CT_NEW | RULE_CT_ESTABLISHED | RULE_CT_RELATED, &ctstate) < 0 ||
+	    state_get_small(object, "protocol", 255, &protocol) < 0)
+		return -1;
+	rule->ctstate = (uint8_t)ctstate;
+	rule->protocol = (uint8_t)protocol;
+	if (json_object_get(object, "icmp_type") != NULL) {
+		if (state_get_small(object, "icmp_type", 255, &icmp_type) < 0 ||
+		    (rule->protocol != IPPROTO_ICMP && rule->protocol != IPPROTO_ICMPV6))
+			return -1;
+		rule->has_icmp_type = true;
+		rule->icmp_type = (uint8_t)icmp_type;
+	}
+	if (comment != NULL) {
+		const char *text = json_is_string(comment) ? json_string_value(comment) : NULL;
+		size_t length = text ? json_string_length(comment) : 0;
+		if (text == NULL || length >= RULE_COMMENT_MAX || strlen(text) != length)
+			return -1;
+		for (size_t i = 0; i < length; i++)
+			if (text[i] < ' ' || text[i] > '~' || text[i] == '"')
+				return -1;
+		memcpy(rule->comment, text, length + 1);
+	}
+	return 0;
+}
+
+int state_load(const char *path, struct ruleset *set, char *err, size_t errlen)
+{
+	json_error_t error;
+	json_t *root = NULL, *rules, *version;
+	struct stat st;
+	int fd, rc = -1;
+
+	ruleset_reset(set);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > STATE_MAX_BYTES) {
+		snprintf(err, errlen, "%s: not a regular file of at most %u bytes", path,
+			 STATE_MAX_BYTES);
+		goto out;
+	}
+	root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &error);
+	if (root == NULL) {
+		snprintf(err, errlen, "%s:%d: %s", path, error.line, error.text);
+		goto out;
+	}
+	version = json_object_get(root, "version");
+	rules = json_object_get(root, "rules");
+	if (!json_is_integer(version) || json_integer_value(version) != STATE_VERSION ||
+	    !json_is_array(rules) || json_array_size(rules) > STATE_MAX_RULES) {
+		snprintf(err, errlen, "%s: not a tjd state file of version %d", path,
+			 STATE_VERSION);
+		goto out;
+	}
+	for (size_t i = 0; i < json_array_size(rules); i++) {
+		struct rule *rule = ruleset_add(set);
+		if (rule == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		if (state_rule_parse(json_array_get(rules, i), rule) < 0) {
+			snprintf(err, errlen, "%s: rule %zu is invalid", path, i);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		ruleset_reset(set);
+	json_decref(root);
+	close(fd);
+	return rc;
+}
+
+int state_remove(const char *path, char *err, size_t errlen)
+{
+	if (unlink(path) < 0 && errno != ENOENT) {
+		snprintf(err, errlen, "removing %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,25 @@
+/*
+ * The last applied ruleset, kept on disk so that tjd can close protected
+ * networks at boot before Docker (and its containers) start.  Written
+ * atomically (temporary file, fsync, rename); read back with every field
+ * validated, since a damaged file must never install something odd.
+ */
+#ifndef TJD_STATE_H
+#define TJD_STATE_H
+
+#include <stddef.h>
+
+#include "tjd/ruleset.h"
+
+#define STATE_DEFAULT_PATH LOCALSTATEDIR "/lib/tjd/ruleset.json"
+#define STATE_MAX_BYTES (64u * 1024 * 1024)
+#define STATE_MAX_RULES 200000
+
+/* Saves `set`; creates the directory (0700) if missing.  0 or -1 with err. */
+int state_save(const char *path, const struct ruleset *set, char *err, size_t errlen);
+/* Loads into `set`: 0 loaded, 1 no saved state, -1 unreadable (err set). */
+int state_load(const char *path, struct ruleset *set, char *err, size_t errlen);
+/* Forgets the saved state (after clear); absent is success. */
+int state_remove(const char *path, char *err, size_t errlen);
+
+#endif
