@@ -314,6 +314,17 @@ static void daemon_reconcile_done(struct tjd *tjd, bool ok)
 	}
 	if (ok)
 		daemon_save_state(tjd);
+	/*
+	 * Nothing saved and Docker not up yet (first boot, ordered before
+	 * docker.service): there is nothing known to protect, and waiting for
+	 * Docker here would deadlock the boot.  Report ready; the first
+	 * reconcile with Docker follows as soon as it answers.
+	 */
+	if (!ok && !daemon_notified && !tjd->docker_connected && !tjd->ready) {
+		daemon_notified = true;
+		log_info("no saved ruleset and Docker not reachable yet; ready, waiting for Docker");
+		daemon_sd_notify("READY=1\nSTATUS=no saved ruleset; waiting for Docker");
+	}
 	if (ok && !daemon_notified) {
 		daemon_notified = true;
 		log_info("first ruleset in place; ready");

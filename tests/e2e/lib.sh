@@ -33,6 +33,8 @@ TJD_SOCK=$E2E_DIR/tjd.sock
 TJD_CONF=$E2E_DIR/tjd.conf
 TJD_LOG=$E2E_DIR/tjd.log
 TJD_PIDFILE=$E2E_DIR/tjd.pid
+# The ruleset tjd saves after each apply and restores at start.
+TJD_STATE=$E2E_DIR/tjd-state.json
 
 # Addresses of the standard topology: a dual-stack protected network with an
 # allow-listed proxy and two backends (b2 publishes 8080 on the host).
@@ -368,6 +370,7 @@ env_reset() {
 	remove_all_containers
 	remove_user_networks
 	legacy_rules_flush
+	rm -f "$TJD_STATE"
 }
 
 # Remove anything left in the legacy x_tables filter tables of the namespace
@@ -583,7 +586,7 @@ tjd_launch_with_environment() {
 	[ "${E2E_TJD_DEBUG:-0}" != 1 ] || set -- -d "$@"
 	# nsenter without --fork execs env, which execs tjd: $! is tjd's pid.
 	nsenter --net="/run/netns/$E2E_NS" -- env "${environment[@]}" "$TJD_BIN" -f \
-		--socket "$TJD_SOCK" "$@" </dev/null >>"$TJD_LOG" 2>&1 9>&- &
+		--socket "$TJD_SOCK" --state-file "$TJD_STATE" "$@" </dev/null >>"$TJD_LOG" 2>&1 9>&- &
 	E2E_TJD_PID=$!
 	echo "$E2E_TJD_PID" >"$TJD_PIDFILE"
 	if ! wait_until 15 tjd_ready; then
@@ -659,7 +662,7 @@ tjd_kill_leftover() {
 
 # Run `tjd --clear` against the test configuration; returns its exit code.
 tjd_clear_offline() {
-	in_ns "$TJD_BIN" -c "$TJD_CONF" --clear
+	in_ns "$TJD_BIN" -c "$TJD_CONF" --state-file "$TJD_STATE" --clear
 }
 
 # Succeed when tjd's chains are in the namespace's legacy filter table.

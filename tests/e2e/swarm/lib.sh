@@ -237,7 +237,7 @@ node_tjd_up() {
 	nsenter --net="/run/netns/$SW_NS_PREFIX$node" \
 		--mount="/proc/$(pidfile_ours "$dir/dockerd.pid")/ns/mnt" -- \
 		"$TJD_BIN" -f -c "$dir/tjd.conf" --socket "$dir/node/run/tjd.sock" \
-		</dev/null >>"$dir/tjd.log" 2>&1 &
+		--state-file "$dir/tjd-state.json" </dev/null >>"$dir/tjd.log" 2>&1 &
 	echo $! >"$dir/tjd.pid"
 	wait_until 15 tjd_ready "$node" || {
 		tail -n 20 "$dir/tjd.log" >&2
