@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -317,4 +318,31 @@ void client_response_free(Tjd__V1__Response *response)
 {
 	if (response != NULL)
 		tjd__v1__response__free_unpacked(response, NULL);
+}
+
+int client_call_simple(const struct tjctl_context *context, int argc, char **argv,
+		       Tjd__V1__Request__CommandCase command, const char *done)
+{
+	Tjd__V1__ClearRequest clear = TJD__V1__CLEAR_REQUEST__INIT;
+	Tjd__V1__ReloadRequest reload = TJD__V1__RELOAD_REQUEST__INIT;
+	Tjd__V1__Request request = TJD__V1__REQUEST__INIT;
+	Tjd__V1__Response *response = NULL;
+	int status;
+
+	status = tjctl_no_arguments(context, argc, argv);
+	if (status != TJCTL_EXIT_OK)
+		goto done;
+	request.command_case = command;
+	if (command == TJD__V1__REQUEST__COMMAND_CLEAR)
+		request.clear = &clear;
+	else if (command == TJD__V1__REQUEST__COMMAND_RELOAD)
+		request.reload = &reload;
+	else
+		abort(); /* only the commands above are simple */
+	status = client_call(context, &request, &response);
+	if (status == TJCTL_EXIT_OK)
+		printf("%s\n", done);
+done:
+	client_response_free(response);
+	return status;
 }

@@ -3,8 +3,6 @@
 
 #include "tjctl/tjctl.h"
 
-#include <stdio.h>
-
 static int cmd_clear_exec(const struct tjctl_context *context, int argc, char **argv);
 
 const struct cmd_entry cmd_clear_entry = {
@@ -18,21 +16,6 @@ const struct cmd_entry cmd_clear_entry = {
 /* Asks the daemon to clear its rules and exit. */
 static int cmd_clear_exec(const struct tjctl_context *context, int argc, char **argv)
 {
-	Tjd__V1__ClearRequest clear = TJD__V1__CLEAR_REQUEST__INIT;
-	Tjd__V1__Request request = TJD__V1__REQUEST__INIT;
-	Tjd__V1__Response *response = NULL;
-	int status;
-
-	status = tjctl_no_arguments(context, argc, argv);
-	if (status != TJCTL_EXIT_OK)
-		goto done;
-	request.command_case = TJD__V1__REQUEST__COMMAND_CLEAR;
-	request.clear = &clear;
-	status = client_call(context, &request, &response);
-	if (status != TJCTL_EXIT_OK)
-		goto done;
-	printf("rules removed; tjd is exiting\n");
-done:
-	client_response_free(response);
-	return status;
+	return client_call_simple(context, argc, argv, TJD__V1__REQUEST__COMMAND_CLEAR,
+				  "rules removed; tjd is exiting");
 }

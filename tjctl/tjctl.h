@@ -64,6 +64,12 @@ int tjctl_finish_output(int status);
 int client_call(const struct tjctl_context *context, Tjd__V1__Request *request,
 		Tjd__V1__Response **response);
 void client_response_free(Tjd__V1__Response *response);
+/*
+ * Runs a command that takes no arguments and whose reply carries no result
+ * (clear, reload); prints `done` on success.  Returns an exit status.
+ */
+int client_call_simple(const struct tjctl_context *context, int argc, char **argv,
+		       Tjd__V1__Request__CommandCase command, const char *done);
 int client_garbled(const struct tjctl_context *context, const char *what);
 
 #endif
