@@ -675,6 +675,9 @@ static int cmd_status_exec(const struct tjctl_context *context, int argc, char *
 		status = cmd_status_print_json(response->status);
 	else
 		cmd_status_print_text(response->status);
+	/* Scripts (and proxies waiting to start) can test readiness by exit code. */
+	if (status == TJCTL_EXIT_OK && !response->status->ready)
+		status = TJCTL_EXIT_NOT_READY;
 done:
 	client_response_free(response);
 	return status;

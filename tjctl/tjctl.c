@@ -127,7 +127,8 @@ static void tjctl_help(void)
 	       "     or permission to use the socket was denied\n"
 	       "  2  usage error\n"
 	       "  3  the daemon is unreachable: no socket, connection refused,\n"
-	       "     no reply in time, or a garbled reply\n",
+	       "     no reply in time, or a garbled reply\n"
+	       "  4  status only: tjd answers but has not installed a ruleset yet\n",
 	       TJD_DEFAULT_SOCKET, TJCTL_DEFAULT_TIMEOUT_MS / 1000);
 }
 

@@ -18,6 +18,7 @@ enum tjctl_exit {
 	TJCTL_EXIT_ERROR = 1,	    /* the daemon said no, or the socket refused us */
 	TJCTL_EXIT_USAGE = 2,	    /* bad command line */
 	TJCTL_EXIT_UNREACHABLE = 3, /* no daemon, timeout, or a garbled reply */
+	TJCTL_EXIT_NOT_READY = 4,   /* status: tjd answers but has applied nothing yet */
 };
 
 #define TJCTL_DEFAULT_TIMEOUT_MS 10000

@@ -604,9 +604,11 @@ tjd_ready() {
 	tjctl status --json 2>/dev/null | json_field ready | grep -qx true
 }
 
-# Succeed when tjd answers `tjctl status`.
+# Succeed when tjd answers `tjctl status` (ready: exit 0, or not yet: 4).
 tjd_answers() {
-	tjctl status >/dev/null 2>&1
+	local code=0
+	tjctl status >/dev/null 2>&1 || code=$?
+	[ "$code" = 0 ] || [ "$code" = 4 ]
 }
 
 # Print one top-level field of the JSON object on stdin (true/false for

@@ -47,4 +47,21 @@ dockerd_up
 expect_true "tjd connects to Docker within 15 s" wait_until 15 docker_connected_is true
 expect_tcp blocked b1 "$B2_V4" 80 b2
 expect_tcp reach proxy "$B1_V4" 80 b1
+
+e2e_log "nothing saved and Docker down: tjd answers but is not ready (status exit 4)"
+tjd_signal_and_wait TERM
+rm -f "$TJD_STATE"
+dockerd_stop
+nsenter --net="/run/netns/$E2E_NS" -- "$TJD_BIN" -f -c "$TJD_CONF" --socket "$TJD_SOCK" \
+	--state-file "$TJD_STATE" </dev/null >>"$TJD_LOG" 2>&1 9>&- &
+E2E_TJD_PID=$!
+expect_true "tjd answers on its socket" wait_until 10 tjd_answers
+code=0
+tjctl status >/dev/null 2>&1 || code=$?
+expect_equal "tjctl status exit code while nothing is installed" 4 "$code"
+dockerd_up
+expect_true "ready once Docker answers" wait_until 15 tjd_ready
+code=0
+tjctl status >/dev/null 2>&1 || code=$?
+expect_equal "tjctl status exit code once ready" 0 "$code"
 test_end
