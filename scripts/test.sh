@@ -26,7 +26,7 @@ run_unit_tests() {
 }
 
 main() {
-	local unit=0 e2e=0 swarm=0 fuzz=0 pkg=0
+	local unit=0 memory=0 e2e=0 swarm=0 fuzz=0 pkg=0
 	if [ "$(id -u)" != 0 ]; then
 		echo "test.sh: must run as root (private dockerd, network namespaces)" >&2
 		exit 1
@@ -36,6 +36,8 @@ main() {
 	echo "== build"
 	"$TOP/scripts/build.sh"
 	run_unit_tests || unit=$?
+	echo "== memory safety (unit suites under ASan/UBSan and valgrind)"
+	"$TOP/scripts/sanitize.sh" || memory=$?
 	echo "== end-to-end tests"
 	"$TOP/tests/e2e/run.sh" || e2e=$?
 	echo "== swarm end-to-end tests (two-node swarm)"
@@ -45,11 +47,12 @@ main() {
 	echo "== Debian package"
 	"$TOP/scripts/package-test.sh" || pkg=$?
 	echo "== summary: unit tests $([ "$unit" = 0 ] && echo passed || echo FAILED)," \
+		"memory safety $([ "$memory" = 0 ] && echo passed || echo FAILED)," \
 		"end-to-end tests $([ "$e2e" = 0 ] && echo passed || echo FAILED)," \
 		"swarm tests $([ "$swarm" = 0 ] && echo passed || echo FAILED)," \
 		"fuzzing $([ "$fuzz" = 0 ] && echo passed || echo FAILED)," \
 		"package $([ "$pkg" = 0 ] && echo passed || echo FAILED)"
-	[ "$unit" = 0 ] && [ "$e2e" = 0 ] && [ "$swarm" = 0 ] && [ "$fuzz" = 0 ] && [ "$pkg" = 0 ]
+	[ "$unit" = 0 ] && [ "$memory" = 0 ] && [ "$e2e" = 0 ] && [ "$swarm" = 0 ] && [ "$fuzz" = 0 ] && [ "$pkg" = 0 ]
 }
 
 main "$@"
