@@ -256,7 +256,11 @@ static void cmd_status_print_daemon(const Tjd__V1__StatusResponse *status, time_
 	double ms = status->last_reconcile_usec / 1000.0;
 
 	cmd_status_field(0, "version", "%s", cmd_status_or_dash(status->version));
-	cmd_status_field(0, "backend", "%s", cmd_status_or_dash(status->backend));
+	if (cmd_status_str(status->backend_reason)[0] != '\0')
+		cmd_status_field(0, "backend", "%s (%s)", cmd_status_or_dash(status->backend),
+				 status->backend_reason);
+	else
+		cmd_status_field(0, "backend", "%s", cmd_status_or_dash(status->backend));
 	cmd_status_field(0, "instance", "%s", cmd_status_or_dash(status->instance_id));
 	cmd_status_field(0, "config file", "%s", cmd_status_or_dash(status->config_file));
 	if (status->poll_interval > 0)
@@ -379,6 +383,9 @@ static void cmd_status_print_network(const Tjd__V1__NetworkStatus *network, time
 	cmd_status_field_lines(2, "allow", network->allow_filters, network->n_allow_filters);
 	cmd_status_field(2, "allow host traffic", "%s", network->allow_host_traffic ? "yes" : "no");
 	cmd_status_field(2, "rules", "%" PRIu32, network->rule_count);
+	if (network->counters_available)
+		cmd_status_field(2, "dropped", "%" PRIu64 " packets, %" PRIu64 " bytes",
+				 network->dropped_packets, network->dropped_bytes);
 	cmd_status_field(2, "endpoints", "%" PRIu32, network->endpoint_count);
 	if (network->n_lb_ips > 0 || cmd_status_str(network->netns)[0] != '\0') {
 		cmd_status_label(2, "load balancer");
@@ -543,6 +550,12 @@ static json_t *cmd_status_json_network(const Tjd__V1__NetworkStatus *network, bo
 			    cmd_status_json_strings(network->subnets, network->n_subnets), failed);
 	cmd_status_json_set(object, "allowed", allowed, failed);
 	cmd_status_json_set(object, "rule_count", json_integer(network->rule_count), failed);
+	if (network->counters_available) {
+		cmd_status_json_set(object, "dropped_packets",
+				    cmd_status_json_unsigned(network->dropped_packets), failed);
+		cmd_status_json_set(object, "dropped_bytes",
+				    cmd_status_json_unsigned(network->dropped_bytes), failed);
+	}
 	cmd_status_json_set(object, "allow_host_traffic", json_boolean(network->allow_host_traffic),
 			    failed);
 	cmd_status_json_set(object, "present", json_boolean(network->present), failed);
@@ -584,6 +597,8 @@ static json_t *cmd_status_json(const Tjd__V1__StatusResponse *status, bool *fail
 	}
 	cmd_status_json_set(object, "version", cmd_status_json_string(status->version), failed);
 	cmd_status_json_set(object, "backend", cmd_status_json_string(status->backend), failed);
+	cmd_status_json_set(object, "backend_reason", cmd_status_json_string(status->backend_reason),
+			    failed);
 	cmd_status_json_set(object, "docker_host", cmd_status_json_string(status->docker_host),
 			    failed);
 	cmd_status_json_set(object, "docker_connected", json_boolean(status->docker_connected),

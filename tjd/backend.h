@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tjd/ruleset.h"
 
@@ -30,9 +31,23 @@ struct backend_ops {
 		     char *err, size_t errlen);
 	/* Removes every chain and jump tjd installed; absent is success. */
 	int (*clear)(struct backend *backend, char *err, size_t errlen);
-	/* Reads back tjd's chains as text (iptables-save style); malloc'd. */
+	/* Reads back tjd's rules as text, in the backend's own syntax; malloc'd. */
 	int (*dump)(struct backend *backend, char **text, char *err, size_t errlen);
 	void (*close)(struct backend *backend);
+	/*
+	 * Optional (NULL where unsupported).  Dropped packets and bytes since tjd
+	 * installed its rules: for the network whose bridge is `bridge`, or all
+	 * when NULL.
+	 */
+	int (*counters)(struct backend *backend, const char *bridge, uint64_t *packets,
+			uint64_t *bytes, char *err, size_t errlen);
+	/*
+	 * Optional live drift repair: an fd that is readable when the firewall
+	 * changes (-1: none); drain reads it and says whether someone else
+	 * touched tjd's rules, which the daemon then restores at once.
+	 */
+	int (*monitor_fd)(struct backend *backend);
+	bool (*monitor_drain)(struct backend *backend);
 };
 
 struct backend {
@@ -46,6 +61,10 @@ struct backend {
 
 extern const struct backend_ops backend_iptc_ops;
 extern const struct backend_ops backend_fake_ops;
+extern const struct backend_ops backend_nft_ops;
+/* The nft script the nft backend's apply runs for `desired` (malloc'd); NULL + err. */
+char *backend_nft_render(const struct backend *backend, const struct ruleset *desired, char *err,
+			 size_t errlen);
 
 /*
  * Fills in the chain names for an instance ("" = default: TJD-FORWARD and

@@ -43,6 +43,7 @@ void conf_free(struct conf *conf)
 	free(conf->path);
 	free(conf->docker_host);
 	free(conf->instance_id);
+	free(conf->backend);
 	free(conf);
 }
 
@@ -226,6 +227,15 @@ static int conf_daemon_key(struct conf_parse *parse, const char *name, const cha
 			return -1;
 		}
 		return conf_set_string(&conf->instance_id, value);
+	}
+	if (strcmp(name, "backend") == 0) {
+		if (strcmp(value, "auto") != 0 && strcmp(value, "nftables") != 0 &&
+		    strcmp(value, "iptables") != 0) {
+			snprintf(parse->error, sizeof(parse->error),
+				 "backend must be auto, nftables or iptables");
+			return -1;
+		}
+		return conf_set_string(&conf->backend, value);
 	}
 	if (strcmp(name, "debug") == 0) {
 		flag = conf_parse_bool(value);
@@ -500,7 +510,8 @@ struct conf *conf_load(const char *path, bool required, conf_getenv_fn getenv_fn
 	}
 	conf->poll_interval = CONF_DEFAULT_POLL_INTERVAL;
 	if (conf_set_string(&conf->docker_host, CONF_DEFAULT_DOCKER_HOST) < 0 ||
-	    conf_set_string(&conf->instance_id, "") < 0) {
+	    conf_set_string(&conf->instance_id, "") < 0 ||
+	    conf_set_string(&conf->backend, "auto") < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}

@@ -31,6 +31,7 @@ struct conf {
 	char *docker_host;
 	unsigned poll_interval;   /* seconds */
 	char *instance_id;        /* "" = default */
+	char *backend;            /* "auto", "nftables" or "iptables" */
 	bool debug;
 	struct conf_network *networks;
 	size_t network_count;

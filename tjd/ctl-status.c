@@ -145,6 +145,16 @@ static Tjd__V1__NetworkStatus *ctl_status_network(struct ctl_context *ctx,
 	ns->endpoint_count = (uint32_t)net->endpoint_count;
 	if (tjd->rule_counts != NULL)
 		ns->rule_count = (uint32_t)tjd->rule_counts[index];
+	if (tjd->backend.ops->counters != NULL && net->bridge[0] != '\0') {
+		char err[256];
+		uint64_t packets = 0, bytes = 0;
+		if (tjd->backend.ops->counters(&tjd->backend, net->bridge, &packets, &bytes, err,
+					       sizeof(err)) == 0) {
+			ns->counters_available = 1;
+			ns->dropped_packets = packets;
+			ns->dropped_bytes = bytes;
+		}
+	}
 	ns->subnets = ctl_alloc(ctx, (net->subnet_count + 1) * sizeof(char *));
 	if (ns->id == NULL || ns->driver == NULL || ns->interface == NULL || ns->subnets == NULL)
 		return NULL;
@@ -170,6 +180,7 @@ static int ctl_status_exec(struct ctl_context *ctx, const Tjd__V1__Request *requ
 	tjd__v1__status_response__init(status);
 	status->version = (char *)PACKAGE_VERSION;
 	status->backend = (char *)(tjd->backend.ops ? tjd->backend.ops->name : "");
+	status->backend_reason = ctl_strdup(ctx, tjd->backend_reason);
 	status->docker_host = ctl_strdup(ctx, conf->docker_host);
 	status->docker_connected = tjd->docker_connected;
 	status->ready = tjd->ready;

@@ -22,6 +22,9 @@
 #include "tjd/reconcile.h"
 #include "tjd/state.h"
 
+/* How often the kernel is compared with tjd's rules where it cannot notify. */
+#define DAEMON_DRIFT_CHECK_MSEC 200
+
 /* Files that say whether bridged traffic reaches iptables/nftables. */
 static const char *const daemon_bridge_sysctls[] = {
 	"/proc/sys/net/bridge/bridge-nf-call-iptables",
@@ -332,12 +335,115 @@ static void daemon_reconcile_done(struct tjd *tjd, bool ok)
 	}
 }
 
-/* Picks the backend named on the command line. */
-static const struct backend_ops *daemon_backend_ops(const char *name)
+/* Tells whether a backend name is one tjd knows. */
+static bool daemon_backend_known(const char *name)
 {
-	if (name == NULL || strcmp(name, "auto") == 0 || strcmp(name, "iptables") == 0)
-		return &backend_iptc_ops;
-	return NULL;
+	return strcmp(name, "auto") == 0 || strcmp(name, "nftables") == 0 ||
+	       strcmp(name, "iptables") == 0;
+}
+
+/*
+ * Opens the chosen backend.  auto prefers nftables, Docker's own direction
+ * and one lookup per packet for any number of allowed addresses; it falls
+ * back to the legacy tables only where nf_tables does not work.
+ */
+static int daemon_open_backend(struct tjd *tjd, const char *choice, char *err, size_t errlen)
+{
+	const char *instance = tjd->conf->instance_id;
+	char nft_err[384];
+
+	if (strcmp(choice, "iptables") == 0 || strcmp(choice, "nftables") == 0) {
+		backend_init(&tjd->backend,
+			     strcmp(choice, "iptables") == 0 ? &backend_iptc_ops : &backend_nft_ops,
+			     instance);
+		snprintf(tjd->backend_reason, sizeof(tjd->backend_reason), "configured");
+		return tjd->backend.ops->open(&tjd->backend, err, errlen);
+	}
+	backend_init(&tjd->backend, &backend_nft_ops, instance);
+	if (tjd->backend.ops->open(&tjd->backend, nft_err, sizeof(nft_err)) == 0) {
+		snprintf(tjd->backend_reason, sizeof(tjd->backend_reason),
+			 "auto: the kernel's nf_tables works");
+		return 0;
+	}
+	log_warnx("nftables unusable (%s); using the legacy iptables tables", nft_err);
+	backend_init(&tjd->backend, &backend_iptc_ops, instance);
+	snprintf(tjd->backend_reason, sizeof(tjd->backend_reason),
+		 "auto: nf_tables unusable: %.200s", nft_err);
+	return tjd->backend.ops->open(&tjd->backend, err, errlen);
+}
+
+/* Removes what the other backend installed in an earlier run, if anything. */
+static void daemon_clear_backend(const struct backend_ops *ops, const char *instance)
+{
+	struct backend other;
+	char err[512];
+
+	backend_init(&other, ops, instance);
+	other.clear_only = true;
+	if (other.ops->open(&other, err, sizeof(err)) < 0) {
+		log_debug("not clearing %s: %s", ops->name, err);
+		return;
+	}
+	if (other.ops->clear(&other, err, sizeof(err)) < 0)
+		log_warnx("clearing what %s held: %s", ops->name, err);
+	other.ops->close(&other);
+}
+
+/* Puts tjd's last rules back if the kernel no longer holds them. */
+static void daemon_repair_drift(struct tjd *tjd)
+{
+	bool changed = false;
+	char err[512];
+
+	if (!tjd->ready || tjd->stopping)
+		return;
+	if (tjd->backend.ops->apply(&tjd->backend, &tjd->installed, &changed, err,
+				    sizeof(err)) < 0) {
+		daemon_set_error(tjd, "restoring rules changed outside tjd: %s", err);
+		return;
+	}
+	if (changed) {
+		tjd->drift_repairs++;
+		log_warnx("repaired drift: tjd's rules were changed outside tjd; restored");
+		reconcile_request(tjd->reconcile, "firewall changed outside tjd");
+	}
+}
+
+/* Live drift repair: the backend saw someone change tjd's rules. */
+static void daemon_monitor_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tjd *tjd = arg;
+
+	if (tjd->backend.ops->monitor_drain(&tjd->backend))
+		daemon_repair_drift(tjd);
+}
+
+/* Without change notifications (legacy x_tables), compare often instead. */
+static void daemon_drift_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	daemon_repair_drift(arg);
+}
+
+/*
+ * Watches the backend's change notifications where it has them; otherwise
+ * reads the kernel back every DAEMON_DRIFT_CHECK_MSEC (a cheap compare that
+ * commits nothing unless someone changed tjd's rules).
+ */
+static int daemon_watch_backend(struct tjd *tjd)
+{
+	struct timeval interval = {.tv_sec = 0, .tv_usec = DAEMON_DRIFT_CHECK_MSEC * 1000};
+	int fd = -1;
+
+	if (tjd->backend.ops->monitor_fd != NULL && tjd->backend.ops->monitor_drain != NULL)
+		fd = tjd->backend.ops->monitor_fd(&tjd->backend);
+	if (fd >= 0) {
+		tjd->monitor_event =
+			event_new(tjd->base, fd, EV_READ | EV_PERSIST, daemon_monitor_cb, tjd);
+		return tjd->monitor_event == NULL || event_add(tjd->monitor_event, NULL) < 0 ? -1
+											       : 0;
+	}
+	tjd->monitor_event = event_new(tjd->base, -1, EV_PERSIST, daemon_drift_timer_cb, tjd);
+	return tjd->monitor_event == NULL || event_add(tjd->monitor_event, &interval) < 0 ? -1 : 0;
 }
 
 /* Installs the signal handlers on the loop. */
@@ -365,6 +471,8 @@ static void daemon_free(struct tjd *tjd)
 			event_free(tjd->signal_events[i]);
 	if (tjd->poll_timer != NULL)
 		event_free(tjd->poll_timer);
+	if (tjd->monitor_event != NULL)
+		event_free(tjd->monitor_event);
 	if (tjd->backend_open)
 		tjd->backend.ops->close(&tjd->backend);
 	inventory_free(&tjd->inventory);
@@ -377,31 +485,40 @@ static void daemon_free(struct tjd *tjd)
 		event_base_free(tjd->base);
 }
 
-/* tjd --clear: remove everything without a running daemon. */
+/* tjd --clear: remove everything without a running daemon, in both backends. */
 static int daemon_clear_only(struct tjd *tjd)
 {
+	static const struct backend_ops *const all[] = {&backend_iptc_ops, &backend_nft_ops};
 	char err[512];
+	int rc = 0;
 
-	tjd->backend.clear_only = true;
-	if (tjd->backend.ops->open(&tjd->backend, err, sizeof(err)) < 0) {
-		log_warnx("%s", err);
-		return 1;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		struct backend backend;
+
+		backend_init(&backend, all[i], tjd->conf->instance_id);
+		backend.clear_only = true;
+		if (backend.ops->open(&backend, err, sizeof(err)) < 0) {
+			/* A backend the kernel cannot run holds nothing of ours. */
+			log_debug("%s: %s", all[i]->name, err);
+			continue;
+		}
+		if (backend.ops->clear(&backend, err, sizeof(err)) < 0) {
+			log_warnx("clear (%s) failed: %s", all[i]->name, err);
+			rc = 1;
+		}
+		backend.ops->close(&backend);
 	}
-	tjd->backend_open = true;
-	if (tjd->backend.ops->clear(&tjd->backend, err, sizeof(err)) < 0) {
-		log_warnx("clear failed: %s", err);
-		return 1;
-	}
-	if (tjd->state_file != NULL && state_remove(tjd->state_file, err, sizeof(err)) < 0)
+	if (rc == 0 && tjd->state_file != NULL && state_remove(tjd->state_file, err, sizeof(err)) < 0)
 		log_warnx("%s", err);
-	log_info("removed every rule tjd installed");
-	return 0;
+	if (rc == 0)
+		log_info("removed every rule tjd installed");
+	return rc;
 }
 
 int daemon_main(const struct daemon_options *options)
 {
 	struct tjd tjd;
-	const struct backend_ops *ops = daemon_backend_ops(options->backend);
+	const char *choice;
 	char err[512];
 	int rc = 1;
 
@@ -415,8 +532,9 @@ int daemon_main(const struct daemon_options *options)
 	log_init("tjd", options->foreground || options->check_config || options->dry_run ||
 				options->clear,
 		 options->debug);
-	if (ops == NULL) {
-		log_warnx("unknown backend \"%s\" (expected auto or iptables)", options->backend);
+	if (options->backend != NULL && !daemon_backend_known(options->backend)) {
+		log_warnx("unknown backend \"%s\" (expected auto, nftables or iptables)",
+			  options->backend);
 		return 2;
 	}
 	tjd.conf = conf_load(tjd.conf_path, tjd.conf_required, getenv, err, sizeof(err));
@@ -430,7 +548,8 @@ int daemon_main(const struct daemon_options *options)
 		rc = 0;
 		goto out;
 	}
-	if (backend_init(&tjd.backend, options->dry_run ? &backend_fake_ops : ops,
+	choice = options->backend ? options->backend : tjd.conf->backend;
+	if (backend_init(&tjd.backend, options->dry_run ? &backend_fake_ops : &backend_iptc_ops,
 			 tjd.conf->instance_id) < 0)
 		fatalx("instance id passed validation but backend_init refused it");
 	if (options->clear) {
@@ -444,12 +563,21 @@ int daemon_main(const struct daemon_options *options)
 		log_warnx("refusing to start: %s", err);
 		goto out;
 	}
-	if (tjd.backend.ops->open(&tjd.backend, err, sizeof(err)) < 0) {
+	if (options->dry_run) {
+		if (tjd.backend.ops->open(&tjd.backend, err, sizeof(err)) < 0)
+			fatalx("fake backend: %s", err);
+	} else if (daemon_open_backend(&tjd, choice, err, sizeof(err)) < 0) {
 		log_warnx("refusing to start: backend %s: %s", tjd.backend.ops->name, err);
 		goto out;
 	}
 	tjd.backend_open = true;
-	daemon_restore_state(&tjd);
+	if (!options->dry_run) {
+		/* Switching backends leaves nothing of the other one behind. */
+		daemon_clear_backend(tjd.backend.ops == &backend_nft_ops ? &backend_iptc_ops
+									 : &backend_nft_ops,
+				     tjd.conf->instance_id);
+		daemon_restore_state(&tjd);
+	}
 	if (!options->foreground && !options->dry_run && daemon(0, 0) < 0) {
 		log_warn("daemon");
 		goto out;
@@ -467,6 +595,8 @@ int daemon_main(const struct daemon_options *options)
 	if (tjd.reconcile == NULL || tjd.poll_timer == NULL || daemon_signals(&tjd) < 0)
 		fatalx("out of memory setting up the event loop");
 	reconcile_set_done_hook(tjd.reconcile, daemon_reconcile_done);
+	if (!options->dry_run && daemon_watch_backend(&tjd) < 0)
+		fatalx("out of memory watching the firewall");
 	if (!options->dry_run) {
 		tjd.control = control_new(&tjd, tjd.socket_path, err, sizeof(err));
 		if (tjd.control == NULL) {

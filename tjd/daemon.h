@@ -75,6 +75,8 @@ struct tjd {
 	struct overlay_state *overlays;
 
 	bool stopping;               /* no more applies: clearing or exiting */
+	char backend_reason[256];    /* why this backend: for status */
+	struct event *monitor_event; /* live drift repair, where the backend has it */
 	const char *state_file;
 	uint64_t saved_apply_count;  /* apply_count when the state was last saved */
 	int exit_code;
@@ -103,7 +105,7 @@ struct daemon_options {
 	bool check_config;
 	bool dry_run;
 	bool clear;
-	const char *backend;         /* "auto", "iptables" */
+	const char *backend;         /* "auto", "nftables", "iptables"; NULL: the config's */
 	const char *state_file;      /* last applied ruleset, restored at start */
 };
 

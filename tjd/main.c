@@ -21,7 +21,8 @@ static void usage(FILE *out)
 		"  -c, --config FILE     configuration file (default %s)\n"
 		"  -f, --foreground      stay in the foreground and log to stderr\n"
 		"  -s, --socket PATH     control socket (default %s)\n"
-		"  -b, --backend NAME    firewall backend: auto or iptables (default auto)\n"
+		"  -b, --backend NAME    firewall backend: auto, nftables or iptables\n"
+		"                        (default: the configuration's, else auto)\n"
 		"  -n, --check-config    check the configuration and exit\n"
 		"      --dry-run         print the ruleset tjd would install, touch nothing\n"
 		"      --clear           remove every rule tjd installed and exit\n"
@@ -59,7 +60,6 @@ int main(int argc, char **argv)
 	struct daemon_options options = {
 		.conf_path = CONF_DEFAULT_PATH,
 		.socket_path = TJD_DEFAULT_SOCKET,
-		.backend = "auto",
 		.state_file = STATE_DEFAULT_PATH,
 	};
 	int c;

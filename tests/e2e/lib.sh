@@ -35,6 +35,8 @@ TJD_LOG=$E2E_DIR/tjd.log
 TJD_PIDFILE=$E2E_DIR/tjd.pid
 # The ruleset tjd saves after each apply and restores at start.
 TJD_STATE=$E2E_DIR/tjd-state.json
+# The firewall backend under test (run.sh runs the suite once per backend).
+E2E_BACKEND=${E2E_BACKEND:-iptables}
 
 # Addresses of the standard topology: a dual-stack protected network with an
 # allow-listed proxy and two backends (b2 publishes 8080 on the host).
@@ -373,8 +375,9 @@ env_reset() {
 	rm -f "$TJD_STATE"
 }
 
-# Remove anything left in the legacy x_tables filter tables of the namespace
-# (only tjd puts rules there; Docker's rules are in nftables).
+# Remove anything tjd may have left in the namespace's firewall: the legacy
+# x_tables filter tables (only tjd puts rules there; Docker's rules are in
+# nftables) and tjd's own nftables tables.
 legacy_rules_flush() {
 	local family
 	for family in iptables ip6tables; do
@@ -382,6 +385,9 @@ legacy_rules_flush() {
 			in_ns "$family-legacy" -w -t filter -F
 			in_ns "$family-legacy" -w -t filter -X
 		fi
+	done
+	for family in inet bridge; do
+		in_ns nft delete table "$family" tjd 2>/dev/null || true
 	done
 }
 
@@ -586,7 +592,7 @@ tjd_launch_with_environment() {
 	[ "${E2E_TJD_DEBUG:-0}" != 1 ] || set -- -d "$@"
 	# nsenter without --fork execs env, which execs tjd: $! is tjd's pid.
 	nsenter --net="/run/netns/$E2E_NS" -- env "${environment[@]}" "$TJD_BIN" -f \
-		--socket "$TJD_SOCK" --state-file "$TJD_STATE" "$@" </dev/null >>"$TJD_LOG" 2>&1 9>&- &
+		--socket "$TJD_SOCK" --state-file "$TJD_STATE" --backend "$E2E_BACKEND" "$@" </dev/null >>"$TJD_LOG" 2>&1 9>&- &
 	E2E_TJD_PID=$!
 	echo "$E2E_TJD_PID" >"$TJD_PIDFILE"
 	if ! wait_until 15 tjd_ready; then
@@ -667,8 +673,12 @@ tjd_clear_offline() {
 	in_ns "$TJD_BIN" -c "$TJD_CONF" --state-file "$TJD_STATE" --clear
 }
 
-# Succeed when tjd's chains are in the namespace's legacy filter table.
+# Succeed when tjd's rules are in the namespace's firewall (per backend).
 tjd_rules_present() {
+	if [ "$E2E_BACKEND" = nftables ]; then
+		in_ns nft list table inet tjd 2>/dev/null | grep -q 'drop'
+		return
+	fi
 	in_ns iptables-legacy-save -t filter 2>/dev/null | grep -q '^-A FORWARD .*-j TJD-FORWARD' &&
 		in_ns iptables-legacy-save -t filter 2>/dev/null | grep -q '^-A TJD-FORWARD '
 }

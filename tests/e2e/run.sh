@@ -37,6 +37,14 @@ select_tests() {
 	done
 }
 
+# Succeed when SCRIPT applies to BACKEND: scripts that test one backend's
+# own mechanics say so in a "# backends: ..." line; the rest run on both.
+test_applies() {
+	local script=$1 backend=$2 line
+	line=$(grep -m1 '^# backends:' "$script" || true)
+	[ -z "$line" ] || [[ " ${line#*:} " == *" $backend "* ]]
+}
+
 # Run one test script with a time limit; its output goes to its log file.
 run_one_test() {
 	local script=$1 log=$2
@@ -45,7 +53,7 @@ run_one_test() {
 
 main() {
 	local script name log started elapsed passed=0 failed=0 rc
-	local suite_started
+	local suite_started backend
 	select_tests "$@"
 	mkdir -p "$LOG_DIR"
 	suite_started=$(now_ms)
@@ -60,24 +68,29 @@ main() {
 	env_up
 	echo "e2e: environment ready in $((($(now_ms) - started) / 1000)) s"
 
+	for backend in ${E2E_BACKENDS:-iptables nftables}; do
+	export E2E_BACKEND=$backend
+	echo "e2e: backend $backend"
 	for script in "${TESTS[@]}"; do
-		name=$(basename "$script" .sh)
-		log=$LOG_DIR/$name.log
+		test_applies "$script" "$backend" || continue
+		name="$(basename "$script" .sh) [$backend]"
+		log=$LOG_DIR/$(basename "$script" .sh)-$backend.log
 		started=$(now_ms)
 		rc=0
 		run_one_test "$script" "$log" || rc=$?
 		elapsed=$(($(now_ms) - started))
 		if [ "$rc" = 0 ]; then
 			passed=$((passed + 1))
-			printf 'PASS %-34s %5d ms\n' "$name" "$elapsed"
+			printf 'PASS %-46s %5d ms\n' "$name" "$elapsed"
 			grep -E '^  (RESULT|WARN) ' "$log" | sed -E 's/^  (RESULT )?/     /' || true
 		else
 			failed=$((failed + 1))
 			[ "$rc" != 124 ] || echo "  (timed out after $TEST_TIMEOUT s)" >>"$log"
-			printf 'FAIL %-34s %5d ms (exit %d)\n' "$name" "$elapsed" "$rc"
+			printf 'FAIL %-46s %5d ms (exit %d)\n' "$name" "$elapsed" "$rc"
 			sed 's/^/     | /' "$log"
 		fi
 		env_reset
+	done
 	done
 
 	echo "e2e: total $((($(now_ms) - suite_started) / 1000)) s; logs in $LOG_DIR"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# backends: iptables
 # Without tjd everyone reaches everyone.  This proves that the probes work, so
 # that a "blocked" result in a later test means tjd blocked it and not that
 # the probe was broken.

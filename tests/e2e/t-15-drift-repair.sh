@@ -1,4 +1,5 @@
 #!/bin/bash
+# backends: iptables
 # Drift: when someone flushes tjd's chain, deletes its jump, or puts a rule
 # in front of it, the next periodic reconcile (poll_interval = 2 s) puts the
 # rules back and the jump first again.

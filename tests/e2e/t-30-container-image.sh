@@ -1,4 +1,5 @@
 #!/bin/bash
+# backends: nftables
 # tjd's container image (packaging/docker/build-image.sh: the built binaries
 # and their libraries, `docker import`ed), run against the real dockerd the
 # way TrafficJam users run TrafficJam:

@@ -1,0 +1,1008 @@
+/*
+ * The nft backend against the real kernel.  The binary first moves into a
+ * throw-away network namespace, and every test case then takes a fresh one
+ * of its own, so the host firewall is never touched and no case sees
+ * another's leftovers.  Needs root: without it the run FAILS, loudly.
+ *
+ * Kernel state is checked through the nft command, an independent reader
+ * of what libnftables wrote; the packet case builds a bridge with three
+ * "containers" (namespaces on veth ports) and sends real traffic.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tjd/backend.h"
+#include "tjd/ruleset.h"
+
+/* libnftables.h defines _GNU_SOURCE again, without a value; config.h has. */
+#undef _GNU_SOURCE
+#include <nftables/libnftables.h>
+
+#define CHECK_NFT_BRIDGE_IPV4 "/proc/sys/net/bridge/bridge-nf-call-iptables"
+#define CHECK_NFT_BRIDGE_IPV6 "/proc/sys/net/bridge/bridge-nf-call-ip6tables"
+/* How long the monitor may take to report a foreign change before we fail. */
+#define CHECK_NFT_MONITOR_TIMEOUT_MS 2000
+/* How long the monitor must stay quiet when a change is not ours to repair. */
+#define CHECK_NFT_QUIET_MS 200
+#define CHECK_NFT_CONTAINERS 3
+
+static struct backend check_nft_backend;
+static char check_nft_err[512];
+
+/* Writes a short value into a file (a sysctl); fails the test on error. */
+static void check_nft_write(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+	ck_assert_msg(write(fd, value, strlen(value)) == (ssize_t)strlen(value), "write %s: %s",
+		      path, strerror(errno));
+	close(fd);
+}
+
+/* Runs a shell command; returns its exit status, or -1 if it did not exit. */
+static int check_nft_run(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static int check_nft_run(const char *format, ...)
+{
+	char command[2048];
+	va_list args;
+	int status;
+
+	va_start(args, format);
+	vsnprintf(command, sizeof(command), format, args);
+	va_end(args);
+	status = system(command);
+	return (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
+}
+
+/* Runs a shell command that must succeed. */
+#define CHECK_NFT_MUST(...) ck_assert_int_eq(check_nft_run(__VA_ARGS__), 0)
+
+/* Returns a command's standard output (malloc'd); the command must succeed. */
+static char *check_nft_capture(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static char *check_nft_capture(const char *format, ...)
+{
+	char command[2048];
+	va_list args;
+	FILE *stream;
+	size_t length = 0, capacity = 4096;
+	char *text = malloc(capacity);
+	size_t got;
+
+	va_start(args, format);
+	vsnprintf(command, sizeof(command), format, args);
+	va_end(args);
+	stream = popen(command, "r");
+	ck_assert_ptr_nonnull(stream);
+	ck_assert_ptr_nonnull(text);
+	while ((got = fread(text + length, 1, capacity - length - 1, stream)) > 0) {
+		length += got;
+		if (capacity - length < 2) {
+			char *grown = realloc(text, capacity * 2);
+			ck_assert_ptr_nonnull(grown);
+			text = grown;
+			capacity *= 2;
+		}
+	}
+	text[length] = '\0';
+	ck_assert_msg(pclose(stream) == 0, "command failed: %s", command);
+	return text;
+}
+
+/* The whole ruleset as nft lists it, without counter values. */
+static char *check_nft_ruleset(void)
+{
+	return check_nft_capture("nft -s list ruleset");
+}
+
+/* Milliseconds on the monotonic clock. */
+static double check_nft_now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6;
+}
+
+/* Appends a rule with the given family, hook and verdict to `set`. */
+static struct rule *check_nft_rule(struct ruleset *set, int family, enum rule_hook hook,
+				   enum rule_verdict verdict)
+{
+	struct rule *rule = ruleset_add(set);
+
+	ck_assert_ptr_nonnull(rule);
+	rule->family = family;
+	rule->hook = hook;
+	rule->verdict = verdict;
+	return rule;
+}
+
+/* Parses a prefix that the test knows to be valid. */
+static void check_nft_prefix(struct prefix *prefix, const char *text)
+{
+	ck_assert_msg(prefix_parse(text, prefix) == 0, "bad test prefix %s", text);
+}
+
+/*
+ * What the policy compiler writes for one protected network on `bridge`
+ * whose one allow-listed container has `ipv4`/`ipv6` on port `port`.
+ */
+static void check_nft_policy(struct ruleset *set, const char *bridge, const char *ipv4,
+			     const char *ipv6, const char *port)
+{
+	static const enum rule_hook hooks[] = {RULE_HOOK_FORWARD, RULE_HOOK_INPUT};
+	static const int families[] = {AF_INET, AF_INET6};
+
+	for (size_t h = 0; h < 2; h++) {
+		bool forward = hooks[h] == RULE_HOOK_FORWARD;
+		for (size_t f = 0; f < 2; f++) {
+			bool v6 = families[f] == AF_INET6;
+			struct rule *rule = check_nft_rule(set, families[f], hooks[h], RULE_RETURN);
+
+			rule->ctstate = RULE_CT_ESTABLISHED | RULE_CT_RELATED;
+			strcpy(rule->comment, "tjd replies");
+			for (uint8_t type = forward ? 135 : 133; v6 && type <= 136; type++) {
+				if (type == 134)
+					continue;
+				rule = check_nft_rule(set, AF_INET6, hooks[h], RULE_RETURN);
+				strcpy(rule->in_iface, bridge);
+				if (forward)
+					strcpy(rule->out_iface, bridge);
+				rule->protocol = IPPROTO_ICMPV6;
+				rule->has_icmp_type = true;
+				rule->icmp_type = type;
+				strcpy(rule->comment, "tjd web neighbour-discovery");
+			}
+			rule = check_nft_rule(set, families[f], hooks[h], RULE_RETURN);
+			strcpy(rule->in_iface, bridge);
+			if (forward)
+				strcpy(rule->out_iface, bridge);
+			check_nft_prefix(&rule->src, v6 ? ipv6 : ipv4);
+			strcpy(rule->physdev_in, port);
+			strcpy(rule->comment, "tjd web allow proxy");
+			rule = check_nft_rule(set, families[f], hooks[h], RULE_DROP);
+			strcpy(rule->in_iface, bridge);
+			if (forward)
+				strcpy(rule->out_iface, bridge);
+			strcpy(rule->comment, forward ? "tjd web isolate" : "tjd web no-host");
+		}
+	}
+}
+
+/* Applies a ruleset that must succeed; returns *changed. */
+static bool check_nft_apply_with(struct backend *backend, const struct ruleset *set)
+{
+	bool changed = false;
+
+	check_nft_err[0] = '\0';
+	ck_assert_msg(
+	    backend->ops->apply(backend, set, &changed, check_nft_err, sizeof(check_nft_err)) == 0,
+	    "apply failed: %s", check_nft_err);
+	return changed;
+}
+
+/* Applies through the test's backend. */
+static bool check_nft_apply(const struct ruleset *set)
+{
+	return check_nft_apply_with(&check_nft_backend, set);
+}
+
+/* Waits until the monitor fd is readable; returns false on timeout. */
+static bool check_nft_monitor_wait(struct backend *backend, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = backend->ops->monitor_fd(backend), .events = POLLIN};
+
+	ck_assert_int_ge(pfd.fd, 0);
+	return poll(&pfd, 1, timeout_ms) == 1 && (pfd.revents & POLLIN);
+}
+
+/*
+ * Waits until the monitor reports a change by someone else, draining as
+ * events come (a transaction's NEWGEN, which names who made it, may come
+ * a moment after the events that woke us); false after timeout_ms.  The
+ * time of the first wake-up goes to *woke_ms when asked for.
+ */
+static bool check_nft_monitor_reports(struct backend *backend, int timeout_ms, double *woke_ms)
+{
+	double deadline = check_nft_now_ms() + timeout_ms;
+
+	for (double now = check_nft_now_ms(); now < deadline; now = check_nft_now_ms()) {
+		if (!check_nft_monitor_wait(backend, (int)(deadline - now) + 1))
+			return false;
+		if (woke_ms != NULL && *woke_ms == 0)
+			*woke_ms = check_nft_now_ms();
+		if (backend->ops->monitor_drain(backend))
+			return true;
+	}
+	return false;
+}
+
+/* Puts br_netfilter's per-namespace switches for both families to `value`. */
+static void check_nft_bridge(const char *value)
+{
+	check_nft_write(CHECK_NFT_BRIDGE_IPV4, value);
+	check_nft_write(CHECK_NFT_BRIDGE_IPV6, value);
+}
+
+/* Each case: a fresh network namespace and an open backend. */
+static void check_nft_setup(void)
+{
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare(CLONE_NEWNET): %s", strerror(errno));
+	check_nft_bridge("1");
+	CHECK_NFT_MUST("ip link set lo up");
+	ck_assert_int_eq(backend_init(&check_nft_backend, &backend_nft_ops, ""), 0);
+	ck_assert_msg(check_nft_backend.ops->open(&check_nft_backend, check_nft_err,
+						  sizeof(check_nft_err)) == 0,
+		      "open failed: %s", check_nft_err);
+}
+
+/* Frees the backend; the namespace goes away with the test process. */
+static void check_nft_teardown(void)
+{
+	if (check_nft_backend.ops != NULL)
+		check_nft_backend.ops->close(&check_nft_backend);
+}
+
+START_TEST(test_open_refuses_without_bridge_netfilter)
+{
+	struct backend other;
+
+	ck_assert_int_eq(backend_init(&other, &backend_nft_ops, "x1"), 0);
+	check_nft_write(CHECK_NFT_BRIDGE_IPV4, "0");
+	ck_assert_int_eq(other.ops->open(&other, check_nft_err, sizeof(check_nft_err)), -1);
+	ck_assert_ptr_nonnull(strstr(check_nft_err, "bridge-nf-call-iptables"));
+	ck_assert_ptr_null(other.priv);
+	check_nft_write(CHECK_NFT_BRIDGE_IPV4, "1");
+	check_nft_write(CHECK_NFT_BRIDGE_IPV6, "0");
+	ck_assert_int_eq(other.ops->open(&other, check_nft_err, sizeof(check_nft_err)), -1);
+	ck_assert_ptr_nonnull(strstr(check_nft_err, "bridge-nf-call-ip6tables"));
+	check_nft_write(CHECK_NFT_BRIDGE_IPV6, "1");
+	ck_assert_msg(other.ops->open(&other, check_nft_err, sizeof(check_nft_err)) == 0,
+		      "open failed: %s", check_nft_err);
+	other.ops->close(&other);
+	ck_assert_ptr_null(other.priv);
+}
+END_TEST
+
+START_TEST(test_clear_only_needs_no_bridge_netfilter)
+{
+	struct backend clearing;
+	struct ruleset set;
+	char *tables;
+
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	ck_assert(check_nft_apply(&set));
+	check_nft_bridge("0");
+	ck_assert_int_eq(backend_init(&clearing, &backend_nft_ops, ""), 0);
+	clearing.clear_only = true;
+	ck_assert_msg(clearing.ops->open(&clearing, check_nft_err, sizeof(check_nft_err)) == 0,
+		      "open failed: %s", check_nft_err);
+	ck_assert_int_eq(clearing.ops->clear(&clearing, check_nft_err, sizeof(check_nft_err)), 0);
+	clearing.ops->close(&clearing);
+	tables = check_nft_capture("nft list tables");
+	ck_assert_str_eq(tables, "");
+	free(tables);
+	ruleset_free(&set);
+}
+END_TEST
+
+START_TEST(test_open_leaves_nothing_behind)
+{
+	char *ruleset = check_nft_ruleset();
+
+	/* the probe transaction creates and deletes its scratch tables */
+	ck_assert_str_eq(ruleset, "");
+	free(ruleset);
+}
+END_TEST
+
+START_TEST(test_closed_backend_refuses)
+{
+	struct backend closed;
+	struct ruleset empty;
+	bool changed = true;
+	uint64_t packets, bytes;
+	char *text = NULL;
+
+	ruleset_init(&empty);
+	ck_assert_int_eq(backend_init(&closed, &backend_nft_ops, ""), 0);
+	ck_assert_int_eq(
+	    closed.ops->apply(&closed, &empty, &changed, check_nft_err, sizeof(check_nft_err)), -1);
+	ck_assert(!changed);
+	ck_assert_int_eq(closed.ops->clear(&closed, check_nft_err, sizeof(check_nft_err)), -1);
+	ck_assert_int_eq(closed.ops->dump(&closed, &text, check_nft_err, sizeof(check_nft_err)),
+			 -1);
+	ck_assert_int_eq(closed.ops->counters(&closed, NULL, &packets, &bytes, check_nft_err,
+					      sizeof(check_nft_err)),
+			 -1);
+	ck_assert_int_eq(closed.ops->monitor_fd(&closed), -1);
+	ck_assert(!closed.ops->monitor_drain(&closed));
+}
+END_TEST
+
+START_TEST(test_apply_installs_tables)
+{
+	struct ruleset set;
+	char *tables, *chain, *text;
+
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	ck_assert(check_nft_apply(&set));
+	tables = check_nft_capture("nft list tables");
+	ck_assert_str_eq(tables, "table inet tjd\ntable bridge tjd\n");
+	free(tables);
+	chain = check_nft_capture("nft list chain inet tjd forward");
+	ck_assert_ptr_nonnull(strstr(chain, "hook forward priority filter - 10; policy accept;"));
+	ck_assert_ptr_nonnull(strstr(chain, "iifname \"br-web\" oifname \"br-web\" ip saddr "
+					    "@fwd4_br_web return"));
+	ck_assert_ptr_nonnull(strstr(chain, "icmpv6 type nd-neighbor-advert return"));
+	ck_assert_ptr_nonnull(strstr(chain, "meta nfproto ipv6 iifname \"br-web\" oifname "
+					    "\"br-web\" counter packets 0 bytes 0 drop comment "
+					    "\"tjd web isolate\""));
+	free(chain);
+	chain = check_nft_capture("nft list set bridge tjd bound6");
+	ck_assert_ptr_nonnull(strstr(chain, "elements = { fd00:20::2 . \"veth1111111\" }"));
+	free(chain);
+	ck_assert_int_eq(check_nft_backend.ops->dump(&check_nft_backend, &text, check_nft_err,
+						     sizeof(check_nft_err)),
+			 0);
+	ck_assert_ptr_nonnull(strstr(text, "table inet tjd {"));
+	ck_assert_ptr_nonnull(strstr(text, "table bridge tjd {"));
+	ck_assert_ptr_nonnull(strstr(text, "counter packets 0 bytes 0 drop"));
+	free(text);
+	ruleset_free(&set);
+}
+END_TEST
+
+START_TEST(test_second_apply_does_not_commit)
+{
+	struct ruleset set;
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9)};
+	struct rule *rule;
+	char *before, *after;
+	uint64_t packets, bytes;
+	int sock;
+
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	rule = check_nft_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	strcpy(rule->in_iface, "lo");
+	rule->protocol = IPPROTO_UDP;
+	ck_assert(check_nft_apply(&set));
+	ck_assert(!check_nft_backend.ops->monitor_drain(&check_nft_backend));
+
+	/* one dropped packet gives the lo rule a non-zero counter */
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sock = socket(AF_INET, SOCK_DGRAM, 0);
+	ck_assert_int_eq(sendto(sock, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+	close(sock);
+	before = check_nft_capture("nft -a list ruleset");
+	ck_assert_ptr_nonnull(strstr(before, "iifname \"lo\" meta l4proto udp counter packets 1 "));
+
+	/* identical: no commit, so handles and counters survive and no event fires */
+	ck_assert(!check_nft_apply(&set));
+	ck_assert(!check_nft_apply(&set));
+	after = check_nft_capture("nft -a list ruleset");
+	ck_assert_str_eq(after, before);
+	free(after);
+	ck_assert(!check_nft_monitor_wait(&check_nft_backend, 0));
+	ck_assert_int_eq(check_nft_backend.ops->counters(&check_nft_backend, "lo", &packets, &bytes,
+							 check_nft_err, sizeof(check_nft_err)),
+			 0);
+	ck_assert_uint_eq(packets, 1);
+	ck_assert_uint_eq(bytes, 29);
+
+	/* a real difference commits, and the counts taken before it are kept */
+	rule = check_nft_rule(&set, AF_INET6, RULE_HOOK_FORWARD, RULE_DROP);
+	ck_assert(check_nft_apply(&set));
+	ck_assert(!check_nft_apply(&set));
+	ck_assert_int_eq(check_nft_backend.ops->counters(&check_nft_backend, "lo", &packets, &bytes,
+							 check_nft_err, sizeof(check_nft_err)),
+			 0);
+	ck_assert_uint_eq(packets, 1);
+	ck_assert_int_eq(check_nft_backend.ops->counters(&check_nft_backend, NULL, &packets, &bytes,
+							 check_nft_err, sizeof(check_nft_err)),
+			 0);
+	ck_assert_uint_eq(packets, 1);
+	ck_assert_int_eq(check_nft_backend.ops->counters(&check_nft_backend, "br-web", &packets,
+							 &bytes, check_nft_err,
+							 sizeof(check_nft_err)),
+			 0);
+	ck_assert_uint_eq(packets, 0);
+	/* our own commits never count as someone else's */
+	ck_assert(!check_nft_backend.ops->monitor_drain(&check_nft_backend));
+	free(before);
+	ruleset_free(&set);
+}
+END_TEST
+
+/* Someone else's edits that the next apply must undo exactly. */
+static const char *const check_nft_drifts[] = {
+    "nft delete table inet tjd",
+    "nft delete table bridge tjd",
+    "nft flush ruleset",
+    "nft flush table inet tjd",
+    "nft flush chain inet tjd forward",
+    "nft flush chain bridge tjd prerouting",
+    "nft delete rule inet tjd forward handle "
+    "$(nft -a list chain inet tjd forward | awk '/isolate/ { print $NF; exit }')",
+    "nft replace rule inet tjd forward handle "
+    "$(nft -a list chain inet tjd forward | awk '/isolate/ { print $NF; exit }')"
+    " iifname br-web oifname br-web counter accept",
+    "nft insert rule inet tjd forward accept",
+    "nft add rule inet tjd input tcp dport 22 drop",
+    "nft 'chain inet tjd forward { policy drop ; }'",
+    "nft flush chain inet tjd input && nft delete chain inet tjd input",
+    "nft add chain inet tjd sneaky '{ type filter hook forward priority -20; }'",
+    "nft add element inet tjd fwd4_br_web '{ 172.20.0.66 }'",
+    "nft delete element inet tjd fwd6_br_web '{ fd00:20::2 }'",
+    "nft flush set bridge tjd bound4",
+    "nft delete element bridge tjd bound6 '{ fd00:20::2 . \"veth1111111\" }'",
+    "nft add element bridge tjd bound4 '{ 172.20.0.66 . \"vethevil\" }'",
+    "nft add table inet tjd '{ flags dormant; }'",
+    "nft add table bridge tjd '{ flags dormant; }'",
+};
+
+START_TEST(test_drift_is_repaired)
+{
+	struct ruleset set;
+	char *before, *after;
+
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	ck_assert(check_nft_apply(&set));
+	before = check_nft_ruleset();
+	ck_assert(!check_nft_backend.ops->monitor_drain(&check_nft_backend));
+	CHECK_NFT_MUST("%s", check_nft_drifts[_i]);
+	after = check_nft_ruleset();
+	ck_assert_msg(strcmp(after, before) != 0, "drift command changed nothing: %s",
+		      check_nft_drifts[_i]);
+	free(after);
+	/* the monitor saw it ... */
+	ck_assert_msg(
+	    check_nft_monitor_reports(&check_nft_backend, CHECK_NFT_MONITOR_TIMEOUT_MS, NULL),
+	    "monitor missed: %s", check_nft_drifts[_i]);
+	/* ... and the next apply puts back exactly what was there */
+	ck_assert_msg(check_nft_apply(&set), "drift not noticed: %s", check_nft_drifts[_i]);
+	after = check_nft_ruleset();
+	ck_assert_str_eq(after, before);
+	free(after);
+	ck_assert(!check_nft_apply(&set));
+	ck_assert(!check_nft_backend.ops->monitor_drain(&check_nft_backend));
+	free(before);
+	ruleset_free(&set);
+}
+END_TEST
+
+START_TEST(test_clear_restores_the_ruleset)
+{
+	struct ruleset set;
+	char *before, *after;
+
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	/* somebody else's firewall, which must come through untouched */
+	CHECK_NFT_MUST("nft add table ip foreign && nft add chain ip foreign fc "
+		       "'{ type filter hook forward priority 0; }' && "
+		       "nft add rule ip foreign fc iifname br-web counter accept && "
+		       "nft add table bridge other");
+	before = check_nft_ruleset();
+	ck_assert(check_nft_apply(&set));
+	ck_assert_int_eq(
+	    check_nft_backend.ops->clear(&check_nft_backend, check_nft_err, sizeof(check_nft_err)),
+	    0);
+	after = check_nft_ruleset();
+	ck_assert_str_eq(after, before);
+	free(after);
+	/* absent is success, and a later apply installs again */
+	ck_assert_int_eq(
+	    check_nft_backend.ops->clear(&check_nft_backend, check_nft_err, sizeof(check_nft_err)),
+	    0);
+	ck_assert(check_nft_apply(&set));
+	ck_assert(!check_nft_apply(&set));
+	ck_assert_int_eq(
+	    check_nft_backend.ops->clear(&check_nft_backend, check_nft_err, sizeof(check_nft_err)),
+	    0);
+	after = check_nft_ruleset();
+	ck_assert_str_eq(after, before);
+	free(after);
+	free(before);
+	ruleset_free(&set);
+}
+END_TEST
+
+START_TEST(test_unexpressible_apply_changes_nothing)
+{
+	struct ruleset set, bad;
+	struct rule *rule;
+	bool changed = true;
+	char *before, *after;
+
+	ruleset_init(&set);
+	ruleset_init(&bad);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	ck_assert(check_nft_apply(&set));
+	before = check_nft_capture("nft -a list ruleset");
+	ck_assert_int_eq(ruleset_copy(&bad, &set), 0);
+	rule = check_nft_rule(&bad, AF_INET, RULE_HOOK_FORWARD, RULE_DROP);
+	strcpy(rule->in_iface, "br\"x");
+	ck_assert_int_eq(check_nft_backend.ops->apply(&check_nft_backend, &bad, &changed,
+						      check_nft_err, sizeof(check_nft_err)),
+			 -1);
+	ck_assert(!changed);
+	ck_assert_ptr_nonnull(strstr(check_nft_err, "interface name"));
+	after = check_nft_capture("nft -a list ruleset");
+	ck_assert_str_eq(after, before);
+	free(after);
+	/* once expressible, the same ruleset goes in */
+	strcpy(rule->in_iface, "br-x");
+	ck_assert(check_nft_apply(&bad));
+	ck_assert(!check_nft_apply(&bad));
+	free(before);
+	ruleset_free(&set);
+	ruleset_free(&bad);
+}
+END_TEST
+
+START_TEST(test_kernel_refusal_changes_nothing)
+{
+	struct ruleset set;
+	bool changed = true;
+	char *before, *after;
+	int release[2];
+	char byte;
+	pid_t squatter;
+	int status;
+
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	/* another process owns "inet tjd" (owner flag): the kernel refuses our delete */
+	ck_assert_int_eq(pipe(release), 0);
+	squatter = fork();
+	ck_assert_int_ge(squatter, 0);
+	if (squatter == 0) {
+		struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+		close(release[1]);
+		if (ctx == NULL ||
+		    nft_run_cmd_from_buffer(ctx, "add table inet tjd { flags owner; }\n"
+						 "add chain inet tjd forward\n") != 0)
+			_exit(1);
+		if (read(release[0], &byte, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(release[0]);
+	for (int tries = 0; tries < 200 && check_nft_run("nft list table inet tjd >/dev/null "
+							 "2>&1") != 0;
+	     tries++)
+		usleep(10000);
+	before = check_nft_capture("nft -a list ruleset");
+	ck_assert_int_eq(check_nft_backend.ops->apply(&check_nft_backend, &set, &changed,
+						      check_nft_err, sizeof(check_nft_err)),
+			 -1);
+	ck_assert(!changed);
+	ck_assert_msg(strstr(check_nft_err, "Operation not permitted") != NULL, "error: %s",
+		      check_nft_err);
+	/* one transaction: the bridge table it would also have made is not there either */
+	after = check_nft_capture("nft -a list ruleset");
+	ck_assert_str_eq(after, before);
+	free(after);
+	ck_assert_int_eq(
+	    check_nft_backend.ops->clear(&check_nft_backend, check_nft_err, sizeof(check_nft_err)),
+	    -1);
+	/* the owner goes, its table with it, and we get in */
+	close(release[1]);
+	ck_assert_int_eq(waitpid(squatter, &status, 0), squatter);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert(check_nft_apply(&set));
+	ck_assert(!check_nft_apply(&set));
+	free(before);
+	ruleset_free(&set);
+}
+END_TEST
+
+START_TEST(test_instances_keep_to_their_tables)
+{
+	struct backend blue;
+	struct ruleset set;
+	char *tables;
+
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	ck_assert_int_eq(backend_init(&blue, &backend_nft_ops, "blue"), 0);
+	ck_assert_msg(blue.ops->open(&blue, check_nft_err, sizeof(check_nft_err)) == 0,
+		      "open failed: %s", check_nft_err);
+	ck_assert(check_nft_apply(&set));
+	ck_assert(check_nft_apply_with(&blue, &set));
+	tables = check_nft_capture("nft list tables");
+	ck_assert_str_eq(tables, "table inet tjd\ntable bridge tjd\n"
+				 "table inet tjd_blue\ntable bridge tjd_blue\n");
+	free(tables);
+	/* one instance's commits are not the other's drift, and tjd's are never "foreign" */
+	ck_assert(!check_nft_backend.ops->monitor_drain(&check_nft_backend));
+	ck_assert(!blue.ops->monitor_drain(&blue));
+	CHECK_NFT_MUST("nft delete table inet tjd_blue");
+	ck_assert(check_nft_monitor_reports(&blue, CHECK_NFT_MONITOR_TIMEOUT_MS, NULL));
+	ck_assert(!check_nft_monitor_reports(&check_nft_backend, CHECK_NFT_QUIET_MS, NULL));
+	ck_assert(!check_nft_apply(&set));
+	ck_assert(check_nft_apply_with(&blue, &set));
+	ck_assert_int_eq(blue.ops->clear(&blue, check_nft_err, sizeof(check_nft_err)), 0);
+	tables = check_nft_capture("nft list tables");
+	ck_assert_str_eq(tables, "table inet tjd\ntable bridge tjd\n");
+	free(tables);
+	blue.ops->close(&blue);
+	ruleset_free(&set);
+}
+END_TEST
+
+/*
+ * Deletes our inet table from another process, as `nft delete table` does;
+ * with hold, that process keeps its netlink socket open until told.
+ */
+static pid_t check_nft_foreign_delete(bool hold, int *release)
+{
+	int pipe_fds[2];
+	pid_t child;
+
+	ck_assert_int_eq(pipe(pipe_fds), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		char byte;
+		close(pipe_fds[1]);
+		if (!hold) {
+			execlp("nft", "nft", "delete", "table", "inet", "tjd", (char *)NULL);
+			_exit(127);
+		} else {
+			struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+			if (ctx == NULL ||
+			    nft_run_cmd_from_buffer(ctx, "delete table inet tjd") != 0)
+				_exit(1);
+			if (read(pipe_fds[0], &byte, 1) < 0)
+				_exit(1);
+			_exit(0);
+		}
+	}
+	close(pipe_fds[0]);
+	*release = pipe_fds[1];
+	return child;
+}
+
+START_TEST(test_monitor_repairs_within_milliseconds)
+{
+	struct ruleset set;
+	char *before, *after;
+
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	ck_assert(check_nft_apply(&set));
+	before = check_nft_ruleset();
+	ck_assert(!check_nft_backend.ops->monitor_drain(&check_nft_backend));
+
+	/* unrelated changes wake the monitor but are not ours to repair */
+	CHECK_NFT_MUST("nft add table inet unrelated && nft add table bridge unrelated");
+	ck_assert(!check_nft_monitor_reports(&check_nft_backend, CHECK_NFT_QUIET_MS, NULL));
+	CHECK_NFT_MUST("nft delete table inet unrelated && nft delete table bridge unrelated");
+	ck_assert(!check_nft_monitor_reports(&check_nft_backend, CHECK_NFT_QUIET_MS, NULL));
+
+	/*
+	 * What the daemon does: wait on the fd, drain, re-apply.  Twice: once
+	 * with the nft command, which exits at once (closing its socket makes
+	 * the kernel wait out an RCU grace period under the commit mutex, which
+	 * our commit then queues behind), once with a deleter that stays.
+	 */
+	for (int hold = 0; hold < 2; hold++) {
+		double started, seen, restored;
+		int release, status;
+		pid_t child;
+
+		started = check_nft_now_ms();
+		child = check_nft_foreign_delete(hold, &release);
+		seen = 0;
+		ck_assert(check_nft_monitor_reports(&check_nft_backend,
+						    CHECK_NFT_MONITOR_TIMEOUT_MS, &seen));
+		ck_assert(check_nft_apply(&set));
+		restored = check_nft_now_ms();
+		close(release);
+		ck_assert_int_eq(waitpid(child, &status, 0), child);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		printf("nft backend: foreign delete of inet tjd (%s) -> protection restored "
+		       "%.2f ms after the kernel reported it (%.2f ms after the deleter started)\n",
+		       hold ? "deleter keeps its netlink socket" : "`nft delete table`, exits",
+		       restored - seen, restored - started);
+		fflush(stdout);
+		ck_assert_msg(restored - seen < 250.0, "repair took %.2f ms", restored - seen);
+		after = check_nft_ruleset();
+		ck_assert_str_eq(after, before);
+		free(after);
+		ck_assert(!check_nft_backend.ops->monitor_drain(&check_nft_backend));
+	}
+	free(before);
+	ruleset_free(&set);
+}
+END_TEST
+
+/* A namespace standing in for a container: a child that unshared and waits. */
+struct check_nft_container {
+	pid_t pid;
+	char port[TJD_IFNAMSIZ];
+	char ipv4[INET_ADDRSTRLEN];
+	char ipv6[INET6_ADDRSTRLEN];
+};
+
+static struct check_nft_container check_nft_containers[CHECK_NFT_CONTAINERS];
+
+/* Starts a child in its own network namespace, plugged into br0 through `port`. */
+static void check_nft_container_start(struct check_nft_container *container, const char *port,
+				      int host)
+{
+	int ready[2];
+	char byte;
+
+	ck_assert_int_eq(pipe(ready), 0);
+	container->pid = fork();
+	ck_assert_int_ge(container->pid, 0);
+	if (container->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (unshare(CLONE_NEWNET) != 0)
+			_exit(1);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &byte, 1), 1);
+	close(ready[0]);
+	snprintf(container->port, sizeof(container->port), "%s", port);
+	snprintf(container->ipv4, sizeof(container->ipv4), "10.77.0.%d", host);
+	snprintf(container->ipv6, sizeof(container->ipv6), "fd77::%d", host);
+	CHECK_NFT_MUST("ip link add %s type veth peer name eth0 netns %d && "
+		       "ip link set %s master br0 up",
+		       port, (int)container->pid, port);
+	CHECK_NFT_MUST("nsenter --net=/proc/%d/ns/net sh -c 'ip link set lo up && "
+		       "ip link set eth0 up && ip addr add %s/24 dev eth0 && "
+		       "ip -6 addr add %s/64 dev eth0 nodad'",
+		       (int)container->pid, container->ipv4, container->ipv6);
+}
+
+/* Sends one ping from a container; true if it was answered. */
+static bool check_nft_ping(const struct check_nft_container *from, const char *to)
+{
+	return check_nft_run("nsenter --net=/proc/%d/ns/net busybox ping %s -c 1 -W 1 %s "
+			     ">/dev/null 2>&1",
+			     (int)from->pid, strchr(to, ':') ? "-6" : "", to) == 0;
+}
+
+/* Opens a TCP connection from one container to another; true if it connected. */
+static bool check_nft_tcp(const struct check_nft_container *from,
+			  const struct check_nft_container *to)
+{
+	/* a one-shot listener, gone after a connection or 4 s */
+	CHECK_NFT_MUST("nsenter --net=/proc/%d/ns/net timeout 4 busybox nc -l -p 8080 "
+		       "</dev/null >/dev/null 2>&1 & sleep 0.2",
+		       (int)to->pid);
+	return check_nft_run("nsenter --net=/proc/%d/ns/net busybox nc -w 2 %s 8080 "
+			     "</dev/null >/dev/null 2>&1",
+			     (int)from->pid, to->ipv4) == 0;
+}
+
+/* ICMP echo requests a container has received so far (from /proc/net/snmp). */
+static long check_nft_echoes_received(const struct check_nft_container *container)
+{
+	char *snmp = check_nft_capture("nsenter --net=/proc/%d/ns/net cat /proc/net/snmp",
+				       (int)container->pid);
+	char *names = strstr(snmp, "Icmp: ");
+	char *values = names ? strstr(names + 1, "Icmp: ") : NULL;
+	char *name_save = NULL, *value_save = NULL;
+	char *name, *value;
+	long echoes = -1;
+
+	ck_assert_ptr_nonnull(values);
+	*strchr(names, '\n') = '\0';
+	*strchrnul(values, '\n') = '\0';
+	for (name = strtok_r(names, " ", &name_save), value = strtok_r(values, " ", &value_save);
+	     name != NULL && value != NULL;
+	     name = strtok_r(NULL, " ", &name_save), value = strtok_r(NULL, " ", &value_save))
+		if (strcmp(name, "InEchos") == 0)
+			echoes = strtol(value, NULL, 10);
+	free(snmp);
+	ck_assert_int_ge(echoes, 0);
+	return echoes;
+}
+
+/* A container's MAC address (static buffer per container slot). */
+static const char *check_nft_mac(const struct check_nft_container *container)
+{
+	static char macs[CHECK_NFT_CONTAINERS][32];
+	char *slot = macs[container - check_nft_containers];
+	char *text = check_nft_capture("nsenter --net=/proc/%d/ns/net ip -o link show eth0",
+				       (int)container->pid);
+	char *ether = strstr(text, "link/ether ");
+
+	ck_assert_ptr_nonnull(ether);
+	ck_assert_int_eq(sscanf(ether, "link/ether %31s", slot), 1);
+	free(text);
+	return slot;
+}
+
+/* Asserts a container's neighbour cache maps `address` to `mac`. */
+static void check_nft_neighbour_is(const struct check_nft_container *container, const char *address,
+				   const char *mac)
+{
+	char *text = check_nft_capture("nsenter --net=/proc/%d/ns/net ip neigh show %s",
+				       (int)container->pid, address);
+
+	ck_assert_msg(strstr(text, mac) != NULL, "neighbour %s is \"%s\", not %s", address, text,
+		      mac);
+	free(text);
+}
+
+START_TEST(test_real_packets)
+{
+	struct check_nft_container *proxy = &check_nft_containers[0];
+	struct check_nft_container *backend = &check_nft_containers[1];
+	struct check_nft_container *other = &check_nft_containers[2];
+	struct ruleset set;
+	uint64_t packets, bytes, spoof_packets;
+	long echoes;
+	double started, restored;
+
+	CHECK_NFT_MUST(
+	    "ip link add br0 type bridge && ip link set br0 up && "
+	    "ip addr add 10.77.0.1/24 dev br0 && ip -6 addr add fd77::1/64 dev br0 nodad");
+	check_nft_container_start(proxy, "vethproxy", 2);
+	check_nft_container_start(backend, "vethbackend", 3);
+	check_nft_container_start(other, "vethother", 4);
+
+	/* no firewall: everyone reaches everyone */
+	ck_assert(check_nft_ping(backend, proxy->ipv4));
+	ck_assert(check_nft_ping(backend, proxy->ipv6));
+	ck_assert(check_nft_ping(other, "10.77.0.1"));
+
+	/* Docker's own accept rules for the bridge, as iptables-nft and legacy write them */
+	CHECK_NFT_MUST("nft add table ip filter && nft add chain ip filter FORWARD "
+		       "'{ type filter hook forward priority 0; policy drop; }' && "
+		       "nft add rule ip filter FORWARD iifname br0 accept && "
+		       "nft add rule ip filter FORWARD oifname br0 accept && "
+		       "iptables-legacy -A FORWARD -i br0 -j ACCEPT && "
+		       "iptables-legacy -A INPUT -i br0 -j ACCEPT");
+	ruleset_init(&set);
+	check_nft_policy(&set, "br0", proxy->ipv4, proxy->ipv6, proxy->port);
+	ck_assert(check_nft_apply(&set));
+
+	/* the allow-listed proxy opens connections (replies come back), both families */
+	ck_assert(check_nft_ping(proxy, backend->ipv4));
+	ck_assert(check_nft_ping(proxy, backend->ipv6));
+	ck_assert(check_nft_tcp(proxy, backend));
+	ck_assert(check_nft_ping(proxy, "10.77.0.1"));
+	/* the others cannot: not to the proxy, not to each other, not to the host */
+	ck_assert(!check_nft_ping(backend, proxy->ipv4));
+	ck_assert(!check_nft_ping(backend, proxy->ipv6));
+	ck_assert(!check_nft_tcp(other, backend));
+	ck_assert(!check_nft_ping(backend, "10.77.0.1"));
+	ck_assert_int_eq(check_nft_backend.ops->counters(&check_nft_backend, "br0", &packets,
+							 &bytes, check_nft_err,
+							 sizeof(check_nft_err)),
+			 0);
+	ck_assert_uint_ge(packets, 4);
+	ck_assert_uint_gt(bytes, 0);
+	printf("nft backend: %llu packets / %llu bytes dropped on br0 so far\n",
+	       (unsigned long long)packets, (unsigned long long)bytes);
+
+	/*
+	 * "other" takes the proxy's address.  Its ARP is dropped for coming in
+	 * on the wrong port (a gratuitous one does not repoint the backend's
+	 * cache), so it is handed the backend's MAC to send the IP frames.
+	 */
+	ck_assert(check_nft_ping(proxy, backend->ipv4));
+	CHECK_NFT_MUST("nsenter --net=/proc/%d/ns/net sh -c 'ip addr flush dev eth0 scope global "
+		       "&& ip addr add %s/24 dev eth0 && busybox arping -U -c 1 -I eth0 %s "
+		       ">/dev/null 2>&1; ip neigh replace %s lladdr %s dev eth0 nud permanent'",
+		       (int)other->pid, proxy->ipv4, proxy->ipv4, backend->ipv4,
+		       check_nft_mac(backend));
+	check_nft_neighbour_is(backend, proxy->ipv4, check_nft_mac(proxy));
+	echoes = check_nft_echoes_received(backend);
+	ck_assert(!check_nft_ping(other, backend->ipv4));
+	ck_assert_int_eq(check_nft_echoes_received(backend), echoes);
+	ck_assert_int_eq(check_nft_backend.ops->counters(&check_nft_backend, NULL, &spoof_packets,
+							 &bytes, check_nft_err,
+							 sizeof(check_nft_err)),
+			 0);
+	ck_assert_uint_ge(spoof_packets, packets + 2);
+	/* it is the bridge table's binding that stops it: without it the spoof gets in */
+	CHECK_NFT_MUST("nft delete table bridge tjd");
+	(void)check_nft_ping(other, backend->ipv4); /* the reply goes to the real proxy */
+	ck_assert_int_gt(check_nft_echoes_received(backend), echoes);
+	ck_assert(check_nft_apply(&set));
+	echoes = check_nft_echoes_received(backend);
+	ck_assert(!check_nft_ping(other, backend->ipv4));
+	ck_assert_int_eq(check_nft_echoes_received(backend), echoes);
+	/* the real proxy, from its own port, still gets through */
+	ck_assert(check_nft_ping(proxy, backend->ipv4));
+
+	/* deleting our table opens the network until tjd repairs it */
+	(void)check_nft_backend.ops->monitor_drain(&check_nft_backend); /* the deletion above */
+	started = check_nft_now_ms();
+	CHECK_NFT_MUST("nft delete table inet tjd");
+	ck_assert(
+	    check_nft_monitor_reports(&check_nft_backend, CHECK_NFT_MONITOR_TIMEOUT_MS, NULL));
+	ck_assert(check_nft_apply(&set));
+	restored = check_nft_now_ms();
+	printf("nft backend: packets blocked again %.2f ms after `nft delete table inet tjd` "
+	       "was started\n",
+	       restored - started);
+	fflush(stdout);
+	ck_assert(!check_nft_ping(backend, proxy->ipv4));
+	ck_assert(check_nft_ping(proxy, backend->ipv4));
+	ruleset_free(&set);
+	for (size_t i = 0; i < CHECK_NFT_CONTAINERS; i++)
+		kill(check_nft_containers[i].pid, SIGKILL);
+}
+END_TEST
+
+/* The suite. */
+static Suite *check_nft_suite(void)
+{
+	Suite *suite = suite_create("backend_nft");
+	TCase *tcase = tcase_create("kernel");
+
+	tcase_add_checked_fixture(tcase, check_nft_setup, check_nft_teardown);
+	tcase_set_timeout(tcase, 60);
+	tcase_add_test(tcase, test_open_refuses_without_bridge_netfilter);
+	tcase_add_test(tcase, test_clear_only_needs_no_bridge_netfilter);
+	tcase_add_test(tcase, test_open_leaves_nothing_behind);
+	tcase_add_test(tcase, test_closed_backend_refuses);
+	tcase_add_test(tcase, test_apply_installs_tables);
+	tcase_add_test(tcase, test_second_apply_does_not_commit);
+	tcase_add_loop_test(tcase, test_drift_is_repaired, 0,
+			    sizeof(check_nft_drifts) / sizeof(check_nft_drifts[0]));
+	tcase_add_test(tcase, test_clear_restores_the_ruleset);
+	tcase_add_test(tcase, test_unexpressible_apply_changes_nothing);
+	tcase_add_test(tcase, test_kernel_refusal_changes_nothing);
+	tcase_add_test(tcase, test_instances_keep_to_their_tables);
+	tcase_add_test(tcase, test_monitor_repairs_within_milliseconds);
+	tcase_add_test(tcase, test_real_packets);
+	suite_add_tcase(suite, tcase);
+	return suite;
+}
+
+int main(void)
+{
+	SRunner *runner;
+	int failed;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "check_backend_nft: must run as root (network namespaces, "
+				"nf_tables); this is a FAILURE, not a skip\n");
+		return 99;
+	}
+	/* never touch the host's firewall, even before the first case forks */
+	if (unshare(CLONE_NEWNET) != 0) {
+		fprintf(stderr, "check_backend_nft: unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		return 99;
+	}
+	runner = srunner_create(check_nft_suite());
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,546 @@
+/*
+ * The nft backend's script, without a kernel: what backend_nft_render
+ * produces for a ruleset (tables, sets, chains, the bridge-port binding),
+ * and that names and comments cannot smuggle nft syntax in.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "tjd/backend.h"
+#include "tjd/ruleset.h"
+
+static struct backend check_render_backend;
+static struct ruleset check_render_set;
+static char check_render_err[512];
+
+/* The script for a protected network "web" on br-web, both families, both hooks. */
+static const char check_render_policy_script[] =
+    "add table inet tjd\n"
+    "delete table inet tjd\n"
+    "add table bridge tjd\n"
+    "delete table bridge tjd\n"
+    "table inet tjd {\n"
+    "\tcomment \"managed by tjd; edits are reverted\"\n"
+    "\tset fwd4_br_web {\n"
+    "\t\ttype ipv4_addr\n"
+    "\t\telements = { 172.20.0.2 comment \"tjd web allow proxy\",\n"
+    "\t\t\t     172.20.0.7 comment \"tjd web allow metrics\" }\n"
+    "\t}\n"
+    "\tset fwd6_br_web {\n"
+    "\t\ttype ipv6_addr\n"
+    "\t\telements = { fd00:20::2 comment \"tjd web allow proxy\" }\n"
+    "\t}\n"
+    "\tset in4_br_web {\n"
+    "\t\ttype ipv4_addr\n"
+    "\t\telements = { 172.20.0.2 comment \"tjd web allow proxy\",\n"
+    "\t\t\t     172.20.0.7 comment \"tjd web allow metrics\" }\n"
+    "\t}\n"
+    "\tchain forward {\n"
+    "\t\ttype filter hook forward priority -10; policy accept;\n"
+    "\t\tmeta nfproto ipv4 ct state established,related return comment \"tjd replies\"\n"
+    "\t\tmeta nfproto ipv4 iifname \"br-web\" oifname \"br-web\" ip saddr @fwd4_br_web "
+    "return comment \"tjd web allow\"\n"
+    "\t\tmeta nfproto ipv4 iifname \"br-web\" oifname \"br-web\" counter drop "
+    "comment \"tjd web isolate\"\n"
+    "\t\tmeta nfproto ipv6 ct state established,related return comment \"tjd replies\"\n"
+    "\t\tmeta nfproto ipv6 iifname \"br-web\" oifname \"br-web\" icmpv6 type 135 return "
+    "comment \"tjd web neighbour-discovery\"\n"
+    "\t\tmeta nfproto ipv6 iifname \"br-web\" oifname \"br-web\" icmpv6 type 136 return "
+    "comment \"tjd web neighbour-discovery\"\n"
+    "\t\tmeta nfproto ipv6 iifname \"br-web\" oifname \"br-web\" ip6 saddr @fwd6_br_web "
+    "return comment \"tjd web allow proxy\"\n"
+    "\t\tmeta nfproto ipv6 iifname \"br-web\" oifname \"br-web\" counter drop "
+    "comment \"tjd web isolate\"\n"
+    "\t}\n"
+    "\tchain input {\n"
+    "\t\ttype filter hook input priority -10; policy accept;\n"
+    "\t\tmeta nfproto ipv4 ct state established,related return comment \"tjd replies\"\n"
+    "\t\tmeta nfproto ipv4 iifname \"br-web\" ip saddr @in4_br_web return "
+    "comment \"tjd web allow\"\n"
+    "\t\tmeta nfproto ipv4 iifname \"br-web\" counter drop comment \"tjd web no-host\"\n"
+    "\t}\n"
+    "}\n"
+    "table bridge tjd {\n"
+    "\tcomment \"managed by tjd: allow-listed addresses only from their own bridge port\"\n"
+    "\tset bound4 {\n"
+    "\t\ttype ipv4_addr . ifname\n"
+    "\t\telements = { 172.20.0.2 . \"veth1111111\",\n"
+    "\t\t\t     172.20.0.7 . \"veth7777777\" }\n"
+    "\t}\n"
+    "\tset addr4 {\n"
+    "\t\ttype ipv4_addr\n"
+    "\t\telements = { 172.20.0.2,\n"
+    "\t\t\t     172.20.0.7 }\n"
+    "\t}\n"
+    "\tset bound6 {\n"
+    "\t\ttype ipv6_addr . ifname\n"
+    "\t\telements = { fd00:20::2 . \"veth1111111\" }\n"
+    "\t}\n"
+    "\tset addr6 {\n"
+    "\t\ttype ipv6_addr\n"
+    "\t\telements = { fd00:20::2 }\n"
+    "\t}\n"
+    "\tchain prerouting {\n"
+    "\t\ttype filter hook prerouting priority -300; policy accept;\n"
+    "\t\tether type ip ip saddr @addr4 ip saddr . iifname != @bound4 counter drop "
+    "comment \"tjd spoofed allow-listed source\"\n"
+    "\t\tether type arp arp saddr ip @addr4 arp saddr ip . iifname != @bound4 counter drop "
+    "comment \"tjd spoofed allow-listed source\"\n"
+    "\t\tether type ip6 ip6 saddr @addr6 ip6 saddr . iifname != @bound6 counter drop "
+    "comment \"tjd spoofed allow-listed source\"\n"
+    "\t}\n"
+    "}\n";
+
+/* The script for nothing to protect: both tables, empty chains and sets. */
+static const char check_render_empty_script[] =
+    "add table inet tjd_blue\n"
+    "delete table inet tjd_blue\n"
+    "add table bridge tjd_blue\n"
+    "delete table bridge tjd_blue\n"
+    "table inet tjd_blue {\n"
+    "\tcomment \"managed by tjd; edits are reverted\"\n"
+    "\tchain forward {\n"
+    "\t\ttype filter hook forward priority -10; policy accept;\n"
+    "\t}\n"
+    "\tchain input {\n"
+    "\t\ttype filter hook input priority -10; policy accept;\n"
+    "\t}\n"
+    "}\n"
+    "table bridge tjd_blue {\n"
+    "\tcomment \"managed by tjd: allow-listed addresses only from their own bridge port\"\n"
+    "\tset bound4 {\n"
+    "\t\ttype ipv4_addr . ifname\n"
+    "\t}\n"
+    "\tset addr4 {\n"
+    "\t\ttype ipv4_addr\n"
+    "\t}\n"
+    "\tset bound6 {\n"
+    "\t\ttype ipv6_addr . ifname\n"
+    "\t}\n"
+    "\tset addr6 {\n"
+    "\t\ttype ipv6_addr\n"
+    "\t}\n"
+    "\tchain prerouting {\n"
+    "\t\ttype filter hook prerouting priority -300; policy accept;\n"
+    "\t\tether type ip ip saddr @addr4 ip saddr . iifname != @bound4 counter drop "
+    "comment \"tjd spoofed allow-listed source\"\n"
+    "\t\tether type arp arp saddr ip @addr4 arp saddr ip . iifname != @bound4 counter drop "
+    "comment \"tjd spoofed allow-listed source\"\n"
+    "\t\tether type ip6 ip6 saddr @addr6 ip6 saddr . iifname != @bound6 counter drop "
+    "comment \"tjd spoofed allow-listed source\"\n"
+    "\t}\n"
+    "}\n";
+
+/* Appends a rule with the given family, hook and verdict. */
+static struct rule *check_render_rule(int family, enum rule_hook hook, enum rule_verdict verdict)
+{
+	struct rule *rule = ruleset_add(&check_render_set);
+
+	ck_assert_ptr_nonnull(rule);
+	rule->family = family;
+	rule->hook = hook;
+	rule->verdict = verdict;
+	return rule;
+}
+
+/* Parses a prefix the test knows to be valid. */
+static void check_render_prefix(struct prefix *prefix, const char *text)
+{
+	ck_assert_msg(prefix_parse(text, prefix) == 0, "bad test prefix %s", text);
+}
+
+/* An allowance the way the policy compiler writes one. */
+static struct rule *check_render_allow(int family, enum rule_hook hook, const char *address,
+				       const char *port, const char *name)
+{
+	struct rule *rule = check_render_rule(family, hook, RULE_RETURN);
+
+	strcpy(rule->in_iface, "br-web");
+	if (hook == RULE_HOOK_FORWARD)
+		strcpy(rule->out_iface, "br-web");
+	check_render_prefix(&rule->src, address);
+	strcpy(rule->physdev_in, port);
+	snprintf(rule->comment, sizeof(rule->comment), "tjd web allow %s", name);
+	return rule;
+}
+
+/* The "replies pass" rule. */
+static void check_render_replies(int family, enum rule_hook hook)
+{
+	struct rule *rule = check_render_rule(family, hook, RULE_RETURN);
+
+	rule->ctstate = RULE_CT_ESTABLISHED | RULE_CT_RELATED;
+	strcpy(rule->comment, "tjd replies");
+}
+
+/* A closing drop for br-web. */
+static void check_render_drop(int family, enum rule_hook hook, const char *comment)
+{
+	struct rule *rule = check_render_rule(family, hook, RULE_DROP);
+
+	strcpy(rule->in_iface, "br-web");
+	if (hook == RULE_HOOK_FORWARD)
+		strcpy(rule->out_iface, "br-web");
+	strcpy(rule->comment, comment);
+}
+
+/* Renders the set, which must succeed (malloc'd). */
+static char *check_render(void)
+{
+	char *script;
+
+	check_render_err[0] = '\0';
+	script = backend_nft_render(&check_render_backend, &check_render_set, check_render_err,
+				    sizeof(check_render_err));
+	ck_assert_msg(script != NULL, "render failed: %s", check_render_err);
+	return script;
+}
+
+/* Renders the set, which must fail with a reason containing `reason`. */
+static void check_render_fails(const char *reason)
+{
+	char *script;
+
+	check_render_err[0] = '\0';
+	script = backend_nft_render(&check_render_backend, &check_render_set, check_render_err,
+				    sizeof(check_render_err));
+	ck_assert_msg(script == NULL, "render accepted what it should refuse:\n%s", script);
+	ck_assert_msg(strstr(check_render_err, reason) != NULL, "error \"%s\" lacks \"%s\"",
+		      check_render_err, reason);
+}
+
+/* Counts occurrences of `needle` in `text`. */
+static int check_render_count(const char *text, const char *needle)
+{
+	int count = 0;
+
+	for (const char *at = strstr(text, needle); at != NULL; at = strstr(at + 1, needle))
+		count++;
+	return count;
+}
+
+/* Each case: default instance, empty ruleset. */
+static void check_render_setup(void)
+{
+	ck_assert_int_eq(backend_init(&check_render_backend, &backend_nft_ops, ""), 0);
+	ruleset_init(&check_render_set);
+}
+
+/* Frees the ruleset. */
+static void check_render_teardown(void)
+{
+	ruleset_free(&check_render_set);
+}
+
+START_TEST(test_policy_shape)
+{
+	char *script;
+	struct rule *rule;
+
+	/* what policy_compile writes for one network, IPv4 then IPv6, forward then input */
+	check_render_replies(AF_INET, RULE_HOOK_FORWARD);
+	check_render_allow(AF_INET, RULE_HOOK_FORWARD, "172.20.0.2", "veth1111111", "proxy");
+	check_render_allow(AF_INET, RULE_HOOK_FORWARD, "172.20.0.7", "veth7777777", "metrics");
+	check_render_drop(AF_INET, RULE_HOOK_FORWARD, "tjd web isolate");
+	check_render_replies(AF_INET6, RULE_HOOK_FORWARD);
+	for (uint8_t type = 135; type <= 136; type++) {
+		rule = check_render_rule(AF_INET6, RULE_HOOK_FORWARD, RULE_RETURN);
+		strcpy(rule->in_iface, "br-web");
+		strcpy(rule->out_iface, "br-web");
+		rule->protocol = IPPROTO_ICMPV6;
+		rule->has_icmp_type = true;
+		rule->icmp_type = type;
+		strcpy(rule->comment, "tjd web neighbour-discovery");
+	}
+	check_render_allow(AF_INET6, RULE_HOOK_FORWARD, "fd00:20::2", "veth1111111", "proxy");
+	check_render_drop(AF_INET6, RULE_HOOK_FORWARD, "tjd web isolate");
+	check_render_replies(AF_INET, RULE_HOOK_INPUT);
+	check_render_allow(AF_INET, RULE_HOOK_INPUT, "172.20.0.2", "veth1111111", "proxy");
+	check_render_allow(AF_INET, RULE_HOOK_INPUT, "172.20.0.7", "veth7777777", "metrics");
+	check_render_drop(AF_INET, RULE_HOOK_INPUT, "tjd web no-host");
+	script = check_render();
+	ck_assert_str_eq(script, check_render_policy_script);
+	free(script);
+}
+END_TEST
+
+START_TEST(test_empty_ruleset_and_instance_table)
+{
+	char *script;
+
+	ck_assert_int_eq(backend_init(&check_render_backend, &backend_nft_ops, "blue"), 0);
+	script = check_render();
+	ck_assert_str_eq(script, check_render_empty_script);
+	free(script);
+}
+END_TEST
+
+START_TEST(test_unusable_chain_names_refused)
+{
+	memset(&check_render_backend, 0, sizeof(check_render_backend));
+	check_render_fails("table name");
+	strcpy(check_render_backend.chain_forward, "TJD-FORWARD-a;b");
+	check_render_fails("table name");
+	strcpy(check_render_backend.chain_forward, "OTHER");
+	check_render_fails("table name");
+	strcpy(check_render_backend.chain_forward, "TJD-FORWARD-");
+	check_render_fails("table name");
+}
+END_TEST
+
+START_TEST(test_every_match)
+{
+	char *script;
+	struct rule *rule;
+
+	rule = check_render_rule(AF_INET, RULE_HOOK_FORWARD, RULE_DROP);
+	check_render_prefix(&rule->src, "10.1.2.3/8"); /* host bits go */
+	check_render_prefix(&rule->dst, "192.168.7.129/25");
+	rule->protocol = IPPROTO_TCP;
+	rule->ctstate = RULE_CT_NEW;
+	rule = check_render_rule(AF_INET, RULE_HOOK_INPUT, RULE_RETURN);
+	rule->protocol = IPPROTO_ICMP;
+	rule->has_icmp_type = true;
+	rule->icmp_type = 8;
+	rule->ctstate = RULE_CT_NEW | RULE_CT_ESTABLISHED | RULE_CT_RELATED;
+	rule = check_render_rule(AF_INET6, RULE_HOOK_INPUT, RULE_DROP);
+	check_render_prefix(&rule->dst, "fd00:1::1/128");
+	check_render_prefix(&rule->src, "::/0"); /* any */
+	rule->protocol = IPPROTO_UDP;
+	rule->ctstate = RULE_CT_NEW | RULE_CT_RELATED;
+	script = check_render();
+	ck_assert_ptr_nonnull(strstr(script,
+				     "\t\tmeta nfproto ipv4 ct state new ip saddr 10.0.0.0/8 "
+				     "ip daddr 192.168.7.128/25 meta l4proto 6 counter "
+				     "drop\n"));
+	ck_assert_ptr_nonnull(strstr(script, "\t\tmeta nfproto ipv4 ct state "
+					     "new,established,related icmp type 8 return\n"));
+	ck_assert_ptr_nonnull(strstr(script, "\t\tmeta nfproto ipv6 ct state new,related "
+					     "ip6 daddr fd00:1::1 meta l4proto 17 counter drop\n"));
+	/* rules land in their hook's chain, in order */
+	ck_assert_ptr_nonnull(strstr(script, "type filter hook input priority -10; policy accept;\n"
+					     "\t\tmeta nfproto ipv4 ct state"));
+	free(script);
+}
+END_TEST
+
+START_TEST(test_allowances_without_port_share_a_set_but_bind_nothing)
+{
+	char *script;
+	struct rule *rule;
+
+	rule = check_render_rule(AF_INET, RULE_HOOK_FORWARD, RULE_RETURN);
+	check_render_prefix(&rule->src, "10.0.0.5");
+	rule = check_render_rule(AF_INET, RULE_HOOK_FORWARD, RULE_RETURN);
+	check_render_prefix(&rule->src, "10.0.0.6");
+	script = check_render();
+	ck_assert_ptr_nonnull(strstr(script,
+				     "\tset fwd4_any {\n\t\ttype ipv4_addr\n"
+				     "\t\telements = { 10.0.0.5,\n\t\t\t     10.0.0.6 }\n"));
+	ck_assert_ptr_nonnull(strstr(script, "\t\tmeta nfproto ipv4 ip saddr @fwd4_any return\n"));
+	ck_assert_ptr_nonnull(strstr(script, "\tset bound4 {\n\t\ttype ipv4_addr . ifname\n\t}\n"));
+	free(script);
+}
+END_TEST
+
+START_TEST(test_set_names_stay_unique)
+{
+	char *script;
+	struct rule *rule;
+
+	/* "br-a" and "br_a" sanitise alike; a drop between two runs splits a bridge's set */
+	rule = check_render_allow(AF_INET, RULE_HOOK_FORWARD, "10.0.0.2", "vethA", "a");
+	strcpy(rule->in_iface, "br-a");
+	rule = check_render_allow(AF_INET, RULE_HOOK_FORWARD, "10.0.1.2", "vethB", "b");
+	strcpy(rule->in_iface, "br_a");
+	check_render_drop(AF_INET, RULE_HOOK_FORWARD, "x");
+	rule = check_render_allow(AF_INET, RULE_HOOK_FORWARD, "10.0.0.3", "vethC", "c");
+	strcpy(rule->in_iface, "br-a");
+	script = check_render();
+	ck_assert_int_eq(check_render_count(script, "\tset fwd4_br_a {"), 1);
+	ck_assert_int_eq(check_render_count(script, "\tset fwd4_br_a_1 {"), 1);
+	ck_assert_int_eq(check_render_count(script, "\tset fwd4_br_a_3 {"), 1);
+	ck_assert_ptr_nonnull(strstr(script, "iifname \"br-a\" oifname \"br-web\" ip saddr "
+					     "@fwd4_br_a return"));
+	ck_assert_ptr_nonnull(strstr(script, "iifname \"br_a\" oifname \"br-web\" ip saddr "
+					     "@fwd4_br_a_1 return"));
+	ck_assert_ptr_nonnull(strstr(script, "iifname \"br-a\" oifname \"br-web\" ip saddr "
+					     "@fwd4_br_a_3 return"));
+	free(script);
+}
+END_TEST
+
+START_TEST(test_duplicates_appear_once)
+{
+	char *script;
+
+	/* one address twice in a run; two ports for one address */
+	check_render_allow(AF_INET, RULE_HOOK_FORWARD, "10.0.0.2", "vethA", "a");
+	check_render_allow(AF_INET, RULE_HOOK_FORWARD, "10.0.0.2", "vethA", "again");
+	check_render_allow(AF_INET, RULE_HOOK_FORWARD, "10.0.0.2", "vethB", "b");
+	check_render_allow(AF_INET, RULE_HOOK_INPUT, "10.0.0.2", "vethA", "a");
+	script = check_render();
+	ck_assert_ptr_nonnull(strstr(script, "\t\telements = { 10.0.0.2 comment "
+					     "\"tjd web allow a\" }\n"));
+	ck_assert_ptr_nonnull(strstr(script, "\t\telements = { 10.0.0.2 . \"vethA\",\n"
+					     "\t\t\t     10.0.0.2 . \"vethB\" }\n"));
+	ck_assert_ptr_nonnull(strstr(script, "\tset addr4 {\n\t\ttype ipv4_addr\n"
+					     "\t\telements = { 10.0.0.2 }\n"));
+	free(script);
+}
+END_TEST
+
+START_TEST(test_comments_cannot_escape)
+{
+	static const char *const hostile[] = {
+	    "a\" ; flush ruleset ; \"",
+	    "x}\n table ip evil { chain c { type filter hook input priority 0; policy drop; } }",
+	    "back\\slash \\\" $var #hash {brace} [br] 'q' `t` *wild* ;semi",
+	    "\x01\x7f\xff tab\there",
+	};
+	static const char *const sanitised[] = {
+	    "a_ _ flush ruleset _ _",
+	    "x__ table ip evil _ chain c _ type filter hook input priority 0", /* cut at 63 */
+	    "back_slash __ _var _hash _brace_ _br_ _q_ _t_ _wild_ _semi",
+	    "___ tab_here",
+	};
+	char *script;
+
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		struct rule *rule = check_render_rule(AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+		char expected[RULE_COMMENT_MAX + 64];
+
+		snprintf(rule->comment, sizeof(rule->comment), "%s", hostile[i]);
+		script = check_render();
+		snprintf(expected, sizeof(expected), "counter drop comment \"%s\"\n", sanitised[i]);
+		ck_assert_msg(strstr(script, expected) != NULL, "no %s in\n%s", expected, script);
+		/* quotes only in pairs we wrote: one per comment/name delimiter */
+		ck_assert_int_eq(check_render_count(script, "\"") % 2, 0);
+		ck_assert_ptr_null(strstr(script, "evil {"));
+		ck_assert_ptr_null(strstr(script, "\\"));
+		free(script);
+		ruleset_reset(&check_render_set);
+	}
+}
+END_TEST
+
+START_TEST(test_comment_without_terminator_is_bounded)
+{
+	struct rule *rule = check_render_rule(AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	char expected[RULE_COMMENT_MAX + 32];
+	char *script;
+
+	memset(rule->comment, 'c', sizeof(rule->comment));
+	script = check_render();
+	snprintf(expected, sizeof(expected), "comment \"%.*s\"\n", RULE_COMMENT_MAX - 1,
+		 rule->comment);
+	ck_assert_ptr_nonnull(strstr(script, expected));
+	free(script);
+}
+END_TEST
+
+/* Interface names that must never reach a quoted nft string. */
+static const char *const check_render_bad_names[] = {
+    "br\"x", "br*", "br x", "a;b", "br\\", "br{", "br$x", "br\n", "veth@1", "br/0",
+};
+
+START_TEST(test_bad_interface_names_refused)
+{
+	struct rule *rule = check_render_rule(AF_INET, RULE_HOOK_FORWARD, RULE_RETURN);
+	const char *name = check_render_bad_names[_i];
+
+	check_render_prefix(&rule->src, "10.0.0.2");
+	strcpy(rule->in_iface, name);
+	check_render_fails("interface name");
+	rule->in_iface[0] = '\0';
+	strcpy(rule->out_iface, name);
+	check_render_fails("interface name");
+	rule->out_iface[0] = '\0';
+	strcpy(rule->physdev_in, name);
+	check_render_fails("interface name");
+}
+END_TEST
+
+START_TEST(test_unterminated_interface_refused)
+{
+	struct rule *rule = check_render_rule(AF_INET, RULE_HOOK_FORWARD, RULE_DROP);
+
+	memset(rule->in_iface, 'b', sizeof(rule->in_iface));
+	check_render_fails("interface name");
+}
+END_TEST
+
+START_TEST(test_unexpressible_rules_refused)
+{
+	struct rule *rule = check_render_rule(AF_INET, RULE_HOOK_FORWARD, RULE_DROP);
+
+	/* a port binding on anything but a one-address allowance */
+	strcpy(rule->physdev_in, "veth1");
+	check_render_fails("physdev");
+	rule->verdict = RULE_RETURN;
+	check_render_prefix(&rule->src, "10.0.0.0/24");
+	check_render_fails("physdev");
+	check_render_prefix(&rule->src, "10.0.0.1");
+	free(check_render()); /* now valid */
+	/* mismatched families, types and states */
+	check_render_prefix(&rule->src, "fd00::1");
+	check_render_fails("other family");
+	check_render_prefix(&rule->src, "10.0.0.1");
+	rule->has_icmp_type = true;
+	rule->protocol = IPPROTO_ICMPV6;
+	check_render_fails("ICMP type");
+	rule->has_icmp_type = false;
+	rule->ctstate = 0x8;
+	check_render_fails("conntrack state");
+	rule->ctstate = 0;
+	rule->family = AF_UNIX;
+	check_render_fails("rule 1 ");
+	rule->family = AF_INET;
+	rule->verdict = 7;
+	check_render_fails("verdict");
+	rule->verdict = RULE_RETURN;
+	rule->hook = 5;
+	check_render_fails("hook");
+}
+END_TEST
+
+/* The suite. */
+static Suite *check_render_suite(void)
+{
+	Suite *suite = suite_create("nft_render");
+	TCase *tcase = tcase_create("render");
+
+	tcase_add_checked_fixture(tcase, check_render_setup, check_render_teardown);
+	tcase_add_test(tcase, test_policy_shape);
+	tcase_add_test(tcase, test_empty_ruleset_and_instance_table);
+	tcase_add_test(tcase, test_unusable_chain_names_refused);
+	tcase_add_test(tcase, test_every_match);
+	tcase_add_test(tcase, test_allowances_without_port_share_a_set_but_bind_nothing);
+	tcase_add_test(tcase, test_set_names_stay_unique);
+	tcase_add_test(tcase, test_duplicates_appear_once);
+	tcase_add_test(tcase, test_comments_cannot_escape);
+	tcase_add_test(tcase, test_comment_without_terminator_is_bounded);
+	tcase_add_loop_test(tcase, test_bad_interface_names_refused, 0,
+			    sizeof(check_render_bad_names) / sizeof(check_render_bad_names[0]));
+	tcase_add_test(tcase, test_unterminated_interface_refused);
+	tcase_add_test(tcase, test_unexpressible_rules_refused);
+	suite_add_tcase(suite, tcase);
+	return suite;
+}
+
+int main(void)
+{
+	SRunner *runner = srunner_create(check_render_suite());
+	int failed;
+
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

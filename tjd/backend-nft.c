@@ -1,0 +1,1442 @@
+/*
+ * The nftables backend: tjd's own tables, written through libnftables.
+ *
+ * Layout (table name "tjd", or "tjd_<instance>"):
+ *
+ *   table inet tjd     base chains `forward` and `input`, priority filter - 10,
+ *                      so they run before Docker's filter-priority chains
+ *                      (iptables-nft's FORWARD, legacy x_tables, Docker's
+ *                      native nftables) yet after conntrack (-200) and mangle.
+ *                      One ruleset for IPv4 and IPv6.  An IR RETURN is nft
+ *                      `return` (the base chain's accept policy: the packet
+ *                      goes on to everyone else's chains); DROP is `drop`,
+ *                      final whichever base chain says it.
+ *   table bridge tjd   the bridge-port half of each allowance (physdev-in).
+ *                      The inet family cannot see the bridge port: with
+ *                      br_netfilter `iifname` is the bridge, `meta ibrname`
+ *                      is refused outside the bridge family, and xt physdev
+ *                      exists only as an nft_compat blob libnftables cannot
+ *                      write.  So the binding is checked where the port is
+ *                      visible: a bridge prerouting chain (priority -300,
+ *                      before br_netfilter hands the frame to the IP hooks)
+ *                      drops any frame whose source address is allow-listed
+ *                      but which did not come in through that address's own
+ *                      port (ARP too, so no one else can claim the address
+ *                      in neighbours' caches).  The inet allowance then needs
+ *                      only the address.
+ *
+ * Allow-listed addresses live in named sets, one per run of allowances (per
+ * network, family and hook), so a packet costs one lookup however many
+ * there are.  Drop rules carry counters.
+ *
+ * apply renders the whole desired state as one nft script that deletes and
+ * re-creates both tables, and runs it as one transaction: the kernel swaps
+ * generations atomically, so no packet sees a half-written ruleset and a
+ * failed script changes nothing.  To commit only when something differs,
+ * the kernel's own listing of the tables (stateless: no counter values) is
+ * kept right after each commit; the next apply with the same script lists
+ * again and commits only if the listing changed (table deleted, chain
+ * flushed, rule or element edited or added by someone else).  Comparing
+ * the kernel with itself avoids predicting nft's output format.  The first
+ * apply of a process always commits once (atomically, so no window).
+ *
+ * A netlink socket subscribed to NFNLGRP_NFTABLES reports, between polls,
+ * transactions by other processes that touched our tables, so the daemon
+ * can re-apply within milliseconds.  A transaction's object events come
+ * first and its NEWGEN event last, carrying the committing process's pid:
+ * ours are ignored.  (The pid is the kernel's view; in a pid namespace of
+ * its own tjd sees its own commits as foreign, which costs one no-op
+ * apply each, never a loop.)
+ *
+ * libnftables binds its netlink socket when the context is made, so open
+ * must run inside the network namespace the backend is for.
+ */
+#include "config.h"
+
+#include "tjd/backend.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* libnftables.h defines _GNU_SOURCE again, without a value; config.h has. */
+#undef _GNU_SOURCE
+#include <nftables/libnftables.h>
+
+#define BACKEND_NFT_TABLE "tjd"
+#define BACKEND_NFT_TABLE_MAX 32
+/* A table name no instance can produce (instance ids have no '-'). */
+#define BACKEND_NFT_PROBE_TABLE "tjd-probe"
+#define BACKEND_NFT_PRIORITY_INET -10
+#define BACKEND_NFT_PRIORITY_BRIDGE -300
+/* Hard cap on a rendered script or a listing. */
+#define BACKEND_NFT_TEXT_MAX (64u << 20)
+/* Larger than the largest nf_tables event datagram (a set element batch, ~64 KiB). */
+#define BACKEND_NFT_MONITOR_BUFFER (128u * 1024u)
+#define BACKEND_NFT_MONITOR_RCVBUF (8 << 20)
+#define BACKEND_NFT_SET_NAME_MAX 48
+#define BACKEND_NFT_ADDRESS_MAX (INET6_ADDRSTRLEN + 4)
+#define BACKEND_NFT_BRIDGE_DIR "/proc/sys/net/bridge"
+/* Tally key of the bridge table's drops: '/' is in no interface name. */
+#define BACKEND_NFT_BINDING_TALLY "/port-binding"
+
+/* Every object message names its table in attribute 1; the monitor relies on it. */
+_Static_assert(NFTA_TABLE_NAME == 1 && NFTA_CHAIN_TABLE == 1 && NFTA_RULE_TABLE == 1 &&
+		   NFTA_SET_TABLE == 1 && NFTA_SET_ELEM_LIST_TABLE == 1 && NFTA_OBJ_TABLE == 1 &&
+		   NFTA_FLOWTABLE_TABLE == 1,
+	       "nf_tables object messages name their table in attribute 1");
+
+/* Dropped packets and bytes counted for one bridge (or the port binding). */
+struct backend_nft_tally {
+	char iface[TJD_IFNAMSIZ];
+	uint64_t packets;
+	uint64_t bytes;
+};
+
+/* A list of tallies. */
+struct backend_nft_tallies {
+	struct backend_nft_tally *items;
+	size_t count;
+	size_t capacity;
+};
+
+/* Per-backend state behind backend->priv. */
+struct backend_nft_state {
+	struct nft_ctx *ctx;
+	char table[BACKEND_NFT_TABLE_MAX];
+	char *applied_script;  /* the script of our last commit */
+	char *applied_listing; /* the kernel's stateless listing right after it */
+	/* Counts from tables we replaced, so counters() never goes backwards. */
+	struct backend_nft_tallies baseline;
+	int monitor_fd;
+	unsigned char *monitor_buffer;
+	bool monitor_touched; /* the transaction being read touched our tables */
+};
+
+/* A growable text buffer with a hard cap. */
+struct backend_nft_text {
+	char *data;
+	size_t length;
+	size_t capacity;
+	bool failed;
+};
+
+/* A run of consecutive rules of one hook rendered as one nft rule. */
+struct backend_nft_group {
+	size_t start; /* index into the hook-ordered list */
+	size_t end;   /* one past the last member */
+	bool uses_set;
+	char set_name[BACKEND_NFT_SET_NAME_MAX];
+};
+
+/* The rendering plan: rules ordered by hook, grouped. */
+struct backend_nft_plan {
+	const struct ruleset *set;
+	size_t *order;
+	size_t group_count;
+	struct backend_nft_group *groups;
+};
+
+static const char *const backend_nft_bridge_sysctls[] = {
+    BACKEND_NFT_BRIDGE_DIR "/bridge-nf-call-iptables",
+    BACKEND_NFT_BRIDGE_DIR "/bridge-nf-call-ip6tables",
+};
+
+/* Formats an error message into the caller's buffer. */
+static void backend_nft_error(char *err, size_t errlen, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static void backend_nft_error(char *err, size_t errlen, const char *format, ...)
+{
+	va_list args;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(args, format);
+	vsnprintf(err, errlen, format, args);
+	va_end(args);
+}
+
+/* Appends formatted text; marks the buffer failed on OOM or past the cap. */
+static void backend_nft_append(struct backend_nft_text *text, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+static void backend_nft_append(struct backend_nft_text *text, const char *format, ...)
+{
+	va_list args;
+	int needed;
+
+	if (text->failed)
+		return;
+	va_start(args, format);
+	needed = vsnprintf(NULL, 0, format, args);
+	va_end(args);
+	if (needed < 0 || (size_t)needed >= BACKEND_NFT_TEXT_MAX - text->length) {
+		text->failed = true;
+		return;
+	}
+	if (text->length + (size_t)needed + 1 > text->capacity) {
+		size_t capacity = text->capacity ? text->capacity : 4096;
+		char *data;
+		while (capacity < text->length + (size_t)needed + 1)
+			capacity *= 2;
+		data = realloc(text->data, capacity);
+		if (data == NULL) {
+			text->failed = true;
+			return;
+		}
+		text->data = data;
+		text->capacity = capacity;
+	}
+	va_start(args, format);
+	vsnprintf(text->data + text->length, text->capacity - text->length, format, args);
+	va_end(args);
+	text->length += (size_t)needed;
+}
+
+/* Hands over the text (malloc'd), or NULL and frees it if anything failed. */
+static char *backend_nft_text_take(struct backend_nft_text *text)
+{
+	char *data = text->data;
+
+	if (text->failed || data == NULL) {
+		free(data);
+		data = text->failed ? NULL : strdup("");
+	}
+	memset(text, 0, sizeof(*text));
+	return data;
+}
+
+/* Interface names go into quoted nft strings: letters, digits, '_', '.', '-'. */
+static bool backend_nft_valid_iface(const char *name)
+{
+	size_t length = strnlen(name, TJD_IFNAMSIZ);
+
+	if (length == 0 || length >= TJD_IFNAMSIZ)
+		return false;
+	for (size_t i = 0; i < length; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Copies a comment keeping only characters that are inert in a quoted nft string. */
+static void backend_nft_comment(char *out, size_t size, const char *in, size_t in_max)
+{
+	static const char allowed[] = " _.,:=+/@()-";
+	size_t length = strnlen(in, in_max);
+	size_t n = 0;
+
+	for (size_t i = 0; i < length && n + 1 < size; i++) {
+		char c = in[i];
+		bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || (c != '\0' && strchr(allowed, c) != NULL);
+		out[n++] = plain ? c : '_';
+	}
+	out[n] = '\0';
+}
+
+/* The table name for this backend: "tjd", or "tjd_<instance>" from the chain names. */
+static int backend_nft_table_name(const struct backend *backend, char *out, size_t size)
+{
+	static const char base[] = "TJD-FORWARD";
+	const char *chain = backend->chain_forward;
+	size_t length = strnlen(chain, sizeof(backend->chain_forward));
+	const char *instance;
+
+	if (length >= sizeof(backend->chain_forward) || strncmp(chain, base, strlen(base)) != 0)
+		return -1;
+	instance = chain + strlen(base);
+	if (*instance == '\0')
+		return snprintf(out, size, "%s", BACKEND_NFT_TABLE) < (int)size ? 0 : -1;
+	if (*instance != '-' || instance[1] == '\0')
+		return -1;
+	instance++;
+	for (const char *c = instance; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_'))
+			return -1;
+	return snprintf(out, size, "%s_%s", BACKEND_NFT_TABLE, instance) < (int)size ? 0 : -1;
+}
+
+/* Tells whether a prefix is one whole address (/32 or /128). */
+static bool backend_nft_is_host(const struct prefix *prefix)
+{
+	return (prefix->family == AF_INET && prefix->length == 32) ||
+	       (prefix->family == AF_INET6 && prefix->length == 128);
+}
+
+/* Writes a prefix as nft text ("10.0.0.0/8", "fd00::1"), host bits cleared. */
+static int backend_nft_prefix(const struct prefix *prefix, char *out, size_t size)
+{
+	unsigned char bytes[16];
+	size_t byte_count = prefix->family == AF_INET ? 4 : 16;
+	unsigned int max = prefix->family == AF_INET ? 32 : 128;
+	char address[INET6_ADDRSTRLEN];
+
+	if ((prefix->family != AF_INET && prefix->family != AF_INET6) || prefix->length > max)
+		return -1;
+	memcpy(bytes,
+	       prefix->family == AF_INET ? (const void *)&prefix->addr.v4
+					 : (const void *)&prefix->addr.v6,
+	       byte_count);
+	for (size_t i = 0; i < byte_count; i++) {
+		unsigned int first_bit = (unsigned int)i * 8;
+		if (first_bit >= prefix->length)
+			bytes[i] = 0;
+		else if (first_bit + 8 > prefix->length)
+			bytes[i] &= (unsigned char)(0xff << (8 - (prefix->length - first_bit)));
+	}
+	if (inet_ntop(prefix->family, bytes, address, sizeof(address)) == NULL)
+		return -1;
+	if (prefix->length == max)
+		return snprintf(out, size, "%s", address) < (int)size ? 0 : -1;
+	return snprintf(out, size, "%s/%u", address, prefix->length) < (int)size ? 0 : -1;
+}
+
+/* Refuses, with the reason, any rule this backend cannot express exactly. */
+static int backend_nft_check_rule(const struct rule *rule, size_t index, char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	if (rule->family != AF_INET && rule->family != AF_INET6)
+		why = "unknown address family";
+	else if (rule->hook != RULE_HOOK_FORWARD && rule->hook != RULE_HOOK_INPUT)
+		why = "unknown hook";
+	else if (rule->verdict != RULE_RETURN && rule->verdict != RULE_DROP)
+		why = "unknown verdict";
+	else if ((rule->in_iface[0] != '\0' && !backend_nft_valid_iface(rule->in_iface)) ||
+		 (rule->out_iface[0] != '\0' && !backend_nft_valid_iface(rule->out_iface)) ||
+		 (rule->physdev_in[0] != '\0' && !backend_nft_valid_iface(rule->physdev_in)))
+		why = "interface name with characters other than letters, digits, '_', '.', '-'";
+	else if ((rule->src.family != 0 && rule->src.family != rule->family) ||
+		 (rule->dst.family != 0 && rule->dst.family != rule->family))
+		why = "address of the other family";
+	else if ((rule->src.family != 0 &&
+		  rule->src.length > (rule->family == AF_INET ? 32 : 128)) ||
+		 (rule->dst.family != 0 && rule->dst.length > (rule->family == AF_INET ? 32 : 128)))
+		why = "prefix longer than the address";
+	else if (rule->ctstate & ~(RULE_CT_NEW | RULE_CT_ESTABLISHED | RULE_CT_RELATED))
+		why = "unknown conntrack state";
+	else if (rule->has_icmp_type &&
+		 rule->protocol != (rule->family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6))
+		why = "ICMP type without the family's ICMP protocol";
+	else if (rule->physdev_in[0] != '\0' &&
+		 (rule->verdict != RULE_RETURN || !backend_nft_is_host(&rule->src)))
+		why = "a bridge port (physdev-in) can only bind an allowance: RETURN from one "
+		      "host address";
+	if (why == NULL)
+		return 0;
+	backend_nft_error(err, errlen, "rule %zu cannot be written to nftables: %s", index + 1,
+			  why);
+	return -1;
+}
+
+/* Tells whether a rule can share an address set with others: RETURN from one host. */
+static bool backend_nft_groupable(const struct rule *rule)
+{
+	return rule->verdict == RULE_RETURN && backend_nft_is_host(&rule->src);
+}
+
+/* Tells whether two groupable rules differ only in source, port and comment. */
+static bool backend_nft_same_group(const struct rule *a, const struct rule *b)
+{
+	return a->family == b->family && a->hook == b->hook &&
+	       strncmp(a->in_iface, b->in_iface, TJD_IFNAMSIZ) == 0 &&
+	       strncmp(a->out_iface, b->out_iface, TJD_IFNAMSIZ) == 0 &&
+	       prefix_equal(&a->dst, &b->dst) && a->ctstate == b->ctstate &&
+	       a->protocol == b->protocol && a->has_icmp_type == b->has_icmp_type &&
+	       (!a->has_icmp_type || a->icmp_type == b->icmp_type) && a->verdict == b->verdict;
+}
+
+/* Tells whether an earlier group's set already has this group's set name. */
+static bool backend_nft_set_name_taken(const struct backend_nft_plan *plan, size_t group_index)
+{
+	for (size_t i = 0; i < group_index; i++)
+		if (plan->groups[i].uses_set &&
+		    strcmp(plan->groups[i].set_name, plan->groups[group_index].set_name) == 0)
+			return true;
+	return false;
+}
+
+/* Names a group's set after hook, family and bridge, unique within the plan. */
+static void backend_nft_set_name(struct backend_nft_plan *plan, size_t group_index)
+{
+	struct backend_nft_group *group = &plan->groups[group_index];
+	const struct rule *rule = &plan->set->rules[plan->order[group->start]];
+	char iface[TJD_IFNAMSIZ];
+	char base[BACKEND_NFT_SET_NAME_MAX - 24];
+	char *c;
+
+	snprintf(iface, sizeof(iface), "%.*s", TJD_IFNAMSIZ - 1,
+		 rule->in_iface[0] ? rule->in_iface : "any");
+	for (c = iface; *c; c++)
+		if (*c == '-' || *c == '.')
+			*c = '_';
+	snprintf(base, sizeof(base), "%s%d_%s", rule->hook == RULE_HOOK_FORWARD ? "fwd" : "in",
+		 rule->family == AF_INET ? 4 : 6, iface);
+	snprintf(group->set_name, sizeof(group->set_name), "%s", base);
+	/* a clash (br-a vs br_a, or a bridge's second run) takes the first free _<n> */
+	for (size_t suffix = group_index; backend_nft_set_name_taken(plan, group_index);)
+		snprintf(group->set_name, sizeof(group->set_name), "%s_%zu", base, suffix++);
+}
+
+/* Orders rules by hook (keeping their order within a hook) and groups allowances. */
+static int backend_nft_plan(struct backend_nft_plan *plan, const struct ruleset *set, char *err,
+			    size_t errlen)
+{
+	static const enum rule_hook hooks[] = {RULE_HOOK_FORWARD, RULE_HOOK_INPUT};
+	size_t n = 0;
+	int ret = -1;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->set = set;
+	for (size_t i = 0; i < set->count; i++)
+		if (backend_nft_check_rule(&set->rules[i], i, err, errlen) < 0)
+			goto out;
+	if (set->count > 0) {
+		plan->order = calloc(set->count, sizeof(*plan->order));
+		plan->groups = calloc(set->count, sizeof(*plan->groups));
+		if (plan->order == NULL || plan->groups == NULL) {
+			backend_nft_error(err, errlen, "out of memory");
+			goto out;
+		}
+	}
+	for (size_t h = 0; h < sizeof(hooks) / sizeof(hooks[0]); h++)
+		for (size_t i = 0; i < set->count; i++)
+			if (set->rules[i].hook == hooks[h])
+				plan->order[n++] = i;
+	for (size_t i = 0; i < n;) {
+		const struct rule *first = &set->rules[plan->order[i]];
+		struct backend_nft_group *group = &plan->groups[plan->group_count];
+		size_t end = i + 1;
+
+		if (backend_nft_groupable(first))
+			while (end < n && backend_nft_groupable(&set->rules[plan->order[end]]) &&
+			       backend_nft_same_group(first, &set->rules[plan->order[end]]))
+				end++;
+		group->start = i;
+		group->end = end;
+		group->uses_set = backend_nft_groupable(first);
+		if (group->uses_set)
+			backend_nft_set_name(plan, plan->group_count);
+		plan->group_count++;
+		i = end;
+	}
+	ret = 0;
+out:
+	if (ret < 0) {
+		free(plan->order);
+		free(plan->groups);
+		memset(plan, 0, sizeof(*plan));
+	}
+	return ret;
+}
+
+/* Frees a plan. */
+static void backend_nft_plan_free(struct backend_nft_plan *plan)
+{
+	free(plan->order);
+	free(plan->groups);
+	memset(plan, 0, sizeof(*plan));
+}
+
+/* Tells whether the group's rule at position `member` repeats an earlier source. */
+static bool backend_nft_duplicate_source(const struct backend_nft_plan *plan,
+					 const struct backend_nft_group *group, size_t member)
+{
+	const struct rule *rule = &plan->set->rules[plan->order[member]];
+
+	for (size_t i = group->start; i < member; i++)
+		if (prefix_equal(&plan->set->rules[plan->order[i]].src, &rule->src))
+			return true;
+	return false;
+}
+
+/* The longest run of whole words all comments of a group start with. */
+static void backend_nft_group_comment(const struct backend_nft_plan *plan,
+				      const struct backend_nft_group *group, char *out, size_t size)
+{
+	char first[RULE_COMMENT_MAX];
+	size_t common;
+
+	backend_nft_comment(first, sizeof(first),
+			    plan->set->rules[plan->order[group->start]].comment, RULE_COMMENT_MAX);
+	common = strlen(first);
+	for (size_t i = group->start + 1; i < group->end; i++) {
+		char other[RULE_COMMENT_MAX];
+		size_t same = 0;
+
+		backend_nft_comment(other, sizeof(other), plan->set->rules[plan->order[i]].comment,
+				    RULE_COMMENT_MAX);
+		while (same < common && other[same] == first[same])
+			same++;
+		/* cut back to a word boundary unless both strings end right here */
+		if (same < common || other[same] != '\0') {
+			while (same > 0 && first[same] != ' ')
+				same--;
+		}
+		common = same;
+	}
+	while (common > 0 && first[common - 1] == ' ')
+		common--;
+	snprintf(out, size, "%.*s", (int)common, first);
+}
+
+/* Declares the address set of one group. */
+static void backend_nft_render_set(struct backend_nft_text *text,
+				   const struct backend_nft_plan *plan,
+				   const struct backend_nft_group *group)
+{
+	const struct rule *first = &plan->set->rules[plan->order[group->start]];
+	bool any = false;
+
+	backend_nft_append(text, "\tset %s {\n\t\ttype %s\n", group->set_name,
+			   first->family == AF_INET ? "ipv4_addr" : "ipv6_addr");
+	for (size_t i = group->start; i < group->end; i++) {
+		const struct rule *rule = &plan->set->rules[plan->order[i]];
+		char address[BACKEND_NFT_ADDRESS_MAX];
+		char comment[RULE_COMMENT_MAX];
+
+		if (backend_nft_duplicate_source(plan, group, i))
+			continue;
+		if (backend_nft_prefix(&rule->src, address, sizeof(address)) < 0) {
+			text->failed = true;
+			return;
+		}
+		backend_nft_comment(comment, sizeof(comment), rule->comment, RULE_COMMENT_MAX);
+		backend_nft_append(text, "%s%s", any ? ",\n\t\t\t     " : "\t\telements = { ",
+				   address);
+		if (comment[0] != '\0')
+			backend_nft_append(text, " comment \"%s\"", comment);
+		any = true;
+	}
+	if (any)
+		backend_nft_append(text, " }\n");
+	backend_nft_append(text, "\t}\n");
+}
+
+/* Appends " ct state new,established,..." for a rule's conntrack bits, if any. */
+static void backend_nft_render_ctstate(struct backend_nft_text *text, uint8_t ctstate)
+{
+	static const struct {
+		uint8_t bit;
+		const char *name;
+	} states[] = {
+	    {RULE_CT_NEW, "new"},
+	    {RULE_CT_ESTABLISHED, "established"},
+	    {RULE_CT_RELATED, "related"},
+	};
+	const char *separator = " ct state ";
+
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		if (!(ctstate & states[i].bit))
+			continue;
+		backend_nft_append(text, "%s%s", separator, states[i].name);
+		separator = ",";
+	}
+}
+
+/* Appends the matches of a rule; the source is `@set` when set_name is given. */
+static void backend_nft_render_matches(struct backend_nft_text *text, const struct rule *rule,
+				       const char *set_name)
+{
+	const char *ip = rule->family == AF_INET ? "ip" : "ip6";
+	char address[BACKEND_NFT_ADDRESS_MAX];
+
+	backend_nft_append(text, "meta nfproto %s", rule->family == AF_INET ? "ipv4" : "ipv6");
+	if (rule->in_iface[0] != '\0')
+		backend_nft_append(text, " iifname \"%.*s\"", TJD_IFNAMSIZ, rule->in_iface);
+	if (rule->out_iface[0] != '\0')
+		backend_nft_append(text, " oifname \"%.*s\"", TJD_IFNAMSIZ, rule->out_iface);
+	backend_nft_render_ctstate(text, rule->ctstate);
+	if (set_name != NULL) {
+		backend_nft_append(text, " %s saddr @%s", ip, set_name);
+	} else if (rule->src.family != 0 && rule->src.length > 0) {
+		if (backend_nft_prefix(&rule->src, address, sizeof(address)) < 0)
+			text->failed = true;
+		else
+			backend_nft_append(text, " %s saddr %s", ip, address);
+	}
+	if (rule->dst.family != 0 && rule->dst.length > 0) {
+		if (backend_nft_prefix(&rule->dst, address, sizeof(address)) < 0)
+			text->failed = true;
+		else
+			backend_nft_append(text, " %s daddr %s", ip, address);
+	}
+	/* an ICMP type brings its protocol match along */
+	if (rule->has_icmp_type)
+		backend_nft_append(text, " %s type %u", rule->family == AF_INET ? "icmp" : "icmpv6",
+				   rule->icmp_type);
+	else if (rule->protocol != 0)
+		backend_nft_append(text, " meta l4proto %u", rule->protocol);
+}
+
+/* Renders one base chain of the inet table. */
+static void backend_nft_render_chain(struct backend_nft_text *text,
+				     const struct backend_nft_plan *plan, enum rule_hook hook)
+{
+	const char *name = hook == RULE_HOOK_FORWARD ? "forward" : "input";
+
+	backend_nft_append(text,
+			   "\tchain %s {\n\t\ttype filter hook %s priority %d; policy accept;\n",
+			   name, name, BACKEND_NFT_PRIORITY_INET);
+	for (size_t g = 0; g < plan->group_count; g++) {
+		const struct backend_nft_group *group = &plan->groups[g];
+		const struct rule *rule = &plan->set->rules[plan->order[group->start]];
+		char comment[RULE_COMMENT_MAX];
+
+		if (rule->hook != hook)
+			continue;
+		backend_nft_append(text, "\t\t");
+		backend_nft_render_matches(text, rule, group->uses_set ? group->set_name : NULL);
+		if (group->uses_set)
+			backend_nft_group_comment(plan, group, comment, sizeof(comment));
+		else
+			backend_nft_comment(comment, sizeof(comment), rule->comment,
+					    RULE_COMMENT_MAX);
+		backend_nft_append(text, "%s",
+				   rule->verdict == RULE_DROP ? " counter drop" : " return");
+		if (comment[0] != '\0')
+			backend_nft_append(text, " comment \"%s\"", comment);
+		backend_nft_append(text, "\n");
+	}
+	backend_nft_append(text, "\t}\n");
+}
+
+/* Tells whether an earlier bound rule already contributed (family, address[, port]). */
+static bool backend_nft_binding_seen(const struct ruleset *set, size_t index, bool with_port)
+{
+	const struct rule *rule = &set->rules[index];
+
+	for (size_t i = 0; i < index; i++) {
+		const struct rule *other = &set->rules[i];
+		if (other->physdev_in[0] == '\0' || other->family != rule->family ||
+		    !prefix_equal(&other->src, &rule->src))
+			continue;
+		if (!with_port || strncmp(other->physdev_in, rule->physdev_in, TJD_IFNAMSIZ) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Declares the bound addresses of one family, with or without their ports. */
+static void backend_nft_render_bindings(struct backend_nft_text *text, const struct ruleset *set,
+					int family, bool with_port)
+{
+	bool any = false;
+
+	backend_nft_append(text, "\tset %s%d {\n\t\ttype %s%s\n", with_port ? "bound" : "addr",
+			   family == AF_INET ? 4 : 6, family == AF_INET ? "ipv4_addr" : "ipv6_addr",
+			   with_port ? " . ifname" : "");
+	for (size_t i = 0; i < set->count; i++) {
+		const struct rule *rule = &set->rules[i];
+		char address[BACKEND_NFT_ADDRESS_MAX];
+
+		if (rule->physdev_in[0] == '\0' || rule->family != family ||
+		    backend_nft_binding_seen(set, i, with_port))
+			continue;
+		if (backend_nft_prefix(&rule->src, address, sizeof(address)) < 0) {
+			text->failed = true;
+			return;
+		}
+		backend_nft_append(text, "%s%s", any ? ",\n\t\t\t     " : "\t\telements = { ",
+				   address);
+		if (with_port)
+			backend_nft_append(text, " . \"%.*s\"", TJD_IFNAMSIZ, rule->physdev_in);
+		any = true;
+	}
+	if (any)
+		backend_nft_append(text, " }\n");
+	backend_nft_append(text, "\t}\n");
+}
+
+/*
+ * The whole desired state as one nft script: both tables deleted (created
+ * first, so a missing one is no error) and re-created in one transaction.
+ */
+static char *backend_nft_script(const char *table, const struct ruleset *desired, char *err,
+				size_t errlen)
+{
+	static const char *const families[] = {"inet", "bridge"};
+	struct backend_nft_text text = {0};
+	struct backend_nft_plan plan;
+	char *script;
+
+	if (backend_nft_plan(&plan, desired, err, errlen) < 0)
+		return NULL;
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++)
+		backend_nft_append(&text, "add table %s %s\ndelete table %s %s\n", families[f],
+				   table, families[f], table);
+	backend_nft_append(
+	    &text, "table inet %s {\n\tcomment \"managed by tjd; edits are reverted\"\n", table);
+	for (size_t g = 0; g < plan.group_count; g++)
+		if (plan.groups[g].uses_set)
+			backend_nft_render_set(&text, &plan, &plan.groups[g]);
+	backend_nft_render_chain(&text, &plan, RULE_HOOK_FORWARD);
+	backend_nft_render_chain(&text, &plan, RULE_HOOK_INPUT);
+	backend_nft_append(&text, "}\n");
+	backend_nft_append(&text,
+			   "table bridge %s {\n\tcomment \"managed by tjd: allow-listed addresses "
+			   "only from their own bridge port\"\n",
+			   table);
+	backend_nft_render_bindings(&text, desired, AF_INET, true);
+	backend_nft_render_bindings(&text, desired, AF_INET, false);
+	backend_nft_render_bindings(&text, desired, AF_INET6, true);
+	backend_nft_render_bindings(&text, desired, AF_INET6, false);
+	backend_nft_append(
+	    &text,
+	    "\tchain prerouting {\n"
+	    "\t\ttype filter hook prerouting priority %d; policy accept;\n"
+	    "\t\tether type ip ip saddr @addr4 ip saddr . iifname != @bound4 counter "
+	    "drop comment \"tjd spoofed allow-listed source\"\n"
+	    "\t\tether type arp arp saddr ip @addr4 arp saddr ip . iifname != @bound4 "
+	    "counter drop comment \"tjd spoofed allow-listed source\"\n"
+	    "\t\tether type ip6 ip6 saddr @addr6 ip6 saddr . iifname != @bound6 counter "
+	    "drop comment \"tjd spoofed allow-listed source\"\n"
+	    "\t}\n}\n",
+	    BACKEND_NFT_PRIORITY_BRIDGE);
+	backend_nft_plan_free(&plan);
+	script = backend_nft_text_take(&text);
+	if (script == NULL)
+		backend_nft_error(err, errlen,
+				  "out of memory (or over %u bytes) rendering the ruleset",
+				  BACKEND_NFT_TEXT_MAX);
+	return script;
+}
+
+/* The script apply would run for `desired`, for tests and previews. */
+char *backend_nft_render(const struct backend *backend, const struct ruleset *desired, char *err,
+			 size_t errlen)
+{
+	char table[BACKEND_NFT_TABLE_MAX];
+
+	if (backend_nft_table_name(backend, table, sizeof(table)) < 0) {
+		backend_nft_error(err, errlen, "cannot derive a table name from chain \"%.*s\"",
+				  BACKEND_CHAIN_MAX, backend->chain_forward);
+		return NULL;
+	}
+	return backend_nft_script(table, desired, err, errlen);
+}
+
+/* Condenses libnftables' error report into one printable line. */
+static void backend_nft_report(const char *report, const char *what, char *err, size_t errlen)
+{
+	char line[384] = "";
+	size_t n = 0;
+
+	if (report == NULL)
+		report = "";
+	/* the first line says what went wrong; the second names the command */
+	for (int lines = 0; *report != '\0' && n + 1 < sizeof(line); report++) {
+		char c = *report;
+		if (c == '\n') {
+			if (++lines == 2)
+				break;
+			c = ' ';
+			if (n > 0 && line[n - 1] == ' ')
+				continue;
+		}
+		line[n++] = (c >= 0x20 && c < 0x7f) ? c : '?';
+	}
+	while (n > 0 && line[n - 1] == ' ')
+		n--;
+	line[n] = '\0';
+	backend_nft_error(err, errlen, "%s: %s", what, n ? line : "libnftables failed");
+}
+
+/*
+ * Runs commands with the given output flags; on success hands over what
+ * they printed (malloc'd, when output is not NULL).
+ */
+static int backend_nft_run(struct backend_nft_state *state, unsigned int flags,
+			   const char *commands, char **output, const char *what, char *err,
+			   size_t errlen)
+{
+	const char *printed;
+	int ret = -1;
+
+	if (output != NULL)
+		*output = NULL;
+	/* reading the buffers empties them */
+	(void)nft_ctx_get_output_buffer(state->ctx);
+	(void)nft_ctx_get_error_buffer(state->ctx);
+	nft_ctx_output_set_flags(state->ctx, flags);
+	if (nft_run_cmd_from_buffer(state->ctx, commands) != 0) {
+		backend_nft_report(nft_ctx_get_error_buffer(state->ctx), what, err, errlen);
+		goto out;
+	}
+	printed = nft_ctx_get_output_buffer(state->ctx);
+	if (output != NULL) {
+		*output = strndup(printed ? printed : "", BACKEND_NFT_TEXT_MAX);
+		if (*output == NULL) {
+			backend_nft_error(err, errlen, "out of memory");
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	return ret;
+}
+
+/* Finds which of our two tables exist: bit 0 inet, bit 1 bridge. */
+static int backend_nft_present(struct backend_nft_state *state, unsigned *present, char *err,
+			       size_t errlen)
+{
+	char *tables = NULL;
+	char inet[BACKEND_NFT_TABLE_MAX + 16], bridge[BACKEND_NFT_TABLE_MAX + 16];
+	char *line, *save = NULL;
+
+	*present = 0;
+	if (backend_nft_run(state, 0, "list tables", &tables, "listing tables", err, errlen) < 0)
+		return -1;
+	snprintf(inet, sizeof(inet), "table inet %s", state->table);
+	snprintf(bridge, sizeof(bridge), "table bridge %s", state->table);
+	for (line = strtok_r(tables, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strcmp(line, inet) == 0)
+			*present |= 1;
+		else if (strcmp(line, bridge) == 0)
+			*present |= 2;
+	}
+	free(tables);
+	return 0;
+}
+
+/*
+ * Lists our tables with the given flags, concatenated; a missing table is
+ * a line saying so (so "missing" never equals "present").
+ */
+static int backend_nft_list(struct backend_nft_state *state, unsigned int flags, char **out,
+			    char *err, size_t errlen)
+{
+	static const char *const families[] = {"inet", "bridge"};
+	struct backend_nft_text text = {0};
+	unsigned present;
+	int ret = -1;
+
+	*out = NULL;
+	if (backend_nft_present(state, &present, err, errlen) < 0)
+		goto out;
+	for (size_t f = 0; f < 2; f++) {
+		char command[BACKEND_NFT_TABLE_MAX + 32];
+		char *listing = NULL;
+
+		if (!(present & (1u << f))) {
+			backend_nft_append(&text, "# table %s %s absent\n", families[f],
+					   state->table);
+			continue;
+		}
+		snprintf(command, sizeof(command), "list table %s %s", families[f], state->table);
+		if (backend_nft_run(state, flags, command, &listing, "listing our table", err,
+				    errlen) < 0)
+			goto out;
+		backend_nft_append(&text, "%s", listing);
+		free(listing);
+	}
+	*out = backend_nft_text_take(&text);
+	if (*out == NULL) {
+		backend_nft_error(err, errlen, "out of memory reading our tables back");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(text.data);
+	return ret;
+}
+
+/* Adds a count to the tally of one interface, creating it on first use. */
+static int backend_nft_tally_add(struct backend_nft_tallies *tallies, const char *iface,
+				 uint64_t packets, uint64_t bytes)
+{
+	struct backend_nft_tally *tally = NULL;
+
+	for (size_t i = 0; i < tallies->count; i++)
+		if (strncmp(tallies->items[i].iface, iface, TJD_IFNAMSIZ) == 0)
+			tally = &tallies->items[i];
+	if (tally == NULL) {
+		if (tallies->count == tallies->capacity) {
+			size_t capacity = tallies->capacity ? tallies->capacity * 2 : 8;
+			struct backend_nft_tally *items =
+			    reallocarray(tallies->items, capacity, sizeof(*items));
+			if (items == NULL)
+				return -1;
+			tallies->items = items;
+			tallies->capacity = capacity;
+		}
+		tally = &tallies->items[tallies->count++];
+		memset(tally, 0, sizeof(*tally));
+		snprintf(tally->iface, sizeof(tally->iface), "%.*s", TJD_IFNAMSIZ - 1, iface);
+	}
+	tally->packets += packets;
+	tally->bytes += bytes;
+	return 0;
+}
+
+/* Reads one rule of a JSON listing: its counter, if it drops, and its input interface. */
+static void backend_nft_json_rule(json_t *rule, bool *drops, const char **iface,
+				  json_int_t *packets, json_int_t *bytes)
+{
+	json_t *expressions = json_object_get(rule, "expr");
+	size_t i;
+	json_t *expression;
+
+	*drops = false;
+	*iface = "";
+	*packets = *bytes = -1;
+	if (!json_is_array(expressions))
+		return;
+	json_array_foreach(expressions, i, expression)
+	{
+		json_t *match = json_object_get(expression, "match");
+		json_t *counter = json_object_get(expression, "counter");
+
+		if (json_object_get(expression, "drop") != NULL)
+			*drops = true;
+		if (json_is_object(counter)) {
+			json_t *p = json_object_get(counter, "packets");
+			json_t *b = json_object_get(counter, "bytes");
+			if (json_is_integer(p) && json_is_integer(b)) {
+				*packets = json_integer_value(p);
+				*bytes = json_integer_value(b);
+			}
+		}
+		if (json_is_object(match)) {
+			json_t *left = json_object_get(match, "left");
+			json_t *meta = json_object_get(left, "meta");
+			json_t *key = json_object_get(meta, "key");
+			json_t *right = json_object_get(match, "right");
+			json_t *op = json_object_get(match, "op");
+			if (json_is_string(key) && strcmp(json_string_value(key), "iifname") == 0 &&
+			    json_is_string(right) &&
+			    (op == NULL ||
+			     (json_is_string(op) && strcmp(json_string_value(op), "==") == 0)))
+				*iface = json_string_value(right);
+		}
+	}
+}
+
+/* Sums the counters of every drop rule in our tables, per input interface. */
+static int backend_nft_collect(struct backend_nft_state *state, struct backend_nft_tallies *out,
+			       char *err, size_t errlen)
+{
+	static const char *const families[] = {"inet", "bridge"};
+	unsigned present;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (backend_nft_present(state, &present, err, errlen) < 0)
+		goto out;
+	for (size_t f = 0; f < 2; f++) {
+		char command[BACKEND_NFT_TABLE_MAX + 32];
+		char *listing = NULL;
+		json_error_t error;
+		json_t *root, *items, *item;
+		size_t i;
+
+		if (!(present & (1u << f)))
+			continue;
+		snprintf(command, sizeof(command), "list table %s %s", families[f], state->table);
+		if (backend_nft_run(state, NFT_CTX_OUTPUT_JSON, command, &listing,
+				    "reading counters", err, errlen) < 0)
+			goto out;
+		root = json_loads(listing, 0, &error);
+		free(listing);
+		items = json_object_get(root, "nftables");
+		if (!json_is_array(items)) {
+			backend_nft_error(err, errlen,
+					  "reading counters: unexpected JSON from nft: %s",
+					  root == NULL ? error.text : "no \"nftables\" array");
+			json_decref(root);
+			goto out;
+		}
+		json_array_foreach(items, i, item)
+		{
+			json_t *rule = json_object_get(item, "rule");
+			const char *iface;
+			json_int_t packets, bytes;
+			bool drops;
+
+			if (!json_is_object(rule))
+				continue;
+			backend_nft_json_rule(rule, &drops, &iface, &packets, &bytes);
+			if (!drops || packets < 0 || bytes < 0)
+				continue;
+			/* port-binding drops (bridge table) belong to no one bridge */
+			if (backend_nft_tally_add(out, f == 0 ? iface : BACKEND_NFT_BINDING_TALLY,
+						  (uint64_t)packets, (uint64_t)bytes) < 0) {
+				backend_nft_error(err, errlen, "out of memory");
+				json_decref(root);
+				goto out;
+			}
+		}
+		json_decref(root);
+	}
+	ret = 0;
+out:
+	if (ret < 0) {
+		free(out->items);
+		memset(out, 0, sizeof(*out));
+	}
+	return ret;
+}
+
+/* Checks that br_netfilter hands bridged traffic to the IP hooks in this namespace. */
+static int backend_nft_check_bridge(char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(backend_nft_bridge_sysctls) / sizeof(char *); i++) {
+		FILE *file = fopen(backend_nft_bridge_sysctls[i], "re");
+		int value = -1;
+
+		if (file != NULL) {
+			if (fscanf(file, "%d", &value) != 1)
+				value = -1;
+			fclose(file);
+		}
+		if (value != 1) {
+			backend_nft_error(err, errlen,
+					  "%s is %s: bridged container traffic would bypass the "
+					  "firewall (modprobe br_netfilter and set it to 1)",
+					  backend_nft_bridge_sysctls[i],
+					  file ? "not 1" : "missing");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Opens the monitor: a netlink socket on the nf_tables event group. */
+static int backend_nft_monitor_open(char *err, size_t errlen)
+{
+	struct sockaddr_nl address = {.nl_family = AF_NETLINK};
+	int group = NFNLGRP_NFTABLES;
+	int size = BACKEND_NFT_MONITOR_RCVBUF;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
+
+	if (fd < 0) {
+		backend_nft_error(err, errlen, "no netfilter netlink here (socket: %s)",
+				  strerror(errno));
+		goto fail;
+	}
+	if (bind(fd, (struct sockaddr *)&address, sizeof(address)) < 0 ||
+	    setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
+		backend_nft_error(err, errlen, "cannot subscribe to nf_tables events: %s",
+				  strerror(errno));
+		goto fail;
+	}
+	/* a flushed host ruleset is thousands of events: make room (root may exceed rmem_max) */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Frees everything the state holds. */
+static void backend_nft_state_free(struct backend_nft_state *state)
+{
+	if (state == NULL)
+		return;
+	if (state->ctx != NULL)
+		nft_ctx_free(state->ctx);
+	if (state->monitor_fd >= 0)
+		close(state->monitor_fd);
+	free(state->monitor_buffer);
+	free(state->applied_script);
+	free(state->applied_listing);
+	free(state->baseline.items);
+	free(state);
+}
+
+/* Checks nf_tables is there and writable (inet and bridge), and prepares. */
+static int backend_nft_open(struct backend *backend, char *err, size_t errlen)
+{
+	struct backend_nft_state *state = NULL;
+	char probe[256];
+	int ret = -1;
+
+	backend->priv = NULL;
+	state = calloc(1, sizeof(*state));
+	if (state == NULL) {
+		backend_nft_error(err, errlen, "out of memory");
+		goto out;
+	}
+	state->monitor_fd = -1;
+	if (backend_nft_table_name(backend, state->table, sizeof(state->table)) < 0) {
+		backend_nft_error(err, errlen, "cannot derive a table name from chain \"%.*s\"",
+				  BACKEND_CHAIN_MAX, backend->chain_forward);
+		goto out;
+	}
+	/* only enforcing needs br_netfilter; `tjd --clear` must work without it */
+	if (!backend->clear_only && backend_nft_check_bridge(err, errlen) < 0)
+		goto out;
+	/* libnftables exits the process when it cannot open netlink: find out first */
+	state->monitor_fd = backend_nft_monitor_open(err, errlen);
+	if (state->monitor_fd < 0)
+		goto out;
+	state->monitor_buffer = malloc(BACKEND_NFT_MONITOR_BUFFER);
+	state->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (state->monitor_buffer == NULL || state->ctx == NULL ||
+	    nft_ctx_buffer_output(state->ctx) != 0 || nft_ctx_buffer_error(state->ctx) != 0) {
+		backend_nft_error(err, errlen, "out of memory setting up libnftables");
+		goto out;
+	}
+	if (backend_nft_run(state, 0, "list tables", NULL, "nf_tables is not usable", err, errlen) <
+	    0)
+		goto out;
+	/*
+	 * A real transaction that leaves nothing behind: proves we may write
+	 * and that the kernel has both families.  (nft's check mode never
+	 * hears the kernel's verdict.)
+	 */
+	snprintf(probe, sizeof(probe),
+		 "add table inet %s\ndelete table inet %s\n"
+		 "add table bridge %s\ndelete table bridge %s\n",
+		 BACKEND_NFT_PROBE_TABLE, BACKEND_NFT_PROBE_TABLE, BACKEND_NFT_PROBE_TABLE,
+		 BACKEND_NFT_PROBE_TABLE);
+	if (backend_nft_run(state, 0, probe, NULL, "cannot write inet and bridge nftables tables",
+			    err, errlen) < 0)
+		goto out;
+	backend->priv = state;
+	state = NULL;
+	ret = 0;
+out:
+	backend_nft_state_free(state);
+	return ret;
+}
+
+/* Adds the counters of the tables about to be replaced to the baseline. */
+static void backend_nft_keep_counts(struct backend_nft_state *state)
+{
+	struct backend_nft_tallies current;
+	char ignored[256];
+
+	if (backend_nft_collect(state, &current, ignored, sizeof(ignored)) < 0)
+		return;
+	for (size_t i = 0; i < current.count; i++)
+		(void)backend_nft_tally_add(&state->baseline, current.items[i].iface,
+					    current.items[i].packets, current.items[i].bytes);
+	free(current.items);
+}
+
+/* Makes the kernel hold `desired`, committing only if it differs. */
+static int backend_nft_apply(struct backend *backend, const struct ruleset *desired, bool *changed,
+			     char *err, size_t errlen)
+{
+	struct backend_nft_state *state = backend->priv;
+	char *script = NULL, *listing = NULL;
+	int ret = -1;
+
+	*changed = false;
+	if (state == NULL) {
+		backend_nft_error(err, errlen, "nft backend is not open");
+		goto out;
+	}
+	script = backend_nft_script(state->table, desired, err, errlen);
+	if (script == NULL)
+		goto out;
+	if (state->applied_script != NULL && state->applied_listing != NULL &&
+	    strcmp(script, state->applied_script) == 0) {
+		if (backend_nft_list(state, NFT_CTX_OUTPUT_STATELESS, &listing, err, errlen) < 0)
+			goto out;
+		if (strcmp(listing, state->applied_listing) == 0) {
+			ret = 0;
+			goto out;
+		}
+		free(listing);
+		listing = NULL;
+	}
+	backend_nft_keep_counts(state);
+	if (backend_nft_run(state, 0, script, NULL, "nftables refused the ruleset", err, errlen) <
+	    0)
+		goto out;
+	*changed = true;
+	free(state->applied_script);
+	free(state->applied_listing);
+	state->applied_script = script;
+	state->applied_listing = NULL;
+	script = NULL;
+	/* without the listing the next apply simply commits again */
+	if (backend_nft_list(state, NFT_CTX_OUTPUT_STATELESS, &listing, err, errlen) == 0) {
+		state->applied_listing = listing;
+		listing = NULL;
+	}
+	ret = 0;
+out:
+	free(script);
+	free(listing);
+	return ret;
+}
+
+/* Deletes both tables in one transaction; absent is success. */
+static int backend_nft_clear(struct backend *backend, char *err, size_t errlen)
+{
+	struct backend_nft_state *state = backend->priv;
+	char commands[4 * (BACKEND_NFT_TABLE_MAX + 32)];
+
+	if (state == NULL) {
+		backend_nft_error(err, errlen, "nft backend is not open");
+		return -1;
+	}
+	snprintf(commands, sizeof(commands),
+		 "add table inet %s\ndelete table inet %s\n"
+		 "add table bridge %s\ndelete table bridge %s\n",
+		 state->table, state->table, state->table, state->table);
+	if (backend_nft_run(state, 0, commands, NULL, "cannot delete our tables", err, errlen) < 0)
+		return -1;
+	free(state->applied_script);
+	free(state->applied_listing);
+	state->applied_script = state->applied_listing = NULL;
+	free(state->baseline.items);
+	memset(&state->baseline, 0, sizeof(state->baseline));
+	return 0;
+}
+
+/* Our tables as nft lists them, counters included (malloc'd). */
+static int backend_nft_dump(struct backend *backend, char **text, char *err, size_t errlen)
+{
+	struct backend_nft_state *state = backend->priv;
+
+	*text = NULL;
+	if (state == NULL) {
+		backend_nft_error(err, errlen, "nft backend is not open");
+		return -1;
+	}
+	return backend_nft_list(state, 0, text, err, errlen);
+}
+
+/*
+ * Dropped packets and bytes since tjd first installed its tables: for one
+ * bridge (the network's in_iface), or for everything when bridge is NULL
+ * (which includes frames dropped for a spoofed allow-listed source).
+ */
+static int backend_nft_counters(struct backend *backend, const char *bridge, uint64_t *packets,
+				uint64_t *bytes, char *err, size_t errlen)
+{
+	struct backend_nft_state *state = backend->priv;
+	struct backend_nft_tallies current;
+	const struct backend_nft_tallies *both[2];
+
+	*packets = *bytes = 0;
+	if (state == NULL) {
+		backend_nft_error(err, errlen, "nft backend is not open");
+		return -1;
+	}
+	if (backend_nft_collect(state, &current, err, errlen) < 0)
+		return -1;
+	both[0] = &current;
+	both[1] = &state->baseline;
+	for (size_t t = 0; t < 2; t++) {
+		for (size_t i = 0; i < both[t]->count; i++) {
+			const struct backend_nft_tally *tally = &both[t]->items[i];
+			if (bridge != NULL && strncmp(tally->iface, bridge, TJD_IFNAMSIZ) != 0)
+				continue;
+			*packets += tally->packets;
+			*bytes += tally->bytes;
+		}
+	}
+	free(current.items);
+	return 0;
+}
+
+/* The monitor's file descriptor, for the daemon's event loop. */
+static int backend_nft_monitor_fd(struct backend *backend)
+{
+	struct backend_nft_state *state = backend->priv;
+
+	return state != NULL ? state->monitor_fd : -1;
+}
+
+/* Finds a NUL-terminated string attribute of the given type in an attribute stream. */
+static const char *backend_nft_attribute_string(const unsigned char *data, size_t length,
+						unsigned type)
+{
+	while (length >= NLA_HDRLEN) {
+		const struct nlattr *attribute = (const struct nlattr *)data;
+		size_t size = attribute->nla_len;
+		size_t step = NLA_ALIGN(size);
+
+		if (size < NLA_HDRLEN || size > length)
+			return NULL;
+		if ((attribute->nla_type & NLA_TYPE_MASK) == type) {
+			const char *value = (const char *)data + NLA_HDRLEN;
+			size_t value_length = size - NLA_HDRLEN;
+			return (value_length > 0 && memchr(value, '\0', value_length) != NULL)
+				   ? value
+				   : NULL;
+		}
+		if (step >= length)
+			break;
+		data += step;
+		length -= step;
+	}
+	return NULL;
+}
+
+/* Finds a 32-bit big-endian attribute; false if absent or malformed. */
+static bool backend_nft_attribute_be32(const unsigned char *data, size_t length, unsigned type,
+				       uint32_t *value)
+{
+	while (length >= NLA_HDRLEN) {
+		const struct nlattr *attribute = (const struct nlattr *)data;
+		size_t size = attribute->nla_len;
+		size_t step = NLA_ALIGN(size);
+
+		if (size < NLA_HDRLEN || size > length)
+			return false;
+		if ((attribute->nla_type & NLA_TYPE_MASK) == type) {
+			uint32_t raw;
+			if (size - NLA_HDRLEN != sizeof(raw))
+				return false;
+			memcpy(&raw, data + NLA_HDRLEN, sizeof(raw));
+			*value = ntohl(raw);
+			return true;
+		}
+		if (step >= length)
+			break;
+		data += step;
+		length -= step;
+	}
+	return false;
+}
+
+/*
+ * Reads one event.  Object events of a transaction come first and its
+ * NEWGEN last, naming the process that committed it: returns true when
+ * a transaction by anyone but us touched our tables.
+ */
+static bool backend_nft_monitor_message(struct backend_nft_state *state,
+					const struct nlmsghdr *message)
+{
+	const size_t header_size = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct nfgenmsg)));
+	const struct nfgenmsg *header;
+	const unsigned char *attributes;
+	size_t length;
+	unsigned type;
+
+	if (message->nlmsg_len < header_size ||
+	    NFNL_SUBSYS_ID(message->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
+		return false;
+	header = (const struct nfgenmsg *)((const unsigned char *)message + NLMSG_HDRLEN);
+	attributes = (const unsigned char *)message + header_size;
+	length = message->nlmsg_len - header_size;
+	type = NFNL_MSG_TYPE(message->nlmsg_type);
+	if (type == NFT_MSG_NEWGEN) {
+		uint32_t pid = 0;
+		bool touched = state->monitor_touched;
+
+		state->monitor_touched = false;
+		if (!touched)
+			return false;
+		/* no pid: cannot tell, so assume someone else */
+		return !backend_nft_attribute_be32(attributes, length, NFTA_GEN_PROC_PID, &pid) ||
+		       pid != (uint32_t)getpid();
+	}
+	if (type == NFT_MSG_TRACE)
+		return false;
+	if (header->nfgen_family == NFPROTO_INET || header->nfgen_family == NFPROTO_BRIDGE) {
+		const char *table =
+		    backend_nft_attribute_string(attributes, length, NFTA_TABLE_NAME);
+		if (table != NULL && strcmp(table, state->table) == 0)
+			state->monitor_touched = true;
+	}
+	return false;
+}
+
+/*
+ * Reads every pending event; true if someone else changed our tables (or
+ * events were lost, when we cannot know).
+ */
+static bool backend_nft_monitor_drain(struct backend *backend)
+{
+	struct backend_nft_state *state = backend->priv;
+	bool foreign = false;
+
+	if (state == NULL || state->monitor_fd < 0)
+		return false;
+	for (;;) {
+		struct sockaddr_nl sender;
+		socklen_t sender_length = sizeof(sender);
+		ssize_t got =
+		    recvfrom(state->monitor_fd, state->monitor_buffer, BACKEND_NFT_MONITOR_BUFFER,
+			     MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&sender, &sender_length);
+
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			/* ENOBUFS: the kernel dropped events for us */
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				foreign = true;
+			if (errno == ENOBUFS)
+				continue;
+			break;
+		}
+		/* only the kernel speaks on this group; a truncated datagram is a lost event */
+		if (sender_length < sizeof(sender) || sender.nl_pid != 0)
+			continue;
+		if ((size_t)got > BACKEND_NFT_MONITOR_BUFFER) {
+			foreign = true;
+			continue;
+		}
+		/* walk the datagram by hand: NLMSG_NEXT underflows an unsigned length */
+		for (size_t offset = 0; (size_t)got - offset >= NLMSG_HDRLEN;) {
+			const struct nlmsghdr *message =
+			    (const struct nlmsghdr *)(state->monitor_buffer + offset);
+			size_t size = message->nlmsg_len;
+
+			if (size < NLMSG_HDRLEN || size > (size_t)got - offset) {
+				foreign = true; /* malformed: we cannot know what it said */
+				break;
+			}
+			if (backend_nft_monitor_message(state, message))
+				foreign = true;
+			if (NLMSG_ALIGN(size) >= (size_t)got - offset)
+				break;
+			offset += NLMSG_ALIGN(size);
+		}
+	}
+	/*
+	 * A change that landed between our commit and the listing taken right
+	 * after it would look like ours: distrust that listing, so the next
+	 * apply commits whatever it finds.
+	 */
+	if (foreign) {
+		free(state->applied_listing);
+		state->applied_listing = NULL;
+	}
+	return foreign;
+}
+
+/* Frees the state; our tables stay in the kernel. */
+static void backend_nft_close(struct backend *backend)
+{
+	backend_nft_state_free(backend->priv);
+	backend->priv = NULL;
+}
+
+const struct backend_ops backend_nft_ops = {
+    .name = "nft",
+    .open = backend_nft_open,
+    .apply = backend_nft_apply,
+    .clear = backend_nft_clear,
+    .dump = backend_nft_dump,
+    .close = backend_nft_close,
+    .counters = backend_nft_counters,
+    .monitor_fd = backend_nft_monitor_fd,
+    .monitor_drain = backend_nft_monitor_drain,
+};
