@@ -674,13 +674,18 @@ tjd_clear_offline() {
 }
 
 # Succeed when tjd's rules are in the namespace's firewall (per backend).
+# The listing is read whole before matching: `grep -q` on a pipe may exit
+# early, and under pipefail the writer's SIGPIPE would fail the check.
 tjd_rules_present() {
+	local listing
 	if [ "$E2E_BACKEND" = nftables ]; then
-		in_ns nft list table inet tjd 2>/dev/null | grep -q 'drop'
+		listing=$(in_ns nft list table inet tjd 2>/dev/null) || return 1
+		[[ $listing == *drop* ]]
 		return
 	fi
-	in_ns iptables-legacy-save -t filter 2>/dev/null | grep -q '^-A FORWARD .*-j TJD-FORWARD' &&
-		in_ns iptables-legacy-save -t filter 2>/dev/null | grep -q '^-A TJD-FORWARD '
+	listing=$(in_ns iptables-legacy-save -t filter 2>/dev/null) || return 1
+	grep -q '^-A FORWARD .*-j TJD-FORWARD' <<<"$listing" &&
+		grep -q '^-A TJD-FORWARD ' <<<"$listing"
 }
 
 # ---------------------------------------------------------------- rulesets
