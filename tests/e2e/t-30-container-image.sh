@@ -67,7 +67,9 @@ tjd_container_ready() {
 
 # Succeed when the container's log says the proxy's allowance was withheld.
 proxy_allowance_withheld() {
-	dk logs "$CONTAINER" 2>&1 | grep -q 'allow-listed container proxy on .*withholding its allowance'
+	local logs # read whole: an early `grep -q` exit would SIGPIPE the writer
+	logs=$(dk logs "$CONTAINER" 2>&1)
+	grep -q 'allow-listed container proxy on .*withholding its allowance' <<<"$logs"
 }
 
 # Succeed once the tjd container has stopped.
