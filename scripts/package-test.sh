@@ -39,6 +39,8 @@ export TJD_BIN=/usr/sbin/tjd
 export TJCTL_BIN=/usr/bin/tjctl
 # shellcheck source-path=SCRIPTDIR source=../tests/e2e/lib.sh
 . "$TOP/tests/e2e/lib.sh"
+# The installed tjd runs with its default backend (auto): accept either.
+E2E_BACKEND=auto
 
 OUT=/tmp/tjd-pkg-out
 MACHINE=tjdpkg-systemd

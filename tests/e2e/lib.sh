@@ -678,10 +678,11 @@ tjd_clear_offline() {
 # early, and under pipefail the writer's SIGPIPE would fail the check.
 tjd_rules_present() {
 	local listing
-	if [ "$E2E_BACKEND" = nftables ]; then
-		listing=$(in_ns nft list table inet tjd 2>/dev/null) || return 1
-		[[ $listing == *drop* ]]
-		return
+	if [ "$E2E_BACKEND" = nftables ] || [ "$E2E_BACKEND" = auto ]; then
+		if listing=$(in_ns nft list table inet tjd 2>/dev/null) && [[ $listing == *drop* ]]; then
+			return 0
+		fi
+		[ "$E2E_BACKEND" = auto ] || return 1
 	fi
 	listing=$(in_ns iptables-legacy-save -t filter 2>/dev/null) || return 1
 	grep -q '^-A FORWARD .*-j TJD-FORWARD' <<<"$listing" &&
