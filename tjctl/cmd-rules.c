@@ -11,7 +11,7 @@ static int cmd_rules_exec(const struct tjctl_context *context, int argc, char **
 const struct cmd_entry cmd_rules_entry = {
     .name = "rules",
     .usage = "",
-    .summary = "print the ruleset as installed (iptables-save style)",
+    .summary = "print the ruleset as installed, in the backend's syntax",
     .flags = 0,
     .exec = cmd_rules_exec,
 };

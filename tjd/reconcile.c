@@ -53,6 +53,7 @@ struct reconcile_run {
 	bool failed;
 	bool probing;                /* a container inspect is finding the netns directory */
 	char error[512];
+	char withheld[512];          /* first allowance withheld, for status */
 	struct reconcile_call *calls;
 };
 
@@ -343,6 +344,9 @@ static void reconcile_finish(struct reconcile_run *run)
 		tjd->apply_count++;
 	ok = true;
 	daemon_clear_error(tjd);
+	/* Fail closed, but visibly: status says whose allowance is withheld. */
+	if (run->withheld[0] != '\0')
+		daemon_set_error(tjd, "%s", run->withheld);
 out:
 	tjd->last_reconcile = time(NULL);
 	tjd->last_reconcile_usec = reconcile_elapsed_usec(&run->started);
@@ -400,9 +404,15 @@ static void reconcile_sandbox_done(void *arg, long status, const char *body, siz
 			      sizeof(endpoint->bridge_port), err, sizeof(err)) < 0) {
 		/* Not fatal for the run: the allowance is withheld (fail closed). */
 		endpoint->bridge_port[0] = '\0';
-		log_warnx("allow-listed container %s on %s: bridge port unknown (%s); "
-			  "withholding its allowance",
-			  endpoint->name, net->name, sandbox[0] ? err : "no sandbox");
+		if (run->withheld[0] == '\0')
+			snprintf(run->withheld, sizeof(run->withheld),
+				 "allow-listed container %.64s on %.64s: bridge port unknown "
+				 "(%.200s); withholding its allowance",
+				 endpoint->name, net->name, sandbox[0] ? err : "no sandbox");
+		else
+			log_warnx("allow-listed container %s on %s: bridge port unknown (%s); "
+				  "withholding its allowance",
+				  endpoint->name, net->name, sandbox[0] ? err : "no sandbox");
 	}
 out:
 	reconcile_advance(run);
