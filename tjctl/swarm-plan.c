@@ -1,6 +1,8 @@
 /* The swarm coordinator's pure logic; see swarm-plan.h. */
 #include "config.h"
 
+#include "common/error.h"
+
 #include "tjctl/swarm-plan.h"
 
 #include <arpa/inet.h>
@@ -35,20 +37,6 @@ struct swarm_facts {
 };
 
 /* ---- small helpers ---- */
-
-/* Writes a message into the caller's error buffer, if there is one. */
-static void swarm_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void swarm_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* True when s holds a control character. */
 static bool swarm_has_control(const char *s)
@@ -148,13 +136,13 @@ static json_t *swarm_load(const char *json, size_t len, const char *what, char *
 	json_t *root;
 
 	if (json == NULL || len > SWARM_MAX_DOCUMENT) {
-		swarm_error(err, errlen, "%s: no document or larger than %u bytes", what,
+		error_format(err, errlen, "%s: no document or larger than %u bytes", what,
 			    SWARM_MAX_DOCUMENT);
 		return NULL;
 	}
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
-		swarm_error(err, errlen, "%s: invalid JSON at line %d: %s", what, jerr.line,
+		error_format(err, errlen, "%s: invalid JSON at line %d: %s", what, jerr.line,
 			    jerr.text);
 	return root;
 }
@@ -169,7 +157,7 @@ static int swarm_string(json_t *object, const char *key, const char **out, const
 	if (value == NULL || json_is_null(value))
 		return 0;
 	if (!json_is_string(value)) {
-		swarm_error(err, errlen, "%s: \"%s\" is not a string", where, key);
+		error_format(err, errlen, "%s: \"%s\" is not a string", where, key);
 		return -1;
 	}
 	*out = json_string_value(value);
@@ -185,7 +173,7 @@ static int swarm_copy(char *dst, size_t size, const char *src, const char *where
 		return 0;
 	}
 	if (strlen(src) >= size || swarm_has_control(src)) {
-		swarm_error(err, errlen, "%s: invalid %s", where, what);
+		error_format(err, errlen, "%s: invalid %s", where, what);
 		return -1;
 	}
 	strcpy(dst, src);
@@ -204,11 +192,11 @@ static int swarm_id(json_t *object, const char *key, char *out, bool required, c
 	if (text == NULL || text[0] == '\0') {
 		if (!required)
 			return 0;
-		swarm_error(err, errlen, "%s: missing %s", where, key);
+		error_format(err, errlen, "%s: missing %s", where, key);
 		return -1;
 	}
 	if (!swarm_valid_id(text)) {
-		swarm_error(err, errlen, "%s: invalid %s", where, key);
+		error_format(err, errlen, "%s: invalid %s", where, key);
 		return -1;
 	}
 	strcpy(out, text);
@@ -283,7 +271,7 @@ int swarm_parse_nodes(const char *json, size_t len, struct swarm_cluster *cluste
 	if (root == NULL)
 		return -1;
 	if (!json_is_array(root)) {
-		swarm_error(err, errlen, "node list: not an array");
+		error_format(err, errlen, "node list: not an array");
 		goto out;
 	}
 	json_array_foreach(root, index, item)
@@ -296,7 +284,7 @@ int swarm_parse_nodes(const char *json, size_t len, struct swarm_cluster *cluste
 		node = swarm_grow((void **)&cluster->nodes, &cluster->node_count, sizeof(*node),
 				  SWARM_MAX_NODES);
 		if (node == NULL) {
-			swarm_error(err, errlen, "%s: too many nodes or out of memory", where);
+			error_format(err, errlen, "%s: too many nodes or out of memory", where);
 			goto out;
 		}
 		if (swarm_id(item, "ID", node->id, true, where, err, errlen) < 0 ||
@@ -332,7 +320,7 @@ int swarm_parse_services(const char *json, size_t len, struct swarm_cluster *clu
 	if (root == NULL)
 		return -1;
 	if (!json_is_array(root)) {
-		swarm_error(err, errlen, "service list: not an array");
+		error_format(err, errlen, "service list: not an array");
 		goto out;
 	}
 	json_array_foreach(root, index, item)
@@ -346,7 +334,7 @@ int swarm_parse_services(const char *json, size_t len, struct swarm_cluster *clu
 		service = swarm_grow((void **)&cluster->services, &cluster->service_count,
 				     sizeof(*service), SWARM_MAX_SERVICES);
 		if (service == NULL) {
-			swarm_error(err, errlen, "%s: too many services or out of memory", where);
+			error_format(err, errlen, "%s: too many services or out of memory", where);
 			goto out;
 		}
 		if (swarm_id(item, "ID", service->id, true, where, err, errlen) < 0 ||
@@ -372,7 +360,7 @@ static int swarm_parse_labels(json_t *labels, struct swarm_task *task, const cha
 	if (labels == NULL)
 		return 0;
 	if (json_object_size(labels) > SWARM_MAX_LABELS) {
-		swarm_error(err, errlen, "%s: too many labels", where);
+		error_format(err, errlen, "%s: too many labels", where);
 		return -1;
 	}
 	json_object_foreach(labels, key, value)
@@ -381,19 +369,19 @@ static int swarm_parse_labels(json_t *labels, struct swarm_task *task, const cha
 
 		if (!json_is_string(value) || strlen(key) > SWARM_NAME_MAX ||
 		    json_string_length(value) > 4096 || swarm_has_control(key)) {
-			swarm_error(err, errlen, "%s: invalid label", where);
+			error_format(err, errlen, "%s: invalid label", where);
 			return -1;
 		}
 		label = swarm_grow((void **)&task->labels, &task->label_count, sizeof(*label),
 				   SWARM_MAX_LABELS);
 		if (label == NULL) {
-			swarm_error(err, errlen, "%s: out of memory", where);
+			error_format(err, errlen, "%s: out of memory", where);
 			return -1;
 		}
 		label->key = strdup(key);
 		label->value = strdup(json_string_value(value));
 		if (label->key == NULL || label->value == NULL) {
-			swarm_error(err, errlen, "%s: out of memory", where);
+			error_format(err, errlen, "%s: out of memory", where);
 			return -1;
 		}
 	}
@@ -410,7 +398,7 @@ static int swarm_parse_attachments(json_t *list, struct swarm_task *task, const 
 	if (list == NULL || json_is_null(list))
 		return 0;
 	if (!json_is_array(list) || json_array_size(list) > SWARM_MAX_NETWORKS * 4) {
-		swarm_error(err, errlen, "%s: invalid NetworksAttachments", where);
+		error_format(err, errlen, "%s: invalid NetworksAttachments", where);
 		return -1;
 	}
 	json_array_foreach(list, index, item)
@@ -422,7 +410,7 @@ static int swarm_parse_attachments(json_t *list, struct swarm_task *task, const 
 		attachment = swarm_grow((void **)&task->attachments, &task->attachment_count,
 					sizeof(*attachment), SWARM_MAX_NETWORKS * 4);
 		if (attachment == NULL) {
-			swarm_error(err, errlen, "%s: out of memory", where);
+			error_format(err, errlen, "%s: out of memory", where);
 			return -1;
 		}
 		if (swarm_id(swarm_object(item, "Network"), "ID", attachment->network_id, true,
@@ -431,7 +419,7 @@ static int swarm_parse_attachments(json_t *list, struct swarm_task *task, const 
 		if (addresses == NULL || json_is_null(addresses))
 			continue;
 		if (!json_is_array(addresses) || json_array_size(addresses) > SWARM_MAX_ADDRESSES) {
-			swarm_error(err, errlen, "%s: invalid Addresses", where);
+			error_format(err, errlen, "%s: invalid Addresses", where);
 			return -1;
 		}
 		json_array_foreach(addresses, a, address)
@@ -440,7 +428,7 @@ static int swarm_parse_attachments(json_t *list, struct swarm_task *task, const 
 			if (!json_is_string(address) ||
 			    swarm_canonical_endpoint(json_string_value(address), slot,
 						     SWARM_ADDRESS_MAX) < 0) {
-				swarm_error(err, errlen, "%s: invalid address", where);
+				error_format(err, errlen, "%s: invalid address", where);
 				return -1;
 			}
 			attachment->address_count++;
@@ -459,7 +447,7 @@ int swarm_parse_tasks(const char *json, size_t len, struct swarm_cluster *cluste
 	if (root == NULL)
 		return -1;
 	if (!json_is_array(root)) {
-		swarm_error(err, errlen, "task list: not an array");
+		error_format(err, errlen, "task list: not an array");
 		goto out;
 	}
 	json_array_foreach(root, index, item)
@@ -474,7 +462,7 @@ int swarm_parse_tasks(const char *json, size_t len, struct swarm_cluster *cluste
 		snprintf(where, sizeof(where), "task list item %zu", index);
 		memset(&task, 0, sizeof(task));
 		if (!json_is_object(item)) {
-			swarm_error(err, errlen, "%s: not an object", where);
+			error_format(err, errlen, "%s: not an object", where);
 			goto out;
 		}
 		if (swarm_string(status, "State", &state, where, err, errlen) < 0 ||
@@ -506,7 +494,7 @@ int swarm_parse_tasks(const char *json, size_t len, struct swarm_cluster *cluste
 			    swarm_grow((void **)&cluster->tasks, &cluster->task_count, sizeof(task),
 				       SWARM_MAX_TASKS);
 			if (slot_task == NULL) {
-				swarm_error(err, errlen, "%s: too many tasks or out of memory",
+				error_format(err, errlen, "%s: too many tasks or out of memory",
 					    where);
 				goto fail;
 			}
@@ -533,7 +521,7 @@ int swarm_find_network(const char *json, size_t len, const char *name, char *id,
 	if (root == NULL)
 		return -1;
 	if (!json_is_array(root)) {
-		swarm_error(err, errlen, "network list: not an array");
+		error_format(err, errlen, "network list: not an array");
 		found = -1;
 		goto out;
 	}
@@ -550,12 +538,12 @@ int swarm_find_network(const char *json, size_t len, const char *name, char *id,
 		    strcmp(scope, "swarm") != 0)
 			continue;
 		if (found == 0) {
-			swarm_error(err, errlen, "network name \"%s\" is ambiguous", name);
+			error_format(err, errlen, "network name \"%s\" is ambiguous", name);
 			found = -1;
 			goto out;
 		}
 		if (item_id == NULL || !swarm_valid_id(item_id) || strlen(item_id) >= idlen) {
-			swarm_error(err, errlen, "network \"%s\": invalid Id", name);
+			error_format(err, errlen, "network \"%s\": invalid Id", name);
 			found = -1;
 			goto out;
 		}
@@ -596,7 +584,7 @@ static int swarm_parse_subnets(json_t *root, struct swarm_network *net, char *er
 	if (config == NULL || json_is_null(config))
 		return 0;
 	if (!json_is_array(config)) {
-		swarm_error(err, errlen, "network %s: invalid IPAM.Config", net->name);
+		error_format(err, errlen, "network %s: invalid IPAM.Config", net->name);
 		return -1;
 	}
 	json_array_foreach(config, index, item)
@@ -610,7 +598,7 @@ static int swarm_parse_subnets(json_t *root, struct swarm_network *net, char *er
 		if (net->subnet_count >= SWARM_MAX_SUBNETS ||
 		    strlen(subnet) >= sizeof(net->subnets[0]) ||
 		    swarm_parse_prefix(subnet, &prefix, true) < 0) {
-			swarm_error(err, errlen, "network %s: invalid subnet", net->name);
+			error_format(err, errlen, "network %s: invalid subnet", net->name);
 			return -1;
 		}
 		strcpy(net->subnets[net->subnet_count++], subnet);
@@ -634,11 +622,11 @@ int swarm_parse_network(const char *json, size_t len, char *const *allow, size_t
 	net = swarm_grow((void **)&cluster->networks, &cluster->network_count, sizeof(*net),
 			 SWARM_MAX_NETWORKS);
 	if (net == NULL) {
-		swarm_error(err, errlen, "too many networks or out of memory");
+		error_format(err, errlen, "too many networks or out of memory");
 		goto out;
 	}
 	if (!json_is_object(root)) {
-		swarm_error(err, errlen, "network: not an object");
+		error_format(err, errlen, "network: not an object");
 		goto out;
 	}
 	if (swarm_id(root, "Id", net->id, true, "network", err, errlen) < 0 ||
@@ -647,7 +635,7 @@ int swarm_parse_network(const char *json, size_t len, char *const *allow, size_t
 	    swarm_parse_subnets(root, net, err, errlen) < 0)
 		goto out;
 	if (allow_count > SWARM_MAX_FILTERS) {
-		swarm_error(err, errlen, "network %s: too many allow expressions", net->name);
+		error_format(err, errlen, "network %s: too many allow expressions", net->name);
 		goto out;
 	}
 	net->allow = calloc(allow_count + 1, sizeof(char *));
@@ -667,7 +655,7 @@ int swarm_parse_network(const char *json, size_t len, char *const *allow, size_t
 		if (tasks == NULL || json_is_null(tasks))
 			continue;
 		if (!json_is_array(tasks)) {
-			swarm_error(err, errlen, "network %s: invalid Services", net->name);
+			error_format(err, errlen, "network %s: invalid Services", net->name);
 			goto out;
 		}
 		json_array_foreach(tasks, index, task)
@@ -682,7 +670,7 @@ int swarm_parse_network(const char *json, size_t len, char *const *allow, size_t
 			    strcmp(name + strlen(net->name), "-endpoint") == 0)
 				continue;
 			if (swarm_add_endpoint_ip(net, text) < 0) {
-				swarm_error(err, errlen, "network %s: invalid EndpointIP",
+				error_format(err, errlen, "network %s: invalid EndpointIP",
 					    net->name);
 				goto out;
 			}
@@ -700,7 +688,7 @@ int swarm_parse_network(const char *json, size_t len, char *const *allow, size_t
 		    swarm_string(value, "IPv6Address", &v6, net->name, err, errlen) < 0)
 			goto out;
 		if (swarm_add_endpoint_ip(net, v4) < 0 || swarm_add_endpoint_ip(net, v6) < 0) {
-			swarm_error(err, errlen, "network %s: invalid container address",
+			error_format(err, errlen, "network %s: invalid container address",
 				    net->name);
 			goto out;
 		}
@@ -708,7 +696,7 @@ int swarm_parse_network(const char *json, size_t len, char *const *allow, size_t
 	ret = 0;
 	goto out;
 oom:
-	swarm_error(err, errlen, "out of memory");
+	error_format(err, errlen, "out of memory");
 out:
 	json_decref(root);
 	return ret;
@@ -739,14 +727,14 @@ static int swarm_terms(const char *expression, struct swarm_term *terms, size_t 
 		length = strcspn(p, " \t");
 		equals = memchr(p, '=', length);
 		if (equals == NULL || *count >= SWARM_MAX_TERMS) {
-			swarm_error(err, errlen, "malformed allow expression \"%.64s\"",
+			error_format(err, errlen, "malformed allow expression \"%.64s\"",
 				    expression);
 			return -1;
 		}
 		key_length = (size_t)(equals - p);
 		if (key_length == 0 || key_length >= sizeof(terms[0].key) ||
 		    length - key_length - 1 >= sizeof(terms[0].value) || length == key_length + 1) {
-			swarm_error(err, errlen, "malformed allow term in \"%.64s\"", expression);
+			error_format(err, errlen, "malformed allow term in \"%.64s\"", expression);
 			return -1;
 		}
 		memcpy(terms[*count].key, p, key_length);
@@ -757,7 +745,7 @@ static int swarm_terms(const char *expression, struct swarm_term *terms, size_t 
 		p += length;
 	}
 	if (*count == 0) {
-		swarm_error(err, errlen, "empty allow expression");
+		error_format(err, errlen, "empty allow expression");
 		return -1;
 	}
 	return 0;
@@ -778,7 +766,7 @@ int swarm_filter_check(const char *expression, char *err, size_t errlen)
 			known |= strcmp(terms[t].key, keys[k]) == 0;
 		if (!known || (strcmp(terms[t].key, "status") == 0 &&
 			       strcmp(terms[t].value, "running") != 0)) {
-			swarm_error(err, errlen,
+			error_format(err, errlen,
 				    "allow term \"%s=%.64s\" cannot be judged from a manager's "
 				    "view of tasks",
 				    terms[t].key, terms[t].value);
@@ -1228,7 +1216,7 @@ int swarm_plan_compute(const struct swarm_cluster *cluster, const struct swarm_r
 	ret = 0;
 	goto out;
 oom:
-	swarm_error(err, errlen, "out of memory planning peer sets");
+	error_format(err, errlen, "out of memory planning peer sets");
 	swarm_plan_free(plan);
 out:
 	free(lbs.items);

@@ -13,6 +13,8 @@
  */
 #include "config.h"
 
+#include "common/error.h"
+
 #include "tjd/backend.h"
 
 #include <errno.h>
@@ -102,20 +104,6 @@ union backend_iptc_entry_buffer {
 	struct ip6t_entry ipv6;
 	unsigned char bytes[BACKEND_IPTC_ENTRY_MAX];
 };
-
-/* Formats an error message into the caller's buffer. */
-static void backend_iptc_error(char *err, size_t errlen, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-static void backend_iptc_error(char *err, size_t errlen, const char *format, ...)
-{
-	va_list args;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(args, format);
-	vsnprintf(err, errlen, format, args);
-	va_end(args);
-}
 
 /* libip4tc entry-typed calls, reshaped so both families share one table. */
 static const void *backend_iptc_ipv4_first_rule(const char *chain, struct xtc_handle *handle)
@@ -470,46 +458,46 @@ static int backend_iptc_canonical_rule(const struct rule *in, struct rule *out, 
 
 	memset(out, 0, sizeof(*out));
 	if (family == NULL) {
-		backend_iptc_error(why, whylen, "unknown address family %d", in->family);
+		error_format(why, whylen, "unknown address family %d", in->family);
 		return -1;
 	}
 	if (in->hook != RULE_HOOK_FORWARD && in->hook != RULE_HOOK_INPUT) {
-		backend_iptc_error(why, whylen, "unknown hook %d", (int)in->hook);
+		error_format(why, whylen, "unknown hook %d", (int)in->hook);
 		return -1;
 	}
 	if (in->verdict != RULE_RETURN && in->verdict != RULE_DROP) {
-		backend_iptc_error(why, whylen, "unknown verdict %d", (int)in->verdict);
+		error_format(why, whylen, "unknown verdict %d", (int)in->verdict);
 		return -1;
 	}
 	if (!backend_iptc_terminated(in->in_iface, TJD_IFNAMSIZ) ||
 	    !backend_iptc_terminated(in->out_iface, TJD_IFNAMSIZ) ||
 	    !backend_iptc_terminated(in->physdev_in, TJD_IFNAMSIZ)) {
-		backend_iptc_error(why, whylen, "interface name longer than %d characters",
+		error_format(why, whylen, "interface name longer than %d characters",
 				   TJD_IFNAMSIZ - 1);
 		return -1;
 	}
 	if (backend_iptc_canonical_prefix(in->family, &in->src, &out->src) < 0 ||
 	    backend_iptc_canonical_prefix(in->family, &in->dst, &out->dst) < 0) {
-		backend_iptc_error(why, whylen, "address of the wrong family or bad prefix length");
+		error_format(why, whylen, "address of the wrong family or bad prefix length");
 		return -1;
 	}
 	if (in->ctstate & ~(RULE_CT_NEW | RULE_CT_ESTABLISHED | RULE_CT_RELATED)) {
-		backend_iptc_error(why, whylen, "unknown conntrack state bits 0x%x", in->ctstate);
+		error_format(why, whylen, "unknown conntrack state bits 0x%x", in->ctstate);
 		return -1;
 	}
 	if (in->has_icmp_type && in->protocol != family->icmp_protocol) {
-		backend_iptc_error(why, whylen, "an icmp type needs protocol %u on %s",
+		error_format(why, whylen, "an icmp type needs protocol %u on %s",
 				   family->icmp_protocol, family->name);
 		return -1;
 	}
 	if (!backend_iptc_terminated(in->comment, RULE_COMMENT_MAX)) {
-		backend_iptc_error(why, whylen, "comment longer than %d characters",
+		error_format(why, whylen, "comment longer than %d characters",
 				   RULE_COMMENT_MAX - 1);
 		return -1;
 	}
 	for (const char *c = in->comment; *c != '\0'; c++) {
 		if (*c < 0x20 || *c > 0x7e) {
-			backend_iptc_error(why, whylen, "comment is not printable ASCII");
+			error_format(why, whylen, "comment is not printable ASCII");
 			return -1;
 		}
 	}
@@ -925,7 +913,7 @@ static int backend_iptc_in_sync(const struct backend_iptc_family *family, struct
 		ruleset_reset(&installed);
 		if (backend_iptc_read_chain(family, handle, chain, (enum rule_hook)hook, &installed,
 					    &unparsed) < 0) {
-			backend_iptc_error(err, errlen, "out of memory reading %s chain %s",
+			error_format(err, errlen, "out of memory reading %s chain %s",
 					   family->name, chain);
 			goto out;
 		}
@@ -975,7 +963,7 @@ static int backend_iptc_remove_jumps(const struct backend_iptc_family *family,
 	int ret = -1;
 
 	if (backend_iptc_list_chains(family, handle, &chains) < 0) {
-		backend_iptc_error(err, errlen, "out of memory listing %s chains", family->name);
+		error_format(err, errlen, "out of memory listing %s chains", family->name);
 		goto out;
 	}
 	for (size_t c = 0; c < chains.count; c++) {
@@ -988,7 +976,7 @@ static int backend_iptc_remove_jumps(const struct backend_iptc_family *family,
 			     strcmp(target, labels->chain[RULE_HOOK_INPUT]) != 0))
 				continue;
 			if (backend_iptc_places_add(&jumps, chains.chains[c], position) < 0) {
-				backend_iptc_error(err, errlen, "out of memory listing %s jumps",
+				error_format(err, errlen, "out of memory listing %s jumps",
 						   family->name);
 				goto out;
 			}
@@ -997,7 +985,7 @@ static int backend_iptc_remove_jumps(const struct backend_iptc_family *family,
 	/* backwards, so earlier positions in the same chain stay valid */
 	for (size_t i = jumps.count; i-- > 0;) {
 		if (!family->delete_num_entry(jumps.chains[i], jumps.positions[i], handle)) {
-			backend_iptc_error(err, errlen, "removing a jump from %s chain %s: %s",
+			error_format(err, errlen, "removing a jump from %s chain %s: %s",
 					   family->name, jumps.chains[i],
 					   family->ops->strerror(errno));
 			goto out;
@@ -1030,7 +1018,7 @@ static int backend_iptc_rewrite(const struct backend_iptc_family *family, struct
 		bool exists = family->ops->is_chain(chain, handle);
 		if (exists ? !family->ops->flush_entries(chain, handle)
 			   : !family->ops->create_chain(chain, handle)) {
-			backend_iptc_error(err, errlen, "%s %s chain %s: %s",
+			error_format(err, errlen, "%s %s chain %s: %s",
 					   exists ? "flushing" : "creating", family->name, chain,
 					   family->ops->strerror(errno));
 			return -1;
@@ -1041,12 +1029,12 @@ static int backend_iptc_rewrite(const struct backend_iptc_family *family, struct
 		if (rule->family != family->family)
 			continue;
 		if (backend_iptc_encode(family, rule, NULL, &entry) < 0) {
-			backend_iptc_error(err, errlen, "rule %zu does not fit an %s entry", i + 1,
+			error_format(err, errlen, "rule %zu does not fit an %s entry", i + 1,
 					   family->name);
 			return -1;
 		}
 		if (!family->append_entry(labels->chain[rule->hook], &entry, handle)) {
-			backend_iptc_error(err, errlen, "adding rule %zu to %s chain %s: %s", i + 1,
+			error_format(err, errlen, "adding rule %zu to %s chain %s: %s", i + 1,
 					   family->name, labels->chain[rule->hook],
 					   family->ops->strerror(errno));
 			return -1;
@@ -1057,7 +1045,7 @@ static int backend_iptc_rewrite(const struct backend_iptc_family *family, struct
 	for (int hook = RULE_HOOK_FORWARD; hook <= RULE_HOOK_INPUT; hook++) {
 		if (backend_iptc_encode(family, &any, labels->chain[hook], &entry) < 0 ||
 		    !family->insert_entry(labels->parent[hook], &entry, 0, handle)) {
-			backend_iptc_error(err, errlen,
+			error_format(err, errlen,
 					   "inserting the jump to %s into %s chain %s: %s",
 					   labels->chain[hook], family->name, labels->parent[hook],
 					   family->ops->strerror(errno));
@@ -1079,7 +1067,7 @@ static int backend_iptc_remove(const struct backend_iptc_family *family, struct 
 		if (!family->ops->is_chain(chain, handle))
 			continue;
 		if (!family->ops->flush_entries(chain, handle)) {
-			backend_iptc_error(err, errlen, "flushing %s chain %s: %s", family->name,
+			error_format(err, errlen, "flushing %s chain %s: %s", family->name,
 					   chain, family->ops->strerror(errno));
 			return -1;
 		}
@@ -1090,7 +1078,7 @@ static int backend_iptc_remove(const struct backend_iptc_family *family, struct 
 		if (!family->ops->is_chain(chain, handle))
 			continue;
 		if (!family->delete_chain(chain, handle)) {
-			backend_iptc_error(err, errlen, "deleting %s chain %s: %s", family->name,
+			error_format(err, errlen, "deleting %s chain %s: %s", family->name,
 					   chain, family->ops->strerror(errno));
 			return -1;
 		}
@@ -1184,7 +1172,7 @@ static int backend_iptc_restore(const struct backend_iptc_family *family,
 	ret = 0;
 out:
 	if (ret < 0)
-		backend_iptc_error(err, errlen, "%s: %s", step, family->ops->strerror(errno));
+		error_format(err, errlen, "%s: %s", step, family->ops->strerror(errno));
 	if (handle != NULL)
 		family->ops->free(handle);
 	backend_iptc_places_free(&wanted);
@@ -1199,7 +1187,7 @@ static int backend_iptc_lock(const struct backend_iptc_state *state, char *err, 
 	int fd = open(state->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
-		backend_iptc_error(err, errlen, "cannot open the xtables lock %s: %s",
+		error_format(err, errlen, "cannot open the xtables lock %s: %s",
 				   state->lock_path, strerror(errno));
 		return -1;
 	}
@@ -1207,14 +1195,14 @@ static int backend_iptc_lock(const struct backend_iptc_state *state, char *err, 
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return fd;
 		if (errno != EWOULDBLOCK && errno != EINTR) {
-			backend_iptc_error(err, errlen, "cannot take the xtables lock %s: %s",
+			error_format(err, errlen, "cannot take the xtables lock %s: %s",
 					   state->lock_path, strerror(errno));
 			close(fd);
 			return -1;
 		}
 		nanosleep(&interval, NULL);
 	}
-	backend_iptc_error(err, errlen,
+	error_format(err, errlen,
 			   "another program holds the xtables lock %s; gave up after 2 s",
 			   state->lock_path);
 	close(fd);
@@ -1240,7 +1228,7 @@ static int backend_iptc_transaction(struct backend *backend, const struct rulese
 
 	*changed = false;
 	if (backend->priv == NULL) {
-		backend_iptc_error(err, errlen, "iptc backend used before open");
+		error_format(err, errlen, "iptc backend used before open");
 		return -1;
 	}
 	lock = backend_iptc_lock(backend->priv, err, errlen);
@@ -1252,7 +1240,7 @@ static int backend_iptc_transaction(struct backend *backend, const struct rulese
 
 		handles[i] = family->ops->init(BACKEND_IPTC_TABLE);
 		if (handles[i] == NULL) {
-			backend_iptc_error(err, errlen, "reading the %s filter table: %s",
+			error_format(err, errlen, "reading the %s filter table: %s",
 					   family->name, family->ops->strerror(errno));
 			goto out;
 		}
@@ -1280,7 +1268,7 @@ static int backend_iptc_transaction(struct backend *backend, const struct rulese
 		if (i != last_dirty) {
 			snapshots[i] = family->ops->init(BACKEND_IPTC_TABLE);
 			if (snapshots[i] == NULL) {
-				backend_iptc_error(err, errlen,
+				error_format(err, errlen,
 						   "re-reading the %s filter table: %s",
 						   family->name, family->ops->strerror(errno));
 				goto out;
@@ -1295,7 +1283,7 @@ static int backend_iptc_transaction(struct backend *backend, const struct rulese
 					continue;
 				if (backend_iptc_restore(&backend_iptc_families[j], snapshots[j],
 							 undo, sizeof(undo)) < 0) {
-					backend_iptc_error(
+					error_format(
 					    err, errlen,
 					    "committing the %s filter table: %s (see the kernel "
 					    "log); putting the %s table back also failed (%s), "
@@ -1305,7 +1293,7 @@ static int backend_iptc_transaction(struct backend *backend, const struct rulese
 					goto out;
 				}
 			}
-			backend_iptc_error(
+			error_format(
 			    err, errlen,
 			    "committing the %s filter table: %s (see the kernel log); "
 			    "nothing was changed",
@@ -1337,28 +1325,28 @@ static int backend_iptc_check_bridge(const struct backend_iptc_family *family, c
 
 	if (fd < 0) {
 		if (errno == ENOENT)
-			backend_iptc_error(
+			error_format(
 			    err, errlen,
 			    "%s is missing: br_netfilter is not loaded, so traffic "
 			    "between containers on a bridge would bypass the firewall "
 			    "(run `modprobe br_netfilter`)",
 			    family->bridge_sysctl);
 		else
-			backend_iptc_error(err, errlen, "cannot read %s: %s", family->bridge_sysctl,
+			error_format(err, errlen, "cannot read %s: %s", family->bridge_sysctl,
 					   strerror(errno));
 		return -1;
 	}
 	length = read(fd, value, sizeof(value) - 1);
 	close(fd);
 	if (length < 0) {
-		backend_iptc_error(err, errlen, "cannot read %s: %s", family->bridge_sysctl,
+		error_format(err, errlen, "cannot read %s: %s", family->bridge_sysctl,
 				   strerror(errno));
 		return -1;
 	}
 	value[length] = '\0';
 	value[strcspn(value, "\n")] = '\0';
 	if (strcmp(value, "1") != 0) {
-		backend_iptc_error(err, errlen,
+		error_format(err, errlen,
 				   "%s is %s, not 1: %s traffic between containers on a bridge "
 				   "would bypass the firewall (set it to 1 with sysctl)",
 				   family->bridge_sysctl, value, family->name);
@@ -1378,7 +1366,7 @@ static int backend_iptc_open(struct backend *backend, char *err, size_t errlen)
 	    !backend_iptc_terminated(backend->chain_forward, sizeof(backend->chain_forward)) ||
 	    !backend_iptc_terminated(backend->chain_input, sizeof(backend->chain_input)) ||
 	    strcmp(backend->chain_forward, backend->chain_input) == 0) {
-		backend_iptc_error(err, errlen, "bad chain names \"%.*s\" and \"%.*s\"",
+		error_format(err, errlen, "bad chain names \"%.*s\" and \"%.*s\"",
 				   BACKEND_CHAIN_MAX, backend->chain_forward, BACKEND_CHAIN_MAX,
 				   backend->chain_input);
 		goto out;
@@ -1391,7 +1379,7 @@ static int backend_iptc_open(struct backend *backend, char *err, size_t errlen)
 		const struct backend_iptc_family *family = &backend_iptc_families[i];
 		struct xtc_handle *handle = family->ops->init(BACKEND_IPTC_TABLE);
 		if (handle == NULL) {
-			backend_iptc_error(err, errlen,
+			error_format(err, errlen,
 					   "cannot read the legacy %s filter table: %s",
 					   family->name, family->ops->strerror(errno));
 			goto out;
@@ -1400,7 +1388,7 @@ static int backend_iptc_open(struct backend *backend, char *err, size_t errlen)
 	}
 	state = calloc(1, sizeof(*state));
 	if (state == NULL) {
-		backend_iptc_error(err, errlen, "out of memory");
+		error_format(err, errlen, "out of memory");
 		goto out;
 	}
 	/* iptables itself honours XTABLES_LOCKFILE; share whichever lock it uses */
@@ -1408,7 +1396,7 @@ static int backend_iptc_open(struct backend *backend, char *err, size_t errlen)
 		lock_path = BACKEND_IPTC_LOCK_DEFAULT;
 	if ((size_t)snprintf(state->lock_path, sizeof(state->lock_path), "%s", lock_path) >=
 	    sizeof(state->lock_path)) {
-		backend_iptc_error(err, errlen, "xtables lock path too long");
+		error_format(err, errlen, "xtables lock path too long");
 		goto out;
 	}
 	free(backend->priv);
@@ -1434,14 +1422,14 @@ static int backend_iptc_apply(struct backend *backend, const struct ruleset *des
 		const struct rule *rule = &desired->rules[i];
 		struct rule *slot = ruleset_add(&canonical);
 		if (slot == NULL) {
-			backend_iptc_error(err, errlen, "out of memory");
+			error_format(err, errlen, "out of memory");
 			goto out;
 		}
 		if (backend_iptc_canonical_rule(rule, slot, why, sizeof(why)) < 0) {
 			const struct backend_iptc_family *family =
 			    backend_iptc_family_of(rule->family);
 
-			backend_iptc_error(err, errlen, "rule %zu (%s %s): %s; nothing was changed",
+			error_format(err, errlen, "rule %zu (%s %s): %s; nothing was changed",
 					   i + 1, family != NULL ? family->name : "unknown family",
 					   backend_iptc_hook_name(rule->hook), why);
 			goto out;
@@ -1479,7 +1467,7 @@ static int backend_iptc_dump(struct backend *backend, char **text, char *err, si
 		int failed = 0;
 
 		if (handle == NULL) {
-			backend_iptc_error(err, errlen, "reading the %s filter table: %s",
+			error_format(err, errlen, "reading the %s filter table: %s",
 					   family->name, family->ops->strerror(errno));
 			goto out;
 		}
@@ -1491,20 +1479,20 @@ static int backend_iptc_dump(struct backend *backend, char **text, char *err, si
 					    &installed, &unparsed[i][RULE_HOOK_INPUT]);
 		family->ops->free(handle);
 		if (failed) {
-			backend_iptc_error(err, errlen, "out of memory");
+			error_format(err, errlen, "out of memory");
 			goto out;
 		}
 	}
 	formatted = ruleset_format(&installed, backend->chain_forward, backend->chain_input);
 	if (formatted == NULL) {
-		backend_iptc_error(err, errlen, "out of memory");
+		error_format(err, errlen, "out of memory");
 		goto out;
 	}
 	/* room for one note line per chain about entries that are not ours */
 	length = strlen(formatted) + 4 * 128 + 1;
 	result = malloc(length);
 	if (result == NULL) {
-		backend_iptc_error(err, errlen, "out of memory");
+		error_format(err, errlen, "out of memory");
 		goto out;
 	}
 	strcpy(result, formatted);

@@ -53,6 +53,8 @@
  */
 #include "config.h"
 
+#include "common/error.h"
+
 #include "tjd/backend.h"
 
 #include <arpa/inet.h>
@@ -88,7 +90,6 @@
 #define BACKEND_NFT_MONITOR_RCVBUF (8 << 20)
 #define BACKEND_NFT_SET_NAME_MAX 48
 #define BACKEND_NFT_ADDRESS_MAX (INET6_ADDRSTRLEN + 4)
-#define BACKEND_NFT_BRIDGE_DIR "/proc/sys/net/bridge"
 /* Tally key of the bridge table's drops: '/' is in no interface name. */
 #define BACKEND_NFT_BINDING_TALLY "/port-binding"
 
@@ -148,25 +149,6 @@ struct backend_nft_plan {
 	size_t group_count;
 	struct backend_nft_group *groups;
 };
-
-static const char *const backend_nft_bridge_sysctls[] = {
-    BACKEND_NFT_BRIDGE_DIR "/bridge-nf-call-iptables",
-    BACKEND_NFT_BRIDGE_DIR "/bridge-nf-call-ip6tables",
-};
-
-/* Formats an error message into the caller's buffer. */
-static void backend_nft_error(char *err, size_t errlen, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-static void backend_nft_error(char *err, size_t errlen, const char *format, ...)
-{
-	va_list args;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(args, format);
-	vsnprintf(err, errlen, format, args);
-	va_end(args);
-}
 
 /* Appends formatted text; marks the buffer failed on OOM or past the cap. */
 static void backend_nft_append(struct backend_nft_text *text, const char *format, ...)
@@ -340,7 +322,7 @@ static int backend_nft_check_rule(const struct rule *rule, size_t index, char *e
 		      "host address";
 	if (why == NULL)
 		return 0;
-	backend_nft_error(err, errlen, "rule %zu cannot be written to nftables: %s", index + 1,
+	error_format(err, errlen, "rule %zu cannot be written to nftables: %s", index + 1,
 			  why);
 	return -1;
 }
@@ -411,7 +393,7 @@ static int backend_nft_plan(struct backend_nft_plan *plan, const struct ruleset 
 		plan->order = calloc(set->count, sizeof(*plan->order));
 		plan->groups = calloc(set->count, sizeof(*plan->groups));
 		if (plan->order == NULL || plan->groups == NULL) {
-			backend_nft_error(err, errlen, "out of memory");
+			error_format(err, errlen, "out of memory");
 			goto out;
 		}
 	}
@@ -712,7 +694,7 @@ static char *backend_nft_script(const char *table, const struct ruleset *desired
 	backend_nft_plan_free(&plan);
 	script = backend_nft_text_take(&text);
 	if (script == NULL)
-		backend_nft_error(err, errlen,
+		error_format(err, errlen,
 				  "out of memory (or over %u bytes) rendering the ruleset",
 				  BACKEND_NFT_TEXT_MAX);
 	return script;
@@ -725,7 +707,7 @@ char *backend_nft_render(const struct backend *backend, const struct ruleset *de
 	char table[BACKEND_NFT_TABLE_MAX];
 
 	if (backend_nft_table_name(backend, table, sizeof(table)) < 0) {
-		backend_nft_error(err, errlen, "cannot derive a table name from chain \"%.*s\"",
+		error_format(err, errlen, "cannot derive a table name from chain \"%.*s\"",
 				  BACKEND_CHAIN_MAX, backend->chain_forward);
 		return NULL;
 	}
@@ -755,7 +737,7 @@ static void backend_nft_report(const char *report, const char *what, char *err, 
 	while (n > 0 && line[n - 1] == ' ')
 		n--;
 	line[n] = '\0';
-	backend_nft_error(err, errlen, "%s: %s", what, n ? line : "libnftables failed");
+	error_format(err, errlen, "%s: %s", what, n ? line : "libnftables failed");
 }
 
 /*
@@ -783,7 +765,7 @@ static int backend_nft_run(struct backend_nft_state *state, unsigned int flags,
 	if (output != NULL) {
 		*output = strndup(printed ? printed : "", BACKEND_NFT_TEXT_MAX);
 		if (*output == NULL) {
-			backend_nft_error(err, errlen, "out of memory");
+			error_format(err, errlen, "out of memory");
 			goto out;
 		}
 	}
@@ -849,7 +831,7 @@ static int backend_nft_list(struct backend_nft_state *state, unsigned int flags,
 	}
 	*out = backend_nft_text_take(&text);
 	if (*out == NULL) {
-		backend_nft_error(err, errlen, "out of memory reading our tables back");
+		error_format(err, errlen, "out of memory reading our tables back");
 		goto out;
 	}
 	ret = 0;
@@ -957,7 +939,7 @@ static int backend_nft_collect(struct backend_nft_state *state, struct backend_n
 		free(listing);
 		items = json_object_get(root, "nftables");
 		if (!json_is_array(items)) {
-			backend_nft_error(err, errlen,
+			error_format(err, errlen,
 					  "reading counters: unexpected JSON from nft: %s",
 					  root == NULL ? error.text : "no \"nftables\" array");
 			json_decref(root);
@@ -978,7 +960,7 @@ static int backend_nft_collect(struct backend_nft_state *state, struct backend_n
 			/* port-binding drops (bridge table) belong to no one bridge */
 			if (backend_nft_tally_add(out, f == 0 ? iface : BACKEND_NFT_BINDING_TALLY,
 						  (uint64_t)packets, (uint64_t)bytes) < 0) {
-				backend_nft_error(err, errlen, "out of memory");
+				error_format(err, errlen, "out of memory");
 				json_decref(root);
 				goto out;
 			}
@@ -994,30 +976,6 @@ out:
 	return ret;
 }
 
-/* Checks that br_netfilter hands bridged traffic to the IP hooks in this namespace. */
-static int backend_nft_check_bridge(char *err, size_t errlen)
-{
-	for (size_t i = 0; i < sizeof(backend_nft_bridge_sysctls) / sizeof(char *); i++) {
-		FILE *file = fopen(backend_nft_bridge_sysctls[i], "re");
-		int value = -1;
-
-		if (file != NULL) {
-			if (fscanf(file, "%d", &value) != 1)
-				value = -1;
-			fclose(file);
-		}
-		if (value != 1) {
-			backend_nft_error(err, errlen,
-					  "%s is %s: bridged container traffic would bypass the "
-					  "firewall (modprobe br_netfilter and set it to 1)",
-					  backend_nft_bridge_sysctls[i],
-					  file ? "not 1" : "missing");
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* Opens the monitor: a netlink socket on the nf_tables event group. */
 static int backend_nft_monitor_open(char *err, size_t errlen)
 {
@@ -1027,13 +985,13 @@ static int backend_nft_monitor_open(char *err, size_t errlen)
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
 
 	if (fd < 0) {
-		backend_nft_error(err, errlen, "no netfilter netlink here (socket: %s)",
+		error_format(err, errlen, "no netfilter netlink here (socket: %s)",
 				  strerror(errno));
 		goto fail;
 	}
 	if (bind(fd, (struct sockaddr *)&address, sizeof(address)) < 0 ||
 	    setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
-		backend_nft_error(err, errlen, "cannot subscribe to nf_tables events: %s",
+		error_format(err, errlen, "cannot subscribe to nf_tables events: %s",
 				  strerror(errno));
 		goto fail;
 	}
@@ -1073,17 +1031,17 @@ static int backend_nft_open(struct backend *backend, char *err, size_t errlen)
 	backend->priv = NULL;
 	state = calloc(1, sizeof(*state));
 	if (state == NULL) {
-		backend_nft_error(err, errlen, "out of memory");
+		error_format(err, errlen, "out of memory");
 		goto out;
 	}
 	state->monitor_fd = -1;
 	if (backend_nft_table_name(backend, state->table, sizeof(state->table)) < 0) {
-		backend_nft_error(err, errlen, "cannot derive a table name from chain \"%.*s\"",
+		error_format(err, errlen, "cannot derive a table name from chain \"%.*s\"",
 				  BACKEND_CHAIN_MAX, backend->chain_forward);
 		goto out;
 	}
 	/* only enforcing needs br_netfilter; `tjd --clear` must work without it */
-	if (!backend->clear_only && backend_nft_check_bridge(err, errlen) < 0)
+	if (!backend->clear_only && backend_check_bridge_netfilter(err, errlen) < 0)
 		goto out;
 	/* libnftables exits the process when it cannot open netlink: find out first */
 	state->monitor_fd = backend_nft_monitor_open(err, errlen);
@@ -1093,7 +1051,7 @@ static int backend_nft_open(struct backend *backend, char *err, size_t errlen)
 	state->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (state->monitor_buffer == NULL || state->ctx == NULL ||
 	    nft_ctx_buffer_output(state->ctx) != 0 || nft_ctx_buffer_error(state->ctx) != 0) {
-		backend_nft_error(err, errlen, "out of memory setting up libnftables");
+		error_format(err, errlen, "out of memory setting up libnftables");
 		goto out;
 	}
 	if (backend_nft_run(state, 0, "list tables", NULL, "nf_tables is not usable", err, errlen) <
@@ -1144,7 +1102,7 @@ static int backend_nft_apply(struct backend *backend, const struct ruleset *desi
 
 	*changed = false;
 	if (state == NULL) {
-		backend_nft_error(err, errlen, "nft backend is not open");
+		error_format(err, errlen, "nft backend is not open");
 		goto out;
 	}
 	script = backend_nft_script(state->table, desired, err, errlen);
@@ -1190,7 +1148,7 @@ static int backend_nft_clear(struct backend *backend, char *err, size_t errlen)
 	char commands[4 * (BACKEND_NFT_TABLE_MAX + 32)];
 
 	if (state == NULL) {
-		backend_nft_error(err, errlen, "nft backend is not open");
+		error_format(err, errlen, "nft backend is not open");
 		return -1;
 	}
 	snprintf(commands, sizeof(commands),
@@ -1214,7 +1172,7 @@ static int backend_nft_dump(struct backend *backend, char **text, char *err, siz
 
 	*text = NULL;
 	if (state == NULL) {
-		backend_nft_error(err, errlen, "nft backend is not open");
+		error_format(err, errlen, "nft backend is not open");
 		return -1;
 	}
 	return backend_nft_list(state, 0, text, err, errlen);
@@ -1234,7 +1192,7 @@ static int backend_nft_counters(struct backend *backend, const char *bridge, uin
 
 	*packets = *bytes = 0;
 	if (state == NULL) {
-		backend_nft_error(err, errlen, "nft backend is not open");
+		error_format(err, errlen, "nft backend is not open");
 		return -1;
 	}
 	if (backend_nft_collect(state, &current, err, errlen) < 0)

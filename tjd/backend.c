@@ -3,6 +3,8 @@
 #include "tjd/backend.h"
 
 #include <stdio.h>
+
+#include "common/error.h"
 #include <string.h>
 
 /* Instance ids become part of chain names, so keep them short and plain. */
@@ -30,6 +32,36 @@ int backend_init(struct backend *backend, const struct backend_ops *ops, const c
 			 instance_id);
 		snprintf(backend->chain_input, sizeof(backend->chain_input), "TJD-INPUT-%s",
 			 instance_id);
+	}
+	return 0;
+}
+
+/* Files that say whether bridged traffic reaches iptables/nftables. */
+static const char *const backend_bridge_sysctls[] = {
+	"/proc/sys/net/bridge/bridge-nf-call-iptables",
+	"/proc/sys/net/bridge/bridge-nf-call-ip6tables",
+};
+
+int backend_check_bridge_netfilter(char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(backend_bridge_sysctls) / sizeof(char *); i++) {
+		FILE *file = fopen(backend_bridge_sysctls[i], "re");
+		int value = -1;
+
+		if (file != NULL) {
+			if (fscanf(file, "%d", &value) != 1)
+				value = -1;
+			fclose(file);
+		}
+		if (value != 1) {
+			error_format(err, errlen,
+				     "%s is %s: bridged container traffic would bypass the firewall "
+				     "(load br_netfilter: `modprobe br_netfilter`, and set "
+				     "net.bridge.bridge-nf-call-iptables=1 and "
+				     "net.bridge.bridge-nf-call-ip6tables=1)",
+				     backend_bridge_sysctls[i], file ? "not 1" : "missing");
+			return -1;
+		}
 	}
 	return 0;
 }

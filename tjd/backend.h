@@ -73,6 +73,12 @@ char *backend_nft_render(const struct backend *backend, const struct ruleset *de
  */
 int backend_init(struct backend *backend, const struct backend_ops *ops, const char *instance_id);
 
+/*
+ * Refuses to pretend: without br_netfilter (in the calling thread's network
+ * namespace) nothing bridged reaches the firewall.  0, or -1 with err set.
+ */
+int backend_check_bridge_netfilter(char *err, size_t errlen);
+
 /* What the fake backend recorded, for tests. */
 struct backend_fake_state {
 	struct ruleset installed;

@@ -25,12 +25,6 @@
 /* How often the kernel is compared with tjd's rules where it cannot notify. */
 #define DAEMON_DRIFT_CHECK_MSEC 200
 
-/* Files that say whether bridged traffic reaches iptables/nftables. */
-static const char *const daemon_bridge_sysctls[] = {
-	"/proc/sys/net/bridge/bridge-nf-call-iptables",
-	"/proc/sys/net/bridge/bridge-nf-call-ip6tables",
-};
-
 void daemon_set_error(struct tjd *tjd, const char *fmt, ...)
 {
 	va_list ap;
@@ -191,31 +185,6 @@ static void daemon_signal_cb(evutil_socket_t signal_number, short what, void *ar
 		}
 		break;
 	}
-}
-
-/* Refuses to pretend: without br_netfilter nothing bridged is filtered. */
-static int daemon_check_bridge_netfilter(char *err, size_t errlen)
-{
-	for (size_t i = 0; i < sizeof(daemon_bridge_sysctls) / sizeof(char *); i++) {
-		FILE *file = fopen(daemon_bridge_sysctls[i], "re");
-		int value = -1;
-
-		if (file != NULL) {
-			if (fscanf(file, "%d", &value) != 1)
-				value = -1;
-			fclose(file);
-		}
-		if (value != 1) {
-			snprintf(err, errlen,
-				 "%s is %s: bridged container traffic would bypass the firewall "
-				 "(load br_netfilter: `modprobe br_netfilter`, and set "
-				 "net.bridge.bridge-nf-call-iptables=1 and "
-				 "net.bridge.bridge-nf-call-ip6tables=1)",
-				 daemon_bridge_sysctls[i], file ? "not 1" : "missing");
-			return -1;
-		}
-	}
-	return 0;
 }
 
 /* Summarises, as comments, what each protected network looked like. */
@@ -559,7 +528,7 @@ int daemon_main(const struct daemon_options *options)
 	if (tjd.conf->network_count == 0)
 		log_warnx("no network is protected: name one in the configuration "
 			  "([network NAME]) or set NETWORK and WHITELIST_FILTER");
-	if (!options->dry_run && daemon_check_bridge_netfilter(err, sizeof(err)) < 0) {
+	if (!options->dry_run && backend_check_bridge_netfilter(err, sizeof(err)) < 0) {
 		log_warnx("refusing to start: %s", err);
 		goto out;
 	}

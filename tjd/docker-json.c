@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "common/error.h"
+
 #include "tjd/docker-json.h"
 
 #include <jansson.h>
@@ -27,20 +29,6 @@ static const char *const docker_json_filter_keys[] = {
     "label",	"name",	  "network", "publish", "since",  "status", "volume",
 };
 
-/* Writes a message into the caller's error buffer, if there is one. */
-static void docker_json_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void docker_json_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Parses a whole document; the length bound keeps a hostile peer from ballooning memory. */
 static json_t *docker_json_load(const char *json, size_t len, const char *what, char *err,
 				size_t errlen)
@@ -49,16 +37,16 @@ static json_t *docker_json_load(const char *json, size_t len, const char *what, 
 	json_t *root;
 
 	if (json == NULL) {
-		docker_json_error(err, errlen, "%s: no document", what);
+		error_format(err, errlen, "%s: no document", what);
 		return NULL;
 	}
 	if (len > DOCKER_MAX_BODY) {
-		docker_json_error(err, errlen, "%s: document too large (%zu bytes)", what, len);
+		error_format(err, errlen, "%s: document too large (%zu bytes)", what, len);
 		return NULL;
 	}
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
-		docker_json_error(err, errlen, "%s: invalid JSON at line %d column %d: %s", what,
+		error_format(err, errlen, "%s: invalid JSON at line %d column %d: %s", what,
 				  jerr.line, jerr.column, jerr.text);
 	return root;
 }
@@ -113,13 +101,13 @@ static int docker_json_member_string(json_t *object, const char *key, bool requi
 	*outlen = 0;
 	if (value == NULL || json_is_null(value)) {
 		if (required) {
-			docker_json_error(err, errlen, "%s: missing \"%s\"", where, key);
+			error_format(err, errlen, "%s: missing \"%s\"", where, key);
 			return -1;
 		}
 		return 0;
 	}
 	if (!json_is_string(value)) {
-		docker_json_error(err, errlen, "%s: \"%s\" is not a string", where, key);
+		error_format(err, errlen, "%s: \"%s\" is not a string", where, key);
 		return -1;
 	}
 	*out = json_string_value(value);
@@ -132,12 +120,12 @@ static int docker_json_copy(char *dst, size_t dstsize, const char *src, size_t l
 			    const char *where, const char *what, char *err, size_t errlen)
 {
 	if (len >= dstsize) {
-		docker_json_error(err, errlen, "%s: %s too long (%zu bytes, at most %zu)", where,
+		error_format(err, errlen, "%s: %s too long (%zu bytes, at most %zu)", where,
 				  what, len, dstsize - 1);
 		return -1;
 	}
 	if (docker_json_has_control(src, len)) {
-		docker_json_error(err, errlen, "%s: %s contains control characters", where, what);
+		error_format(err, errlen, "%s: %s contains control characters", where, what);
 		return -1;
 	}
 	memcpy(dst, src, len);
@@ -154,13 +142,13 @@ static int docker_json_member_object(json_t *object, const char *key, bool requi
 	*out = NULL;
 	if (value == NULL || json_is_null(value)) {
 		if (required) {
-			docker_json_error(err, errlen, "%s: missing \"%s\"", where, key);
+			error_format(err, errlen, "%s: missing \"%s\"", where, key);
 			return -1;
 		}
 		return 0;
 	}
 	if (!json_is_object(value)) {
-		docker_json_error(err, errlen, "%s: \"%s\" is not an object", where, key);
+		error_format(err, errlen, "%s: \"%s\" is not an object", where, key);
 		return -1;
 	}
 	*out = value;
@@ -179,7 +167,7 @@ int docker_json_find_network(const char *json, size_t len, const char *name, cha
 	if (root == NULL)
 		return -1;
 	if (!json_is_array(root)) {
-		docker_json_error(err, errlen, "network list: not an array");
+		error_format(err, errlen, "network list: not an array");
 		goto out;
 	}
 	json_array_foreach(root, index, item)
@@ -190,7 +178,7 @@ int docker_json_find_network(const char *json, size_t len, const char *name, cha
 
 		snprintf(where, sizeof(where), "network list item %zu", index);
 		if (!json_is_object(item)) {
-			docker_json_error(err, errlen, "%s: not an object", where);
+			error_format(err, errlen, "%s: not an object", where);
 			goto out;
 		}
 		if (docker_json_member_string(item, "Name", true, &item_name, &name_len, where, err,
@@ -202,11 +190,11 @@ int docker_json_find_network(const char *json, size_t len, const char *name, cha
 			continue;
 		/* Docker allows a local and a swarm network to share a name: refuse to guess. */
 		if (found) {
-			docker_json_error(err, errlen, "network name \"%s\" is ambiguous", name);
+			error_format(err, errlen, "network name \"%s\" is ambiguous", name);
 			goto out;
 		}
 		if (!docker_json_valid_network_id(item_id, id_len)) {
-			docker_json_error(err, errlen, "network \"%s\": invalid Id", name);
+			error_format(err, errlen, "network \"%s\": invalid Id", name);
 			goto out;
 		}
 		if (docker_json_copy(id, idlen, item_id, id_len, where, "Id", err, errlen) < 0)
@@ -229,14 +217,14 @@ static int docker_json_host_address(const char *text, size_t len, int family, st
 	if (text == NULL || len == 0)
 		return 0;
 	if (len >= sizeof(buf) || docker_json_has_control(text, len)) {
-		docker_json_error(err, errlen, "%s: invalid %s", where, what);
+		error_format(err, errlen, "%s: invalid %s", where, what);
 		return -1;
 	}
 	memcpy(buf, text, len);
 	buf[len] = '\0';
 	if (prefix_parse(buf, out) < 0 || out->family != family) {
 		memset(out, 0, sizeof(*out));
-		docker_json_error(err, errlen, "%s: invalid %s \"%s\"", where, what, buf);
+		error_format(err, errlen, "%s: invalid %s \"%s\"", where, what, buf);
 		return -1;
 	}
 	prefix_host(out);
@@ -268,7 +256,7 @@ static int docker_json_mac(const char *text, size_t len, char *out, size_t outsi
 	return 0;
 bad:
 	out[0] = '\0';
-	docker_json_error(err, errlen, "%s: invalid MacAddress", where);
+	error_format(err, errlen, "%s: invalid MacAddress", where);
 	return -1;
 }
 
@@ -320,20 +308,20 @@ static int docker_json_parse_endpoint(struct inv_network *net, const char *key, 
 	if (strncmp(key, "ep-", 3) == 0 && docker_json_valid_container_id(key + 3, strlen(key + 3)))
 		return 0;
 	if (strlen(key) > INV_ID_MAX) {
-		docker_json_error(err, errlen, "%s: container id too long", where);
+		error_format(err, errlen, "%s: container id too long", where);
 		return -1;
 	}
 	if (!docker_json_valid_endpoint_key(key, net)) {
-		docker_json_error(err, errlen, "%s: invalid container id", where);
+		error_format(err, errlen, "%s: invalid container id", where);
 		return -1;
 	}
 	if (!json_is_object(value)) {
-		docker_json_error(err, errlen, "%s: not an object", where);
+		error_format(err, errlen, "%s: not an object", where);
 		return -1;
 	}
 	endpoint = inv_network_add_endpoint(net);
 	if (endpoint == NULL) {
-		docker_json_error(err, errlen, "%s: too many endpoints", where);
+		error_format(err, errlen, "%s: too many endpoints", where);
 		return -1;
 	}
 	snprintf(endpoint->container_id, sizeof(endpoint->container_id), "%s", key);
@@ -385,7 +373,7 @@ static int docker_json_parse_subnets(struct inv_network *net, json_t *root, char
 	if (config == NULL || json_is_null(config))
 		return 0;
 	if (!json_is_array(config)) {
-		docker_json_error(err, errlen, "%s: \"Config\" is not an array", where);
+		error_format(err, errlen, "%s: \"Config\" is not an array", where);
 		return -1;
 	}
 	json_array_foreach(config, index, item)
@@ -396,7 +384,7 @@ static int docker_json_parse_subnets(struct inv_network *net, json_t *root, char
 		struct prefix *prefix;
 
 		if (!json_is_object(item)) {
-			docker_json_error(err, errlen, "%s: Config[%zu] is not an object", where,
+			error_format(err, errlen, "%s: Config[%zu] is not an object", where,
 					  index);
 			return -1;
 		}
@@ -406,12 +394,12 @@ static int docker_json_parse_subnets(struct inv_network *net, json_t *root, char
 		if (subnet == NULL || len == 0)
 			continue;
 		if (net->subnet_count >= INV_MAX_SUBNETS) {
-			docker_json_error(err, errlen, "%s: more than %d subnets", where,
+			error_format(err, errlen, "%s: more than %d subnets", where,
 					  INV_MAX_SUBNETS);
 			return -1;
 		}
 		if (len >= sizeof(buf) || docker_json_has_control(subnet, len)) {
-			docker_json_error(err, errlen, "%s: Config[%zu]: invalid Subnet", where,
+			error_format(err, errlen, "%s: Config[%zu]: invalid Subnet", where,
 					  index);
 			return -1;
 		}
@@ -420,7 +408,7 @@ static int docker_json_parse_subnets(struct inv_network *net, json_t *root, char
 		prefix = &net->subnets[net->subnet_count];
 		if (prefix_parse(buf, prefix) < 0) {
 			memset(prefix, 0, sizeof(*prefix));
-			docker_json_error(err, errlen, "%s: Config[%zu]: invalid Subnet \"%s\"",
+			error_format(err, errlen, "%s: Config[%zu]: invalid Subnet \"%s\"",
 					  where, index, buf);
 			return -1;
 		}
@@ -447,7 +435,7 @@ static int docker_json_parse_bridge(struct inv_network *net, json_t *root, char 
 		return -1;
 	if (options != NULL && name != NULL && len > 0) {
 		if (!docker_json_valid_ifname(name, len)) {
-			docker_json_error(err, errlen, "%s: invalid bridge name", where);
+			error_format(err, errlen, "%s: invalid bridge name", where);
 			return -1;
 		}
 		memcpy(net->bridge, name, len + 1);
@@ -455,7 +443,7 @@ static int docker_json_parse_bridge(struct inv_network *net, json_t *root, char 
 	}
 	if (strcmp(net->driver, "bridge") == 0) {
 		if (strlen(net->id) < 12) {
-			docker_json_error(err, errlen, "network %s: Id too short for a bridge name",
+			error_format(err, errlen, "network %s: Id too short for a bridge name",
 					  net->name);
 			return -1;
 		}
@@ -476,7 +464,7 @@ int docker_json_parse_network(const char *json, size_t len, struct inv_network *
 	if (root == NULL)
 		return -1;
 	if (!json_is_object(root)) {
-		docker_json_error(err, errlen, "network: not an object");
+		error_format(err, errlen, "network: not an object");
 		goto out;
 	}
 
@@ -486,19 +474,19 @@ int docker_json_parse_network(const char *json, size_t len, struct inv_network *
 			     errlen) < 0)
 		goto out;
 	if (text_len == 0) {
-		docker_json_error(err, errlen, "network: empty Name");
+		error_format(err, errlen, "network: empty Name");
 		goto out;
 	}
 	if (docker_json_member_string(root, "Id", true, &text, &text_len, net->name, err, errlen) <
 	    0)
 		goto out;
 	if (text_len > INV_ID_MAX) {
-		docker_json_error(err, errlen, "network %s: Id too long (%zu bytes)", net->name,
+		error_format(err, errlen, "network %s: Id too long (%zu bytes)", net->name,
 				  text_len);
 		goto out;
 	}
 	if (!docker_json_valid_network_id(text, text_len)) {
-		docker_json_error(err, errlen, "network %s: invalid Id", net->name);
+		error_format(err, errlen, "network %s: invalid Id", net->name);
 		goto out;
 	}
 	memcpy(net->id, text, text_len + 1);
@@ -518,7 +506,7 @@ int docker_json_parse_network(const char *json, size_t len, struct inv_network *
 
 	value = json_object_get(root, "Internal");
 	if (value != NULL && !json_is_null(value) && !json_is_boolean(value)) {
-		docker_json_error(err, errlen, "network %s: \"Internal\" is not a boolean",
+		error_format(err, errlen, "network %s: \"Internal\" is not a boolean",
 				  net->name);
 		goto out;
 	}
@@ -536,7 +524,7 @@ int docker_json_parse_network(const char *json, size_t len, struct inv_network *
 	if (containers != NULL) {
 		/* Refuse before allocating anything for an oversized map. */
 		if (json_object_size(containers) > INV_MAX_ENDPOINTS) {
-			docker_json_error(err, errlen, "network %s: %zu endpoints, at most %d",
+			error_format(err, errlen, "network %s: %zu endpoints, at most %d",
 					  net->name, json_object_size(containers),
 					  INV_MAX_ENDPOINTS);
 			goto out;
@@ -575,18 +563,18 @@ int docker_json_container_ids(const char *json, size_t len, char ***ids, size_t 
 	if (root == NULL)
 		return -1;
 	if (!json_is_array(root)) {
-		docker_json_error(err, errlen, "container list: not an array");
+		error_format(err, errlen, "container list: not an array");
 		goto out;
 	}
 	total = json_array_size(root);
 	if (total > DOCKER_JSON_MAX_CONTAINERS) {
-		docker_json_error(err, errlen, "container list: %zu containers, at most %d", total,
+		error_format(err, errlen, "container list: %zu containers, at most %d", total,
 				  DOCKER_JSON_MAX_CONTAINERS);
 		goto out;
 	}
 	list = calloc(total ? total : 1, sizeof(*list));
 	if (list == NULL) {
-		docker_json_error(err, errlen, "container list: out of memory");
+		error_format(err, errlen, "container list: out of memory");
 		goto out;
 	}
 	json_array_foreach(root, index, item)
@@ -597,19 +585,19 @@ int docker_json_container_ids(const char *json, size_t len, char ***ids, size_t 
 
 		snprintf(where, sizeof(where), "container list item %zu", index);
 		if (!json_is_object(item)) {
-			docker_json_error(err, errlen, "%s: not an object", where);
+			error_format(err, errlen, "%s: not an object", where);
 			goto out;
 		}
 		if (docker_json_member_string(item, "Id", true, &id, &id_len, where, err, errlen) <
 		    0)
 			goto out;
 		if (!docker_json_valid_container_id(id, id_len)) {
-			docker_json_error(err, errlen, "%s: invalid Id", where);
+			error_format(err, errlen, "%s: invalid Id", where);
 			goto out;
 		}
 		list[n] = strndup(id, id_len);
 		if (list[n] == NULL) {
-			docker_json_error(err, errlen, "container list: out of memory");
+			error_format(err, errlen, "container list: out of memory");
 			goto out;
 		}
 		n++;
@@ -634,7 +622,7 @@ int docker_json_sandbox_key(const char *json, size_t len, char *sandbox, size_t 
 	int ret = -1;
 
 	if (sandboxlen == 0) {
-		docker_json_error(err, errlen, "container: no room for SandboxKey");
+		error_format(err, errlen, "container: no room for SandboxKey");
 		return -1;
 	}
 	sandbox[0] = '\0';
@@ -642,7 +630,7 @@ int docker_json_sandbox_key(const char *json, size_t len, char *sandbox, size_t 
 	if (root == NULL)
 		return -1;
 	if (!json_is_object(root)) {
-		docker_json_error(err, errlen, "container: not an object");
+		error_format(err, errlen, "container: not an object");
 		goto out;
 	}
 	if (docker_json_member_object(root, "NetworkSettings", false, &settings, "container", err,
@@ -662,7 +650,7 @@ int docker_json_sandbox_key(const char *json, size_t len, char *sandbox, size_t 
 	/* We open this path and setns() into it: insist on an absolute, plain path. */
 	if (key[0] != '/' || strstr(key, "/../") != NULL ||
 	    (key_len >= 3 && strcmp(key + key_len - 3, "/..") == 0)) {
-		docker_json_error(err, errlen, "container: SandboxKey is not an absolute path");
+		error_format(err, errlen, "container: SandboxKey is not an absolute path");
 		goto out;
 	}
 	if (docker_json_copy(sandbox, sandboxlen, key, key_len, "container", "SandboxKey", err,
@@ -687,11 +675,11 @@ static int docker_json_event_id(struct docker_event *event, const char *id, size
 	bool valid = docker_json_valid_network_id(id, len);
 
 	if (container && !docker_json_valid_container_id(id, len)) {
-		docker_json_error(err, errlen, "event: invalid container id");
+		error_format(err, errlen, "event: invalid container id");
 		return -1;
 	}
 	if (network && !valid) {
-		docker_json_error(err, errlen, "event: invalid network id");
+		error_format(err, errlen, "event: invalid network id");
 		return -1;
 	}
 	if (valid)
@@ -709,14 +697,14 @@ int docker_json_parse_event(const char *json, size_t len, struct docker_event *e
 
 	memset(event, 0, sizeof(*event));
 	if (len > DOCKER_MAX_EVENT_LINE) {
-		docker_json_error(err, errlen, "event: line too long (%zu bytes)", len);
+		error_format(err, errlen, "event: line too long (%zu bytes)", len);
 		return -1;
 	}
 	root = docker_json_load(json, len, "event", err, errlen);
 	if (root == NULL)
 		return -1;
 	if (!json_is_object(root)) {
-		docker_json_error(err, errlen, "event: not an object");
+		error_format(err, errlen, "event: not an object");
 		goto out;
 	}
 	if (docker_json_member_string(root, "Type", true, &text, &text_len, "event", err, errlen) <
@@ -747,12 +735,12 @@ int docker_json_parse_event(const char *json, size_t len, struct docker_event *e
 			goto out;
 	}
 	if (event->type[0] == '\0' || event->action[0] == '\0') {
-		docker_json_error(err, errlen, "event: empty Type or Action");
+		error_format(err, errlen, "event: empty Type or Action");
 		goto out;
 	}
 	if (event->id[0] == '\0' &&
 	    (strcmp(event->type, "container") == 0 || strcmp(event->type, "network") == 0)) {
-		docker_json_error(err, errlen, "event: %s event without Actor.ID", event->type);
+		error_format(err, errlen, "event: %s event without Actor.ID", event->type);
 		goto out;
 	}
 	ret = 0;
@@ -809,20 +797,20 @@ static int docker_json_check_filter_value(const char *key, const char *value, ch
 	static const char *const booleans[] = {"true", "false", NULL};
 
 	if (strcmp(key, "status") == 0 && !docker_json_one_of(value, statuses)) {
-		docker_json_error(err, errlen, "filter \"status=%s\": unknown status", value);
+		error_format(err, errlen, "filter \"status=%s\": unknown status", value);
 		return -1;
 	}
 	if (strcmp(key, "health") == 0 && !docker_json_one_of(value, healths)) {
-		docker_json_error(err, errlen, "filter \"health=%s\": unknown health state", value);
+		error_format(err, errlen, "filter \"health=%s\": unknown health state", value);
 		return -1;
 	}
 	if (strcmp(key, "is-task") == 0 && !docker_json_one_of(value, booleans)) {
-		docker_json_error(err, errlen, "filter \"is-task=%s\": expected true or false",
+		error_format(err, errlen, "filter \"is-task=%s\": expected true or false",
 				  value);
 		return -1;
 	}
 	if (strcmp(key, "exited") == 0 && strspn(value, "0123456789") != strlen(value)) {
-		docker_json_error(err, errlen, "filter \"exited=%s\": expected an exit code",
+		error_format(err, errlen, "filter \"exited=%s\": expected an exit code",
 				  value);
 		return -1;
 	}
@@ -839,17 +827,17 @@ static int docker_json_filter_add(json_t *filters, const char *key, const char *
 	if (values == NULL) {
 		values = json_array();
 		if (values == NULL || json_object_set_new(filters, key, values) < 0) {
-			docker_json_error(err, errlen, "filters: out of memory");
+			error_format(err, errlen, "filters: out of memory");
 			return -1;
 		}
 	}
 	string = json_string(value);
 	if (string == NULL) {
-		docker_json_error(err, errlen, "filter \"%s=%s\": not valid UTF-8", key, value);
+		error_format(err, errlen, "filter \"%s=%s\": not valid UTF-8", key, value);
 		return -1;
 	}
 	if (json_array_append_new(values, string) < 0) {
-		docker_json_error(err, errlen, "filters: out of memory");
+		error_format(err, errlen, "filters: out of memory");
 		return -1;
 	}
 	return 0;
@@ -865,19 +853,19 @@ char *docker_filters_json(const char *expression, const char *network, char *err
 
 	filters = json_object();
 	if (filters == NULL) {
-		docker_json_error(err, errlen, "filters: out of memory");
+		error_format(err, errlen, "filters: out of memory");
 		return NULL;
 	}
 	/* NULL means "no allow terms" (e.g. list a network); an empty string is a config error. */
 	if (expression != NULL) {
 		length = strlen(expression);
 		if (length > DOCKER_JSON_MAX_EXPRESSION) {
-			docker_json_error(err, errlen, "filter expression too long (%zu bytes)",
+			error_format(err, errlen, "filter expression too long (%zu bytes)",
 					  length);
 			goto out;
 		}
 		if (strspn(expression, " \t") == length) {
-			docker_json_error(err, errlen, "empty filter expression");
+			error_format(err, errlen, "empty filter expression");
 			goto out;
 		}
 	}
@@ -892,13 +880,13 @@ char *docker_filters_json(const char *expression, const char *network, char *err
 		term_len = strcspn(p, " \t");
 		docker_json_printable(shown, sizeof(shown), p, term_len);
 		if (docker_json_has_control(p, term_len)) {
-			docker_json_error(err, errlen, "filter term \"%s\": control character",
+			error_format(err, errlen, "filter term \"%s\": control character",
 					  shown);
 			goto out;
 		}
 		equals = memchr(p, '=', term_len);
 		if (equals == NULL) {
-			docker_json_error(err, errlen, "filter term \"%s\": expected key=value",
+			error_format(err, errlen, "filter term \"%s\": expected key=value",
 					  shown);
 			goto out;
 		}
@@ -907,17 +895,17 @@ char *docker_filters_json(const char *expression, const char *network, char *err
 		value_len = term_len - key_len - 1;
 		if (key_len == 0 || key_len >= sizeof(key) ||
 		    !docker_json_known_filter(p, key_len)) {
-			docker_json_error(err, errlen, "filter term \"%s\": unknown key", shown);
+			error_format(err, errlen, "filter term \"%s\": unknown key", shown);
 			goto out;
 		}
 		memcpy(key, p, key_len);
 		key[key_len] = '\0';
 		if (value_len == 0) {
-			docker_json_error(err, errlen, "filter term \"%s=\": empty value", key);
+			error_format(err, errlen, "filter term \"%s=\": empty value", key);
 			goto out;
 		}
 		if (value_len > DOCKER_JSON_MAX_FILTER_VALUE) {
-			docker_json_error(err, errlen, "filter term \"%s=...\": value too long",
+			error_format(err, errlen, "filter term \"%s=...\": value too long",
 					  key);
 			goto out;
 		}
@@ -943,7 +931,7 @@ char *docker_filters_json(const char *expression, const char *network, char *err
 	 */
 	if (network != NULL && (network[0] == '\0' || strlen(network) > INV_NAME_MAX ||
 				docker_json_has_control(network, strlen(network)))) {
-		docker_json_error(err, errlen, "filters: invalid network name");
+		error_format(err, errlen, "filters: invalid network name");
 		goto out;
 	}
 	if (network != NULL && !has_network_term &&
@@ -951,7 +939,7 @@ char *docker_filters_json(const char *expression, const char *network, char *err
 		goto out;
 	result = json_dumps(filters, JSON_COMPACT | JSON_SORT_KEYS);
 	if (result == NULL)
-		docker_json_error(err, errlen, "filters: out of memory");
+		error_format(err, errlen, "filters: out of memory");
 out:
 	json_decref(filters);
 	return result;

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "common/error.h"
+
 #include "tjd/docker.h"
 
 #include <curl/curl.h>
@@ -84,20 +86,6 @@ struct docker_client {
 static void docker_dispatch(struct docker_client *client);
 static void docker_client_destroy(struct docker_client *client);
 
-/* Formats into the caller's error buffer, if any. */
-static void docker_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void docker_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* curl_global_init once per process, before the first handle. */
 static bool docker_global_init(void)
 {
@@ -119,20 +107,20 @@ static char *docker_tcp_prefix(const char *hostport, char *err, size_t errlen)
 
 	end = hostport + strcspn(hostport, "/");
 	if (*end == '/' && end[1] != '\0') {
-		docker_error(err, errlen, "docker host: tcp:// with a path is not supported");
+		error_format(err, errlen, "docker host: tcp:// with a path is not supported");
 		return NULL;
 	}
 	if (*host == '[') {
 		bracketed = true;
 		host_end = memchr(host, ']', (size_t)(end - host));
 		if (host_end == NULL) {
-			docker_error(err, errlen, "docker host: missing ']' in IPv6 address");
+			error_format(err, errlen, "docker host: missing ']' in IPv6 address");
 			return NULL;
 		}
 		host++;
 		if (host_end + 1 < end) {
 			if (host_end[1] != ':') {
-				docker_error(err, errlen, "docker host: junk after ']'");
+				error_format(err, errlen, "docker host: junk after ']'");
 				return NULL;
 			}
 			port = host_end + 2;
@@ -146,7 +134,7 @@ static char *docker_tcp_prefix(const char *hostport, char *err, size_t errlen)
 	}
 	host_len = (size_t)(host_end - host);
 	if (host_len == 0 || host_len > 253) {
-		docker_error(err, errlen, "docker host: missing or over-long host name");
+		error_format(err, errlen, "docker host: missing or over-long host name");
 		return NULL;
 	}
 	for (size_t i = 0; i < host_len; i++) {
@@ -155,7 +143,7 @@ static char *docker_tcp_prefix(const char *hostport, char *err, size_t errlen)
 			  (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' ||
 			  (bracketed && c == ':');
 		if (!ok) {
-			docker_error(err, errlen, "docker host: invalid character in host name");
+			error_format(err, errlen, "docker host: invalid character in host name");
 			return NULL;
 		}
 	}
@@ -164,19 +152,19 @@ static char *docker_tcp_prefix(const char *hostport, char *err, size_t errlen)
 		char *stop;
 
 		if (digits == 0 || digits > 5 || strspn(port, "0123456789") != digits) {
-			docker_error(err, errlen, "docker host: invalid port");
+			error_format(err, errlen, "docker host: invalid port");
 			return NULL;
 		}
 		port_number = strtoul(port, &stop, 10);
 		if (port_number == 0 || port_number > 65535) {
-			docker_error(err, errlen, "docker host: port out of range");
+			error_format(err, errlen, "docker host: port out of range");
 			return NULL;
 		}
 	}
 	total = strlen("http://[]:65535") + host_len + 1;
 	prefix = malloc(total);
 	if (prefix == NULL) {
-		docker_error(err, errlen, "docker host: out of memory");
+		error_format(err, errlen, "docker host: out of memory");
 		return NULL;
 	}
 	snprintf(prefix, total, bracketed ? "http://[%.*s]:%lu" : "http://%.*s:%lu", (int)host_len,
@@ -191,14 +179,14 @@ static int docker_parse_host(struct docker_client *client, const char *docker_ho
 	size_t len;
 
 	if (docker_host == NULL) {
-		docker_error(err, errlen, "docker host: none given");
+		error_format(err, errlen, "docker host: none given");
 		return -1;
 	}
 	len = strlen(docker_host);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)docker_host[i];
 		if (c <= ' ' || c >= 0x7f) {
-			docker_error(err, errlen, "docker host: invalid character");
+			error_format(err, errlen, "docker host: invalid character");
 			return -1;
 		}
 	}
@@ -206,19 +194,19 @@ static int docker_parse_host(struct docker_client *client, const char *docker_ho
 		const char *path = docker_host + 7;
 
 		if (path[0] != '/') {
-			docker_error(err, errlen,
+			error_format(err, errlen,
 				     "docker host \"%s\": socket path must be absolute",
 				     docker_host);
 			return -1;
 		}
 		if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-			docker_error(err, errlen, "docker host: socket path too long");
+			error_format(err, errlen, "docker host: socket path too long");
 			return -1;
 		}
 		client->unix_path = strdup(path);
 		client->url_prefix = strdup("http://localhost");
 		if (client->unix_path == NULL || client->url_prefix == NULL) {
-			docker_error(err, errlen, "docker host: out of memory");
+			error_format(err, errlen, "docker host: out of memory");
 			return -1;
 		}
 		return 0;
@@ -228,7 +216,7 @@ static int docker_parse_host(struct docker_client *client, const char *docker_ho
 		client->url_prefix = docker_tcp_prefix(docker_host + 6, err, errlen);
 		return client->url_prefix == NULL ? -1 : 0;
 	}
-	docker_error(err, errlen, "docker host \"%.64s\": expected unix:///path or tcp://host:port",
+	error_format(err, errlen, "docker host \"%.64s\": expected unix:///path or tcp://host:port",
 		     docker_host);
 	return -1;
 }
@@ -326,12 +314,12 @@ struct docker_client *docker_client_new(struct event_base *base, const char *doc
 	struct docker_client *client;
 
 	if (!docker_global_init()) {
-		docker_error(err, errlen, "docker: curl_global_init failed");
+		error_format(err, errlen, "docker: curl_global_init failed");
 		return NULL;
 	}
 	client = calloc(1, sizeof(*client));
 	if (client == NULL) {
-		docker_error(err, errlen, "docker: out of memory");
+		error_format(err, errlen, "docker: out of memory");
 		return NULL;
 	}
 	client->base = base;
@@ -340,7 +328,7 @@ struct docker_client *docker_client_new(struct event_base *base, const char *doc
 	client->timer = evtimer_new(base, docker_timer_event, client);
 	client->multi = curl_multi_init();
 	if (client->timer == NULL || client->multi == NULL) {
-		docker_error(err, errlen, "docker: out of memory");
+		error_format(err, errlen, "docker: out of memory");
 		goto fail;
 	}
 	curl_multi_setopt(client->multi, CURLMOPT_SOCKETFUNCTION, docker_socket_cb);

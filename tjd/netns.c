@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "common/error.h"
+
 #include "tjd/netns.h"
 
 #include <errno.h>
@@ -42,20 +44,6 @@ struct netns_link {
 /* Called for each link; returns 0 to continue, -1 to fail the walk. */
 typedef int (*netns_link_fn)(const struct netns_link *link, void *arg, char *err, size_t errlen);
 
-/* Formats into the caller's error buffer, if any. */
-static void netns_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void netns_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Parses "02:42:ac:11:00:02" (either case). */
 static int netns_parse_mac(const char *text, unsigned char mac[NETNS_MAC_LEN])
 {
@@ -90,11 +78,11 @@ static int netns_netlink_open(char *err, size_t errlen)
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0) {
-		netns_error(err, errlen, "netlink socket: %s", strerror(errno));
+		error_format(err, errlen, "netlink socket: %s", strerror(errno));
 		return -1;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)) < 0) {
-		netns_error(err, errlen, "netlink socket: %s", strerror(errno));
+		error_format(err, errlen, "netlink socket: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -201,13 +189,13 @@ static int netns_links(int fd, int index, netns_link_fn fn, void *arg, char *err
 	request.ifi.ifi_index = index;
 	if (sendto(fd, &request, request.nlh.nlmsg_len, 0, (struct sockaddr *)&kernel,
 		   sizeof(kernel)) < 0) {
-		netns_error(err, errlen, "netlink send: %s", strerror(errno));
+		error_format(err, errlen, "netlink send: %s", strerror(errno));
 		return -1;
 	}
 	/* malloc'd memory is aligned for struct nlmsghdr. */
 	buf = malloc(NETNS_RECV_BUFFER);
 	if (buf == NULL) {
-		netns_error(err, errlen, "netlink: out of memory");
+		error_format(err, errlen, "netlink: out of memory");
 		return -1;
 	}
 	while (!done) {
@@ -222,11 +210,11 @@ static int netns_links(int fd, int index, netns_link_fn fn, void *arg, char *err
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
-			netns_error(err, errlen, "netlink receive: %s", strerror(errno));
+			error_format(err, errlen, "netlink receive: %s", strerror(errno));
 			goto out;
 		}
 		if ((size_t)got > NETNS_RECV_BUFFER) {
-			netns_error(err, errlen, "netlink receive: message truncated");
+			error_format(err, errlen, "netlink receive: message truncated");
 			goto out;
 		}
 		if (fromlen < sizeof(from) || from.nl_pid != 0)
@@ -239,7 +227,7 @@ static int netns_links(int fd, int index, netns_link_fn fn, void *arg, char *err
 			struct netns_link link;
 
 			if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > remaining) {
-				netns_error(err, errlen, "netlink: malformed message");
+				error_format(err, errlen, "netlink: malformed message");
 				goto out;
 			}
 			if (step > remaining)
@@ -255,21 +243,21 @@ static int netns_links(int fd, int index, netns_link_fn fn, void *arg, char *err
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(nlh);
 				if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e))) {
-					netns_error(err, errlen, "netlink: short error message");
+					error_format(err, errlen, "netlink: short error message");
 					goto out;
 				}
 				if (e->error == 0) { /* an ACK */
 					done = true;
 					break;
 				}
-				netns_error(err, errlen, "netlink RTM_GETLINK %d: %s", index,
+				error_format(err, errlen, "netlink RTM_GETLINK %d: %s", index,
 					    strerror(-e->error));
 				goto out;
 			}
 			if (nlh->nlmsg_type != RTM_NEWLINK)
 				continue;
 			if (netns_parse_link(nlh, &link) < 0) {
-				netns_error(err, errlen, "netlink: malformed link message");
+				error_format(err, errlen, "netlink: malformed link message");
 				goto out;
 			}
 			if (fn(&link, arg, err, errlen) < 0)
@@ -325,23 +313,23 @@ static int netns_open_in(const char *sandbox_key, char *err, size_t errlen)
 
 	sandbox_fd = open(sandbox_key, O_RDONLY | O_CLOEXEC);
 	if (sandbox_fd < 0) {
-		netns_error(err, errlen, "%s: %s", sandbox_key, strerror(errno));
+		error_format(err, errlen, "%s: %s", sandbox_key, strerror(errno));
 		goto out;
 	}
 	self_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self_fd < 0) {
-		netns_error(err, errlen, "/proc/thread-self/ns/net: %s", strerror(errno));
+		error_format(err, errlen, "/proc/thread-self/ns/net: %s", strerror(errno));
 		goto out;
 	}
 	if (setns(sandbox_fd, CLONE_NEWNET) < 0) {
-		netns_error(err, errlen, "setns %s: %s", sandbox_key, strerror(errno));
+		error_format(err, errlen, "setns %s: %s", sandbox_key, strerror(errno));
 		goto out;
 	}
 	fd = netns_netlink_open(inner_err, sizeof(inner_err));
 	if (setns(self_fd, CLONE_NEWNET) < 0)
 		fatal("cannot return to own network namespace after entering %s", sandbox_key);
 	if (fd < 0)
-		netns_error(err, errlen, "%s: %s", sandbox_key, inner_err);
+		error_format(err, errlen, "%s: %s", sandbox_key, inner_err);
 out:
 	if (self_fd >= 0)
 		close(self_fd);
@@ -369,17 +357,17 @@ static int netns_peer_port(const char *sandbox_key, const char *mac, const char 
 
 	memset(&search, 0, sizeof(search));
 	if (port == NULL || portlen == 0) {
-		netns_error(err, errlen, "no room for the port name");
+		error_format(err, errlen, "no room for the port name");
 		return -1;
 	}
 	port[0] = '\0';
 	if (sandbox_key == NULL || sandbox_key[0] != '/' ||
 	    (outer_path != NULL && outer_path[0] != '/')) {
-		netns_error(err, errlen, "namespace path is not absolute");
+		error_format(err, errlen, "namespace path is not absolute");
 		return -1;
 	}
 	if (netns_parse_mac(mac, search.mac) < 0) {
-		netns_error(err, errlen, "invalid MAC address \"%.32s\"", mac ? mac : "");
+		error_format(err, errlen, "invalid MAC address \"%.32s\"", mac ? mac : "");
 		return -1;
 	}
 
@@ -389,17 +377,17 @@ static int netns_peer_port(const char *sandbox_key, const char *mac, const char 
 	if (netns_links(inner_fd, 0, netns_match_mac, &search, err, errlen) < 0)
 		goto out;
 	if (search.matches == 0) {
-		netns_error(err, errlen, "%s: no interface with MAC %s", sandbox_key, mac);
+		error_format(err, errlen, "%s: no interface with MAC %s", sandbox_key, mac);
 		goto out;
 	}
 	if (search.matches > 1) {
-		netns_error(err, errlen, "%s: %d interfaces with MAC %s", sandbox_key,
+		error_format(err, errlen, "%s: %d interfaces with MAC %s", sandbox_key,
 			    search.matches, mac);
 		goto out;
 	}
 	if (!search.found.has_peer || search.found.peer_index <= 0 ||
 	    search.found.peer_index == search.found.index) {
-		netns_error(err, errlen, "%s: interface %s has no peer (not a veth)", sandbox_key,
+		error_format(err, errlen, "%s: interface %s has no peer (not a veth)", sandbox_key,
 			    search.found.name);
 		goto out;
 	}
@@ -417,40 +405,40 @@ static int netns_peer_port(const char *sandbox_key, const char *mac, const char 
 	memset(&host, 0, sizeof(host));
 	if (netns_links(outer_fd, search.found.peer_index, netns_copy_link, &host, inner_err,
 			sizeof(inner_err)) < 0) {
-		netns_error(err, errlen, "peer of %s (index %d) in %s: %s%s", search.found.name,
+		error_format(err, errlen, "peer of %s (index %d) in %s: %s%s", search.found.name,
 			    search.found.peer_index, where, inner_err, hint);
 		goto out;
 	}
 	if (host.index != search.found.peer_index || host.name[0] == '\0') {
-		netns_error(err, errlen, "peer of %s (index %d) not found in %s", search.found.name,
+		error_format(err, errlen, "peer of %s (index %d) not found in %s", search.found.name,
 			    search.found.peer_index, where);
 		goto out;
 	}
 	if (strcmp(host.kind, "veth") != 0 || !host.has_peer ||
 	    host.peer_index != search.found.index) {
-		netns_error(err, errlen, "interface %s (index %d) in %s is not the veth peer of %s%s",
+		error_format(err, errlen, "interface %s (index %d) in %s is not the veth peer of %s%s",
 			    host.name, host.index, where, search.found.name, hint);
 		goto out;
 	}
 	if (host.master <= 0) {
-		netns_error(err, errlen, "veth %s is not attached to a bridge", host.name);
+		error_format(err, errlen, "veth %s is not attached to a bridge", host.name);
 		goto out;
 	}
 	memset(&master, 0, sizeof(master));
 	if (netns_links(outer_fd, host.master, netns_copy_link, &master, err, errlen) < 0)
 		goto out;
 	if (strcmp(master.kind, "bridge") != 0) {
-		netns_error(err, errlen, "veth %s is enslaved to %s, which is not a bridge",
+		error_format(err, errlen, "veth %s is enslaved to %s, which is not a bridge",
 			    host.name, master.name);
 		goto out;
 	}
 	if (bridge != NULL && strcmp(master.name, bridge) != 0) {
-		netns_error(err, errlen, "veth %s is enslaved to %s, not %s", host.name,
+		error_format(err, errlen, "veth %s is enslaved to %s, not %s", host.name,
 			    master.name, bridge);
 		goto out;
 	}
 	if (strlen(host.name) >= portlen) {
-		netns_error(err, errlen, "port name %s too long", host.name);
+		error_format(err, errlen, "port name %s too long", host.name);
 		goto out;
 	}
 	memcpy(port, host.name, strlen(host.name) + 1);
@@ -473,7 +461,7 @@ int netns_overlay_port(const char *sandbox_key, const char *mac, const char *ove
 		       const char *bridge, char *port, size_t portlen, char *err, size_t errlen)
 {
 	if (overlay_netns == NULL || bridge == NULL) {
-		netns_error(err, errlen, "no overlay namespace or bridge given");
+		error_format(err, errlen, "no overlay namespace or bridge given");
 		return -1;
 	}
 	return netns_peer_port(sandbox_key, mac, overlay_netns, bridge, port, portlen, err,
@@ -489,20 +477,20 @@ int netns_enter(const char *path, int *saved_fd, char *err, size_t errlen)
 	if (target_fd < 0) {
 		int saved_errno = errno;
 
-		netns_error(err, errlen, "%s: %s", path, strerror(saved_errno));
+		error_format(err, errlen, "%s: %s", path, strerror(saved_errno));
 		errno = saved_errno;
 		return -1;
 	}
 	self_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self_fd < 0) {
-		netns_error(err, errlen, "/proc/thread-self/ns/net: %s", strerror(errno));
+		error_format(err, errlen, "/proc/thread-self/ns/net: %s", strerror(errno));
 		close(target_fd);
 		return -1;
 	}
 	if (setns(target_fd, CLONE_NEWNET) < 0) {
 		int saved_errno = errno;
 
-		netns_error(err, errlen, "setns %s: %s", path, strerror(saved_errno));
+		error_format(err, errlen, "setns %s: %s", path, strerror(saved_errno));
 		close(target_fd);
 		close(self_fd);
 		errno = saved_errno; /* callers tell "not a namespace" (EINVAL) apart */
