@@ -13,6 +13,8 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 E2E_NS=tjddemo
 E2E_DIR=/tmp/tjd-demo
+# tjd picks its backend as it would on a user's machine (nftables here).
+E2E_BACKEND=auto
 # shellcheck source-path=SCRIPTDIR source=../tests/e2e/lib.sh
 . "$TOP/tests/e2e/lib.sh"
 
