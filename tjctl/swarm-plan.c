@@ -137,13 +137,13 @@ static json_t *swarm_load(const char *json, size_t len, const char *what, char *
 
 	if (json == NULL || len > SWARM_MAX_DOCUMENT) {
 		error_format(err, errlen, "%s: no document or larger than %u bytes", what,
-			    SWARM_MAX_DOCUMENT);
+			     SWARM_MAX_DOCUMENT);
 		return NULL;
 	}
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
 		error_format(err, errlen, "%s: invalid JSON at line %d: %s", what, jerr.line,
-			    jerr.text);
+			     jerr.text);
 	return root;
 }
 
@@ -495,7 +495,7 @@ int swarm_parse_tasks(const char *json, size_t len, struct swarm_cluster *cluste
 				       SWARM_MAX_TASKS);
 			if (slot_task == NULL) {
 				error_format(err, errlen, "%s: too many tasks or out of memory",
-					    where);
+					     where);
 				goto fail;
 			}
 			*slot_task = task;
@@ -671,7 +671,7 @@ int swarm_parse_network(const char *json, size_t len, char *const *allow, size_t
 				continue;
 			if (swarm_add_endpoint_ip(net, text) < 0) {
 				error_format(err, errlen, "network %s: invalid EndpointIP",
-					    net->name);
+					     net->name);
 				goto out;
 			}
 		}
@@ -689,7 +689,7 @@ int swarm_parse_network(const char *json, size_t len, char *const *allow, size_t
 			goto out;
 		if (swarm_add_endpoint_ip(net, v4) < 0 || swarm_add_endpoint_ip(net, v6) < 0) {
 			error_format(err, errlen, "network %s: invalid container address",
-				    net->name);
+				     net->name);
 			goto out;
 		}
 	}
@@ -728,7 +728,7 @@ static int swarm_terms(const char *expression, struct swarm_term *terms, size_t 
 		equals = memchr(p, '=', length);
 		if (equals == NULL || *count >= SWARM_MAX_TERMS) {
 			error_format(err, errlen, "malformed allow expression \"%.64s\"",
-				    expression);
+				     expression);
 			return -1;
 		}
 		key_length = (size_t)(equals - p);
@@ -767,9 +767,9 @@ int swarm_filter_check(const char *expression, char *err, size_t errlen)
 		if (!known || (strcmp(terms[t].key, "status") == 0 &&
 			       strcmp(terms[t].value, "running") != 0)) {
 			error_format(err, errlen,
-				    "allow term \"%s=%.64s\" cannot be judged from a manager's "
-				    "view of tasks",
-				    terms[t].key, terms[t].value);
+				     "allow term \"%s=%.64s\" cannot be judged from a manager's "
+				     "view of tasks",
+				     terms[t].key, terms[t].value);
 			return -1;
 		}
 	}

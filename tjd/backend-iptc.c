@@ -473,7 +473,7 @@ static int backend_iptc_canonical_rule(const struct rule *in, struct rule *out, 
 	    !backend_iptc_terminated(in->out_iface, TJD_IFNAMSIZ) ||
 	    !backend_iptc_terminated(in->physdev_in, TJD_IFNAMSIZ)) {
 		error_format(why, whylen, "interface name longer than %d characters",
-				   TJD_IFNAMSIZ - 1);
+			     TJD_IFNAMSIZ - 1);
 		return -1;
 	}
 	if (backend_iptc_canonical_prefix(in->family, &in->src, &out->src) < 0 ||
@@ -487,12 +487,12 @@ static int backend_iptc_canonical_rule(const struct rule *in, struct rule *out, 
 	}
 	if (in->has_icmp_type && in->protocol != family->icmp_protocol) {
 		error_format(why, whylen, "an icmp type needs protocol %u on %s",
-				   family->icmp_protocol, family->name);
+			     family->icmp_protocol, family->name);
 		return -1;
 	}
 	if (!backend_iptc_terminated(in->comment, RULE_COMMENT_MAX)) {
 		error_format(why, whylen, "comment longer than %d characters",
-				   RULE_COMMENT_MAX - 1);
+			     RULE_COMMENT_MAX - 1);
 		return -1;
 	}
 	for (const char *c = in->comment; *c != '\0'; c++) {
@@ -913,8 +913,8 @@ static int backend_iptc_in_sync(const struct backend_iptc_family *family, struct
 		ruleset_reset(&installed);
 		if (backend_iptc_read_chain(family, handle, chain, (enum rule_hook)hook, &installed,
 					    &unparsed) < 0) {
-			error_format(err, errlen, "out of memory reading %s chain %s",
-					   family->name, chain);
+			error_format(err, errlen, "out of memory reading %s chain %s", family->name,
+				     chain);
 			goto out;
 		}
 		if (unparsed > 0) {
@@ -977,7 +977,7 @@ static int backend_iptc_remove_jumps(const struct backend_iptc_family *family,
 				continue;
 			if (backend_iptc_places_add(&jumps, chains.chains[c], position) < 0) {
 				error_format(err, errlen, "out of memory listing %s jumps",
-						   family->name);
+					     family->name);
 				goto out;
 			}
 		}
@@ -986,8 +986,7 @@ static int backend_iptc_remove_jumps(const struct backend_iptc_family *family,
 	for (size_t i = jumps.count; i-- > 0;) {
 		if (!family->delete_num_entry(jumps.chains[i], jumps.positions[i], handle)) {
 			error_format(err, errlen, "removing a jump from %s chain %s: %s",
-					   family->name, jumps.chains[i],
-					   family->ops->strerror(errno));
+				     family->name, jumps.chains[i], family->ops->strerror(errno));
 			goto out;
 		}
 		*removed = true;
@@ -1019,8 +1018,8 @@ static int backend_iptc_rewrite(const struct backend_iptc_family *family, struct
 		if (exists ? !family->ops->flush_entries(chain, handle)
 			   : !family->ops->create_chain(chain, handle)) {
 			error_format(err, errlen, "%s %s chain %s: %s",
-					   exists ? "flushing" : "creating", family->name, chain,
-					   family->ops->strerror(errno));
+				     exists ? "flushing" : "creating", family->name, chain,
+				     family->ops->strerror(errno));
 			return -1;
 		}
 	}
@@ -1030,13 +1029,13 @@ static int backend_iptc_rewrite(const struct backend_iptc_family *family, struct
 			continue;
 		if (backend_iptc_encode(family, rule, NULL, &entry) < 0) {
 			error_format(err, errlen, "rule %zu does not fit an %s entry", i + 1,
-					   family->name);
+				     family->name);
 			return -1;
 		}
 		if (!family->append_entry(labels->chain[rule->hook], &entry, handle)) {
 			error_format(err, errlen, "adding rule %zu to %s chain %s: %s", i + 1,
-					   family->name, labels->chain[rule->hook],
-					   family->ops->strerror(errno));
+				     family->name, labels->chain[rule->hook],
+				     family->ops->strerror(errno));
 			return -1;
 		}
 	}
@@ -1045,10 +1044,9 @@ static int backend_iptc_rewrite(const struct backend_iptc_family *family, struct
 	for (int hook = RULE_HOOK_FORWARD; hook <= RULE_HOOK_INPUT; hook++) {
 		if (backend_iptc_encode(family, &any, labels->chain[hook], &entry) < 0 ||
 		    !family->insert_entry(labels->parent[hook], &entry, 0, handle)) {
-			error_format(err, errlen,
-					   "inserting the jump to %s into %s chain %s: %s",
-					   labels->chain[hook], family->name, labels->parent[hook],
-					   family->ops->strerror(errno));
+			error_format(err, errlen, "inserting the jump to %s into %s chain %s: %s",
+				     labels->chain[hook], family->name, labels->parent[hook],
+				     family->ops->strerror(errno));
 			return -1;
 		}
 	}
@@ -1067,8 +1065,8 @@ static int backend_iptc_remove(const struct backend_iptc_family *family, struct 
 		if (!family->ops->is_chain(chain, handle))
 			continue;
 		if (!family->ops->flush_entries(chain, handle)) {
-			error_format(err, errlen, "flushing %s chain %s: %s", family->name,
-					   chain, family->ops->strerror(errno));
+			error_format(err, errlen, "flushing %s chain %s: %s", family->name, chain,
+				     family->ops->strerror(errno));
 			return -1;
 		}
 		*dirty = true;
@@ -1078,8 +1076,8 @@ static int backend_iptc_remove(const struct backend_iptc_family *family, struct 
 		if (!family->ops->is_chain(chain, handle))
 			continue;
 		if (!family->delete_chain(chain, handle)) {
-			error_format(err, errlen, "deleting %s chain %s: %s", family->name,
-					   chain, family->ops->strerror(errno));
+			error_format(err, errlen, "deleting %s chain %s: %s", family->name, chain,
+				     family->ops->strerror(errno));
 			return -1;
 		}
 	}
@@ -1187,8 +1185,8 @@ static int backend_iptc_lock(const struct backend_iptc_state *state, char *err, 
 	int fd = open(state->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
-		error_format(err, errlen, "cannot open the xtables lock %s: %s",
-				   state->lock_path, strerror(errno));
+		error_format(err, errlen, "cannot open the xtables lock %s: %s", state->lock_path,
+			     strerror(errno));
 		return -1;
 	}
 	for (int attempt = 0; attempt < BACKEND_IPTC_LOCK_ATTEMPTS; attempt++) {
@@ -1196,15 +1194,14 @@ static int backend_iptc_lock(const struct backend_iptc_state *state, char *err, 
 			return fd;
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			error_format(err, errlen, "cannot take the xtables lock %s: %s",
-					   state->lock_path, strerror(errno));
+				     state->lock_path, strerror(errno));
 			close(fd);
 			return -1;
 		}
 		nanosleep(&interval, NULL);
 	}
-	error_format(err, errlen,
-			   "another program holds the xtables lock %s; gave up after 2 s",
-			   state->lock_path);
+	error_format(err, errlen, "another program holds the xtables lock %s; gave up after 2 s",
+		     state->lock_path);
 	close(fd);
 	return -1;
 }
@@ -1240,8 +1237,8 @@ static int backend_iptc_transaction(struct backend *backend, const struct rulese
 
 		handles[i] = family->ops->init(BACKEND_IPTC_TABLE);
 		if (handles[i] == NULL) {
-			error_format(err, errlen, "reading the %s filter table: %s",
-					   family->name, family->ops->strerror(errno));
+			error_format(err, errlen, "reading the %s filter table: %s", family->name,
+				     family->ops->strerror(errno));
 			goto out;
 		}
 		backend_iptc_labels_init(family, handles[i], backend, &labels);
@@ -1268,9 +1265,8 @@ static int backend_iptc_transaction(struct backend *backend, const struct rulese
 		if (i != last_dirty) {
 			snapshots[i] = family->ops->init(BACKEND_IPTC_TABLE);
 			if (snapshots[i] == NULL) {
-				error_format(err, errlen,
-						   "re-reading the %s filter table: %s",
-						   family->name, family->ops->strerror(errno));
+				error_format(err, errlen, "re-reading the %s filter table: %s",
+					     family->name, family->ops->strerror(errno));
 				goto out;
 			}
 		}
@@ -1293,11 +1289,10 @@ static int backend_iptc_transaction(struct backend *backend, const struct rulese
 					goto out;
 				}
 			}
-			error_format(
-			    err, errlen,
-			    "committing the %s filter table: %s (see the kernel log); "
-			    "nothing was changed",
-			    family->name, reason);
+			error_format(err, errlen,
+				     "committing the %s filter table: %s (see the kernel log); "
+				     "nothing was changed",
+				     family->name, reason);
 			goto out;
 		}
 	}
@@ -1325,31 +1320,30 @@ static int backend_iptc_check_bridge(const struct backend_iptc_family *family, c
 
 	if (fd < 0) {
 		if (errno == ENOENT)
-			error_format(
-			    err, errlen,
-			    "%s is missing: br_netfilter is not loaded, so traffic "
-			    "between containers on a bridge would bypass the firewall "
-			    "(run `modprobe br_netfilter`)",
-			    family->bridge_sysctl);
+			error_format(err, errlen,
+				     "%s is missing: br_netfilter is not loaded, so traffic "
+				     "between containers on a bridge would bypass the firewall "
+				     "(run `modprobe br_netfilter`)",
+				     family->bridge_sysctl);
 		else
 			error_format(err, errlen, "cannot read %s: %s", family->bridge_sysctl,
-					   strerror(errno));
+				     strerror(errno));
 		return -1;
 	}
 	length = read(fd, value, sizeof(value) - 1);
 	close(fd);
 	if (length < 0) {
 		error_format(err, errlen, "cannot read %s: %s", family->bridge_sysctl,
-				   strerror(errno));
+			     strerror(errno));
 		return -1;
 	}
 	value[length] = '\0';
 	value[strcspn(value, "\n")] = '\0';
 	if (strcmp(value, "1") != 0) {
 		error_format(err, errlen,
-				   "%s is %s, not 1: %s traffic between containers on a bridge "
-				   "would bypass the firewall (set it to 1 with sysctl)",
-				   family->bridge_sysctl, value, family->name);
+			     "%s is %s, not 1: %s traffic between containers on a bridge "
+			     "would bypass the firewall (set it to 1 with sysctl)",
+			     family->bridge_sysctl, value, family->name);
 		return -1;
 	}
 	return 0;
@@ -1367,8 +1361,8 @@ static int backend_iptc_open(struct backend *backend, char *err, size_t errlen)
 	    !backend_iptc_terminated(backend->chain_input, sizeof(backend->chain_input)) ||
 	    strcmp(backend->chain_forward, backend->chain_input) == 0) {
 		error_format(err, errlen, "bad chain names \"%.*s\" and \"%.*s\"",
-				   BACKEND_CHAIN_MAX, backend->chain_forward, BACKEND_CHAIN_MAX,
-				   backend->chain_input);
+			     BACKEND_CHAIN_MAX, backend->chain_forward, BACKEND_CHAIN_MAX,
+			     backend->chain_input);
 		goto out;
 	}
 	/* Removing rules must work even where tjd could not enforce them. */
@@ -1379,9 +1373,8 @@ static int backend_iptc_open(struct backend *backend, char *err, size_t errlen)
 		const struct backend_iptc_family *family = &backend_iptc_families[i];
 		struct xtc_handle *handle = family->ops->init(BACKEND_IPTC_TABLE);
 		if (handle == NULL) {
-			error_format(err, errlen,
-					   "cannot read the legacy %s filter table: %s",
-					   family->name, family->ops->strerror(errno));
+			error_format(err, errlen, "cannot read the legacy %s filter table: %s",
+				     family->name, family->ops->strerror(errno));
 			goto out;
 		}
 		family->ops->free(handle);
@@ -1430,8 +1423,8 @@ static int backend_iptc_apply(struct backend *backend, const struct ruleset *des
 			    backend_iptc_family_of(rule->family);
 
 			error_format(err, errlen, "rule %zu (%s %s): %s; nothing was changed",
-					   i + 1, family != NULL ? family->name : "unknown family",
-					   backend_iptc_hook_name(rule->hook), why);
+				     i + 1, family != NULL ? family->name : "unknown family",
+				     backend_iptc_hook_name(rule->hook), why);
 			goto out;
 		}
 	}
@@ -1467,8 +1460,8 @@ static int backend_iptc_dump(struct backend *backend, char **text, char *err, si
 		int failed = 0;
 
 		if (handle == NULL) {
-			error_format(err, errlen, "reading the %s filter table: %s",
-					   family->name, family->ops->strerror(errno));
+			error_format(err, errlen, "reading the %s filter table: %s", family->name,
+				     family->ops->strerror(errno));
 			goto out;
 		}
 		failed |= backend_iptc_read_chain(family, handle, backend->chain_forward,

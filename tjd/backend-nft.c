@@ -322,8 +322,7 @@ static int backend_nft_check_rule(const struct rule *rule, size_t index, char *e
 		      "host address";
 	if (why == NULL)
 		return 0;
-	error_format(err, errlen, "rule %zu cannot be written to nftables: %s", index + 1,
-			  why);
+	error_format(err, errlen, "rule %zu cannot be written to nftables: %s", index + 1, why);
 	return -1;
 }
 
@@ -694,9 +693,8 @@ static char *backend_nft_script(const char *table, const struct ruleset *desired
 	backend_nft_plan_free(&plan);
 	script = backend_nft_text_take(&text);
 	if (script == NULL)
-		error_format(err, errlen,
-				  "out of memory (or over %u bytes) rendering the ruleset",
-				  BACKEND_NFT_TEXT_MAX);
+		error_format(err, errlen, "out of memory (or over %u bytes) rendering the ruleset",
+			     BACKEND_NFT_TEXT_MAX);
 	return script;
 }
 
@@ -708,7 +706,7 @@ char *backend_nft_render(const struct backend *backend, const struct ruleset *de
 
 	if (backend_nft_table_name(backend, table, sizeof(table)) < 0) {
 		error_format(err, errlen, "cannot derive a table name from chain \"%.*s\"",
-				  BACKEND_CHAIN_MAX, backend->chain_forward);
+			     BACKEND_CHAIN_MAX, backend->chain_forward);
 		return NULL;
 	}
 	return backend_nft_script(table, desired, err, errlen);
@@ -939,9 +937,8 @@ static int backend_nft_collect(struct backend_nft_state *state, struct backend_n
 		free(listing);
 		items = json_object_get(root, "nftables");
 		if (!json_is_array(items)) {
-			error_format(err, errlen,
-					  "reading counters: unexpected JSON from nft: %s",
-					  root == NULL ? error.text : "no \"nftables\" array");
+			error_format(err, errlen, "reading counters: unexpected JSON from nft: %s",
+				     root == NULL ? error.text : "no \"nftables\" array");
 			json_decref(root);
 			goto out;
 		}
@@ -986,13 +983,13 @@ static int backend_nft_monitor_open(char *err, size_t errlen)
 
 	if (fd < 0) {
 		error_format(err, errlen, "no netfilter netlink here (socket: %s)",
-				  strerror(errno));
+			     strerror(errno));
 		goto fail;
 	}
 	if (bind(fd, (struct sockaddr *)&address, sizeof(address)) < 0 ||
 	    setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
 		error_format(err, errlen, "cannot subscribe to nf_tables events: %s",
-				  strerror(errno));
+			     strerror(errno));
 		goto fail;
 	}
 	/* a flushed host ruleset is thousands of events: make room (root may exceed rmem_max) */
@@ -1037,7 +1034,7 @@ static int backend_nft_open(struct backend *backend, char *err, size_t errlen)
 	state->monitor_fd = -1;
 	if (backend_nft_table_name(backend, state->table, sizeof(state->table)) < 0) {
 		error_format(err, errlen, "cannot derive a table name from chain \"%.*s\"",
-				  BACKEND_CHAIN_MAX, backend->chain_forward);
+			     BACKEND_CHAIN_MAX, backend->chain_forward);
 		goto out;
 	}
 	/* only enforcing needs br_netfilter; `tjd --clear` must work without it */

@@ -47,7 +47,7 @@ static json_t *docker_json_load(const char *json, size_t len, const char *what, 
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
 		error_format(err, errlen, "%s: invalid JSON at line %d column %d: %s", what,
-				  jerr.line, jerr.column, jerr.text);
+			     jerr.line, jerr.column, jerr.text);
 	return root;
 }
 
@@ -120,8 +120,8 @@ static int docker_json_copy(char *dst, size_t dstsize, const char *src, size_t l
 			    const char *where, const char *what, char *err, size_t errlen)
 {
 	if (len >= dstsize) {
-		error_format(err, errlen, "%s: %s too long (%zu bytes, at most %zu)", where,
-				  what, len, dstsize - 1);
+		error_format(err, errlen, "%s: %s too long (%zu bytes, at most %zu)", where, what,
+			     len, dstsize - 1);
 		return -1;
 	}
 	if (docker_json_has_control(src, len)) {
@@ -384,8 +384,7 @@ static int docker_json_parse_subnets(struct inv_network *net, json_t *root, char
 		struct prefix *prefix;
 
 		if (!json_is_object(item)) {
-			error_format(err, errlen, "%s: Config[%zu] is not an object", where,
-					  index);
+			error_format(err, errlen, "%s: Config[%zu] is not an object", where, index);
 			return -1;
 		}
 		if (docker_json_member_string(item, "Subnet", false, &subnet, &len, where, err,
@@ -395,12 +394,11 @@ static int docker_json_parse_subnets(struct inv_network *net, json_t *root, char
 			continue;
 		if (net->subnet_count >= INV_MAX_SUBNETS) {
 			error_format(err, errlen, "%s: more than %d subnets", where,
-					  INV_MAX_SUBNETS);
+				     INV_MAX_SUBNETS);
 			return -1;
 		}
 		if (len >= sizeof(buf) || docker_json_has_control(subnet, len)) {
-			error_format(err, errlen, "%s: Config[%zu]: invalid Subnet", where,
-					  index);
+			error_format(err, errlen, "%s: Config[%zu]: invalid Subnet", where, index);
 			return -1;
 		}
 		memcpy(buf, subnet, len);
@@ -408,8 +406,8 @@ static int docker_json_parse_subnets(struct inv_network *net, json_t *root, char
 		prefix = &net->subnets[net->subnet_count];
 		if (prefix_parse(buf, prefix) < 0) {
 			memset(prefix, 0, sizeof(*prefix));
-			error_format(err, errlen, "%s: Config[%zu]: invalid Subnet \"%s\"",
-					  where, index, buf);
+			error_format(err, errlen, "%s: Config[%zu]: invalid Subnet \"%s\"", where,
+				     index, buf);
 			return -1;
 		}
 		net->subnet_count++;
@@ -444,7 +442,7 @@ static int docker_json_parse_bridge(struct inv_network *net, json_t *root, char 
 	if (strcmp(net->driver, "bridge") == 0) {
 		if (strlen(net->id) < 12) {
 			error_format(err, errlen, "network %s: Id too short for a bridge name",
-					  net->name);
+				     net->name);
 			return -1;
 		}
 		snprintf(net->bridge, sizeof(net->bridge), "br-%.12s", net->id);
@@ -482,7 +480,7 @@ int docker_json_parse_network(const char *json, size_t len, struct inv_network *
 		goto out;
 	if (text_len > INV_ID_MAX) {
 		error_format(err, errlen, "network %s: Id too long (%zu bytes)", net->name,
-				  text_len);
+			     text_len);
 		goto out;
 	}
 	if (!docker_json_valid_network_id(text, text_len)) {
@@ -506,8 +504,7 @@ int docker_json_parse_network(const char *json, size_t len, struct inv_network *
 
 	value = json_object_get(root, "Internal");
 	if (value != NULL && !json_is_null(value) && !json_is_boolean(value)) {
-		error_format(err, errlen, "network %s: \"Internal\" is not a boolean",
-				  net->name);
+		error_format(err, errlen, "network %s: \"Internal\" is not a boolean", net->name);
 		goto out;
 	}
 	net->internal = value != NULL && json_is_true(value);
@@ -525,8 +522,7 @@ int docker_json_parse_network(const char *json, size_t len, struct inv_network *
 		/* Refuse before allocating anything for an oversized map. */
 		if (json_object_size(containers) > INV_MAX_ENDPOINTS) {
 			error_format(err, errlen, "network %s: %zu endpoints, at most %d",
-					  net->name, json_object_size(containers),
-					  INV_MAX_ENDPOINTS);
+				     net->name, json_object_size(containers), INV_MAX_ENDPOINTS);
 			goto out;
 		}
 		json_object_foreach(containers, key, value)
@@ -569,7 +565,7 @@ int docker_json_container_ids(const char *json, size_t len, char ***ids, size_t 
 	total = json_array_size(root);
 	if (total > DOCKER_JSON_MAX_CONTAINERS) {
 		error_format(err, errlen, "container list: %zu containers, at most %d", total,
-				  DOCKER_JSON_MAX_CONTAINERS);
+			     DOCKER_JSON_MAX_CONTAINERS);
 		goto out;
 	}
 	list = calloc(total ? total : 1, sizeof(*list));
@@ -805,13 +801,11 @@ static int docker_json_check_filter_value(const char *key, const char *value, ch
 		return -1;
 	}
 	if (strcmp(key, "is-task") == 0 && !docker_json_one_of(value, booleans)) {
-		error_format(err, errlen, "filter \"is-task=%s\": expected true or false",
-				  value);
+		error_format(err, errlen, "filter \"is-task=%s\": expected true or false", value);
 		return -1;
 	}
 	if (strcmp(key, "exited") == 0 && strspn(value, "0123456789") != strlen(value)) {
-		error_format(err, errlen, "filter \"exited=%s\": expected an exit code",
-				  value);
+		error_format(err, errlen, "filter \"exited=%s\": expected an exit code", value);
 		return -1;
 	}
 	return 0;
@@ -860,8 +854,7 @@ char *docker_filters_json(const char *expression, const char *network, char *err
 	if (expression != NULL) {
 		length = strlen(expression);
 		if (length > DOCKER_JSON_MAX_EXPRESSION) {
-			error_format(err, errlen, "filter expression too long (%zu bytes)",
-					  length);
+			error_format(err, errlen, "filter expression too long (%zu bytes)", length);
 			goto out;
 		}
 		if (strspn(expression, " \t") == length) {
@@ -880,14 +873,12 @@ char *docker_filters_json(const char *expression, const char *network, char *err
 		term_len = strcspn(p, " \t");
 		docker_json_printable(shown, sizeof(shown), p, term_len);
 		if (docker_json_has_control(p, term_len)) {
-			error_format(err, errlen, "filter term \"%s\": control character",
-					  shown);
+			error_format(err, errlen, "filter term \"%s\": control character", shown);
 			goto out;
 		}
 		equals = memchr(p, '=', term_len);
 		if (equals == NULL) {
-			error_format(err, errlen, "filter term \"%s\": expected key=value",
-					  shown);
+			error_format(err, errlen, "filter term \"%s\": expected key=value", shown);
 			goto out;
 		}
 		/* Split at the first '=': label=tjd.allow=true is key "label". */
@@ -905,8 +896,7 @@ char *docker_filters_json(const char *expression, const char *network, char *err
 			goto out;
 		}
 		if (value_len > DOCKER_JSON_MAX_FILTER_VALUE) {
-			error_format(err, errlen, "filter term \"%s=...\": value too long",
-					  key);
+			error_format(err, errlen, "filter term \"%s=...\": value too long", key);
 			goto out;
 		}
 		memcpy(value, equals + 1, value_len);

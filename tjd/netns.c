@@ -251,7 +251,7 @@ static int netns_links(int fd, int index, netns_link_fn fn, void *arg, char *err
 					break;
 				}
 				error_format(err, errlen, "netlink RTM_GETLINK %d: %s", index,
-					    strerror(-e->error));
+					     strerror(-e->error));
 				goto out;
 			}
 			if (nlh->nlmsg_type != RTM_NEWLINK)
@@ -382,13 +382,13 @@ static int netns_peer_port(const char *sandbox_key, const char *mac, const char 
 	}
 	if (search.matches > 1) {
 		error_format(err, errlen, "%s: %d interfaces with MAC %s", sandbox_key,
-			    search.matches, mac);
+			     search.matches, mac);
 		goto out;
 	}
 	if (!search.found.has_peer || search.found.peer_index <= 0 ||
 	    search.found.peer_index == search.found.index) {
 		error_format(err, errlen, "%s: interface %s has no peer (not a veth)", sandbox_key,
-			    search.found.name);
+			     search.found.name);
 		goto out;
 	}
 
@@ -406,18 +406,19 @@ static int netns_peer_port(const char *sandbox_key, const char *mac, const char 
 	if (netns_links(outer_fd, search.found.peer_index, netns_copy_link, &host, inner_err,
 			sizeof(inner_err)) < 0) {
 		error_format(err, errlen, "peer of %s (index %d) in %s: %s%s", search.found.name,
-			    search.found.peer_index, where, inner_err, hint);
+			     search.found.peer_index, where, inner_err, hint);
 		goto out;
 	}
 	if (host.index != search.found.peer_index || host.name[0] == '\0') {
-		error_format(err, errlen, "peer of %s (index %d) not found in %s", search.found.name,
-			    search.found.peer_index, where);
+		error_format(err, errlen, "peer of %s (index %d) not found in %s",
+			     search.found.name, search.found.peer_index, where);
 		goto out;
 	}
 	if (strcmp(host.kind, "veth") != 0 || !host.has_peer ||
 	    host.peer_index != search.found.index) {
-		error_format(err, errlen, "interface %s (index %d) in %s is not the veth peer of %s%s",
-			    host.name, host.index, where, search.found.name, hint);
+		error_format(err, errlen,
+			     "interface %s (index %d) in %s is not the veth peer of %s%s",
+			     host.name, host.index, where, search.found.name, hint);
 		goto out;
 	}
 	if (host.master <= 0) {
@@ -429,12 +430,12 @@ static int netns_peer_port(const char *sandbox_key, const char *mac, const char 
 		goto out;
 	if (strcmp(master.kind, "bridge") != 0) {
 		error_format(err, errlen, "veth %s is enslaved to %s, which is not a bridge",
-			    host.name, master.name);
+			     host.name, master.name);
 		goto out;
 	}
 	if (bridge != NULL && strcmp(master.name, bridge) != 0) {
 		error_format(err, errlen, "veth %s is enslaved to %s, not %s", host.name,
-			    master.name, bridge);
+			     master.name, bridge);
 		goto out;
 	}
 	if (strlen(host.name) >= portlen) {
@@ -464,8 +465,7 @@ int netns_overlay_port(const char *sandbox_key, const char *mac, const char *ove
 		error_format(err, errlen, "no overlay namespace or bridge given");
 		return -1;
 	}
-	return netns_peer_port(sandbox_key, mac, overlay_netns, bridge, port, portlen, err,
-			       errlen);
+	return netns_peer_port(sandbox_key, mac, overlay_netns, bridge, port, portlen, err, errlen);
 }
 
 int netns_enter(const char *path, int *saved_fd, char *err, size_t errlen)
