@@ -20,231 +20,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "http-fixture.h"
 #include "tjd/docker.h"
 
-#define MAX_WORKERS 32
-#define MAX_PARTS 16
 #define SAFETY_MS 10000
-
-/* What the server sends for one request target. */
-struct route {
-	const char *target;
-	const char *parts[MAX_PARTS]; /* written in order, with delay_ms between */
-	int delay_ms;
-	bool hold;		  /* keep the connection open until the client or server ends */
-	void (*generate)(int fd); /* instead of parts */
-};
-
-struct server {
-	int listen_fd;
-	int stop_pipe[2];
-	char dir[64];
-	char socket_path[108];
-	int port;
-	const struct route *routes;
-	size_t route_count;
-	pthread_t acceptor;
-	pthread_mutex_t lock;
-	pthread_t workers[MAX_WORKERS];
-	size_t worker_count;
-	char targets[MAX_WORKERS][512];
-	size_t target_count;
-	int closed_by_client; /* held connections the client closed */
-};
-
-struct connection {
-	struct server *server;
-	int fd;
-};
-
-/* Waits up to ms for the stop pipe (true) or, if fd >= 0, for fd to become readable. */
-static bool server_wait(struct server *server, int fd, int ms)
-{
-	struct pollfd fds[2] = {
-	    {.fd = server->stop_pipe[0], .events = POLLIN},
-	    {.fd = fd, .events = POLLIN},
-	};
-
-	if (poll(fds, fd >= 0 ? 2 : 1, ms) < 0)
-		return true;
-	if (fds[0].revents)
-		return true;
-	return false;
-}
-
-/* Writes all of buf, giving up quietly when the client has gone. */
-static bool server_send(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-/* One connection: read a request head, record its target, play the route. */
-static void *server_connection(void *arg)
-{
-	struct connection *conn = arg;
-	struct server *server = conn->server;
-	const struct route *route = NULL;
-	char request[8192], target[512];
-	size_t got = 0;
-
-	while (got < sizeof(request) - 1) {
-		ssize_t n;
-		if (server_wait(server, conn->fd, 5000))
-			goto out;
-		n = recv(conn->fd, request + got, sizeof(request) - 1 - got, 0);
-		if (n <= 0)
-			goto out;
-		got += (size_t)n;
-		request[got] = '\0';
-		if (strstr(request, "\r\n\r\n") != NULL)
-			break;
-	}
-	if (sscanf(request, "GET %511s HTTP/1.1", target) != 1)
-		goto out;
-	pthread_mutex_lock(&server->lock);
-	if (server->target_count < MAX_WORKERS)
-		snprintf(server->targets[server->target_count++], sizeof(target), "%s", target);
-	pthread_mutex_unlock(&server->lock);
-	for (size_t i = 0; i < server->route_count; i++)
-		if (strcmp(server->routes[i].target, target) == 0)
-			route = &server->routes[i];
-	if (route == NULL) {
-		static const char missing[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
-					      "Connection: close\r\n\r\n";
-		server_send(conn->fd, missing, strlen(missing));
-		goto out;
-	}
-	if (route->generate != NULL) {
-		route->generate(conn->fd);
-		goto out;
-	}
-	for (int i = 0; i < MAX_PARTS && route->parts[i] != NULL; i++) {
-		if (i > 0 && route->delay_ms > 0 && server_wait(server, -1, route->delay_ms))
-			goto out;
-		if (!server_send(conn->fd, route->parts[i], strlen(route->parts[i])))
-			goto out;
-	}
-	if (route->hold) {
-		char byte;
-		while (!server_wait(server, conn->fd, 10000)) {
-			if (recv(conn->fd, &byte, 1, 0) <= 0) {
-				pthread_mutex_lock(&server->lock);
-				server->closed_by_client++;
-				pthread_mutex_unlock(&server->lock);
-				break;
-			}
-		}
-	}
-out:
-	close(conn->fd);
-	free(conn);
-	return NULL;
-}
-
-/* Accepts connections until told to stop. */
-static void *server_accept(void *arg)
-{
-	struct server *server = arg;
-
-	while (!server_wait(server, server->listen_fd, 10000)) {
-		struct connection *conn;
-		int fd = accept(server->listen_fd, NULL, NULL);
-
-		if (fd < 0)
-			continue;
-		conn = malloc(sizeof(*conn));
-		ck_assert_ptr_nonnull(conn);
-		conn->server = server;
-		conn->fd = fd;
-		pthread_mutex_lock(&server->lock);
-		ck_assert_uint_lt(server->worker_count, MAX_WORKERS);
-		ck_assert_int_eq(pthread_create(&server->workers[server->worker_count++], NULL,
-						server_connection, conn),
-				 0);
-		pthread_mutex_unlock(&server->lock);
-	}
-	return NULL;
-}
-
-/* Starts a server on a fresh unix socket (tcp false) or 127.0.0.1:ephemeral. */
-static void server_start(struct server *server, const struct route *routes, size_t count, bool tcp)
-{
-	memset(server, 0, sizeof(*server));
-	server->routes = routes;
-	server->route_count = count;
-	pthread_mutex_init(&server->lock, NULL);
-	ck_assert_int_eq(pipe(server->stop_pipe), 0);
-	if (tcp) {
-		struct sockaddr_in sin = {.sin_family = AF_INET};
-		socklen_t len = sizeof(sin);
-
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		server->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		ck_assert_int_ge(server->listen_fd, 0);
-		ck_assert_int_eq(bind(server->listen_fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-		ck_assert_int_eq(getsockname(server->listen_fd, (struct sockaddr *)&sin, &len), 0);
-		server->port = ntohs(sin.sin_port);
-	} else {
-		struct sockaddr_un sun = {.sun_family = AF_UNIX};
-
-		snprintf(server->dir, sizeof(server->dir), "/tmp/check_docker.XXXXXX");
-		ck_assert_ptr_nonnull(mkdtemp(server->dir));
-		snprintf(server->socket_path, sizeof(server->socket_path), "%s/docker.sock",
-			 server->dir);
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", server->socket_path);
-		server->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		ck_assert_int_ge(server->listen_fd, 0);
-		ck_assert_int_eq(bind(server->listen_fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	}
-	ck_assert_int_eq(listen(server->listen_fd, 16), 0);
-	ck_assert_int_eq(pthread_create(&server->acceptor, NULL, server_accept, server), 0);
-}
-
-/* Stops the server and joins every thread. */
-static void server_stop(struct server *server)
-{
-	ck_assert_int_eq(write(server->stop_pipe[1], "x", 1), 1);
-	pthread_join(server->acceptor, NULL);
-	for (size_t i = 0; i < server->worker_count; i++)
-		pthread_join(server->workers[i], NULL);
-	close(server->listen_fd);
-	close(server->stop_pipe[0]);
-	close(server->stop_pipe[1]);
-	if (server->socket_path[0] != '\0') {
-		unlink(server->socket_path);
-		rmdir(server->dir);
-	}
-	pthread_mutex_destroy(&server->lock);
-}
-
-/* Number of held connections the client has closed so far. */
-static int server_closed_by_client(struct server *server)
-{
-	int n;
-
-	pthread_mutex_lock(&server->lock);
-	n = server->closed_by_client;
-	pthread_mutex_unlock(&server->lock);
-	return n;
-}
-
-/* "unix://<socket>" for the server. */
-static void server_host(const struct server *server, char *buf, size_t size)
-{
-	if (server->port)
-		snprintf(buf, size, "tcp://127.0.0.1:%d", server->port);
-	else
-		snprintf(buf, size, "unix://%s", server->socket_path);
-}
 
 /* Everything a test's callbacks record. */
 struct result {
@@ -309,33 +88,33 @@ static void record_response(void *arg, long status, const char *body, size_t len
 }
 
 /* Creates a client for the server; fails the test on error. */
-static struct docker_client *client_for(struct event_base *base, const struct server *server)
+static struct docker_client *client_for(struct event_base *base, const struct http_fixture *server)
 {
 	char host[256], err[256];
 	struct docker_client *client;
 
-	server_host(server, host, sizeof(host));
+	http_fixture_host(server, host, sizeof(host));
 	client = docker_client_new(base, host, err, sizeof(err));
 	ck_assert_msg(client != NULL, "%s", err);
 	return client;
 }
 
 /* One GET against routes; fills r. */
-static void get_once(const struct route *routes, size_t count, const char *path, struct result *r,
-		     bool tcp)
+static void get_once(const struct http_route *routes, size_t count, const char *path,
+		     struct result *r, bool tcp)
 {
-	struct server server;
+	struct http_fixture *server;
 	struct event_base *base = event_base_new();
 	struct docker_client *client;
 
 	memset(r, 0, sizeof(*r));
-	server_start(&server, routes, count, tcp);
-	client = client_for(base, &server);
+	server = http_fixture_start(routes, count, tcp);
+	client = client_for(base, server);
 	ck_assert_ptr_nonnull(docker_get(client, path, record_response, r));
 	ck_assert_msg(!loop_until(base, &r->done, SAFETY_MS), "timed out");
 	ck_assert_int_eq(r->calls, 1);
 	docker_client_free(client);
-	server_stop(&server);
+	http_fixture_stop(server);
 	event_base_free(base);
 }
 
@@ -348,7 +127,7 @@ static void get_once(const struct route *routes, size_t count, const char *path,
 
 START_TEST(get_content_length)
 {
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/networks/web", .parts = {JSON_HEAD(15), "{\"Name\":\"web\"}\n"}},
 	};
 	struct result r;
@@ -364,7 +143,7 @@ END_TEST
 
 START_TEST(get_not_found_is_a_status)
 {
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/networks/nosuch",
 	     .parts = {"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
 		       "Content-Length: 38\r\nConnection: close\r\n\r\n"
@@ -383,7 +162,7 @@ END_TEST
 START_TEST(get_chunked)
 {
 	/* Chunks split mid-size-line, mid-data and mid-CRLF, in separate writes. */
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/containers/json",
 	     .parts = {CHUNKED_HEAD("200 OK"), "6\r\n[{\"I", "d\"\r", "\nf\r\n:\"abc\"}, {",
 		       "\"Id\":", "\r\n4", "\r\n\"d\"}\r\n1\r\n]\r", "\n0\r\n\r\n"},
@@ -401,7 +180,7 @@ END_TEST
 
 START_TEST(get_content_length_over_limit)
 {
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/big",
 	     .parts = {"HTTP/1.1 200 OK\r\nContent-Length: 40000000\r\nConnection: close\r\n\r\n"
 		       "[1,2,3"},
@@ -425,22 +204,22 @@ static void generate_huge_chunked(int fd)
 	size_t sent = 0;
 	int n;
 
-	if (!server_send(fd, head, strlen(head)))
+	if (!http_fixture_send(fd, head, strlen(head)))
 		return;
 	n = snprintf(chunk, sizeof(chunk), "10000\r\n");
 	memset(chunk + n, 'x', 65536);
 	memcpy(chunk + n + 65536, "\r\n", 2);
 	while (sent <= DOCKER_MAX_BODY + 65536u) {
-		if (!server_send(fd, chunk, (size_t)n + 65536 + 2))
+		if (!http_fixture_send(fd, chunk, (size_t)n + 65536 + 2))
 			return;
 		sent += 65536;
 	}
-	server_send(fd, "0\r\n\r\n", 5);
+	http_fixture_send(fd, "0\r\n\r\n", 5);
 }
 
 START_TEST(get_chunked_over_limit)
 {
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/huge", .generate = generate_huge_chunked},
 	};
 	struct result r;
@@ -455,7 +234,7 @@ END_TEST
 
 START_TEST(get_server_closes_mid_response)
 {
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/short", .parts = {JSON_HEAD(100), "{\"Name\":"}},
 	    {.target = "/chunky", .parts = {CHUNKED_HEAD("200 OK"), "20\r\n{\"Name\":"}},
 	};
@@ -495,7 +274,7 @@ END_TEST
 
 START_TEST(get_sends_path_unchanged)
 {
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/containers/json?filters=%7B%22label%22%3A%5B%22a%3Db%22%5D%7D",
 	     .parts = {JSON_HEAD(2), "[]"}},
 	};
@@ -515,7 +294,7 @@ END_TEST
 
 START_TEST(get_over_tcp)
 {
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/_ping",
 	     .parts = {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
 		       "Connection: close\r\n\r\nOK"}},
@@ -566,22 +345,22 @@ static void record_end(void *arg, const char *error)
 }
 
 /* Runs one stream against routes until on_end (or the safety timer). */
-static void stream_once(const struct route *routes, size_t count, struct result *r,
-			struct server *server)
+static void stream_once(const struct http_route *routes, size_t count, struct result *r,
+			struct http_fixture **server)
 {
-	server_start(server, routes, count, false);
+	*server = http_fixture_start(routes, count, false);
 	r->base = event_base_new();
-	r->client = client_for(r->base, server);
+	r->client = client_for(r->base, *server);
 	ck_assert_int_eq(docker_stream_start(r->client, "/events", record_line, record_end, r), 0);
 	ck_assert(docker_stream_active(r->client));
 	ck_assert_msg(!loop_until(r->base, &r->done, SAFETY_MS), "timed out");
 }
 
 /* Tears down what stream_once set up. */
-static void stream_finish(struct result *r, struct server *server)
+static void stream_finish(struct result *r, struct http_fixture *server)
 {
 	docker_client_free(r->client);
-	server_stop(server);
+	http_fixture_stop(server);
 	event_base_free(r->base);
 	free(r->body);
 }
@@ -597,7 +376,7 @@ START_TEST(stream_lines_across_chunks)
 	 * over two chunks; the last newline in a chunk of its own; then an
 	 * empty line, which carries nothing and is skipped.
 	 */
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/events",
 	     .parts = {CHUNKED_HEAD("200 OK"), "26\r\n{\"Type\":\"cont", "ainer\",\"Action\":\"sta",
 		       "rt\"}\n\r\n", "31\r\n" EV2 "\n{\"Type\":\"co", "\r\n",
@@ -605,7 +384,7 @@ START_TEST(stream_lines_across_chunks)
 		       "1\r\n\n\r\n0\r\n\r\n"},
 	     .delay_ms = 15},
 	};
-	struct server server;
+	struct http_fixture *server;
 	struct result r;
 
 	memset(&r, 0, sizeof(r));
@@ -616,19 +395,19 @@ START_TEST(stream_lines_across_chunks)
 	ck_assert_str_eq(r.lines[2], EV3);
 	ck_assert_int_eq(r.ends, 1);
 	ck_assert_msg(!r.got_error, "%s", r.error);
-	stream_finish(&r, &server);
+	stream_finish(&r, server);
 }
 END_TEST
 
 START_TEST(stream_server_dies)
 {
 	/* dockerd going away: lines so far arrive, then on_end with an error. */
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/events",
 	     .parts = {CHUNKED_HEAD("200 OK"), "4C\r\n" EV1 "\n" EV2 "\n\r\n", "5\r\n{\"Typ"},
 	     .delay_ms = 10},
 	};
-	struct server server;
+	struct http_fixture *server;
 	struct result r;
 
 	memset(&r, 0, sizeof(r));
@@ -637,17 +416,17 @@ START_TEST(stream_server_dies)
 	ck_assert_str_eq(r.lines[1], EV2);
 	ck_assert_int_eq(r.ends, 1);
 	ck_assert(r.got_error);
-	stream_finish(&r, &server);
+	stream_finish(&r, server);
 }
 END_TEST
 
 START_TEST(stream_clean_end_inside_line)
 {
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/events",
 	     .parts = {CHUNKED_HEAD("200 OK"), "29\r\n" EV1 "\n{\"T\r\n0\r\n\r\n"}},
 	};
-	struct server server;
+	struct http_fixture *server;
 	struct result r;
 
 	memset(&r, 0, sizeof(r));
@@ -655,7 +434,7 @@ START_TEST(stream_clean_end_inside_line)
 	ck_assert_int_eq(r.line_count, 1);
 	ck_assert(r.got_error);
 	ck_assert_msg(strstr(r.error, "inside a line") != NULL, "%s", r.error);
-	stream_finish(&r, &server);
+	stream_finish(&r, server);
 }
 END_TEST
 
@@ -666,14 +445,14 @@ static void generate_long_line(int fd)
 	const char *head = CHUNKED_HEAD("200 OK");
 	int n;
 
-	if (!server_send(fd, head, strlen(head)))
+	if (!http_fixture_send(fd, head, strlen(head)))
 		return;
 	n = snprintf(chunk, sizeof(chunk), "%x\r\n", DOCKER_MAX_EVENT_LINE + 10);
 	memset(chunk + n, 'y', DOCKER_MAX_EVENT_LINE + 10);
 	memcpy(chunk + n + DOCKER_MAX_EVENT_LINE + 10, "\r\n", 2);
-	if (!server_send(fd, "26\r\n" EV1 "\n\r\n", 4 + 38 + 2))
+	if (!http_fixture_send(fd, "26\r\n" EV1 "\n\r\n", 4 + 38 + 2))
 		return;
-	if (!server_send(fd, chunk, (size_t)n + DOCKER_MAX_EVENT_LINE + 12))
+	if (!http_fixture_send(fd, chunk, (size_t)n + DOCKER_MAX_EVENT_LINE + 12))
 		return;
 	/* Keep the connection until the client ends it. */
 	poll(&(struct pollfd){.fd = fd, .events = POLLIN}, 1, 5000);
@@ -681,10 +460,10 @@ static void generate_long_line(int fd)
 
 START_TEST(stream_line_too_long)
 {
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/events", .generate = generate_long_line},
 	};
-	struct server server;
+	struct http_fixture *server;
 	struct result r;
 
 	memset(&r, 0, sizeof(r));
@@ -693,19 +472,19 @@ START_TEST(stream_line_too_long)
 	ck_assert_str_eq(r.lines[0], EV1);
 	ck_assert(r.got_error);
 	ck_assert_msg(strstr(r.error, "event line longer") != NULL, "%s", r.error);
-	stream_finish(&r, &server);
+	stream_finish(&r, server);
 }
 END_TEST
 
 START_TEST(stream_http_error)
 {
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/events",
 	     .parts = {"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
 		       "Content-Length: 33\r\nConnection: close\r\n\r\n"
 		       "{\"message\":\"invalid filter 'x'\"}\n"}},
 	};
-	struct server server;
+	struct http_fixture *server;
 	struct result r;
 
 	memset(&r, 0, sizeof(r));
@@ -714,20 +493,20 @@ START_TEST(stream_http_error)
 	ck_assert(r.got_error);
 	ck_assert_msg(strstr(r.error, "HTTP 400") != NULL, "%s", r.error);
 	ck_assert_msg(strstr(r.error, "invalid filter") != NULL, "%s", r.error);
-	stream_finish(&r, &server);
+	stream_finish(&r, server);
 }
 END_TEST
 
 START_TEST(stream_stop_from_on_line)
 {
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/events",
 	     .parts = {CHUNKED_HEAD("200 OK"), "4C\r\n" EV1 "\n" EV2 "\n\r\n"},
 	     .hold = true},
 	    {.target = "/_ping",
 	     .parts = {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK"}},
 	};
-	struct server server;
+	struct http_fixture *server;
 	struct result r;
 
 	memset(&r, 0, sizeof(r));
@@ -739,22 +518,22 @@ START_TEST(stream_stop_from_on_line)
 	ck_assert_int_eq(r.calls, 1);
 	ck_assert_str_eq(r.body, "OK");
 	/* The stopped stream's connection was really closed. */
-	for (int i = 0; i < 100 && server_closed_by_client(&server) == 0; i++)
+	for (int i = 0; i < 100 && http_fixture_closed_by_client(server) == 0; i++)
 		usleep(10000);
-	ck_assert_int_eq(server_closed_by_client(&server), 1);
-	stream_finish(&r, &server);
+	ck_assert_int_eq(http_fixture_closed_by_client(server), 1);
+	stream_finish(&r, server);
 }
 END_TEST
 
 START_TEST(stream_restart_from_on_end)
 {
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/events",
 	     .parts = {CHUNKED_HEAD("200 OK"), "26\r\n" EV1 "\n\r\n0\r\n\r\n"}},
 	    {.target = "/events?again=1",
 	     .parts = {CHUNKED_HEAD("200 OK"), "24\r\n" EV3 "\n\r\n0\r\n\r\n"}},
 	};
-	struct server server;
+	struct http_fixture *server;
 	struct result r;
 
 	memset(&r, 0, sizeof(r));
@@ -764,7 +543,7 @@ START_TEST(stream_restart_from_on_end)
 	ck_assert_int_eq(r.line_count, 2);
 	ck_assert_str_eq(r.lines[0], EV1);
 	ck_assert_str_eq(r.lines[1], EV3);
-	stream_finish(&r, &server);
+	stream_finish(&r, server);
 }
 END_TEST
 
@@ -796,19 +575,19 @@ static void killer_response(void *arg, long status, const char *body, size_t len
 
 START_TEST(cancel_from_callback)
 {
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/slow", .parts = {JSON_HEAD(100), "{"}, .hold = true},
 	    {.target = "/fast", .parts = {JSON_HEAD(2), "{}"}, .delay_ms = 100},
 	    {.target = "/again", .parts = {JSON_HEAD(2), "[]"}},
 	};
-	struct server server;
+	struct http_fixture *server;
 	struct result r;
 	bool never = false;
 
 	memset(&r, 0, sizeof(r));
-	server_start(&server, routes, 3, false);
+	server = http_fixture_start(routes, 3, false);
 	r.base = event_base_new();
-	r.client = client_for(r.base, &server);
+	r.client = client_for(r.base, server);
 	r.victim = docker_get(r.client, "/slow", victim_response, &r);
 	ck_assert_ptr_nonnull(r.victim);
 	ck_assert_ptr_nonnull(docker_get(r.client, "/fast", killer_response, &r));
@@ -818,9 +597,9 @@ START_TEST(cancel_from_callback)
 	/* /again completes (victim_calls 1), the cancelled /slow never calls back. */
 	loop_until(r.base, &never, 500);
 	ck_assert_int_eq(r.victim_calls, 1);
-	ck_assert_int_eq(server_closed_by_client(&server), 1);
+	ck_assert_int_eq(http_fixture_closed_by_client(server), 1);
 	docker_client_free(r.client);
-	server_stop(&server);
+	http_fixture_stop(server);
 	event_base_free(r.base);
 }
 END_TEST
@@ -855,17 +634,17 @@ END_TEST
 
 START_TEST(cancel_outside_callback)
 {
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/slow", .parts = {JSON_HEAD(100), "{"}, .hold = true},
 	};
-	struct server server;
+	struct http_fixture *server;
 	struct result r;
 	bool never = false;
 
 	memset(&r, 0, sizeof(r));
-	server_start(&server, routes, 1, false);
+	server = http_fixture_start(routes, 1, false);
 	r.base = event_base_new();
-	r.client = client_for(r.base, &server);
+	r.client = client_for(r.base, server);
 	r.victim = docker_get(r.client, "/slow", victim_response, &r);
 	ck_assert_ptr_nonnull(r.victim);
 	loop_until(r.base, &never, 200);
@@ -873,28 +652,28 @@ START_TEST(cancel_outside_callback)
 	loop_until(r.base, &never, 200);
 	ck_assert_int_eq(r.victim_calls, 0);
 	docker_client_free(r.client);
-	server_stop(&server);
+	http_fixture_stop(server);
 	event_base_free(r.base);
 }
 END_TEST
 
 START_TEST(free_client_from_callback)
 {
-	static const struct route routes[] = {
+	static const struct http_route routes[] = {
 	    {.target = "/slow", .parts = {JSON_HEAD(100), "{"}, .hold = true},
 	    {.target = "/fast", .parts = {JSON_HEAD(2), "{}"}, .delay_ms = 100},
 	    {.target = "/events",
 	     .parts = {CHUNKED_HEAD("200 OK"), "26\r\n" EV1 "\n\r\n"},
 	     .hold = true},
 	};
-	struct server server;
+	struct http_fixture *server;
 	struct result r;
 	bool never = false;
 
 	memset(&r, 0, sizeof(r));
-	server_start(&server, routes, 3, false);
+	server = http_fixture_start(routes, 3, false);
 	r.base = event_base_new();
-	r.client = client_for(r.base, &server);
+	r.client = client_for(r.base, server);
 	r.free_client = true;
 	ck_assert_ptr_nonnull(docker_get(r.client, "/slow", victim_response, &r));
 	ck_assert_int_eq(docker_stream_start(r.client, "/events", record_line, record_end, &r), 0);
@@ -905,7 +684,7 @@ START_TEST(free_client_from_callback)
 	ck_assert_int_eq(r.calls, 1);
 	ck_assert_int_eq(r.victim_calls, 0);
 	ck_assert_int_eq(r.ends, 0);
-	server_stop(&server);
+	http_fixture_stop(server);
 	event_base_free(r.base);
 }
 END_TEST
