@@ -82,7 +82,7 @@ static void backend_fake_close(struct backend *backend)
 	backend->priv = NULL;
 }
 
-struct backend_fake_state *backend_fake_state(struct backend *backend)
+struct backend_fake_state *backend_fake_state(const struct backend *backend)
 {
 	return backend->ops == &backend_fake_ops ? backend->priv : NULL;
 }

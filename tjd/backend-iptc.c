@@ -44,7 +44,6 @@
 #define BACKEND_IPTC_LOCK_INTERVAL_NS 50000000L
 /* Largest entry we build: IPv6 header + icmp6, physdev, conntrack, comment. */
 #define BACKEND_IPTC_ENTRY_MAX 1024
-#define BACKEND_IPTC_BRIDGE_DIR "/proc/sys/net/bridge"
 
 _Static_assert(TJD_IFNAMSIZ == IFNAMSIZ, "rule interface names must fit x_tables ones");
 _Static_assert(BACKEND_CHAIN_MAX < XT_EXTENSION_MAXNAMELEN,
@@ -55,7 +54,6 @@ _Static_assert(RULE_COMMENT_MAX <= XT_MAX_COMMENT_LEN, "comments must fit xt_com
 struct backend_iptc_family {
 	int family;		   /* AF_INET or AF_INET6 */
 	const char *name;	   /* "IPv4", for messages */
-	const char *bridge_sysctl; /* must read 1, or bridged traffic skips us */
 	const struct xtc_ops *ops; /* the calls whose types do not name an entry */
 	size_t entry_size;	   /* sizeof(struct ipt_entry) or ip6t_entry */
 	uint8_t icmp_protocol;
@@ -353,7 +351,6 @@ static const struct backend_iptc_family backend_iptc_families[] = {
 	{
 		.family = AF_INET,
 		.name = "IPv4",
-		.bridge_sysctl = BACKEND_IPTC_BRIDGE_DIR "/bridge-nf-call-iptables",
 		.ops = &iptc_ops,
 		.entry_size = sizeof(struct ipt_entry),
 		.icmp_protocol = IPPROTO_ICMP,
@@ -373,7 +370,6 @@ static const struct backend_iptc_family backend_iptc_families[] = {
 	{
 		.family = AF_INET6,
 		.name = "IPv6",
-		.bridge_sysctl = BACKEND_IPTC_BRIDGE_DIR "/bridge-nf-call-ip6tables",
 		.ops = &ip6tc_ops,
 		.entry_size = sizeof(struct ip6t_entry),
 		.icmp_protocol = IPPROTO_ICMPV6,
@@ -1310,45 +1306,6 @@ out:
 	return ret;
 }
 
-/* Refuses unless br_netfilter hands bridged traffic of this family to x_tables. */
-static int backend_iptc_check_bridge(const struct backend_iptc_family *family, char *err,
-				     size_t errlen)
-{
-	char value[16] = "";
-	ssize_t length;
-	int fd = open(family->bridge_sysctl, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		if (errno == ENOENT)
-			error_format(err, errlen,
-				     "%s is missing: br_netfilter is not loaded, so traffic "
-				     "between containers on a bridge would bypass the firewall "
-				     "(run `modprobe br_netfilter`)",
-				     family->bridge_sysctl);
-		else
-			error_format(err, errlen, "cannot read %s: %s", family->bridge_sysctl,
-				     strerror(errno));
-		return -1;
-	}
-	length = read(fd, value, sizeof(value) - 1);
-	close(fd);
-	if (length < 0) {
-		error_format(err, errlen, "cannot read %s: %s", family->bridge_sysctl,
-			     strerror(errno));
-		return -1;
-	}
-	value[length] = '\0';
-	value[strcspn(value, "\n")] = '\0';
-	if (strcmp(value, "1") != 0) {
-		error_format(err, errlen,
-			     "%s is %s, not 1: %s traffic between containers on a bridge "
-			     "would bypass the firewall (set it to 1 with sysctl)",
-			     family->bridge_sysctl, value, family->name);
-		return -1;
-	}
-	return 0;
-}
-
 /* Checks the chain names, br_netfilter and access to both filter tables. */
 static int backend_iptc_open(struct backend *backend, char *err, size_t errlen)
 {
@@ -1366,9 +1323,8 @@ static int backend_iptc_open(struct backend *backend, char *err, size_t errlen)
 		goto out;
 	}
 	/* Removing rules must work even where tjd could not enforce them. */
-	for (size_t i = 0; i < BACKEND_IPTC_FAMILIES && !backend->clear_only; i++)
-		if (backend_iptc_check_bridge(&backend_iptc_families[i], err, errlen) < 0)
-			goto out;
+	if (!backend->clear_only && backend_check_bridge_netfilter(err, errlen) < 0)
+		goto out;
 	for (size_t i = 0; i < BACKEND_IPTC_FAMILIES; i++) {
 		const struct backend_iptc_family *family = &backend_iptc_families[i];
 		struct xtc_handle *handle = family->ops->init(BACKEND_IPTC_TABLE);
@@ -1520,7 +1476,7 @@ static void backend_iptc_close(struct backend *backend)
 }
 
 const struct backend_ops backend_iptc_ops = {
-    .name = "iptc",
+    .name = "iptables",
     .open = backend_iptc_open,
     .apply = backend_iptc_apply,
     .clear = backend_iptc_clear,

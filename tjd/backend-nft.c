@@ -1180,14 +1180,15 @@ static int backend_nft_dump(struct backend *backend, char **text, char *err, siz
  * bridge (the network's in_iface), or for everything when bridge is NULL
  * (which includes frames dropped for a spoofed allow-listed source).
  */
-static int backend_nft_counters(struct backend *backend, const char *bridge, uint64_t *packets,
-				uint64_t *bytes, char *err, size_t errlen)
+static int backend_nft_counters(struct backend *backend, struct backend_counter *counters,
+				size_t count, char *err, size_t errlen)
 {
 	struct backend_nft_state *state = backend->priv;
 	struct backend_nft_tallies current;
 	const struct backend_nft_tallies *both[2];
 
-	*packets = *bytes = 0;
+	for (size_t c = 0; c < count; c++)
+		counters[c].packets = counters[c].bytes = 0;
 	if (state == NULL) {
 		error_format(err, errlen, "nft backend is not open");
 		return -1;
@@ -1199,10 +1200,13 @@ static int backend_nft_counters(struct backend *backend, const char *bridge, uin
 	for (size_t t = 0; t < 2; t++) {
 		for (size_t i = 0; i < both[t]->count; i++) {
 			const struct backend_nft_tally *tally = &both[t]->items[i];
-			if (bridge != NULL && strncmp(tally->iface, bridge, TJD_IFNAMSIZ) != 0)
-				continue;
-			*packets += tally->packets;
-			*bytes += tally->bytes;
+			for (size_t c = 0; c < count; c++) {
+				if (counters[c].bridge != NULL &&
+				    strncmp(tally->iface, counters[c].bridge, TJD_IFNAMSIZ) != 0)
+					continue;
+				counters[c].packets += tally->packets;
+				counters[c].bytes += tally->bytes;
+			}
 		}
 	}
 	free(current.items);
@@ -1385,7 +1389,7 @@ static void backend_nft_close(struct backend *backend)
 }
 
 const struct backend_ops backend_nft_ops = {
-    .name = "nft",
+    .name = "nftables",
     .open = backend_nft_open,
     .apply = backend_nft_apply,
     .clear = backend_nft_clear,

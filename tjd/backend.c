@@ -2,10 +2,14 @@
 
 #include "tjd/backend.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
-#include <string.h>
+#include "common/log.h"
 
 /* Instance ids become part of chain names, so keep them short and plain. */
 #define BACKEND_INSTANCE_MAX 12
@@ -38,8 +42,8 @@ int backend_init(struct backend *backend, const struct backend_ops *ops, const c
 
 /* Files that say whether bridged traffic reaches iptables/nftables. */
 static const char *const backend_bridge_sysctls[] = {
-	"/proc/sys/net/bridge/bridge-nf-call-iptables",
-	"/proc/sys/net/bridge/bridge-nf-call-ip6tables",
+    "/proc/sys/net/bridge/bridge-nf-call-iptables",
+    "/proc/sys/net/bridge/bridge-nf-call-ip6tables",
 };
 
 int backend_check_bridge_netfilter(char *err, size_t errlen)
@@ -54,14 +58,47 @@ int backend_check_bridge_netfilter(char *err, size_t errlen)
 			fclose(file);
 		}
 		if (value != 1) {
-			error_format(err, errlen,
-				     "%s is %s: bridged container traffic would bypass the firewall "
-				     "(load br_netfilter: `modprobe br_netfilter`, and set "
-				     "net.bridge.bridge-nf-call-iptables=1 and "
-				     "net.bridge.bridge-nf-call-ip6tables=1)",
-				     backend_bridge_sysctls[i], file ? "not 1" : "missing");
+			error_format(
+			    err, errlen,
+			    "%s is %s: bridged container traffic would bypass the firewall "
+			    "(load br_netfilter: `modprobe br_netfilter`, and set "
+			    "net.bridge.bridge-nf-call-iptables=1 and "
+			    "net.bridge.bridge-nf-call-ip6tables=1)",
+			    backend_bridge_sysctls[i], file ? "not 1" : "missing");
 			return -1;
 		}
+	}
+	return 0;
+}
+
+int backend_enable_bridge_netfilter(const char *where, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(backend_bridge_sysctls) / sizeof(char *); i++) {
+		const char *path = backend_bridge_sysctls[i];
+		char value[8] = "";
+		ssize_t length;
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+
+		if (fd < 0) {
+			error_format(err, errlen, "%s inside %s: %s (is br_netfilter loaded?)",
+				     path, where, strerror(errno));
+			return -1;
+		}
+		length = read(fd, value, sizeof(value) - 1);
+		if (length > 0 && value[0] == '1') {
+			close(fd);
+			continue;
+		}
+		if (lseek(fd, 0, SEEK_SET) < 0 || write(fd, "1\n", 2) != 2) {
+			error_format(err, errlen, "cannot switch on %s inside %s: %s", path, where,
+				     strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		log_warnx("%s was 0 inside network namespace %s: set it to 1 there (only there), "
+			  "or bridged traffic would bypass the firewall",
+			  path, where);
 	}
 	return 0;
 }

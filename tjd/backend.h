@@ -1,6 +1,10 @@
 /*
  * Firewall backends: the only code that talks to the kernel's firewall.
- * One struct of function pointers per backend (iptc, fake; later nft).
+ * One struct of function pointers per backend: nftables (libnftables),
+ * iptables (the legacy x_tables through libiptc), and a fake that records
+ * what it was asked, for tests.  The enforcement layer (tjd/enforce.h) is
+ * their only caller; a backend works in whatever network namespace the
+ * calling thread is in (tjd/backend-netns.h).
  */
 #ifndef TJD_BACKEND_H
 #define TJD_BACKEND_H
@@ -15,6 +19,13 @@
 #define BACKEND_CHAIN_MAX 28
 
 struct backend;
+
+/* One network's dropped-packet counters (backend_ops.counters). */
+struct backend_counter {
+	const char *bridge; /* in: the network's bridge; NULL = every network */
+	uint64_t packets;   /* out */
+	uint64_t bytes;	    /* out */
+};
 
 struct backend_ops {
 	const char *name;
@@ -35,12 +46,13 @@ struct backend_ops {
 	int (*dump)(struct backend *backend, char **text, char *err, size_t errlen);
 	void (*close)(struct backend *backend);
 	/*
-	 * Optional (NULL where unsupported).  Dropped packets and bytes since tjd
-	 * installed its rules: for the network whose bridge is `bridge`, or all
-	 * when NULL.
+	 * Optional (NULL where unsupported).  Dropped packets and bytes since
+	 * tjd installed its rules, for each entry of `counters` (the network
+	 * whose bridge is counters[i].bridge, or all when that is NULL), from
+	 * one read of the kernel whatever the count.
 	 */
-	int (*counters)(struct backend *backend, const char *bridge, uint64_t *packets,
-			uint64_t *bytes, char *err, size_t errlen);
+	int (*counters)(struct backend *backend, struct backend_counter *counters, size_t count,
+			char *err, size_t errlen);
 	/*
 	 * Optional live drift repair: an fd that is readable when the firewall
 	 * changes (-1: none); drain reads it and says whether someone else
@@ -78,6 +90,11 @@ int backend_init(struct backend *backend, const struct backend_ops *ops, const c
  * namespace) nothing bridged reaches the firewall.  0, or -1 with err set.
  */
 int backend_check_bridge_netfilter(char *err, size_t errlen);
+/*
+ * The same inside a namespace tjd manages (`where` names it): a switch
+ * that reads 0 is turned on, there only.  0, or -1 with err set.
+ */
+int backend_enable_bridge_netfilter(const char *where, char *err, size_t errlen);
 
 /* What the fake backend recorded, for tests. */
 struct backend_fake_state {
@@ -87,6 +104,6 @@ struct backend_fake_state {
 	unsigned clear_calls;
 	bool fail_next_apply;
 };
-struct backend_fake_state *backend_fake_state(struct backend *backend);
+struct backend_fake_state *backend_fake_state(const struct backend *backend);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "tjd/ctl.h"
 #include "tjd/daemon.h"
+#include "tjd/enforce.h"
 
 /* Reads tjd's chains back from the kernel. */
 static int ctl_rules_exec(struct ctl_context *ctx, const Tjd__V1__Request *request,
@@ -14,7 +15,7 @@ static int ctl_rules_exec(struct ctl_context *ctx, const Tjd__V1__Request *reque
 	Tjd__V1__RulesResponse *rules;
 	char err[512], *text = NULL;
 
-	if (tjd->backend.ops->dump(&tjd->backend, &text, err, sizeof(err)) < 0)
+	if (enforce_dump(tjd->enforce, &text, err, sizeof(err)) < 0)
 		return ctl_error(ctx, reply, TJD__V1__ERROR_CODE__ERROR_FAILED,
 				 "reading the ruleset back: %s", err);
 	rules = ctl_alloc(ctx, sizeof(*rules));

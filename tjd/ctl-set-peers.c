@@ -10,10 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/log.h"
 #include "tjd/ctl.h"
 #include "tjd/daemon.h"
-#include "tjd/reconcile.h"
 
 /* Parses a list of host addresses; -1 names the bad one in err. */
 static int ctl_set_peers_addresses(char **texts, size_t count, struct prefix **out,
@@ -25,8 +23,8 @@ static int ctl_set_peers_addresses(char **texts, size_t count, struct prefix **o
 	*out_count = 0;
 	if (count == 0)
 		return 0;
-	if (count > DAEMON_MAX_PEERS) {
-		snprintf(err, errlen, "more than %d addresses", DAEMON_MAX_PEERS);
+	if (count > PEERS_MAX_ADDRESSES) {
+		snprintf(err, errlen, "more than %d addresses", PEERS_MAX_ADDRESSES);
 		return -1;
 	}
 	addresses = calloc(count, sizeof(*addresses));
@@ -59,32 +57,22 @@ static bool ctl_set_peers_valid_id(const char *id)
 	return strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz") == length;
 }
 
-/* Frees a peer array built by this file. */
-static void ctl_set_peers_free(struct daemon_peers *peers, size_t count)
-{
-	for (size_t i = 0; i < count; i++) {
-		free(peers[i].lb_ips);
-		free(peers[i].allowed_ips);
-	}
-	free(peers);
-}
-
 /* Validates the whole push, then swaps it in. */
 static int ctl_set_peers_exec(struct ctl_context *ctx, const Tjd__V1__Request *request,
 			      Tjd__V1__Response *reply)
 {
 	const Tjd__V1__SetPeersRequest *push = request->set_peers;
 	struct tjd *tjd = ctx->tjd;
-	struct daemon_peers *peers = NULL;
+	struct peer_set *peers = NULL;
 	size_t count = 0;
 	char err[256];
 	time_t now = time(NULL);
 
 	if (push == NULL)
 		return ctl_error(ctx, reply, TJD__V1__ERROR_CODE__ERROR_INVALID, "empty set-peers");
-	if (push->n_networks > DAEMON_MAX_PEER_NETWORKS)
+	if (push->n_networks > PEERS_MAX_NETWORKS)
 		return ctl_error(ctx, reply, TJD__V1__ERROR_CODE__ERROR_INVALID,
-				 "more than %d networks", DAEMON_MAX_PEER_NETWORKS);
+				 "more than %d networks", PEERS_MAX_NETWORKS);
 	if (strlen(push->coordinator) >= sizeof(tjd->last_peer_push_from))
 		return ctl_error(ctx, reply, TJD__V1__ERROR_CODE__ERROR_INVALID,
 				 "coordinator name too long");
@@ -96,7 +84,7 @@ static int ctl_set_peers_exec(struct ctl_context *ctx, const Tjd__V1__Request *r
 	}
 	for (count = 0; count < push->n_networks; count++) {
 		const Tjd__V1__NetworkPeers *np = push->networks[count];
-		struct daemon_peers *p = &peers[count];
+		struct peer_set *p = &peers[count];
 
 		if (np == NULL || !ctl_set_peers_valid_id(np->network_id) ||
 		    strlen(np->network_name) > INV_NAME_MAX) {
@@ -112,23 +100,16 @@ static int ctl_set_peers_exec(struct ctl_context *ctx, const Tjd__V1__Request *r
 					    &p->allowed_count, err, sizeof(err)) < 0)
 			goto invalid;
 	}
-	daemon_free_peers(tjd);
-	tjd->peers = peers;
-	tjd->peer_network_count = count;
-	snprintf(tjd->last_peer_push_from, sizeof(tjd->last_peer_push_from), "%s",
-		 push->coordinator);
-	tjd->last_peer_push = now;
-	log_info("peers updated by %s for %zu network(s)", push->coordinator, count);
-	reconcile_request(tjd->reconcile, "set-peers");
+	daemon_set_peers(tjd, peers, count, push->coordinator);
 	return 0;
 invalid:
-	ctl_set_peers_free(peers, push->n_networks);
+	peer_sets_free(peers, push->n_networks);
 	return ctl_error(ctx, reply, TJD__V1__ERROR_CODE__ERROR_INVALID, "set-peers: %s", err);
 }
 
 const struct ctl_command ctl_set_peers_command = {
-	.name = "set-peers",
-	.command = TJD__V1__REQUEST__COMMAND_SET_PEERS,
-	.flags = CTL_MUTATES,
-	.exec = ctl_set_peers_exec,
+    .name = "set-peers",
+    .command = TJD__V1__REQUEST__COMMAND_SET_PEERS,
+    .flags = CTL_MUTATES,
+    .exec = ctl_set_peers_exec,
 };

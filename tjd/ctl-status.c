@@ -6,6 +6,7 @@
 
 #include "tjd/ctl.h"
 #include "tjd/daemon.h"
+#include "tjd/enforce.h"
 #include "tjd/overlay.h"
 
 /* Formats an address without its host-length suffix. */
@@ -51,45 +52,37 @@ static void ctl_status_allowed(struct ctl_context *ctx, Tjd__V1__NetworkStatus *
 			return;
 		if (endpoint->ipv4.family != 0)
 			ac->addresses[ac->n_addresses++] =
-				ctl_status_address(ctx, &endpoint->ipv4, true);
+			    ctl_status_address(ctx, &endpoint->ipv4, true);
 		if (endpoint->ipv6.family != 0)
 			ac->addresses[ac->n_addresses++] =
-				ctl_status_address(ctx, &endpoint->ipv6, true);
+			    ctl_status_address(ctx, &endpoint->ipv6, true);
 		ns->allowed[ns->n_allowed++] = ac;
 	}
 }
 
-/* The peers the coordinator pushed for a network id, or NULL. */
-static const struct daemon_peers *ctl_status_find_peers(const struct tjd *tjd, const char *id)
-{
-	for (size_t i = 0; id != NULL && i < tjd->peer_network_count; i++)
-		if (strcmp(tjd->peers[i].network_id, id) == 0)
-			return &tjd->peers[i];
-	return NULL;
-}
-
 /* Pushed peer addresses (load balancers first), and when they came. */
 static void ctl_status_peers(struct ctl_context *ctx, Tjd__V1__NetworkStatus *ns,
-			     const struct daemon_peers *peers)
+			     const struct peer_set *peers)
 {
 	if (peers == NULL)
 		return;
 	ns->peers_updated_unix = peers->updated;
-	ns->peer_ips = ctl_alloc(ctx, (peers->lb_count + peers->allowed_count + 1) * sizeof(char *));
+	ns->peer_ips =
+	    ctl_alloc(ctx, (peers->lb_count + peers->allowed_count + 1) * sizeof(char *));
 	if (ns->peer_ips == NULL)
 		return;
 	for (size_t i = 0; i < peers->lb_count; i++)
 		ns->peer_ips[ns->n_peer_ips++] = ctl_status_address(ctx, &peers->lb_ips[i], true);
 	for (size_t i = 0; i < peers->allowed_count; i++)
 		ns->peer_ips[ns->n_peer_ips++] =
-			ctl_status_address(ctx, &peers->allowed_ips[i], true);
+		    ctl_status_address(ctx, &peers->allowed_ips[i], true);
 }
 
 /* An overlay network: this node's load-balancer address(es) and the namespace's state. */
 static void ctl_status_overlay(struct ctl_context *ctx, Tjd__V1__NetworkStatus *ns,
 			       const struct inv_network *net)
 {
-	struct overlay_status overlay;
+	struct enforce_netns_status overlay;
 
 	ns->lb_ips = ctl_alloc(ctx, 2 * sizeof(char *));
 	if (ns->lb_ips == NULL)
@@ -104,7 +97,7 @@ static void ctl_status_overlay(struct ctl_context *ctx, Tjd__V1__NetworkStatus *
 			ns->lb_ips[ns->n_lb_ips++] = ctl_status_address(ctx, &endpoint->ipv6, true);
 		break;
 	}
-	if (overlay_lookup(ctx->tjd->overlays, net->id, &overlay)) {
+	if (enforce_netns_lookup(ctx->tjd->enforce, net->id, &overlay)) {
 		ns->netns = ctl_strdup(ctx, overlay.netns);
 		ns->overlay_enforced = overlay.enforced;
 		ns->rule_count = (uint32_t)overlay.rule_count;
@@ -113,12 +106,12 @@ static void ctl_status_overlay(struct ctl_context *ctx, Tjd__V1__NetworkStatus *
 
 /* Describes one configured network, present in Docker or not. */
 static Tjd__V1__NetworkStatus *ctl_status_network(struct ctl_context *ctx,
-						  const struct conf_network *cn)
+						  const struct conf_network *cn,
+						  const struct backend_counter *counter)
 {
 	struct tjd *tjd = ctx->tjd;
 	Tjd__V1__NetworkStatus *ns = ctl_alloc(ctx, sizeof(*ns));
-	const struct inv_network *net = NULL;
-	size_t index = 0;
+	const struct inv_network *net = inventory_find_network(&tjd->inventory, cn->name);
 
 	if (ns == NULL)
 		return NULL;
@@ -130,12 +123,6 @@ static Tjd__V1__NetworkStatus *ctl_status_network(struct ctl_context *ctx,
 		return NULL;
 	for (size_t a = 0; a < cn->allow_count; a++)
 		ns->allow_filters[ns->n_allow_filters++] = ctl_strdup(ctx, cn->allow[a]);
-	for (index = 0; index < tjd->inventory.count; index++) {
-		if (strcmp(tjd->inventory.networks[index].name, cn->name) == 0) {
-			net = &tjd->inventory.networks[index];
-			break;
-		}
-	}
 	if (net == NULL)
 		return ns;
 	ns->present = 1;
@@ -143,17 +130,11 @@ static Tjd__V1__NetworkStatus *ctl_status_network(struct ctl_context *ctx,
 	ns->driver = ctl_strdup(ctx, net->driver);
 	ns->interface = ctl_strdup(ctx, net->bridge);
 	ns->endpoint_count = (uint32_t)net->endpoint_count;
-	if (tjd->rule_counts != NULL)
-		ns->rule_count = (uint32_t)tjd->rule_counts[index];
-	if (tjd->backend.ops->counters != NULL && net->bridge[0] != '\0') {
-		char err[256];
-		uint64_t packets = 0, bytes = 0;
-		if (tjd->backend.ops->counters(&tjd->backend, net->bridge, &packets, &bytes, err,
-					       sizeof(err)) == 0) {
-			ns->counters_available = 1;
-			ns->dropped_packets = packets;
-			ns->dropped_bytes = bytes;
-		}
+	ns->rule_count = (uint32_t)enforce_rule_count(tjd->enforce, net->id);
+	if (counter != NULL) {
+		ns->counters_available = 1;
+		ns->dropped_packets = counter->packets;
+		ns->dropped_bytes = counter->bytes;
 	}
 	ns->subnets = ctl_alloc(ctx, (net->subnet_count + 1) * sizeof(char *));
 	if (ns->id == NULL || ns->driver == NULL || ns->interface == NULL || ns->subnets == NULL)
@@ -161,10 +142,43 @@ static Tjd__V1__NetworkStatus *ctl_status_network(struct ctl_context *ctx,
 	for (size_t s = 0; s < net->subnet_count; s++)
 		ns->subnets[ns->n_subnets++] = ctl_status_address(ctx, &net->subnets[s], false);
 	ctl_status_allowed(ctx, ns, net);
-	ctl_status_peers(ctx, ns, ctl_status_find_peers(tjd, net->id));
+	ctl_status_peers(ctx, ns, peer_sets_find(tjd->peers, tjd->peer_network_count, net->id));
 	if (overlay_network(net))
 		ctl_status_overlay(ctx, ns, net);
 	return ns;
+}
+
+/*
+ * Dropped-packet counters of every configured network on a local bridge,
+ * from one read of the kernel; counters[n].bridge stays NULL for the
+ * others.  False when the backend keeps none.
+ */
+static bool ctl_status_counters(struct ctl_context *ctx, struct backend_counter *counters)
+{
+	const struct tjd *tjd = ctx->tjd;
+	struct backend_counter *wanted;
+	size_t count = 0, *index;
+	char err[256];
+	bool ok;
+
+	wanted = ctl_alloc(ctx, (tjd->conf->network_count + 1) * sizeof(*wanted));
+	index = ctl_alloc(ctx, (tjd->conf->network_count + 1) * sizeof(*index));
+	if (wanted == NULL || index == NULL)
+		return false;
+	for (size_t n = 0; n < tjd->conf->network_count; n++) {
+		const struct inv_network *net =
+		    inventory_find_network(&tjd->inventory, tjd->conf->networks[n].name);
+		if (net == NULL || net->bridge[0] == '\0')
+			continue;
+		wanted[count].bridge = net->bridge;
+		index[count++] = n;
+	}
+	if (count == 0)
+		return false;
+	ok = enforce_counters(tjd->enforce, wanted, count, err, sizeof(err)) == 0;
+	for (size_t c = 0; ok && c < count; c++)
+		counters[index[c]] = wanted[c];
+	return ok;
 }
 
 /* Fills the reply with the daemon's status. */
@@ -173,25 +187,28 @@ static int ctl_status_exec(struct ctl_context *ctx, const Tjd__V1__Request *requ
 {
 	struct tjd *tjd = ctx->tjd;
 	const struct conf *conf = tjd->conf;
+	const struct enforce_stats *stats = enforce_stats(tjd->enforce);
 	Tjd__V1__StatusResponse *status = ctl_alloc(ctx, sizeof(*status));
+	struct backend_counter *counters =
+	    ctl_alloc(ctx, (conf->network_count + 1) * sizeof(*counters));
 
-	if (status == NULL)
+	if (status == NULL || counters == NULL)
 		return 0;
 	tjd__v1__status_response__init(status);
 	status->version = (char *)PACKAGE_VERSION;
-	status->backend = (char *)(tjd->backend.ops ? tjd->backend.ops->name : "");
-	status->backend_reason = ctl_strdup(ctx, tjd->backend_reason);
+	status->backend = (char *)enforce_backend_name(tjd->enforce);
+	status->backend_reason = ctl_strdup(ctx, enforce_backend_reason(tjd->enforce));
 	status->docker_host = ctl_strdup(ctx, conf->docker_host);
 	status->docker_connected = tjd->docker_connected;
-	status->ready = tjd->ready;
+	status->ready = stats->ready;
 	status->started_unix = tjd->started;
 	status->last_reconcile_unix = tjd->last_reconcile;
 	status->last_reconcile_usec = tjd->last_reconcile_usec;
 	status->last_error = ctl_strdup(ctx, tjd->last_error);
 	status->last_error_unix = tjd->last_error_time;
 	status->reconcile_count = tjd->reconcile_count;
-	status->apply_count = tjd->apply_count;
-	status->drift_repairs = tjd->drift_repairs;
+	status->apply_count = stats->apply_count;
+	status->drift_repairs = stats->drift_repairs;
 	status->instance_id = ctl_strdup(ctx, conf->instance_id);
 	status->config_file = ctl_strdup(ctx, conf->path ? conf->path : "");
 	status->poll_interval = conf->poll_interval;
@@ -200,8 +217,12 @@ static int ctl_status_exec(struct ctl_context *ctx, const Tjd__V1__Request *requ
 	status->networks = ctl_alloc(ctx, (conf->network_count + 1) * sizeof(*status->networks));
 	if (status->networks == NULL)
 		return 0;
+	memset(counters, 0, (conf->network_count + 1) * sizeof(*counters));
+	if (!ctl_status_counters(ctx, counters))
+		memset(counters, 0, (conf->network_count + 1) * sizeof(*counters));
 	for (size_t n = 0; n < conf->network_count; n++) {
-		Tjd__V1__NetworkStatus *ns = ctl_status_network(ctx, &conf->networks[n]);
+		Tjd__V1__NetworkStatus *ns = ctl_status_network(
+		    ctx, &conf->networks[n], counters[n].bridge != NULL ? &counters[n] : NULL);
 		if (ns == NULL)
 			return 0;
 		status->networks[status->n_networks++] = ns;
@@ -212,8 +233,8 @@ static int ctl_status_exec(struct ctl_context *ctx, const Tjd__V1__Request *requ
 }
 
 const struct ctl_command ctl_status_command = {
-	.name = "status",
-	.command = TJD__V1__REQUEST__COMMAND_STATUS,
-	.flags = 0,
-	.exec = ctl_status_exec,
+    .name = "status",
+    .command = TJD__V1__REQUEST__COMMAND_STATUS,
+    .flags = 0,
+    .exec = ctl_status_exec,
 };

@@ -54,26 +54,6 @@ char *ctl_strdup(struct ctl_context *ctx, const char *s)
 	return copy;
 }
 
-char *ctl_printf(struct ctl_context *ctx, const char *fmt, ...)
-{
-	va_list ap;
-	int length;
-	char *text;
-
-	va_start(ap, fmt);
-	length = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (length < 0)
-		return NULL;
-	text = ctl_alloc(ctx, (size_t)length + 1);
-	if (text == NULL)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(text, (size_t)length + 1, fmt, ap);
-	va_end(ap);
-	return text;
-}
-
 int ctl_error(struct ctl_context *ctx, Tjd__V1__Response *reply, Tjd__V1__ErrorCode code,
 	      const char *fmt, ...)
 {

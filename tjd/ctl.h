@@ -61,7 +61,6 @@ void ctl_dispatch(struct tjd *tjd, const uint8_t *frame, size_t len, bool trunca
 /* Arena helpers for handlers; all return NULL on OOM (the dispatcher reports it). */
 void *ctl_alloc(struct ctl_context *ctx, size_t size);
 char *ctl_strdup(struct ctl_context *ctx, const char *s);
-char *ctl_printf(struct ctl_context *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sets an error reply; returns -1 for `return ctl_error(...)`. */
 int ctl_error(struct ctl_context *ctx, Tjd__V1__Response *reply, Tjd__V1__ErrorCode code,
 	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -2,6 +2,7 @@
 
 #include "tjd/daemon.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -18,12 +18,8 @@
 #include "common/log.h"
 #include "tjd/control.h"
 #include "tjd/docker.h"
-#include "tjd/overlay.h"
+#include "tjd/enforce.h"
 #include "tjd/reconcile.h"
-#include "tjd/state.h"
-
-/* How often the kernel is compared with tjd's rules where it cannot notify. */
-#define DAEMON_DRIFT_CHECK_MSEC 200
 
 void daemon_set_error(struct tjd *tjd, const char *fmt, ...)
 {
@@ -42,38 +38,37 @@ void daemon_clear_error(struct tjd *tjd)
 	tjd->last_error_time = 0;
 }
 
-void daemon_free_peers(struct tjd *tjd)
+void daemon_set_peers(struct tjd *tjd, struct peer_set *peers, size_t count,
+		      const char *coordinator)
 {
-	for (size_t i = 0; i < tjd->peer_network_count; i++) {
-		free(tjd->peers[i].lb_ips);
-		free(tjd->peers[i].allowed_ips);
-	}
-	free(tjd->peers);
-	tjd->peers = NULL;
-	tjd->peer_network_count = 0;
+	peer_sets_free(tjd->peers, tjd->peer_network_count);
+	tjd->peers = peers;
+	tjd->peer_network_count = count;
+	snprintf(tjd->last_peer_push_from, sizeof(tjd->last_peer_push_from), "%s", coordinator);
+	tjd->last_peer_push = time(NULL);
+	log_info("peers updated by %s for %zu network(s)", coordinator, count);
+	reconcile_request(tjd->reconcile, "set-peers");
 }
 
 void daemon_stop(struct tjd *tjd, int exit_code)
 {
 	tjd->stopping = true;
+	if (tjd->enforce != NULL)
+		enforce_stop(tjd->enforce);
 	tjd->exit_code = exit_code;
 	event_base_loopexit(tjd->base, NULL);
 }
 
 int daemon_clear_and_exit(struct tjd *tjd, char *err, size_t errlen)
 {
-	if (tjd->backend.ops->clear(&tjd->backend, err, errlen) < 0)
+	if (enforce_clear(tjd->enforce, err, errlen) < 0)
 		return -1;
-	/* The overlay namespaces too: nothing of tjd's stays behind anywhere. */
-	if (overlay_clear(tjd->overlays, err, errlen) < 0)
-		return -1;
-	if (tjd->state_file != NULL && state_remove(tjd->state_file, err, errlen) < 0)
-		log_warnx("%s", err);
-	log_info("removed every rule tjd installed; exiting");
+	log_info("exiting");
 	tjd->stopping = true;
-	ruleset_free(&tjd->installed);
 	return 0;
 }
+
+static int daemon_new_reconcile(struct tjd *tjd);
 
 /* Tells systemd (if it started us with Type=notify) a state line. */
 static void daemon_sd_notify(const char *state)
@@ -130,6 +125,7 @@ int daemon_reload(struct tjd *tjd, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	reconcile_set_conf(tjd->reconcile, conf);
 	conf_free(tjd->conf);
 	tjd->conf = conf;
 	log_set_debug(conf->debug || log_is_debug());
@@ -138,10 +134,9 @@ int daemon_reload(struct tjd *tjd, char *err, size_t errlen)
 		reconcile_free(tjd->reconcile);
 		docker_client_free(tjd->docker);
 		tjd->docker = docker;
-		tjd->reconcile = reconcile_new(tjd);
-		if (tjd->reconcile == NULL)
+		if (daemon_new_reconcile(tjd) < 0)
 			fatalx("out of memory recreating the reconciler");
-		reconcile_start(tjd->reconcile);
+		reconcile_start(tjd->reconcile, true);
 	} else {
 		reconcile_request(tjd->reconcile, "configuration reloaded");
 	}
@@ -194,11 +189,8 @@ static void daemon_print_networks(const struct tjd *tjd, FILE *out)
 
 	for (size_t n = 0; n < tjd->conf->network_count; n++) {
 		const char *name = tjd->conf->networks[n].name;
-		const struct inv_network *net = NULL;
+		const struct inv_network *net = inventory_find_network(&tjd->inventory, name);
 
-		for (size_t i = 0; i < tjd->inventory.count; i++)
-			if (strcmp(tjd->inventory.networks[i].name, name) == 0)
-				net = &tjd->inventory.networks[i];
 		if (net == NULL) {
 			fprintf(out, "# network %s: not found in Docker\n", name);
 			continue;
@@ -216,21 +208,127 @@ static void daemon_print_networks(const struct tjd *tjd, FILE *out)
 	}
 }
 
-/* Whether READY=1 went out: after the first apply, restored or reconciled. */
-static bool daemon_notified;
-
-/* Keeps the kernel's ruleset on disk whenever it changed. */
-static void daemon_save_state(struct tjd *tjd)
+/* READY=1 once, with a status line. */
+static void daemon_ready(struct tjd *tjd, const char *status)
 {
-	char err[512];
+	char state[256];
 
-	if (tjd->state_file == NULL || tjd->apply_count == tjd->saved_apply_count)
+	if (tjd->notified)
 		return;
-	if (state_save(tjd->state_file, &tjd->installed, err, sizeof(err)) < 0) {
-		log_warnx("saving the ruleset for the next start: %s", err);
-		return;
+	tjd->notified = true;
+	snprintf(state, sizeof(state), "READY=1\nSTATUS=%s", status);
+	daemon_sd_notify(state);
+}
+
+/* Dry run: prints what a reconcile found and would install, then stops. */
+static void daemon_dry_run_done(struct tjd *tjd, bool ok)
+{
+	const struct backend *backend = enforce_backend(tjd->enforce);
+	char *text = ruleset_format(enforce_installed(tjd->enforce), backend->chain_forward,
+				    backend->chain_input);
+
+	if (ok && text != NULL) {
+		daemon_print_networks(tjd, stdout);
+		fputs(text, stdout);
 	}
-	tjd->saved_apply_count = tjd->apply_count;
+	free(text);
+	daemon_stop(tjd, ok ? 0 : 1);
+}
+
+/*
+ * A reconcile finished: what it found goes to the kernel through the
+ * enforcement layer; status and readiness follow.  False makes the
+ * reconciler retry with back-off.
+ */
+static bool daemon_reconcile_done(void *arg, struct reconcile_result *result)
+{
+	struct tjd *tjd = arg;
+	bool ok = false;
+	char err[512];
+	int rc;
+
+	tjd->reconcile_count++;
+	tjd->last_reconcile = time(NULL);
+	tjd->last_reconcile_usec = result->elapsed_usec;
+	if (tjd->stopping)
+		return false;
+	if (result->inventory == NULL) {
+		daemon_set_error(tjd, "reconcile failed, rules left as they were: %s",
+				 result->error);
+		goto out;
+	}
+	tjd->docker_connected = true;
+	rc = enforce_apply(tjd->enforce, tjd->conf, result->inventory, tjd->peers,
+			   tjd->peer_network_count, err, sizeof(err));
+	if (rc < 0) {
+		daemon_set_error(tjd, "applying the ruleset (%s): %s",
+				 enforce_backend_name(tjd->enforce), err);
+		goto out;
+	}
+	inventory_free(&tjd->inventory);
+	tjd->inventory = *result->inventory;
+	inventory_init(result->inventory);
+	if (rc > 0) {
+		daemon_set_error(tjd, "overlay rules: %s", err);
+		goto out;
+	}
+	ok = true;
+	daemon_clear_error(tjd);
+	/* Fail closed, but visibly: status says whose allowance is withheld. */
+	if (result->withheld[0] != '\0')
+		daemon_set_error(tjd, "%s", result->withheld);
+out:
+	if (tjd->dry_run) {
+		daemon_dry_run_done(tjd, ok);
+		return ok;
+	}
+	/*
+	 * Nothing saved and Docker not up yet (first boot, ordered before
+	 * docker.service): there is nothing known to protect, and waiting for
+	 * Docker here would deadlock the boot.  Report ready; the first
+	 * reconcile with Docker follows as soon as it answers.
+	 */
+	if (!ok && !tjd->notified && !tjd->docker_connected &&
+	    !enforce_stats(tjd->enforce)->ready) {
+		log_info(
+		    "no saved ruleset and Docker not reachable yet; ready, waiting for Docker");
+		daemon_ready(tjd, "no saved ruleset; waiting for Docker");
+	}
+	if (enforce_stats(tjd->enforce)->ready && !tjd->notified) {
+		log_info("first ruleset in place; ready");
+		daemon_ready(tjd, "enforcing");
+	}
+	return ok;
+}
+
+/* Docker's event stream is down: rules stay, status says so. */
+static void daemon_docker_lost(void *arg, const char *message)
+{
+	struct tjd *tjd = arg;
+
+	tjd->docker_connected = false;
+	daemon_set_error(tjd, "%s", message);
+}
+
+/* Someone changed tjd's rules and the enforcement layer put them back: look at Docker too. */
+static void daemon_drift_repaired(void *arg)
+{
+	struct tjd *tjd = arg;
+
+	reconcile_request(tjd->reconcile, "firewall changed outside tjd");
+}
+
+/* Creates the reconciler on tjd's Docker client; 0 or -1 (out of memory). */
+static int daemon_new_reconcile(struct tjd *tjd)
+{
+	static const struct reconcile_hooks hooks = {
+	    .done = daemon_reconcile_done,
+	    .docker_lost = daemon_docker_lost,
+	};
+
+	tjd->reconcile =
+	    reconcile_new(tjd->base, tjd->docker, tjd->conf, &reconcile_netns_ports, &hooks, tjd);
+	return tjd->reconcile == NULL ? -1 : 0;
 }
 
 /*
@@ -240,68 +338,13 @@ static void daemon_save_state(struct tjd *tjd)
  */
 static void daemon_restore_state(struct tjd *tjd)
 {
-	struct ruleset saved;
-	bool changed = false;
 	char err[512];
-	int rc;
+	int rc = enforce_restore(tjd->enforce, err, sizeof(err));
 
-	if (tjd->state_file == NULL)
-		return;
-	ruleset_init(&saved);
-	rc = state_load(tjd->state_file, &saved, err, sizeof(err));
-	if (rc != 0) {
-		if (rc < 0)
-			log_warnx("ignoring the saved ruleset: %s", err);
-		ruleset_free(&saved);
-		return;
-	}
-	if (tjd->backend.ops->apply(&tjd->backend, &saved, &changed, err, sizeof(err)) < 0) {
+	if (rc < 0)
 		daemon_set_error(tjd, "restoring the saved ruleset: %s", err);
-		ruleset_free(&saved);
-		return;
-	}
-	ruleset_free(&tjd->installed);
-	tjd->installed = saved;
-	tjd->ready = true;
-	log_info("restored %zu saved rules from %s before contacting Docker", saved.count,
-		 tjd->state_file);
-	daemon_notified = true;
-	daemon_sd_notify("READY=1\nSTATUS=enforcing the saved ruleset; waiting for Docker");
-}
-
-/* After each reconcile: readiness once, and dry-run's single pass. */
-static void daemon_reconcile_done(struct tjd *tjd, bool ok)
-{
-
-	if (tjd->dry_run) {
-		char *text = ruleset_format(&tjd->installed, tjd->backend.chain_forward,
-					    tjd->backend.chain_input);
-		if (ok && text != NULL) {
-			daemon_print_networks(tjd, stdout);
-			fputs(text, stdout);
-		}
-		free(text);
-		daemon_stop(tjd, ok ? 0 : 1);
-		return;
-	}
-	if (ok)
-		daemon_save_state(tjd);
-	/*
-	 * Nothing saved and Docker not up yet (first boot, ordered before
-	 * docker.service): there is nothing known to protect, and waiting for
-	 * Docker here would deadlock the boot.  Report ready; the first
-	 * reconcile with Docker follows as soon as it answers.
-	 */
-	if (!ok && !daemon_notified && !tjd->docker_connected && !tjd->ready) {
-		daemon_notified = true;
-		log_info("no saved ruleset and Docker not reachable yet; ready, waiting for Docker");
-		daemon_sd_notify("READY=1\nSTATUS=no saved ruleset; waiting for Docker");
-	}
-	if (ok && !daemon_notified) {
-		daemon_notified = true;
-		log_info("first ruleset in place; ready");
-		daemon_sd_notify("READY=1\nSTATUS=enforcing");
-	}
+	if (rc > 0)
+		daemon_ready(tjd, "enforcing the saved ruleset; waiting for Docker");
 }
 
 /* Tells whether a backend name is one tjd knows. */
@@ -309,110 +352,6 @@ static bool daemon_backend_known(const char *name)
 {
 	return strcmp(name, "auto") == 0 || strcmp(name, "nftables") == 0 ||
 	       strcmp(name, "iptables") == 0;
-}
-
-/*
- * Opens the chosen backend.  auto prefers nftables, Docker's own direction
- * and one lookup per packet for any number of allowed addresses; it falls
- * back to the legacy tables only where nf_tables does not work.
- */
-static int daemon_open_backend(struct tjd *tjd, const char *choice, char *err, size_t errlen)
-{
-	const char *instance = tjd->conf->instance_id;
-	char nft_err[384];
-
-	if (strcmp(choice, "iptables") == 0 || strcmp(choice, "nftables") == 0) {
-		backend_init(&tjd->backend,
-			     strcmp(choice, "iptables") == 0 ? &backend_iptc_ops : &backend_nft_ops,
-			     instance);
-		snprintf(tjd->backend_reason, sizeof(tjd->backend_reason), "configured");
-		return tjd->backend.ops->open(&tjd->backend, err, errlen);
-	}
-	backend_init(&tjd->backend, &backend_nft_ops, instance);
-	if (tjd->backend.ops->open(&tjd->backend, nft_err, sizeof(nft_err)) == 0) {
-		snprintf(tjd->backend_reason, sizeof(tjd->backend_reason),
-			 "auto: the kernel's nf_tables works");
-		return 0;
-	}
-	log_warnx("nftables unusable (%s); using the legacy iptables tables", nft_err);
-	backend_init(&tjd->backend, &backend_iptc_ops, instance);
-	snprintf(tjd->backend_reason, sizeof(tjd->backend_reason),
-		 "auto: nf_tables unusable: %.200s", nft_err);
-	return tjd->backend.ops->open(&tjd->backend, err, errlen);
-}
-
-/* Removes what the other backend installed in an earlier run, if anything. */
-static void daemon_clear_backend(const struct backend_ops *ops, const char *instance)
-{
-	struct backend other;
-	char err[512];
-
-	backend_init(&other, ops, instance);
-	other.clear_only = true;
-	if (other.ops->open(&other, err, sizeof(err)) < 0) {
-		log_debug("not clearing %s: %s", ops->name, err);
-		return;
-	}
-	if (other.ops->clear(&other, err, sizeof(err)) < 0)
-		log_warnx("clearing what %s held: %s", ops->name, err);
-	other.ops->close(&other);
-}
-
-/* Puts tjd's last rules back if the kernel no longer holds them. */
-static void daemon_repair_drift(struct tjd *tjd)
-{
-	bool changed = false;
-	char err[512];
-
-	if (!tjd->ready || tjd->stopping)
-		return;
-	if (tjd->backend.ops->apply(&tjd->backend, &tjd->installed, &changed, err,
-				    sizeof(err)) < 0) {
-		daemon_set_error(tjd, "restoring rules changed outside tjd: %s", err);
-		return;
-	}
-	if (changed) {
-		tjd->drift_repairs++;
-		log_warnx("repaired drift: tjd's rules were changed outside tjd; restored");
-		reconcile_request(tjd->reconcile, "firewall changed outside tjd");
-	}
-}
-
-/* Live drift repair: the backend saw someone change tjd's rules. */
-static void daemon_monitor_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct tjd *tjd = arg;
-
-	if (tjd->backend.ops->monitor_drain(&tjd->backend))
-		daemon_repair_drift(tjd);
-}
-
-/* Without change notifications (legacy x_tables), compare often instead. */
-static void daemon_drift_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	daemon_repair_drift(arg);
-}
-
-/*
- * Watches the backend's change notifications where it has them; otherwise
- * reads the kernel back every DAEMON_DRIFT_CHECK_MSEC (a cheap compare that
- * commits nothing unless someone changed tjd's rules).
- */
-static int daemon_watch_backend(struct tjd *tjd)
-{
-	struct timeval interval = {.tv_sec = 0, .tv_usec = DAEMON_DRIFT_CHECK_MSEC * 1000};
-	int fd = -1;
-
-	if (tjd->backend.ops->monitor_fd != NULL && tjd->backend.ops->monitor_drain != NULL)
-		fd = tjd->backend.ops->monitor_fd(&tjd->backend);
-	if (fd >= 0) {
-		tjd->monitor_event =
-			event_new(tjd->base, fd, EV_READ | EV_PERSIST, daemon_monitor_cb, tjd);
-		return tjd->monitor_event == NULL || event_add(tjd->monitor_event, NULL) < 0 ? -1
-											       : 0;
-	}
-	tjd->monitor_event = event_new(tjd->base, -1, EV_PERSIST, daemon_drift_timer_cb, tjd);
-	return tjd->monitor_event == NULL || event_add(tjd->monitor_event, &interval) < 0 ? -1 : 0;
 }
 
 /* Installs the signal handlers on the loop. */
@@ -440,54 +379,18 @@ static void daemon_free(struct tjd *tjd)
 			event_free(tjd->signal_events[i]);
 	if (tjd->poll_timer != NULL)
 		event_free(tjd->poll_timer);
-	if (tjd->monitor_event != NULL)
-		event_free(tjd->monitor_event);
-	if (tjd->backend_open)
-		tjd->backend.ops->close(&tjd->backend);
+	enforce_free(tjd->enforce);
 	inventory_free(&tjd->inventory);
-	ruleset_free(&tjd->installed);
-	free(tjd->rule_counts);
-	daemon_free_peers(tjd);
-	overlay_state_free(tjd->overlays);
+	peer_sets_free(tjd->peers, tjd->peer_network_count);
 	conf_free(tjd->conf);
 	if (tjd->base != NULL)
 		event_base_free(tjd->base);
 }
 
-/* tjd --clear: remove everything without a running daemon, in both backends. */
-static int daemon_clear_only(struct tjd *tjd)
-{
-	static const struct backend_ops *const all[] = {&backend_iptc_ops, &backend_nft_ops};
-	char err[512];
-	int rc = 0;
-
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		struct backend backend;
-
-		backend_init(&backend, all[i], tjd->conf->instance_id);
-		backend.clear_only = true;
-		if (backend.ops->open(&backend, err, sizeof(err)) < 0) {
-			/* A backend the kernel cannot run holds nothing of ours. */
-			log_debug("%s: %s", all[i]->name, err);
-			continue;
-		}
-		if (backend.ops->clear(&backend, err, sizeof(err)) < 0) {
-			log_warnx("clear (%s) failed: %s", all[i]->name, err);
-			rc = 1;
-		}
-		backend.ops->close(&backend);
-	}
-	if (rc == 0 && tjd->state_file != NULL && state_remove(tjd->state_file, err, sizeof(err)) < 0)
-		log_warnx("%s", err);
-	if (rc == 0)
-		log_info("removed every rule tjd installed");
-	return rc;
-}
-
 int daemon_main(const struct daemon_options *options)
 {
 	struct tjd tjd;
-	const char *choice;
+	struct enforce_options enforce_options;
 	char err[512];
 	int rc = 1;
 
@@ -496,10 +399,9 @@ int daemon_main(const struct daemon_options *options)
 	tjd.conf_required = options->conf_required;
 	tjd.socket_path = options->socket_path;
 	tjd.dry_run = options->dry_run;
-	tjd.state_file = options->dry_run ? NULL : options->state_file;
 	tjd.started = time(NULL);
-	log_init("tjd", options->foreground || options->check_config || options->dry_run ||
-				options->clear,
+	log_init("tjd",
+		 options->foreground || options->check_config || options->dry_run || options->clear,
 		 options->debug);
 	if (options->backend != NULL && !daemon_backend_known(options->backend)) {
 		log_warnx("unknown backend \"%s\" (expected auto, nftables or iptables)",
@@ -517,36 +419,26 @@ int daemon_main(const struct daemon_options *options)
 		rc = 0;
 		goto out;
 	}
-	choice = options->backend ? options->backend : tjd.conf->backend;
-	if (backend_init(&tjd.backend, options->dry_run ? &backend_fake_ops : &backend_iptc_ops,
-			 tjd.conf->instance_id) < 0)
-		fatalx("instance id passed validation but backend_init refused it");
 	if (options->clear) {
-		rc = daemon_clear_only(&tjd);
+		rc = enforce_clear_offline(tjd.conf->instance_id, options->state_file) < 0 ? 1 : 0;
 		goto out;
 	}
 	if (tjd.conf->network_count == 0)
 		log_warnx("no network is protected: name one in the configuration "
 			  "([network NAME]) or set NETWORK and WHITELIST_FILTER");
-	if (!options->dry_run && backend_check_bridge_netfilter(err, sizeof(err)) < 0) {
+	enforce_options = (struct enforce_options){
+	    .instance_id = tjd.conf->instance_id,
+	    .backend = options->backend ? options->backend : tjd.conf->backend,
+	    .state_file = options->state_file,
+	    .dry_run = options->dry_run,
+	};
+	tjd.enforce = enforce_new(&enforce_options, err, sizeof(err));
+	if (tjd.enforce == NULL) {
 		log_warnx("refusing to start: %s", err);
 		goto out;
 	}
-	if (options->dry_run) {
-		if (tjd.backend.ops->open(&tjd.backend, err, sizeof(err)) < 0)
-			fatalx("fake backend: %s", err);
-	} else if (daemon_open_backend(&tjd, choice, err, sizeof(err)) < 0) {
-		log_warnx("refusing to start: backend %s: %s", tjd.backend.ops->name, err);
-		goto out;
-	}
-	tjd.backend_open = true;
-	if (!options->dry_run) {
-		/* Switching backends leaves nothing of the other one behind. */
-		daemon_clear_backend(tjd.backend.ops == &backend_nft_ops ? &backend_iptc_ops
-									 : &backend_nft_ops,
-				     tjd.conf->instance_id);
+	if (!options->dry_run)
 		daemon_restore_state(&tjd);
-	}
 	if (!options->foreground && !options->dry_run && daemon(0, 0) < 0) {
 		log_warn("daemon");
 		goto out;
@@ -559,12 +451,11 @@ int daemon_main(const struct daemon_options *options)
 		log_warnx("%s", err);
 		goto out;
 	}
-	tjd.reconcile = reconcile_new(&tjd);
 	tjd.poll_timer = evtimer_new(tjd.base, daemon_poll_cb, &tjd);
-	if (tjd.reconcile == NULL || tjd.poll_timer == NULL || daemon_signals(&tjd) < 0)
+	if (daemon_new_reconcile(&tjd) < 0 || tjd.poll_timer == NULL || daemon_signals(&tjd) < 0)
 		fatalx("out of memory setting up the event loop");
-	reconcile_set_done_hook(tjd.reconcile, daemon_reconcile_done);
-	if (!options->dry_run && daemon_watch_backend(&tjd) < 0)
+	enforce_set_drift_hook(tjd.enforce, daemon_drift_repaired, &tjd);
+	if (enforce_watch(tjd.enforce, tjd.base) < 0)
 		fatalx("out of memory watching the firewall");
 	if (!options->dry_run) {
 		tjd.control = control_new(&tjd, tjd.socket_path, err, sizeof(err));
@@ -575,9 +466,9 @@ int daemon_main(const struct daemon_options *options)
 		daemon_arm_poll(&tjd);
 	}
 	log_info("tjd %s starting: backend %s, %zu protected network(s), docker %s",
-		 PACKAGE_VERSION, tjd.backend.ops->name, tjd.conf->network_count,
+		 PACKAGE_VERSION, enforce_backend_name(tjd.enforce), tjd.conf->network_count,
 		 tjd.conf->docker_host);
-	reconcile_start(tjd.reconcile);
+	reconcile_start(tjd.reconcile, !options->dry_run);
 	if (event_base_dispatch(tjd.base) < 0)
 		fatalx("event loop failed");
 	rc = tjd.exit_code;

@@ -1,4 +1,9 @@
-/* The daemon's state: one struct tjd owns everything and is passed around. */
+/*
+ * The daemon: one struct tjd owns everything and is passed around.  It
+ * wires the parts together: Docker's state comes in through reconcile.c
+ * as an inventory, goes out to the kernel through enforce.c, and the
+ * control socket (control.c, ctl-*.c) reads the status kept here.
+ */
 #ifndef TJD_DAEMON_H
 #define TJD_DAEMON_H
 
@@ -7,78 +12,51 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "tjd/backend.h"
 #include "tjd/conf.h"
 #include "tjd/inventory.h"
-#include "tjd/ruleset.h"
+#include "tjd/peers.h"
 
 struct event_base;
 struct event;
 struct docker_client;
 struct reconcile;
 struct control;
-struct overlay_state;
-
-#define DAEMON_MAX_PEER_NETWORKS 64
-#define DAEMON_MAX_PEERS 1024
-
-/* Addresses the swarm coordinator pushed for one overlay network. */
-struct daemon_peers {
-	char network_id[INV_ID_MAX + 1];
-	char network_name[INV_NAME_MAX + 1];
-	struct prefix *lb_ips;
-	size_t lb_count;
-	struct prefix *allowed_ips;
-	size_t allowed_count;
-	time_t updated;
-};
+struct enforce;
 
 struct tjd {
 	struct event_base *base;
 	struct conf *conf;
 	const char *conf_path;
-	bool conf_required;          /* -c given: a missing file is an error */
+	bool conf_required; /* -c given: a missing file is an error */
 	const char *socket_path;
-	struct backend backend;
-	bool backend_open;
-	bool dry_run;                /* compile and print, touch nothing */
+	bool dry_run; /* compile and print, touch nothing */
 	struct docker_client *docker;
-	struct reconcile *reconcile;
+	struct reconcile *reconcile; /* Docker's state -> inventory */
+	struct enforce *enforce;     /* inventory -> the kernel (the only writer) */
 	struct control *control;
 	struct event *poll_timer;
 	struct event *signal_events[5];
 
-	/* What the last successful reconcile saw and installed. */
+	/* What the last reconcile that reached the kernel saw. */
 	struct inventory inventory;
-	struct ruleset installed;
-	size_t *rule_counts;         /* per inventory network */
 
 	/* Status. */
 	time_t started;
-	bool ready;                  /* first successful apply done */
+	bool notified; /* READY=1 went out (restored or reconciled) */
 	bool docker_connected;
 	time_t last_reconcile;
 	uint32_t last_reconcile_usec;
 	char last_error[512];
 	time_t last_error_time;
 	uint64_t reconcile_count;
-	uint64_t apply_count;
-	uint64_t drift_repairs;
 
 	/* Swarm peers (set-peers). */
-	struct daemon_peers *peers;
+	struct peer_set *peers;
 	size_t peer_network_count;
 	char last_peer_push_from[128];
 	time_t last_peer_push;
 
-	/* Swarm overlay namespaces tjd put rules into (tjd/overlay.h); NULL until the first. */
-	struct overlay_state *overlays;
-
-	bool stopping;               /* no more applies: clearing or exiting */
-	char backend_reason[256];    /* why this backend: for status */
-	struct event *monitor_event; /* live drift repair, where the backend has it */
-	const char *state_file;
-	uint64_t saved_apply_count;  /* apply_count when the state was last saved */
+	bool stopping; /* no more applies: clearing or exiting */
 	int exit_code;
 };
 
@@ -91,9 +69,9 @@ int daemon_reload(struct tjd *tjd, char *err, size_t errlen);
 int daemon_clear_and_exit(struct tjd *tjd, char *err, size_t errlen);
 /* Stops the event loop, leaving rules in place. */
 void daemon_stop(struct tjd *tjd, int exit_code);
-void daemon_free_peers(struct tjd *tjd);
-
-
+/* Replaces the swarm peers (ownership passes) and has them enforced. */
+void daemon_set_peers(struct tjd *tjd, struct peer_set *peers, size_t count,
+		      const char *coordinator);
 
 /* Command-line choices that main() hands to daemon_main(). */
 struct daemon_options {
@@ -105,8 +83,8 @@ struct daemon_options {
 	bool check_config;
 	bool dry_run;
 	bool clear;
-	const char *backend;         /* "auto", "nftables", "iptables"; NULL: the config's */
-	const char *state_file;      /* last applied ruleset, restored at start */
+	const char *backend;	/* "auto", "nftables", "iptables"; NULL: the config's */
+	const char *state_file; /* last applied ruleset, restored at start */
 };
 
 /* Runs tjd as the options say; returns the process exit code. */

@@ -58,7 +58,8 @@ struct inv_endpoint *inv_network_add_endpoint(struct inv_network *net)
 	return endpoint;
 }
 
-struct inv_network *inventory_find_network(struct inventory *inv, const char *name)
+const struct inv_network *inventory_find_network(const struct inventory *inv,
+						const char *name)
 {
 	for (size_t i = 0; i < inv->count; i++)
 		if (strcmp(inv->networks[i].name, name) == 0)

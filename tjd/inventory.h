@@ -63,7 +63,8 @@ void inventory_free(struct inventory *inv);
 struct inv_network *inventory_add_network(struct inventory *inv);
 /* Appends a zeroed endpoint; NULL on OOM or past INV_MAX_ENDPOINTS. */
 struct inv_endpoint *inv_network_add_endpoint(struct inv_network *net);
-struct inv_network *inventory_find_network(struct inventory *inv, const char *name);
+const struct inv_network *inventory_find_network(const struct inventory *inv,
+						const char *name);
 struct inv_endpoint *inv_network_find_endpoint(struct inv_network *net, const char *container_id);
 
 #endif

@@ -25,25 +25,19 @@
 
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "tjd/policy-build.h"
 
 /* ICMPv6 neighbour discovery types that must cross the bridge. */
 static const uint8_t policy_nd_forward[] = {135, 136};
 /* Router solicitation too when a container talks to its gateway. */
 static const uint8_t policy_nd_input[] = {133, 135, 136};
 
-/* Compiler state shared by the helpers below. */
-struct policy_build {
-	struct ruleset *out;
-	char *err;
-	size_t errlen;
-	bool failed;
-};
-
-/* Appends a rule, or marks the build failed. */
-static struct rule *policy_rule(struct policy_build *build, int family, enum rule_hook hook,
-				enum rule_verdict verdict)
+struct rule *policy_build_rule(struct policy_build *build, int family, enum rule_hook hook,
+			       enum rule_verdict verdict)
 {
 	struct rule *rule;
 
@@ -61,25 +55,22 @@ static struct rule *policy_rule(struct policy_build *build, int family, enum rul
 	return rule;
 }
 
-/* Writes a comment of printable ASCII only, truncated to fit. */
-static void policy_comment(struct rule *rule, const char *network, const char *what,
-			   const char *name)
+void policy_build_comment(struct rule *rule, const char *network, const char *what,
+			  const char *name)
 {
-	char *c;
 	int n = snprintf(rule->comment, sizeof(rule->comment), "tjd %s %s%s%s", network, what,
 			 name ? " " : "", name ? name : "");
 
 	if (n < 0)
 		rule->comment[0] = '\0';
-	for (c = rule->comment; *c; c++)
+	for (char *c = rule->comment; *c; c++)
 		if (*c < 0x20 || *c > 0x7e || *c == '"')
 			*c = '_';
 }
 
-/* The leading "replies pass" rule of one chain. */
-static void policy_established(struct policy_build *build, int family, enum rule_hook hook)
+void policy_build_replies(struct policy_build *build, int family, enum rule_hook hook)
 {
-	struct rule *rule = policy_rule(build, family, hook, RULE_RETURN);
+	struct rule *rule = policy_build_rule(build, family, hook, RULE_RETURN);
 
 	if (rule != NULL) {
 		rule->ctstate = RULE_CT_ESTABLISHED | RULE_CT_RELATED;
@@ -87,81 +78,88 @@ static void policy_established(struct policy_build *build, int family, enum rule
 	}
 }
 
-/* Sets the interface match: bridge on both sides, or subnets. */
-static void policy_scope(struct rule *rule, const struct inv_network *net, bool forward)
+/* Sets the interface match: the bridge as input, and as output when forwarding. */
+static void policy_scope(struct rule *rule, const char *bridge, enum rule_hook hook)
 {
-	snprintf(rule->in_iface, sizeof(rule->in_iface), "%s", net->bridge);
-	if (forward)
-		snprintf(rule->out_iface, sizeof(rule->out_iface), "%s", net->bridge);
+	snprintf(rule->in_iface, sizeof(rule->in_iface), "%s", bridge);
+	if (hook == RULE_HOOK_FORWARD)
+		snprintf(rule->out_iface, sizeof(rule->out_iface), "%s", bridge);
 }
 
-/* Neighbour discovery exemptions for one hook. */
-static void policy_neighbour_discovery(struct policy_build *build, const struct inv_network *net,
-				       enum rule_hook hook)
+void policy_build_neighbour_discovery(struct policy_build *build, const char *bridge,
+				      const char *network, enum rule_hook hook)
 {
 	const uint8_t *types = hook == RULE_HOOK_FORWARD ? policy_nd_forward : policy_nd_input;
-	size_t count = hook == RULE_HOOK_FORWARD ? sizeof(policy_nd_forward)
-						 : sizeof(policy_nd_input);
+	size_t count =
+	    hook == RULE_HOOK_FORWARD ? sizeof(policy_nd_forward) : sizeof(policy_nd_input);
 
 	for (size_t i = 0; i < count; i++) {
-		struct rule *rule = policy_rule(build, AF_INET6, hook, RULE_RETURN);
+		struct rule *rule = policy_build_rule(build, AF_INET6, hook, RULE_RETURN);
 		if (rule == NULL)
 			return;
-		policy_scope(rule, net, hook == RULE_HOOK_FORWARD);
+		policy_scope(rule, bridge, hook);
 		rule->protocol = IPPROTO_ICMPV6;
 		rule->has_icmp_type = true;
 		rule->icmp_type = types[i];
-		policy_comment(rule, net->name, "neighbour-discovery", NULL);
+		policy_build_comment(rule, network, "neighbour-discovery", NULL);
 	}
 }
 
+void policy_build_allow(struct policy_build *build, enum rule_hook hook, const char *bridge,
+			const struct prefix *address, const char *port, const char *network,
+			const char *what, const char *name)
+{
+	struct rule *rule = policy_build_rule(build, address->family, hook, RULE_RETURN);
+
+	if (rule == NULL)
+		return;
+	policy_scope(rule, bridge, hook);
+	rule->src = *address;
+	prefix_host(&rule->src);
+	snprintf(rule->physdev_in, sizeof(rule->physdev_in), "%s", port);
+	policy_build_comment(rule, network, what, name);
+}
+
+void policy_build_drop(struct policy_build *build, int family, enum rule_hook hook,
+		       const char *bridge, const char *network)
+{
+	struct rule *rule = policy_build_rule(build, family, hook, RULE_DROP);
+
+	if (rule == NULL)
+		return;
+	policy_scope(rule, bridge, hook);
+	policy_build_comment(rule, network, hook == RULE_HOOK_FORWARD ? "isolate" : "no-host",
+			     NULL);
+}
+
 /* Allowances for allow-listed endpoints of one family on one hook. */
-static void policy_allowances(struct policy_build *build, const struct inv_network *net,
-			      int family, enum rule_hook hook)
+static void policy_allowances(struct policy_build *build, const struct inv_network *net, int family,
+			      enum rule_hook hook)
 {
 	for (size_t i = 0; i < net->endpoint_count; i++) {
 		const struct inv_endpoint *endpoint = &net->endpoints[i];
 		const struct prefix *address =
-			family == AF_INET ? &endpoint->ipv4 : &endpoint->ipv6;
-		struct rule *rule;
+		    family == AF_INET ? &endpoint->ipv4 : &endpoint->ipv6;
 
 		if (!endpoint->allowed || address->family != family)
 			continue;
 		/* Without its bridge port an allowance could be spoofed: withhold it. */
 		if (endpoint->bridge_port[0] == '\0')
 			continue;
-		rule = policy_rule(build, family, hook, RULE_RETURN);
-		if (rule == NULL)
-			return;
-		policy_scope(rule, net, hook == RULE_HOOK_FORWARD);
-		rule->src = *address;
-		prefix_host(&rule->src);
-		snprintf(rule->physdev_in, sizeof(rule->physdev_in), "%s", endpoint->bridge_port);
-		policy_comment(rule, net->name, "allow", endpoint->name);
+		policy_build_allow(build, hook, net->bridge, address, endpoint->bridge_port,
+				   net->name, "allow", endpoint->name);
 	}
 }
 
-/* The closing drop of one family on one hook. */
-static void policy_drop(struct policy_build *build, const struct inv_network *net, int family,
-			enum rule_hook hook)
-{
-	struct rule *rule = policy_rule(build, family, hook, RULE_DROP);
-
-	if (rule == NULL)
-		return;
-	policy_scope(rule, net, hook == RULE_HOOK_FORWARD);
-	policy_comment(rule, net->name, hook == RULE_HOOK_FORWARD ? "isolate" : "no-host", NULL);
-}
-
 /* All rules one network contributes to one family and hook. */
-static void policy_network(struct policy_build *build, const struct inv_network *net,
-			   int family, enum rule_hook hook)
+static void policy_network(struct policy_build *build, const struct inv_network *net, int family,
+			   enum rule_hook hook)
 {
 	if (family == AF_INET6)
-		policy_neighbour_discovery(build, net, hook);
+		policy_build_neighbour_discovery(build, net->bridge, net->name, hook);
 	if (hook == RULE_HOOK_FORWARD)
 		policy_allowances(build, net, family, hook);
-	policy_drop(build, net, family, hook);
+	policy_build_drop(build, family, hook, net->bridge, net->name);
 }
 
 int policy_compile(const struct conf *conf, const struct inventory *inv, struct ruleset *out,
@@ -180,7 +178,7 @@ int policy_compile(const struct conf *conf, const struct inventory *inv, struct 
 			for (size_t n = 0; n < inv->count; n++) {
 				const struct inv_network *net = &inv->networks[n];
 				const struct conf_network *cn = conf_find_network(conf, net->name);
-				size_t before = out->count;
+				size_t before;
 
 				/* Only networks on a local bridge can be enforced from here. */
 				if (cn == NULL || net->bridge[0] == '\0')
@@ -188,7 +186,7 @@ int policy_compile(const struct conf *conf, const struct inventory *inv, struct 
 				if (hooks[h] == RULE_HOOK_INPUT && cn->allow_host_traffic)
 					continue;
 				if (!chain_started) {
-					policy_established(&build, families[f], hooks[h]);
+					policy_build_replies(&build, families[f], hooks[h]);
 					chain_started = true;
 				}
 				before = out->count;
@@ -203,4 +201,31 @@ int policy_compile(const struct conf *conf, const struct inventory *inv, struct 
 		return -1;
 	}
 	return 0;
+}
+
+void policy_plan_init(struct policy_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+}
+
+void policy_plan_free(struct policy_plan *plan)
+{
+	for (size_t i = 0; i < plan->count; i++)
+		ruleset_free(&plan->targets[i].rules);
+	free(plan->targets);
+	policy_plan_init(plan);
+}
+
+struct policy_target *policy_plan_add(struct policy_plan *plan)
+{
+	struct policy_target *grown, *target;
+
+	grown = reallocarray(plan->targets, plan->count + 1, sizeof(*plan->targets));
+	if (grown == NULL)
+		return NULL;
+	plan->targets = grown;
+	target = &plan->targets[plan->count++];
+	memset(target, 0, sizeof(*target));
+	ruleset_init(&target->rules);
+	return target;
 }

@@ -1,3 +1,4 @@
+/* Reconciliation: Docker's state into an inventory; see reconcile.h. */
 #include "config.h"
 
 #include "tjd/reconcile.h"
@@ -10,24 +11,23 @@
 #include <time.h>
 
 #include "common/log.h"
-#include "tjd/daemon.h"
+#include "tjd/conf.h"
 #include "tjd/docker-json.h"
 #include "tjd/docker.h"
 #include "tjd/netns.h"
 #include "tjd/overlay.h"
-#include "tjd/policy.h"
 
 /* Events that cannot change addresses, membership or liveness. */
 static const char *const reconcile_ignored_actions[] = {
-	"exec_create", "exec_start", "exec_die", "exec_detach", "health_status", "top",
-	"attach",      "resize",     "commit",   "copy",        "archive-path",  "export",
+    "exec_create", "exec_start", "exec_die", "exec_detach", "health_status", "top",
+    "attach",	   "resize",	 "commit",   "copy",	    "archive-path",  "export",
 };
 
 enum reconcile_stage {
-	RECONCILE_STAGE_NETWORKS,    /* GET /networks */
-	RECONCILE_STAGE_INSPECT,     /* GET /networks/{id} per protected network */
-	RECONCILE_STAGE_ALLOWED,     /* GET /containers/json per allow filter */
-	RECONCILE_STAGE_SANDBOXES,   /* GET /containers/{id}/json per allowed endpoint */
+	RECONCILE_STAGE_NETWORKS,  /* GET /networks */
+	RECONCILE_STAGE_INSPECT,   /* GET /networks/{id} per protected network */
+	RECONCILE_STAGE_ALLOWED,   /* GET /containers/json per allow filter */
+	RECONCILE_STAGE_SANDBOXES, /* GET /containers/{id}/json per allowed endpoint */
 };
 
 struct reconcile_run;
@@ -37,9 +37,9 @@ struct reconcile_call {
 	struct reconcile_run *run;
 	struct reconcile_call *next;
 	struct docker_request *request;
-	size_t network;              /* index into run->inventory */
-	size_t endpoint;             /* index into that network's endpoints */
-	bool probe;                  /* only to learn where dockerd keeps namespaces */
+	size_t network;		     /* index into run->inventory */
+	size_t endpoint;	     /* index into that network's endpoints */
+	bool probe;		     /* only to learn where dockerd keeps namespaces */
 	char name[INV_NAME_MAX + 1]; /* configured network name (stage NETWORKS) */
 };
 
@@ -51,22 +51,31 @@ struct reconcile_run {
 	enum reconcile_stage stage;
 	unsigned pending;
 	bool failed;
-	bool probing;                /* a container inspect is finding the netns directory */
+	bool probing; /* a container inspect is finding the netns directory */
 	char error[512];
-	char withheld[512];          /* first allowance withheld, for status */
+	char withheld[512]; /* first allowance withheld, for status */
 	struct reconcile_call *calls;
 };
 
 struct reconcile {
-	struct tjd *tjd;
-	struct reconcile_run *run;   /* NULL when idle */
-	bool again;                  /* a request arrived while running */
+	struct event_base *base;
+	struct docker_client *docker;
+	const struct conf *conf;
+	const struct reconcile_ports *ports;
+	struct reconcile_hooks hooks;
+	void *hook_arg;
+	struct reconcile_run *run; /* NULL when idle */
+	bool again;		   /* a request arrived while running */
 	struct event *debounce;
 	struct event *retry;
 	struct event *stream_retry;
 	unsigned backoff_msec;
 	unsigned stream_backoff_msec;
-	void (*done_hook)(struct tjd *tjd, bool ok);
+};
+
+const struct reconcile_ports reconcile_netns_ports = {
+    .bridge_port = netns_bridge_port,
+    .overlay_port = netns_overlay_port,
 };
 
 static void reconcile_begin(struct reconcile *reconcile);
@@ -79,8 +88,8 @@ static uint32_t reconcile_elapsed_usec(const struct timespec *start)
 	int64_t usec;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	usec = (int64_t)(now.tv_sec - start->tv_sec) * 1000000 +
-	       (now.tv_nsec - start->tv_nsec) / 1000;
+	usec =
+	    (int64_t)(now.tv_sec - start->tv_sec) * 1000000 + (now.tv_nsec - start->tv_nsec) / 1000;
 	return usec < 0 ? 0 : usec > UINT32_MAX ? UINT32_MAX : (uint32_t)usec;
 }
 
@@ -94,7 +103,7 @@ static void reconcile_arm(struct event *ev, unsigned msec)
 
 /* Marks the run failed with the first error seen. */
 static void reconcile_fail(struct reconcile_run *run, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void reconcile_fail(struct reconcile_run *run, const char *fmt, ...)
 {
 	va_list ap;
@@ -133,7 +142,7 @@ static struct reconcile_call *reconcile_get(struct reconcile_run *run, const cha
 		return NULL;
 	}
 	call->run = run;
-	call->request = docker_get(run->owner->tjd->docker, path, cb, call);
+	call->request = docker_get(run->owner->docker, path, cb, call);
 	if (call->request == NULL) {
 		free(call);
 		reconcile_fail(run, "cannot start Docker request %s", path);
@@ -195,8 +204,9 @@ static void reconcile_overlay_sandbox(struct reconcile_run *run, struct inv_netw
 		return;
 	if (endpoint->mac[0] == '\0' ||
 	    overlay_netns_path(dir, net->id, false, netns, sizeof(netns)) < 0 ||
-	    netns_overlay_port(sandbox, endpoint->mac, netns, OVERLAY_BRIDGE, endpoint->bridge_port,
-			       sizeof(endpoint->bridge_port), err, sizeof(err)) < 0) {
+	    run->owner->ports->overlay_port(sandbox, endpoint->mac, netns, OVERLAY_BRIDGE,
+					    endpoint->bridge_port, sizeof(endpoint->bridge_port),
+					    err, sizeof(err)) < 0) {
 		endpoint->bridge_port[0] = '\0';
 		log_warnx("allow-listed container %s on overlay %s: port on %s unknown (%s); "
 			  "withholding its allowance",
@@ -210,7 +220,7 @@ static void reconcile_overlay_sandbox(struct reconcile_run *run, struct inv_netw
  * namespace lb_<id>) on br0, so its allowance is bound to it like any
  * other.  Unresolved, the allowance is withheld (fail closed).
  */
-static void reconcile_overlay_lb_ports(struct inventory *inv)
+static void reconcile_overlay_lb_ports(const struct reconcile_ports *ports, struct inventory *inv)
 {
 	char lb_netns[OVERLAY_PATH_MAX + 1], netns[OVERLAY_PATH_MAX + 1], err[256];
 
@@ -229,145 +239,46 @@ static void reconcile_overlay_lb_ports(struct inventory *inv)
 			    overlay_netns_path(inv->netns_dir, net->id, false, netns,
 					       sizeof(netns)) < 0)
 				continue;
-			if (netns_overlay_port(lb_netns, endpoint->mac, netns, OVERLAY_BRIDGE,
-					       endpoint->bridge_port, sizeof(endpoint->bridge_port),
-					       err, sizeof(err)) < 0) {
+			if (ports->overlay_port(lb_netns, endpoint->mac, netns, OVERLAY_BRIDGE,
+						endpoint->bridge_port,
+						sizeof(endpoint->bridge_port), err,
+						sizeof(err)) < 0) {
 				endpoint->bridge_port[0] = '\0';
-				log_warnx("overlay %s: load-balancer port unknown (%s); withholding "
-					  "its allowance",
-					  net->name, err);
+				log_warnx(
+				    "overlay %s: load-balancer port unknown (%s); withholding "
+				    "its allowance",
+				    net->name, err);
 			}
 		}
 	}
 }
 
-/*
- * Puts the overlay networks' rules into their namespaces (after the host
- * ruleset, so a failure here never holds that one back).  Returns 0, or -1
- * with err set.
- */
-static int reconcile_overlays(struct tjd *tjd, const struct inventory *inv, bool *changed,
-			      char *err, size_t errlen)
-{
-	struct overlay_plan plan;
-	int ret = -1;
-
-	*changed = false;
-	overlay_plan_init(&plan);
-	if (overlay_compile(tjd->conf, inv, tjd->peers, tjd->peer_network_count, &plan, err,
-			    errlen) < 0)
-		goto out;
-	if (tjd->dry_run) {
-		for (size_t t = 0; t < plan.count; t++)
-			log_info("dry run: overlay %s would get %zu rules in %s",
-				 plan.targets[t].network_name, plan.targets[t].rules.count,
-				 plan.targets[t].netns);
-		ret = 0;
-		goto out;
-	}
-	if (plan.count == 0 && tjd->overlays == NULL) {
-		ret = 0;
-		goto out;
-	}
-	if (tjd->overlays == NULL)
-		tjd->overlays = overlay_state_new();
-	if (tjd->overlays == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	ret = overlay_apply(tjd->overlays, &tjd->backend, &plan, changed, err, errlen);
-out:
-	overlay_plan_free(&plan);
-	return ret;
-}
-
-/* Compiles, applies and records the outcome of a completed run. */
+/* Hands the outcome of a completed run to the owner, then retries or goes again. */
 static void reconcile_finish(struct reconcile_run *run)
 {
 	struct reconcile *reconcile = run->owner;
-	struct tjd *tjd = reconcile->tjd;
-	struct ruleset desired;
-	size_t *counts = NULL;
-	bool changed = false, ok = false;
-	char err[512];
+	struct reconcile_result result = {.withheld = run->withheld};
+	bool ok;
 
-	ruleset_init(&desired);
-	tjd->reconcile_count++;
-	if (run->failed) {
-		daemon_set_error(tjd, "reconcile failed, rules left as they were: %s", run->error);
-		goto out;
-	}
-	counts = calloc(run->inventory.count ? run->inventory.count : 1, sizeof(*counts));
-	if (counts == NULL ||
-	    policy_compile(tjd->conf, &run->inventory, &desired, counts, err, sizeof(err)) < 0) {
-		daemon_set_error(tjd, "compiling the ruleset: %s", counts ? err : "out of memory");
-		goto out;
-	}
-	if (tjd->stopping) {
-		reconcile_fail(run, "tjd is stopping");
-		goto out;
-	}
-	if (!tjd->dry_run) {
-		if (tjd->backend.ops->apply(&tjd->backend, &desired, &changed, err, sizeof(err)) < 0) {
-			daemon_set_error(tjd, "applying the ruleset (%s): %s",
-					 tjd->backend.ops->name, err);
-			goto out;
-		}
-		if (changed) {
-			tjd->apply_count++;
-			/* Same desired state but the kernel differed: someone changed it. */
-			if (tjd->ready && ruleset_equal(&desired, &tjd->installed)) {
-				tjd->drift_repairs++;
-				log_warnx("repaired drift: tjd's rules had been changed outside tjd");
-			}
-			log_info("ruleset applied: %zu rules for %zu network(s)", desired.count,
-				 run->inventory.count);
-		}
-	}
-	ruleset_free(&tjd->installed);
-	tjd->installed = desired;
-	ruleset_init(&desired);
-	inventory_free(&tjd->inventory);
-	tjd->inventory = run->inventory;
-	inventory_init(&run->inventory);
-	free(tjd->rule_counts);
-	tjd->rule_counts = counts;
-	counts = NULL;
-	tjd->docker_connected = true;
-	tjd->ready = true;
-	reconcile_overlay_lb_ports(&tjd->inventory);
-	if (reconcile_overlays(tjd, &tjd->inventory, &changed, err, sizeof(err)) < 0) {
-		daemon_set_error(tjd, "overlay rules: %s", err);
-		goto out;
-	}
-	if (changed)
-		tjd->apply_count++;
-	ok = true;
-	daemon_clear_error(tjd);
-	/* Fail closed, but visibly: status says whose allowance is withheld. */
-	if (run->withheld[0] != '\0')
-		daemon_set_error(tjd, "%s", run->withheld);
-out:
-	tjd->last_reconcile = time(NULL);
-	tjd->last_reconcile_usec = reconcile_elapsed_usec(&run->started);
-	log_debug("reconcile %s in %u us", ok ? "done" : "failed", tjd->last_reconcile_usec);
-	free(counts);
-	ruleset_free(&desired);
+	if (!run->failed)
+		reconcile_overlay_lb_ports(reconcile->ports, &run->inventory);
+	result.inventory = run->failed ? NULL : &run->inventory;
+	result.error = run->failed ? run->error : NULL;
+	result.elapsed_usec = reconcile_elapsed_usec(&run->started);
 	reconcile->run = NULL;
+	ok = reconcile->hooks.done(reconcile->hook_arg, &result) && !run->failed;
+	log_debug("reconcile %s in %u us", ok ? "done" : "failed", result.elapsed_usec);
 	reconcile_run_free(run);
 	if (ok) {
 		reconcile->backoff_msec = 0;
 	} else {
 		/* Retry with back-off; the kernel keeps the last good rules meanwhile. */
-		reconcile->backoff_msec = reconcile->backoff_msec
-						  ? reconcile->backoff_msec * 2
-						  : RECONCILE_BACKOFF_MIN_MSEC;
+		reconcile->backoff_msec = reconcile->backoff_msec ? reconcile->backoff_msec * 2
+								  : RECONCILE_BACKOFF_MIN_MSEC;
 		if (reconcile->backoff_msec > RECONCILE_BACKOFF_MAX_MSEC)
 			reconcile->backoff_msec = RECONCILE_BACKOFF_MAX_MSEC;
 		reconcile_arm(reconcile->retry, reconcile->backoff_msec);
 	}
-	if (reconcile->done_hook != NULL)
-		reconcile->done_hook(tjd, ok);
 	if (reconcile->again) {
 		reconcile->again = false;
 		reconcile_request(reconcile, "changes during the last reconcile");
@@ -400,8 +311,8 @@ static void reconcile_sandbox_done(void *arg, long status, const char *body, siz
 		goto out;
 	}
 	if (sandbox[0] == '\0' || endpoint->mac[0] == '\0' ||
-	    netns_bridge_port(sandbox, endpoint->mac, endpoint->bridge_port,
-			      sizeof(endpoint->bridge_port), err, sizeof(err)) < 0) {
+	    run->owner->ports->bridge_port(sandbox, endpoint->mac, endpoint->bridge_port,
+					   sizeof(endpoint->bridge_port), err, sizeof(err)) < 0) {
 		/* Not fatal for the run: the allowance is withheld (fail closed). */
 		endpoint->bridge_port[0] = '\0';
 		if (run->withheld[0] == '\0')
@@ -465,8 +376,8 @@ static void reconcile_inspect_done(void *arg, long status, const char *body, siz
 		goto out;
 	}
 	if (strcmp(net->name, expected_name) != 0)
-		reconcile_fail(run, "network %s was renamed to %s while reading it",
-			       expected_name, net->name);
+		reconcile_fail(run, "network %s was renamed to %s while reading it", expected_name,
+			       net->name);
 out:
 	reconcile_advance(run);
 }
@@ -477,7 +388,7 @@ static void reconcile_networks_done(void *arg, long status, const char *body, si
 {
 	struct reconcile_call *call = arg;
 	struct reconcile_run *run = call->run;
-	const struct conf *conf = run->owner->tjd->conf;
+	const struct conf *conf = run->owner->conf;
 	char id[INV_ID_MAX + 1], err[256];
 
 	if (!reconcile_response_ok(call, "network list", status, error))
@@ -533,80 +444,101 @@ static void reconcile_overlay_probe(struct reconcile_run *run, size_t n)
 	}
 }
 
-/* Issues the requests of the next stage; finishes the run at the end. */
-static void reconcile_advance(struct reconcile_run *run)
+/* Stage INSPECT: one network inspect per configured network that exists. */
+static void reconcile_stage_inspect(struct reconcile_run *run)
 {
-	const struct conf *conf = run->owner->tjd->conf;
+	char path[256];
+
+	for (size_t n = 0; n < run->inventory.count; n++) {
+		struct reconcile_call *call;
+		snprintf(path, sizeof(path), "/networks/%s", run->inventory.networks[n].id);
+		call = reconcile_get(run, path, reconcile_inspect_done);
+		if (call != NULL)
+			call->network = n;
+	}
+}
+
+/* Stage ALLOWED: one container list per allow filter of a network with endpoints. */
+static void reconcile_stage_allowed(struct reconcile_run *run)
+{
+	const struct conf *conf = run->owner->conf;
 	char path[1024], err[256];
 
+	for (size_t n = 0; n < run->inventory.count && !run->failed; n++) {
+		struct inv_network *net = &run->inventory.networks[n];
+		const struct conf_network *cn = conf_find_network(conf, net->name);
+
+		for (size_t a = 0; cn != NULL && a < cn->allow_count; a++) {
+			char *filters, *escaped;
+			struct reconcile_call *call;
+
+			if (net->endpoint_count == 0)
+				break;
+			filters = docker_filters_json(cn->allow[a], net->id, err, sizeof(err));
+			escaped = filters ? docker_escape(filters) : NULL;
+			if (escaped == NULL ||
+			    (size_t)snprintf(path, sizeof(path), "/containers/json?filters=%s",
+					     escaped) >= sizeof(path)) {
+				reconcile_fail(run, "allow filter \"%s\": %s", cn->allow[a],
+					       filters ? "too long" : err);
+				free(filters);
+				free(escaped);
+				break;
+			}
+			free(filters);
+			free(escaped);
+			call = reconcile_get(run, path, reconcile_allowed_done);
+			if (call != NULL)
+				call->network = n;
+		}
+	}
+}
+
+/* Stage SANDBOXES: one container inspect per allow-listed endpoint tjd can enforce. */
+static void reconcile_stage_sandboxes(struct reconcile_run *run)
+{
+	char path[256];
+
+	for (size_t n = 0; n < run->inventory.count && !run->failed; n++) {
+		struct inv_network *net = &run->inventory.networks[n];
+
+		if (net->bridge[0] == '\0' && !overlay_network(net))
+			continue;
+		if (overlay_network(net))
+			reconcile_overlay_probe(run, n);
+		for (size_t e = 0; e < net->endpoint_count; e++) {
+			struct reconcile_call *call;
+			if (!net->endpoints[e].allowed)
+				continue;
+			snprintf(path, sizeof(path), "/containers/%s/json",
+				 net->endpoints[e].container_id);
+			call = reconcile_get(run, path, reconcile_sandbox_done);
+			if (call != NULL) {
+				call->network = n;
+				call->endpoint = e;
+			}
+		}
+	}
+}
+
+/* Starts the next stage once every request of this one has answered; finishes at the end. */
+static void reconcile_advance(struct reconcile_run *run)
+{
 	if (run->pending > 0)
 		return;
 	while (!run->failed && run->pending == 0) {
 		switch (run->stage) {
 		case RECONCILE_STAGE_NETWORKS:
 			run->stage = RECONCILE_STAGE_INSPECT;
-			for (size_t n = 0; n < run->inventory.count; n++) {
-				struct reconcile_call *call;
-				snprintf(path, sizeof(path), "/networks/%s",
-					 run->inventory.networks[n].id);
-				call = reconcile_get(run, path, reconcile_inspect_done);
-				if (call != NULL)
-					call->network = n;
-			}
+			reconcile_stage_inspect(run);
 			break;
 		case RECONCILE_STAGE_INSPECT:
 			run->stage = RECONCILE_STAGE_ALLOWED;
-			for (size_t n = 0; n < run->inventory.count && !run->failed; n++) {
-				struct inv_network *net = &run->inventory.networks[n];
-				const struct conf_network *cn = conf_find_network(conf, net->name);
-				for (size_t a = 0; cn != NULL && a < cn->allow_count; a++) {
-					char *filters, *escaped;
-					struct reconcile_call *call;
-					if (net->endpoint_count == 0)
-						break;
-					filters = docker_filters_json(cn->allow[a], net->id, err,
-								      sizeof(err));
-					escaped = filters ? docker_escape(filters) : NULL;
-					if (escaped == NULL ||
-					    (size_t)snprintf(path, sizeof(path),
-							     "/containers/json?filters=%s",
-							     escaped) >= sizeof(path)) {
-						reconcile_fail(run, "allow filter \"%s\": %s",
-							       cn->allow[a],
-							       filters ? "too long" : err);
-						free(filters);
-						free(escaped);
-						break;
-					}
-					free(filters);
-					free(escaped);
-					call = reconcile_get(run, path, reconcile_allowed_done);
-					if (call != NULL)
-						call->network = n;
-				}
-			}
+			reconcile_stage_allowed(run);
 			break;
 		case RECONCILE_STAGE_ALLOWED:
 			run->stage = RECONCILE_STAGE_SANDBOXES;
-			for (size_t n = 0; n < run->inventory.count && !run->failed; n++) {
-				struct inv_network *net = &run->inventory.networks[n];
-				if (net->bridge[0] == '\0' && !overlay_network(net))
-					continue;
-				if (overlay_network(net))
-					reconcile_overlay_probe(run, n);
-				for (size_t e = 0; e < net->endpoint_count; e++) {
-					struct reconcile_call *call;
-					if (!net->endpoints[e].allowed)
-						continue;
-					snprintf(path, sizeof(path), "/containers/%s/json",
-						 net->endpoints[e].container_id);
-					call = reconcile_get(run, path, reconcile_sandbox_done);
-					if (call != NULL) {
-						call->network = n;
-						call->endpoint = e;
-					}
-				}
-			}
+			reconcile_stage_sandboxes(run);
 			break;
 		case RECONCILE_STAGE_SANDBOXES:
 			reconcile_finish(run);
@@ -629,7 +561,9 @@ static void reconcile_begin(struct reconcile *reconcile)
 	event_del(reconcile->retry);
 	run = calloc(1, sizeof(*run));
 	if (run == NULL) {
-		daemon_set_error(reconcile->tjd, "out of memory starting a reconcile");
+		struct reconcile_result result = {.error = "out of memory starting a reconcile",
+						  .withheld = ""};
+		reconcile->hooks.done(reconcile->hook_arg, &result);
 		reconcile_arm(reconcile->retry, RECONCILE_BACKOFF_MAX_MSEC);
 		return;
 	}
@@ -687,9 +621,10 @@ static void reconcile_stream_open(struct reconcile *reconcile)
 	static const char path[] = "/events?filters=%7B%22type%22%3A%5B%22container%22%2C%22"
 				   "network%22%5D%7D";
 
-	if (docker_stream_start(reconcile->tjd->docker, path, reconcile_event_line,
-				reconcile_stream_end, reconcile) < 0) {
-		daemon_set_error(reconcile->tjd, "cannot start the Docker event stream");
+	if (docker_stream_start(reconcile->docker, path, reconcile_event_line, reconcile_stream_end,
+				reconcile) < 0) {
+		reconcile->hooks.docker_lost(reconcile->hook_arg,
+					     "cannot start the Docker event stream");
 		reconcile_arm(reconcile->stream_retry, RECONCILE_BACKOFF_MAX_MSEC);
 		return;
 	}
@@ -701,14 +636,14 @@ static void reconcile_stream_open(struct reconcile *reconcile)
 static void reconcile_stream_end(void *arg, const char *error)
 {
 	struct reconcile *reconcile = arg;
-	struct tjd *tjd = reconcile->tjd;
+	char message[512];
 
-	tjd->docker_connected = false;
-	daemon_set_error(tjd, "Docker event stream ended (%s); rules stay in place",
-			 error ? error : "closed by Docker");
+	snprintf(message, sizeof(message), "Docker event stream ended (%s); rules stay in place",
+		 error ? error : "closed by Docker");
+	reconcile->hooks.docker_lost(reconcile->hook_arg, message);
 	reconcile->stream_backoff_msec = reconcile->stream_backoff_msec
-						 ? reconcile->stream_backoff_msec * 2
-						 : RECONCILE_BACKOFF_MIN_MSEC;
+					     ? reconcile->stream_backoff_msec * 2
+					     : RECONCILE_BACKOFF_MIN_MSEC;
 	if (reconcile->stream_backoff_msec > RECONCILE_BACKOFF_MAX_MSEC)
 		reconcile->stream_backoff_msec = RECONCILE_BACKOFF_MAX_MSEC;
 	reconcile_arm(reconcile->stream_retry, reconcile->stream_backoff_msec);
@@ -720,16 +655,23 @@ static void reconcile_stream_retry_cb(evutil_socket_t fd, short what, void *arg)
 	reconcile_stream_open(arg);
 }
 
-struct reconcile *reconcile_new(struct tjd *tjd)
+struct reconcile *reconcile_new(struct event_base *base, struct docker_client *docker,
+				const struct conf *conf, const struct reconcile_ports *ports,
+				const struct reconcile_hooks *hooks, void *arg)
 {
 	struct reconcile *reconcile = calloc(1, sizeof(*reconcile));
 
 	if (reconcile == NULL)
 		return NULL;
-	reconcile->tjd = tjd;
-	reconcile->debounce = evtimer_new(tjd->base, reconcile_timer_cb, reconcile);
-	reconcile->retry = evtimer_new(tjd->base, reconcile_timer_cb, reconcile);
-	reconcile->stream_retry = evtimer_new(tjd->base, reconcile_stream_retry_cb, reconcile);
+	reconcile->base = base;
+	reconcile->docker = docker;
+	reconcile->conf = conf;
+	reconcile->ports = ports;
+	reconcile->hooks = *hooks;
+	reconcile->hook_arg = arg;
+	reconcile->debounce = evtimer_new(base, reconcile_timer_cb, reconcile);
+	reconcile->retry = evtimer_new(base, reconcile_timer_cb, reconcile);
+	reconcile->stream_retry = evtimer_new(base, reconcile_stream_retry_cb, reconcile);
 	if (reconcile->debounce == NULL || reconcile->retry == NULL ||
 	    reconcile->stream_retry == NULL) {
 		reconcile_free(reconcile);
@@ -753,15 +695,15 @@ void reconcile_free(struct reconcile *reconcile)
 	free(reconcile);
 }
 
-void reconcile_start(struct reconcile *reconcile)
+void reconcile_set_conf(struct reconcile *reconcile, const struct conf *conf)
 {
-	if (reconcile->tjd->dry_run)
-		reconcile_request(reconcile, "dry run");
-	else
-		reconcile_stream_open(reconcile);
+	reconcile->conf = conf;
 }
 
-void reconcile_set_done_hook(struct reconcile *reconcile, void (*hook)(struct tjd *tjd, bool ok))
+void reconcile_start(struct reconcile *reconcile, bool follow_events)
 {
-	reconcile->done_hook = hook;
+	if (follow_events)
+		reconcile_stream_open(reconcile);
+	else
+		reconcile_request(reconcile, "first reconcile");
 }

@@ -1,15 +1,35 @@
 /*
- * Reconciliation: asks Docker (asynchronously) what the protected networks
- * look like, compiles the desired ruleset and hands it to the backend.
- * Driven by Docker's event stream (debounced), by a periodic timer, and by
- * control commands.  A failed reconcile changes nothing in the kernel.
+ * Reconciliation: turns Docker's state into an inventory.
+ *
+ * A run asks Docker (asynchronously, never blocking the loop) which
+ * configured networks exist, what is on them, which endpoints an allow
+ * filter matches, and where each allow-listed container's bridge port is;
+ * then it hands the inventory to its owner (the daemon hands it to the
+ * enforcement layer, tjd/enforce.h).  Runs are driven by Docker's event
+ * stream (debounced), by the owner (poll timer, control commands), and
+ * retried with back-off when they fail.  A failed run hands nothing over,
+ * so the kernel keeps what it had.
+ *
+ * Stages of one run, each a function below and each waiting for all of
+ * its requests before the next starts:
+ *   networks   GET /networks                   which configured names exist
+ *   inspect    GET /networks/{id}              subnets, bridge, endpoints
+ *   allowed    GET /containers/json?filters=   per allow filter: who matches
+ *   sandboxes  GET /containers/{id}/json       per allow-listed endpoint:
+ *                                              its sandbox, then its port
  */
 #ifndef TJD_RECONCILE_H
 #define TJD_RECONCILE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
-struct tjd;
+#include "tjd/inventory.h"
+
+struct conf;
+struct docker_client;
+struct event_base;
 struct reconcile;
 
 /* Delay that lets a burst of Docker events become one reconcile. */
@@ -17,14 +37,51 @@ struct reconcile;
 #define RECONCILE_BACKOFF_MIN_MSEC 100
 #define RECONCILE_BACKOFF_MAX_MSEC 5000
 
-struct reconcile *reconcile_new(struct tjd *tjd);
+/* What one run found. */
+struct reconcile_result {
+	/* The inventory, or NULL when the run failed; the owner may take it (and set NULL). */
+	struct inventory *inventory;
+	const char *error;    /* NULL on success */
+	const char *withheld; /* "" or the first allowance withheld (fail closed), for status */
+	uint32_t elapsed_usec;
+};
+
+struct reconcile_hooks {
+	/*
+	 * A run finished.  Returns false when what it found could not be put
+	 * in place, so the run is retried with back-off like a failed one.
+	 */
+	bool (*done)(void *arg, struct reconcile_result *result);
+	/* Docker's event stream could not start or ended; message says which. */
+	void (*docker_lost)(void *arg, const char *message);
+};
+
+/*
+ * How a container's bridge port is found (tjd/netns.h in the daemon; a
+ * table in tests).  Both return 0 with port filled, or -1 with err.
+ */
+struct reconcile_ports {
+	/* The host-side veth of the interface with `mac` in the sandbox. */
+	int (*bridge_port)(const char *sandbox_key, const char *mac, char *port, size_t portlen,
+			   char *err, size_t errlen);
+	/* The port on `bridge` inside overlay_netns of the interface with `mac`. */
+	int (*overlay_port)(const char *sandbox_key, const char *mac, const char *overlay_netns,
+			    const char *bridge, char *port, size_t portlen, char *err,
+			    size_t errlen);
+};
+
+/* The real lookups, through the containers' network namespaces. */
+extern const struct reconcile_ports reconcile_netns_ports;
+
+struct reconcile *reconcile_new(struct event_base *base, struct docker_client *docker,
+				const struct conf *conf, const struct reconcile_ports *ports,
+				const struct reconcile_hooks *hooks, void *arg);
 void reconcile_free(struct reconcile *reconcile);
-/* Starts following Docker's event stream and runs a first reconcile. */
-void reconcile_start(struct reconcile *reconcile);
-/* Asks for a reconcile soon; coalesces with one pending or running. */
+/* The configuration runs read from now on (the caller keeps it alive). */
+void reconcile_set_conf(struct reconcile *reconcile, const struct conf *conf);
+/* Runs a first reconcile and, when follow_events, follows Docker's event stream. */
+void reconcile_start(struct reconcile *reconcile, bool follow_events);
+/* Asks for a run soon; coalesces with one pending or running. */
 void reconcile_request(struct reconcile *reconcile, const char *reason);
-/* Called once when a reconcile finishes (dry-run uses it to exit). */
-void reconcile_set_done_hook(struct reconcile *reconcile,
-			     void (*hook)(struct tjd *tjd, bool ok));
 
 #endif

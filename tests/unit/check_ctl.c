@@ -12,9 +12,13 @@
 #include "common/frame.h"
 #include "tjd/ctl.h"
 #include "tjd/daemon.h"
+#include "tjd/enforce.h"
+#include "tjd/policy.h"
 #include "tjd/reconcile.h"
 
 static struct tjd tjd;
+/* What policy_compile makes of the fixture's network: all rules, and the network's own. */
+static size_t compiled_rules, network_rules;
 static Tjd__V1__Response *reply;
 static unsigned replies;
 static char conf_path[] = "/tmp/check_ctl_XXXXXX";
@@ -29,13 +33,30 @@ static void ctl_test_send(void *arg, const uint8_t *data, size_t len)
 	ck_assert_ptr_nonnull(reply);
 }
 
-/* A daemon with one protected network, a known inventory and rules installed. */
+/* Answers for the reconciler, which these cases never run to completion. */
+static bool ctl_test_reconcile_done(void *arg, struct reconcile_result *result)
+{
+	return false;
+}
+
+/* See ctl_test_reconcile_done. */
+static void ctl_test_docker_lost(void *arg, const char *message)
+{
+}
+
+/* A daemon with one protected network, a known inventory and its rules installed. */
 static void ctl_setup(void)
 {
 	static const char text[] = "[network web]\nallow = label=tjd.allow=true\n";
+	static const struct reconcile_hooks hooks = {
+	    .done = ctl_test_reconcile_done,
+	    .docker_lost = ctl_test_docker_lost,
+	};
+	const struct enforce_options options = {.instance_id = "", .dry_run = true};
 	struct inv_network *net;
 	struct inv_endpoint *e;
-	bool changed;
+	struct ruleset compiled;
+	size_t counts[1];
 	char err[256];
 	int fd = mkstemp(conf_path);
 
@@ -48,10 +69,11 @@ static void ctl_setup(void)
 	tjd.conf = conf_load(conf_path, true, NULL, err, sizeof(err));
 	ck_assert_msg(tjd.conf != NULL, "%s", err);
 	tjd.base = event_base_new();
-	tjd.reconcile = reconcile_new(&tjd);
+	tjd.reconcile =
+	    reconcile_new(tjd.base, NULL, tjd.conf, &reconcile_netns_ports, &hooks, &tjd);
 	ck_assert_ptr_nonnull(tjd.reconcile);
-	ck_assert_int_eq(backend_init(&tjd.backend, &backend_fake_ops, ""), 0);
-	ck_assert_int_eq(tjd.backend.ops->open(&tjd.backend, err, sizeof(err)), 0);
+	tjd.enforce = enforce_new(&options, err, sizeof(err));
+	ck_assert_msg(tjd.enforce != NULL, "%s", err);
 	inventory_init(&tjd.inventory);
 	net = inventory_add_network(&tjd.inventory);
 	strcpy(net->name, "web");
@@ -68,19 +90,16 @@ static void ctl_setup(void)
 	prefix_parse("fd00:30::2", &e->ipv6);
 	strcpy(e->bridge_port, "veth0");
 	e->allowed = true;
-	ruleset_init(&tjd.installed);
-	for (int i = 0; i < 3; i++) {
-		struct rule *r = ruleset_add(&tjd.installed);
-		r->family = AF_INET;
-		r->verdict = i == 2 ? RULE_DROP : RULE_RETURN;
-		strcpy(r->in_iface, "br-abcdef012345");
-	}
-	ck_assert_int_eq(tjd.backend.ops->apply(&tjd.backend, &tjd.installed, &changed, err,
-						sizeof(err)),
-			 0);
-	tjd.rule_counts = calloc(1, sizeof(size_t));
-	tjd.rule_counts[0] = 3;
-	tjd.ready = true;
+	ck_assert_msg(
+	    enforce_apply(tjd.enforce, tjd.conf, &tjd.inventory, NULL, 0, err, sizeof(err)) == 0,
+	    "%s", err);
+	ruleset_init(&compiled);
+	ck_assert_int_eq(
+	    policy_compile(tjd.conf, &tjd.inventory, &compiled, counts, err, sizeof(err)), 0);
+	compiled_rules = compiled.count;
+	network_rules = counts[0];
+	ck_assert_uint_gt(network_rules, 0);
+	ruleset_free(&compiled);
 	replies = 0;
 	reply = NULL;
 }
@@ -90,12 +109,10 @@ static void ctl_teardown(void)
 	if (reply != NULL)
 		tjd__v1__response__free_unpacked(reply, NULL);
 	reply = NULL;
-	tjd.backend.ops->close(&tjd.backend);
 	reconcile_free(tjd.reconcile);
+	enforce_free(tjd.enforce);
 	inventory_free(&tjd.inventory);
-	ruleset_free(&tjd.installed);
-	free(tjd.rule_counts);
-	daemon_free_peers(&tjd);
+	peer_sets_free(tjd.peers, tjd.peer_network_count);
 	conf_free(tjd.conf);
 	event_base_free(tjd.base);
 	unlink(conf_path);
@@ -140,7 +157,7 @@ START_TEST(test_status_reports_networks)
 	ck_assert_str_eq(ns->interface, "br-abcdef012345");
 	ck_assert_uint_eq(ns->n_subnets, 2);
 	ck_assert_str_eq(ns->subnets[1], "fd00:30::/64");
-	ck_assert_uint_eq(ns->rule_count, 3);
+	ck_assert_uint_eq(ns->rule_count, network_rules);
 	ck_assert_uint_eq(ns->n_allowed, 1);
 	ck_assert_str_eq(ns->allowed[0]->name, "proxy");
 	ck_assert_uint_eq(ns->allowed[0]->n_addresses, 2);
@@ -155,26 +172,28 @@ START_TEST(test_rules_reads_backend)
 	ctl_test_simple(TJD__V1__REQUEST__COMMAND_RULES, 1000);
 	ck_assert(reply->ok);
 	ck_assert_int_eq(reply->result_case, TJD__V1__RESPONSE__RESULT_RULES);
-	ck_assert_ptr_nonnull(strstr(reply->rules->text, "-A TJD-FORWARD -i br-abcdef012345 -j DROP"));
+	ck_assert_ptr_nonnull(strstr(
+	    reply->rules->text, "-A TJD-FORWARD -i br-abcdef012345 -o br-abcdef012345 -m comment "
+				"--comment \"tjd web isolate\" -j DROP"));
 }
 END_TEST
 
 START_TEST(test_clear_needs_root)
 {
-	struct backend_fake_state *state = backend_fake_state(&tjd.backend);
+	struct backend_fake_state *state = backend_fake_state(enforce_backend(tjd.enforce));
 
 	ctl_test_simple(TJD__V1__REQUEST__COMMAND_CLEAR, 1000);
 	ck_assert(!reply->ok);
 	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_PERMISSION);
 	ck_assert_uint_eq(state->clear_calls, 0);
-	ck_assert_uint_eq(state->installed.count, 3);
+	ck_assert_uint_eq(state->installed.count, compiled_rules);
 	ck_assert(!tjd.stopping);
 }
 END_TEST
 
 START_TEST(test_clear_as_root_removes_and_stops)
 {
-	struct backend_fake_state *state = backend_fake_state(&tjd.backend);
+	struct backend_fake_state *state = backend_fake_state(enforce_backend(tjd.enforce));
 
 	ctl_test_simple(TJD__V1__REQUEST__COMMAND_CLEAR, 0);
 	ck_assert(reply->ok);
@@ -229,7 +248,7 @@ START_TEST(test_hostile_frames)
 	ctl_test_call(&request, 0);
 	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_UNKNOWN_COMMAND);
 	ck_assert_uint_eq(replies, 5);
-	ck_assert_uint_eq(backend_fake_state(&tjd.backend)->clear_calls, 0);
+	ck_assert_uint_eq(backend_fake_state(enforce_backend(tjd.enforce))->clear_calls, 0);
 	ck_assert(!tjd.stopping);
 }
 END_TEST

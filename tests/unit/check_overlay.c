@@ -1,4 +1,4 @@
-/* Overlay compiler: config + inventory + pushed peers -> per-namespace rulesets. */
+/* The overlay compiler: config + inventory + pushed peers -> per-namespace rulesets. */
 #include "config.h"
 
 #include <check.h>
@@ -9,15 +9,15 @@
 #include <unistd.h>
 
 #include "tjd/conf.h"
-#include "tjd/daemon.h"
 #include "tjd/overlay.h"
+#include "tjd/policy.h"
 
 #define WEB_ID "pdjhre727w9ivsy0282l6llvk"
 
 static struct conf *conf;
 static struct inventory inv;
-static struct overlay_plan plan;
-static struct daemon_peers peers;
+static struct policy_plan plan;
+static struct peer_set peers;
 static char conf_path[] = "/tmp/check_overlay_XXXXXX";
 
 /* Protects "web" (an overlay) and "local" (a bridge). */
@@ -36,7 +36,7 @@ static void overlay_setup(void)
 	conf = conf_load(conf_path, true, NULL, err, sizeof(err));
 	ck_assert_msg(conf != NULL, "%s", err);
 	inventory_init(&inv);
-	overlay_plan_init(&plan);
+	policy_plan_init(&plan);
 	memset(&peers, 0, sizeof(peers));
 }
 
@@ -46,7 +46,7 @@ static void overlay_teardown(void)
 	strcpy(conf_path, "/tmp/check_overlay_XXXXXX");
 	conf_free(conf);
 	inventory_free(&inv);
-	overlay_plan_free(&plan);
+	policy_plan_free(&plan);
 	free(peers.lb_ips);
 	free(peers.allowed_ips);
 }
@@ -138,7 +138,8 @@ START_TEST(test_overlay_rules)
 	overlay_web();
 	strcpy(inv.netns_dir, "/tmp/tjd-swarm/n1/exec/netns");
 	overlay_peers(lbs, 1, allowed, 4);
-	ck_assert_int_eq(overlay_compile(conf, &inv, &peers, 1, &plan, err, sizeof(err)), 0);
+	ck_assert_int_eq(policy_compile_overlays(conf, &inv, &peers, 1, &plan, err, sizeof(err)),
+			 0);
 	ck_assert_uint_eq(plan.count, 1);
 	ck_assert_str_eq(plan.targets[0].netns, "/tmp/tjd-swarm/n1/exec/netns/1-pdjhre727w");
 	ck_assert_str_eq(plan.targets[0].network_id, WEB_ID);
@@ -168,7 +169,7 @@ START_TEST(test_overlay_withholds_unbound)
 	/* ports unknown: the proxy's and the load balancer's allowances are withheld */
 	net->endpoints[0].bridge_port[0] = '\0';
 	net->endpoints[2].bridge_port[0] = '\0';
-	ck_assert_int_eq(overlay_compile(conf, &inv, NULL, 0, &plan, err, sizeof(err)), 0);
+	ck_assert_int_eq(policy_compile_overlays(conf, &inv, NULL, 0, &plan, err, sizeof(err)), 0);
 	overlay_render(AF_INET, text, sizeof(text));
 	ck_assert_str_eq(text, "return(ct) any -;drop any -@br0;");
 	/* without a namespace directory, dockerd's default */
@@ -188,7 +189,7 @@ START_TEST(test_overlay_only_protected_overlays)
 	strcpy(local->bridge, "br-0123456789ab");
 	other = overlay_web();
 	strcpy(other->name, "unprotected");
-	ck_assert_int_eq(overlay_compile(conf, &inv, NULL, 0, &plan, err, sizeof(err)), 0);
+	ck_assert_int_eq(policy_compile_overlays(conf, &inv, NULL, 0, &plan, err, sizeof(err)), 0);
 	ck_assert_uint_eq(plan.count, 0);
 }
 END_TEST

@@ -1,0 +1,674 @@
+/*
+ * The enforcement layer; see enforce.h.
+ *
+ * Every write to the firewall is a call to enforce_commit (a ruleset into
+ * one target) or enforce_target_clear, and those are the only callers of
+ * a backend's apply and clear.  A target is one network namespace with a
+ * backend opened in it (tjd/backend-netns.h) and the ruleset tjd last
+ * committed there, which is what drift is judged against.
+ */
+#include "config.h"
+
+#include "tjd/enforce.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "tjd/backend-netns.h"
+#include "tjd/policy.h"
+#include "tjd/state.h"
+
+/* One network namespace tjd writes rules into. */
+struct enforce_target {
+	char network_id[INV_ID_MAX + 1]; /* "" for tjd's own namespace */
+	char network_name[INV_NAME_MAX + 1];
+	struct backend_netns netns;
+	struct ruleset installed; /* what tjd last committed here */
+	bool has_installed;	  /* installed is known to be in the kernel */
+	size_t rule_count;
+	bool wanted; /* scratch: in the plan being applied */
+};
+
+/* How many rules the host ruleset gives one network. */
+struct enforce_network_rules {
+	char network_id[INV_ID_MAX + 1];
+	size_t count;
+};
+
+struct enforce {
+	struct event_base *base;
+	char instance_id[64];
+	char *state_file;
+	bool dry_run;
+	bool stopping;
+	struct enforce_target host;
+	struct enforce_target *namespaces;
+	size_t namespace_count;
+	struct enforce_network_rules *host_rules;
+	size_t host_rules_count;
+	struct enforce_stats stats;
+	bool state_dirty; /* the host ruleset changed since it was last saved */
+	char backend_reason[256];
+	struct event *monitor_event;
+	void (*drift_hook)(void *arg);
+	void *drift_arg;
+};
+
+/* Arguments of enforce_apply_fn. */
+struct enforce_apply_arg {
+	const struct ruleset *rules;
+	bool changed;
+};
+
+/* Runs inside the target's namespace: the backend's apply. */
+static int enforce_apply_fn(struct backend *backend, void *arg, char *err, size_t errlen)
+{
+	struct enforce_apply_arg *apply = arg;
+
+	return backend->ops->apply(backend, apply->rules, &apply->changed, err, errlen);
+}
+
+/* Runs inside the target's namespace: the backend's clear. */
+static int enforce_clear_fn(struct backend *backend, void *arg, char *err, size_t errlen)
+{
+	return backend->ops->clear(backend, err, errlen);
+}
+
+/* Names a target for messages. */
+static const char *enforce_target_name(const struct enforce_target *target)
+{
+	return target->netns.path[0] != '\0' ? target->netns.path : "tjd's network namespace";
+}
+
+/*
+ * Commits `desired` to one target.  The one rule for drift: the kernel
+ * differed although tjd wanted exactly what it had committed there before,
+ * so someone else changed it.  Returns 1 committed (or already in place),
+ * 0 the namespace is gone (nothing to protect in it), -1 error.
+ */
+static int enforce_commit(struct enforce *enforce, struct enforce_target *target,
+			  const struct ruleset *desired, bool *changed, char *err, size_t errlen)
+{
+	struct enforce_apply_arg apply = {.rules = desired};
+	bool repair;
+	int rc;
+
+	*changed = false;
+	if (enforce->stopping) {
+		error_format(err, errlen, "tjd is stopping");
+		return -1;
+	}
+	rc = backend_netns_run(&target->netns, true, enforce_apply_fn, &apply, err, errlen);
+	if (rc <= 0) {
+		if (rc == 0)
+			target->has_installed = false;
+		return rc;
+	}
+	/* A namespace opened afresh (new, or re-created by dockerd) held nothing of ours. */
+	if (target->netns.fresh)
+		target->has_installed = false;
+	*changed = apply.changed;
+	repair =
+	    apply.changed && target->has_installed && ruleset_equal(desired, &target->installed);
+	if (apply.changed) {
+		enforce->stats.apply_count++;
+		if (repair) {
+			enforce->stats.drift_repairs++;
+			log_warnx("repaired drift in %s: tjd's rules had been changed outside tjd",
+				  enforce_target_name(target));
+		} else if (target == &enforce->host) {
+			enforce->state_dirty = true;
+		}
+	}
+	if (desired != &target->installed && ruleset_copy(&target->installed, desired) < 0) {
+		/* The kernel holds it; only the record is lost, so the next apply commits. */
+		target->has_installed = false;
+		error_format(err, errlen, "out of memory");
+		return -1;
+	}
+	target->has_installed = true;
+	return 1;
+}
+
+/* Clears one target; absent is success. */
+static int enforce_target_clear(struct enforce_target *target, char *err, size_t errlen)
+{
+	int rc;
+
+	if (target->netns.path[0] != '\0' && !target->netns.open)
+		return 0; /* never opened: nothing of ours inside */
+	rc = backend_netns_run(&target->netns, false, enforce_clear_fn, NULL, err, errlen);
+	if (rc < 0)
+		return -1;
+	ruleset_free(&target->installed);
+	target->has_installed = false;
+	target->rule_count = 0;
+	return 0;
+}
+
+/* Frees a target's memory and closes its backend. */
+static void enforce_target_free(struct enforce_target *target)
+{
+	backend_netns_close(&target->netns);
+	ruleset_free(&target->installed);
+}
+
+/* Saves the host ruleset when it changed since the last save. */
+static void enforce_save_state(struct enforce *enforce)
+{
+	char err[512];
+
+	if (enforce->state_file == NULL || !enforce->state_dirty)
+		return;
+	if (state_save(enforce->state_file, &enforce->host.installed, err, sizeof(err)) < 0) {
+		log_warnx("saving the ruleset for the next start: %s", err);
+		return;
+	}
+	enforce->state_dirty = false;
+}
+
+/* Puts tjd's last host rules back if the kernel no longer holds them. */
+static void enforce_repair_drift(struct enforce *enforce)
+{
+	bool changed = false;
+	char err[512];
+
+	if (!enforce->host.has_installed || enforce->stopping)
+		return;
+	if (enforce_commit(enforce, &enforce->host, &enforce->host.installed, &changed, err,
+			   sizeof(err)) < 0) {
+		log_warnx("restoring rules changed outside tjd: %s", err);
+		return;
+	}
+	if (changed && enforce->drift_hook != NULL)
+		enforce->drift_hook(enforce->drift_arg);
+}
+
+/* Live drift repair: the backend saw someone change tjd's rules. */
+static void enforce_monitor_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct enforce *enforce = arg;
+	struct backend *backend = &enforce->host.netns.backend;
+
+	if (backend->ops->monitor_drain(backend))
+		enforce_repair_drift(enforce);
+}
+
+/* Without change notifications (legacy x_tables), compare often instead. */
+static void enforce_drift_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	enforce_repair_drift(arg);
+}
+
+int enforce_watch(struct enforce *enforce, struct event_base *base)
+{
+	struct timeval interval = {.tv_sec = 0, .tv_usec = ENFORCE_DRIFT_CHECK_MSEC * 1000};
+	const struct backend *backend = &enforce->host.netns.backend;
+	int fd = -1;
+
+	if (enforce->dry_run || enforce->monitor_event != NULL)
+		return 0;
+	enforce->base = base;
+	if (backend->ops->monitor_fd != NULL && backend->ops->monitor_drain != NULL)
+		fd = backend->ops->monitor_fd(&enforce->host.netns.backend);
+	if (fd >= 0) {
+		enforce->monitor_event =
+		    event_new(enforce->base, fd, EV_READ | EV_PERSIST, enforce_monitor_cb, enforce);
+		return enforce->monitor_event == NULL || event_add(enforce->monitor_event, NULL) < 0
+			   ? -1
+			   : 0;
+	}
+	enforce->monitor_event =
+	    event_new(enforce->base, -1, EV_PERSIST, enforce_drift_timer_cb, enforce);
+	return enforce->monitor_event == NULL || event_add(enforce->monitor_event, &interval) < 0
+		   ? -1
+		   : 0;
+}
+
+/* Opens a backend of `ops` for clearing only; false when the kernel cannot run it. */
+static bool enforce_open_for_clearing(struct backend *backend, const struct backend_ops *ops,
+				      const char *instance_id)
+{
+	char err[512];
+
+	if (backend_init(backend, ops, instance_id) < 0)
+		return false;
+	backend->clear_only = true;
+	if (backend->ops->open(backend, err, sizeof(err)) < 0) {
+		/* A backend the kernel cannot run holds nothing of ours. */
+		log_debug("%s: %s", ops->name, err);
+		return false;
+	}
+	return true;
+}
+
+/* Removes what the other backend installed in an earlier run, if anything. */
+static void enforce_clear_other(const struct backend_ops *ops, const char *instance_id)
+{
+	struct backend other;
+	char err[512];
+
+	if (!enforce_open_for_clearing(&other, ops, instance_id))
+		return;
+	if (other.ops->clear(&other, err, sizeof(err)) < 0)
+		log_warnx("clearing what %s held: %s", ops->name, err);
+	other.ops->close(&other);
+}
+
+/* Opens `ops` as the host backend; 0 or -1 with err set. */
+static int enforce_open_backend(struct enforce *enforce, const struct backend_ops *ops, char *err,
+				size_t errlen)
+{
+	struct backend template;
+
+	if (backend_init(&template, ops, enforce->instance_id) < 0 ||
+	    backend_netns_init(&enforce->host.netns, &template, "") < 0) {
+		error_format(err, errlen, "invalid instance id \"%s\"", enforce->instance_id);
+		return -1;
+	}
+	if (ops->open(&enforce->host.netns.backend, err, errlen) < 0)
+		return -1;
+	enforce->host.netns.open = true;
+	return 0;
+}
+
+/* Picks the backend as `choice` says; see enforce_new. */
+static int enforce_choose(struct enforce *enforce, const char *choice, char *err, size_t errlen)
+{
+	char nft_err[384];
+
+	if (enforce->dry_run) {
+		snprintf(enforce->backend_reason, sizeof(enforce->backend_reason), "dry run");
+		return enforce_open_backend(enforce, &backend_fake_ops, err, errlen);
+	}
+	if (strcmp(choice, "iptables") == 0 || strcmp(choice, "nftables") == 0) {
+		snprintf(enforce->backend_reason, sizeof(enforce->backend_reason), "configured");
+		return enforce_open_backend(
+		    enforce, strcmp(choice, "iptables") == 0 ? &backend_iptc_ops : &backend_nft_ops,
+		    err, errlen);
+	}
+	if (enforce_open_backend(enforce, &backend_nft_ops, nft_err, sizeof(nft_err)) == 0) {
+		snprintf(enforce->backend_reason, sizeof(enforce->backend_reason),
+			 "auto: the kernel's nf_tables works");
+		return 0;
+	}
+	log_warnx("nftables unusable (%s); using the legacy iptables tables", nft_err);
+	snprintf(enforce->backend_reason, sizeof(enforce->backend_reason),
+		 "auto: nf_tables unusable: %.200s", nft_err);
+	return enforce_open_backend(enforce, &backend_iptc_ops, err, errlen);
+}
+
+struct enforce *enforce_new(const struct enforce_options *options, char *err, size_t errlen)
+{
+	struct enforce *enforce = calloc(1, sizeof(*enforce));
+	const char *choice = options->backend != NULL ? options->backend : "auto";
+
+	if (enforce == NULL) {
+		error_format(err, errlen, "out of memory");
+		return NULL;
+	}
+	enforce->dry_run = options->dry_run;
+	ruleset_init(&enforce->host.installed);
+	if ((size_t)snprintf(enforce->instance_id, sizeof(enforce->instance_id), "%s",
+			     options->instance_id ? options->instance_id : "") >=
+	    sizeof(enforce->instance_id)) {
+		error_format(err, errlen, "instance id too long");
+		goto fail;
+	}
+	if (options->state_file != NULL && !options->dry_run) {
+		enforce->state_file = strdup(options->state_file);
+		if (enforce->state_file == NULL) {
+			error_format(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	if (strcmp(choice, "auto") != 0 && strcmp(choice, "nftables") != 0 &&
+	    strcmp(choice, "iptables") != 0) {
+		error_format(err, errlen,
+			     "unknown backend \"%s\" (expected auto, nftables or iptables)",
+			     choice);
+		goto fail;
+	}
+	if (!enforce->dry_run && backend_check_bridge_netfilter(err, errlen) < 0)
+		goto fail;
+	if (enforce_choose(enforce, choice, err, errlen) < 0)
+		goto fail;
+	if (!enforce->dry_run) {
+		/* Switching backends leaves nothing of the other one behind. */
+		enforce_clear_other(enforce->host.netns.backend.ops == &backend_nft_ops
+					? &backend_iptc_ops
+					: &backend_nft_ops,
+				    enforce->instance_id);
+	}
+	return enforce;
+fail:
+	enforce_free(enforce);
+	return NULL;
+}
+
+void enforce_free(struct enforce *enforce)
+{
+	if (enforce == NULL)
+		return;
+	if (enforce->monitor_event != NULL)
+		event_free(enforce->monitor_event);
+	enforce_target_free(&enforce->host);
+	for (size_t i = 0; i < enforce->namespace_count; i++)
+		enforce_target_free(&enforce->namespaces[i]);
+	free(enforce->namespaces);
+	free(enforce->host_rules);
+	free(enforce->state_file);
+	free(enforce);
+}
+
+void enforce_set_drift_hook(struct enforce *enforce, void (*hook)(void *arg), void *arg)
+{
+	enforce->drift_hook = hook;
+	enforce->drift_arg = arg;
+}
+
+int enforce_restore(struct enforce *enforce, char *err, size_t errlen)
+{
+	struct ruleset saved;
+	bool changed = false;
+	int rc;
+
+	if (enforce->state_file == NULL)
+		return 0;
+	ruleset_init(&saved);
+	rc = state_load(enforce->state_file, &saved, err, errlen);
+	if (rc != 0) {
+		/* A damaged file installs nothing; the first reconcile decides. */
+		if (rc < 0)
+			log_warnx("ignoring the saved ruleset: %s", err);
+		ruleset_free(&saved);
+		return 0;
+	}
+	rc = enforce_commit(enforce, &enforce->host, &saved, &changed, err, errlen);
+	if (rc > 0) {
+		/* What is installed is what is saved. */
+		enforce->state_dirty = false;
+		enforce->stats.ready = true;
+		log_info("restored %zu saved rules from %s before contacting Docker", saved.count,
+			 enforce->state_file);
+	}
+	ruleset_free(&saved);
+	return rc > 0 ? 1 : -1;
+}
+
+/* Records, per network id, how many host rules each network got. */
+static int enforce_note_host_rules(struct enforce *enforce, const struct inventory *inv,
+				   const size_t *counts)
+{
+	struct enforce_network_rules *rules = calloc(inv->count ? inv->count : 1, sizeof(*rules));
+
+	if (rules == NULL)
+		return -1;
+	for (size_t n = 0; n < inv->count; n++) {
+		snprintf(rules[n].network_id, sizeof(rules[n].network_id), "%s",
+			 inv->networks[n].id);
+		rules[n].count = counts[n];
+	}
+	free(enforce->host_rules);
+	enforce->host_rules = rules;
+	enforce->host_rules_count = inv->count;
+	return 0;
+}
+
+/* The target for a namespace path, added when new; NULL on OOM or a bad path. */
+static struct enforce_target *enforce_namespace(struct enforce *enforce,
+						const struct policy_target *wanted)
+{
+	struct enforce_target *grown, *target;
+
+	for (size_t i = 0; i < enforce->namespace_count; i++)
+		if (strcmp(enforce->namespaces[i].netns.path, wanted->netns) == 0)
+			return &enforce->namespaces[i];
+	grown = reallocarray(enforce->namespaces, enforce->namespace_count + 1,
+			     sizeof(*enforce->namespaces));
+	if (grown == NULL)
+		return NULL;
+	enforce->namespaces = grown;
+	target = &enforce->namespaces[enforce->namespace_count];
+	memset(target, 0, sizeof(*target));
+	ruleset_init(&target->installed);
+	if (backend_netns_init(&target->netns, &enforce->host.netns.backend, wanted->netns) < 0)
+		return NULL;
+	enforce->namespace_count++;
+	return target;
+}
+
+/* Removes namespace target i, closing its backend. */
+static void enforce_namespace_remove(struct enforce *enforce, size_t i)
+{
+	enforce_target_free(&enforce->namespaces[i]);
+	enforce->namespaces[i] = enforce->namespaces[enforce->namespace_count - 1];
+	enforce->namespace_count--;
+}
+
+/* Commits a plan's namespaces and clears those no longer in it; 0 or -1 (first error). */
+static int enforce_namespaces(struct enforce *enforce, const struct policy_plan *plan, char *err,
+			      size_t errlen)
+{
+	char one[512];
+	int ret = 0;
+
+	for (size_t i = 0; i < enforce->namespace_count; i++)
+		enforce->namespaces[i].wanted = false;
+	for (size_t t = 0; t < plan->count; t++) {
+		const struct policy_target *wanted = &plan->targets[t];
+		struct enforce_target *target = enforce_namespace(enforce, wanted);
+		bool changed = false;
+		int found;
+
+		if (target == NULL) {
+			error_format(err, errlen, "out of memory");
+			return -1;
+		}
+		target->wanted = true;
+		snprintf(target->network_id, sizeof(target->network_id), "%s", wanted->network_id);
+		snprintf(target->network_name, sizeof(target->network_name), "%s",
+			 wanted->network_name);
+		found = enforce_commit(enforce, target, &wanted->rules, &changed, one, sizeof(one));
+		if (found < 0) {
+			target->has_installed = false;
+			if (ret == 0)
+				snprintf(err, errlen, "%s", one);
+			ret = -1;
+			continue;
+		}
+		target->rule_count = found > 0 ? wanted->rules.count : 0;
+		if (changed)
+			log_info("overlay %s: %zu rules applied in %s", wanted->network_name,
+				 wanted->rules.count, target->netns.path);
+	}
+	/* Namespaces no longer protected (network unprotected or gone): take ours out. */
+	for (size_t i = enforce->namespace_count; i-- > 0;) {
+		struct enforce_target *target = &enforce->namespaces[i];
+
+		if (target->wanted)
+			continue;
+		if (enforce_target_clear(target, one, sizeof(one)) < 0) {
+			if (ret == 0)
+				snprintf(err, errlen, "%s", one);
+			ret = -1;
+			continue;
+		}
+		log_info("network namespace %s: no longer protected, rules removed",
+			 target->netns.path);
+		enforce_namespace_remove(enforce, i);
+	}
+	return ret;
+}
+
+int enforce_apply(struct enforce *enforce, const struct conf *conf, const struct inventory *inv,
+		  const struct peer_set *peers, size_t peer_count, char *err, size_t errlen)
+{
+	struct ruleset desired;
+	struct policy_plan plan;
+	size_t *counts = NULL;
+	bool changed = false;
+	int ret = -1;
+
+	ruleset_init(&desired);
+	policy_plan_init(&plan);
+	counts = calloc(inv->count ? inv->count : 1, sizeof(*counts));
+	if (counts == NULL) {
+		error_format(err, errlen, "compiling the ruleset: out of memory");
+		goto out;
+	}
+	if (policy_compile(conf, inv, &desired, counts, err, errlen) < 0 ||
+	    policy_compile_overlays(conf, inv, peers, peer_count, &plan, err, errlen) < 0)
+		goto out;
+	if (enforce_commit(enforce, &enforce->host, &desired, &changed, err, errlen) < 0)
+		goto out;
+	if (changed)
+		log_info("ruleset applied: %zu rules for %zu network(s)", desired.count,
+			 inv->count);
+	enforce->stats.ready = true;
+	if (enforce_note_host_rules(enforce, inv, counts) < 0) {
+		error_format(err, errlen, "out of memory");
+		goto out;
+	}
+	enforce_save_state(enforce);
+	ret = 0;
+	if (enforce->dry_run) {
+		for (size_t t = 0; t < plan.count; t++)
+			log_info("dry run: overlay %s would get %zu rules in %s",
+				 plan.targets[t].network_name, plan.targets[t].rules.count,
+				 plan.targets[t].netns);
+	} else if (enforce_namespaces(enforce, &plan, err, errlen) < 0) {
+		ret = 1;
+	}
+out:
+	free(counts);
+	policy_plan_free(&plan);
+	ruleset_free(&desired);
+	return ret;
+}
+
+int enforce_clear(struct enforce *enforce, char *err, size_t errlen)
+{
+	char one[512];
+
+	if (enforce_target_clear(&enforce->host, err, errlen) < 0)
+		return -1;
+	/* The other namespaces too: nothing of tjd's stays behind anywhere. */
+	for (size_t i = enforce->namespace_count; i-- > 0;) {
+		if (enforce_target_clear(&enforce->namespaces[i], one, sizeof(one)) < 0) {
+			error_format(err, errlen, "%s", one);
+			return -1;
+		}
+		enforce_namespace_remove(enforce, i);
+	}
+	if (enforce->state_file != NULL && state_remove(enforce->state_file, one, sizeof(one)) < 0)
+		log_warnx("%s", one);
+	enforce->state_dirty = false;
+	enforce_stop(enforce);
+	log_info("removed every rule tjd installed");
+	return 0;
+}
+
+void enforce_stop(struct enforce *enforce)
+{
+	enforce->stopping = true;
+}
+
+int enforce_clear_offline(const char *instance_id, const char *state_file)
+{
+	static const struct backend_ops *const all[] = {&backend_iptc_ops, &backend_nft_ops};
+	char err[512];
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		struct backend backend;
+
+		if (!enforce_open_for_clearing(&backend, all[i], instance_id))
+			continue;
+		if (backend.ops->clear(&backend, err, sizeof(err)) < 0) {
+			log_warnx("clear (%s) failed: %s", all[i]->name, err);
+			rc = -1;
+		}
+		backend.ops->close(&backend);
+	}
+	if (rc == 0 && state_file != NULL && state_remove(state_file, err, sizeof(err)) < 0)
+		log_warnx("%s", err);
+	if (rc == 0)
+		log_info("removed every rule tjd installed");
+	return rc;
+}
+
+const struct enforce_stats *enforce_stats(const struct enforce *enforce)
+{
+	return &enforce->stats;
+}
+
+const char *enforce_backend_name(const struct enforce *enforce)
+{
+	return enforce->host.netns.backend.ops->name;
+}
+
+const char *enforce_backend_reason(const struct enforce *enforce)
+{
+	return enforce->backend_reason;
+}
+
+const struct backend *enforce_backend(const struct enforce *enforce)
+{
+	return &enforce->host.netns.backend;
+}
+
+const struct ruleset *enforce_installed(const struct enforce *enforce)
+{
+	return &enforce->host.installed;
+}
+
+size_t enforce_rule_count(const struct enforce *enforce, const char *network_id)
+{
+	for (size_t i = 0; i < enforce->namespace_count; i++)
+		if (strcmp(enforce->namespaces[i].network_id, network_id) == 0)
+			return enforce->namespaces[i].rule_count;
+	for (size_t i = 0; i < enforce->host_rules_count; i++)
+		if (strcmp(enforce->host_rules[i].network_id, network_id) == 0)
+			return enforce->host_rules[i].count;
+	return 0;
+}
+
+bool enforce_netns_lookup(const struct enforce *enforce, const char *network_id,
+			  struct enforce_netns_status *status)
+{
+	memset(status, 0, sizeof(*status));
+	for (size_t i = 0; i < enforce->namespace_count; i++) {
+		const struct enforce_target *target = &enforce->namespaces[i];
+		if (strcmp(target->network_id, network_id) != 0)
+			continue;
+		snprintf(status->netns, sizeof(status->netns), "%s", target->netns.path);
+		status->enforced = target->has_installed;
+		status->rule_count = target->rule_count;
+		return true;
+	}
+	return false;
+}
+
+int enforce_counters(struct enforce *enforce, struct backend_counter *counters, size_t count,
+		     char *err, size_t errlen)
+{
+	struct backend *backend = &enforce->host.netns.backend;
+
+	if (backend->ops->counters == NULL) {
+		error_format(err, errlen, "the %s backend keeps no counters", backend->ops->name);
+		return -1;
+	}
+	return backend->ops->counters(backend, counters, count, err, errlen);
+}
+
+int enforce_dump(struct enforce *enforce, char **text, char *err, size_t errlen)
+{
+	struct backend *backend = &enforce->host.netns.backend;
+
+	return backend->ops->dump(backend, text, err, errlen);
+}
