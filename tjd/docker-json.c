@@ -353,6 +353,19 @@ static int docker_json_parse_endpoint(struct inv_network *net, const char *key, 
 	    docker_json_host_address(text, len, AF_INET6, &endpoint->ipv6, where, "IPv6Address",
 				     err, errlen) < 0)
 		return -1;
+
+	/* Optional: it only lets tjd remember this endpoint's bridge port between runs. */
+	if (docker_json_member_string(value, "EndpointID", false, &text, &len, where, err,
+				      errlen) < 0)
+		return -1;
+	if (text != NULL && len > 0) {
+		if (!docker_json_valid_container_id(text, len)) {
+			error_format(err, errlen, "%s: invalid EndpointID", where);
+			return -1;
+		}
+		memcpy(endpoint->endpoint_id, text, len);
+		endpoint->endpoint_id[len] = '\0';
+	}
 	return 0;
 }
 

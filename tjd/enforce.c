@@ -44,6 +44,7 @@ struct enforce {
 	char instance_id[64];
 	char *state_file;
 	bool dry_run;
+	const struct backend_ops *forced_ops; /* enforce_options.ops */
 	bool stopping;
 	struct enforce_target host;
 	struct enforce_target *namespaces;
@@ -87,11 +88,16 @@ static const char *enforce_target_name(const struct enforce_target *target)
 /*
  * Commits `desired` to one target.  The one rule for drift: the kernel
  * differed although tjd wanted exactly what it had committed there before,
- * so someone else changed it.  Returns 1 committed (or already in place),
- * 0 the namespace is gone (nothing to protect in it), -1 error.
+ * so someone else changed it.  Unless `verify`, a target whose drift is
+ * watched (tjd's own namespace: the backend reports every foreign change,
+ * or it is compared every ENFORCE_DRIFT_CHECK_MSEC) is not read back when
+ * tjd wants what it committed there: the watch repairs it otherwise.
+ * Returns 1 committed (or already in place), 0 the namespace is gone
+ * (nothing to protect in it), -1 error.
  */
 static int enforce_commit(struct enforce *enforce, struct enforce_target *target,
-			  const struct ruleset *desired, bool *changed, char *err, size_t errlen)
+			  const struct ruleset *desired, bool verify, bool *changed, char *err,
+			  size_t errlen)
 {
 	struct enforce_apply_arg apply = {.rules = desired};
 	bool repair;
@@ -102,6 +108,9 @@ static int enforce_commit(struct enforce *enforce, struct enforce_target *target
 		error_format(err, errlen, "tjd is stopping");
 		return -1;
 	}
+	if (!verify && target == &enforce->host && enforce->monitor_event != NULL &&
+	    target->has_installed && ruleset_equal(desired, &target->installed))
+		return 1;
 	rc = backend_netns_run(&target->netns, true, enforce_apply_fn, &apply, err, errlen);
 	if (rc <= 0) {
 		if (rc == 0)
@@ -179,7 +188,7 @@ static void enforce_repair_drift(struct enforce *enforce)
 
 	if (!enforce->host.has_installed || enforce->stopping)
 		return;
-	if (enforce_commit(enforce, &enforce->host, &enforce->host.installed, &changed, err,
+	if (enforce_commit(enforce, &enforce->host, &enforce->host.installed, true, &changed, err,
 			   sizeof(err)) < 0) {
 		log_warnx("restoring rules changed outside tjd: %s", err);
 		return;
@@ -285,6 +294,10 @@ static int enforce_choose(struct enforce *enforce, const char *choice, char *err
 		snprintf(enforce->backend_reason, sizeof(enforce->backend_reason), "dry run");
 		return enforce_open_backend(enforce, &backend_fake_ops, err, errlen);
 	}
+	if (enforce->forced_ops != NULL) {
+		snprintf(enforce->backend_reason, sizeof(enforce->backend_reason), "given");
+		return enforce_open_backend(enforce, enforce->forced_ops, err, errlen);
+	}
 	if (strcmp(choice, "iptables") == 0 || strcmp(choice, "nftables") == 0) {
 		snprintf(enforce->backend_reason, sizeof(enforce->backend_reason), "configured");
 		return enforce_open_backend(
@@ -312,6 +325,7 @@ struct enforce *enforce_new(const struct enforce_options *options, char *err, si
 		return NULL;
 	}
 	enforce->dry_run = options->dry_run;
+	enforce->forced_ops = options->ops;
 	ruleset_init(&enforce->host.installed);
 	if ((size_t)snprintf(enforce->instance_id, sizeof(enforce->instance_id), "%s",
 			     options->instance_id ? options->instance_id : "") >=
@@ -333,11 +347,12 @@ struct enforce *enforce_new(const struct enforce_options *options, char *err, si
 			     choice);
 		goto fail;
 	}
-	if (!enforce->dry_run && backend_check_bridge_netfilter(err, errlen) < 0)
+	if (!enforce->dry_run && enforce->forced_ops == NULL &&
+	    backend_check_bridge_netfilter(err, errlen) < 0)
 		goto fail;
 	if (enforce_choose(enforce, choice, err, errlen) < 0)
 		goto fail;
-	if (!enforce->dry_run) {
+	if (!enforce->dry_run && enforce->forced_ops == NULL) {
 		/* Switching backends leaves nothing of the other one behind. */
 		enforce_clear_other(enforce->host.netns.backend.ops == &backend_nft_ops
 					? &backend_iptc_ops
@@ -388,7 +403,7 @@ int enforce_restore(struct enforce *enforce, char *err, size_t errlen)
 		ruleset_free(&saved);
 		return 0;
 	}
-	rc = enforce_commit(enforce, &enforce->host, &saved, &changed, err, errlen);
+	rc = enforce_commit(enforce, &enforce->host, &saved, true, &changed, err, errlen);
 	if (rc > 0) {
 		/* What is installed is what is saved. */
 		enforce->state_dirty = false;
@@ -473,7 +488,8 @@ static int enforce_namespaces(struct enforce *enforce, const struct policy_plan 
 		snprintf(target->network_id, sizeof(target->network_id), "%s", wanted->network_id);
 		snprintf(target->network_name, sizeof(target->network_name), "%s",
 			 wanted->network_name);
-		found = enforce_commit(enforce, target, &wanted->rules, &changed, one, sizeof(one));
+		found = enforce_commit(enforce, target, &wanted->rules, true, &changed, one,
+				       sizeof(one));
 		if (found < 0) {
 			target->has_installed = false;
 			if (ret == 0)
@@ -524,7 +540,7 @@ int enforce_apply(struct enforce *enforce, const struct conf *conf, const struct
 	if (policy_compile(conf, inv, &desired, counts, err, errlen) < 0 ||
 	    policy_compile_overlays(conf, inv, peers, peer_count, &plan, err, errlen) < 0)
 		goto out;
-	if (enforce_commit(enforce, &enforce->host, &desired, &changed, err, errlen) < 0)
+	if (enforce_commit(enforce, &enforce->host, &desired, false, &changed, err, errlen) < 0)
 		goto out;
 	if (changed)
 		log_info("ruleset applied: %zu rules for %zu network(s)", desired.count,

@@ -49,6 +49,8 @@ struct enforce_options {
 	const char *backend;	 /* "auto", "nftables", "iptables" */
 	const char *state_file;	 /* NULL: none */
 	bool dry_run;		 /* a fake backend: compile, touch nothing */
+	/* Tests: this backend as it is, with no choosing and no br_netfilter check. */
+	const struct backend_ops *ops;
 };
 
 /* Counters for status. */

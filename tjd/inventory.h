@@ -20,6 +20,7 @@
 
 struct inv_endpoint {
 	char container_id[INV_ID_MAX + 1];
+	char endpoint_id[INV_ID_MAX + 1];   /* Docker's EndpointID, "" if not given */
 	char name[INV_NAME_MAX + 1];        /* container name without leading '/' */
 	struct prefix ipv4;                 /* family 0 if none; length 32 */
 	struct prefix ipv6;                 /* family 0 if none; length 128 */

@@ -32,6 +32,21 @@ enum reconcile_stage {
 
 struct reconcile_run;
 
+/*
+ * A bridge port found in an earlier run.  Docker gives every endpoint a
+ * new EndpointID when a container (re)connects or restarts, and tears the
+ * veth down with the endpoint, so while the same endpoint is listed with
+ * the same MAC its port is the same: no container inspect and no trip
+ * into its namespace on every poll.
+ */
+struct reconcile_known_port {
+	char network_id[INV_ID_MAX + 1];
+	char container_id[INV_ID_MAX + 1];
+	char endpoint_id[INV_ID_MAX + 1];
+	char mac[18];
+	char port[TJD_IFNAMSIZ];
+};
+
 /* One outstanding Docker request of a run. */
 struct reconcile_call {
 	struct reconcile_run *run;
@@ -65,7 +80,11 @@ struct reconcile {
 	struct reconcile_hooks hooks;
 	void *hook_arg;
 	struct reconcile_run *run; /* NULL when idle */
-	bool again;		   /* a request arrived while running */
+	/* Bridge ports found by earlier runs; see reconcile_recall_port. */
+	struct reconcile_known_port *known;
+	size_t known_count;
+	char netns_dir[INV_NETNS_DIR_MAX + 1]; /* where dockerd keeps namespaces, once seen */
+	bool again;			       /* a request arrived while running */
 	struct event *debounce;
 	struct event *retry;
 	struct event *stream_retry;
@@ -175,6 +194,71 @@ static bool reconcile_response_ok(struct reconcile_call *call, const char *what,
 	return true;
 }
 
+/* Fills an endpoint's bridge port from an earlier run; false when not known. */
+static bool reconcile_recall_port(const struct reconcile *reconcile, const struct inv_network *net,
+				  struct inv_endpoint *endpoint)
+{
+	if (endpoint->endpoint_id[0] == '\0' || endpoint->mac[0] == '\0')
+		return false;
+	for (size_t i = 0; i < reconcile->known_count; i++) {
+		const struct reconcile_known_port *known = &reconcile->known[i];
+		if (strcmp(known->endpoint_id, endpoint->endpoint_id) == 0 &&
+		    strcmp(known->container_id, endpoint->container_id) == 0 &&
+		    strcmp(known->network_id, net->id) == 0 &&
+		    strcmp(known->mac, endpoint->mac) == 0) {
+			memcpy(endpoint->bridge_port, known->port, sizeof(endpoint->bridge_port));
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Remembers every bridge port a successful run found, for the next runs. */
+static void reconcile_remember_ports(struct reconcile *reconcile, const struct inventory *inv)
+{
+	struct reconcile_known_port *known;
+	size_t count = 0, total = 0;
+
+	for (size_t n = 0; n < inv->count; n++)
+		total += inv->networks[n].endpoint_count;
+	known = calloc(total ? total : 1, sizeof(*known));
+	if (known == NULL) {
+		/* Only a cache: the next run looks everything up again. */
+		total = 0;
+	}
+	for (size_t n = 0; known != NULL && n < inv->count; n++) {
+		const struct inv_network *net = &inv->networks[n];
+		for (size_t e = 0; e < net->endpoint_count; e++) {
+			const struct inv_endpoint *endpoint = &net->endpoints[e];
+			struct reconcile_known_port *slot;
+			if (endpoint->bridge_port[0] == '\0' || endpoint->endpoint_id[0] == '\0' ||
+			    endpoint->mac[0] == '\0')
+				continue;
+			slot = &known[count++];
+			memcpy(slot->network_id, net->id, sizeof(slot->network_id));
+			memcpy(slot->container_id, endpoint->container_id,
+			       sizeof(slot->container_id));
+			memcpy(slot->endpoint_id, endpoint->endpoint_id, sizeof(slot->endpoint_id));
+			memcpy(slot->mac, endpoint->mac, sizeof(slot->mac));
+			memcpy(slot->port, endpoint->bridge_port, sizeof(slot->port));
+		}
+	}
+	free(reconcile->known);
+	reconcile->known = known;
+	reconcile->known_count = count;
+	if (inv->netns_dir[0] != '\0')
+		memcpy(reconcile->netns_dir, inv->netns_dir, sizeof(reconcile->netns_dir));
+}
+
+/* Forgets every remembered port (Docker restarted: nothing it said still holds). */
+static void reconcile_forget_ports(struct reconcile *reconcile)
+{
+	free(reconcile->known);
+	reconcile->known = NULL;
+	reconcile->known_count = 0;
+	reconcile->netns_dir[0] = '\0';
+}
+
 /*
  * An overlay endpoint's SandboxKey: its directory is where dockerd keeps
  * every namespace (the overlay's own among them), and for an allow-listed
@@ -220,8 +304,10 @@ static void reconcile_overlay_sandbox(struct reconcile_run *run, struct inv_netw
  * namespace lb_<id>) on br0, so its allowance is bound to it like any
  * other.  Unresolved, the allowance is withheld (fail closed).
  */
-static void reconcile_overlay_lb_ports(const struct reconcile_ports *ports, struct inventory *inv)
+static void reconcile_overlay_lb_ports(const struct reconcile *reconcile, struct inventory *inv)
 {
+	const struct reconcile_ports *ports = reconcile->ports;
+
 	char lb_netns[OVERLAY_PATH_MAX + 1], netns[OVERLAY_PATH_MAX + 1], err[256];
 
 	for (size_t n = 0; n < inv->count; n++) {
@@ -233,6 +319,8 @@ static void reconcile_overlay_lb_ports(const struct reconcile_ports *ports, stru
 			if (!overlay_is_lb_endpoint(net, endpoint))
 				continue;
 			endpoint->bridge_port[0] = '\0';
+			if (reconcile_recall_port(reconcile, net, endpoint))
+				continue;
 			if (endpoint->mac[0] == '\0' ||
 			    overlay_netns_path(inv->netns_dir, net->id, true, lb_netns,
 					       sizeof(lb_netns)) < 0 ||
@@ -261,11 +349,13 @@ static void reconcile_finish(struct reconcile_run *run)
 	bool ok;
 
 	if (!run->failed)
-		reconcile_overlay_lb_ports(reconcile->ports, &run->inventory);
+		reconcile_overlay_lb_ports(reconcile, &run->inventory);
 	result.inventory = run->failed ? NULL : &run->inventory;
 	result.error = run->failed ? run->error : NULL;
 	result.elapsed_usec = reconcile_elapsed_usec(&run->started);
 	reconcile->run = NULL;
+	if (!run->failed)
+		reconcile_remember_ports(reconcile, &run->inventory);
 	ok = reconcile->hooks.done(reconcile->hook_arg, &result) && !run->failed;
 	log_debug("reconcile %s in %u us", ok ? "done" : "failed", result.elapsed_usec);
 	reconcile_run_free(run);
@@ -508,7 +598,8 @@ static void reconcile_stage_sandboxes(struct reconcile_run *run)
 			reconcile_overlay_probe(run, n);
 		for (size_t e = 0; e < net->endpoint_count; e++) {
 			struct reconcile_call *call;
-			if (!net->endpoints[e].allowed)
+			if (!net->endpoints[e].allowed ||
+			    reconcile_recall_port(run->owner, net, &net->endpoints[e]))
 				continue;
 			snprintf(path, sizeof(path), "/containers/%s/json",
 				 net->endpoints[e].container_id);
@@ -569,6 +660,7 @@ static void reconcile_begin(struct reconcile *reconcile)
 	}
 	run->owner = reconcile;
 	inventory_init(&run->inventory);
+	memcpy(run->inventory.netns_dir, reconcile->netns_dir, sizeof(run->inventory.netns_dir));
 	clock_gettime(CLOCK_MONOTONIC, &run->started);
 	run->stage = RECONCILE_STAGE_NETWORKS;
 	reconcile->run = run;
@@ -628,7 +720,8 @@ static void reconcile_stream_open(struct reconcile *reconcile)
 		reconcile_arm(reconcile->stream_retry, RECONCILE_BACKOFF_MAX_MSEC);
 		return;
 	}
-	/* Whatever happened while we were not listening, look now. */
+	/* Whatever happened while we were not listening, look now, from scratch. */
+	reconcile_forget_ports(reconcile);
 	reconcile_request(reconcile, "event stream (re)opened");
 }
 
@@ -692,6 +785,7 @@ void reconcile_free(struct reconcile *reconcile)
 		event_free(reconcile->retry);
 	if (reconcile->stream_retry)
 		event_free(reconcile->stream_retry);
+	free(reconcile->known);
 	free(reconcile);
 }
 

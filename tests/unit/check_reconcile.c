@@ -518,6 +518,57 @@ START_TEST(test_overlay_ports_and_netns_dir)
 }
 END_TEST
 
+START_TEST(test_known_ports_spare_inspects)
+{
+	size_t inspects;
+
+	reconcile_start(fx.reconcile, true);
+	ck_assert(fixture_wait_runs(1, SAFETY_MS));
+	fixture_wait_stream();
+	inspects = http_fixture_requests(fx.http, "/containers/") -
+		   http_fixture_requests(fx.http, "/containers/json");
+	ck_assert_uint_eq(inspects, 1);
+	/* the next runs (poll, events) know the proxy's port from its endpoint */
+	reconcile_request(fx.reconcile, "poll");
+	ck_assert(fixture_wait_runs(2, SAFETY_MS));
+	fixture_event("container", "start", docker_sim_container_id(fx.sim, c_b2));
+	ck_assert(fixture_wait_runs(3, SAFETY_MS));
+	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/") -
+			      http_fixture_requests(fx.http, "/containers/json"),
+			  inspects);
+	ck_assert(fixture_allows("172.30.0.2", "vp0002"));
+	/* a restarted proxy is a new endpoint: looked up again, whatever its MAC */
+	docker_sim_remove_container(fx.sim, c_proxy);
+	c_proxy = docker_sim_add_container(fx.sim, "proxy", "tjd.allow=true");
+	docker_sim_connect(fx.sim, c_proxy, net_web, "172.30.0.2", "fd00:30::2",
+			   "02:42:ac:1e:00:02");
+	fixture_event("container", "start", docker_sim_container_id(fx.sim, c_proxy));
+	ck_assert(fixture_wait_runs(4, SAFETY_MS));
+	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/") -
+			      http_fixture_requests(fx.http, "/containers/json"),
+			  inspects + 1);
+	ck_assert(fixture_allows("172.30.0.2", "vp0002"));
+	/* a port that could not be found is not remembered: tried again each run */
+	fx.unresolvable[0] = "02:42:ac:1e:00:03";
+	c_b1 = docker_sim_add_container(fx.sim, "proxy3", "tjd.allow=true");
+	docker_sim_connect(fx.sim, c_b1, net_web, "172.30.0.3", NULL, "02:42:ac:1e:00:03");
+	reconcile_request(fx.reconcile, "poll");
+	ck_assert(fixture_wait_runs(5, SAFETY_MS));
+	reconcile_request(fx.reconcile, "poll");
+	ck_assert(fixture_wait_runs(6, SAFETY_MS));
+	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/") -
+			      http_fixture_requests(fx.http, "/containers/json"),
+			  inspects + 3);
+	/* Docker restarted (the stream ends): everything is looked up afresh */
+	fx.unresolvable[0] = NULL;
+	http_fixture_stream_end(fx.http);
+	ck_assert(fixture_wait_runs(7, SAFETY_MS));
+	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/") -
+			      http_fixture_requests(fx.http, "/containers/json"),
+			  inspects + 5);
+}
+END_TEST
+
 /* The suite. */
 static Suite *reconcile_suite(void)
 {
@@ -535,6 +586,7 @@ static Suite *reconcile_suite(void)
 	tcase_add_test(tc, test_network_created_later);
 	tcase_add_test(tc, test_stream_end_reopens);
 	tcase_add_test(tc, test_overlay_ports_and_netns_dir);
+	tcase_add_test(tc, test_known_ports_spare_inspects);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
