@@ -111,7 +111,7 @@ static Tjd__V1__NetworkStatus *ctl_status_network(struct ctl_context *ctx,
 {
 	struct tjd *tjd = ctx->tjd;
 	Tjd__V1__NetworkStatus *ns = ctl_alloc(ctx, sizeof(*ns));
-	const struct inv_network *net = inventory_find_network(&tjd->inventory, cn->name);
+	const struct inv_network *net = inventory_find_network(tjd->inventory, cn->name);
 
 	if (ns == NULL)
 		return NULL;
@@ -167,7 +167,7 @@ static bool ctl_status_counters(struct ctl_context *ctx, struct backend_counter 
 		return false;
 	for (size_t n = 0; n < tjd->conf->network_count; n++) {
 		const struct inv_network *net =
-		    inventory_find_network(&tjd->inventory, tjd->conf->networks[n].name);
+		    inventory_find_network(tjd->inventory, tjd->conf->networks[n].name);
 		if (net == NULL || net->bridge[0] == '\0')
 			continue;
 		wanted[count].bridge = net->bridge;

@@ -21,6 +21,8 @@
 #include "tjd/enforce.h"
 #include "tjd/reconcile.h"
 
+static void daemon_enforce_again(struct tjd *tjd, const char *why);
+
 void daemon_set_error(struct tjd *tjd, const char *fmt, ...)
 {
 	va_list ap;
@@ -47,7 +49,7 @@ void daemon_set_peers(struct tjd *tjd, struct peer_set *peers, size_t count,
 	snprintf(tjd->last_peer_push_from, sizeof(tjd->last_peer_push_from), "%s", coordinator);
 	tjd->last_peer_push = time(NULL);
 	log_info("peers updated by %s for %zu network(s)", coordinator, count);
-	reconcile_request(tjd->reconcile, "set-peers");
+	daemon_enforce_again(tjd, "set-peers");
 }
 
 void daemon_stop(struct tjd *tjd, int exit_code)
@@ -69,6 +71,26 @@ int daemon_clear_and_exit(struct tjd *tjd, char *err, size_t errlen)
 }
 
 static int daemon_new_reconcile(struct tjd *tjd);
+
+/*
+ * Something tjd holds besides Docker's state changed (the swarm peers):
+ * compile and commit again from the last inventory, without asking Docker;
+ * before any reconcile there is none, so ask for one.
+ */
+static void daemon_enforce_again(struct tjd *tjd, const char *why)
+{
+	char err[512];
+
+	if (tjd->inventory->count == 0 || tjd->stopping) {
+		reconcile_request(tjd->reconcile, why);
+		return;
+	}
+	if (enforce_apply(tjd->enforce, tjd->conf, tjd->inventory, tjd->peers,
+			  tjd->peer_network_count, err, sizeof(err)) != 0) {
+		daemon_set_error(tjd, "%s: %s", why, err);
+		reconcile_request(tjd->reconcile, why);
+	}
+}
 
 /* Tells systemd (if it started us with Type=notify) a state line. */
 static void daemon_sd_notify(const char *state)
@@ -183,13 +205,13 @@ static void daemon_signal_cb(evutil_socket_t signal_number, short what, void *ar
 }
 
 /* Summarises, as comments, what each protected network looked like. */
-static void daemon_print_networks(const struct tjd *tjd, FILE *out)
+static void daemon_print_networks(const struct tjd *tjd, const struct inventory *inv, FILE *out)
 {
 	char text[INET6_ADDRSTRLEN + 8];
 
 	for (size_t n = 0; n < tjd->conf->network_count; n++) {
 		const char *name = tjd->conf->networks[n].name;
-		const struct inv_network *net = inventory_find_network(&tjd->inventory, name);
+		const struct inv_network *net = inventory_find_network(inv, name);
 
 		if (net == NULL) {
 			fprintf(out, "# network %s: not found in Docker\n", name);
@@ -221,14 +243,14 @@ static void daemon_ready(struct tjd *tjd, const char *status)
 }
 
 /* Dry run: prints what a reconcile found and would install, then stops. */
-static void daemon_dry_run_done(struct tjd *tjd, bool ok)
+static void daemon_dry_run_done(struct tjd *tjd, const struct inventory *inv, bool ok)
 {
 	const struct backend *backend = enforce_backend(tjd->enforce);
 	char *text = ruleset_format(enforce_installed(tjd->enforce), backend->chain_forward,
 				    backend->chain_input);
 
 	if (ok && text != NULL) {
-		daemon_print_networks(tjd, stdout);
+		daemon_print_networks(tjd, inv, stdout);
 		fputs(text, stdout);
 	}
 	free(text);
@@ -237,13 +259,14 @@ static void daemon_dry_run_done(struct tjd *tjd, bool ok)
 
 /*
  * A reconcile finished: what it found goes to the kernel through the
- * enforcement layer; status and readiness follow.  False makes the
- * reconciler retry with back-off.
+ * enforcement layer; status and readiness follow.  The verdict tells the
+ * reconciler whether the inventory is now what tjd enforces (see
+ * reconcile_hooks.done).
  */
-static bool daemon_reconcile_done(void *arg, struct reconcile_result *result)
+static int daemon_reconcile_done(void *arg, const struct reconcile_result *result)
 {
 	struct tjd *tjd = arg;
-	bool ok = false;
+	int verdict = -1;
 	char err[512];
 	int rc;
 
@@ -251,7 +274,7 @@ static bool daemon_reconcile_done(void *arg, struct reconcile_result *result)
 	tjd->last_reconcile = time(NULL);
 	tjd->last_reconcile_usec = result->elapsed_usec;
 	if (tjd->stopping)
-		return false;
+		return -1;
 	if (result->inventory == NULL) {
 		daemon_set_error(tjd, "reconcile failed, rules left as they were: %s",
 				 result->error);
@@ -265,22 +288,21 @@ static bool daemon_reconcile_done(void *arg, struct reconcile_result *result)
 				 enforce_backend_name(tjd->enforce), err);
 		goto out;
 	}
-	inventory_free(&tjd->inventory);
-	tjd->inventory = *result->inventory;
-	inventory_init(result->inventory);
 	if (rc > 0) {
 		daemon_set_error(tjd, "overlay rules: %s", err);
+		verdict = 1;
 		goto out;
 	}
-	ok = true;
+	verdict = 0;
 	daemon_clear_error(tjd);
 	/* Fail closed, but visibly: status says whose allowance is withheld. */
 	if (result->withheld[0] != '\0')
 		daemon_set_error(tjd, "%s", result->withheld);
 out:
 	if (tjd->dry_run) {
-		daemon_dry_run_done(tjd, ok);
-		return ok;
+		/* What was compiled is the result's: print it before the reconciler takes it. */
+		daemon_dry_run_done(tjd, result->inventory, verdict == 0);
+		return verdict;
 	}
 	/*
 	 * Nothing saved and Docker not up yet (first boot, ordered before
@@ -288,7 +310,7 @@ out:
 	 * Docker here would deadlock the boot.  Report ready; the first
 	 * reconcile with Docker follows as soon as it answers.
 	 */
-	if (!ok && !tjd->notified && !tjd->docker_connected &&
+	if (verdict < 0 && !tjd->notified && !tjd->docker_connected &&
 	    !enforce_stats(tjd->enforce)->ready) {
 		log_info(
 		    "no saved ruleset and Docker not reachable yet; ready, waiting for Docker");
@@ -298,7 +320,7 @@ out:
 		log_info("first ruleset in place; ready");
 		daemon_ready(tjd, "enforcing");
 	}
-	return ok;
+	return verdict;
 }
 
 /* Docker's event stream is down: rules stay, status says so. */
@@ -328,7 +350,10 @@ static int daemon_new_reconcile(struct tjd *tjd)
 
 	tjd->reconcile =
 	    reconcile_new(tjd->base, tjd->docker, tjd->conf, &reconcile_netns_ports, &hooks, tjd);
-	return tjd->reconcile == NULL ? -1 : 0;
+	if (tjd->reconcile == NULL)
+		return -1;
+	tjd->inventory = reconcile_inventory(tjd->reconcile);
+	return 0;
 }
 
 /*
@@ -380,7 +405,6 @@ static void daemon_free(struct tjd *tjd)
 	if (tjd->poll_timer != NULL)
 		event_free(tjd->poll_timer);
 	enforce_free(tjd->enforce);
-	inventory_free(&tjd->inventory);
 	peer_sets_free(tjd->peers, tjd->peer_network_count);
 	conf_free(tjd->conf);
 	if (tjd->base != NULL)

@@ -37,8 +37,8 @@ struct tjd {
 	struct event *poll_timer;
 	struct event *signal_events[5];
 
-	/* What the last reconcile that reached the kernel saw. */
-	struct inventory inventory;
+	/* What the last reconcile that reached the kernel saw (the reconciler's). */
+	const struct inventory *inventory;
 
 	/* Status. */
 	time_t started;

@@ -155,14 +155,15 @@ static int docker_json_member_object(json_t *object, const char *key, bool requi
 	return 0;
 }
 
-int docker_json_find_network(const char *json, size_t len, const char *name, char *id, size_t idlen,
-			     char *err, size_t errlen)
+int docker_json_find_networks(const char *json, size_t len, const char *const *names, size_t count,
+			      char (*ids)[INV_ID_MAX + 1], char *err, size_t errlen)
 {
 	json_t *root, *item;
 	size_t index;
-	int found = 0;
 	int ret = -1;
 
+	for (size_t n = 0; n < count; n++)
+		ids[n][0] = '\0';
 	root = docker_json_load(json, len, "network list", err, errlen);
 	if (root == NULL)
 		return -1;
@@ -186,25 +187,72 @@ int docker_json_find_network(const char *json, size_t len, const char *name, cha
 		    docker_json_member_string(item, "Id", true, &item_id, &id_len, where, err,
 					      errlen) < 0)
 			goto out;
-		if (name_len != strlen(name) || strcmp(item_name, name) != 0)
-			continue;
-		/* Docker allows a local and a swarm network to share a name: refuse to guess. */
-		if (found) {
-			error_format(err, errlen, "network name \"%s\" is ambiguous", name);
-			goto out;
+		for (size_t n = 0; n < count; n++) {
+			if (name_len != strlen(names[n]) || strcmp(item_name, names[n]) != 0)
+				continue;
+			/* Docker allows a local and a swarm network to share a name: refuse to
+			 * guess. */
+			if (ids[n][0] != '\0') {
+				error_format(err, errlen, "network name \"%s\" is ambiguous",
+					     names[n]);
+				goto out;
+			}
+			if (!docker_json_valid_network_id(item_id, id_len)) {
+				error_format(err, errlen, "network \"%s\": invalid Id", names[n]);
+				goto out;
+			}
+			if (docker_json_copy(ids[n], sizeof(ids[n]), item_id, id_len, where, "Id",
+					     err, errlen) < 0)
+				goto out;
 		}
-		if (!docker_json_valid_network_id(item_id, id_len)) {
-			error_format(err, errlen, "network \"%s\": invalid Id", name);
-			goto out;
-		}
-		if (docker_json_copy(id, idlen, item_id, id_len, where, "Id", err, errlen) < 0)
-			goto out;
-		found = 1;
 	}
-	ret = found ? 0 : 1;
+	ret = 0;
 out:
 	json_decref(root);
+	if (ret < 0)
+		for (size_t n = 0; n < count; n++)
+			ids[n][0] = '\0';
 	return ret;
+}
+
+int docker_json_find_network(const char *json, size_t len, const char *name, char *id, size_t idlen,
+			     char *err, size_t errlen)
+{
+	char found[1][INV_ID_MAX + 1];
+
+	if (docker_json_find_networks(json, len, &name, 1, found, err, errlen) < 0)
+		return -1;
+	if (found[0][0] == '\0')
+		return 1;
+	if (strlen(found[0]) >= idlen) {
+		error_format(err, errlen, "network \"%s\": Id too long", name);
+		return -1;
+	}
+	memcpy(id, found[0], strlen(found[0]) + 1);
+	return 0;
+}
+
+char *docker_network_names_filter(const char *const *names, size_t count, char *err, size_t errlen)
+{
+	json_t *values = json_array(), *filters = json_object();
+	char *result = NULL;
+
+	if (values == NULL || filters == NULL || json_object_set(filters, "name", values) < 0)
+		goto fail;
+	for (size_t n = 0; n < count; n++) {
+		json_t *name = json_string(names[n]);
+		if (name == NULL || json_array_append_new(values, name) < 0)
+			goto fail;
+	}
+	result = json_dumps(filters, JSON_COMPACT);
+	if (result != NULL)
+		goto out;
+fail:
+	error_format(err, errlen, "network filter: out of memory or invalid name");
+out:
+	json_decref(values);
+	json_decref(filters);
+	return result;
 }
 
 /* Parses "192.0.2.5/24" (or "" for none) into a host prefix of the wanted family. */
@@ -355,8 +403,8 @@ static int docker_json_parse_endpoint(struct inv_network *net, const char *key, 
 		return -1;
 
 	/* Optional: it only lets tjd remember this endpoint's bridge port between runs. */
-	if (docker_json_member_string(value, "EndpointID", false, &text, &len, where, err,
-				      errlen) < 0)
+	if (docker_json_member_string(value, "EndpointID", false, &text, &len, where, err, errlen) <
+	    0)
 		return -1;
 	if (text != NULL && len > 0) {
 		if (!docker_json_valid_container_id(text, len)) {
@@ -696,6 +744,25 @@ static int docker_json_event_id(struct docker_event *event, const char *id, size
 	return 0;
 }
 
+/*
+ * Actor.Attributes.name, optional: the network's name on network events,
+ * the container's on container events.  It only narrows which reconcile an
+ * event asks for, so an odd one is dropped rather than refused.
+ */
+static void docker_json_event_name(json_t *actor, struct docker_event *event)
+{
+	json_t *attributes = json_object_get(actor, "Attributes");
+	json_t *name = json_is_object(attributes) ? json_object_get(attributes, "name") : NULL;
+	const char *text = json_is_string(name) ? json_string_value(name) : NULL;
+	size_t text_len = text != NULL ? json_string_length(name) : 0;
+
+	if (text != NULL && text_len < sizeof(event->name) &&
+	    !docker_json_has_control(text, text_len)) {
+		memcpy(event->name, text, text_len);
+		event->name[text_len] = '\0';
+	}
+}
+
 int docker_json_parse_event(const char *json, size_t len, struct docker_event *event, char *err,
 			    size_t errlen)
 {
@@ -742,6 +809,7 @@ int docker_json_parse_event(const char *json, size_t len, struct docker_event *e
 			goto out;
 		if (text != NULL && docker_json_event_id(event, text, text_len, err, errlen) < 0)
 			goto out;
+		docker_json_event_name(actor, event);
 	}
 	if (event->type[0] == '\0' || event->action[0] == '\0') {
 		error_format(err, errlen, "event: empty Type or Action");

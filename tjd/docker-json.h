@@ -13,6 +13,20 @@
 /* GET /networks: finds the id of the network named `name`; 0 found, 1 absent, -1 error. */
 int docker_json_find_network(const char *json, size_t len, const char *name, char *id,
 			     size_t idlen, char *err, size_t errlen);
+/*
+ * The same for `count` names from one parse: ids[i] is the id of names[i]
+ * ("" when absent).  0, or -1 with err set (a name listed twice is an
+ * error: Docker allows a local and a swarm network to share one).
+ */
+int docker_json_find_networks(const char *json, size_t len, const char *const *names,
+			      size_t count, char (*ids)[INV_ID_MAX + 1], char *err, size_t errlen);
+/*
+ * The JSON for GET /networks?filters= that lists only networks whose name
+ * matches one of `names` (Docker matches names as patterns, so the answer
+ * is a superset, narrowed exactly by docker_json_find_networks); malloc'd.
+ */
+char *docker_network_names_filter(const char *const *names, size_t count, char *err,
+				  size_t errlen);
 
 /*
  * GET /networks/{id}: fills id, name, driver, scope, internal, bridge
@@ -35,6 +49,7 @@ struct docker_event {
 	char type[32];    /* "container", "network", ... */
 	char action[64];  /* "start", "die", "connect", ... */
 	char id[INV_ID_MAX + 1]; /* Actor.ID */
+	char name[INV_NAME_MAX + 1]; /* Actor.Attributes.name, "" if absent or unusable */
 };
 /* One /events line. */
 int docker_json_parse_event(const char *json, size_t len, struct docker_event *event, char *err,

@@ -1,3 +1,4 @@
+/* The inventory; see inventory.h. */
 #include "config.h"
 
 #include "tjd/inventory.h"
@@ -27,7 +28,7 @@ struct inv_network *inventory_add_network(struct inventory *inv)
 	if (inv->count == inv->capacity) {
 		size_t capacity = inv->capacity ? inv->capacity * 2 : 4;
 		struct inv_network *networks =
-			reallocarray(inv->networks, capacity, sizeof(*networks));
+		    reallocarray(inv->networks, capacity, sizeof(*networks));
 		if (networks == NULL)
 			return NULL;
 		inv->networks = networks;
@@ -47,7 +48,7 @@ struct inv_endpoint *inv_network_add_endpoint(struct inv_network *net)
 	if (net->endpoint_count == net->endpoint_capacity) {
 		size_t capacity = net->endpoint_capacity ? net->endpoint_capacity * 2 : 8;
 		struct inv_endpoint *endpoints =
-			reallocarray(net->endpoints, capacity, sizeof(*endpoints));
+		    reallocarray(net->endpoints, capacity, sizeof(*endpoints));
 		if (endpoints == NULL)
 			return NULL;
 		net->endpoints = endpoints;
@@ -58,8 +59,7 @@ struct inv_endpoint *inv_network_add_endpoint(struct inv_network *net)
 	return endpoint;
 }
 
-const struct inv_network *inventory_find_network(const struct inventory *inv,
-						const char *name)
+const struct inv_network *inventory_find_network(const struct inventory *inv, const char *name)
 {
 	for (size_t i = 0; i < inv->count; i++)
 		if (strcmp(inv->networks[i].name, name) == 0)
@@ -72,5 +72,65 @@ struct inv_endpoint *inv_network_find_endpoint(struct inv_network *net, const ch
 	for (size_t i = 0; i < net->endpoint_count; i++)
 		if (strcmp(net->endpoints[i].container_id, container_id) == 0)
 			return &net->endpoints[i];
+	return NULL;
+}
+
+int inventory_copy(struct inventory *dst, const struct inventory *src)
+{
+	struct inventory copy;
+
+	inventory_init(&copy);
+	memcpy(copy.netns_dir, src->netns_dir, sizeof(copy.netns_dir));
+	for (size_t n = 0; n < src->count; n++) {
+		const struct inv_network *from = &src->networks[n];
+		struct inv_network *to = inventory_add_network(&copy);
+
+		if (to == NULL)
+			goto fail;
+		*to = *from;
+		to->endpoints = NULL;
+		to->endpoint_count = to->endpoint_capacity = 0;
+		if (from->endpoint_count == 0)
+			continue;
+		to->endpoints = calloc(from->endpoint_count, sizeof(*to->endpoints));
+		if (to->endpoints == NULL)
+			goto fail;
+		memcpy(to->endpoints, from->endpoints,
+		       from->endpoint_count * sizeof(*to->endpoints));
+		to->endpoint_count = to->endpoint_capacity = from->endpoint_count;
+	}
+	inventory_free(dst);
+	*dst = copy;
+	return 0;
+fail:
+	inventory_free(&copy);
+	return -1;
+}
+
+void inv_network_clear(struct inv_network *net)
+{
+	char id[INV_ID_MAX + 1], name[INV_NAME_MAX + 1];
+
+	memcpy(id, net->id, sizeof(id));
+	memcpy(name, net->name, sizeof(name));
+	free(net->endpoints);
+	memset(net, 0, sizeof(*net));
+	memcpy(net->id, id, sizeof(id));
+	memcpy(net->name, name, sizeof(name));
+}
+
+void inventory_remove_network(struct inventory *inv, size_t index)
+{
+	free(inv->networks[index].endpoints);
+	memmove(&inv->networks[index], &inv->networks[index + 1],
+		(inv->count - index - 1) * sizeof(*inv->networks));
+	inv->count--;
+}
+
+const struct inv_network *inventory_find_network_id(const struct inventory *inv, const char *id)
+{
+	for (size_t i = 0; i < inv->count; i++)
+		if (strcmp(inv->networks[i].id, id) == 0)
+			return &inv->networks[i];
 	return NULL;
 }

@@ -66,6 +66,13 @@ struct inv_network *inventory_add_network(struct inventory *inv);
 struct inv_endpoint *inv_network_add_endpoint(struct inv_network *net);
 const struct inv_network *inventory_find_network(const struct inventory *inv,
 						const char *name);
+const struct inv_network *inventory_find_network_id(const struct inventory *inv, const char *id);
+/* Deep copy into dst (replacing what it held); 0, or -1 on OOM (dst untouched). */
+int inventory_copy(struct inventory *dst, const struct inventory *src);
+/* Forgets what Docker said about a network except its id and name. */
+void inv_network_clear(struct inv_network *net);
+/* Removes network `index`, keeping the order of the others. */
+void inventory_remove_network(struct inventory *inv, size_t index);
 struct inv_endpoint *inv_network_find_endpoint(struct inv_network *net, const char *container_id);
 
 #endif

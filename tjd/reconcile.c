@@ -47,6 +47,23 @@ struct reconcile_known_port {
 	char port[TJD_IFNAMSIZ];
 };
 
+/*
+ * What a run must look at: everything, or some networks (by id) and the
+ * networks some containers are on (resolved against the last inventory
+ * when the run begins, so an event that arrived while a run was in flight
+ * sees that run's result).
+ */
+struct reconcile_scope {
+	bool full;
+	char (*networks)[INV_ID_MAX + 1];
+	size_t network_count;
+	char (*containers)[INV_ID_MAX + 1];
+	size_t container_count;
+};
+
+/* More ids than this in one scope: a full run is cheaper to reason about. */
+#define RECONCILE_SCOPE_MAX 64
+
 /* One outstanding Docker request of a run. */
 struct reconcile_call {
 	struct reconcile_run *run;
@@ -62,6 +79,13 @@ struct reconcile_call {
 struct reconcile_run {
 	struct reconcile *owner;
 	struct inventory inventory;
+	/*
+	 * A partial run starts from the last inventory and reads only the
+	 * networks marked fresh; networks Docker no longer has are dropped.
+	 */
+	bool partial;
+	bool *fresh; /* per inventory network */
+	bool *gone;  /* per inventory network (partial runs: inspect said 404) */
 	struct timespec started;
 	enum reconcile_stage stage;
 	unsigned pending;
@@ -79,12 +103,15 @@ struct reconcile {
 	const struct reconcile_ports *ports;
 	struct reconcile_hooks hooks;
 	void *hook_arg;
-	struct reconcile_run *run; /* NULL when idle */
+	struct reconcile_run *run;     /* NULL when idle */
+	struct reconcile_scope wanted; /* what the next run must look at */
+	/* The last inventory the owner took: partial runs start from it. */
+	struct inventory last;
+	bool have_last;
 	/* Bridge ports found by earlier runs; see reconcile_recall_port. */
 	struct reconcile_known_port *known;
 	size_t known_count;
 	char netns_dir[INV_NETNS_DIR_MAX + 1]; /* where dockerd keeps namespaces, once seen */
-	bool again;			       /* a request arrived while running */
 	struct event *debounce;
 	struct event *retry;
 	struct event *stream_retry;
@@ -98,6 +125,7 @@ const struct reconcile_ports reconcile_netns_ports = {
 };
 
 static void reconcile_begin(struct reconcile *reconcile);
+static void reconcile_schedule(struct reconcile *reconcile, const char *reason);
 static void reconcile_stream_end(void *arg, const char *error);
 
 /* Microseconds between two monotonic times. */
@@ -147,7 +175,52 @@ static void reconcile_run_free(struct reconcile_run *run)
 		free(call);
 	}
 	inventory_free(&run->inventory);
+	free(run->fresh);
+	free(run->gone);
 	free(run);
+}
+
+/* Forgets every id in a scope. */
+static void reconcile_scope_clear(struct reconcile_scope *scope)
+{
+	free(scope->networks);
+	free(scope->containers);
+	memset(scope, 0, sizeof(*scope));
+}
+
+/* Adds an id to one of a scope's lists; too many, or no memory, make it full. */
+static void reconcile_scope_add(struct reconcile_scope *scope, bool network, const char *id)
+{
+	char(**list)[INV_ID_MAX + 1] = network ? &scope->networks : &scope->containers;
+	size_t *count = network ? &scope->network_count : &scope->container_count;
+	char(*grown)[INV_ID_MAX + 1];
+
+	if (scope->full)
+		return;
+	for (size_t i = 0; i < *count; i++)
+		if (strcmp((*list)[i], id) == 0)
+			return;
+	if (*count >= RECONCILE_SCOPE_MAX || strlen(id) > INV_ID_MAX ||
+	    (grown = reallocarray(*list, *count + 1, sizeof(**list))) == NULL) {
+		reconcile_scope_clear(scope);
+		scope->full = true;
+		return;
+	}
+	*list = grown;
+	snprintf(grown[*count], sizeof(grown[*count]), "%s", id);
+	(*count)++;
+}
+
+/* True when a scope asks for nothing. */
+static bool reconcile_scope_empty(const struct reconcile_scope *scope)
+{
+	return !scope->full && scope->network_count == 0 && scope->container_count == 0;
+}
+
+/* True unless a partial run leaves network n as the last run saw it. */
+static bool reconcile_fresh(const struct reconcile_run *run, size_t n)
+{
+	return !run->partial || run->fresh[n];
 }
 
 /* Issues one GET for the run; counts it as pending. */
@@ -346,20 +419,41 @@ static void reconcile_finish(struct reconcile_run *run)
 {
 	struct reconcile *reconcile = run->owner;
 	struct reconcile_result result = {.withheld = run->withheld};
-	bool ok;
+	int verdict = -1;
 
+	if (!run->failed && run->partial) {
+		for (size_t n = run->inventory.count; n-- > 0;)
+			if (run->gone[n])
+				inventory_remove_network(&run->inventory, n);
+	}
 	if (!run->failed)
 		reconcile_overlay_lb_ports(reconcile, &run->inventory);
 	result.inventory = run->failed ? NULL : &run->inventory;
 	result.error = run->failed ? run->error : NULL;
+	result.partial = run->partial;
 	result.elapsed_usec = reconcile_elapsed_usec(&run->started);
 	reconcile->run = NULL;
 	if (!run->failed)
 		reconcile_remember_ports(reconcile, &run->inventory);
-	ok = reconcile->hooks.done(reconcile->hook_arg, &result) && !run->failed;
-	log_debug("reconcile %s in %u us", ok ? "done" : "failed", result.elapsed_usec);
+	verdict = reconcile->hooks.done(reconcile->hook_arg, &result);
+	if (run->failed)
+		verdict = -1;
+	if (verdict >= 0) {
+		/* Taken: the next partial run starts from it. */
+		inventory_free(&reconcile->last);
+		reconcile->last = run->inventory;
+		inventory_init(&run->inventory);
+		reconcile->have_last = true;
+	}
+	log_debug("reconcile (%s) %s in %u us", run->partial ? "partial" : "full",
+		  verdict == 0 ? "done" : "failed", result.elapsed_usec);
+	if (verdict != 0) {
+		/* What this run was for is still to be done: the retry reads everything. */
+		reconcile_scope_clear(&reconcile->wanted);
+		reconcile->wanted.full = true;
+	}
 	reconcile_run_free(run);
-	if (ok) {
+	if (verdict == 0) {
 		reconcile->backoff_msec = 0;
 	} else {
 		/* Retry with back-off; the kernel keeps the last good rules meanwhile. */
@@ -368,11 +462,10 @@ static void reconcile_finish(struct reconcile_run *run)
 		if (reconcile->backoff_msec > RECONCILE_BACKOFF_MAX_MSEC)
 			reconcile->backoff_msec = RECONCILE_BACKOFF_MAX_MSEC;
 		reconcile_arm(reconcile->retry, reconcile->backoff_msec);
+		return;
 	}
-	if (reconcile->again) {
-		reconcile->again = false;
-		reconcile_request(reconcile, "changes during the last reconcile");
-	}
+	if (!reconcile_scope_empty(&reconcile->wanted))
+		reconcile_schedule(reconcile, "changes during the last reconcile");
 }
 
 /* Moves to the next stage once every request of this one has answered. */
@@ -457,6 +550,13 @@ static void reconcile_inspect_done(void *arg, long status, const char *body, siz
 	struct inv_network *net;
 	char err[256], expected_name[INV_NAME_MAX + 1];
 
+	/* In a partial run a network can have gone since the last one: drop it. */
+	if (run->partial && error == NULL && status == 404 && !run->failed) {
+		call->request = NULL;
+		run->pending--;
+		run->gone[call->network] = true;
+		goto out;
+	}
 	if (!reconcile_response_ok(call, "network inspect", status, error))
 		goto out;
 	net = &run->inventory.networks[call->network];
@@ -479,30 +579,69 @@ static void reconcile_networks_done(void *arg, long status, const char *body, si
 	struct reconcile_call *call = arg;
 	struct reconcile_run *run = call->run;
 	const struct conf *conf = run->owner->conf;
-	char id[INV_ID_MAX + 1], err[256];
+	const char **names = NULL;
+	char(*ids)[INV_ID_MAX + 1] = NULL;
+	char err[256];
 
 	if (!reconcile_response_ok(call, "network list", status, error))
 		goto out;
-	for (size_t i = 0; i < conf->network_count && !run->failed; i++) {
-		int found = docker_json_find_network(body, len, conf->networks[i].name, id,
-						     sizeof(id), err, sizeof(err));
+	names = calloc(conf->network_count + 1, sizeof(*names));
+	ids = calloc(conf->network_count + 1, sizeof(*ids));
+	if (names == NULL || ids == NULL) {
+		reconcile_fail(run, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < conf->network_count; i++)
+		names[i] = conf->networks[i].name;
+	if (docker_json_find_networks(body, len, names, conf->network_count, ids, err,
+				      sizeof(err)) < 0) {
+		reconcile_fail(run, "network list: %s", err);
+		goto out;
+	}
+	for (size_t i = 0; i < conf->network_count; i++) {
 		struct inv_network *net;
-		if (found < 0) {
-			reconcile_fail(run, "network list: %s", err);
-			break;
-		}
-		if (found > 0)
+		if (ids[i][0] == '\0')
 			continue;
 		net = inventory_add_network(&run->inventory);
 		if (net == NULL) {
 			reconcile_fail(run, "out of memory");
 			break;
 		}
-		snprintf(net->id, sizeof(net->id), "%s", id);
+		snprintf(net->id, sizeof(net->id), "%s", ids[i]);
 		snprintf(net->name, sizeof(net->name), "%s", conf->networks[i].name);
 	}
 out:
+	free(names);
+	free(ids);
 	reconcile_advance(run);
+}
+
+/*
+ * GET /networks, narrowed to the configured names (whatever else the host
+ * has is not read); NULL when nothing is configured, so nothing to ask.
+ */
+static char *reconcile_networks_path(struct reconcile_run *run)
+{
+	const struct conf *conf = run->owner->conf;
+	const char **names = calloc(conf->network_count + 1, sizeof(*names));
+	char *filters = NULL, *escaped = NULL, *path = NULL;
+	char err[256];
+
+	if (names == NULL || conf->network_count == 0)
+		goto out;
+	for (size_t i = 0; i < conf->network_count; i++)
+		names[i] = conf->networks[i].name;
+	filters = docker_network_names_filter(names, conf->network_count, err, sizeof(err));
+	escaped = filters != NULL ? docker_escape(filters) : NULL;
+	if (escaped != NULL && asprintf(&path, "/networks?filters=%s", escaped) < 0)
+		path = NULL;
+	if (path == NULL)
+		reconcile_fail(run, "network list: %s", filters ? "out of memory" : err);
+out:
+	free(names);
+	free(filters);
+	free(escaped);
+	return path;
 }
 
 /*
@@ -541,6 +680,8 @@ static void reconcile_stage_inspect(struct reconcile_run *run)
 
 	for (size_t n = 0; n < run->inventory.count; n++) {
 		struct reconcile_call *call;
+		if (!reconcile_fresh(run, n))
+			continue;
 		snprintf(path, sizeof(path), "/networks/%s", run->inventory.networks[n].id);
 		call = reconcile_get(run, path, reconcile_inspect_done);
 		if (call != NULL)
@@ -558,6 +699,8 @@ static void reconcile_stage_allowed(struct reconcile_run *run)
 		struct inv_network *net = &run->inventory.networks[n];
 		const struct conf_network *cn = conf_find_network(conf, net->name);
 
+		if (!reconcile_fresh(run, n) || (run->gone != NULL && run->gone[n]))
+			continue;
 		for (size_t a = 0; cn != NULL && a < cn->allow_count; a++) {
 			char *filters, *escaped;
 			struct reconcile_call *call;
@@ -592,6 +735,8 @@ static void reconcile_stage_sandboxes(struct reconcile_run *run)
 	for (size_t n = 0; n < run->inventory.count && !run->failed; n++) {
 		struct inv_network *net = &run->inventory.networks[n];
 
+		if (!reconcile_fresh(run, n) || (run->gone != NULL && run->gone[n]))
+			continue;
 		if (net->bridge[0] == '\0' && !overlay_network(net))
 			continue;
 		if (overlay_network(net))
@@ -640,32 +785,95 @@ static void reconcile_advance(struct reconcile_run *run)
 		reconcile_finish(run);
 }
 
-/* Starts a run if none is in flight. */
+/*
+ * Turns the wanted scope into the networks of a partial run: false when
+ * it must be a full run.  Containers tjd does not know are on no
+ * protected network as far as the last run saw; had one joined since,
+ * Docker's connect event for that network is in this scope or was read by
+ * a later run, so it can be left out.
+ */
+static bool reconcile_partial(struct reconcile *reconcile, struct reconcile_run *run,
+			      const struct reconcile_scope *scope)
+{
+	const struct inventory *last = &reconcile->last;
+
+	if (scope->full || !reconcile->have_last || last->count == 0)
+		return false;
+	if (inventory_copy(&run->inventory, last) < 0)
+		return false;
+	run->fresh = calloc(last->count, sizeof(*run->fresh));
+	run->gone = calloc(last->count, sizeof(*run->gone));
+	if (run->fresh == NULL || run->gone == NULL) {
+		inventory_free(&run->inventory);
+		return false;
+	}
+	for (size_t n = 0; n < last->count; n++) {
+		const struct inv_network *net = &last->networks[n];
+		for (size_t i = 0; i < scope->network_count && !run->fresh[n]; i++)
+			run->fresh[n] = strcmp(net->id, scope->networks[i]) == 0;
+		for (size_t i = 0; i < scope->container_count && !run->fresh[n]; i++)
+			run->fresh[n] = inv_network_find_endpoint((struct inv_network *)net,
+								  scope->containers[i]) != NULL;
+		if (run->fresh[n])
+			inv_network_clear(&run->inventory.networks[n]);
+	}
+	run->partial = true;
+	return true;
+}
+
+/* Starts a run if none is in flight: full, or only what the wanted scope names. */
 static void reconcile_begin(struct reconcile *reconcile)
 {
+	struct reconcile_scope scope = reconcile->wanted;
 	struct reconcile_run *run;
+	char *path;
+	bool any = false;
 
-	if (reconcile->run != NULL) {
-		reconcile->again = true;
-		return;
-	}
+	if (reconcile->run != NULL)
+		return; /* the wanted scope waits for the run in flight to finish */
 	event_del(reconcile->retry);
+	memset(&reconcile->wanted, 0, sizeof(reconcile->wanted));
+	if (reconcile_scope_empty(&scope))
+		return;
 	run = calloc(1, sizeof(*run));
 	if (run == NULL) {
 		struct reconcile_result result = {.error = "out of memory starting a reconcile",
 						  .withheld = ""};
+		reconcile_scope_clear(&scope);
+		reconcile->wanted.full = true;
 		reconcile->hooks.done(reconcile->hook_arg, &result);
 		reconcile_arm(reconcile->retry, RECONCILE_BACKOFF_MAX_MSEC);
 		return;
 	}
 	run->owner = reconcile;
 	inventory_init(&run->inventory);
-	memcpy(run->inventory.netns_dir, reconcile->netns_dir, sizeof(run->inventory.netns_dir));
 	clock_gettime(CLOCK_MONOTONIC, &run->started);
-	run->stage = RECONCILE_STAGE_NETWORKS;
 	reconcile->run = run;
-	if (reconcile_get(run, "/networks", reconcile_networks_done) == NULL)
+	if (reconcile_partial(reconcile, run, &scope)) {
+		reconcile_scope_clear(&scope);
+		for (size_t n = 0; n < run->inventory.count; n++)
+			any = any || run->fresh[n];
+		if (!any) {
+			/* Nothing tjd protects was touched: nothing to read. */
+			reconcile->run = NULL;
+			reconcile_run_free(run);
+			return;
+		}
+		run->stage = RECONCILE_STAGE_NETWORKS;
+		reconcile_advance(run);
+		return;
+	}
+	reconcile_scope_clear(&scope);
+	memcpy(run->inventory.netns_dir, reconcile->netns_dir, sizeof(run->inventory.netns_dir));
+	run->stage = RECONCILE_STAGE_NETWORKS;
+	path = reconcile_networks_path(run);
+	/* Nothing configured: nothing to ask Docker (the run still tells the owner so). */
+	if (path == NULL || reconcile_get(run, path, reconcile_networks_done) == NULL) {
+		free(path);
 		reconcile_finish(run);
+		return;
+	}
+	free(path);
 }
 
 /* Timer callback for debounce and retry. */
@@ -674,25 +882,42 @@ static void reconcile_timer_cb(evutil_socket_t fd, short what, void *arg)
 	reconcile_begin(arg);
 }
 
-void reconcile_request(struct reconcile *reconcile, const char *reason)
+/* Starts the debounce unless it runs or a run is in flight (which reschedules at its end). */
+static void reconcile_schedule(struct reconcile *reconcile, const char *reason)
 {
 	struct timeval tv = {.tv_sec = 0, .tv_usec = RECONCILE_DEBOUNCE_USEC};
 
 	log_debug("reconcile requested: %s", reason);
-	if (reconcile->run != NULL) {
-		reconcile->again = true;
+	if (reconcile->run != NULL)
 		return;
-	}
 	if (!evtimer_pending(reconcile->debounce, NULL))
 		event_add(reconcile->debounce, &tv);
 }
 
-/* One line of Docker's event stream. */
+void reconcile_request(struct reconcile *reconcile, const char *reason)
+{
+	reconcile_scope_clear(&reconcile->wanted);
+	reconcile->wanted.full = true;
+	reconcile_schedule(reconcile, reason);
+}
+
+/* True when a network event is about a network tjd protects or may protect. */
+static bool reconcile_event_network_matters(const struct reconcile *reconcile,
+					    const struct docker_event *event)
+{
+	if (reconcile->have_last && inventory_find_network_id(&reconcile->last, event->id) != NULL)
+		return true;
+	/* A network tjd does not know, named: only a configured name can matter. */
+	return event->name[0] == '\0' || conf_find_network(reconcile->conf, event->name) != NULL;
+}
+
+/* One line of Docker's event stream: which part of Docker's state to read again. */
 static void reconcile_event_line(void *arg, const char *line, size_t len)
 {
 	struct reconcile *reconcile = arg;
 	struct docker_event event;
 	char err[256], reason[160];
+	bool known;
 
 	reconcile->stream_backoff_msec = 0;
 	if (docker_json_parse_event(line, len, &event, err, sizeof(err)) < 0) {
@@ -704,7 +929,24 @@ static void reconcile_event_line(void *arg, const char *line, size_t len)
 			    strlen(reconcile_ignored_actions[i])) == 0)
 			return;
 	snprintf(reason, sizeof(reason), "%s %s %.12s", event.type, event.action, event.id);
-	reconcile_request(reconcile, reason);
+	if (strcmp(event.type, "network") == 0) {
+		if (!reconcile_event_network_matters(reconcile, &event)) {
+			log_debug("ignoring %s: not a protected network", reason);
+			return;
+		}
+		known = reconcile->have_last &&
+			inventory_find_network_id(&reconcile->last, event.id) != NULL;
+		if (known)
+			reconcile_scope_add(&reconcile->wanted, true, event.id);
+		else
+			reconcile_request(reconcile, reason);
+	} else if (strcmp(event.type, "container") == 0) {
+		reconcile_scope_add(&reconcile->wanted, false, event.id);
+	} else {
+		reconcile_scope_clear(&reconcile->wanted);
+		reconcile->wanted.full = true;
+	}
+	reconcile_schedule(reconcile, reason);
 }
 
 /* Opens the event stream. */
@@ -786,7 +1028,14 @@ void reconcile_free(struct reconcile *reconcile)
 	if (reconcile->stream_retry)
 		event_free(reconcile->stream_retry);
 	free(reconcile->known);
+	reconcile_scope_clear(&reconcile->wanted);
+	inventory_free(&reconcile->last);
 	free(reconcile);
+}
+
+const struct inventory *reconcile_inventory(const struct reconcile *reconcile)
+{
+	return &reconcile->last;
 }
 
 void reconcile_set_conf(struct reconcile *reconcile, const struct conf *conf)

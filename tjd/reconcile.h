@@ -10,8 +10,13 @@
  * retried with back-off when they fail.  A failed run hands nothing over,
  * so the kernel keeps what it had.
  *
+ * An event names what changed: a network event that network, a container
+ * event the networks that container is on; a run then reads only those
+ * (a partial run, from the last inventory), while the poll, the stream
+ * reopening, a failure and anything unknown read everything (a full run).
+ *
  * Stages of one run, each a function below and each waiting for all of
- * its requests before the next starts:
+ * its requests before the next starts (a partial run skips the first):
  *   networks   GET /networks                   which configured names exist
  *   inspect    GET /networks/{id}              subnets, bridge, endpoints
  *   allowed    GET /containers/json?filters=   per allow filter: who matches
@@ -39,19 +44,22 @@ struct reconcile;
 
 /* What one run found. */
 struct reconcile_result {
-	/* The inventory, or NULL when the run failed; the owner may take it (and set NULL). */
-	struct inventory *inventory;
+	/* The whole inventory, or NULL when the run failed. */
+	const struct inventory *inventory;
 	const char *error;    /* NULL on success */
 	const char *withheld; /* "" or the first allowance withheld (fail closed), for status */
+	bool partial;	      /* only some networks were read again; the rest is the last run's */
 	uint32_t elapsed_usec;
 };
 
 struct reconcile_hooks {
 	/*
-	 * A run finished.  Returns false when what it found could not be put
-	 * in place, so the run is retried with back-off like a failed one.
+	 * A run finished.  Returns 0 when what it found is in place (it becomes
+	 * reconcile_inventory), 1 when it is but something needs another try,
+	 * -1 when it could not be put in place; after 1 and -1 a full run
+	 * follows with back-off, as after a failed run.
 	 */
-	bool (*done)(void *arg, struct reconcile_result *result);
+	int (*done)(void *arg, const struct reconcile_result *result);
 	/* Docker's event stream could not start or ended; message says which. */
 	void (*docker_lost)(void *arg, const char *message);
 };
@@ -81,7 +89,12 @@ void reconcile_free(struct reconcile *reconcile);
 void reconcile_set_conf(struct reconcile *reconcile, const struct conf *conf);
 /* Runs a first reconcile and, when follow_events, follows Docker's event stream. */
 void reconcile_start(struct reconcile *reconcile, bool follow_events);
-/* Asks for a run soon; coalesces with one pending or running. */
+/* Asks for a full run soon; coalesces with one pending or running. */
 void reconcile_request(struct reconcile *reconcile, const char *reason);
+/*
+ * The inventory of the last run the owner took (empty before the first);
+ * the address stays the same for the reconciler's lifetime.
+ */
+const struct inventory *reconcile_inventory(const struct reconcile *reconcile);
 
 #endif

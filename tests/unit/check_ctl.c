@@ -17,6 +17,7 @@
 #include "tjd/reconcile.h"
 
 static struct tjd tjd;
+static struct inventory inventory; /* what tjd.inventory shows */
 /* What policy_compile makes of the fixture's network: all rules, and the network's own. */
 static size_t compiled_rules, network_rules;
 static Tjd__V1__Response *reply;
@@ -34,9 +35,9 @@ static void ctl_test_send(void *arg, const uint8_t *data, size_t len)
 }
 
 /* Answers for the reconciler, which these cases never run to completion. */
-static bool ctl_test_reconcile_done(void *arg, struct reconcile_result *result)
+static int ctl_test_reconcile_done(void *arg, const struct reconcile_result *result)
 {
-	return false;
+	return -1;
 }
 
 /* See ctl_test_reconcile_done. */
@@ -74,8 +75,9 @@ static void ctl_setup(void)
 	ck_assert_ptr_nonnull(tjd.reconcile);
 	tjd.enforce = enforce_new(&options, err, sizeof(err));
 	ck_assert_msg(tjd.enforce != NULL, "%s", err);
-	inventory_init(&tjd.inventory);
-	net = inventory_add_network(&tjd.inventory);
+	inventory_init(&inventory);
+	tjd.inventory = &inventory;
+	net = inventory_add_network(&inventory);
 	strcpy(net->name, "web");
 	strcpy(net->id, "abcdef0123456789");
 	strcpy(net->driver, "bridge");
@@ -91,11 +93,11 @@ static void ctl_setup(void)
 	strcpy(e->bridge_port, "veth0");
 	e->allowed = true;
 	ck_assert_msg(
-	    enforce_apply(tjd.enforce, tjd.conf, &tjd.inventory, NULL, 0, err, sizeof(err)) == 0,
+	    enforce_apply(tjd.enforce, tjd.conf, &inventory, NULL, 0, err, sizeof(err)) == 0,
 	    "%s", err);
 	ruleset_init(&compiled);
 	ck_assert_int_eq(
-	    policy_compile(tjd.conf, &tjd.inventory, &compiled, counts, err, sizeof(err)), 0);
+	    policy_compile(tjd.conf, &inventory, &compiled, counts, err, sizeof(err)), 0);
 	compiled_rules = compiled.count;
 	network_rules = counts[0];
 	ck_assert_uint_gt(network_rules, 0);
@@ -111,7 +113,7 @@ static void ctl_teardown(void)
 	reply = NULL;
 	reconcile_free(tjd.reconcile);
 	enforce_free(tjd.enforce);
-	inventory_free(&tjd.inventory);
+	inventory_free(&inventory);
 	peer_sets_free(tjd.peers, tjd.peer_network_count);
 	conf_free(tjd.conf);
 	event_base_free(tjd.base);

@@ -381,19 +381,19 @@ END_TEST
 START_TEST(events_recorded)
 {
 	static const struct {
-		const char *type, *action, *id;
+		const char *type, *action, *id, *name;
 	} want[] = {
-	    {"image", "tag", ""}, /* "sha256:..." does not fit an id: left empty */
-	    {"network", "connect", WEB_ID},
-	    {"container", "start", PROXY_ID},
-	    {"node", "update", "tbtetmn0uyvxv04kn6qkpycgn"},
-	    {"network", "create", "k418cmmodbm5n2cs6o9gb8sns"},
+	    {"image", "tag", "", "box:latest"}, /* "sha256:..." does not fit an id: left empty */
+	    {"network", "connect", WEB_ID, "web"},
+	    {"container", "start", PROXY_ID, "proxy"},
+	    {"node", "update", "tbtetmn0uyvxv04kn6qkpycgn", "vm"},
+	    {"network", "create", "k418cmmodbm5n2cs6o9gb8sns", "ov"},
 	    {"network", "disconnect",
-	     "b37f4a16b423cef0f2e5603e4d079f18209312868de7a916bf2dbbe88ef2a9d0"},
+	     "b37f4a16b423cef0f2e5603e4d079f18209312868de7a916bf2dbbe88ef2a9d0", "back"},
 	    {"container", "die",
-	     "feb7ca882392689b252fc0fdb6c1fc56bd89a411062bde3a2d2fb6ea7606c68e"},
-	    {"container", "exec_create", APP1_ID}, /* ": sh -c echo ..." dropped */
-	    {"network", "connect", "k418cmmodbm5n2cs6o9gb8sns"},
+	     "feb7ca882392689b252fc0fdb6c1fc56bd89a411062bde3a2d2fb6ea7606c68e", "app2"},
+	    {"container", "exec_create", APP1_ID, "app1"}, /* ": sh -c echo ..." dropped */
+	    {"network", "connect", "k418cmmodbm5n2cs6o9gb8sns", "ov"},
 	};
 	size_t len, n = 0;
 	char *data = read_data("events.jsonl", &len);
@@ -410,6 +410,7 @@ START_TEST(events_recorded)
 		ck_assert_str_eq(event.type, want[n].type);
 		ck_assert_str_eq(event.action, want[n].action);
 		ck_assert_str_eq(event.id, want[n].id);
+		ck_assert_str_eq(event.name, want[n].name);
 		line = newline + 1;
 		n++;
 	}
@@ -446,6 +447,24 @@ START_TEST(events_hostile)
 		    "accepted %s", bad[i]);
 		ck_assert_msg(err[0] != '\0', "no message for %s", bad[i]);
 		ck_assert_str_eq(event.type, "");
+	}
+	/* An odd Attributes.name is dropped, not fatal: it only narrows the reconcile. */
+	{
+		static const char *const odd[] = {
+		    "{\"Type\":\"network\",\"Action\":\"connect\",\"Actor\":{\"ID\":\"" HEX64
+		    "\",\"Attributes\":{\"name\":\"a\\u0001b\"}}}",
+		    "{\"Type\":\"network\",\"Action\":\"connect\",\"Actor\":{\"ID\":\"" HEX64
+		    "\",\"Attributes\":{\"name\":7}}}",
+		    "{\"Type\":\"network\",\"Action\":\"connect\",\"Actor\":{\"ID\":\"" HEX64
+		    "\",\"Attributes\":[\"name\"]}}",
+		};
+		for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+			ck_assert_msg(docker_json_parse_event(odd[i], strlen(odd[i]), &event, err,
+							      sizeof(err)) == 0,
+				      "%s: %s", odd[i], err);
+			ck_assert_str_eq(event.name, "");
+			ck_assert_str_eq(event.id, HEX64);
+		}
 	}
 	/* Over-long lines are refused before parsing. */
 	ck_assert_int_eq(

@@ -39,6 +39,7 @@ static struct {
 	struct reconcile *reconcile;
 	struct inventory inventory; /* of the last successful run */
 	unsigned runs;
+	unsigned partial_runs;
 	unsigned failures;
 	unsigned lost;
 	char error[512];
@@ -86,27 +87,26 @@ static const struct reconcile_ports fake_ports = {
 };
 
 /* The daemon's part: what a run found goes to the enforcement layer. */
-static bool fixture_done(void *arg, struct reconcile_result *result)
+static int fixture_done(void *arg, const struct reconcile_result *result)
 {
 	char err[512];
 
 	fx.runs++;
+	fx.partial_runs += result->partial;
 	snprintf(fx.withheld, sizeof(fx.withheld), "%s", result->withheld);
 	if (result->inventory == NULL) {
 		fx.failures++;
 		snprintf(fx.error, sizeof(fx.error), "%s", result->error);
-		return false;
+		return -1;
 	}
 	if (enforce_apply(fx.enforce, fx.conf, result->inventory, NULL, 0, err, sizeof(err)) < 0) {
 		fx.failures++;
 		snprintf(fx.error, sizeof(fx.error), "%s", err);
-		return false;
+		return -1;
 	}
 	fx.error[0] = '\0';
-	inventory_free(&fx.inventory);
-	fx.inventory = *result->inventory;
-	inventory_init(result->inventory);
-	return true;
+	ck_assert_int_eq(inventory_copy(&fx.inventory, result->inventory), 0);
+	return 0;
 }
 
 /* Docker's event stream went away. */
@@ -231,16 +231,30 @@ static void fixture_wait_stream(void)
 	ck_assert_int_eq(http_fixture_stream_count(fx.http), 1);
 }
 
-/* Sends one Docker event line about a container. */
-static void fixture_event(const char *type, const char *action, const char *id)
+/* Sends one Docker event line; name ("" for none) goes in Actor.Attributes.name. */
+static void fixture_event_named(const char *type, const char *action, const char *id,
+				const char *name)
 {
-	char line[512];
+	char line[768];
 
 	snprintf(line, sizeof(line),
-		 "{\"Type\":\"%s\",\"Action\":\"%s\",\"Actor\":{\"ID\":\"%s\"},"
-		 "\"time\":1764000000}\n",
-		 type, action, id);
+		 "{\"Type\":\"%s\",\"Action\":\"%s\",\"Actor\":{\"ID\":\"%s\","
+		 "\"Attributes\":{\"name\":\"%s\"}},\"time\":1764000000}\n",
+		 type, action, id, name);
 	ck_assert_int_eq(http_fixture_stream_send(fx.http, line), 1);
+}
+
+/* Sends one Docker event line without attributes. */
+static void fixture_event(const char *type, const char *action, const char *id)
+{
+	fixture_event_named(type, action, id, "");
+}
+
+/* What Docker sends when a container starts on a network: connect, then start. */
+static void fixture_container_started(size_t container, size_t network)
+{
+	fixture_event_named("network", "connect", docker_sim_network_id(fx.sim, network), "web");
+	fixture_event("container", "start", docker_sim_container_id(fx.sim, container));
 }
 
 /* What the fake backend holds now. */
@@ -328,7 +342,7 @@ START_TEST(test_event_brings_new_allowance)
 	c_proxy2 = docker_sim_add_container(fx.sim, "proxy2", "tjd.allow=true");
 	docker_sim_connect(fx.sim, c_proxy2, net_web, "172.30.0.3", "fd00:30::3",
 			   "02:42:ac:1e:00:03");
-	fixture_event("container", "start", docker_sim_container_id(fx.sim, c_proxy2));
+	fixture_container_started(c_proxy2, net_web);
 	ck_assert_msg(fixture_wait_runs(2, SAFETY_MS), "the event started no reconcile");
 	ck_assert_msg(fx.error[0] == '\0', "%s", fx.error);
 	ck_assert(fixture_allows("172.30.0.3", "vp0003"));
@@ -351,10 +365,11 @@ START_TEST(test_event_burst_coalesces)
 	ck_assert(fixture_wait_runs(1, SAFETY_MS));
 	fixture_wait_stream();
 	for (int i = 0; i < 60; i++)
-		snprintf(
-		    burst + strlen(burst), sizeof(burst) - strlen(burst),
-		    "{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":{\"ID\":\"%064d\"}}\n",
-		    i);
+		snprintf(burst + strlen(burst), sizeof(burst) - strlen(burst),
+			 "{\"Type\":\"%s\",\"Action\":\"start\",\"Actor\":{\"ID\":\"%s\"}}\n",
+			 i % 2 ? "container" : "network",
+			 i % 2 ? docker_sim_container_id(fx.sim, c_b1)
+			       : docker_sim_network_id(fx.sim, net_web));
 	ck_assert_int_eq(http_fixture_stream_send(fx.http, burst), 1);
 	ck_assert(fixture_wait_runs(2, SAFETY_MS));
 	fixture_run_for(200);
@@ -531,7 +546,7 @@ START_TEST(test_known_ports_spare_inspects)
 	/* the next runs (poll, events) know the proxy's port from its endpoint */
 	reconcile_request(fx.reconcile, "poll");
 	ck_assert(fixture_wait_runs(2, SAFETY_MS));
-	fixture_event("container", "start", docker_sim_container_id(fx.sim, c_b2));
+	fixture_event("container", "restart", docker_sim_container_id(fx.sim, c_b2));
 	ck_assert(fixture_wait_runs(3, SAFETY_MS));
 	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/") -
 			      http_fixture_requests(fx.http, "/containers/json"),
@@ -542,7 +557,7 @@ START_TEST(test_known_ports_spare_inspects)
 	c_proxy = docker_sim_add_container(fx.sim, "proxy", "tjd.allow=true");
 	docker_sim_connect(fx.sim, c_proxy, net_web, "172.30.0.2", "fd00:30::2",
 			   "02:42:ac:1e:00:02");
-	fixture_event("container", "start", docker_sim_container_id(fx.sim, c_proxy));
+	fixture_container_started(c_proxy, net_web);
 	ck_assert(fixture_wait_runs(4, SAFETY_MS));
 	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/") -
 			      http_fixture_requests(fx.http, "/containers/json"),
@@ -569,6 +584,73 @@ START_TEST(test_known_ports_spare_inspects)
 }
 END_TEST
 
+START_TEST(test_events_read_only_what_changed)
+{
+	size_t api, c_api, c_stranger;
+
+	/* a second protected network */
+	conf_free(fx.conf);
+	unlink(fx.conf_path);
+	fixture_conf("[network web]\nallow = label=tjd.allow=true\n"
+		     "[network api]\nallow = label=tjd.allow=true\n");
+	reconcile_set_conf(fx.reconcile, fx.conf);
+	api = docker_sim_add_network(fx.sim, "api", "bridge", "172.32.0.0/24", NULL);
+	c_api = docker_sim_add_container(fx.sim, "api1", "");
+	docker_sim_connect(fx.sim, c_api, api, "172.32.0.5", NULL, "02:42:ac:20:00:05");
+	reconcile_start(fx.reconcile, true);
+	ck_assert(fixture_wait_runs(1, SAFETY_MS));
+	fixture_wait_stream();
+	ck_assert_uint_eq(fx.inventory.count, 2);
+	http_fixture_reset_requests(fx.http);
+	/* a container on web starts: web is read again, api and the network list are not */
+	c_stranger = docker_sim_add_container(fx.sim, "proxy9", "tjd.allow=true");
+	docker_sim_connect(fx.sim, c_stranger, net_web, "172.30.0.9", NULL, "02:42:ac:1e:00:09");
+	fixture_container_started(c_stranger, net_web);
+	ck_assert(fixture_wait_runs(2, SAFETY_MS));
+	ck_assert_uint_eq(fx.partial_runs, 1);
+	ck_assert(fixture_allows("172.30.0.9", "vp0009"));
+	ck_assert_uint_eq(http_fixture_requests(fx.http, "/networks?"), 0);
+	ck_assert_uint_eq(http_fixture_requests(fx.http, "/networks/"), 1);
+	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/json?"), 1);
+	ck_assert_uint_eq(fx.inventory.count, 2);
+	fixture_assert_compiled();
+	/* a known container's event reads the networks it is on */
+	http_fixture_reset_requests(fx.http);
+	fixture_event("container", "rename", docker_sim_container_id(fx.sim, c_api));
+	ck_assert(fixture_wait_runs(3, SAFETY_MS));
+	ck_assert_uint_eq(http_fixture_requests(fx.http, "/networks/"), 1);
+	ck_assert_uint_eq(fx.partial_runs, 2);
+	/* events about networks and containers tjd does not protect read nothing */
+	http_fixture_reset_requests(fx.http);
+	fixture_event_named("network", "connect", docker_sim_network_id(fx.sim, net_other),
+			    "other");
+	fixture_event("container", "start", docker_sim_container_id(fx.sim, c_b2) + 1);
+	fixture_run_for(200);
+	ck_assert_uint_eq(fx.runs, 3);
+	ck_assert_uint_eq(http_fixture_requests(fx.http, NULL), 0);
+	/* a protected network removed: the partial run drops it */
+	docker_sim_remove_network(fx.sim, api);
+	fixture_event_named("network", "destroy", docker_sim_network_id(fx.sim, api), "api");
+	ck_assert(fixture_wait_runs(4, SAFETY_MS));
+	ck_assert_msg(fx.error[0] == '\0', "%s", fx.error);
+	ck_assert_uint_eq(fx.partial_runs, 3);
+	ck_assert_uint_eq(fx.inventory.count, 1);
+	ck_assert_str_eq(fx.inventory.networks[0].name, "web");
+	/* a network renamed under tjd's feet fails the partial run; the retry reads everything */
+	docker_sim_rename_network(fx.sim, net_web, "web2");
+	fixture_event_named("network", "connect", docker_sim_network_id(fx.sim, net_web), "web2");
+	ck_assert(fixture_wait_runs(5, SAFETY_MS));
+	ck_assert_uint_eq(fx.failures, 1);
+	ck_assert_ptr_nonnull(strstr(fx.error, "renamed"));
+	ck_assert(fixture_wait_runs(6, SAFETY_MS));
+	ck_assert_uint_eq(fx.partial_runs, 4);
+	ck_assert_msg(fx.error[0] == '\0', "%s", fx.error);
+	ck_assert_uint_eq(fx.inventory.count, 0);
+	ck_assert_uint_eq(fixture_kernel()->installed.count, 0);
+	fixture_assert_compiled();
+}
+END_TEST
+
 /* The suite. */
 static Suite *reconcile_suite(void)
 {
@@ -587,6 +669,7 @@ static Suite *reconcile_suite(void)
 	tcase_add_test(tc, test_stream_end_reopens);
 	tcase_add_test(tc, test_overlay_ports_and_netns_dir);
 	tcase_add_test(tc, test_known_ports_spare_inspects);
+	tcase_add_test(tc, test_events_read_only_what_changed);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

@@ -14,6 +14,7 @@
 #define SIM_LABELS_MAX 8
 
 struct sim_network {
+	bool removed;
 	char id[65];
 	char name[SIM_NAME_MAX];
 	char driver[16];
@@ -183,6 +184,19 @@ void docker_sim_remove_container(struct docker_sim *sim, size_t container)
 	pthread_mutex_unlock(&sim->lock);
 }
 
+void docker_sim_remove_network(struct docker_sim *sim, size_t network)
+{
+	pthread_mutex_lock(&sim->lock);
+	sim->networks[network].removed = true;
+	for (size_t i = sim->endpoint_count; i-- > 0;) {
+		if (sim->endpoints[i].network != network)
+			continue;
+		sim->endpoints[i] = sim->endpoints[sim->endpoint_count - 1];
+		sim->endpoint_count--;
+	}
+	pthread_mutex_unlock(&sim->lock);
+}
+
 void docker_sim_rename_network(struct docker_sim *sim, size_t network, const char *name)
 {
 	pthread_mutex_lock(&sim->lock);
@@ -213,15 +227,42 @@ const char *docker_sim_sandbox(struct docker_sim *sim, size_t container)
 	return sim->containers[container].sandbox;
 }
 
-/* GET /networks. */
-static json_t *docker_sim_networks(struct docker_sim *sim)
+/* True when a name filter of GET /networks (substring, as Docker's pattern) lets name through. */
+static bool docker_sim_name_wanted(json_t *filters, const char *name)
 {
-	json_t *list = json_array();
+	json_t *names = json_object_get(filters, "name");
 
+	if (filters == NULL || names == NULL)
+		return true;
+	for (size_t i = 0; i < json_array_size(names); i++)
+		if (strstr(name, json_string_value(json_array_get(names, i))) != NULL)
+			return true;
+	return false;
+}
+
+/* Decodes %XX escapes in place. */
+static void docker_sim_unescape(char *text);
+
+/* GET /networks, with an optional ?filters= (only "name" is known). */
+static json_t *docker_sim_networks(struct docker_sim *sim, const char *query)
+{
+	json_t *list = json_array(), *filters = NULL;
+
+	if (query != NULL) {
+		char *text = strdup(query);
+		ck_assert_ptr_nonnull(text);
+		docker_sim_unescape(text);
+		filters = json_loads(text, 0, NULL);
+		free(text);
+		ck_assert_ptr_nonnull(filters);
+	}
 	for (size_t n = 0; n < sim->network_count; n++)
-		json_array_append_new(
-		    list, json_pack("{s:s, s:s, s:s}", "Name", sim->networks[n].name, "Id",
-				    sim->networks[n].id, "Driver", sim->networks[n].driver));
+		if (!sim->networks[n].removed &&
+		    docker_sim_name_wanted(filters, sim->networks[n].name))
+			json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "Name",
+							      sim->networks[n].name, "Id",
+							      sim->networks[n].id, "Driver",
+							      sim->networks[n].driver));
 	return list;
 }
 
@@ -256,7 +297,7 @@ static json_t *docker_sim_inspect(struct docker_sim *sim, const char *id)
 	bool overlay;
 
 	for (size_t n = 0; n < sim->network_count; n++)
-		if (strcmp(sim->networks[n].id, id) == 0)
+		if (!sim->networks[n].removed && strcmp(sim->networks[n].id, id) == 0)
 			net = &sim->networks[n];
 	if (net == NULL)
 		return NULL;
@@ -425,7 +466,9 @@ bool docker_sim_handler(void *arg, const char *target, int *status, char **body,
 		code = sim->fail_status;
 		doc = json_pack("{s:s}", "message", "simulated failure");
 	} else if (strcmp(target, "/networks") == 0) {
-		doc = docker_sim_networks(sim);
+		doc = docker_sim_networks(sim, NULL);
+	} else if (strncmp(target, "/networks?filters=", 18) == 0) {
+		doc = docker_sim_networks(sim, target + 18);
 	} else if (strncmp(target, "/containers/json?filters=", 25) == 0) {
 		doc = docker_sim_list(sim, target + 25);
 		if (doc == NULL) {

@@ -36,6 +36,8 @@ void docker_sim_connect(struct docker_sim *sim, size_t container, size_t network
 			const char *ipv6, const char *mac);
 /* Detaches a container from every network and forgets it. */
 void docker_sim_remove_container(struct docker_sim *sim, size_t container);
+/* Removes a network (its endpoints go with it); later inspects of its id say 404. */
+void docker_sim_remove_network(struct docker_sim *sim, size_t network);
 /* Renames a network, as if it had been re-created under another name. */
 void docker_sim_rename_network(struct docker_sim *sim, size_t network, const char *name);
 /* Answers every request whose target starts with prefix with status; NULL clears. */
