@@ -119,6 +119,12 @@ struct backend_nft_state {
 	char table[BACKEND_NFT_TABLE_MAX];
 	char *applied_script;  /* the script of our last commit */
 	char *applied_listing; /* the kernel's stateless listing right after it */
+	/*
+	 * The kernel holds applied_script's state as far as tjd knows: set by
+	 * our full commits, cleared when the monitor sees someone else's.  Only
+	 * then can a change be committed as a difference of set elements.
+	 */
+	bool applied_trusted;
 	/* Counts from tables we replaced, so counters() never goes backwards. */
 	struct backend_nft_tallies baseline;
 	int monitor_fd;
@@ -712,6 +718,238 @@ char *backend_nft_render(const struct backend *backend, const struct ruleset *de
 	return backend_nft_script(table, desired, err, errlen);
 }
 
+/* One set's elements in a rendered script. */
+struct backend_nft_elements {
+	char family[8];
+	char set[BACKEND_NFT_SET_NAME_MAX];
+	char **items; /* as rendered, comment included; sorted */
+	size_t count;
+};
+
+/* A rendered script split into its skeleton (all but set elements) and the elements. */
+struct backend_nft_split {
+	struct backend_nft_text skeleton;
+	struct backend_nft_elements *sets;
+	size_t set_count;
+	bool failed;
+};
+
+/* Frees what backend_nft_split_script made. */
+static void backend_nft_split_free(struct backend_nft_split *split)
+{
+	for (size_t i = 0; i < split->set_count; i++) {
+		for (size_t j = 0; j < split->sets[i].count; j++)
+			free(split->sets[i].items[j]);
+		free(split->sets[i].items);
+	}
+	free(split->sets);
+	free(split->skeleton.data);
+	memset(split, 0, sizeof(*split));
+}
+
+/* Appends one element to the last set of a split. */
+static void backend_nft_split_item(struct backend_nft_split *split, const char *item, size_t length)
+{
+	struct backend_nft_elements *set;
+	char **grown;
+
+	if (split->set_count == 0 || split->failed) {
+		split->failed = true;
+		return;
+	}
+	set = &split->sets[split->set_count - 1];
+	grown = reallocarray(set->items, set->count + 1, sizeof(*set->items));
+	if (grown == NULL) {
+		split->failed = true;
+		return;
+	}
+	set->items = grown;
+	grown[set->count] = strndup(item, length);
+	if (grown[set->count] == NULL) {
+		split->failed = true;
+		return;
+	}
+	set->count++;
+}
+
+/* Orders element strings. */
+static int backend_nft_compare_items(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Opens a new set in a split, in the table family seen last. */
+static void backend_nft_split_set(struct backend_nft_split *split, const char *family,
+				  const char *name)
+{
+	struct backend_nft_elements *grown =
+	    reallocarray(split->sets, split->set_count + 1, sizeof(*split->sets));
+
+	if (grown == NULL) {
+		split->failed = true;
+		return;
+	}
+	split->sets = grown;
+	memset(&grown[split->set_count], 0, sizeof(*grown));
+	snprintf(grown[split->set_count].family, sizeof(grown->family), "%s", family);
+	snprintf(grown[split->set_count].set, sizeof(grown->set), "%s", name);
+	split->set_count++;
+}
+
+/*
+ * Splits a script that backend_nft_script rendered: `table F N {` opens a
+ * table, `\tset S {` a set, `\t\telements = { a,` and its continuation
+ * lines carry the elements, ` }` closes them.  Everything else is the
+ * skeleton.  -1 when the script does not have that shape.
+ */
+static int backend_nft_split_script(const char *script, struct backend_nft_split *split)
+{
+	static const char opening[] = "\t\telements = { ", continuation[] = "\t\t\t     ";
+	char family[8] = "", name[BACKEND_NFT_SET_NAME_MAX];
+	bool in_elements = false;
+
+	memset(split, 0, sizeof(*split));
+	for (const char *line = script; *line != '\0' && !split->failed;) {
+		const char *end = strchr(line, '\n');
+		size_t length = end != NULL ? (size_t)(end - line) : strlen(line);
+		const char *prefix = in_elements ? continuation : opening;
+		size_t prefix_length = strlen(prefix);
+
+		if (in_elements ||
+		    (length >= prefix_length && strncmp(line, opening, prefix_length) == 0)) {
+			const char *item = line + prefix_length;
+			size_t item_length = length >= prefix_length ? length - prefix_length : 0;
+			bool last =
+			    item_length >= 2 && strncmp(item + item_length - 2, " }", 2) == 0;
+			bool more = item_length >= 1 && item[item_length - 1] == ',';
+
+			if (length < prefix_length || strncmp(line, prefix, prefix_length) != 0 ||
+			    (!last && !more))
+				split->failed = true;
+			else
+				backend_nft_split_item(split, item, item_length - (last ? 2 : 1));
+			in_elements = more;
+		} else {
+			if (sscanf(line, "table %7s ", family) != 1 &&
+			    sscanf(line, "\tset %47s {", name) == 1)
+				backend_nft_split_set(split, family, name);
+			backend_nft_append(&split->skeleton, "%.*s\n", (int)length, line);
+			split->failed = split->failed || split->skeleton.failed;
+		}
+		line = end != NULL ? end + 1 : line + length;
+	}
+	for (size_t i = 0; i < split->set_count; i++)
+		qsort(split->sets[i].items, split->sets[i].count, sizeof(char *),
+		      backend_nft_compare_items);
+	return split->failed || in_elements ? -1 : 0;
+}
+
+/* The length of an element's key: what comes before its comment. */
+static size_t backend_nft_item_key(const char *item)
+{
+	const char *comment = strstr(item, " comment \"");
+
+	return comment != NULL ? (size_t)(comment - item) : strlen(item);
+}
+
+/*
+ * Appends `delete element F T S { keys }` for the elements of `from` that
+ * `to` lacks, or `add element F T S { elements }` for those of `to` that
+ * `from` lacks.
+ */
+static void backend_nft_delta_set(struct backend_nft_text *text, const char *table,
+				  const struct backend_nft_elements *from,
+				  const struct backend_nft_elements *to, bool adding)
+{
+	const struct backend_nft_elements *source = adding ? to : from;
+	const struct backend_nft_elements *other = adding ? from : to;
+	bool any = false;
+
+	for (size_t i = 0; i < source->count; i++) {
+		const char *item = source->items[i];
+
+		if (bsearch(&item, other->items, other->count, sizeof(char *),
+			    backend_nft_compare_items) != NULL)
+			continue;
+		if (!any)
+			backend_nft_append(text, "%s element %s %s %s { ",
+					   adding ? "add" : "delete", source->family, table,
+					   source->set);
+		backend_nft_append(text, "%s%.*s", any ? ", " : "",
+				   (int)(adding ? strlen(item) : backend_nft_item_key(item)), item);
+		any = true;
+	}
+	if (any)
+		backend_nft_append(text, " }\n");
+}
+
+/* True when the two sets hold an element with the same key and another comment. */
+static bool backend_nft_comment_changed(const struct backend_nft_elements *a,
+					const struct backend_nft_elements *b)
+{
+	for (size_t i = 0; i < a->count; i++) {
+		size_t key = backend_nft_item_key(a->items[i]);
+		for (size_t j = 0; j < b->count; j++)
+			if (backend_nft_item_key(b->items[j]) == key &&
+			    strncmp(a->items[i], b->items[j], key) == 0 &&
+			    strcmp(a->items[i], b->items[j]) != 0)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * When two scripts differ only in set elements, the commands that turn the
+ * first into the second (deletions first); "" when they are the same;
+ * NULL when they differ in more, when an element keeps its key but changes
+ * its comment, or when out of memory.
+ */
+static char *backend_nft_delta(const char *table, const char *from_script, const char *to_script)
+{
+	struct backend_nft_split from = {0}, to = {0};
+	struct backend_nft_text text = {0};
+	char *delta = NULL;
+
+	if (backend_nft_split_script(from_script, &from) < 0 ||
+	    backend_nft_split_script(to_script, &to) < 0 || from.set_count != to.set_count ||
+	    from.skeleton.length != to.skeleton.length ||
+	    memcmp(from.skeleton.data, to.skeleton.data, from.skeleton.length) != 0)
+		goto out;
+	for (size_t i = 0; i < to.set_count; i++)
+		if (strcmp(from.sets[i].set, to.sets[i].set) != 0 ||
+		    strcmp(from.sets[i].family, to.sets[i].family) != 0 ||
+		    backend_nft_comment_changed(&from.sets[i], &to.sets[i]))
+			goto out;
+	for (size_t pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < to.set_count; i++)
+			backend_nft_delta_set(&text, table, &from.sets[i], &to.sets[i], pass == 1);
+	if (text.failed)
+		goto out;
+	delta = backend_nft_text_take(&text);
+out:
+	free(text.data);
+	backend_nft_split_free(&from);
+	backend_nft_split_free(&to);
+	return delta;
+}
+
+char *backend_nft_render_delta(const struct backend *backend, const struct ruleset *from,
+			       const struct ruleset *to, char *err, size_t errlen)
+{
+	char *from_script = backend_nft_render(backend, from, err, errlen);
+	char *to_script = from_script != NULL ? backend_nft_render(backend, to, err, errlen) : NULL;
+	char table[BACKEND_NFT_TABLE_MAX];
+	char *delta = NULL;
+
+	if (to_script != NULL && backend_nft_table_name(backend, table, sizeof(table)) == 0)
+		delta = backend_nft_delta(table, from_script, to_script);
+	if (delta == NULL && to_script != NULL)
+		error_format(err, errlen, "the rulesets differ in more than set elements");
+	free(from_script);
+	free(to_script);
+	return delta;
+}
+
 /* Condenses libnftables' error report into one printable line. */
 static void backend_nft_report(const char *report, const char *what, char *err, size_t errlen)
 {
@@ -1094,7 +1332,7 @@ static int backend_nft_apply(struct backend *backend, const struct ruleset *desi
 			     char *err, size_t errlen)
 {
 	struct backend_nft_state *state = backend->priv;
-	char *script = NULL, *listing = NULL;
+	char *script = NULL, *listing = NULL, *delta = NULL;
 	int ret = -1;
 
 	*changed = false;
@@ -1105,6 +1343,30 @@ static int backend_nft_apply(struct backend *backend, const struct ruleset *desi
 	script = backend_nft_script(state->table, desired, err, errlen);
 	if (script == NULL)
 		goto out;
+	/*
+	 * Watched, and the kernel holds our last commit: a change that only
+	 * adds or removes allow-listed addresses is committed as just that, in
+	 * one transaction, whatever the size of the rest (counters survive).
+	 */
+	if (backend->watched && state->applied_trusted && state->applied_script != NULL &&
+	    strcmp(script, state->applied_script) == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (backend->watched && state->applied_trusted && state->applied_script != NULL &&
+	    (delta = backend_nft_delta(state->table, state->applied_script, script)) != NULL &&
+	    delta[0] != '\0' &&
+	    backend_nft_run(state, 0, delta, NULL, "nftables refused the change", err, errlen) ==
+		0) {
+		*changed = true;
+		free(state->applied_script);
+		free(state->applied_listing);
+		state->applied_script = script;
+		state->applied_listing = NULL;
+		script = NULL;
+		ret = 0;
+		goto out;
+	}
 	if (state->applied_script != NULL && state->applied_listing != NULL &&
 	    strcmp(script, state->applied_script) == 0) {
 		if (backend_nft_list(state, NFT_CTX_OUTPUT_STATELESS, &listing, err, errlen) < 0)
@@ -1121,13 +1383,19 @@ static int backend_nft_apply(struct backend *backend, const struct ruleset *desi
 	    0)
 		goto out;
 	*changed = true;
+	state->applied_trusted = true;
 	free(state->applied_script);
 	free(state->applied_listing);
 	state->applied_script = script;
 	state->applied_listing = NULL;
 	script = NULL;
-	/* without the listing the next apply simply commits again */
-	if (backend_nft_list(state, NFT_CTX_OUTPUT_STATELESS, &listing, err, errlen) == 0) {
+	/*
+	 * Without the listing the next apply simply commits again.  A watched
+	 * backend learns of foreign changes from the monitor, so it need not
+	 * read back what it just wrote.
+	 */
+	if (!backend->watched &&
+	    backend_nft_list(state, NFT_CTX_OUTPUT_STATELESS, &listing, err, errlen) == 0) {
 		state->applied_listing = listing;
 		listing = NULL;
 	}
@@ -1135,6 +1403,7 @@ static int backend_nft_apply(struct backend *backend, const struct ruleset *desi
 out:
 	free(script);
 	free(listing);
+	free(delta);
 	return ret;
 }
 
@@ -1377,6 +1646,7 @@ static bool backend_nft_monitor_drain(struct backend *backend)
 	if (foreign) {
 		free(state->applied_listing);
 		state->applied_listing = NULL;
+		state->applied_trusted = false;
 	}
 	return foreign;
 }

@@ -68,6 +68,12 @@ struct backend {
 	char chain_input[BACKEND_CHAIN_MAX + 1];
 	/* Opened only to clear: skip the checks that enforcing needs (br_netfilter). */
 	bool clear_only;
+	/*
+	 * The caller drains monitor_fd and repairs every foreign change it
+	 * reports: apply may then trust that the kernel holds its last commit
+	 * (commit only differences, skip reading back what it wrote).
+	 */
+	bool watched;
 	void *priv;
 };
 
@@ -77,6 +83,13 @@ extern const struct backend_ops backend_nft_ops;
 /* The nft script the nft backend's apply runs for `desired` (malloc'd); NULL + err. */
 char *backend_nft_render(const struct backend *backend, const struct ruleset *desired, char *err,
 			 size_t errlen);
+/*
+ * The commands a watched nft backend runs to go from `from` to `to` when
+ * they differ only in allow-listed addresses ("" when equal); NULL + err
+ * when a whole new ruleset must be committed instead.
+ */
+char *backend_nft_render_delta(const struct backend *backend, const struct ruleset *from,
+			       const struct ruleset *to, char *err, size_t errlen);
 
 /*
  * Fills in the chain names for an instance ("" = default: TJD-FORWARD and

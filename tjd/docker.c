@@ -335,6 +335,11 @@ struct docker_client *docker_client_new(struct event_base *base, const char *doc
 	curl_multi_setopt(client->multi, CURLMOPT_SOCKETDATA, client);
 	curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, docker_timer_cb);
 	curl_multi_setopt(client->multi, CURLMOPT_TIMERDATA, client);
+	/*
+	 * However many containers a run inspects, Docker sees a few kept-alive
+	 * connections: curl queues the rest of the requests.
+	 */
+	curl_multi_setopt(client->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, DOCKER_MAX_CONNECTIONS);
 	return client;
 fail:
 	docker_client_destroy(client);

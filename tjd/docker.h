@@ -17,6 +17,8 @@ struct docker_request;
 #define DOCKER_MAX_BODY (32u * 1024 * 1024)
 #define DOCKER_MAX_EVENT_LINE (64u * 1024)
 #define DOCKER_REQUEST_TIMEOUT_MS 15000
+/* Connections to Docker at once, the event stream's included. */
+#define DOCKER_MAX_CONNECTIONS 8
 
 /*
  * Called once per request.  On success error is NULL and status is the HTTP

@@ -225,6 +225,8 @@ int enforce_watch(struct enforce *enforce, struct event_base *base)
 	if (backend->ops->monitor_fd != NULL && backend->ops->monitor_drain != NULL)
 		fd = backend->ops->monitor_fd(&enforce->host.netns.backend);
 	if (fd >= 0) {
+		/* Every foreign change is reported and repaired: the backend may rely on it. */
+		enforce->host.netns.backend.watched = true;
 		enforce->monitor_event =
 		    event_new(enforce->base, fd, EV_READ | EV_PERSIST, enforce_monitor_cb, enforce);
 		return enforce->monitor_event == NULL || event_add(enforce->monitor_event, NULL) < 0

@@ -342,8 +342,7 @@ START_TEST(test_closed_backend_refuses)
 	ck_assert_int_eq(closed.ops->clear(&closed, check_nft_err, sizeof(check_nft_err)), -1);
 	ck_assert_int_eq(closed.ops->dump(&closed, &text, check_nft_err, sizeof(check_nft_err)),
 			 -1);
-	ck_assert_int_eq(check_nft_counters(&closed, NULL, &packets, &bytes),
-			 -1);
+	ck_assert_int_eq(check_nft_counters(&closed, NULL, &packets, &bytes), -1);
 	ck_assert_int_eq(closed.ops->monitor_fd(&closed), -1);
 	ck_assert(!closed.ops->monitor_drain(&closed));
 }
@@ -415,8 +414,7 @@ START_TEST(test_second_apply_does_not_commit)
 	ck_assert_str_eq(after, before);
 	free(after);
 	ck_assert(!check_nft_monitor_wait(&check_nft_backend, 0));
-	ck_assert_int_eq(check_nft_counters(&check_nft_backend, "lo", &packets, &bytes),
-			 0);
+	ck_assert_int_eq(check_nft_counters(&check_nft_backend, "lo", &packets, &bytes), 0);
 	ck_assert_uint_eq(packets, 1);
 	ck_assert_uint_eq(bytes, 29);
 
@@ -424,14 +422,11 @@ START_TEST(test_second_apply_does_not_commit)
 	rule = check_nft_rule(&set, AF_INET6, RULE_HOOK_FORWARD, RULE_DROP);
 	ck_assert(check_nft_apply(&set));
 	ck_assert(!check_nft_apply(&set));
-	ck_assert_int_eq(check_nft_counters(&check_nft_backend, "lo", &packets, &bytes),
-			 0);
+	ck_assert_int_eq(check_nft_counters(&check_nft_backend, "lo", &packets, &bytes), 0);
 	ck_assert_uint_eq(packets, 1);
-	ck_assert_int_eq(check_nft_counters(&check_nft_backend, NULL, &packets, &bytes),
-			 0);
+	ck_assert_int_eq(check_nft_counters(&check_nft_backend, NULL, &packets, &bytes), 0);
 	ck_assert_uint_eq(packets, 1);
-	ck_assert_int_eq(check_nft_counters(&check_nft_backend, "br-web", &packets, &bytes),
-			 0);
+	ck_assert_int_eq(check_nft_counters(&check_nft_backend, "br-web", &packets, &bytes), 0);
 	ck_assert_uint_eq(packets, 0);
 	{
 		/* several networks from one read of the kernel */
@@ -449,6 +444,78 @@ START_TEST(test_second_apply_does_not_commit)
 	ck_assert(!check_nft_backend.ops->monitor_drain(&check_nft_backend));
 	free(before);
 	ruleset_free(&set);
+}
+END_TEST
+
+START_TEST(test_watched_commits_only_differences)
+{
+	struct ruleset set, wider;
+	struct backend fresh;
+	char *handles_before, *handles_after, *by_delta, *by_whole;
+
+	ruleset_init(&set);
+	ruleset_init(&wider);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1");
+	check_nft_policy(&wider, "br-web", "172.20.0.2", "fd00:20::2", "veth1");
+	/* a second allow-listed container in every chain, as the compiler writes it */
+	for (size_t i = wider.count; i-- > 0;) {
+		struct rule *rule = &wider.rules[i], *copy;
+		if (rule->physdev_in[0] == '\0')
+			continue;
+		copy = ruleset_add(&wider);
+		*copy = wider.rules[i];
+		check_nft_prefix(&copy->src, copy->family == AF_INET ? "172.20.0.9" : "fd00:20::9");
+		strcpy(copy->physdev_in, "veth9");
+	}
+	/* the copies go next to their originals, where the compiler puts them */
+	{
+		struct ruleset ordered;
+		ruleset_init(&ordered);
+		for (size_t i = 0; i < set.count; i++) {
+			*ruleset_add(&ordered) = set.rules[i];
+			if (set.rules[i].physdev_in[0] == '\0')
+				continue;
+			for (size_t j = set.count; j < wider.count; j++)
+				if (wider.rules[j].family == set.rules[i].family &&
+				    wider.rules[j].hook == set.rules[i].hook)
+					*ruleset_add(&ordered) = wider.rules[j];
+		}
+		ruleset_free(&wider);
+		wider = ordered;
+	}
+	check_nft_backend.watched = true;
+	ck_assert(check_nft_apply(&set));
+	handles_before = check_nft_capture("nft -a list chain inet tjd forward");
+	/* the second container: only set elements change, the rules keep their handles */
+	ck_assert(check_nft_apply(&wider));
+	ck_assert(!check_nft_apply(&wider));
+	handles_after = check_nft_capture("nft -a list chain inet tjd forward");
+	ck_assert_str_eq(handles_after, handles_before);
+	by_delta = check_nft_capture("nft -s list ruleset");
+	ck_assert_ptr_nonnull(strstr(by_delta, "172.20.0.9"));
+	ck_assert_ptr_nonnull(strstr(by_delta, "\"veth9\""));
+	/* exactly what a whole commit of the same ruleset leaves */
+	ck_assert_int_eq(backend_init(&fresh, &backend_nft_ops, ""), 0);
+	ck_assert_msg(fresh.ops->open(&fresh, check_nft_err, sizeof(check_nft_err)) == 0, "%s",
+		      check_nft_err);
+	ck_assert(check_nft_apply_with(&fresh, &wider));
+	by_whole = check_nft_capture("nft -s list ruleset");
+	ck_assert_str_eq(by_delta, by_whole);
+	/* and back: the delete commands leave what a whole commit of `set` leaves */
+	ck_assert(check_nft_apply(&set));
+	free(by_delta);
+	by_delta = check_nft_capture("nft -s list ruleset");
+	ck_assert(check_nft_apply_with(&fresh, &set));
+	free(by_whole);
+	by_whole = check_nft_capture("nft -s list ruleset");
+	ck_assert_str_eq(by_delta, by_whole);
+	fresh.ops->close(&fresh);
+	free(handles_before);
+	free(handles_after);
+	free(by_delta);
+	free(by_whole);
+	ruleset_free(&set);
+	ruleset_free(&wider);
 }
 END_TEST
 
@@ -917,8 +984,7 @@ START_TEST(test_real_packets)
 	ck_assert(!check_nft_ping(backend, proxy->ipv6));
 	ck_assert(!check_nft_tcp(other, backend));
 	ck_assert(!check_nft_ping(backend, "10.77.0.1"));
-	ck_assert_int_eq(check_nft_counters(&check_nft_backend, "br0", &packets, &bytes),
-			 0);
+	ck_assert_int_eq(check_nft_counters(&check_nft_backend, "br0", &packets, &bytes), 0);
 	ck_assert_uint_ge(packets, 4);
 	ck_assert_uint_gt(bytes, 0);
 	printf("nft backend: %llu packets / %llu bytes dropped on br0 so far\n",
@@ -939,8 +1005,7 @@ START_TEST(test_real_packets)
 	echoes = check_nft_echoes_received(backend);
 	ck_assert(!check_nft_ping(other, backend->ipv4));
 	ck_assert_int_eq(check_nft_echoes_received(backend), echoes);
-	ck_assert_int_eq(check_nft_counters(&check_nft_backend, NULL, &spoof_packets, &bytes),
-			 0);
+	ck_assert_int_eq(check_nft_counters(&check_nft_backend, NULL, &spoof_packets, &bytes), 0);
 	ck_assert_uint_ge(spoof_packets, packets + 2);
 	/* it is the bridge table's binding that stops it: without it the spoof gets in */
 	CHECK_NFT_MUST("nft delete table bridge tjd");
@@ -986,6 +1051,7 @@ static Suite *check_nft_suite(void)
 	tcase_add_test(tcase, test_open_leaves_nothing_behind);
 	tcase_add_test(tcase, test_closed_backend_refuses);
 	tcase_add_test(tcase, test_apply_installs_tables);
+	tcase_add_test(tcase, test_watched_commits_only_differences);
 	tcase_add_test(tcase, test_second_apply_does_not_commit);
 	tcase_add_loop_test(tcase, test_drift_is_repaired, 0,
 			    sizeof(check_nft_drifts) / sizeof(check_nft_drifts[0]));

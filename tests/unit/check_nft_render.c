@@ -270,6 +270,84 @@ START_TEST(test_policy_shape)
 }
 END_TEST
 
+/* The forward chain of a network with the given allowances ("" ends the list). */
+static void check_render_network(struct ruleset *set, const char *const *addresses)
+{
+	struct ruleset saved = check_render_set;
+
+	ruleset_init(&check_render_set);
+	check_render_replies(AF_INET, RULE_HOOK_FORWARD);
+	for (size_t i = 0; addresses[i][0] != '\0'; i++) {
+		char port[16];
+		snprintf(port, sizeof(port), "veth%c", addresses[i][strlen(addresses[i]) - 1]);
+		check_render_allow(AF_INET, RULE_HOOK_FORWARD, addresses[i], port, "app");
+	}
+	check_render_drop(AF_INET, RULE_HOOK_FORWARD, "tjd web isolate");
+	*set = check_render_set;
+	check_render_set = saved;
+}
+
+START_TEST(test_delta_of_set_elements)
+{
+	static const char *const two[] = {"172.20.0.2", "172.20.0.3", ""};
+	static const char *const three[] = {"172.20.0.2", "172.20.0.3", "172.20.0.4", ""};
+	static const char *const other[] = {"172.20.0.2", "172.20.0.4", ""};
+	static const char *const one[] = {"172.20.0.2", ""};
+	struct ruleset a, b, c, d;
+	char *delta;
+
+	check_render_network(&a, two);
+	check_render_network(&b, three);
+	check_render_network(&c, other);
+	check_render_network(&d, one);
+	/* an allowance more: its address in the inet set and both binding sets, nothing else */
+	delta = backend_nft_render_delta(&check_render_backend, &a, &b, check_render_err,
+					 sizeof(check_render_err));
+	ck_assert_msg(delta != NULL, "%s", check_render_err);
+	ck_assert_str_eq(delta, "add element inet tjd fwd4_br_web { 172.20.0.4 comment \"tjd web "
+				"allow app\" }\n"
+				"add element bridge tjd bound4 { 172.20.0.4 . \"veth4\" }\n"
+				"add element bridge tjd addr4 { 172.20.0.4 }\n");
+	free(delta);
+	/* one replaced by another: deletions first, by key */
+	delta = backend_nft_render_delta(&check_render_backend, &a, &c, check_render_err,
+					 sizeof(check_render_err));
+	ck_assert_msg(delta != NULL, "%s", check_render_err);
+	ck_assert_str_eq(delta, "delete element inet tjd fwd4_br_web { 172.20.0.3 }\n"
+				"delete element bridge tjd bound4 { 172.20.0.3 . \"veth3\" }\n"
+				"delete element bridge tjd addr4 { 172.20.0.3 }\n"
+				"add element inet tjd fwd4_br_web { 172.20.0.4 comment \"tjd web "
+				"allow app\" }\n"
+				"add element bridge tjd bound4 { 172.20.0.4 . \"veth4\" }\n"
+				"add element bridge tjd addr4 { 172.20.0.4 }\n");
+	free(delta);
+	/* the same: nothing to run */
+	delta = backend_nft_render_delta(&check_render_backend, &b, &b, check_render_err,
+					 sizeof(check_render_err));
+	ck_assert_str_eq(delta, "");
+	free(delta);
+	/* down to one: still only elements, since the rule's comment is the same */
+	delta = backend_nft_render_delta(&check_render_backend, &a, &d, check_render_err,
+					 sizeof(check_render_err));
+	ck_assert_ptr_nonnull(delta);
+	ck_assert_int_eq(check_render_count(delta, "delete element"), 3);
+	ck_assert_int_eq(check_render_count(delta, "add element"), 0);
+	free(delta);
+	/* a rule more or less is no delta either */
+	b.rules[b.count - 1].verdict = RULE_RETURN;
+	ck_assert_ptr_null(backend_nft_render_delta(&check_render_backend, &a, &b, check_render_err,
+						    sizeof(check_render_err)));
+	/* nor a comment that changed under the same address */
+	strcpy(c.rules[1].comment, "tjd web allow renamed");
+	ck_assert_ptr_null(backend_nft_render_delta(&check_render_backend, &c, &a, check_render_err,
+						    sizeof(check_render_err)));
+	ruleset_free(&a);
+	ruleset_free(&b);
+	ruleset_free(&c);
+	ruleset_free(&d);
+}
+END_TEST
+
 START_TEST(test_empty_ruleset_and_instance_table)
 {
 	char *script;
@@ -519,6 +597,7 @@ static Suite *check_render_suite(void)
 	tcase_add_checked_fixture(tcase, check_render_setup, check_render_teardown);
 	tcase_add_test(tcase, test_policy_shape);
 	tcase_add_test(tcase, test_empty_ruleset_and_instance_table);
+	tcase_add_test(tcase, test_delta_of_set_elements);
 	tcase_add_test(tcase, test_unusable_chain_names_refused);
 	tcase_add_test(tcase, test_every_match);
 	tcase_add_test(tcase, test_allowances_without_port_share_a_set_but_bind_nothing);

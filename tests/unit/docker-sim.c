@@ -2,8 +2,8 @@
 #include "config.h"
 
 #include "docker-sim.h"
+#include "http-fixture.h"
 
-#include <check.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -71,7 +71,7 @@ static void *docker_sim_grow(void *array, size_t *count, size_t size)
 {
 	char *grown = realloc(array, (*count + 1) * size);
 
-	ck_assert_ptr_nonnull(grown);
+	FIXTURE_ASSERT((grown) != NULL);
 	memset(grown + *count * size, 0, size);
 	(*count)++;
 	return grown;
@@ -81,7 +81,7 @@ struct docker_sim *docker_sim_new(void)
 {
 	struct docker_sim *sim = calloc(1, sizeof(*sim));
 
-	ck_assert_ptr_nonnull(sim);
+	FIXTURE_ASSERT((sim) != NULL);
 	pthread_mutex_init(&sim->lock, NULL);
 	return sim;
 }
@@ -135,7 +135,7 @@ size_t docker_sim_add_container(struct docker_sim *sim, const char *name, const 
 	for (char *label = strtok_r(copy, ",", &save); label != NULL;
 	     label = strtok_r(NULL, ",", &save)) {
 		char *equals = strchr(label, '=');
-		ck_assert_uint_lt(container->label_count, SIM_LABELS_MAX);
+		FIXTURE_ASSERT((container->label_count) < (SIM_LABELS_MAX));
 		if (equals != NULL)
 			*equals = '\0';
 		snprintf(container->labels[container->label_count][0], 64, "%s", label);
@@ -250,11 +250,11 @@ static json_t *docker_sim_networks(struct docker_sim *sim, const char *query)
 
 	if (query != NULL) {
 		char *text = strdup(query);
-		ck_assert_ptr_nonnull(text);
+		FIXTURE_ASSERT((text) != NULL);
 		docker_sim_unescape(text);
 		filters = json_loads(text, 0, NULL);
 		free(text);
-		ck_assert_ptr_nonnull(filters);
+		FIXTURE_ASSERT((filters) != NULL);
 	}
 	for (size_t n = 0; n < sim->network_count; n++)
 		if (!sim->networks[n].removed &&
@@ -342,36 +342,6 @@ static bool docker_sim_has_label(const struct sim_container *container, const ch
 	return false;
 }
 
-/* True when the container is on the network named or numbered `wanted`. */
-static bool docker_sim_on_network(const struct docker_sim *sim, size_t container,
-				  const char *wanted)
-{
-	for (size_t e = 0; e < sim->endpoint_count; e++) {
-		const struct sim_network *net = &sim->networks[sim->endpoints[e].network];
-		if (sim->endpoints[e].container == container &&
-		    (strcmp(net->id, wanted) == 0 || strcmp(net->name, wanted) == 0))
-			return true;
-	}
-	return false;
-}
-
-/* One filter value against one container; -1 for a key the simulation does not know. */
-static int docker_sim_matches(const struct docker_sim *sim, size_t c, const char *key,
-			      const char *value)
-{
-	const struct sim_container *container = &sim->containers[c];
-
-	if (strcmp(key, "label") == 0)
-		return docker_sim_has_label(container, value);
-	if (strcmp(key, "name") == 0)
-		return strstr(container->name, value) != NULL;
-	if (strcmp(key, "id") == 0)
-		return strncmp(container->id, value, strlen(value)) == 0;
-	if (strcmp(key, "network") == 0)
-		return docker_sim_on_network(sim, c, value);
-	return -1;
-}
-
 /* Decodes %XX escapes in place. */
 static void docker_sim_unescape(char *text)
 {
@@ -390,52 +360,74 @@ static void docker_sim_unescape(char *text)
 	*out = '\0';
 }
 
+/*
+ * Marks in `match` every container one filter value lets through; false
+ * for a key the simulation does not know.  One pass over the endpoints for
+ * a network value, so large worlds answer quickly.
+ */
+static bool docker_sim_mark(const struct docker_sim *sim, const char *key, const char *value,
+			    bool *match)
+{
+	if (strcmp(key, "network") == 0) {
+		for (size_t e = 0; e < sim->endpoint_count; e++) {
+			const struct sim_network *net = &sim->networks[sim->endpoints[e].network];
+			if (strcmp(net->id, value) == 0 || strcmp(net->name, value) == 0)
+				match[sim->endpoints[e].container] = true;
+		}
+		return true;
+	}
+	for (size_t c = 0; c < sim->container_count; c++) {
+		const struct sim_container *container = &sim->containers[c];
+		if (strcmp(key, "label") == 0)
+			match[c] = match[c] || docker_sim_has_label(container, value);
+		else if (strcmp(key, "name") == 0)
+			match[c] = match[c] || strstr(container->name, value) != NULL;
+		else if (strcmp(key, "id") == 0)
+			match[c] = match[c] || strncmp(container->id, value, strlen(value)) == 0;
+		else
+			return false;
+	}
+	return true;
+}
+
 /* GET /containers/json?filters=...; NULL for a filter it cannot evaluate. */
 static json_t *docker_sim_list(struct docker_sim *sim, const char *query)
 {
 	char *text = strdup(query);
-	json_t *filters, *list = NULL;
+	bool *all = calloc(sim->container_count + 1, sizeof(bool));
+	bool *any = calloc(sim->container_count + 1, sizeof(bool));
+	json_t *filters, *list = NULL, *values;
+	const char *key;
 
-	ck_assert_ptr_nonnull(text);
+	FIXTURE_ASSERT(text != NULL && all != NULL && any != NULL);
 	docker_sim_unescape(text);
 	filters = json_loads(text, 0, NULL);
 	free(text);
 	if (!json_is_object(filters))
 		goto out;
-	list = json_array();
-	for (size_t c = 0; c < sim->container_count; c++) {
-		const char *key;
-		json_t *values;
-		bool all = true;
-
-		if (sim->containers[c].removed)
-			continue;
-		json_object_foreach(filters, key, values)
-		{
-			size_t i;
-			json_t *value;
-			bool any = false;
-
-			json_array_foreach(values, i, value)
-			{
-				int match =
-				    docker_sim_matches(sim, c, key, json_string_value(value));
-				if (match < 0) {
-					json_decref(list);
-					list = NULL;
-					goto out;
-				}
-				any = any || match;
-			}
-			all = all && any;
+	for (size_t c = 0; c < sim->container_count; c++)
+		all[c] = !sim->containers[c].removed;
+	json_object_foreach(filters, key, values)
+	{
+		memset(any, 0, (sim->container_count + 1) * sizeof(bool));
+		for (size_t i = 0; i < json_array_size(values); i++) {
+			const char *value = json_string_value(json_array_get(values, i));
+			if (value == NULL || !docker_sim_mark(sim, key, value, any))
+				goto out;
 		}
-		if (all)
+		for (size_t c = 0; c < sim->container_count; c++)
+			all[c] = all[c] && any[c];
+	}
+	list = json_array();
+	for (size_t c = 0; c < sim->container_count; c++)
+		if (all[c])
 			json_array_append_new(list, json_pack("{s:s, s:[s+]}", "Id",
 							      sim->containers[c].id, "Names", "/",
 							      sim->containers[c].name));
-	}
 out:
 	json_decref(filters);
+	free(all);
+	free(any);
 	return list;
 }
 
@@ -486,7 +478,7 @@ bool docker_sim_handler(void *arg, const char *target, int *status, char **body,
 	*status = code;
 	*body = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
-	ck_assert_ptr_nonnull(*body);
+	FIXTURE_ASSERT((*body) != NULL);
 	*len = strlen(*body);
 	return true;
 }

@@ -4,7 +4,6 @@
 #include "http-fixture.h"
 
 #include <arpa/inet.h>
-#include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -286,7 +285,7 @@ static void *http_fixture_accept(void *arg)
 		if (fd < 0)
 			continue;
 		conn = malloc(sizeof(*conn));
-		ck_assert_ptr_nonnull(conn);
+		FIXTURE_ASSERT((conn) != NULL);
 		conn->fixture = fixture;
 		conn->fd = fd;
 		pthread_mutex_lock(&fixture->lock);
@@ -294,13 +293,12 @@ static void *http_fixture_accept(void *arg)
 			size_t capacity =
 			    fixture->worker_capacity ? fixture->worker_capacity * 2 : 32;
 			pthread_t *grown = realloc(fixture->workers, capacity * sizeof(pthread_t));
-			ck_assert_ptr_nonnull(grown);
+			FIXTURE_ASSERT((grown) != NULL);
 			fixture->workers = grown;
 			fixture->worker_capacity = capacity;
 		}
-		ck_assert_int_eq(pthread_create(&fixture->workers[fixture->worker_count++], NULL,
-						http_fixture_connection, conn),
-				 0);
+		FIXTURE_ASSERT(pthread_create(&fixture->workers[fixture->worker_count++], NULL,
+					      http_fixture_connection, conn) == 0);
 		pthread_mutex_unlock(&fixture->lock);
 	}
 	return NULL;
@@ -310,41 +308,44 @@ struct http_fixture *http_fixture_start(const struct http_route *routes, size_t 
 {
 	struct http_fixture *fixture = calloc(1, sizeof(*fixture));
 
-	ck_assert_ptr_nonnull(fixture);
+	FIXTURE_ASSERT((fixture) != NULL);
 	fixture->routes = routes;
 	fixture->route_count = count;
 	pthread_mutex_init(&fixture->lock, NULL);
-	ck_assert_int_eq(pipe(fixture->stop_pipe), 0);
+	FIXTURE_ASSERT((pipe(fixture->stop_pipe)) == 0);
 	if (tcp) {
 		struct sockaddr_in sin = {.sin_family = AF_INET};
 		socklen_t len = sizeof(sin);
 
 		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		fixture->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		ck_assert_int_ge(fixture->listen_fd, 0);
-		ck_assert_int_eq(bind(fixture->listen_fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-		ck_assert_int_eq(getsockname(fixture->listen_fd, (struct sockaddr *)&sin, &len), 0);
+		FIXTURE_ASSERT((fixture->listen_fd) >= 0);
+		FIXTURE_ASSERT((bind(fixture->listen_fd, (struct sockaddr *)&sin, sizeof(sin))) ==
+			       0);
+		FIXTURE_ASSERT((getsockname(fixture->listen_fd, (struct sockaddr *)&sin, &len)) ==
+			       0);
 		fixture->port = ntohs(sin.sin_port);
 	} else {
 		struct sockaddr_un sun = {.sun_family = AF_UNIX};
 
 		snprintf(fixture->dir, sizeof(fixture->dir), "/tmp/tjd-http-fixture.XXXXXX");
-		ck_assert_ptr_nonnull(mkdtemp(fixture->dir));
+		FIXTURE_ASSERT((mkdtemp(fixture->dir)) != NULL);
 		snprintf(fixture->socket_path, sizeof(fixture->socket_path), "%s/docker.sock",
 			 fixture->dir);
 		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", fixture->socket_path);
 		fixture->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		ck_assert_int_ge(fixture->listen_fd, 0);
-		ck_assert_int_eq(bind(fixture->listen_fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+		FIXTURE_ASSERT((fixture->listen_fd) >= 0);
+		FIXTURE_ASSERT((bind(fixture->listen_fd, (struct sockaddr *)&sun, sizeof(sun))) ==
+			       0);
 	}
-	ck_assert_int_eq(listen(fixture->listen_fd, 64), 0);
-	ck_assert_int_eq(pthread_create(&fixture->acceptor, NULL, http_fixture_accept, fixture), 0);
+	FIXTURE_ASSERT((listen(fixture->listen_fd, 256)) == 0);
+	FIXTURE_ASSERT(pthread_create(&fixture->acceptor, NULL, http_fixture_accept, fixture) == 0);
 	return fixture;
 }
 
 void http_fixture_stop(struct http_fixture *fixture)
 {
-	ck_assert_int_eq(write(fixture->stop_pipe[1], "x", 1), 1);
+	FIXTURE_ASSERT(write(fixture->stop_pipe[1], "x", 1) == 1);
 	pthread_join(fixture->acceptor, NULL);
 	for (size_t i = 0; i < fixture->worker_count; i++)
 		pthread_join(fixture->workers[i], NULL);

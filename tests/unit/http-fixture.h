@@ -8,14 +8,28 @@
  * size).  Streams (Docker's /events) are held open and fed with
  * http_fixture_stream_send from the test.
  *
- * Used by check_docker, check_reconcile and the scale benchmark; it never
- * asserts in its threads except on broken invariants of the test itself.
+ * Used by check_docker, check_reconcile and the scale benchmark.
  */
 #ifndef TJD_TESTS_HTTP_FIXTURE_H
 #define TJD_TESTS_HTTP_FIXTURE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/*
+ * The fixtures' own invariants (not Check assertions: they also serve the
+ * benchmarks, outside any test); a broken one aborts, which a suite reports.
+ */
+#define FIXTURE_ASSERT(condition)                                                                  \
+	do {                                                                                       \
+		if (!(condition)) {                                                                \
+			fprintf(stderr, "%s:%d: fixture invariant failed: %s\n", __FILE__,         \
+				__LINE__, #condition);                                             \
+			abort();                                                                   \
+		}                                                                                  \
+	} while (0)
 
 #define HTTP_FIXTURE_MAX_PARTS 16
 #define HTTP_FIXTURE_MAX_TARGETS 4096
