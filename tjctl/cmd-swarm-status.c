@@ -6,73 +6,39 @@
  */
 #include "config.h"
 
-#include "tjctl/swarm.h"
+#include "tjctl/tjctl.h"
 
-#include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
-/* Reads the coordinator's whole status document. */
-static char *swarm_status_read(const char *path, int timeout_ms)
-{
-	struct sockaddr_un address = {.sun_family = AF_UNIX};
-	char *buffer = NULL;
-	size_t used = 0;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+#include "swarm/coordinator.h"
 
-	if (fd < 0 || strlen(path) >= sizeof(address.sun_path)) {
-		tjctl_error("bad status socket %s", path);
-		goto fail;
-	}
-	memcpy(address.sun_path, path, strlen(path) + 1);
-	if (connect(fd, (struct sockaddr *)&address, sizeof(address)) < 0) {
-		tjctl_error("cannot reach the coordinator on %s: %s (is `tjctl swarm coordinate` "
-			    "running here?)",
-			    path, strerror(errno));
-		goto fail;
-	}
-	buffer = malloc(SWARM_STATUS_MAX + 1);
-	if (buffer == NULL)
-		goto fail;
-	for (;;) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		ssize_t n;
+static int cmd_swarm_status_exec(const struct tjctl_context *context, int argc, char **argv);
 
-		if (poll(&pfd, 1, timeout_ms) != 1) {
-			tjctl_error("the coordinator did not answer in time");
-			goto fail;
-		}
-		n = recv(fd, buffer + used, SWARM_STATUS_MAX - used, 0);
-		if (n < 0) {
-			tjctl_error("reading from the coordinator: %s", strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-		if (used >= SWARM_STATUS_MAX) {
-			tjctl_error("status document too large");
-			goto fail;
-		}
-	}
-	buffer[used] = '\0';
-	close(fd);
-	return buffer;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(buffer);
-	return NULL;
-}
+/* The options, indexed by this enum. */
+enum {
+	SWARM_STATUS_JSON,
+	SWARM_STATUS_SOCKET,
+	SWARM_STATUS_OPTIONS,
+};
+
+static const struct cmd_option cmd_swarm_status_options[] = {
+    [SWARM_STATUS_JSON] = {"json", NULL},
+    [SWARM_STATUS_SOCKET] = {"status-socket", "PATH"},
+    [SWARM_STATUS_OPTIONS] = {NULL, NULL},
+};
+
+const struct cmd_entry cmd_swarm_status_entry = {
+    .name = "status",
+    .usage = "[--json] [--status-socket PATH]",
+    .summary = "show every node as the coordinator on this host sees it",
+    .flags = 0,
+    .options = cmd_swarm_status_options,
+    .exec = cmd_swarm_status_exec,
+};
 
 /* A string member, "-" when missing; control characters shown as '?'. */
 static void swarm_status_put(json_t *object, const char *key)
@@ -179,39 +145,25 @@ static void swarm_status_print(json_t *root)
 	}
 }
 
-int cmd_swarm_status(const struct tjctl_context *context, int argc, char **argv)
+/* Reads the coordinator's document and prints it as a table or as JSON. */
+static int cmd_swarm_status_exec(const struct tjctl_context *context, int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"status-socket", required_argument, NULL, 'S'},
-	    {NULL, 0, NULL, 0},
-	};
+	const char *values[SWARM_STATUS_OPTIONS];
 	const char *path = SWARM_DEFAULT_STATUS_SOCKET;
 	json_error_t jerr;
 	json_t *root;
-	char *text;
-	bool json = false;
-	int option;
+	char *text, err[512];
+	int status = tjctl_parse_options(context, &cmd_swarm_status_entry, argc, argv, values);
 
-	optind = 0; /* a new argument vector: glibc re-initialises getopt */
-	while ((option = getopt_long(argc, argv, "+", options, NULL)) != -1) {
-		switch (option) {
-		case 'j':
-			json = true;
-			break;
-		case 'S':
-			path = optarg;
-			break;
-		default:
-			return tjctl_usage_error(context->entry, "unknown option for swarm status");
-		}
-	}
-	if (optind < argc)
-		return tjctl_usage_error(context->entry, "unexpected argument \"%s\"",
-					 argv[optind]);
-	text = swarm_status_read(path, context->timeout_ms);
-	if (text == NULL)
+	if (status != TJCTL_EXIT_OK)
+		return status;
+	if (values[SWARM_STATUS_SOCKET] != NULL)
+		path = values[SWARM_STATUS_SOCKET];
+	text = swarm_coordinator_status_read(path, context->timeout_ms, err, sizeof(err));
+	if (text == NULL) {
+		tjctl_error("%s", err);
 		return TJCTL_EXIT_UNREACHABLE;
+	}
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL || !json_is_object(root) ||
 	    !json_is_array(json_object_get(root, "nodes"))) {
@@ -220,7 +172,7 @@ int cmd_swarm_status(const struct tjctl_context *context, int argc, char **argv)
 		json_decref(root);
 		return TJCTL_EXIT_UNREACHABLE;
 	}
-	if (json) {
+	if (values[SWARM_STATUS_JSON] != NULL) {
 		char *pretty = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (pretty != NULL)
 			puts(pretty);

@@ -7,7 +7,7 @@
  */
 #include "config.h"
 
-#include "tjctl/swarm.h"
+#include "swarm/tls.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,9 +1,9 @@
-/* The swarm coordinator's pure logic; see swarm-plan.h. */
+/* The swarm coordinator's pure logic; see plan.h. */
 #include "config.h"
 
 #include "common/error.h"
 
-#include "tjctl/swarm-plan.h"
+#include "swarm/plan.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>

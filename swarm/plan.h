@@ -19,8 +19,8 @@
  * network for itself (which it has anyway: its real load balancer), never
  * one for another node, and never widen a set with a task address.
  */
-#ifndef TJD_TJCTL_SWARM_PLAN_H
-#define TJD_TJCTL_SWARM_PLAN_H
+#ifndef TJD_SWARM_PLAN_H
+#define TJD_SWARM_PLAN_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,17 +1,7 @@
-/*
- * The two messages between a swarm agent and the coordinator, one JSON
- * object per line:
- *   agent -> coordinator  {"type":"report","tjd_ready":..,"tjd_error":..,
- *                          "networks":[{"id","name","lb_ips":[..],"peer_count",
- *                          "peers_updated_unix","enforced","rule_count"}]}
- *   coordinator -> agent  {"type":"peers","generation":N,"coordinator":"<node id>",
- *                          "networks":[{"id","name","lb_ips":[..],"allowed_ips":[..]}]}
- * Both sides decode with the same suspicion: bounded sizes and counts,
- * checked types, validated ids, names and addresses.
- */
+/* The agent <-> coordinator messages, encoded and decoded with suspicion; see wire.h. */
 #include "config.h"
 
-#include "tjctl/swarm.h"
+#include "swarm/wire.h"
 
 #include <jansson.h>
 #include <stdio.h>
