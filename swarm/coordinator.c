@@ -564,10 +564,10 @@ static void coordinator_cycle(struct coordinator *c)
 		goto fail;
 	pthread_mutex_lock(&c->lock);
 	for (size_t i = 0; i < plan.node_count; i++) {
-		const struct swarm_node_plan *old_node = NULL;
+		const struct swarm_node_plan *old_node;
 		unsigned long long old =
 		    coordinator_generation(c, plan.nodes[i].node_id, &old_node);
-		if (old_node == NULL || strcmp(old_node->digest, plan.nodes[i].digest) != 0) {
+		if (swarm_plan_changed(&c->plan, &plan, plan.nodes[i].node_id)) {
 			generations[i] = ++c->next_generation;
 			log_info("peer set of node %s changed (generation %llu)",
 				 plan.nodes[i].node_id, generations[i]);
