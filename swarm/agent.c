@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/ident.h"
 #include "common/log.h"
 #include "swarm/tls.h"
 #include "swarm/wire.h"
@@ -124,7 +125,7 @@ static void agent_report(const Tjd__V1__StatusResponse *status, struct swarm_wir
 		struct swarm_wire_network *net = &report->networks[report->network_count];
 
 		if (ns == NULL || ns->driver == NULL || strcmp(ns->driver, "overlay") != 0 ||
-		    ns->id == NULL || !swarm_valid_id(ns->id) || ns->name == NULL ||
+		    ns->id == NULL || !ident_valid_id(ns->id, strlen(ns->id)) || ns->name == NULL ||
 		    strlen(ns->name) > SWARM_NAME_MAX)
 			continue;
 		snprintf(net->id, sizeof(net->id), "%s", ns->id);

@@ -41,6 +41,8 @@
 #define SWARM_DEFAULT_CERTS "/var/lib/docker/swarm/certificates"
 #define SWARM_DEFAULT_STATUS_SOCKET "/run/tjd/swarm.sock"
 #define SWARM_DEFAULT_DOCKER_HOST "unix:///var/run/docker.sock"
+/* One message on the wire (a JSON object and a newline) is at most this long. */
+#define SWARM_LINE_MAX 65536
 
 /*
  * The node's tjd as the coordinator and the agent reach it; tjctl fills

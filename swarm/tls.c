@@ -22,6 +22,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "common/ident.h"
+
 /* Largest key file we read. */
 #define SWARM_TLS_KEY_MAX 16384
 
@@ -93,7 +95,8 @@ static int swarm_tls_identity(X509 *cert, struct swarm_identity *identity, char 
 		snprintf(err, errlen, "certificate without CN, OU and O");
 		return -1;
 	}
-	if (!swarm_valid_id(identity->node_id) || !swarm_valid_id(identity->cluster) ||
+	if (!ident_valid_id(identity->node_id, strlen(identity->node_id)) ||
+	    !ident_valid_id(identity->cluster, strlen(identity->cluster)) ||
 	    (strcmp(identity->role, "swarm-manager") != 0 &&
 	     strcmp(identity->role, "swarm-worker") != 0)) {
 		snprintf(err, errlen, "not a swarm node certificate (CN %.64s, OU %.31s)",

@@ -2,7 +2,7 @@
  * Mutual TLS between the swarm agent and the coordinator, with the node
  * certificates Docker's swarm CA issues to every node, and the framing
  * they speak over it: one message per line, each line at most
- * SWARM_LINE_MAX bytes with its newline.
+ * SWARM_LINE_MAX (swarm.h) bytes with its newline.
  */
 #ifndef TJD_SWARM_TLS_H
 #define TJD_SWARM_TLS_H
@@ -13,9 +13,7 @@
 #include <openssl/ssl.h>
 
 #include "swarm/plan.h"
-
-/* One message on the wire (a JSON object and a newline) is at most this long. */
-#define SWARM_LINE_MAX 65536
+#include "swarm/swarm.h"
 
 /* Who a certificate says its holder is. */
 struct swarm_identity {

@@ -17,6 +17,7 @@
 
 #include "proto/tjd.pb-c.h"
 #include "swarm/plan.h"
+#include "swarm/swarm.h"
 
 /* Addresses per list in one peer set (tjd's own limit, DAEMON_MAX_PEERS). */
 #define SWARM_MAX_PEERS 1024
