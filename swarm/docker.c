@@ -43,6 +43,7 @@ static size_t swarm_docker_write(char *data, size_t size, size_t count, void *ar
 	return add;
 }
 
+/* One GET with a time limit and a bounded body; see docker.h. */
 int swarm_docker_get(const char *docker_host, const char *path, char **out, size_t *len, char *err,
 		     size_t errlen)
 {

@@ -149,6 +149,7 @@ static void *swarm_grow(void **array, size_t *count, size_t size, size_t limit)
 
 /* ---- the cluster model ---- */
 
+/* An empty cluster. */
 void swarm_cluster_init(struct swarm_cluster *cluster)
 {
 	memset(cluster, 0, sizeof(*cluster));
@@ -165,6 +166,7 @@ static void swarm_task_free(struct swarm_task *task)
 	free(task->attachments);
 }
 
+/* Releases every node, service, task and network of the cluster. */
 void swarm_cluster_free(struct swarm_cluster *cluster)
 {
 	for (size_t i = 0; i < cluster->task_count; i++)
@@ -182,6 +184,7 @@ void swarm_cluster_free(struct swarm_cluster *cluster)
 	swarm_cluster_init(cluster);
 }
 
+/* GET /nodes: id, hostname, address, readiness and role of every node. */
 int swarm_parse_nodes(const char *json, size_t len, struct swarm_cluster *cluster, char *err,
 		      size_t errlen)
 {
@@ -231,6 +234,7 @@ out:
 	return ret;
 }
 
+/* GET /services: id, name and mode of every service. */
 int swarm_parse_services(const char *json, size_t len, struct swarm_cluster *cluster, char *err,
 			 size_t errlen)
 {
@@ -379,6 +383,7 @@ static int swarm_parse_task(json_t *item, json_t *status, struct swarm_task *tas
 	return 0;
 }
 
+/* GET /tasks: every running task, with its labels and addresses. */
 int swarm_parse_tasks(const char *json, size_t len, struct swarm_cluster *cluster, char *err,
 		      size_t errlen)
 {
@@ -433,6 +438,7 @@ out:
 	return ret;
 }
 
+/* GET /networks: the id of the one swarm-scoped network called name. */
 int swarm_find_network(const char *json, size_t len, const char *name, char *id, size_t idlen,
 		       char *err, size_t errlen)
 {
@@ -579,6 +585,7 @@ static int swarm_parse_endpoints(json_t *root, struct swarm_network *net, char *
 	return 0;
 }
 
+/* GET /networks/{id}?verbose=true: a protected network and every address on it. */
 int swarm_parse_network(const char *json, size_t len, char *const *allow, size_t allow_count,
 			struct swarm_cluster *cluster, char *err, size_t errlen)
 {
@@ -797,6 +804,7 @@ static bool swarm_term_matches(const struct swarm_cluster *cluster, const struct
 	return false;
 }
 
+/* Judges a running task by an allow expression, as docker ps would. */
 bool swarm_task_matches(const struct swarm_cluster *cluster, const struct swarm_task *task,
 			const char *expression)
 {
@@ -1058,6 +1066,7 @@ static int swarm_digest(struct swarm_node_plan *node)
 	return 0;
 }
 
+/* Releases every node plan. */
 void swarm_plan_free(struct swarm_plan *plan)
 {
 	for (size_t n = 0; n < plan->node_count; n++) {
@@ -1073,6 +1082,7 @@ void swarm_plan_free(struct swarm_plan *plan)
 	memset(plan, 0, sizeof(*plan));
 }
 
+/* Verifies the reports, then builds every ready node's peer set and its digest. */
 int swarm_plan_compute(const struct swarm_cluster *cluster, const struct swarm_report *reports,
 		       size_t report_count, struct swarm_plan *plan, char *err, size_t errlen)
 {
@@ -1127,6 +1137,7 @@ const struct swarm_node_plan *swarm_plan_node(const struct swarm_plan *plan, con
 	return NULL;
 }
 
+/* Compares one node's digests in two plans. */
 bool swarm_plan_changed(const struct swarm_plan *old_plan, const struct swarm_plan *new_plan,
 			const char *node_id)
 {

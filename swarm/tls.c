@@ -106,6 +106,7 @@ static int swarm_tls_identity(X509 *cert, struct swarm_identity *identity, char 
 	return 0;
 }
 
+/* This node's certificate and key, and the swarm CA to check peers with. */
 SSL_CTX *swarm_tls_context(bool server, const char *certs_dir, struct swarm_identity *own,
 			   char *err, size_t errlen)
 {
@@ -154,6 +155,7 @@ fail:
 	return NULL;
 }
 
+/* Checks the verified peer certificate and reads who it names. */
 int swarm_tls_peer(SSL *ssl, const struct swarm_identity *own, struct swarm_identity *peer,
 		   char *err, size_t errlen)
 {
@@ -185,6 +187,7 @@ static void swarm_conn_timeouts(int fd, int timeout_ms)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+/* Wraps the socket in TLS and shakes hands within the time limit. */
 int swarm_conn_open(struct swarm_conn *conn, SSL_CTX *ctx, int fd, bool server, int timeout_ms,
 		    char *err, size_t errlen)
 {
@@ -204,6 +207,7 @@ int swarm_conn_open(struct swarm_conn *conn, SSL_CTX *ctx, int fd, bool server, 
 	return 0;
 }
 
+/* Shuts TLS down and closes the socket. */
 void swarm_conn_close(struct swarm_conn *conn)
 {
 	if (conn->ssl != NULL) {
@@ -217,6 +221,7 @@ void swarm_conn_close(struct swarm_conn *conn)
 	conn->fd = -1;
 }
 
+/* Sends one message as one line. */
 int swarm_conn_send(struct swarm_conn *conn, const char *message, char *err, size_t errlen)
 {
 	size_t length = strlen(message);
@@ -268,6 +273,7 @@ static int swarm_conn_take_line(struct swarm_conn *conn, char *line, size_t line
 	return 1;
 }
 
+/* Waits up to timeout_ms for one whole line. */
 int swarm_conn_recv(struct swarm_conn *conn, char *line, size_t linelen, int timeout_ms, char *err,
 		    size_t errlen)
 {

@@ -25,6 +25,7 @@ static bool swarm_wire_addresses(json_t *object, const char *key, char (*items)[
 	return true;
 }
 
+/* Encodes an agent's report as one line of JSON. */
 char *swarm_wire_report_encode(const struct swarm_wire_report *report)
 {
 	json_t *root = json_object(), *networks = json_array();
@@ -107,6 +108,7 @@ static int swarm_wire_id(json_t *object, const char *key, char *out, size_t outl
 	return 0;
 }
 
+/* Decodes and checks an agent's report. */
 int swarm_wire_report_decode(const char *line, struct swarm_wire_report *report, char *err,
 			     size_t errlen)
 {
@@ -172,6 +174,7 @@ out:
 	return ret;
 }
 
+/* Encodes one node's peer set as one line of JSON. */
 char *swarm_wire_peers_encode(const struct swarm_node_plan *plan, unsigned long long generation,
 			      const char *coordinator)
 {
@@ -238,6 +241,7 @@ static int swarm_wire_peer_list(json_t *array, char ***out, size_t *count, char 
 	return 0;
 }
 
+/* Decodes and checks a peer set into the request tjd takes. */
 int swarm_wire_peers_decode(const char *line, Tjd__V1__SetPeersRequest *request, char *err,
 			    size_t errlen)
 {
@@ -299,6 +303,7 @@ out:
 	return ret;
 }
 
+/* Releases what swarm_wire_peers_decode() allocated. */
 void swarm_wire_peers_free(Tjd__V1__SetPeersRequest *request)
 {
 	for (size_t n = 0; request->networks != NULL && n < request->n_networks; n++) {
