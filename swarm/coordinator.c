@@ -44,14 +44,12 @@
 /* One node whose agent has connected at least once. */
 struct coordinator_agent {
 	char node_id[SWARM_ID_MAX + 1];
-	char role[32];
 	bool connected;
 	unsigned long connection; /* serial of the connection serving it */
 	time_t last_report;
 	struct swarm_wire_report report;
 	unsigned long long sent_generation;
 	time_t last_push;
-	char address[64];
 };
 
 struct coordinator {
@@ -165,8 +163,6 @@ static void *coordinator_agent_thread(void *arg)
 		agent->connection = serial;
 		agent->connected = true;
 		agent->sent_generation = 0;
-		snprintf(agent->role, sizeof(agent->role), "%s", peer.role);
-		snprintf(agent->address, sizeof(agent->address), "%s", connection->address);
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (agent == NULL) {

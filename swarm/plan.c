@@ -38,7 +38,6 @@ struct swarm_fact {
 struct swarm_facts {
 	struct swarm_fact *items;
 	size_t count;
-	size_t capacity;
 };
 
 /* ---- addresses ---- */
