@@ -180,20 +180,25 @@ void output_json_set(json_t *object, const char *key, json_t *value, bool *faile
 }
 
 /*
- * Writes JSON text with DEL and C1 controls as \u escapes.  Outside
- * strings JSON text is plain ASCII, so every such byte is inside one.
+ * Writes JSON text with the control characters jansson leaves raw, DEL and
+ * C1 (jansson escapes C0 in strings; outside them the newlines of the
+ * layout stay), as \u escapes.  JSON text outside strings is plain ASCII,
+ * so every such character is inside one.
  */
 static void output_json_escape(FILE *out, const char *text)
 {
-	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
-		if (*p == 0x7f) {
-			fputs("\\u007F", out);
-		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			fprintf(out, "\\u00%02X", p[1]);
-			p++;
-		} else {
-			putc(*p, out);
-		}
+	size_t left = strlen(text);
+	uint32_t codepoint;
+
+	while (left > 0) {
+		size_t length = text_utf8_next(text, left, &codepoint);
+		if (length > 0 && codepoint >= 0x7f && text_is_control_codepoint(codepoint))
+			fprintf(out, "\\u%04X", (unsigned)codepoint);
+		else
+			fwrite(text, 1, length > 0 ? length : 1, out);
+		length = length > 0 ? length : 1;
+		text += length;
+		left -= length;
 	}
 }
 
