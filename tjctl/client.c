@@ -320,6 +320,7 @@ void client_response_free(Tjd__V1__Response *response)
 		tjd__v1__response__free_unpacked(response, NULL);
 }
 
+/* Runs clear or reload: no arguments, no result but success. */
 int client_call_simple(const struct tjctl_context *context, int argc, char **argv,
 		       Tjd__V1__Request__CommandCase command, const char *done)
 {

@@ -3,8 +3,9 @@
  * aligned table for people or (--json) one JSON object for scripts.
  *
  * Every string in the reply comes from the daemon, and through it from
- * Docker (names, labels, filters), so the table never writes a control
- * character to the terminal and the JSON never carries invalid UTF-8.
+ * Docker (names, labels, filters), so all of them go through output.h,
+ * which shows no control character on the terminal and puts no invalid
+ * UTF-8 in the JSON.
  */
 #include "config.h"
 
@@ -13,15 +14,14 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* Column where every "label:" row's value starts. */
-#define CMD_STATUS_VALUE_COLUMN 22
+#include "tjctl/output.h"
+
 /* Docker's short form of a 64-hex-digit id. */
 #define CMD_STATUS_SHORT_ID 12
 /* Indent of the allow-listed containers' sub-table. */
@@ -49,159 +49,6 @@ static const char *cmd_status_str(const char *s)
 static const char *cmd_status_or_dash(const char *s)
 {
 	return cmd_status_str(s)[0] != '\0' ? s : "-";
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
- * forms, no surrogates, nothing past U+10FFFF), or 0 when it is not one.
- */
-static size_t cmd_status_utf8_length(const unsigned char *p, uint32_t *codepoint)
-{
-	uint32_t value, minimum;
-	size_t length, i;
-
-	if (p[0] < 0x80) {
-		*codepoint = p[0];
-		return 1;
-	} else if ((p[0] & 0xe0) == 0xc0) {
-		length = 2, value = p[0] & 0x1f, minimum = 0x80;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		length = 3, value = p[0] & 0x0f, minimum = 0x800;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		length = 4, value = p[0] & 0x07, minimum = 0x10000;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < length; i++) {
-		if ((p[i] & 0xc0) != 0x80) /* also stops at the terminating NUL */
-			return 0;
-		value = (value << 6) | (p[i] & 0x3f);
-	}
-	if (value < minimum || value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff))
-		return 0;
-	*codepoint = value;
-	return length;
-}
-
-/*
- * Walks s one character at a time; a character is shown as '?' (length 1
- * for an invalid byte) when it is a C0/C1 control or not valid UTF-8, so
- * nothing the daemon relays can drive the terminal.  Writes to stdout when
- * print is set; returns the number of terminal columns.
- */
-static int cmd_status_walk(const char *s, bool print)
-{
-	const unsigned char *p = (const unsigned char *)cmd_status_str(s);
-	uint32_t codepoint;
-	size_t length;
-	int width = 0;
-
-	while (*p != '\0') {
-		length = cmd_status_utf8_length(p, &codepoint);
-		if (length == 0 || codepoint < 0x20 || (codepoint >= 0x7f && codepoint < 0xa0)) {
-			if (print)
-				putchar('?');
-			p += length > 0 ? length : 1;
-		} else {
-			if (print)
-				fwrite(p, 1, length, stdout);
-			p += length;
-		}
-		width++;
-	}
-	return width;
-}
-
-/* Counts the terminal columns cmd_status_put() uses for s. */
-static int cmd_status_width(const char *s)
-{
-	return cmd_status_walk(s, false);
-}
-
-/* Writes s to stdout, controls and invalid UTF-8 shown as '?'. */
-static void cmd_status_put(const char *s)
-{
-	cmd_status_walk(s, true);
-}
-
-/* Writes s, or "-" when empty, padded with spaces to width columns. */
-static void cmd_status_put_cell(const char *s, int width)
-{
-	const char *shown = cmd_status_or_dash(s);
-
-	cmd_status_put(shown);
-	printf("%*s", width - cmd_status_width(shown) > 0 ? width - cmd_status_width(shown) : 0,
-	       "");
-}
-
-/* Columns used by a list printed with cmd_status_put_list(); empty shows as "-". */
-static int cmd_status_list_width(char **items, size_t n)
-{
-	int width = 0;
-	size_t i;
-
-	if (n == 0)
-		return 1;
-	for (i = 0; i < n; i++)
-		width += cmd_status_width(items[i]) + (i > 0 ? 2 : 0);
-	return width;
-}
-
-/* Writes a list joined by ", ", or empty when it has no items. */
-static void cmd_status_put_list(char **items, size_t n, const char *empty)
-{
-	size_t i;
-
-	if (n == 0)
-		fputs(empty, stdout);
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			fputs(", ", stdout);
-		cmd_status_put(items[i]);
-	}
-}
-
-/* Starts a "label:" row at indent, leaving the cursor at the value column. */
-static void cmd_status_label(int indent, const char *label)
-{
-	int used = indent + (int)strlen(label) + 1;
-
-	printf("%*s%s:%*s", indent, "", label,
-	       used < CMD_STATUS_VALUE_COLUMN ? CMD_STATUS_VALUE_COLUMN - used : 1, "");
-}
-
-/* Prints a whole "label: value" row; the formatted value is sanitised. */
-static void cmd_status_field(int indent, const char *label, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void cmd_status_field(int indent, const char *label, const char *fmt, ...)
-{
-	char *value = NULL;
-	va_list ap;
-
-	cmd_status_label(indent, label);
-	va_start(ap, fmt);
-	if (vasprintf(&value, fmt, ap) < 0)
-		value = NULL;
-	va_end(ap);
-	cmd_status_put(value != NULL ? value : "(out of memory)");
-	putchar('\n');
-	free(value);
-}
-
-/* Prints a "label:" row whose items go one per line, aligned. */
-static void cmd_status_field_lines(int indent, const char *label, char **items, size_t n)
-{
-	size_t i;
-
-	cmd_status_label(indent, label);
-	if (n == 0)
-		fputs("none", stdout);
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			printf("\n%*s", CMD_STATUS_VALUE_COLUMN, "");
-		cmd_status_put(items[i]);
-	}
-	putchar('\n');
 }
 
 /* Formats a unix time as local "YYYY-MM-DD HH:MM:SS ZONE". */
@@ -255,46 +102,47 @@ static void cmd_status_print_daemon(const Tjd__V1__StatusResponse *status, time_
 	char when[160];
 	double ms = status->last_reconcile_usec / 1000.0;
 
-	cmd_status_field(0, "version", "%s", cmd_status_or_dash(status->version));
+	output_field(stdout, 0, "version", "%s", cmd_status_or_dash(status->version));
 	if (cmd_status_str(status->backend_reason)[0] != '\0')
-		cmd_status_field(0, "backend", "%s (%s)", cmd_status_or_dash(status->backend),
-				 status->backend_reason);
+		output_field(stdout, 0, "backend", "%s (%s)", cmd_status_or_dash(status->backend),
+			     status->backend_reason);
 	else
-		cmd_status_field(0, "backend", "%s", cmd_status_or_dash(status->backend));
-	cmd_status_field(0, "instance", "%s", cmd_status_or_dash(status->instance_id));
-	cmd_status_field(0, "config file", "%s", cmd_status_or_dash(status->config_file));
+		output_field(stdout, 0, "backend", "%s", cmd_status_or_dash(status->backend));
+	output_field(stdout, 0, "instance", "%s", cmd_status_or_dash(status->instance_id));
+	output_field(stdout, 0, "config file", "%s", cmd_status_or_dash(status->config_file));
 	if (status->poll_interval > 0)
-		cmd_status_field(0, "poll interval", "%" PRIu32 "s", status->poll_interval);
+		output_field(stdout, 0, "poll interval", "%" PRIu32 "s", status->poll_interval);
 	else
-		cmd_status_field(0, "poll interval", "-");
-	cmd_status_field(0, "docker", "%s (%s)", cmd_status_or_dash(status->docker_host),
-			 status->docker_connected ? "connected" : "NOT connected");
-	cmd_status_field(0, "ready", "%s", status->ready ? "yes" : "no (rules not applied yet)");
+		output_field(stdout, 0, "poll interval", "-");
+	output_field(stdout, 0, "docker", "%s (%s)", cmd_status_or_dash(status->docker_host),
+		     status->docker_connected ? "connected" : "NOT connected");
+	output_field(stdout, 0, "ready", "%s",
+		     status->ready ? "yes" : "no (rules not applied yet)");
 	cmd_status_format_when(status->started_unix, now, when, sizeof(when));
-	cmd_status_field(0, "started", "%s", when);
+	output_field(stdout, 0, "started", "%s", when);
 	cmd_status_format_when(status->last_reconcile_unix, now, when, sizeof(when));
 	if (status->last_reconcile_unix != 0)
-		cmd_status_field(0, "last reconcile", "%s, took %.*f ms", when, ms < 1.0 ? 3 : 1,
-				 ms);
+		output_field(stdout, 0, "last reconcile", "%s, took %.*f ms", when,
+			     ms < 1.0 ? 3 : 1, ms);
 	else
-		cmd_status_field(0, "last reconcile", "%s", when);
-	cmd_status_field(0, "reconciles", "%" PRIu64, status->reconcile_count);
-	cmd_status_field(0, "rule applies", "%" PRIu64, status->apply_count);
-	cmd_status_field(0, "drift repairs", "%" PRIu64, status->drift_repairs);
+		output_field(stdout, 0, "last reconcile", "%s", when);
+	output_field(stdout, 0, "reconciles", "%" PRIu64, status->reconcile_count);
+	output_field(stdout, 0, "rule applies", "%" PRIu64, status->apply_count);
+	output_field(stdout, 0, "drift repairs", "%" PRIu64, status->drift_repairs);
 	if (cmd_status_str(status->last_error)[0] != '\0') {
-		cmd_status_field(0, "last error", "%s", status->last_error);
+		output_field(stdout, 0, "last error", "%s", status->last_error);
 		if (status->last_error_unix != 0) {
 			cmd_status_format_when(status->last_error_unix, now, when, sizeof(when));
-			cmd_status_field(0, "last error at", "%s", when);
+			output_field(stdout, 0, "last error at", "%s", when);
 		}
 	} else {
-		cmd_status_field(0, "last error", "none");
+		output_field(stdout, 0, "last error", "none");
 	}
 	if (cmd_status_str(status->last_peer_push_from)[0] != '\0' ||
 	    status->last_peer_push_unix != 0) {
 		cmd_status_format_when(status->last_peer_push_unix, now, when, sizeof(when));
-		cmd_status_field(0, "peers pushed", "by %s, %s",
-				 cmd_status_or_dash(status->last_peer_push_from), when);
+		output_field(stdout, 0, "peers pushed", "by %s, %s",
+			     cmd_status_or_dash(status->last_peer_push_from), when);
 	}
 }
 
@@ -314,14 +162,14 @@ static void cmd_status_print_allowed(const Tjd__V1__NetworkStatus *network)
 
 		if (container == NULL)
 			continue;
-		width = cmd_status_width(container->name);
+		width = output_width(container->name);
 		if (width > name_width)
 			name_width = width;
 		snprintf(short_id, sizeof(short_id), "%s", cmd_status_str(container->id));
-		width = cmd_status_width(short_id);
+		width = output_width(short_id);
 		if (width > id_width)
 			id_width = width;
-		width = cmd_status_list_width(container->addresses, container->n_addresses);
+		width = output_list_width(container->addresses, container->n_addresses);
 		if (width > addresses_width)
 			addresses_width = width;
 	}
@@ -335,16 +183,16 @@ static void cmd_status_print_allowed(const Tjd__V1__NetworkStatus *network)
 		if (container == NULL)
 			continue;
 		printf("%*s", CMD_STATUS_TABLE_INDENT, "");
-		cmd_status_put_cell(container->name, name_width);
+		output_cell(stdout, container->name, name_width);
 		fputs("  ", stdout);
 		snprintf(short_id, sizeof(short_id), "%s", cmd_status_str(container->id));
-		cmd_status_put_cell(short_id, id_width);
+		output_cell(stdout, short_id, id_width);
 		fputs("  ", stdout);
-		cmd_status_put_list(container->addresses, container->n_addresses, "-");
+		output_list(stdout, container->addresses, container->n_addresses, "-");
 		pad = addresses_width -
-		      cmd_status_list_width(container->addresses, container->n_addresses);
+		      output_list_width(container->addresses, container->n_addresses);
 		printf("%*s  ", pad > 0 ? pad : 0, "");
-		cmd_status_put_cell(container->bridge_port, 0);
+		output_cell(stdout, container->bridge_port, 0);
 		putchar('\n');
 	}
 }
@@ -365,38 +213,41 @@ static void cmd_status_print_network(const Tjd__V1__NetworkStatus *network, time
 	snprintf(short_id, sizeof(short_id), "%s", parts[0][1]);
 	parts[0][1] = short_id;
 	fputs("\nnetwork ", stdout);
-	cmd_status_put(cmd_status_or_dash(network->name));
+	output_text(stdout, cmd_status_or_dash(network->name));
 	for (i = 0; i < 3; i++) {
 		if (parts[i][1][0] == '\0')
 			continue;
 		fputs(opened ? ", " : " (", stdout);
 		fputs(parts[i][0], stdout);
-		cmd_status_put(parts[i][1]);
+		output_text(stdout, parts[i][1]);
 		opened = true;
 	}
 	fputs(opened ? ")\n" : "\n", stdout);
 
-	cmd_status_field(2, "state", "%s", network->present ? "present" : "not found in Docker");
-	cmd_status_label(2, "subnets");
-	cmd_status_put_list(network->subnets, network->n_subnets, "none");
+	output_field(stdout, 2, "state", "%s",
+		     network->present ? "present" : "not found in Docker");
+	output_label(stdout, 2, "subnets");
+	output_list(stdout, network->subnets, network->n_subnets, "none");
 	putchar('\n');
-	cmd_status_field_lines(2, "allow", network->allow_filters, network->n_allow_filters);
-	cmd_status_field(2, "allow host traffic", "%s", network->allow_host_traffic ? "yes" : "no");
-	cmd_status_field(2, "rules", "%" PRIu32, network->rule_count);
+	output_field_lines(stdout, 2, "allow", network->allow_filters, network->n_allow_filters);
+	output_field(stdout, 2, "allow host traffic", "%s",
+		     network->allow_host_traffic ? "yes" : "no");
+	output_field(stdout, 2, "rules", "%" PRIu32, network->rule_count);
 	if (network->counters_available)
-		cmd_status_field(2, "dropped", "%" PRIu64 " packets, %" PRIu64 " bytes",
-				 network->dropped_packets, network->dropped_bytes);
-	cmd_status_field(2, "endpoints", "%" PRIu32, network->endpoint_count);
+		output_field(stdout, 2, "dropped", "%" PRIu64 " packets, %" PRIu64 " bytes",
+			     network->dropped_packets, network->dropped_bytes);
+	output_field(stdout, 2, "endpoints", "%" PRIu32, network->endpoint_count);
 	if (network->n_lb_ips > 0 || cmd_status_str(network->netns)[0] != '\0') {
-		cmd_status_label(2, "load balancer");
-		cmd_status_put_list(network->lb_ips, network->n_lb_ips, "none");
+		output_label(stdout, 2, "load balancer");
+		output_list(stdout, network->lb_ips, network->n_lb_ips, "none");
 		putchar('\n');
-		cmd_status_field(2, "overlay namespace", "%s (%s)", cmd_status_or_dash(network->netns),
-				 network->overlay_enforced ? "enforced" : "NOT enforced");
+		output_field(stdout, 2, "overlay namespace", "%s (%s)",
+			     cmd_status_or_dash(network->netns),
+			     network->overlay_enforced ? "enforced" : "NOT enforced");
 	}
 	if (network->n_peer_ips > 0 || network->peers_updated_unix != 0) {
-		cmd_status_label(2, "peer IPs");
-		cmd_status_put_list(network->peer_ips, network->n_peer_ips, "none");
+		output_label(stdout, 2, "peer IPs");
+		output_list(stdout, network->peer_ips, network->n_peer_ips, "none");
 		if (network->peers_updated_unix != 0) {
 			cmd_status_format_age(network->peers_updated_unix, now, when, sizeof(when));
 			printf(" (updated %s)", when);
@@ -404,10 +255,10 @@ static void cmd_status_print_network(const Tjd__V1__NetworkStatus *network, time
 		putchar('\n');
 	}
 	if (network->n_allowed == 0) {
-		cmd_status_field(2, "allowed containers", "none");
+		output_field(stdout, 2, "allowed containers", "none");
 		return;
 	}
-	cmd_status_field(2, "allowed containers", "%zu", network->n_allowed);
+	output_field(stdout, 2, "allowed containers", "%zu", network->n_allowed);
 	cmd_status_print_allowed(network);
 }
 
@@ -428,61 +279,10 @@ static void cmd_status_print_text(const Tjd__V1__StatusResponse *status)
 
 /* ---- JSON output ---- */
 
-/* Adds value under key, noting any failure (value NULL or no memory). */
-static void cmd_status_json_set(json_t *object, const char *key, json_t *value, bool *failed)
-{
-	/* json_object_set_new() releases value even when it fails. */
-	if (json_object_set_new(object, key, value) != 0)
-		*failed = true;
-}
-
-/* A JSON string; bytes that are not valid UTF-8 (jansson refuses them) become '?'. */
-static json_t *cmd_status_json_string(const char *s)
-{
-	uint32_t codepoint;
-	size_t i, length;
-	json_t *value;
-	char *copy;
-
-	value = json_string(cmd_status_str(s));
-	if (value != NULL || s == NULL)
-		return value;
-	copy = strdup(s);
-	if (copy == NULL)
-		return NULL;
-	for (i = 0; copy[i] != '\0'; i += length) {
-		length = cmd_status_utf8_length((const unsigned char *)copy + i, &codepoint);
-		if (length == 0) {
-			copy[i] = '?';
-			length = 1;
-		}
-	}
-	value = json_string(copy);
-	free(copy);
-	return value;
-}
-
 /* A JSON integer from an unsigned protocol counter (clamped, never negative). */
 static json_t *cmd_status_json_unsigned(uint64_t n)
 {
 	return json_integer(n > (uint64_t)LLONG_MAX ? LLONG_MAX : (json_int_t)n);
-}
-
-/* A JSON array of strings. */
-static json_t *cmd_status_json_strings(char **items, size_t n)
-{
-	json_t *array = json_array();
-	size_t i;
-
-	if (array == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (json_array_append_new(array, cmd_status_json_string(items[i])) != 0) {
-			json_decref(array);
-			return NULL;
-		}
-	}
-	return array;
 }
 
 /*
@@ -497,12 +297,12 @@ static void cmd_status_json_time(json_t *object, const char *base, int64_t unix_
 	struct tm tm;
 
 	snprintf(key, sizeof(key), "%s_unix", base);
-	cmd_status_json_set(object, key, json_integer(unix_time), failed);
+	output_json_set(object, key, json_integer(unix_time), failed);
 	if (unix_time != 0 && (int64_t)t == unix_time && gmtime_r(&t, &tm) != NULL &&
 	    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm) != 0)
 		iso_value = json_string(iso);
 	snprintf(key, sizeof(key), "%s_iso", base);
-	cmd_status_json_set(object, key, iso_value, failed);
+	output_json_set(object, key, iso_value, failed);
 }
 
 /* One allow-listed container as a JSON object. */
@@ -512,13 +312,11 @@ static json_t *cmd_status_json_container(const Tjd__V1__AllowedContainer *contai
 
 	if (object == NULL)
 		return NULL;
-	cmd_status_json_set(object, "id", cmd_status_json_string(container->id), failed);
-	cmd_status_json_set(object, "name", cmd_status_json_string(container->name), failed);
-	cmd_status_json_set(object, "addresses",
-			    cmd_status_json_strings(container->addresses, container->n_addresses),
-			    failed);
-	cmd_status_json_set(object, "bridge_port", cmd_status_json_string(container->bridge_port),
-			    failed);
+	output_json_set(object, "id", output_json_string(container->id), failed);
+	output_json_set(object, "name", output_json_string(container->name), failed);
+	output_json_set(object, "addresses",
+			output_json_strings(container->addresses, container->n_addresses), failed);
+	output_json_set(object, "bridge_port", output_json_string(container->bridge_port), failed);
 	return object;
 }
 
@@ -541,38 +339,35 @@ static json_t *cmd_status_json_network(const Tjd__V1__NetworkStatus *network, bo
 			allowed, cmd_status_json_container(network->allowed[i], failed)) != 0)
 			*failed = true;
 	}
-	cmd_status_json_set(object, "name", cmd_status_json_string(network->name), failed);
-	cmd_status_json_set(object, "id", cmd_status_json_string(network->id), failed);
-	cmd_status_json_set(object, "driver", cmd_status_json_string(network->driver), failed);
-	cmd_status_json_set(object, "interface", cmd_status_json_string(network->interface),
-			    failed);
-	cmd_status_json_set(object, "subnets",
-			    cmd_status_json_strings(network->subnets, network->n_subnets), failed);
-	cmd_status_json_set(object, "allowed", allowed, failed);
-	cmd_status_json_set(object, "rule_count", json_integer(network->rule_count), failed);
+	output_json_set(object, "name", output_json_string(network->name), failed);
+	output_json_set(object, "id", output_json_string(network->id), failed);
+	output_json_set(object, "driver", output_json_string(network->driver), failed);
+	output_json_set(object, "interface", output_json_string(network->interface), failed);
+	output_json_set(object, "subnets",
+			output_json_strings(network->subnets, network->n_subnets), failed);
+	output_json_set(object, "allowed", allowed, failed);
+	output_json_set(object, "rule_count", json_integer(network->rule_count), failed);
 	if (network->counters_available) {
-		cmd_status_json_set(object, "dropped_packets",
-				    cmd_status_json_unsigned(network->dropped_packets), failed);
-		cmd_status_json_set(object, "dropped_bytes",
-				    cmd_status_json_unsigned(network->dropped_bytes), failed);
+		output_json_set(object, "dropped_packets",
+				cmd_status_json_unsigned(network->dropped_packets), failed);
+		output_json_set(object, "dropped_bytes",
+				cmd_status_json_unsigned(network->dropped_bytes), failed);
 	}
-	cmd_status_json_set(object, "allow_host_traffic", json_boolean(network->allow_host_traffic),
-			    failed);
-	cmd_status_json_set(object, "present", json_boolean(network->present), failed);
-	cmd_status_json_set(
-	    object, "allow_filters",
-	    cmd_status_json_strings(network->allow_filters, network->n_allow_filters), failed);
-	cmd_status_json_set(object, "endpoint_count", json_integer(network->endpoint_count),
-			    failed);
-	cmd_status_json_set(object, "peer_ips",
-			    cmd_status_json_strings(network->peer_ips, network->n_peer_ips),
-			    failed);
+	output_json_set(object, "allow_host_traffic", json_boolean(network->allow_host_traffic),
+			failed);
+	output_json_set(object, "present", json_boolean(network->present), failed);
+	output_json_set(object, "allow_filters",
+			output_json_strings(network->allow_filters, network->n_allow_filters),
+			failed);
+	output_json_set(object, "endpoint_count", json_integer(network->endpoint_count), failed);
+	output_json_set(object, "peer_ips",
+			output_json_strings(network->peer_ips, network->n_peer_ips), failed);
 	cmd_status_json_time(object, "peers_updated", network->peers_updated_unix, failed);
-	cmd_status_json_set(object, "lb_ips",
-			    cmd_status_json_strings(network->lb_ips, network->n_lb_ips), failed);
-	cmd_status_json_set(object, "netns", cmd_status_json_string(network->netns), failed);
-	cmd_status_json_set(object, "overlay_enforced", json_boolean(network->overlay_enforced),
-			    failed);
+	output_json_set(object, "lb_ips", output_json_strings(network->lb_ips, network->n_lb_ips),
+			failed);
+	output_json_set(object, "netns", output_json_string(network->netns), failed);
+	output_json_set(object, "overlay_enforced", json_boolean(network->overlay_enforced),
+			failed);
 	return object;
 }
 
@@ -595,36 +390,31 @@ static json_t *cmd_status_json(const Tjd__V1__StatusResponse *status, bool *fail
 			networks, cmd_status_json_network(status->networks[i], failed)) != 0)
 			*failed = true;
 	}
-	cmd_status_json_set(object, "version", cmd_status_json_string(status->version), failed);
-	cmd_status_json_set(object, "backend", cmd_status_json_string(status->backend), failed);
-	cmd_status_json_set(object, "backend_reason", cmd_status_json_string(status->backend_reason),
-			    failed);
-	cmd_status_json_set(object, "docker_host", cmd_status_json_string(status->docker_host),
-			    failed);
-	cmd_status_json_set(object, "docker_connected", json_boolean(status->docker_connected),
-			    failed);
-	cmd_status_json_set(object, "ready", json_boolean(status->ready), failed);
+	output_json_set(object, "version", output_json_string(status->version), failed);
+	output_json_set(object, "backend", output_json_string(status->backend), failed);
+	output_json_set(object, "backend_reason", output_json_string(status->backend_reason),
+			failed);
+	output_json_set(object, "docker_host", output_json_string(status->docker_host), failed);
+	output_json_set(object, "docker_connected", json_boolean(status->docker_connected), failed);
+	output_json_set(object, "ready", json_boolean(status->ready), failed);
 	cmd_status_json_time(object, "started", status->started_unix, failed);
 	cmd_status_json_time(object, "last_reconcile", status->last_reconcile_unix, failed);
-	cmd_status_json_set(object, "last_reconcile_usec",
-			    json_integer(status->last_reconcile_usec), failed);
-	cmd_status_json_set(object, "last_error", cmd_status_json_string(status->last_error),
-			    failed);
+	output_json_set(object, "last_reconcile_usec", json_integer(status->last_reconcile_usec),
+			failed);
+	output_json_set(object, "last_error", output_json_string(status->last_error), failed);
 	cmd_status_json_time(object, "last_error", status->last_error_unix, failed);
-	cmd_status_json_set(object, "reconcile_count",
-			    cmd_status_json_unsigned(status->reconcile_count), failed);
-	cmd_status_json_set(object, "apply_count", cmd_status_json_unsigned(status->apply_count),
-			    failed);
-	cmd_status_json_set(object, "drift_repairs",
-			    cmd_status_json_unsigned(status->drift_repairs), failed);
-	cmd_status_json_set(object, "networks", networks, failed);
-	cmd_status_json_set(object, "instance_id", cmd_status_json_string(status->instance_id),
-			    failed);
-	cmd_status_json_set(object, "config_file", cmd_status_json_string(status->config_file),
-			    failed);
-	cmd_status_json_set(object, "poll_interval", json_integer(status->poll_interval), failed);
-	cmd_status_json_set(object, "last_peer_push_from",
-			    cmd_status_json_string(status->last_peer_push_from), failed);
+	output_json_set(object, "reconcile_count",
+			cmd_status_json_unsigned(status->reconcile_count), failed);
+	output_json_set(object, "apply_count", cmd_status_json_unsigned(status->apply_count),
+			failed);
+	output_json_set(object, "drift_repairs", cmd_status_json_unsigned(status->drift_repairs),
+			failed);
+	output_json_set(object, "networks", networks, failed);
+	output_json_set(object, "instance_id", output_json_string(status->instance_id), failed);
+	output_json_set(object, "config_file", output_json_string(status->config_file), failed);
+	output_json_set(object, "poll_interval", json_integer(status->poll_interval), failed);
+	output_json_set(object, "last_peer_push_from",
+			output_json_string(status->last_peer_push_from), failed);
 	cmd_status_json_time(object, "last_peer_push", status->last_peer_push_unix, failed);
 	return object;
 }
@@ -633,23 +423,13 @@ static json_t *cmd_status_json(const Tjd__V1__StatusResponse *status, bool *fail
 static int cmd_status_print_json(const Tjd__V1__StatusResponse *status)
 {
 	bool failed = false;
-	json_t *root;
-	char *text = NULL;
+	json_t *root = cmd_status_json(status, &failed);
 	int result = TJCTL_EXIT_ERROR;
 
-	root = cmd_status_json(status, &failed);
-	if (root == NULL || failed)
-		goto done;
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (text == NULL)
-		goto done;
-	fputs(text, stdout);
-	putchar('\n');
-	result = TJCTL_EXIT_OK;
-done:
-	if (result != TJCTL_EXIT_OK)
+	if (root != NULL && !failed && output_json(stdout, root) == 0)
+		result = TJCTL_EXIT_OK;
+	else
 		tjctl_error("cannot build the JSON output (out of memory?)");
-	free(text);
 	json_decref(root);
 	return result;
 }

@@ -2,91 +2,57 @@
  * tjctl swarm status: every node's view, as the coordinator on this host
  * knows it (its status socket): role and readiness, the agent's link, the
  * node's load-balancer addresses, the peer set planned for it, the
- * generation pushed, and what the node's tjd reports holding.
+ * generation pushed, and what the node's tjd reports holding.  Every
+ * string in the document came from another node or from Docker: all go
+ * through output.h, as in tjctl status.
  */
 #include "config.h"
 
-#include "tjctl/swarm.h"
+#include "tjctl/tjctl.h"
 
-#include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
-/* Reads the coordinator's whole status document. */
-static char *swarm_status_read(const char *path, int timeout_ms)
-{
-	struct sockaddr_un address = {.sun_family = AF_UNIX};
-	char *buffer = NULL;
-	size_t used = 0;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+#include "swarm/coordinator.h"
+#include "tjctl/output.h"
 
-	if (fd < 0 || strlen(path) >= sizeof(address.sun_path)) {
-		tjctl_error("bad status socket %s", path);
-		goto fail;
-	}
-	memcpy(address.sun_path, path, strlen(path) + 1);
-	if (connect(fd, (struct sockaddr *)&address, sizeof(address)) < 0) {
-		tjctl_error("cannot reach the coordinator on %s: %s (is `tjctl swarm coordinate` "
-			    "running here?)",
-			    path, strerror(errno));
-		goto fail;
-	}
-	buffer = malloc(SWARM_STATUS_MAX + 1);
-	if (buffer == NULL)
-		goto fail;
-	for (;;) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		ssize_t n;
+static int cmd_swarm_status_exec(const struct tjctl_context *context, int argc, char **argv);
 
-		if (poll(&pfd, 1, timeout_ms) != 1) {
-			tjctl_error("the coordinator did not answer in time");
-			goto fail;
-		}
-		n = recv(fd, buffer + used, SWARM_STATUS_MAX - used, 0);
-		if (n < 0) {
-			tjctl_error("reading from the coordinator: %s", strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-		if (used >= SWARM_STATUS_MAX) {
-			tjctl_error("status document too large");
-			goto fail;
-		}
-	}
-	buffer[used] = '\0';
-	close(fd);
-	return buffer;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(buffer);
-	return NULL;
-}
+/* The options, indexed by this enum. */
+enum {
+	SWARM_STATUS_JSON,
+	SWARM_STATUS_SOCKET,
+	SWARM_STATUS_OPTIONS,
+};
 
-/* A string member, "-" when missing; control characters shown as '?'. */
+static const struct cmd_option cmd_swarm_status_options[] = {
+    [SWARM_STATUS_JSON] = {"json", NULL},
+    [SWARM_STATUS_SOCKET] = {"status-socket", "PATH"},
+    [SWARM_STATUS_OPTIONS] = {NULL, NULL},
+};
+
+const struct cmd_entry cmd_swarm_status_entry = {
+    .name = "status",
+    .usage = "[--json] [--status-socket PATH]",
+    .summary = "show every node as the coordinator on this host sees it",
+    .flags = 0,
+    .options = cmd_swarm_status_options,
+    .exec = cmd_swarm_status_exec,
+};
+
+/* A string member through the printer, "-" when missing or empty. */
 static void swarm_status_put(json_t *object, const char *key)
 {
 	json_t *value = json_object_get(object, key);
 	const char *text = json_is_string(value) ? json_string_value(value) : "";
 
-	if (text[0] == '\0')
-		text = "-";
-	for (; *text; text++)
-		putchar((unsigned char)*text < 0x20 || *text == 0x7f ? '?' : *text);
+	output_text(stdout, text[0] != '\0' ? text : "-");
 }
 
-/* An array of strings joined by ", ", or "none". */
+/* An array of strings joined by ", " (anything else shown empty), or "none". */
 static void swarm_status_list(json_t *object, const char *key)
 {
 	json_t *array = json_object_get(object, key), *value;
@@ -99,9 +65,7 @@ static void swarm_status_list(json_t *object, const char *key)
 	json_array_foreach(array, index, value)
 	{
 		printf("%s", index ? ", " : "");
-		if (json_is_string(value))
-			for (const char *c = json_string_value(value); *c; c++)
-				putchar((unsigned char)*c < 0x20 ? '?' : *c);
+		output_text(stdout, json_is_string(value) ? json_string_value(value) : "");
 	}
 }
 
@@ -117,6 +81,73 @@ static void swarm_status_age(json_t *object, const char *key)
 		printf("%" PRId64 "s ago", (int64_t)time(NULL) - then);
 }
 
+/* An integer member, 0 when missing. */
+static int64_t swarm_status_integer(json_t *object, const char *key)
+{
+	return (int64_t)json_integer_value(json_object_get(object, key));
+}
+
+/* A boolean member: yes or no. */
+static const char *swarm_status_flag(json_t *object, const char *key, const char *yes,
+				     const char *no)
+{
+	return json_is_true(json_object_get(object, key)) ? yes : no;
+}
+
+/* Prints one protected network as one node's tjd and the coordinator see it. */
+static void swarm_status_print_network(json_t *net)
+{
+	fputs("  network ", stdout);
+	swarm_status_put(net, "name");
+	putchar('\n');
+	output_label(stdout, 4, "load balancer");
+	swarm_status_list(net, "lb_ips");
+	putchar('\n');
+	output_label(stdout, 4, "peer LBs");
+	swarm_status_list(net, "peer_lb_ips");
+	putchar('\n');
+	output_label(stdout, 4, "peer allowed");
+	swarm_status_list(net, "peer_allowed_ips");
+	putchar('\n');
+	output_label(stdout, 4, "tjd holds");
+	printf("%" PRId64 " peer(s), updated ", swarm_status_integer(net, "installed_peer_count"));
+	swarm_status_age(net, "peers_updated_unix");
+	printf(", %s, %" PRId64 " rule(s)\n",
+	       swarm_status_flag(net, "enforced", "enforced", "NOT enforced here"),
+	       swarm_status_integer(net, "rule_count"));
+}
+
+/* Prints one node's block. */
+static void swarm_status_print_node(json_t *node)
+{
+	json_t *networks = json_object_get(node, "networks"), *net;
+	size_t n;
+
+	fputs("\nnode ", stdout);
+	swarm_status_put(node, "hostname");
+	fputs(" (", stdout);
+	swarm_status_put(node, "id");
+	fputs(", ", stdout);
+	swarm_status_put(node, "role");
+	printf(", %s)\n", swarm_status_flag(node, "ready", "ready", "NOT ready"));
+	output_label(stdout, 2, "agent");
+	printf("%s, last report ",
+	       swarm_status_flag(node, "agent_connected", "connected", "NOT connected"));
+	swarm_status_age(node, "last_report_unix");
+	putchar('\n');
+	output_label(stdout, 2, "peer set");
+	printf("generation %" PRId64 ", pushed %" PRId64 " (",
+	       swarm_status_integer(node, "generation"),
+	       swarm_status_integer(node, "pushed_generation"));
+	swarm_status_age(node, "last_push_unix");
+	fputs(")\n", stdout);
+	output_label(stdout, 2, "tjd");
+	printf("%s, last error: ", swarm_status_flag(node, "tjd_ready", "ready", "not ready"));
+	swarm_status_put(node, "tjd_error");
+	putchar('\n');
+	json_array_foreach(networks, n, net) swarm_status_print_network(net);
+}
+
 /* Prints the document as a table. */
 static void swarm_status_print(json_t *root)
 {
@@ -130,88 +161,29 @@ static void swarm_status_print(json_t *root)
 	swarm_status_age(self, "last_plan_unix");
 	fputs(", last error: ", stdout);
 	swarm_status_put(self, "last_error");
-	printf(", refused claims: %" PRId64 "\n",
-	       (int64_t)json_integer_value(json_object_get(self, "rejected_reports")));
-	json_array_foreach(nodes, index, node)
-	{
-		json_t *networks = json_object_get(node, "networks"), *net;
-		size_t n;
-
-		fputs("\nnode ", stdout);
-		swarm_status_put(node, "hostname");
-		fputs(" (", stdout);
-		swarm_status_put(node, "id");
-		fputs(", ", stdout);
-		swarm_status_put(node, "role");
-		printf(", %s)\n",
-		       json_is_true(json_object_get(node, "ready")) ? "ready" : "NOT ready");
-		printf("  agent:              %s, last report ",
-		       json_is_true(json_object_get(node, "agent_connected")) ? "connected"
-									      : "NOT connected");
-		swarm_status_age(node, "last_report_unix");
-		printf("\n  peer set:           generation %" PRId64 ", pushed %" PRId64 " (",
-		       (int64_t)json_integer_value(json_object_get(node, "generation")),
-		       (int64_t)json_integer_value(json_object_get(node, "pushed_generation")));
-		swarm_status_age(node, "last_push_unix");
-		printf(")\n  tjd:                %s, last error: ",
-		       json_is_true(json_object_get(node, "tjd_ready")) ? "ready" : "not ready");
-		swarm_status_put(node, "tjd_error");
-		putchar('\n');
-		json_array_foreach(networks, n, net)
-		{
-			fputs("  network ", stdout);
-			swarm_status_put(net, "name");
-			fputs("\n    load balancer:    ", stdout);
-			swarm_status_list(net, "lb_ips");
-			fputs("\n    peer LBs:         ", stdout);
-			swarm_status_list(net, "peer_lb_ips");
-			fputs("\n    peer allowed:     ", stdout);
-			swarm_status_list(net, "peer_allowed_ips");
-			printf("\n    tjd holds:        %" PRId64 " peer(s), updated ",
-			       (int64_t)json_integer_value(
-				   json_object_get(net, "installed_peer_count")));
-			swarm_status_age(net, "peers_updated_unix");
-			printf(", %s, %" PRId64 " rule(s)\n",
-			       json_is_true(json_object_get(net, "enforced")) ? "enforced"
-									      : "NOT enforced here",
-			       (int64_t)json_integer_value(json_object_get(net, "rule_count")));
-		}
-	}
+	printf(", refused claims: %" PRId64 "\n", swarm_status_integer(self, "rejected_reports"));
+	json_array_foreach(nodes, index, node) swarm_status_print_node(node);
 }
 
-int cmd_swarm_status(const struct tjctl_context *context, int argc, char **argv)
+/* Reads the coordinator's document and prints it as a table or as JSON. */
+static int cmd_swarm_status_exec(const struct tjctl_context *context, int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"status-socket", required_argument, NULL, 'S'},
-	    {NULL, 0, NULL, 0},
-	};
+	const char *values[SWARM_STATUS_OPTIONS];
 	const char *path = SWARM_DEFAULT_STATUS_SOCKET;
 	json_error_t jerr;
 	json_t *root;
-	char *text;
-	bool json = false;
-	int option;
+	char *text, err[512];
+	int status = tjctl_parse_options(context, &cmd_swarm_status_entry, argc, argv, values);
 
-	optind = 0; /* a new argument vector: glibc re-initialises getopt */
-	while ((option = getopt_long(argc, argv, "+", options, NULL)) != -1) {
-		switch (option) {
-		case 'j':
-			json = true;
-			break;
-		case 'S':
-			path = optarg;
-			break;
-		default:
-			return tjctl_usage_error(context->entry, "unknown option for swarm status");
-		}
-	}
-	if (optind < argc)
-		return tjctl_usage_error(context->entry, "unexpected argument \"%s\"",
-					 argv[optind]);
-	text = swarm_status_read(path, context->timeout_ms);
-	if (text == NULL)
+	if (status != TJCTL_EXIT_OK)
+		return status;
+	if (values[SWARM_STATUS_SOCKET] != NULL)
+		path = values[SWARM_STATUS_SOCKET];
+	text = swarm_coordinator_status_read(path, context->timeout_ms, err, sizeof(err));
+	if (text == NULL) {
+		tjctl_error("%s", err);
 		return TJCTL_EXIT_UNREACHABLE;
+	}
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL || !json_is_object(root) ||
 	    !json_is_array(json_object_get(root, "nodes"))) {
@@ -220,15 +192,13 @@ int cmd_swarm_status(const struct tjctl_context *context, int argc, char **argv)
 		json_decref(root);
 		return TJCTL_EXIT_UNREACHABLE;
 	}
-	if (json) {
-		char *pretty = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (pretty != NULL)
-			puts(pretty);
-		free(pretty);
-	} else {
+	if (values[SWARM_STATUS_JSON] == NULL)
 		swarm_status_print(root);
+	else if (output_json(stdout, root) < 0) {
+		tjctl_error("cannot build the JSON output (out of memory?)");
+		status = TJCTL_EXIT_ERROR;
 	}
 	json_decref(root);
 	free(text);
-	return TJCTL_EXIT_OK;
+	return status;
 }

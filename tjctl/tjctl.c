@@ -16,6 +16,9 @@
 
 /* Longest --timeout accepted, in seconds: a day is already absurd. */
 #define TJCTL_TIMEOUT_MAX_SECONDS 86400.0
+/* Most options one command may have, and where their getopt values start. */
+#define TJCTL_MAX_OPTIONS 32
+#define TJCTL_OPTION_BASE 256
 
 /* The grammar: every verb tjctl knows, in the order --help lists them. */
 static const struct cmd_entry *const tjctl_commands[] = {
@@ -82,6 +85,42 @@ int tjctl_no_arguments(const struct tjctl_context *context, int argc, char **arg
 	if (argc > 1)
 		return tjctl_usage_error(context->entry, "%s takes no arguments (got \"%s\")",
 					 context->entry->name, argv[1]);
+	return TJCTL_EXIT_OK;
+}
+
+/* Reads a command's options with its table; see tjctl.h. */
+int tjctl_parse_options(const struct tjctl_context *context, const struct cmd_entry *command,
+			int argc, char **argv, const char **values)
+{
+	struct option long_options[TJCTL_MAX_OPTIONS + 1];
+	char name[64];
+	size_t count;
+	int option;
+
+	memset(long_options, 0, sizeof(long_options));
+	for (count = 0; command->options != NULL && command->options[count].name != NULL; count++) {
+		if (count >= TJCTL_MAX_OPTIONS)
+			abort(); /* a table, not input: fix the table */
+		long_options[count].name = command->options[count].name;
+		long_options[count].has_arg =
+		    command->options[count].argument != NULL ? required_argument : no_argument;
+		long_options[count].val = TJCTL_OPTION_BASE + (int)count;
+		values[count] = NULL;
+	}
+	if (context->entry != NULL && context->entry != command)
+		snprintf(name, sizeof(name), "%s %s", context->entry->name, command->name);
+	else
+		snprintf(name, sizeof(name), "%s", command->name);
+	optind = 0; /* a new argument vector: glibc re-initialises getopt */
+	while ((option = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
+		if (option < TJCTL_OPTION_BASE || option >= TJCTL_OPTION_BASE + (int)count)
+			return tjctl_usage_error(context->entry, "unknown option for %s", name);
+		option -= TJCTL_OPTION_BASE;
+		values[option] = command->options[option].argument != NULL ? optarg : "";
+	}
+	if (optind < argc)
+		return tjctl_usage_error(context->entry, "unexpected argument \"%s\"",
+					 argv[optind]);
 	return TJCTL_EXIT_OK;
 }
 

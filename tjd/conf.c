@@ -1,3 +1,4 @@
+/* Configuration: the INI file and TrafficJam's environment; see conf.h. */
 #include "config.h"
 
 #include "tjd/conf.h"
@@ -10,8 +11,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/filter.h"
+#include "common/text.h"
 #include "tjd/backend.h"
-#include "tjd/docker-json.h"
 
 /* Parser state handed to inih's callback. */
 struct conf_parse {
@@ -110,15 +112,6 @@ static bool conf_valid_docker_host(const char *value)
 	return false;
 }
 
-/* True if the string holds a control character. */
-static bool conf_has_control(const char *value)
-{
-	for (const unsigned char *p = (const unsigned char *)value; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return true;
-	return false;
-}
-
 /* Replaces *slot with a copy of value; -1 on OOM. */
 static int conf_set_string(char **slot, const char *value)
 {
@@ -171,18 +164,19 @@ static int conf_add_allow(struct conf_network *network, const char *value, char 
 			  size_t errlen)
 {
 	char filter_error[256];
-	char *filters, *copy, **allow;
+	struct filter filter;
+	char *copy, **allow;
 
 	if (network->allow_count >= CONF_MAX_ALLOW) {
 		snprintf(error, errlen, "too many allow filters (at most %d)", CONF_MAX_ALLOW);
 		return -1;
 	}
-	filters = docker_filters_json(value, NULL, filter_error, sizeof(filter_error));
-	if (filters == NULL) {
+	/* The tokeniser tjd queries Docker with, and the swarm coordinator judges tasks by. */
+	if (filter_parse(value, &filter, filter_error, sizeof(filter_error)) < 0) {
 		snprintf(error, errlen, "%s", filter_error);
 		return -1;
 	}
-	free(filters);
+	filter_free(&filter);
 	copy = strdup(value);
 	allow = copy ? reallocarray(network->allow, network->allow_count + 1, sizeof(*allow))
 		     : NULL;
@@ -315,7 +309,7 @@ static int conf_ini_handler(void *user, const char *section, const char *name, c
 		if (conf_enter_section(parse, section) < 0)
 			return 0;
 	}
-	if (strlen(value) > CONF_MAX_VALUE || conf_has_control(value)) {
+	if (strlen(value) > CONF_MAX_VALUE || text_has_control(value, strlen(value))) {
 		snprintf(parse->error, sizeof(parse->error), "bad value for \"%.64s\"", name);
 		return 0;
 	}
@@ -458,7 +452,7 @@ static int conf_read_environment(struct conf *conf, conf_getenv_fn getenv_fn, ch
 		value = getenv_fn(daemon_keys[i][0]);
 		if (value == NULL || value[0] == '\0')
 			continue;
-		if (strlen(value) > CONF_MAX_VALUE || conf_has_control(value) ||
+		if (strlen(value) > CONF_MAX_VALUE || text_has_control(value, strlen(value)) ||
 		    conf_daemon_key(&parse, daemon_keys[i][1], value) < 0) {
 			snprintf(err, errlen, "environment %s: %s", daemon_keys[i][0],
 				 parse.error[0] ? parse.error : "bad value");

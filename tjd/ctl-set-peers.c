@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/ident.h"
 #include "tjd/ctl.h"
 #include "tjd/daemon.h"
 
@@ -33,7 +34,7 @@ static int ctl_set_peers_addresses(char **texts, size_t count, struct prefix **o
 		return -1;
 	}
 	for (size_t i = 0; i < count; i++) {
-		if (strchr(texts[i], '/') != NULL || prefix_parse(texts[i], &addresses[i]) < 0) {
+		if (prefix_parse_address(texts[i], &addresses[i]) < 0) {
 			snprintf(err, errlen, "\"%.64s\" is not an IP address", texts[i]);
 			free(addresses);
 			return -1;
@@ -42,19 +43,6 @@ static int ctl_set_peers_addresses(char **texts, size_t count, struct prefix **o
 	*out = addresses;
 	*out_count = count;
 	return 0;
-}
-
-/*
- * True for a Docker network id: 1..64 lowercase letters and digits (local
- * networks have 64 hex digits, swarm-scoped ones 25 base-36 characters).
- */
-static bool ctl_set_peers_valid_id(const char *id)
-{
-	size_t length = strlen(id);
-
-	if (length == 0 || length > INV_ID_MAX)
-		return false;
-	return strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz") == length;
 }
 
 /* Validates the whole push, then swaps it in. */
@@ -86,7 +74,7 @@ static int ctl_set_peers_exec(struct ctl_context *ctx, const Tjd__V1__Request *r
 		const Tjd__V1__NetworkPeers *np = push->networks[count];
 		struct peer_set *p = &peers[count];
 
-		if (np == NULL || !ctl_set_peers_valid_id(np->network_id) ||
+		if (np == NULL || !ident_valid_id(np->network_id, strlen(np->network_id)) ||
 		    strlen(np->network_name) > INV_NAME_MAX) {
 			snprintf(err, sizeof(err), "network %zu: invalid id or name", count);
 			goto invalid;

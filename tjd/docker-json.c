@@ -1,3 +1,8 @@
+/*
+ * Docker Engine API JSON into tjd's structs; see docker-json.h.  The
+ * checks themselves are common/'s (prefixes, ids, text, JSON members,
+ * allow expressions), shared with the swarm code.
+ */
 #include "config.h"
 
 #include "common/error.h"
@@ -5,154 +10,32 @@
 #include "tjd/docker-json.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/filter.h"
+#include "common/ident.h"
+#include "common/jsonfield.h"
+#include "common/text.h"
 #include "tjd/docker.h"
 #include "tjd/ruleset.h"
 
 /* No container list we accept is longer than this (a sanity bound, not a policy). */
 #define DOCKER_JSON_MAX_CONTAINERS 65536
-/* Longest allow expression and longest single filter value we accept. */
-#define DOCKER_JSON_MAX_EXPRESSION 4096
-#define DOCKER_JSON_MAX_FILTER_VALUE 1024
 /* The network option Docker uses to name a bridge explicitly (docker0 has it). */
 #define DOCKER_JSON_BRIDGE_NAME_OPTION "com.docker.network.bridge.name"
 
-/* The `docker ps --filter` keys Docker knows (API /containers/json). */
-static const char *const docker_json_filter_keys[] = {
-    "ancestor", "before", "expose",  "exited",	"health", "id",	    "isolation", "is-task",
-    "label",	"name",	  "network", "publish", "since",  "status", "volume",
-};
+_Static_assert(INV_ID_MAX == IDENT_ID_MAX, "inventory ids are Docker ids");
+_Static_assert(TJD_IFNAMSIZ == IDENT_IFNAMSIZ, "rule interfaces are Linux interface names");
 
-/* Parses a whole document; the length bound keeps a hostile peer from ballooning memory. */
+/* Parses a whole document of at most DOCKER_MAX_BODY bytes. */
 static json_t *docker_json_load(const char *json, size_t len, const char *what, char *err,
 				size_t errlen)
 {
-	json_error_t jerr;
-	json_t *root;
-
-	if (json == NULL) {
-		error_format(err, errlen, "%s: no document", what);
-		return NULL;
-	}
-	if (len > DOCKER_MAX_BODY) {
-		error_format(err, errlen, "%s: document too large (%zu bytes)", what, len);
-		return NULL;
-	}
-	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
-		error_format(err, errlen, "%s: invalid JSON at line %d column %d: %s", what,
-			     jerr.line, jerr.column, jerr.text);
-	return root;
-}
-
-/* True when s (of length len) contains a control character. */
-static bool docker_json_has_control(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7f)
-			return true;
-	}
-	return false;
-}
-
-/* Docker container ids are lowercase hex, 64 characters in practice. */
-static bool docker_json_valid_container_id(const char *s, size_t len)
-{
-	if (len == 0 || len > INV_ID_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
-/*
- * Network ids: local networks have 64 hex characters, swarm-scoped ones a
- * 25-character lowercase base-36 id such as "k418cmmodbm5n2cs6o9gb8sns".
- */
-static bool docker_json_valid_network_id(const char *s, size_t len)
-{
-	if (len == 0 || len > INV_ID_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z')))
-			return false;
-	return true;
-}
-
-/*
- * Fetches member `key` of object as a string.  An absent or null member
- * gives NULL (and length 0) unless required; any other type is an error.
- */
-static int docker_json_member_string(json_t *object, const char *key, bool required,
-				     const char **out, size_t *outlen, const char *where, char *err,
-				     size_t errlen)
-{
-	json_t *value = json_object_get(object, key);
-
-	*out = NULL;
-	*outlen = 0;
-	if (value == NULL || json_is_null(value)) {
-		if (required) {
-			error_format(err, errlen, "%s: missing \"%s\"", where, key);
-			return -1;
-		}
-		return 0;
-	}
-	if (!json_is_string(value)) {
-		error_format(err, errlen, "%s: \"%s\" is not a string", where, key);
-		return -1;
-	}
-	*out = json_string_value(value);
-	*outlen = json_string_length(value);
-	return 0;
-}
-
-/* Copies a string into a fixed-size field, refusing (not truncating) what does not fit. */
-static int docker_json_copy(char *dst, size_t dstsize, const char *src, size_t len,
-			    const char *where, const char *what, char *err, size_t errlen)
-{
-	if (len >= dstsize) {
-		error_format(err, errlen, "%s: %s too long (%zu bytes, at most %zu)", where, what,
-			     len, dstsize - 1);
-		return -1;
-	}
-	if (docker_json_has_control(src, len)) {
-		error_format(err, errlen, "%s: %s contains control characters", where, what);
-		return -1;
-	}
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-	return 0;
-}
-
-/* Fetches an optional-or-required member that must be an object (null counts as absent). */
-static int docker_json_member_object(json_t *object, const char *key, bool required, json_t **out,
-				     const char *where, char *err, size_t errlen)
-{
-	json_t *value = json_object_get(object, key);
-
-	*out = NULL;
-	if (value == NULL || json_is_null(value)) {
-		if (required) {
-			error_format(err, errlen, "%s: missing \"%s\"", where, key);
-			return -1;
-		}
-		return 0;
-	}
-	if (!json_is_object(value)) {
-		error_format(err, errlen, "%s: \"%s\" is not an object", where, key);
-		return -1;
-	}
-	*out = value;
-	return 0;
+	return jsonfield_load(json, len, DOCKER_MAX_BODY, what, err, errlen);
 }
 
 int docker_json_find_networks(const char *json, size_t len, const char *const *names, size_t count,
@@ -182,10 +65,9 @@ int docker_json_find_networks(const char *json, size_t len, const char *const *n
 			error_format(err, errlen, "%s: not an object", where);
 			goto out;
 		}
-		if (docker_json_member_string(item, "Name", true, &item_name, &name_len, where, err,
-					      errlen) < 0 ||
-		    docker_json_member_string(item, "Id", true, &item_id, &id_len, where, err,
-					      errlen) < 0)
+		if (jsonfield_string(item, "Name", true, &item_name, &name_len, where, err,
+				     errlen) < 0 ||
+		    jsonfield_string(item, "Id", true, &item_id, &id_len, where, err, errlen) < 0)
 			goto out;
 		for (size_t n = 0; n < count; n++) {
 			if (name_len != strlen(names[n]) || strcmp(item_name, names[n]) != 0)
@@ -197,12 +79,12 @@ int docker_json_find_networks(const char *json, size_t len, const char *const *n
 					     names[n]);
 				goto out;
 			}
-			if (!docker_json_valid_network_id(item_id, id_len)) {
+			if (!ident_valid_id(item_id, id_len)) {
 				error_format(err, errlen, "network \"%s\": invalid Id", names[n]);
 				goto out;
 			}
-			if (docker_json_copy(ids[n], sizeof(ids[n]), item_id, id_len, where, "Id",
-					     err, errlen) < 0)
+			if (jsonfield_copy(ids[n], sizeof(ids[n]), item_id, id_len, where, "Id", err,
+					   errlen) < 0)
 				goto out;
 		}
 	}
@@ -264,7 +146,7 @@ static int docker_json_host_address(const char *text, size_t len, int family, st
 	memset(out, 0, sizeof(*out));
 	if (text == NULL || len == 0)
 		return 0;
-	if (len >= sizeof(buf) || docker_json_has_control(text, len)) {
+	if (len >= sizeof(buf) || text_has_control(text, len)) {
 		error_format(err, errlen, "%s: invalid %s", where, what);
 		return -1;
 	}
@@ -308,21 +190,6 @@ bad:
 	return -1;
 }
 
-/* Linux interface names: 1-15 bytes, no '/', no whitespace, not "." or "..". */
-static bool docker_json_valid_ifname(const char *s, size_t len)
-{
-	if (len == 0 || len >= TJD_IFNAMSIZ)
-		return false;
-	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c <= ' ' || c == '/' || c == ':' || c >= 0x7f)
-			return false;
-	}
-	return true;
-}
-
 /*
  * Keys of a network's Containers map: container ids, plus the sandboxes
  * swarm adds itself: "lb-<network name>" (the node's load-balancer
@@ -332,7 +199,7 @@ static bool docker_json_valid_endpoint_key(const char *key, const struct inv_net
 {
 	size_t len = strlen(key);
 
-	if (docker_json_valid_container_id(key, len))
+	if (ident_valid_container_id(key, len))
 		return true;
 	if (strncmp(key, "lb-", 3) == 0 && strcmp(key + 3, net->name) == 0)
 		return true;
@@ -353,7 +220,7 @@ static int docker_json_parse_endpoint(struct inv_network *net, const char *key, 
 	 * "ep-<endpoint id>": an endpoint whose container is going or not yet
 	 * there (seen while a container restarts).  Not a container: skip it.
 	 */
-	if (strncmp(key, "ep-", 3) == 0 && docker_json_valid_container_id(key + 3, strlen(key + 3)))
+	if (strncmp(key, "ep-", 3) == 0 && ident_valid_container_id(key + 3, strlen(key + 3)))
 		return 0;
 	if (strlen(key) > INV_ID_MAX) {
 		error_format(err, errlen, "%s: container id too long", where);
@@ -374,40 +241,36 @@ static int docker_json_parse_endpoint(struct inv_network *net, const char *key, 
 	}
 	snprintf(endpoint->container_id, sizeof(endpoint->container_id), "%s", key);
 
-	if (docker_json_member_string(value, "Name", false, &text, &len, where, err, errlen) < 0)
+	if (jsonfield_string(value, "Name", false, &text, &len, where, err, errlen) < 0)
 		return -1;
 	if (text != NULL && len > 0 && text[0] == '/') {
 		text++;
 		len--;
 	}
-	if (text != NULL && docker_json_copy(endpoint->name, sizeof(endpoint->name), text, len,
-					     where, "Name", err, errlen) < 0)
+	if (text != NULL && jsonfield_copy(endpoint->name, sizeof(endpoint->name), text, len, where,
+					   "Name", err, errlen) < 0)
 		return -1;
 
-	if (docker_json_member_string(value, "MacAddress", false, &text, &len, where, err, errlen) <
-		0 ||
+	if (jsonfield_string(value, "MacAddress", false, &text, &len, where, err, errlen) < 0 ||
 	    docker_json_mac(text, len, endpoint->mac, sizeof(endpoint->mac), where, err, errlen) <
 		0)
 		return -1;
 
-	if (docker_json_member_string(value, "IPv4Address", false, &text, &len, where, err,
-				      errlen) < 0 ||
+	if (jsonfield_string(value, "IPv4Address", false, &text, &len, where, err, errlen) < 0 ||
 	    docker_json_host_address(text, len, AF_INET, &endpoint->ipv4, where, "IPv4Address", err,
 				     errlen) < 0)
 		return -1;
 
-	if (docker_json_member_string(value, "IPv6Address", false, &text, &len, where, err,
-				      errlen) < 0 ||
+	if (jsonfield_string(value, "IPv6Address", false, &text, &len, where, err, errlen) < 0 ||
 	    docker_json_host_address(text, len, AF_INET6, &endpoint->ipv6, where, "IPv6Address",
 				     err, errlen) < 0)
 		return -1;
 
 	/* Optional: it only lets tjd remember this endpoint's bridge port between runs. */
-	if (docker_json_member_string(value, "EndpointID", false, &text, &len, where, err, errlen) <
-	    0)
+	if (jsonfield_string(value, "EndpointID", false, &text, &len, where, err, errlen) < 0)
 		return -1;
 	if (text != NULL && len > 0) {
-		if (!docker_json_valid_container_id(text, len)) {
+		if (!ident_valid_container_id(text, len)) {
 			error_format(err, errlen, "%s: invalid EndpointID", where);
 			return -1;
 		}
@@ -426,7 +289,7 @@ static int docker_json_parse_subnets(struct inv_network *net, json_t *root, char
 	char where[300];
 
 	snprintf(where, sizeof(where), "network %s: IPAM", net->name);
-	if (docker_json_member_object(root, "IPAM", false, &ipam, where, err, errlen) < 0)
+	if (jsonfield_object(root, "IPAM", false, &ipam, where, err, errlen) < 0)
 		return -1;
 	if (ipam == NULL)
 		return 0;
@@ -448,8 +311,7 @@ static int docker_json_parse_subnets(struct inv_network *net, json_t *root, char
 			error_format(err, errlen, "%s: Config[%zu] is not an object", where, index);
 			return -1;
 		}
-		if (docker_json_member_string(item, "Subnet", false, &subnet, &len, where, err,
-					      errlen) < 0)
+		if (jsonfield_string(item, "Subnet", false, &subnet, &len, where, err, errlen) < 0)
 			return -1;
 		if (subnet == NULL || len == 0)
 			continue;
@@ -458,7 +320,7 @@ static int docker_json_parse_subnets(struct inv_network *net, json_t *root, char
 				     INV_MAX_SUBNETS);
 			return -1;
 		}
-		if (len >= sizeof(buf) || docker_json_has_control(subnet, len)) {
+		if (len >= sizeof(buf) || text_has_control(subnet, len)) {
 			error_format(err, errlen, "%s: Config[%zu]: invalid Subnet", where, index);
 			return -1;
 		}
@@ -486,14 +348,13 @@ static int docker_json_parse_bridge(struct inv_network *net, json_t *root, char 
 
 	net->bridge[0] = '\0';
 	snprintf(where, sizeof(where), "network %s: Options", net->name);
-	if (docker_json_member_object(root, "Options", false, &options, where, err, errlen) < 0)
+	if (jsonfield_object(root, "Options", false, &options, where, err, errlen) < 0)
 		return -1;
-	if (options != NULL &&
-	    docker_json_member_string(options, DOCKER_JSON_BRIDGE_NAME_OPTION, false, &name, &len,
-				      where, err, errlen) < 0)
+	if (options != NULL && jsonfield_string(options, DOCKER_JSON_BRIDGE_NAME_OPTION, false,
+						&name, &len, where, err, errlen) < 0)
 		return -1;
 	if (options != NULL && name != NULL && len > 0) {
-		if (!docker_json_valid_ifname(name, len)) {
+		if (!ident_valid_ifname(name, len)) {
 			error_format(err, errlen, "%s: invalid bridge name", where);
 			return -1;
 		}
@@ -527,40 +388,36 @@ int docker_json_parse_network(const char *json, size_t len, struct inv_network *
 		goto out;
 	}
 
-	if (docker_json_member_string(root, "Name", true, &text, &text_len, "network", err,
-				      errlen) < 0 ||
-	    docker_json_copy(net->name, sizeof(net->name), text, text_len, "network", "Name", err,
-			     errlen) < 0)
+	if (jsonfield_string(root, "Name", true, &text, &text_len, "network", err, errlen) < 0 ||
+	    jsonfield_copy(net->name, sizeof(net->name), text, text_len, "network", "Name", err,
+			   errlen) < 0)
 		goto out;
 	if (text_len == 0) {
 		error_format(err, errlen, "network: empty Name");
 		goto out;
 	}
-	if (docker_json_member_string(root, "Id", true, &text, &text_len, net->name, err, errlen) <
-	    0)
+	if (jsonfield_string(root, "Id", true, &text, &text_len, net->name, err, errlen) < 0)
 		goto out;
 	if (text_len > INV_ID_MAX) {
 		error_format(err, errlen, "network %s: Id too long (%zu bytes)", net->name,
 			     text_len);
 		goto out;
 	}
-	if (!docker_json_valid_network_id(text, text_len)) {
+	if (!ident_valid_id(text, text_len)) {
 		error_format(err, errlen, "network %s: invalid Id", net->name);
 		goto out;
 	}
 	memcpy(net->id, text, text_len + 1);
 
-	if (docker_json_member_string(root, "Driver", true, &text, &text_len, net->name, err,
-				      errlen) < 0 ||
-	    docker_json_copy(net->driver, sizeof(net->driver), text, text_len, net->name, "Driver",
-			     err, errlen) < 0)
+	if (jsonfield_string(root, "Driver", true, &text, &text_len, net->name, err, errlen) < 0 ||
+	    jsonfield_copy(net->driver, sizeof(net->driver), text, text_len, net->name, "Driver",
+			   err, errlen) < 0)
 		goto out;
-	if (docker_json_member_string(root, "Scope", false, &text, &text_len, net->name, err,
-				      errlen) < 0)
+	if (jsonfield_string(root, "Scope", false, &text, &text_len, net->name, err, errlen) < 0)
 		goto out;
 	net->scope[0] = '\0';
-	if (text != NULL && docker_json_copy(net->scope, sizeof(net->scope), text, text_len,
-					     net->name, "Scope", err, errlen) < 0)
+	if (text != NULL && jsonfield_copy(net->scope, sizeof(net->scope), text, text_len,
+					   net->name, "Scope", err, errlen) < 0)
 		goto out;
 
 	value = json_object_get(root, "Internal");
@@ -576,8 +433,7 @@ int docker_json_parse_network(const char *json, size_t len, struct inv_network *
 	if (docker_json_parse_bridge(net, root, err, errlen) < 0)
 		goto out;
 
-	if (docker_json_member_object(root, "Containers", false, &containers, net->name, err,
-				      errlen) < 0)
+	if (jsonfield_object(root, "Containers", false, &containers, net->name, err, errlen) < 0)
 		goto out;
 	if (containers != NULL) {
 		/* Refuse before allocating anything for an oversized map. */
@@ -645,10 +501,9 @@ int docker_json_container_ids(const char *json, size_t len, char ***ids, size_t 
 			error_format(err, errlen, "%s: not an object", where);
 			goto out;
 		}
-		if (docker_json_member_string(item, "Id", true, &id, &id_len, where, err, errlen) <
-		    0)
+		if (jsonfield_string(item, "Id", true, &id, &id_len, where, err, errlen) < 0)
 			goto out;
-		if (!docker_json_valid_container_id(id, id_len)) {
+		if (!ident_valid_container_id(id, id_len)) {
 			error_format(err, errlen, "%s: invalid Id", where);
 			goto out;
 		}
@@ -690,15 +545,15 @@ int docker_json_sandbox_key(const char *json, size_t len, char *sandbox, size_t 
 		error_format(err, errlen, "container: not an object");
 		goto out;
 	}
-	if (docker_json_member_object(root, "NetworkSettings", false, &settings, "container", err,
-				      errlen) < 0)
+	if (jsonfield_object(root, "NetworkSettings", false, &settings, "container", err, errlen) <
+	    0)
 		goto out;
 	if (settings == NULL) {
 		ret = 0;
 		goto out;
 	}
-	if (docker_json_member_string(settings, "SandboxKey", false, &key, &key_len,
-				      "container: NetworkSettings", err, errlen) < 0)
+	if (jsonfield_string(settings, "SandboxKey", false, &key, &key_len,
+			     "container: NetworkSettings", err, errlen) < 0)
 		goto out;
 	if (key == NULL || key_len == 0) {
 		ret = 0;
@@ -710,8 +565,8 @@ int docker_json_sandbox_key(const char *json, size_t len, char *sandbox, size_t 
 		error_format(err, errlen, "container: SandboxKey is not an absolute path");
 		goto out;
 	}
-	if (docker_json_copy(sandbox, sandboxlen, key, key_len, "container", "SandboxKey", err,
-			     errlen) < 0)
+	if (jsonfield_copy(sandbox, sandboxlen, key, key_len, "container", "SandboxKey", err,
+			   errlen) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -729,9 +584,9 @@ static int docker_json_event_id(struct docker_event *event, const char *id, size
 {
 	bool container = strcmp(event->type, "container") == 0;
 	bool network = strcmp(event->type, "network") == 0;
-	bool valid = docker_json_valid_network_id(id, len);
+	bool valid = ident_valid_id(id, len);
 
-	if (container && !docker_json_valid_container_id(id, len)) {
+	if (container && !ident_valid_container_id(id, len)) {
 		error_format(err, errlen, "event: invalid container id");
 		return -1;
 	}
@@ -757,7 +612,7 @@ static void docker_json_event_name(json_t *actor, struct docker_event *event)
 	size_t text_len = text != NULL ? json_string_length(name) : 0;
 
 	if (text != NULL && text_len < sizeof(event->name) &&
-	    !docker_json_has_control(text, text_len)) {
+	    !text_has_control(text, text_len)) {
 		memcpy(event->name, text, text_len);
 		event->name[text_len] = '\0';
 	}
@@ -783,13 +638,11 @@ int docker_json_parse_event(const char *json, size_t len, struct docker_event *e
 		error_format(err, errlen, "event: not an object");
 		goto out;
 	}
-	if (docker_json_member_string(root, "Type", true, &text, &text_len, "event", err, errlen) <
-		0 ||
-	    docker_json_copy(event->type, sizeof(event->type), text, text_len, "event", "Type", err,
-			     errlen) < 0)
+	if (jsonfield_string(root, "Type", true, &text, &text_len, "event", err, errlen) < 0 ||
+	    jsonfield_copy(event->type, sizeof(event->type), text, text_len, "event", "Type", err,
+			   errlen) < 0)
 		goto out;
-	if (docker_json_member_string(root, "Action", true, &text, &text_len, "event", err,
-				      errlen) < 0)
+	if (jsonfield_string(root, "Action", true, &text, &text_len, "event", err, errlen) < 0)
 		goto out;
 	/*
 	 * exec_create/exec_start/health_status append ": <command or status>",
@@ -798,14 +651,14 @@ int docker_json_parse_event(const char *json, size_t len, struct docker_event *e
 	colon = memchr(text, ':', text_len);
 	if (colon != NULL)
 		text_len = (size_t)(colon - text);
-	if (docker_json_copy(event->action, sizeof(event->action), text, text_len, "event",
-			     "Action", err, errlen) < 0)
+	if (jsonfield_copy(event->action, sizeof(event->action), text, text_len, "event", "Action",
+			   err, errlen) < 0)
 		goto out;
-	if (docker_json_member_object(root, "Actor", false, &actor, "event", err, errlen) < 0)
+	if (jsonfield_object(root, "Actor", false, &actor, "event", err, errlen) < 0)
 		goto out;
 	if (actor != NULL) {
-		if (docker_json_member_string(actor, "ID", false, &text, &text_len, "event: Actor",
-					      err, errlen) < 0)
+		if (jsonfield_string(actor, "ID", false, &text, &text_len, "event: Actor", err,
+				     errlen) < 0)
 			goto out;
 		if (text != NULL && docker_json_event_id(event, text, text_len, err, errlen) < 0)
 			goto out;
@@ -828,76 +681,11 @@ out:
 	return ret;
 }
 
-/* Copies at most 64 bytes of a term for an error message, control characters as '?'. */
-static void docker_json_printable(char *out, size_t outsize, const char *s, size_t len)
-{
-	size_t n = len < 64 ? len : 64;
-
-	if (n >= outsize)
-		n = outsize - 1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	out[n] = '\0';
-	if (n < len && n >= 3)
-		memcpy(out + n - 3, "...", 3);
-}
-
-/* True when key is one of Docker's container filter keys. */
-static bool docker_json_known_filter(const char *key, size_t len)
-{
-	for (size_t i = 0; i < sizeof(docker_json_filter_keys) / sizeof(docker_json_filter_keys[0]);
-	     i++)
-		if (strlen(docker_json_filter_keys[i]) == len &&
-		    memcmp(docker_json_filter_keys[i], key, len) == 0)
-			return true;
-	return false;
-}
-
-/* True when value (NUL-terminated) is one of the NULL-terminated words. */
-static bool docker_json_one_of(const char *value, const char *const *words)
-{
-	for (; *words != NULL; words++)
-		if (strcmp(value, *words) == 0)
-			return true;
-	return false;
-}
-
-/* Checks values Docker would only reject later, at query time, with a vaguer message. */
-static int docker_json_check_filter_value(const char *key, const char *value, char *err,
-					  size_t errlen)
-{
-	static const char *const statuses[] = {"created", "restarting", "running", "removing",
-					       "paused",  "exited",	"dead",	   NULL};
-	static const char *const healths[] = {"starting", "healthy", "unhealthy", "none", NULL};
-	static const char *const booleans[] = {"true", "false", NULL};
-
-	if (strcmp(key, "status") == 0 && !docker_json_one_of(value, statuses)) {
-		error_format(err, errlen, "filter \"status=%s\": unknown status", value);
-		return -1;
-	}
-	if (strcmp(key, "health") == 0 && !docker_json_one_of(value, healths)) {
-		error_format(err, errlen, "filter \"health=%s\": unknown health state", value);
-		return -1;
-	}
-	if (strcmp(key, "is-task") == 0 && !docker_json_one_of(value, booleans)) {
-		error_format(err, errlen, "filter \"is-task=%s\": expected true or false", value);
-		return -1;
-	}
-	if (strcmp(key, "exited") == 0 && strspn(value, "0123456789") != strlen(value)) {
-		error_format(err, errlen, "filter \"exited=%s\": expected an exit code", value);
-		return -1;
-	}
-	return 0;
-}
-
-/* Appends value to filters[key] (creating the array); NULL-safe for errors. */
+/* Appends value to filters[key], creating the array. */
 static int docker_json_filter_add(json_t *filters, const char *key, const char *value, char *err,
 				  size_t errlen)
 {
 	json_t *values = json_object_get(filters, key);
-	json_t *string;
 
 	if (values == NULL) {
 		values = json_array();
@@ -906,93 +694,46 @@ static int docker_json_filter_add(json_t *filters, const char *key, const char *
 			return -1;
 		}
 	}
-	string = json_string(value);
-	if (string == NULL) {
-		error_format(err, errlen, "filter \"%s=%s\": not valid UTF-8", key, value);
-		return -1;
-	}
-	if (json_array_append_new(values, string) < 0) {
+	/* the values are UTF-8 (checked before): only memory can fail */
+	if (json_array_append_new(values, json_string(value)) < 0) {
 		error_format(err, errlen, "filters: out of memory");
 		return -1;
 	}
 	return 0;
 }
 
+/* The expression through the common tokeniser (common/filter.h), then Docker's filters JSON. */
 char *docker_filters_json(const char *expression, const char *network, char *err, size_t errlen)
 {
-	json_t *filters;
-	const char *p;
+	struct filter filter = {0};
+	json_t *filters = NULL;
 	char *result = NULL;
-	size_t length;
 	bool has_network_term = false;
 
+	/* NULL means "no allow terms" (e.g. list a network); an empty string is a config error. */
+	if (expression != NULL && filter_parse(expression, &filter, err, errlen) < 0)
+		return NULL;
+	if (network != NULL && (network[0] == '\0' || strlen(network) > INV_NAME_MAX ||
+				text_has_control(network, strlen(network)) ||
+				!text_is_utf8(network, strlen(network)))) {
+		error_format(err, errlen, "filters: invalid network name");
+		goto out;
+	}
 	filters = json_object();
 	if (filters == NULL) {
 		error_format(err, errlen, "filters: out of memory");
-		return NULL;
+		goto out;
 	}
-	/* NULL means "no allow terms" (e.g. list a network); an empty string is a config error. */
-	if (expression != NULL) {
-		length = strlen(expression);
-		if (length > DOCKER_JSON_MAX_EXPRESSION) {
-			error_format(err, errlen, "filter expression too long (%zu bytes)", length);
+	/*
+	 * Docker ANDs different keys but ORs the values of one key, so
+	 * "name=a name=b" matches either container.
+	 */
+	for (size_t i = 0; i < filter.count; i++) {
+		if (docker_json_filter_add(filters, filter.terms[i].key, filter.terms[i].value, err,
+					   errlen) < 0)
 			goto out;
-		}
-		if (strspn(expression, " \t") == length) {
-			error_format(err, errlen, "empty filter expression");
-			goto out;
-		}
-	}
-	for (p = expression; p != NULL && *p != '\0';) {
-		char key[32], value[DOCKER_JSON_MAX_FILTER_VALUE + 1], shown[72];
-		size_t term_len, key_len, value_len;
-		const char *equals;
-
-		p += strspn(p, " \t");
-		if (*p == '\0')
-			break;
-		term_len = strcspn(p, " \t");
-		docker_json_printable(shown, sizeof(shown), p, term_len);
-		if (docker_json_has_control(p, term_len)) {
-			error_format(err, errlen, "filter term \"%s\": control character", shown);
-			goto out;
-		}
-		equals = memchr(p, '=', term_len);
-		if (equals == NULL) {
-			error_format(err, errlen, "filter term \"%s\": expected key=value", shown);
-			goto out;
-		}
-		/* Split at the first '=': label=tjd.allow=true is key "label". */
-		key_len = (size_t)(equals - p);
-		value_len = term_len - key_len - 1;
-		if (key_len == 0 || key_len >= sizeof(key) ||
-		    !docker_json_known_filter(p, key_len)) {
-			error_format(err, errlen, "filter term \"%s\": unknown key", shown);
-			goto out;
-		}
-		memcpy(key, p, key_len);
-		key[key_len] = '\0';
-		if (value_len == 0) {
-			error_format(err, errlen, "filter term \"%s=\": empty value", key);
-			goto out;
-		}
-		if (value_len > DOCKER_JSON_MAX_FILTER_VALUE) {
-			error_format(err, errlen, "filter term \"%s=...\": value too long", key);
-			goto out;
-		}
-		memcpy(value, equals + 1, value_len);
-		value[value_len] = '\0';
-		if (docker_json_check_filter_value(key, value, err, errlen) < 0)
-			goto out;
-		/*
-		 * Docker ANDs different keys but ORs the values of one key, so
-		 * "name=a name=b" matches either container.
-		 */
-		if (docker_json_filter_add(filters, key, value, err, errlen) < 0)
-			goto out;
-		if (strcmp(key, "network") == 0)
+		if (strcmp(filter.terms[i].key, "network") == 0)
 			has_network_term = true;
-		p += term_len;
 	}
 	/*
 	 * The network argument narrows the query to the protected network.
@@ -1000,11 +741,6 @@ char *docker_filters_json(const char *expression, const char *network, char *err
 	 * key would OR it in and widen the match, so it is left out: the
 	 * caller intersects the result with the network's endpoints anyway.
 	 */
-	if (network != NULL && (network[0] == '\0' || strlen(network) > INV_NAME_MAX ||
-				docker_json_has_control(network, strlen(network)))) {
-		error_format(err, errlen, "filters: invalid network name");
-		goto out;
-	}
 	if (network != NULL && !has_network_term &&
 	    docker_json_filter_add(filters, "network", network, err, errlen) < 0)
 		goto out;
@@ -1013,5 +749,6 @@ char *docker_filters_json(const char *expression, const char *network, char *err
 		error_format(err, errlen, "filters: out of memory");
 out:
 	json_decref(filters);
+	filter_free(&filter);
 	return result;
 }

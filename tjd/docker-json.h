@@ -56,9 +56,10 @@ int docker_json_parse_event(const char *json, size_t len, struct docker_event *e
 			    size_t errlen);
 
 /*
- * Turns an allow expression (whitespace-separated docker ps filters,
- * "key=value", ANDed) into the JSON for ?filters=; malloc'd.  Also used to
- * validate the config: returns NULL with err set for unknown keys.
+ * Turns an allow expression (common/filter.h: whitespace-separated docker
+ * ps filters, "key=value") into the JSON for ?filters=, narrowed to
+ * `network` unless the expression names its own; malloc'd.  NULL with err
+ * set for an expression filter_parse() refuses or an invalid network name.
  */
 char *docker_filters_json(const char *expression, const char *network, char *err, size_t errlen);
 

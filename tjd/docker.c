@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "common/text.h"
+
 /*
  * How it fits together: curl tells us which sockets to watch
  * (docker_socket_cb) and when to wake it (docker_timer_cb); libevent
@@ -183,12 +185,9 @@ static int docker_parse_host(struct docker_client *client, const char *docker_ho
 		return -1;
 	}
 	len = strlen(docker_host);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)docker_host[i];
-		if (c <= ' ' || c >= 0x7f) {
-			error_format(err, errlen, "docker host: invalid character");
-			return -1;
-		}
+	if (!text_is_graphic(docker_host, len)) {
+		error_format(err, errlen, "docker host: invalid character");
+		return -1;
 	}
 	if (strncmp(docker_host, "unix://", 7) == 0) {
 		const char *path = docker_host + 7;
@@ -567,14 +566,7 @@ static bool docker_valid_path(const char *path)
 	if (path == NULL || path[0] != '/')
 		return false;
 	len = strlen(path);
-	if (len > DOCKER_MAX_PATH)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)path[i];
-		if (c <= ' ' || c >= 0x7f)
-			return false;
-	}
-	return true;
+	return len <= DOCKER_MAX_PATH && text_is_graphic(path, len);
 }
 
 /* Creates a request, its easy handle, and hands it to the multi handle. */

@@ -1,10 +1,8 @@
+/* The ruleset IR: building, comparing and rendering rules; see ruleset.h. */
 #include "config.h"
 
 #include "tjd/ruleset.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,20 +68,6 @@ int ruleset_copy(struct ruleset *dst, const struct ruleset *src)
 	return 0;
 }
 
-/* Compares two prefixes by family, length and the address bits (not padding). */
-bool prefix_equal(const struct prefix *a, const struct prefix *b)
-{
-	if (a->family != b->family)
-		return false;
-	if (a->family == 0)
-		return true;
-	if (a->length != b->length)
-		return false;
-	if (a->family == AF_INET)
-		return a->addr.v4.s_addr == b->addr.v4.s_addr;
-	return memcmp(&a->addr.v6, &b->addr.v6, sizeof(a->addr.v6)) == 0;
-}
-
 /* Field-by-field comparison, so struct padding never matters. */
 bool rule_equal(const struct rule *a, const struct rule *b)
 {
@@ -116,93 +100,6 @@ size_t ruleset_count(const struct ruleset *set, int family, enum rule_hook hook)
 		if (set->rules[i].family == family && set->rules[i].hook == hook)
 			n++;
 	return n;
-}
-
-/* Parses "ADDR" or "ADDR/LEN"; a bare address becomes a host prefix. */
-int prefix_parse(const char *text, struct prefix *out)
-{
-	char address[INET6_ADDRSTRLEN + 1];
-	const char *slash = strchr(text, '/');
-	size_t address_length = slash ? (size_t)(slash - text) : strlen(text);
-	long length = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (address_length == 0 || address_length >= sizeof(address))
-		return -1;
-	memcpy(address, text, address_length);
-	address[address_length] = '\0';
-	if (slash != NULL) {
-		char *end;
-		if (slash[1] < '0' || slash[1] > '9' || strlen(slash + 1) > 3)
-			return -1;
-		errno = 0;
-		length = strtol(slash + 1, &end, 10);
-		if (errno != 0 || *end != '\0')
-			return -1;
-	}
-	if (inet_pton(AF_INET, address, &out->addr.v4) == 1) {
-		out->family = AF_INET;
-		if (length > 32)
-			goto invalid;
-		out->length = (uint8_t)(length < 0 ? 32 : length);
-	} else if (inet_pton(AF_INET6, address, &out->addr.v6) == 1) {
-		out->family = AF_INET6;
-		if (length > 128)
-			goto invalid;
-		out->length = (uint8_t)(length < 0 ? 128 : length);
-	} else {
-		goto invalid;
-	}
-	return 0;
-invalid:
-	memset(out, 0, sizeof(*out));
-	return -1;
-}
-
-/* Writes "ADDR/LEN"; returns 0 or -1 if the buffer is too small. */
-int prefix_format(const struct prefix *p, char *buf, size_t size)
-{
-	char address[INET6_ADDRSTRLEN];
-	int n;
-
-	if (p->family != AF_INET && p->family != AF_INET6)
-		return -1;
-	if (inet_ntop(p->family, &p->addr, address, sizeof(address)) == NULL)
-		return -1;
-	n = snprintf(buf, size, "%s/%u", address, p->length);
-	return (n < 0 || (size_t)n >= size) ? -1 : 0;
-}
-
-/* Tells whether addr (any length) lies inside the network prefix. */
-bool prefix_contains(const struct prefix *net, const struct prefix *addr)
-{
-	const uint8_t *a, *b;
-	unsigned full_bytes, rest_bits;
-
-	if (net->family != addr->family || net->family == 0 || addr->length < net->length)
-		return false;
-	if (net->family == AF_INET) {
-		a = (const uint8_t *)&net->addr.v4;
-		b = (const uint8_t *)&addr->addr.v4;
-	} else {
-		a = net->addr.v6.s6_addr;
-		b = addr->addr.v6.s6_addr;
-	}
-	full_bytes = net->length / 8;
-	rest_bits = net->length % 8;
-	if (memcmp(a, b, full_bytes) != 0)
-		return false;
-	if (rest_bits != 0) {
-		uint8_t mask = (uint8_t)(0xff << (8 - rest_bits));
-		if ((a[full_bytes] & mask) != (b[full_bytes] & mask))
-			return false;
-	}
-	return true;
-}
-
-void prefix_host(struct prefix *p)
-{
-	p->length = p->family == AF_INET ? 32 : 128;
 }
 
 /* Appends formatted text; remembers an allocation failure. */

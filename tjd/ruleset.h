@@ -6,6 +6,9 @@
  * jumped to from FORWARD, one jumped to from INPUT.  Each rule either
  * RETURNs (this packet is not ours to stop; Docker's own rules decide) or
  * DROPs.  tjd never ACCEPTs: it only takes traffic away.
+ *
+ * Addresses are struct prefix (common/prefix.h), included here so every
+ * user of a ruleset has the prefix helpers too.
  */
 #ifndef TJD_RULESET_H
 #define TJD_RULESET_H
@@ -15,18 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/prefix.h"
+
 #define TJD_IFNAMSIZ 16
 #define RULE_COMMENT_MAX 64
-
-/* An IPv4 or IPv6 prefix; family 0 means "unset". */
-struct prefix {
-	int family; /* AF_INET or AF_INET6 */
-	uint8_t length;
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-	} addr;
-};
 
 enum rule_hook {
 	RULE_HOOK_FORWARD = 0,
@@ -85,13 +80,5 @@ char *ruleset_format(const struct ruleset *set, const char *chain_forward,
 		     const char *chain_input);
 /* Renders one rule as iptables arguments (no chain); returns bytes written. */
 int rule_format(const struct rule *rule, char *buf, size_t size);
-
-/* Prefix helpers. */
-int prefix_parse(const char *text, struct prefix *out);   /* "10.0.0.0/24", "fd00::1" */
-int prefix_format(const struct prefix *p, char *buf, size_t size);
-bool prefix_equal(const struct prefix *a, const struct prefix *b);
-bool prefix_contains(const struct prefix *net, const struct prefix *addr);
-/* Full-length prefix (/32 or /128) of the same address. */
-void prefix_host(struct prefix *p);
 
 #endif

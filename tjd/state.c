@@ -1,3 +1,4 @@
+/* The saved ruleset, written atomically and read back with suspicion; see state.h. */
 #include "config.h"
 
 #include "tjd/state.h"
@@ -11,6 +12,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "common/ident.h"
+#include "common/text.h"
 
 #define STATE_VERSION 1
 
@@ -154,11 +158,8 @@ static int state_get_iface(json_t *object, const char *key, char *out)
 		return -1;
 	text = json_string_value(value);
 	length = json_string_length(value);
-	if (length == 0 || length >= TJD_IFNAMSIZ || strlen(text) != length)
+	if (!ident_valid_ifname(text, length))
 		return -1;
-	for (size_t i = 0; i < length; i++)
-		if (text[i] <= ' ' || text[i] > '~' || text[i] == '/')
-			return -1;
 	memcpy(out, text, length + 1);
 	return 0;
 }
@@ -234,11 +235,9 @@ static int state_rule_parse(json_t *object, struct rule *rule)
 	if (comment != NULL) {
 		const char *text = json_is_string(comment) ? json_string_value(comment) : NULL;
 		size_t length = text ? json_string_length(comment) : 0;
-		if (text == NULL || length >= RULE_COMMENT_MAX || strlen(text) != length)
+		if (text == NULL || length >= RULE_COMMENT_MAX ||
+		    !text_is_printable(text, length) || memchr(text, '"', length) != NULL)
 			return -1;
-		for (size_t i = 0; i < length; i++)
-			if (text[i] < ' ' || text[i] > '~' || text[i] == '"')
-				return -1;
 		memcpy(rule->comment, text, length + 1);
 	}
 	return 0;

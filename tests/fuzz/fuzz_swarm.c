@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tjctl/swarm-plan.h"
-#include "tjctl/swarm.h"
+#include "swarm/plan.h"
+#include "swarm/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

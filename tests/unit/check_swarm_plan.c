@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tjctl/swarm-plan.h"
+#include "swarm/plan.h"
 
 #define NODE1 "sthjie69it85cvsvytguf1eac"
 #define NODE2 "88t34illgcs4phzz92e3h7m2i"

@@ -1,16 +1,15 @@
-/*
- * The coordinator's Docker Engine API client: one blocking GET at a time
- * (the coordinator is a plain loop, not an event-driven daemon), over the
- * unix socket or tcp://, with a time limit and a bound on the body.
- */
+/* Blocking GETs against the Docker Engine API for the coordinator; see docker.h. */
 #include "config.h"
 
-#include "tjctl/swarm.h"
+#include "swarm/docker.h"
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "swarm/plan.h"
 
 #define SWARM_DOCKER_TIMEOUT_MS 10000
 /* The API version tjd's swarm support was written against (Docker 20.10). */
@@ -44,6 +43,7 @@ static size_t swarm_docker_write(char *data, size_t size, size_t count, void *ar
 	return add;
 }
 
+/* One GET with a time limit and a bounded body; see docker.h. */
 int swarm_docker_get(const char *docker_host, const char *path, char **out, size_t *len, char *err,
 		     size_t errlen)
 {

@@ -1,11 +1,14 @@
-/* The swarm coordinator's pure logic; see swarm-plan.h. */
+/*
+ * The swarm coordinator's pure logic; see plan.h.  Addresses, ids, text,
+ * JSON members and allow expressions are checked with common/'s modules,
+ * the checks tjd itself applies; addresses are kept as canonical text.
+ */
 #include "config.h"
 
 #include "common/error.h"
 
-#include "tjctl/swarm-plan.h"
+#include "swarm/plan.h"
 
-#include <arpa/inet.h>
 #include <jansson.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -15,12 +18,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* A parsed address or prefix. */
-struct swarm_prefix {
-	int family;
-	unsigned char bytes[16];
-	unsigned length;
-};
+#include "common/filter.h"
+#include "common/ident.h"
+#include "common/jsonfield.h"
+#include "common/prefix.h"
+#include "common/text.h"
+
+_Static_assert(SWARM_ID_MAX == IDENT_ID_MAX, "swarm ids are Docker ids");
+_Static_assert(SWARM_ADDRESS_MAX >= INET6_ADDRSTRLEN, "an address slot holds any address");
 
 /* A growable list of (node, network, address) facts used while planning. */
 struct swarm_fact {
@@ -33,92 +38,37 @@ struct swarm_fact {
 struct swarm_facts {
 	struct swarm_fact *items;
 	size_t count;
-	size_t capacity;
 };
 
-/* ---- small helpers ---- */
+/* ---- addresses ---- */
 
-/* True when s holds a control character. */
-static bool swarm_has_control(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
-bool swarm_valid_id(const char *s)
-{
-	size_t length = strlen(s);
-
-	if (length == 0 || length > SWARM_ID_MAX)
-		return false;
-	return strspn(s, "0123456789abcdefghijklmnopqrstuvwxyz") == length;
-}
-
-/* Parses "a.b.c.d", "x::y" or either with "/len"; -1 if invalid. */
-static int swarm_parse_prefix(const char *text, struct swarm_prefix *out, bool want_length)
-{
-	char buf[SWARM_ADDRESS_MAX + 8];
-	char *slash, *end;
-	unsigned long length;
-
-	memset(out, 0, sizeof(*out));
-	if (strlen(text) >= sizeof(buf))
-		return -1;
-	strcpy(buf, text);
-	slash = strchr(buf, '/');
-	if (slash != NULL)
-		*slash = '\0';
-	if (inet_pton(AF_INET, buf, out->bytes) == 1)
-		out->family = AF_INET;
-	else if (inet_pton(AF_INET6, buf, out->bytes) == 1)
-		out->family = AF_INET6;
-	else
-		return -1;
-	out->length = out->family == AF_INET ? 32 : 128;
-	if (slash == NULL)
-		return want_length ? -1 : 0;
-	length = strtoul(slash + 1, &end, 10);
-	if (slash[1] == '\0' || *end != '\0' || length > out->length)
-		return -1;
-	out->length = (unsigned)length;
-	return 0;
-}
-
+/* Canonical text of a bare address ("10.0.0.5", "fd00::5"); -1 if it is not one. */
 int swarm_canonical_address(const char *text, char *out, size_t outlen)
 {
-	struct swarm_prefix prefix;
+	struct prefix address;
 
-	if (strchr(text, '/') != NULL || swarm_parse_prefix(text, &prefix, false) < 0)
+	if (prefix_parse_address(text, &address) < 0)
 		return -1;
-	return inet_ntop(prefix.family, prefix.bytes, out, (socklen_t)outlen) != NULL ? 0 : -1;
+	return prefix_format_address(&address, out, outlen);
 }
 
 /* Canonical text of "10.0.0.5/24"-style endpoint addresses, without the length. */
 static int swarm_canonical_endpoint(const char *text, char *out, size_t outlen)
 {
-	struct swarm_prefix prefix;
+	struct prefix address;
 
-	if (swarm_parse_prefix(text, &prefix, false) < 0)
+	if (prefix_parse(text, &address) < 0)
 		return -1;
-	return inet_ntop(prefix.family, prefix.bytes, out, (socklen_t)outlen) != NULL ? 0 : -1;
+	return prefix_format_address(&address, out, outlen);
 }
 
 /* True when the subnet ("10.0.0.0/24") holds the address (canonical text). */
 static bool swarm_subnet_contains(const char *subnet, const char *address)
 {
-	struct swarm_prefix net, host;
+	struct prefix net, host;
 
-	if (swarm_parse_prefix(subnet, &net, true) < 0 ||
-	    swarm_parse_prefix(address, &host, false) < 0 || net.family != host.family)
-		return false;
-	for (unsigned bit = 0; bit < net.length; bit++) {
-		unsigned char mask = (unsigned char)(0x80 >> (bit % 8));
-		if ((net.bytes[bit / 8] & mask) != (host.bytes[bit / 8] & mask))
-			return false;
-	}
-	return true;
+	return prefix_parse_network(subnet, &net) == 0 &&
+	       prefix_parse_address(address, &host) == 0 && prefix_contains(&net, &host);
 }
 
 /* Family of a canonical address text. */
@@ -127,88 +77,58 @@ static int swarm_family(const char *address)
 	return strchr(address, ':') != NULL ? AF_INET6 : AF_INET;
 }
 
-/* ---- JSON access ---- */
+/* ---- JSON access (common/jsonfield.h) ---- */
 
-/* Parses a whole document, bounded. */
+/* Parses a whole document of at most SWARM_MAX_DOCUMENT bytes. */
 static json_t *swarm_load(const char *json, size_t len, const char *what, char *err, size_t errlen)
 {
-	json_error_t jerr;
-	json_t *root;
-
-	if (json == NULL || len > SWARM_MAX_DOCUMENT) {
-		error_format(err, errlen, "%s: no document or larger than %u bytes", what,
-			     SWARM_MAX_DOCUMENT);
-		return NULL;
-	}
-	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
-		error_format(err, errlen, "%s: invalid JSON at line %d: %s", what, jerr.line,
-			     jerr.text);
-	return root;
+	return jsonfield_load(json, len, SWARM_MAX_DOCUMENT, what, err, errlen);
 }
 
-/* Member `key` as a string: NULL when absent or null; -1 for another type. */
+/* Member `key` of object (NULL: absent) as a C string, NULL when absent or null. */
 static int swarm_string(json_t *object, const char *key, const char **out, const char *where,
 			char *err, size_t errlen)
 {
-	json_t *value = json_is_object(object) ? json_object_get(object, key) : NULL;
+	size_t length;
 
-	*out = NULL;
-	if (value == NULL || json_is_null(value))
-		return 0;
-	if (!json_is_string(value)) {
-		error_format(err, errlen, "%s: \"%s\" is not a string", where, key);
-		return -1;
-	}
-	*out = json_string_value(value);
-	return 0;
+	return jsonfield_string(object, key, false, out, &length, where, err, errlen);
 }
 
-/* Copies a string field, refusing what does not fit or holds control characters. */
-static int swarm_copy(char *dst, size_t size, const char *src, const char *where, const char *what,
+/* Member `key` as text copied into dst ("" when absent), refusing overlong or control text. */
+static int swarm_text(json_t *object, const char *key, char *dst, size_t size, const char *where,
 		      char *err, size_t errlen)
 {
-	if (src == NULL) {
-		dst[0] = '\0';
-		return 0;
-	}
-	if (strlen(src) >= size || swarm_has_control(src)) {
-		error_format(err, errlen, "%s: invalid %s", where, what);
+	const char *text;
+	size_t length;
+
+	dst[0] = '\0';
+	if (jsonfield_string(object, key, false, &text, &length, where, err, errlen) < 0)
 		return -1;
-	}
-	strcpy(dst, src);
-	return 0;
+	return text == NULL ? 0 : jsonfield_copy(dst, size, text, length, where, key, err, errlen);
 }
 
-/* A required id member. */
+/* An id member (ident_valid_id); "" when absent and not required. */
 static int swarm_id(json_t *object, const char *key, char *out, bool required, const char *where,
 		    char *err, size_t errlen)
 {
 	const char *text;
+	size_t length;
 
 	out[0] = '\0';
-	if (swarm_string(object, key, &text, where, err, errlen) < 0)
+	if (jsonfield_string(object, key, false, &text, &length, where, err, errlen) < 0)
 		return -1;
-	if (text == NULL || text[0] == '\0') {
+	if (text == NULL || length == 0) {
 		if (!required)
 			return 0;
 		error_format(err, errlen, "%s: missing %s", where, key);
 		return -1;
 	}
-	if (!swarm_valid_id(text)) {
+	if (!ident_valid_id(text, length)) {
 		error_format(err, errlen, "%s: invalid %s", where, key);
 		return -1;
 	}
-	strcpy(out, text);
+	memcpy(out, text, length + 1);
 	return 0;
-}
-
-/* Member `key`, which must be an object (or absent/null: NULL). */
-static json_t *swarm_object(json_t *object, const char *key)
-{
-	json_t *value = json_is_object(object) ? json_object_get(object, key) : NULL;
-
-	return json_is_object(value) ? value : NULL;
 }
 
 /* Grows an array of `size`-byte items by one, zeroed; NULL at `limit` or OOM. */
@@ -228,6 +148,7 @@ static void *swarm_grow(void **array, size_t *count, size_t size, size_t limit)
 
 /* ---- the cluster model ---- */
 
+/* An empty cluster. */
 void swarm_cluster_init(struct swarm_cluster *cluster)
 {
 	memset(cluster, 0, sizeof(*cluster));
@@ -244,6 +165,7 @@ static void swarm_task_free(struct swarm_task *task)
 	free(task->attachments);
 }
 
+/* Releases every node, service, task and network of the cluster. */
 void swarm_cluster_free(struct swarm_cluster *cluster)
 {
 	for (size_t i = 0; i < cluster->task_count; i++)
@@ -261,6 +183,7 @@ void swarm_cluster_free(struct swarm_cluster *cluster)
 	swarm_cluster_init(cluster);
 }
 
+/* GET /nodes: id, hostname, address, readiness and role of every node. */
 int swarm_parse_nodes(const char *json, size_t len, struct swarm_cluster *cluster, char *err,
 		      size_t errlen)
 {
@@ -276,6 +199,7 @@ int swarm_parse_nodes(const char *json, size_t len, struct swarm_cluster *cluste
 	}
 	json_array_foreach(root, index, item)
 	{
+		json_t *description, *status, *spec;
 		struct swarm_node *node;
 		const char *text;
 		char where[48];
@@ -288,19 +212,18 @@ int swarm_parse_nodes(const char *json, size_t len, struct swarm_cluster *cluste
 			goto out;
 		}
 		if (swarm_id(item, "ID", node->id, true, where, err, errlen) < 0 ||
-		    swarm_string(swarm_object(item, "Description"), "Hostname", &text, where, err,
-				 errlen) < 0 ||
-		    swarm_copy(node->hostname, sizeof(node->hostname), text, where, "Hostname", err,
-			       errlen) < 0 ||
-		    swarm_string(swarm_object(item, "Status"), "Addr", &text, where, err, errlen) <
+		    jsonfield_object(item, "Description", false, &description, where, err, errlen) <
 			0 ||
-		    swarm_copy(node->address, sizeof(node->address), text, where, "Addr", err,
+		    jsonfield_object(item, "Status", false, &status, where, err, errlen) < 0 ||
+		    jsonfield_object(item, "Spec", false, &spec, where, err, errlen) < 0 ||
+		    swarm_text(description, "Hostname", node->hostname, sizeof(node->hostname),
+			       where, err, errlen) < 0 ||
+		    swarm_text(status, "Addr", node->address, sizeof(node->address), where, err,
 			       errlen) < 0 ||
-		    swarm_string(swarm_object(item, "Status"), "State", &text, where, err, errlen) <
-			0)
+		    swarm_string(status, "State", &text, where, err, errlen) < 0)
 			goto out;
 		node->ready = text != NULL && strcmp(text, "ready") == 0;
-		if (swarm_string(swarm_object(item, "Spec"), "Role", &text, where, err, errlen) < 0)
+		if (swarm_string(spec, "Role", &text, where, err, errlen) < 0)
 			goto out;
 		node->manager = text != NULL && strcmp(text, "manager") == 0;
 	}
@@ -310,6 +233,7 @@ out:
 	return ret;
 }
 
+/* GET /services: id, name and mode of every service. */
 int swarm_parse_services(const char *json, size_t len, struct swarm_cluster *cluster, char *err,
 			 size_t errlen)
 {
@@ -326,8 +250,7 @@ int swarm_parse_services(const char *json, size_t len, struct swarm_cluster *clu
 	json_array_foreach(root, index, item)
 	{
 		struct swarm_service *service;
-		json_t *spec = swarm_object(item, "Spec");
-		const char *text;
+		json_t *spec, *mode, *global;
 		char where[48];
 
 		snprintf(where, sizeof(where), "service list item %zu", index);
@@ -338,11 +261,13 @@ int swarm_parse_services(const char *json, size_t len, struct swarm_cluster *clu
 			goto out;
 		}
 		if (swarm_id(item, "ID", service->id, true, where, err, errlen) < 0 ||
-		    swarm_string(spec, "Name", &text, where, err, errlen) < 0 ||
-		    swarm_copy(service->name, sizeof(service->name), text, where, "Name", err,
-			       errlen) < 0)
+		    jsonfield_object(item, "Spec", false, &spec, where, err, errlen) < 0 ||
+		    swarm_text(spec, "Name", service->name, sizeof(service->name), where, err,
+			       errlen) < 0 ||
+		    jsonfield_object(spec, "Mode", false, &mode, where, err, errlen) < 0 ||
+		    jsonfield_object(mode, "Global", false, &global, where, err, errlen) < 0)
 			goto out;
-		service->global = swarm_object(swarm_object(spec, "Mode"), "Global") != NULL;
+		service->global = global != NULL;
 	}
 	ret = 0;
 out:
@@ -368,7 +293,7 @@ static int swarm_parse_labels(json_t *labels, struct swarm_task *task, const cha
 		struct swarm_label *label;
 
 		if (!json_is_string(value) || strlen(key) > SWARM_NAME_MAX ||
-		    json_string_length(value) > 4096 || swarm_has_control(key)) {
+		    json_string_length(value) > 4096 || text_has_control(key, strlen(key))) {
 			error_format(err, errlen, "%s: invalid label", where);
 			return -1;
 		}
@@ -389,23 +314,18 @@ static int swarm_parse_labels(json_t *labels, struct swarm_task *task, const cha
 }
 
 /* NetworksAttachments of a task. */
-static int swarm_parse_attachments(json_t *list, struct swarm_task *task, const char *where,
+static int swarm_parse_attachments(json_t *item, struct swarm_task *task, const char *where,
 				   char *err, size_t errlen)
 {
-	json_t *item, *address;
+	json_t *list, *attached, *network, *addresses, *address;
 	size_t index, a;
 
-	if (list == NULL || json_is_null(list))
-		return 0;
-	if (!json_is_array(list) || json_array_size(list) > SWARM_MAX_NETWORKS * 4) {
-		error_format(err, errlen, "%s: invalid NetworksAttachments", where);
+	if (jsonfield_array(item, "NetworksAttachments", false, SWARM_MAX_NETWORKS * 4, &list,
+			    where, err, errlen) < 0)
 		return -1;
-	}
-	json_array_foreach(list, index, item)
+	json_array_foreach(list, index, attached)
 	{
 		struct swarm_attachment *attachment;
-		json_t *addresses =
-		    json_is_object(item) ? json_object_get(item, "Addresses") : NULL;
 
 		attachment = swarm_grow((void **)&task->attachments, &task->attachment_count,
 					sizeof(*attachment), SWARM_MAX_NETWORKS * 4);
@@ -413,15 +333,11 @@ static int swarm_parse_attachments(json_t *list, struct swarm_task *task, const 
 			error_format(err, errlen, "%s: out of memory", where);
 			return -1;
 		}
-		if (swarm_id(swarm_object(item, "Network"), "ID", attachment->network_id, true,
-			     where, err, errlen) < 0)
+		if (jsonfield_object(attached, "Network", true, &network, where, err, errlen) < 0 ||
+		    swarm_id(network, "ID", attachment->network_id, true, where, err, errlen) < 0 ||
+		    jsonfield_array(attached, "Addresses", false, SWARM_MAX_ADDRESSES, &addresses,
+				    where, err, errlen) < 0)
 			return -1;
-		if (addresses == NULL || json_is_null(addresses))
-			continue;
-		if (!json_is_array(addresses) || json_array_size(addresses) > SWARM_MAX_ADDRESSES) {
-			error_format(err, errlen, "%s: invalid Addresses", where);
-			return -1;
-		}
 		json_array_foreach(addresses, a, address)
 		{
 			char *slot = attachment->addresses[attachment->address_count];
@@ -437,6 +353,36 @@ static int swarm_parse_attachments(json_t *list, struct swarm_task *task, const 
 	return 0;
 }
 
+/* One running task's fields, labels and attachments. */
+static int swarm_parse_task(json_t *item, json_t *status, struct swarm_task *task,
+			    const char *where, char *err, size_t errlen)
+{
+	json_t *spec, *container, *container_status, *labels;
+	json_t *slot = json_object_get(item, "Slot");
+
+	task->running = true;
+	if (swarm_id(item, "ID", task->id, true, where, err, errlen) < 0 ||
+	    swarm_id(item, "ServiceID", task->service_id, false, where, err, errlen) < 0 ||
+	    swarm_id(item, "NodeID", task->node_id, false, where, err, errlen) < 0 ||
+	    jsonfield_object(status, "ContainerStatus", false, &container_status, where, err,
+			     errlen) < 0 ||
+	    swarm_id(container_status, "ContainerID", task->container_id, false, where, err,
+		     errlen) < 0 ||
+	    jsonfield_object(item, "Spec", false, &spec, where, err, errlen) < 0 ||
+	    jsonfield_object(spec, "ContainerSpec", false, &container, where, err, errlen) < 0 ||
+	    swarm_text(container, "Image", task->image, sizeof(task->image), where, err, errlen) <
+		0 ||
+	    jsonfield_object(container, "Labels", false, &labels, where, err, errlen) < 0)
+		return -1;
+	if (slot != NULL && json_is_integer(slot) && json_integer_value(slot) >= 0)
+		task->slot = (unsigned long)json_integer_value(slot);
+	if (swarm_parse_labels(labels, task, where, err, errlen) < 0 ||
+	    swarm_parse_attachments(item, task, where, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+/* GET /tasks: every running task, with its labels and addresses. */
 int swarm_parse_tasks(const char *json, size_t len, struct swarm_cluster *cluster, char *err,
 		      size_t errlen)
 {
@@ -452,11 +398,9 @@ int swarm_parse_tasks(const char *json, size_t len, struct swarm_cluster *cluste
 	}
 	json_array_foreach(root, index, item)
 	{
-		json_t *status = swarm_object(item, "Status");
-		json_t *container = swarm_object(swarm_object(item, "Spec"), "ContainerSpec");
-		json_t *slot = json_is_object(item) ? json_object_get(item, "Slot") : NULL;
-		struct swarm_task task;
-		const char *state, *desired, *text;
+		struct swarm_task task, *slot_task;
+		const char *state, *desired;
+		json_t *status;
 		char where[48];
 
 		snprintf(where, sizeof(where), "task list item %zu", index);
@@ -465,41 +409,23 @@ int swarm_parse_tasks(const char *json, size_t len, struct swarm_cluster *cluste
 			error_format(err, errlen, "%s: not an object", where);
 			goto out;
 		}
-		if (swarm_string(status, "State", &state, where, err, errlen) < 0 ||
+		if (jsonfield_object(item, "Status", false, &status, where, err, errlen) < 0 ||
+		    swarm_string(status, "State", &state, where, err, errlen) < 0 ||
 		    swarm_string(item, "DesiredState", &desired, where, err, errlen) < 0)
 			goto out;
 		/* Only running tasks hold addresses anyone may be allowed from. */
 		if (state == NULL || desired == NULL || strcmp(state, "running") != 0 ||
 		    strcmp(desired, "running") != 0)
 			continue;
-		task.running = true;
-		if (swarm_id(item, "ID", task.id, true, where, err, errlen) < 0 ||
-		    swarm_id(item, "ServiceID", task.service_id, false, where, err, errlen) < 0 ||
-		    swarm_id(item, "NodeID", task.node_id, false, where, err, errlen) < 0 ||
-		    swarm_id(swarm_object(status, "ContainerStatus"), "ContainerID",
-			     task.container_id, false, where, err, errlen) < 0 ||
-		    swarm_string(container, "Image", &text, where, err, errlen) < 0 ||
-		    swarm_copy(task.image, sizeof(task.image), text, where, "Image", err, errlen) <
-			0)
+		if (swarm_parse_task(item, status, &task, where, err, errlen) < 0)
 			goto fail;
-		if (slot != NULL && json_is_integer(slot) && json_integer_value(slot) >= 0)
-			task.slot = (unsigned long)json_integer_value(slot);
-		if (swarm_parse_labels(swarm_object(container, "Labels"), &task, where, err,
-				       errlen) < 0 ||
-		    swarm_parse_attachments(json_object_get(item, "NetworksAttachments"), &task,
-					    where, err, errlen) < 0)
-			goto fail;
-		{
-			struct swarm_task *slot_task =
-			    swarm_grow((void **)&cluster->tasks, &cluster->task_count, sizeof(task),
+		slot_task = swarm_grow((void **)&cluster->tasks, &cluster->task_count, sizeof(task),
 				       SWARM_MAX_TASKS);
-			if (slot_task == NULL) {
-				error_format(err, errlen, "%s: too many tasks or out of memory",
-					     where);
-				goto fail;
-			}
-			*slot_task = task;
+		if (slot_task == NULL) {
+			error_format(err, errlen, "%s: too many tasks or out of memory", where);
+			goto fail;
 		}
+		*slot_task = task;
 		continue;
 	fail:
 		swarm_task_free(&task);
@@ -511,6 +437,7 @@ out:
 	return ret;
 }
 
+/* GET /networks: the id of the one swarm-scoped network called name. */
 int swarm_find_network(const char *json, size_t len, const char *name, char *id, size_t idlen,
 		       char *err, size_t errlen)
 {
@@ -542,7 +469,8 @@ int swarm_find_network(const char *json, size_t len, const char *name, char *id,
 			found = -1;
 			goto out;
 		}
-		if (item_id == NULL || !swarm_valid_id(item_id) || strlen(item_id) >= idlen) {
+		if (item_id == NULL || !ident_valid_id(item_id, strlen(item_id)) ||
+		    strlen(item_id) >= idlen) {
 			error_format(err, errlen, "network \"%s\": invalid Id", name);
 			found = -1;
 			goto out;
@@ -576,20 +504,15 @@ static int swarm_add_endpoint_ip(struct swarm_network *net, const char *text)
 /* Subnets (IPAM.Config[].Subnet) of a network document. */
 static int swarm_parse_subnets(json_t *root, struct swarm_network *net, char *err, size_t errlen)
 {
-	json_t *ipam = swarm_object(root, "IPAM");
-	json_t *config = ipam != NULL ? json_object_get(ipam, "Config") : NULL;
-	json_t *item;
+	json_t *ipam, *config, *item;
 	size_t index;
 
-	if (config == NULL || json_is_null(config))
-		return 0;
-	if (!json_is_array(config)) {
-		error_format(err, errlen, "network %s: invalid IPAM.Config", net->name);
+	if (jsonfield_object(root, "IPAM", false, &ipam, net->name, err, errlen) < 0 ||
+	    jsonfield_array(ipam, "Config", false, SIZE_MAX, &config, net->name, err, errlen) < 0)
 		return -1;
-	}
 	json_array_foreach(config, index, item)
 	{
-		struct swarm_prefix prefix;
+		struct prefix prefix;
 		const char *subnet;
 		if (swarm_string(item, "Subnet", &subnet, net->name, err, errlen) < 0)
 			return -1;
@@ -597,7 +520,7 @@ static int swarm_parse_subnets(json_t *root, struct swarm_network *net, char *er
 			continue;
 		if (net->subnet_count >= SWARM_MAX_SUBNETS ||
 		    strlen(subnet) >= sizeof(net->subnets[0]) ||
-		    swarm_parse_prefix(subnet, &prefix, true) < 0) {
+		    prefix_parse_network(subnet, &prefix) < 0) {
 			error_format(err, errlen, "network %s: invalid subnet", net->name);
 			return -1;
 		}
@@ -606,15 +529,67 @@ static int swarm_parse_subnets(json_t *root, struct swarm_network *net, char *er
 	return 0;
 }
 
+/* Every endpoint address the manager knows on the network: tasks cluster-wide, its own containers.
+ */
+static int swarm_parse_endpoints(json_t *root, struct swarm_network *net, char *err, size_t errlen)
+{
+	json_t *services, *containers, *value, *tasks, *task;
+	char lb_key[SWARM_NAME_MAX + 8];
+	const char *key, *text;
+	size_t index;
+
+	/* Every task cluster-wide (verbose), standalone containers under "". */
+	if (jsonfield_object(root, "Services", false, &services, net->name, err, errlen) < 0 ||
+	    jsonfield_object(root, "Containers", false, &containers, net->name, err, errlen) < 0)
+		return -1;
+	json_object_foreach(services, key, value)
+	{
+		if (jsonfield_array(value, "Tasks", false, SWARM_MAX_TASKS, &tasks, net->name, err,
+				    errlen) < 0)
+			return -1;
+		json_array_foreach(tasks, index, task)
+		{
+			const char *name;
+
+			if (swarm_string(task, "Name", &name, net->name, err, errlen) < 0 ||
+			    swarm_string(task, "EndpointIP", &text, net->name, err, errlen) < 0)
+				return -1;
+			/* A node's load balancer ("<network>-endpoint"), should Docker list it. */
+			if (name != NULL && strncmp(name, net->name, strlen(net->name)) == 0 &&
+			    strcmp(name + strlen(net->name), "-endpoint") == 0)
+				continue;
+			if (swarm_add_endpoint_ip(net, text) < 0) {
+				error_format(err, errlen, "network %s: invalid EndpointIP",
+					     net->name);
+				return -1;
+			}
+		}
+	}
+	/* The manager's own endpoints, except its load balancer (claimed like any node's). */
+	snprintf(lb_key, sizeof(lb_key), "lb-%s", net->name);
+	json_object_foreach(containers, key, value)
+	{
+		const char *v4, *v6;
+		if (strcmp(key, lb_key) == 0)
+			continue;
+		if (swarm_string(value, "IPv4Address", &v4, net->name, err, errlen) < 0 ||
+		    swarm_string(value, "IPv6Address", &v6, net->name, err, errlen) < 0)
+			return -1;
+		if (swarm_add_endpoint_ip(net, v4) < 0 || swarm_add_endpoint_ip(net, v6) < 0) {
+			error_format(err, errlen, "network %s: invalid container address",
+				     net->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* GET /networks/{id}?verbose=true: a protected network and every address on it. */
 int swarm_parse_network(const char *json, size_t len, char *const *allow, size_t allow_count,
 			struct swarm_cluster *cluster, char *err, size_t errlen)
 {
-	json_t *root = swarm_load(json, len, "network", err, errlen), *services, *containers;
-	json_t *value, *task;
+	json_t *root = swarm_load(json, len, "network", err, errlen);
 	struct swarm_network *net;
-	const char *text, *key;
-	char lb_key[SWARM_NAME_MAX + 8];
-	size_t index;
 	int ret = -1;
 
 	if (root == NULL)
@@ -630,8 +605,7 @@ int swarm_parse_network(const char *json, size_t len, char *const *allow, size_t
 		goto out;
 	}
 	if (swarm_id(root, "Id", net->id, true, "network", err, errlen) < 0 ||
-	    swarm_string(root, "Name", &text, "network", err, errlen) < 0 ||
-	    swarm_copy(net->name, sizeof(net->name), text, "network", "Name", err, errlen) < 0 ||
+	    swarm_text(root, "Name", net->name, sizeof(net->name), "network", err, errlen) < 0 ||
 	    swarm_parse_subnets(root, net, err, errlen) < 0)
 		goto out;
 	if (allow_count > SWARM_MAX_FILTERS) {
@@ -647,52 +621,8 @@ int swarm_parse_network(const char *json, size_t len, char *const *allow, size_t
 			goto oom;
 		net->allow_count++;
 	}
-	/* Every task cluster-wide (verbose), standalone containers under "". */
-	services = swarm_object(root, "Services");
-	json_object_foreach(services, key, value)
-	{
-		json_t *tasks = json_object_get(value, "Tasks");
-		if (tasks == NULL || json_is_null(tasks))
-			continue;
-		if (!json_is_array(tasks)) {
-			error_format(err, errlen, "network %s: invalid Services", net->name);
-			goto out;
-		}
-		json_array_foreach(tasks, index, task)
-		{
-			const char *name;
-
-			if (swarm_string(task, "Name", &name, net->name, err, errlen) < 0 ||
-			    swarm_string(task, "EndpointIP", &text, net->name, err, errlen) < 0)
-				goto out;
-			/* A node's load balancer ("<network>-endpoint"), should Docker list it. */
-			if (name != NULL && strncmp(name, net->name, strlen(net->name)) == 0 &&
-			    strcmp(name + strlen(net->name), "-endpoint") == 0)
-				continue;
-			if (swarm_add_endpoint_ip(net, text) < 0) {
-				error_format(err, errlen, "network %s: invalid EndpointIP",
-					     net->name);
-				goto out;
-			}
-		}
-	}
-	/* The manager's own endpoints, except its load balancer (claimed like any node's). */
-	snprintf(lb_key, sizeof(lb_key), "lb-%s", net->name);
-	containers = swarm_object(root, "Containers");
-	json_object_foreach(containers, key, value)
-	{
-		const char *v4, *v6;
-		if (strcmp(key, lb_key) == 0)
-			continue;
-		if (swarm_string(value, "IPv4Address", &v4, net->name, err, errlen) < 0 ||
-		    swarm_string(value, "IPv6Address", &v6, net->name, err, errlen) < 0)
-			goto out;
-		if (swarm_add_endpoint_ip(net, v4) < 0 || swarm_add_endpoint_ip(net, v6) < 0) {
-			error_format(err, errlen, "network %s: invalid container address",
-				     net->name);
-			goto out;
-		}
-	}
+	if (swarm_parse_endpoints(root, net, err, errlen) < 0)
+		goto out;
 	ret = 0;
 	goto out;
 oom:
@@ -704,76 +634,45 @@ out:
 
 /* ---- allow expressions against tasks ---- */
 
-/* One key=value term of an expression. */
-struct swarm_term {
-	char key[16];
-	char value[1025];
-};
+/*
+ * The keys a manager's view of tasks can judge; status only as "running",
+ * the only tasks planned for.
+ */
+static const char *const swarm_judged_keys[] = {"label",   "name",    "id",    "ancestor",
+						"is-task", "network", "status"};
 
-/* Splits an expression into terms; -1 when it is malformed. */
-static int swarm_terms(const char *expression, struct swarm_term *terms, size_t *count, char *err,
-		       size_t errlen)
+/* Checks a parsed expression's terms against what a manager can judge. */
+static int swarm_filter_judgeable(const struct filter *filter, char *err, size_t errlen)
 {
-	const char *p = expression;
-
-	*count = 0;
-	while (p != NULL && *p != '\0') {
-		size_t length, key_length;
-		const char *equals;
-
-		p += strspn(p, " \t");
-		if (*p == '\0')
-			break;
-		length = strcspn(p, " \t");
-		equals = memchr(p, '=', length);
-		if (equals == NULL || *count >= SWARM_MAX_TERMS) {
-			error_format(err, errlen, "malformed allow expression \"%.64s\"",
-				     expression);
+	for (size_t t = 0; t < filter->count; t++) {
+		const struct filter_term *term = &filter->terms[t];
+		bool known = false;
+		for (size_t k = 0; k < sizeof(swarm_judged_keys) / sizeof(swarm_judged_keys[0]);
+		     k++)
+			known |= strcmp(term->key, swarm_judged_keys[k]) == 0;
+		if (!known ||
+		    (strcmp(term->key, "status") == 0 && strcmp(term->value, "running") != 0)) {
+			error_format(err, errlen,
+				     "allow term \"%s=%.64s\" cannot be judged from a manager's "
+				     "view of tasks",
+				     term->key, term->value);
 			return -1;
 		}
-		key_length = (size_t)(equals - p);
-		if (key_length == 0 || key_length >= sizeof(terms[0].key) ||
-		    length - key_length - 1 >= sizeof(terms[0].value) || length == key_length + 1) {
-			error_format(err, errlen, "malformed allow term in \"%.64s\"", expression);
-			return -1;
-		}
-		memcpy(terms[*count].key, p, key_length);
-		terms[*count].key[key_length] = '\0';
-		memcpy(terms[*count].value, equals + 1, length - key_length - 1);
-		terms[*count].value[length - key_length - 1] = '\0';
-		(*count)++;
-		p += length;
-	}
-	if (*count == 0) {
-		error_format(err, errlen, "empty allow expression");
-		return -1;
 	}
 	return 0;
 }
 
+/* Parses with the tokeniser tjd uses (common/filter.h), then checks the keys. */
 int swarm_filter_check(const char *expression, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"label",   "name",	 "id",	  "ancestor",
-					   "is-task", "network", "status"};
-	struct swarm_term terms[SWARM_MAX_TERMS];
-	size_t count;
+	struct filter filter;
+	int ret;
 
-	if (swarm_terms(expression, terms, &count, err, errlen) < 0)
+	if (filter_parse(expression, &filter, err, errlen) < 0)
 		return -1;
-	for (size_t t = 0; t < count; t++) {
-		bool known = false;
-		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-			known |= strcmp(terms[t].key, keys[k]) == 0;
-		if (!known || (strcmp(terms[t].key, "status") == 0 &&
-			       strcmp(terms[t].value, "running") != 0)) {
-			error_format(err, errlen,
-				     "allow term \"%s=%.64s\" cannot be judged from a manager's "
-				     "view of tasks",
-				     terms[t].key, terms[t].value);
-			return -1;
-		}
-	}
-	return 0;
+	ret = swarm_filter_judgeable(&filter, err, errlen);
+	filter_free(&filter);
+	return ret;
 }
 
 /* The service of a task, or NULL. */
@@ -858,7 +757,7 @@ static void swarm_image_name(const char *image, char *out, size_t outlen)
 
 /* Does one term hold for the task? */
 static bool swarm_term_matches(const struct swarm_cluster *cluster, const struct swarm_task *task,
-			       const struct swarm_term *term)
+			       const struct filter_term *term)
 {
 	char name[SWARM_NAME_MAX * 2 + 2 * SWARM_ID_MAX + 8];
 	char wanted[SWARM_NAME_MAX + 16], have[SWARM_NAME_MAX + 16];
@@ -904,29 +803,32 @@ static bool swarm_term_matches(const struct swarm_cluster *cluster, const struct
 	return false;
 }
 
+/* Judges a running task by an allow expression, as docker ps would. */
 bool swarm_task_matches(const struct swarm_cluster *cluster, const struct swarm_task *task,
 			const char *expression)
 {
-	struct swarm_term terms[SWARM_MAX_TERMS];
-	size_t count;
+	struct filter filter;
+	bool match = task->running;
 
-	if (!task->running || swarm_filter_check(expression, NULL, 0) < 0 ||
-	    swarm_terms(expression, terms, &count, NULL, 0) < 0)
+	if (!match || filter_parse(expression, &filter, NULL, 0) < 0)
 		return false;
+	if (swarm_filter_judgeable(&filter, NULL, 0) < 0)
+		match = false;
 	/* Different keys AND, values of one key OR (as docker ps). */
-	for (size_t t = 0; t < count; t++) {
+	for (size_t t = 0; match && t < filter.count; t++) {
+		const char *key = filter.terms[t].key;
 		bool any = false, seen_before = false;
 		for (size_t u = 0; u < t; u++)
-			seen_before |= strcmp(terms[u].key, terms[t].key) == 0;
+			seen_before |= strcmp(filter.terms[u].key, key) == 0;
 		if (seen_before)
 			continue;
-		for (size_t u = t; u < count; u++)
-			if (strcmp(terms[u].key, terms[t].key) == 0)
-				any |= swarm_term_matches(cluster, task, &terms[u]);
-		if (!any)
-			return false;
+		for (size_t u = t; u < filter.count; u++)
+			if (strcmp(filter.terms[u].key, key) == 0)
+				any |= swarm_term_matches(cluster, task, &filter.terms[u]);
+		match = any;
 	}
-	return true;
+	filter_free(&filter);
+	return match;
 }
 
 /* ---- planning ---- */
@@ -1163,6 +1065,7 @@ static int swarm_digest(struct swarm_node_plan *node)
 	return 0;
 }
 
+/* Releases every node plan. */
 void swarm_plan_free(struct swarm_plan *plan)
 {
 	for (size_t n = 0; n < plan->node_count; n++) {
@@ -1178,6 +1081,7 @@ void swarm_plan_free(struct swarm_plan *plan)
 	memset(plan, 0, sizeof(*plan));
 }
 
+/* Verifies the reports, then builds every ready node's peer set and its digest. */
 int swarm_plan_compute(const struct swarm_cluster *cluster, const struct swarm_report *reports,
 		       size_t report_count, struct swarm_plan *plan, char *err, size_t errlen)
 {
@@ -1232,6 +1136,7 @@ const struct swarm_node_plan *swarm_plan_node(const struct swarm_plan *plan, con
 	return NULL;
 }
 
+/* Compares one node's digests in two plans. */
 bool swarm_plan_changed(const struct swarm_plan *old_plan, const struct swarm_plan *new_plan,
 			const char *node_id)
 {

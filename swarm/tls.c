@@ -7,7 +7,7 @@
  */
 #include "config.h"
 
-#include "tjctl/swarm.h"
+#include "swarm/tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +21,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+#include "common/ident.h"
 
 /* Largest key file we read. */
 #define SWARM_TLS_KEY_MAX 16384
@@ -93,7 +95,8 @@ static int swarm_tls_identity(X509 *cert, struct swarm_identity *identity, char 
 		snprintf(err, errlen, "certificate without CN, OU and O");
 		return -1;
 	}
-	if (!swarm_valid_id(identity->node_id) || !swarm_valid_id(identity->cluster) ||
+	if (!ident_valid_id(identity->node_id, strlen(identity->node_id)) ||
+	    !ident_valid_id(identity->cluster, strlen(identity->cluster)) ||
 	    (strcmp(identity->role, "swarm-manager") != 0 &&
 	     strcmp(identity->role, "swarm-worker") != 0)) {
 		snprintf(err, errlen, "not a swarm node certificate (CN %.64s, OU %.31s)",
@@ -103,6 +106,7 @@ static int swarm_tls_identity(X509 *cert, struct swarm_identity *identity, char 
 	return 0;
 }
 
+/* This node's certificate and key, and the swarm CA to check peers with. */
 SSL_CTX *swarm_tls_context(bool server, const char *certs_dir, struct swarm_identity *own,
 			   char *err, size_t errlen)
 {
@@ -151,6 +155,7 @@ fail:
 	return NULL;
 }
 
+/* Checks the verified peer certificate and reads who it names. */
 int swarm_tls_peer(SSL *ssl, const struct swarm_identity *own, struct swarm_identity *peer,
 		   char *err, size_t errlen)
 {
@@ -182,6 +187,7 @@ static void swarm_conn_timeouts(int fd, int timeout_ms)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+/* Wraps the socket in TLS and shakes hands within the time limit. */
 int swarm_conn_open(struct swarm_conn *conn, SSL_CTX *ctx, int fd, bool server, int timeout_ms,
 		    char *err, size_t errlen)
 {
@@ -201,6 +207,7 @@ int swarm_conn_open(struct swarm_conn *conn, SSL_CTX *ctx, int fd, bool server, 
 	return 0;
 }
 
+/* Shuts TLS down and closes the socket. */
 void swarm_conn_close(struct swarm_conn *conn)
 {
 	if (conn->ssl != NULL) {
@@ -214,6 +221,7 @@ void swarm_conn_close(struct swarm_conn *conn)
 	conn->fd = -1;
 }
 
+/* Sends one message as one line. */
 int swarm_conn_send(struct swarm_conn *conn, const char *message, char *err, size_t errlen)
 {
 	size_t length = strlen(message);
@@ -265,6 +273,7 @@ static int swarm_conn_take_line(struct swarm_conn *conn, char *line, size_t line
 	return 1;
 }
 
+/* Waits up to timeout_ms for one whole line. */
 int swarm_conn_recv(struct swarm_conn *conn, char *line, size_t linelen, int timeout_ms, char *err,
 		    size_t errlen)
 {

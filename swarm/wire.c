@@ -1,22 +1,15 @@
-/*
- * The two messages between a swarm agent and the coordinator, one JSON
- * object per line:
- *   agent -> coordinator  {"type":"report","tjd_ready":..,"tjd_error":..,
- *                          "networks":[{"id","name","lb_ips":[..],"peer_count",
- *                          "peers_updated_unix","enforced","rule_count"}]}
- *   coordinator -> agent  {"type":"peers","generation":N,"coordinator":"<node id>",
- *                          "networks":[{"id","name","lb_ips":[..],"allowed_ips":[..]}]}
- * Both sides decode with the same suspicion: bounded sizes and counts,
- * checked types, validated ids, names and addresses.
- */
+/* The agent <-> coordinator messages, encoded and decoded with suspicion; see wire.h. */
 #include "config.h"
 
-#include "tjctl/swarm.h"
+#include "swarm/wire.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/ident.h"
+#include "common/jsonfield.h"
 
 /* Appends an array of address strings; false on OOM. */
 static bool swarm_wire_addresses(json_t *object, const char *key, char (*items)[SWARM_ADDRESS_MAX],
@@ -32,6 +25,7 @@ static bool swarm_wire_addresses(json_t *object, const char *key, char (*items)[
 	return true;
 }
 
+/* Encodes an agent's report as one line of JSON. */
 char *swarm_wire_report_encode(const struct swarm_wire_report *report)
 {
 	json_t *root = json_object(), *networks = json_array();
@@ -67,20 +61,18 @@ char *swarm_wire_report_encode(const struct swarm_wire_report *report)
 	return text;
 }
 
-/* Parses one message and checks its type. */
+/* Parses one message (at most a line's worth) and checks its type. */
 static json_t *swarm_wire_load(const char *line, const char *type, char *err, size_t errlen)
 {
-	json_error_t jerr;
-	json_t *root = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
-	json_t *value;
+	json_t *root = jsonfield_load(line, strlen(line), SWARM_LINE_MAX, "message", err, errlen);
+	const char *text;
+	size_t length;
 
-	if (root == NULL) {
-		snprintf(err, errlen, "not JSON: %s", jerr.text);
+	if (root == NULL)
 		return NULL;
-	}
-	value = json_object_get(root, "type");
-	if (!json_is_object(root) || !json_is_string(value) ||
-	    strcmp(json_string_value(value), type) != 0) {
+	if (!json_is_object(root) ||
+	    jsonfield_string(root, "type", true, &text, &length, "message", err, errlen) < 0 ||
+	    strcmp(text, type) != 0) {
 		snprintf(err, errlen, "not a %s message", type);
 		json_decref(root);
 		return NULL;
@@ -88,30 +80,35 @@ static json_t *swarm_wire_load(const char *line, const char *type, char *err, si
 	return root;
 }
 
-/* A bounded, control-free string member; "" when absent. */
+/* A bounded, control-free string member copied into out; "" when absent and not required. */
 static int swarm_wire_string(json_t *object, const char *key, char *out, size_t outlen,
 			     bool required, char *err, size_t errlen)
 {
-	json_t *value = json_object_get(object, key);
 	const char *text;
+	size_t length;
 
 	out[0] = '\0';
-	if (value == NULL && !required)
-		return 0;
-	if (!json_is_string(value) || json_string_length(value) >= outlen) {
-		snprintf(err, errlen, "\"%s\" missing, not a string or too long", key);
+	if (jsonfield_string(object, key, required, &text, &length, "message", err, errlen) < 0)
+		return -1;
+	return text == NULL
+		   ? 0
+		   : jsonfield_copy(out, outlen, text, length, "message", key, err, errlen);
+}
+
+/* A member that must be a valid id (common/ident.h). */
+static int swarm_wire_id(json_t *object, const char *key, char *out, size_t outlen, char *err,
+			 size_t errlen)
+{
+	if (swarm_wire_string(object, key, out, outlen, true, err, errlen) < 0)
+		return -1;
+	if (!ident_valid_id(out, strlen(out))) {
+		snprintf(err, errlen, "message: invalid %s", key);
 		return -1;
 	}
-	text = json_string_value(value);
-	for (const char *c = text; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-			snprintf(err, errlen, "\"%s\" holds control characters", key);
-			return -1;
-		}
-	strcpy(out, text);
 	return 0;
 }
 
+/* Decodes and checks an agent's report. */
 int swarm_wire_report_decode(const char *line, struct swarm_wire_report *report, char *err,
 			     size_t errlen)
 {
@@ -138,15 +135,10 @@ int swarm_wire_report_decode(const char *line, struct swarm_wire_report *report,
 		size_t i;
 
 		if (!json_is_object(item) ||
-		    swarm_wire_string(item, "id", net->id, sizeof(net->id), true, err, errlen) <
-			0 ||
+		    swarm_wire_id(item, "id", net->id, sizeof(net->id), err, errlen) < 0 ||
 		    swarm_wire_string(item, "name", net->name, sizeof(net->name), true, err,
 				      errlen) < 0)
 			goto out;
-		if (!swarm_valid_id(net->id)) {
-			snprintf(err, errlen, "invalid network id");
-			goto out;
-		}
 		if (!json_is_array(lbs) || json_array_size(lbs) > 2) {
 			snprintf(err, errlen, "network %s: \"lb_ips\" missing or more than 2",
 				 net->id);
@@ -182,6 +174,7 @@ out:
 	return ret;
 }
 
+/* Encodes one node's peer set as one line of JSON. */
 char *swarm_wire_peers_encode(const struct swarm_node_plan *plan, unsigned long long generation,
 			      const char *coordinator)
 {
@@ -248,6 +241,7 @@ static int swarm_wire_peer_list(json_t *array, char ***out, size_t *count, char 
 	return 0;
 }
 
+/* Decodes and checks a peer set into the request tjd takes. */
 int swarm_wire_peers_decode(const char *line, Tjd__V1__SetPeersRequest *request, char *err,
 			    size_t errlen)
 {
@@ -262,10 +256,8 @@ int swarm_wire_peers_decode(const char *line, Tjd__V1__SetPeersRequest *request,
 	generation = json_object_get(root, "generation");
 	networks = json_object_get(root, "networks");
 	if (!json_is_integer(generation) || json_integer_value(generation) < 0 ||
-	    swarm_wire_string(root, "coordinator", coordinator, sizeof(coordinator), true, err,
-			      errlen) < 0 ||
-	    !swarm_valid_id(coordinator) || !json_is_array(networks) ||
-	    json_array_size(networks) > SWARM_MAX_NETWORKS) {
+	    swarm_wire_id(root, "coordinator", coordinator, sizeof(coordinator), err, errlen) < 0 ||
+	    !json_is_array(networks) || json_array_size(networks) > SWARM_MAX_NETWORKS) {
 		snprintf(err, errlen, "malformed peers message");
 		goto out;
 	}
@@ -289,9 +281,8 @@ int swarm_wire_peers_decode(const char *line, Tjd__V1__SetPeersRequest *request,
 		tjd__v1__network_peers__init(peers);
 		request->networks[request->n_networks++] = peers;
 		if (!json_is_object(item) ||
-		    swarm_wire_string(item, "id", id, sizeof(id), true, err, errlen) < 0 ||
-		    swarm_wire_string(item, "name", name, sizeof(name), true, err, errlen) < 0 ||
-		    !swarm_valid_id(id)) {
+		    swarm_wire_id(item, "id", id, sizeof(id), err, errlen) < 0 ||
+		    swarm_wire_string(item, "name", name, sizeof(name), true, err, errlen) < 0) {
 			snprintf(err, errlen, "malformed network in a peers message");
 			goto out;
 		}
@@ -312,6 +303,7 @@ out:
 	return ret;
 }
 
+/* Releases what swarm_wire_peers_decode() allocated. */
 void swarm_wire_peers_free(Tjd__V1__SetPeersRequest *request)
 {
 	for (size_t n = 0; request->networks != NULL && n < request->n_networks; n++) {

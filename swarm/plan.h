@@ -5,7 +5,8 @@
  * set per node out, and change detection between two plans.
  *
  * Everything here is untrusted input: every document is bounded, every
- * field type-checked, every id and address validated; a malformed document
+ * field type-checked, every id and address validated (with common/'s
+ * jsonfield, ident and prefix modules, as tjd does); a malformed document
  * is an error with a message, never a crash.  No I/O.
  *
  * Trust: a node's peer set is built from the manager's view only, except
@@ -19,8 +20,8 @@
  * network for itself (which it has anyway: its real load balancer), never
  * one for another node, and never widen a set with a task address.
  */
-#ifndef TJD_TJCTL_SWARM_PLAN_H
-#define TJD_TJCTL_SWARM_PLAN_H
+#ifndef TJD_SWARM_PLAN_H
+#define TJD_SWARM_PLAN_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,7 +38,6 @@
 #define SWARM_MAX_SUBNETS 16
 #define SWARM_MAX_ADDRESSES 16
 #define SWARM_MAX_FILTERS 32
-#define SWARM_MAX_TERMS 16
 
 /* One key=value label. */
 struct swarm_label {
@@ -161,9 +161,11 @@ int swarm_parse_network(const char *json, size_t len, char *const *allow, size_t
 
 /*
  * Checks that an allow expression can be judged from a manager's view of
- * tasks: keys label, name, id, ancestor, is-task, network, status=running.
- * Returns 0, or -1 with err saying which term cannot (such an expression
- * matches no remote task: fail closed).
+ * tasks.  It is split by filter_parse() (common/filter.h), the tokeniser
+ * tjd queries Docker with, so both read it the same way; then only the
+ * keys label, name, id, ancestor, is-task, network and status=running may
+ * appear.  Returns 0, or -1 with err saying which term cannot be judged or
+ * is malformed (such an expression matches no remote task: fail closed).
  */
 int swarm_filter_check(const char *expression, char *err, size_t errlen);
 /* True when a running task matches the allow expression (docker ps semantics). */
@@ -184,9 +186,10 @@ const struct swarm_node_plan *swarm_plan_node(const struct swarm_plan *plan, con
 bool swarm_plan_changed(const struct swarm_plan *old_plan, const struct swarm_plan *new_plan,
 			const char *node_id);
 
-/* Validators shared with the coordinator's wire protocol. */
-bool swarm_valid_id(const char *s);
-/* Parses an IPv4/IPv6 host address (no prefix) into canonical text; -1 if invalid. */
+/*
+ * Parses an IPv4/IPv6 host address (no prefix, common/prefix.h) into
+ * canonical text, the form every address is kept in here; -1 if invalid.
+ */
 int swarm_canonical_address(const char *text, char *out, size_t outlen);
 
 #endif
