@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include "common/error.h"
+#include "common/text.h"
 
 #include "tjd/backend.h"
 
@@ -491,11 +492,9 @@ static int backend_iptc_canonical_rule(const struct rule *in, struct rule *out, 
 			     RULE_COMMENT_MAX - 1);
 		return -1;
 	}
-	for (const char *c = in->comment; *c != '\0'; c++) {
-		if (*c < 0x20 || *c > 0x7e) {
-			error_format(why, whylen, "comment is not printable ASCII");
-			return -1;
-		}
+	if (!text_is_printable(in->comment, strlen(in->comment))) {
+		error_format(why, whylen, "comment is not printable ASCII");
+		return -1;
 	}
 	out->family = in->family;
 	out->hook = in->hook;

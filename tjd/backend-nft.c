@@ -54,6 +54,7 @@
 #include "config.h"
 
 #include "common/error.h"
+#include "common/text.h"
 
 #include "tjd/backend.h"
 
@@ -968,7 +969,7 @@ static void backend_nft_report(const char *report, const char *what, char *err, 
 			if (n > 0 && line[n - 1] == ' ')
 				continue;
 		}
-		line[n++] = (c >= 0x20 && c < 0x7f) ? c : '?';
+		line[n++] = text_printable_byte((unsigned char)c) ? c : '?';
 	}
 	while (n > 0 && line[n - 1] == ' ')
 		n--;

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/text.h"
 #include "tjd/policy-build.h"
 
 /* ICMPv6 neighbour discovery types that must cross the bridge. */
@@ -63,9 +64,8 @@ void policy_build_comment(struct rule *rule, const char *network, const char *wh
 
 	if (n < 0)
 		rule->comment[0] = '\0';
-	for (char *c = rule->comment; *c; c++)
-		if (*c < 0x20 || *c > 0x7e || *c == '"')
-			*c = '_';
+	/* Every backend can quote what is left: printable ASCII without '"'. */
+	text_sanitize_in_place(rule->comment, "\"", '_');
 }
 
 void policy_build_replies(struct policy_build *build, int family, enum rule_hook hook)
