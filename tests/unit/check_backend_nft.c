@@ -740,6 +740,43 @@ START_TEST(test_monitor_repairs_within_milliseconds)
 }
 END_TEST
 
+/*
+ * A stream of events is read a batch per drain, so one callback cannot
+ * hold the daemon's event loop; what is left keeps the socket readable,
+ * and a foreign change behind the stream is still reported.
+ */
+START_TEST(test_drain_is_bounded)
+{
+	struct nft_ctx *other = nft_ctx_new(NFT_CTX_DEFAULT);
+	struct ruleset set;
+	bool reported = false;
+	int drains = 1;
+
+	ck_assert_ptr_nonnull(other);
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	ck_assert(check_nft_apply(&set));
+	ck_assert(!check_nft_backend.ops->monitor_drain(&check_nft_backend));
+	ck_assert(!check_nft_monitor_wait(&check_nft_backend, 0));
+	/* each transaction is at least two datagrams: its objects, then NEWGEN */
+	for (int i = 0; i < 300; i++) {
+		char command[64];
+
+		snprintf(command, sizeof(command), "add table inet unrelated%d", i);
+		ck_assert_int_eq(nft_run_cmd_from_buffer(other, command), 0);
+	}
+	CHECK_NFT_MUST("nft delete table inet tjd");
+	ck_assert(!check_nft_backend.ops->monitor_drain(&check_nft_backend));
+	ck_assert(check_nft_monitor_wait(&check_nft_backend, 0));
+	for (; drains < 10 && !reported; drains++)
+		reported = check_nft_backend.ops->monitor_drain(&check_nft_backend);
+	ck_assert_msg(reported, "the foreign delete was not reported after %d drains", drains);
+	ck_assert(check_nft_apply(&set));
+	nft_ctx_free(other);
+	ruleset_free(&set);
+}
+END_TEST
+
 /* A namespace standing in for a container: a child that unshared and waits. */
 struct check_nft_container {
 	pid_t pid;
@@ -980,6 +1017,7 @@ static Suite *check_nft_suite(void)
 	tcase_add_test(tcase, test_kernel_refusal_changes_nothing);
 	tcase_add_test(tcase, test_instances_keep_to_their_tables);
 	tcase_add_test(tcase, test_monitor_repairs_within_milliseconds);
+	tcase_add_test(tcase, test_drain_is_bounded);
 	tcase_add_test(tcase, test_real_packets);
 	suite_add_tcase(suite, tcase);
 	return suite;
