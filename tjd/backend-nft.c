@@ -43,9 +43,15 @@
  * A netlink socket subscribed to NFNLGRP_NFTABLES (libmnl) reports, between
  * polls, transactions by other processes that touched our tables, so the
  * daemon can re-apply within milliseconds.  A transaction's object events
- * come first and its NEWGEN event last, carrying the committing process's
- * pid: ours are ignored.  (The pid is the kernel's view; in a pid namespace
- * of its own tjd sees its own commits as foreign.)  A drain reads a
+ * come first and its NEWGEN event last; every event carries the netlink
+ * port of the socket that committed it, and NEWGEN the committer's pid as
+ * the kernel numbers it.  Ours are ignored: the port of our libnftables
+ * context is learned at open from the probe transaction, whose table name
+ * no one else uses (it carries the monitor's own port).  The port, not the
+ * pid, is what tells in a pid namespace (tjd's container image), where
+ * getpid() is not the kernel's number and every own commit looked foreign:
+ * each dropped the listing, so the repair committed again, forever.  The
+ * pid still counts where the port could not be learned.  A drain reads a
  * bounded number of datagrams, so a stream of events cannot hold the event
  * loop; the socket stays readable and the rest come on the next callback.
  * Only the kernel's datagrams are read (netlink.c); libnftnl's parsers are
@@ -85,7 +91,7 @@
 
 #define BACKEND_NFT_TABLE "tjd"
 #define BACKEND_NFT_TABLE_MAX 32
-/* A table name no instance can produce (instance ids have no '-'). */
+/* Prefix of the probe's table name: no instance can produce it (instance ids have no '-'). */
 #define BACKEND_NFT_PROBE_TABLE "tjd-probe"
 #define BACKEND_NFT_PRIORITY_INET -10
 #define BACKEND_NFT_PRIORITY_BRIDGE -300
@@ -132,6 +138,8 @@ struct backend_nft_state {
 	struct mnl_socket *monitor;
 	unsigned char *monitor_buffer;
 	bool monitor_touched; /* the transaction being read touched our tables */
+	bool own_port_known;
+	uint32_t own_port; /* netlink port our libnftables context commits from */
 };
 
 /* A growable text buffer with a hard cap. */
@@ -1049,6 +1057,49 @@ static const char *backend_nft_event_table(const struct nlmsghdr *message)
 	return table;
 }
 
+/* Prints the probe's table name, unique to this backend: it carries the monitor's port. */
+static void backend_nft_probe_table(const struct backend_nft_state *state, char *out, size_t size)
+{
+	snprintf(out, size, "%s-%u", BACKEND_NFT_PROBE_TABLE,
+		 mnl_socket_get_portid(state->monitor));
+}
+
+/*
+ * Learns the netlink port our libnftables context commits from: the probe
+ * open just committed named a table only this backend uses, and the kernel
+ * queues a transaction's events before it acknowledges the commit.  What
+ * came before the probe is dropped (the first apply commits anyway).
+ * Without the port, commits are told apart by pid alone.
+ */
+static void backend_nft_monitor_learn(struct backend_nft_state *state)
+{
+	char probe[BACKEND_NFT_TABLE_MAX];
+
+	backend_nft_probe_table(state, probe, sizeof(probe));
+	for (unsigned int i = 0; i < BACKEND_NFT_MONITOR_BATCH && !state->own_port_known; i++) {
+		const struct nlmsghdr *message = (const struct nlmsghdr *)state->monitor_buffer;
+		ssize_t got = netlink_receive(state->monitor, state->monitor_buffer,
+					      BACKEND_NFT_MONITOR_BUFFER, MSG_DONTWAIT);
+		int remaining = (int)got;
+
+		if (got < 0 && errno != EINTR && errno != ENOBUFS && errno != ENOSPC)
+			break;
+		if (got <= 0 || !netlink_datagram_whole(message, (size_t)got))
+			continue;
+		for (; mnl_nlmsg_ok(message, remaining);
+		     message = mnl_nlmsg_next(message, &remaining)) {
+			const char *table = backend_nft_event_table(message);
+
+			if (table != NULL && strcmp(table, probe) == 0) {
+				state->own_port = message->nlmsg_pid;
+				state->own_port_known = true;
+				break;
+			}
+		}
+	}
+	state->monitor_touched = false;
+}
+
 /* Frees everything the state holds. */
 static void backend_nft_state_free(struct backend_nft_state *state)
 {
@@ -1069,7 +1120,7 @@ static void backend_nft_state_free(struct backend_nft_state *state)
 static int backend_nft_open(struct backend *backend, char *err, size_t errlen)
 {
 	struct backend_nft_state *state = NULL;
-	char probe[256];
+	char probe[256], probe_table[BACKEND_NFT_TABLE_MAX];
 	int ret = -1;
 
 	backend->priv = NULL;
@@ -1105,14 +1156,15 @@ static int backend_nft_open(struct backend *backend, char *err, size_t errlen)
 	 * and that the kernel has both families.  (nft's check mode never
 	 * hears the kernel's verdict.)
 	 */
+	backend_nft_probe_table(state, probe_table, sizeof(probe_table));
 	snprintf(probe, sizeof(probe),
 		 "add table inet %s\ndelete table inet %s\n"
 		 "add table bridge %s\ndelete table bridge %s\n",
-		 BACKEND_NFT_PROBE_TABLE, BACKEND_NFT_PROBE_TABLE, BACKEND_NFT_PROBE_TABLE,
-		 BACKEND_NFT_PROBE_TABLE);
+		 probe_table, probe_table, probe_table, probe_table);
 	if (backend_nft_run(state, 0, probe, NULL, "cannot write inet and bridge nftables tables",
 			    err, errlen) < 0)
 		goto out;
+	backend_nft_monitor_learn(state);
 	backend->priv = state;
 	state = NULL;
 	ret = 0;
@@ -1281,6 +1333,8 @@ static bool backend_nft_monitor_ours(const struct backend_nft_state *state,
 {
 	int64_t pid = -1;
 
+	if (state->own_port_known && message->nlmsg_pid == state->own_port)
+		return true;
 	/* no pid: cannot tell, so assume someone else */
 	(void)mnl_attr_parse(message, sizeof(struct nfgenmsg), backend_nft_pid_attribute, &pid);
 	return pid == (int64_t)getpid();
