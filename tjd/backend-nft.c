@@ -40,13 +40,23 @@
  * the kernel with itself avoids predicting nft's output format.  The first
  * apply of a process always commits once (atomically, so no window).
  *
- * A netlink socket subscribed to NFNLGRP_NFTABLES reports, between polls,
- * transactions by other processes that touched our tables, so the daemon
- * can re-apply within milliseconds.  A transaction's object events come
- * first and its NEWGEN event last, carrying the committing process's pid:
- * ours are ignored.  (The pid is the kernel's view; in a pid namespace of
- * its own tjd sees its own commits as foreign, which costs one no-op
- * apply each, never a loop.)
+ * A netlink socket subscribed to NFNLGRP_NFTABLES (libmnl) reports, between
+ * polls, transactions by other processes that touched our tables, so the
+ * daemon can re-apply within milliseconds.  A transaction's object events
+ * come first and its NEWGEN event last; every event carries the netlink
+ * port of the socket that committed it, and NEWGEN the committer's pid as
+ * the kernel numbers it.  Ours are ignored: the port of our libnftables
+ * context is learned at open from the probe transaction, whose table name
+ * no one else uses (it carries the monitor's own port).  The port, not the
+ * pid, is what tells in a pid namespace (tjd's container image), where
+ * getpid() is not the kernel's number and every own commit looked foreign:
+ * each dropped the listing, so the repair committed again, forever.  The
+ * pid still counts where the port could not be learned.  A drain reads a
+ * bounded number of datagrams, so a stream of events cannot hold the event
+ * loop; the socket stays readable and the rest come on the next callback.
+ * Only the kernel's datagrams are read (netlink.c); libnftnl's parsers are
+ * not used: the monitor needs one attribute per event (the table, which
+ * every object message has first), and libnftnl's nftnl_gen has no pid.
  *
  * libnftables binds its netlink socket when the context is made, so open
  * must run inside the network namespace the backend is for.
@@ -57,11 +67,13 @@
 #include "common/text.h"
 
 #include "tjd/backend.h"
+#include "tjd/netlink.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -80,7 +92,7 @@
 
 #define BACKEND_NFT_TABLE "tjd"
 #define BACKEND_NFT_TABLE_MAX 32
-/* A table name no instance can produce (instance ids have no '-'). */
+/* Prefix of the probe's table name: no instance can produce it (instance ids have no '-'). */
 #define BACKEND_NFT_PROBE_TABLE "tjd-probe"
 #define BACKEND_NFT_PRIORITY_INET -10
 #define BACKEND_NFT_PRIORITY_BRIDGE -300
@@ -89,6 +101,8 @@
 /* Larger than the largest nf_tables event datagram (a set element batch, ~64 KiB). */
 #define BACKEND_NFT_MONITOR_BUFFER (128u * 1024u)
 #define BACKEND_NFT_MONITOR_RCVBUF (8 << 20)
+/* Datagrams one drain reads at most; far more than one apply of ours produces. */
+#define BACKEND_NFT_MONITOR_BATCH 256
 #define BACKEND_NFT_SET_NAME_MAX 48
 #define BACKEND_NFT_ADDRESS_MAX (INET6_ADDRSTRLEN + 4)
 /* Tally key of the bridge table's drops: '/' is in no interface name. */
@@ -128,9 +142,11 @@ struct backend_nft_state {
 	bool applied_trusted;
 	/* Counts from tables we replaced, so counters() never goes backwards. */
 	struct backend_nft_tallies baseline;
-	int monitor_fd;
+	struct mnl_socket *monitor;
 	unsigned char *monitor_buffer;
 	bool monitor_touched; /* the transaction being read touched our tables */
+	bool own_port_known;
+	uint32_t own_port; /* netlink port our libnftables context commits from */
 };
 
 /* A growable text buffer with a hard cap. */
@@ -1213,32 +1229,114 @@ out:
 }
 
 /* Opens the monitor: a netlink socket on the nf_tables event group. */
-static int backend_nft_monitor_open(char *err, size_t errlen)
+static struct mnl_socket *backend_nft_monitor_open(char *err, size_t errlen)
 {
-	struct sockaddr_nl address = {.nl_family = AF_NETLINK};
+	struct mnl_socket *monitor =
+	    mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	int group = NFNLGRP_NFTABLES;
 	int size = BACKEND_NFT_MONITOR_RCVBUF;
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
 
-	if (fd < 0) {
+	if (monitor == NULL) {
 		error_format(err, errlen, "no netfilter netlink here (socket: %s)",
 			     strerror(errno));
 		goto fail;
 	}
-	if (bind(fd, (struct sockaddr *)&address, sizeof(address)) < 0 ||
-	    setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
+	if (mnl_socket_bind(monitor, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_setsockopt(monitor, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
 		error_format(err, errlen, "cannot subscribe to nf_tables events: %s",
 			     strerror(errno));
 		goto fail;
 	}
 	/* a flushed host ruleset is thousands of events: make room (root may exceed rmem_max) */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	return fd;
+	if (setsockopt(mnl_socket_get_fd(monitor), SOL_SOCKET, SO_RCVBUFFORCE, &size,
+		       sizeof(size)) < 0)
+		(void)setsockopt(mnl_socket_get_fd(monitor), SOL_SOCKET, SO_RCVBUF, &size,
+				 sizeof(size));
+	return monitor;
 fail:
-	if (fd >= 0)
-		close(fd);
-	return -1;
+	if (monitor != NULL)
+		mnl_socket_close(monitor);
+	return NULL;
+}
+
+/* mnl_attr_parse callback: the table an object event names (its first attribute 1). */
+static int backend_nft_table_attribute(const struct nlattr *attribute, void *data)
+{
+	const char **table = data;
+
+	if (mnl_attr_get_type(attribute) != NFTA_TABLE_NAME)
+		return MNL_CB_OK;
+	if (mnl_attr_validate(attribute, MNL_TYPE_NUL_STRING) == 0)
+		*table = mnl_attr_get_str(attribute);
+	return MNL_CB_STOP;
+}
+
+/* Tells whether a message is an nf_tables event of the given type. */
+static bool backend_nft_event_is(const struct nlmsghdr *message, unsigned int type)
+{
+	return mnl_nlmsg_get_payload_len(message) >= sizeof(struct nfgenmsg) &&
+	       NFNL_SUBSYS_ID(message->nlmsg_type) == NFNL_SUBSYS_NFTABLES &&
+	       NFNL_MSG_TYPE(message->nlmsg_type) == type;
+}
+
+/* The table an nf_tables object event of the inet or bridge family names; NULL if none. */
+static const char *backend_nft_event_table(const struct nlmsghdr *message)
+{
+	const struct nfgenmsg *header = mnl_nlmsg_get_payload(message);
+	unsigned int type = NFNL_MSG_TYPE(message->nlmsg_type);
+	const char *table = NULL;
+
+	if (mnl_nlmsg_get_payload_len(message) < sizeof(*header) ||
+	    NFNL_SUBSYS_ID(message->nlmsg_type) != NFNL_SUBSYS_NFTABLES || type == NFT_MSG_NEWGEN ||
+	    type == NFT_MSG_TRACE)
+		return NULL;
+	if (header->nfgen_family != NFPROTO_INET && header->nfgen_family != NFPROTO_BRIDGE)
+		return NULL;
+	(void)mnl_attr_parse(message, sizeof(*header), backend_nft_table_attribute, &table);
+	return table;
+}
+
+/* Prints the probe's table name, unique to this backend: it carries the monitor's port. */
+static void backend_nft_probe_table(const struct backend_nft_state *state, char *out, size_t size)
+{
+	snprintf(out, size, "%s-%u", BACKEND_NFT_PROBE_TABLE,
+		 mnl_socket_get_portid(state->monitor));
+}
+
+/*
+ * Learns the netlink port our libnftables context commits from: the probe
+ * open just committed named a table only this backend uses, and the kernel
+ * queues a transaction's events before it acknowledges the commit.  What
+ * came before the probe is dropped (the first apply commits anyway).
+ * Without the port, commits are told apart by pid alone.
+ */
+static void backend_nft_monitor_learn(struct backend_nft_state *state)
+{
+	char probe[BACKEND_NFT_TABLE_MAX];
+
+	backend_nft_probe_table(state, probe, sizeof(probe));
+	for (unsigned int i = 0; i < BACKEND_NFT_MONITOR_BATCH && !state->own_port_known; i++) {
+		const struct nlmsghdr *message = (const struct nlmsghdr *)state->monitor_buffer;
+		ssize_t got = netlink_receive(state->monitor, state->monitor_buffer,
+					      BACKEND_NFT_MONITOR_BUFFER, MSG_DONTWAIT);
+		int remaining = (int)got;
+
+		if (got < 0 && errno != EINTR && errno != ENOBUFS && errno != ENOSPC)
+			break;
+		if (got <= 0 || !netlink_datagram_whole(message, (size_t)got))
+			continue;
+		for (; mnl_nlmsg_ok(message, remaining);
+		     message = mnl_nlmsg_next(message, &remaining)) {
+			const char *table = backend_nft_event_table(message);
+
+			if (table != NULL && strcmp(table, probe) == 0) {
+				state->own_port = message->nlmsg_pid;
+				state->own_port_known = true;
+				break;
+			}
+		}
+	}
+	state->monitor_touched = false;
 }
 
 /* Frees everything the state holds. */
@@ -1248,8 +1346,8 @@ static void backend_nft_state_free(struct backend_nft_state *state)
 		return;
 	if (state->ctx != NULL)
 		nft_ctx_free(state->ctx);
-	if (state->monitor_fd >= 0)
-		close(state->monitor_fd);
+	if (state->monitor != NULL)
+		mnl_socket_close(state->monitor);
 	free(state->monitor_buffer);
 	free(state->applied_script);
 	free(state->applied_listing);
@@ -1261,7 +1359,7 @@ static void backend_nft_state_free(struct backend_nft_state *state)
 static int backend_nft_open(struct backend *backend, char *err, size_t errlen)
 {
 	struct backend_nft_state *state = NULL;
-	char probe[256];
+	char probe[256], probe_table[BACKEND_NFT_TABLE_MAX];
 	int ret = -1;
 
 	backend->priv = NULL;
@@ -1270,7 +1368,6 @@ static int backend_nft_open(struct backend *backend, char *err, size_t errlen)
 		error_format(err, errlen, "out of memory");
 		goto out;
 	}
-	state->monitor_fd = -1;
 	if (backend_nft_table_name(backend, state->table, sizeof(state->table)) < 0) {
 		error_format(err, errlen, "cannot derive a table name from chain \"%.*s\"",
 			     BACKEND_CHAIN_MAX, backend->chain_forward);
@@ -1280,8 +1377,8 @@ static int backend_nft_open(struct backend *backend, char *err, size_t errlen)
 	if (!backend->clear_only && backend_check_bridge_netfilter(err, errlen) < 0)
 		goto out;
 	/* libnftables exits the process when it cannot open netlink: find out first */
-	state->monitor_fd = backend_nft_monitor_open(err, errlen);
-	if (state->monitor_fd < 0)
+	state->monitor = backend_nft_monitor_open(err, errlen);
+	if (state->monitor == NULL)
 		goto out;
 	state->monitor_buffer = malloc(BACKEND_NFT_MONITOR_BUFFER);
 	state->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
@@ -1298,14 +1395,15 @@ static int backend_nft_open(struct backend *backend, char *err, size_t errlen)
 	 * and that the kernel has both families.  (nft's check mode never
 	 * hears the kernel's verdict.)
 	 */
+	backend_nft_probe_table(state, probe_table, sizeof(probe_table));
 	snprintf(probe, sizeof(probe),
 		 "add table inet %s\ndelete table inet %s\n"
 		 "add table bridge %s\ndelete table bridge %s\n",
-		 BACKEND_NFT_PROBE_TABLE, BACKEND_NFT_PROBE_TABLE, BACKEND_NFT_PROBE_TABLE,
-		 BACKEND_NFT_PROBE_TABLE);
+		 probe_table, probe_table, probe_table, probe_table);
 	if (backend_nft_run(state, 0, probe, NULL, "cannot write inet and bridge nftables tables",
 			    err, errlen) < 0)
 		goto out;
+	backend_nft_monitor_learn(state);
 	backend->priv = state;
 	state = NULL;
 	ret = 0;
@@ -1427,6 +1525,7 @@ static int backend_nft_clear(struct backend *backend, char *err, size_t errlen)
 	free(state->applied_script);
 	free(state->applied_listing);
 	state->applied_script = state->applied_listing = NULL;
+	state->applied_trusted = false;
 	free(state->baseline.items);
 	memset(&state->baseline, 0, sizeof(state->baseline));
 	return 0;
@@ -1488,156 +1587,95 @@ static int backend_nft_monitor_fd(struct backend *backend)
 {
 	struct backend_nft_state *state = backend->priv;
 
-	return state != NULL ? state->monitor_fd : -1;
+	return state != NULL && state->monitor != NULL ? mnl_socket_get_fd(state->monitor) : -1;
 }
 
-/* Finds a NUL-terminated string attribute of the given type in an attribute stream. */
-static const char *backend_nft_attribute_string(const unsigned char *data, size_t length,
-						unsigned type)
+/* mnl_attr_parse callback: the committing process a NEWGEN event names, in *data. */
+static int backend_nft_pid_attribute(const struct nlattr *attribute, void *data)
 {
-	while (length >= NLA_HDRLEN) {
-		const struct nlattr *attribute = (const struct nlattr *)data;
-		size_t size = attribute->nla_len;
-		size_t step = NLA_ALIGN(size);
+	int64_t *pid = data;
 
-		if (size < NLA_HDRLEN || size > length)
-			return NULL;
-		if ((attribute->nla_type & NLA_TYPE_MASK) == type) {
-			const char *value = (const char *)data + NLA_HDRLEN;
-			size_t value_length = size - NLA_HDRLEN;
-			return (value_length > 0 && memchr(value, '\0', value_length) != NULL)
-				   ? value
-				   : NULL;
-		}
-		if (step >= length)
-			break;
-		data += step;
-		length -= step;
-	}
-	return NULL;
+	if (mnl_attr_get_type(attribute) != NFTA_GEN_PROC_PID)
+		return MNL_CB_OK;
+	if (mnl_attr_validate(attribute, MNL_TYPE_U32) == 0)
+		*pid = ntohl(mnl_attr_get_u32(attribute));
+	return MNL_CB_STOP;
 }
 
-/* Finds a 32-bit big-endian attribute; false if absent or malformed. */
-static bool backend_nft_attribute_be32(const unsigned char *data, size_t length, unsigned type,
-				       uint32_t *value)
+/* Tells whether a NEWGEN event ends a transaction of ours. */
+static bool backend_nft_monitor_ours(const struct backend_nft_state *state,
+				     const struct nlmsghdr *message)
 {
-	while (length >= NLA_HDRLEN) {
-		const struct nlattr *attribute = (const struct nlattr *)data;
-		size_t size = attribute->nla_len;
-		size_t step = NLA_ALIGN(size);
+	int64_t pid = -1;
 
-		if (size < NLA_HDRLEN || size > length)
-			return false;
-		if ((attribute->nla_type & NLA_TYPE_MASK) == type) {
-			uint32_t raw;
-			if (size - NLA_HDRLEN != sizeof(raw))
-				return false;
-			memcpy(&raw, data + NLA_HDRLEN, sizeof(raw));
-			*value = ntohl(raw);
-			return true;
-		}
-		if (step >= length)
-			break;
-		data += step;
-		length -= step;
-	}
-	return false;
+	if (state->own_port_known && message->nlmsg_pid == state->own_port)
+		return true;
+	/* no pid: cannot tell, so assume someone else */
+	(void)mnl_attr_parse(message, sizeof(struct nfgenmsg), backend_nft_pid_attribute, &pid);
+	return pid == (int64_t)getpid();
 }
 
 /*
  * Reads one event.  Object events of a transaction come first and its
- * NEWGEN last, naming the process that committed it: returns true when
- * a transaction by anyone but us touched our tables.
+ * NEWGEN last, naming who committed it: returns true when a transaction by
+ * anyone but us touched our tables.
  */
 static bool backend_nft_monitor_message(struct backend_nft_state *state,
 					const struct nlmsghdr *message)
 {
-	const size_t header_size = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct nfgenmsg)));
-	const struct nfgenmsg *header;
-	const unsigned char *attributes;
-	size_t length;
-	unsigned type;
+	const char *table;
+	bool touched;
 
-	if (message->nlmsg_len < header_size ||
-	    NFNL_SUBSYS_ID(message->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
-		return false;
-	header = (const struct nfgenmsg *)((const unsigned char *)message + NLMSG_HDRLEN);
-	attributes = (const unsigned char *)message + header_size;
-	length = message->nlmsg_len - header_size;
-	type = NFNL_MSG_TYPE(message->nlmsg_type);
-	if (type == NFT_MSG_NEWGEN) {
-		uint32_t pid = 0;
-		bool touched = state->monitor_touched;
-
-		state->monitor_touched = false;
-		if (!touched)
-			return false;
-		/* no pid: cannot tell, so assume someone else */
-		return !backend_nft_attribute_be32(attributes, length, NFTA_GEN_PROC_PID, &pid) ||
-		       pid != (uint32_t)getpid();
-	}
-	if (type == NFT_MSG_TRACE)
-		return false;
-	if (header->nfgen_family == NFPROTO_INET || header->nfgen_family == NFPROTO_BRIDGE) {
-		const char *table =
-		    backend_nft_attribute_string(attributes, length, NFTA_TABLE_NAME);
+	if (!backend_nft_event_is(message, NFT_MSG_NEWGEN)) {
+		table = backend_nft_event_table(message);
 		if (table != NULL && strcmp(table, state->table) == 0)
 			state->monitor_touched = true;
+		return false;
 	}
-	return false;
+	touched = state->monitor_touched;
+	state->monitor_touched = false;
+	return touched && !backend_nft_monitor_ours(state, message);
 }
 
 /*
- * Reads every pending event; true if someone else changed our tables (or
- * events were lost, when we cannot know).
+ * Reads pending events, at most BACKEND_NFT_MONITOR_BATCH datagrams; true
+ * if someone else changed our tables (or events were lost, when we cannot
+ * know).  What is left keeps the socket readable for the next call.
  */
 static bool backend_nft_monitor_drain(struct backend *backend)
 {
 	struct backend_nft_state *state = backend->priv;
 	bool foreign = false;
 
-	if (state == NULL || state->monitor_fd < 0)
+	if (state == NULL || state->monitor == NULL)
 		return false;
-	for (;;) {
-		struct sockaddr_nl sender;
-		socklen_t sender_length = sizeof(sender);
-		ssize_t got =
-		    recvfrom(state->monitor_fd, state->monitor_buffer, BACKEND_NFT_MONITOR_BUFFER,
-			     MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&sender, &sender_length);
+	for (unsigned int i = 0; i < BACKEND_NFT_MONITOR_BATCH; i++) {
+		const struct nlmsghdr *message = (const struct nlmsghdr *)state->monitor_buffer;
+		ssize_t got = netlink_receive(state->monitor, state->monitor_buffer,
+					      BACKEND_NFT_MONITOR_BUFFER, MSG_DONTWAIT);
+		int remaining = (int)got;
 
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
-			/* ENOBUFS: the kernel dropped events for us */
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				foreign = true;
-			if (errno == ENOBUFS)
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			/* ENOBUFS: the kernel dropped events for us; ENOSPC: one was cut */
+			foreign = true;
+			if (errno == ENOBUFS || errno == ENOSPC)
 				continue;
 			break;
 		}
-		/* only the kernel speaks on this group; a truncated datagram is a lost event */
-		if (sender_length < sizeof(sender) || sender.nl_pid != 0)
-			continue;
-		if ((size_t)got > BACKEND_NFT_MONITOR_BUFFER) {
-			foreign = true;
+		if (got == 0)
+			continue; /* not from the kernel */
+		if (!netlink_datagram_whole(message, (size_t)got)) {
+			foreign = true; /* malformed: we cannot know what it said */
 			continue;
 		}
-		/* walk the datagram by hand: NLMSG_NEXT underflows an unsigned length */
-		for (size_t offset = 0; (size_t)got - offset >= NLMSG_HDRLEN;) {
-			const struct nlmsghdr *message =
-			    (const struct nlmsghdr *)(state->monitor_buffer + offset);
-			size_t size = message->nlmsg_len;
-
-			if (size < NLMSG_HDRLEN || size > (size_t)got - offset) {
-				foreign = true; /* malformed: we cannot know what it said */
-				break;
-			}
+		for (; mnl_nlmsg_ok(message, remaining);
+		     message = mnl_nlmsg_next(message, &remaining))
 			if (backend_nft_monitor_message(state, message))
 				foreign = true;
-			if (NLMSG_ALIGN(size) >= (size_t)got - offset)
-				break;
-			offset += NLMSG_ALIGN(size);
-		}
 	}
 	/*
 	 * A change that landed between our commit and the listing taken right

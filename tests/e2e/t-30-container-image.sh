@@ -126,6 +126,11 @@ expect_true "proxy reaches b1 again after its restart" \
 	wait_until 10 tcp_reaches proxy "$B1_V4" 80 b1
 expect_tcp reach proxy "$B2_V6" 80 b2
 expect_tcp blocked b1 "$B2_V4" 80 b2
+# In the container tjd has a pid namespace of its own; its commits must
+# still be its own, not drift it repairs (by committing again, and again).
+sleep 1
+expect_equal "drift repairs, with no one but tjd changing its rules" 0 \
+	"$(dk exec "$CONTAINER" tjctl status --json | json_field drift_repairs)"
 dk stop -t 5 "$CONTAINER" >/dev/null
 expect_true "docker stop leaves the rules in place" tjd_rules_present
 rc=0

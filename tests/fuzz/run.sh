@@ -21,7 +21,7 @@ build_target() {
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-D_GNU_SOURCE -I"$TOP" -DSYSCONFDIR='"/etc"' -DLOCALSTATEDIR='"/var"' \
 		"$TOP/tests/fuzz/$target.c" $sources "$TOP/proto/tjd.pb-c.c" \
-		$(pkg-config --cflags --libs libevent libprotobuf-c libcurl libip4tc libip6tc libnftables jansson inih openssl) \
+		$(pkg-config --cflags --libs libevent libprotobuf-c libcurl libip4tc libip6tc libnftables libmnl jansson inih openssl) \
 		-o "$OUT/$target"
 }
 

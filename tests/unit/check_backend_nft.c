@@ -825,6 +825,123 @@ START_TEST(test_monitor_repairs_within_milliseconds)
 }
 END_TEST
 
+/*
+ * The child of test_own_commits_in_a_pid_namespace, pid 1 of a pid
+ * namespace: returns 0, or the number of the step that went wrong.
+ */
+static int check_nft_pid_namespace_child(void)
+{
+	struct backend inside;
+	struct ruleset set;
+	char err[512];
+	bool changed = false, reported = false;
+
+	if (getpid() != 1)
+		return 1;
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	if (backend_init(&inside, &backend_nft_ops, "inside") != 0 ||
+	    inside.ops->open(&inside, err, sizeof(err)) != 0)
+		return 2;
+	if (inside.ops->apply(&inside, &set, &changed, err, sizeof(err)) != 0 || !changed)
+		return 3;
+	/* our commit's events are queued by now; they are ours, not drift */
+	if (inside.ops->monitor_drain(&inside))
+		return 4;
+	/* and the repair the daemon would run commits nothing */
+	if (inside.ops->apply(&inside, &set, &changed, err, sizeof(err)) != 0 || changed)
+		return 5;
+	if (check_nft_run("nft delete table bridge tjd_inside") != 0)
+		return 6;
+	for (int tries = 0; tries < 20 && !reported; tries++) {
+		struct pollfd pfd = {.fd = inside.ops->monitor_fd(&inside), .events = POLLIN};
+
+		if (poll(&pfd, 1, 100) == 1)
+			reported = inside.ops->monitor_drain(&inside);
+	}
+	if (!reported)
+		return 7;
+	if (inside.ops->apply(&inside, &set, &changed, err, sizeof(err)) != 0 || !changed)
+		return 8;
+	if (inside.ops->monitor_drain(&inside))
+		return 9;
+	inside.ops->close(&inside);
+	ruleset_free(&set);
+	return 0;
+}
+
+/*
+ * In a pid namespace of its own (tjd's container image) getpid() is not
+ * the pid the kernel writes into NEWGEN.  tjd still knows its own commits
+ * (by the netlink port it commits from), so they neither count as drift
+ * nor make the repair commit again, while someone else's still do.
+ */
+START_TEST(test_own_commits_in_a_pid_namespace)
+{
+	int status;
+	pid_t child;
+
+	/*
+	 * A go-between unshares, so this process can still fork afterwards
+	 * (LeakSanitizer does, at exit) once the namespace's init is gone.
+	 */
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		pid_t init;
+
+		if (unshare(CLONE_NEWPID) != 0)
+			_exit(100);
+		init = fork();
+		if (init == 0)
+			_exit(check_nft_pid_namespace_child());
+		if (init < 0 || waitpid(init, &status, 0) != init || !WIFEXITED(status))
+			_exit(101);
+		_exit(WEXITSTATUS(status));
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "in the pid namespace, step %d failed", WEXITSTATUS(status));
+}
+END_TEST
+
+/*
+ * A stream of events is read a batch per drain, so one callback cannot
+ * hold the daemon's event loop; what is left keeps the socket readable,
+ * and a foreign change behind the stream is still reported.
+ */
+START_TEST(test_drain_is_bounded)
+{
+	struct nft_ctx *other = nft_ctx_new(NFT_CTX_DEFAULT);
+	struct ruleset set;
+	bool reported = false;
+	int drains = 1;
+
+	ck_assert_ptr_nonnull(other);
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	ck_assert(check_nft_apply(&set));
+	ck_assert(!check_nft_backend.ops->monitor_drain(&check_nft_backend));
+	ck_assert(!check_nft_monitor_wait(&check_nft_backend, 0));
+	/* each transaction is at least two datagrams: its objects, then NEWGEN */
+	for (int i = 0; i < 300; i++) {
+		char command[64];
+
+		snprintf(command, sizeof(command), "add table inet unrelated%d", i);
+		ck_assert_int_eq(nft_run_cmd_from_buffer(other, command), 0);
+	}
+	CHECK_NFT_MUST("nft delete table inet tjd");
+	ck_assert(!check_nft_backend.ops->monitor_drain(&check_nft_backend));
+	ck_assert(check_nft_monitor_wait(&check_nft_backend, 0));
+	for (; drains < 10 && !reported; drains++)
+		reported = check_nft_backend.ops->monitor_drain(&check_nft_backend);
+	ck_assert_msg(reported, "the foreign delete was not reported after %d drains", drains);
+	ck_assert(check_nft_apply(&set));
+	nft_ctx_free(other);
+	ruleset_free(&set);
+}
+END_TEST
+
 /* A namespace standing in for a container: a child that unshared and waits. */
 struct check_nft_container {
 	pid_t pid;
@@ -1060,6 +1177,8 @@ static Suite *check_nft_suite(void)
 	tcase_add_test(tcase, test_kernel_refusal_changes_nothing);
 	tcase_add_test(tcase, test_instances_keep_to_their_tables);
 	tcase_add_test(tcase, test_monitor_repairs_within_milliseconds);
+	tcase_add_test(tcase, test_own_commits_in_a_pid_namespace);
+	tcase_add_test(tcase, test_drain_is_bounded);
 	tcase_add_test(tcase, test_real_packets);
 	suite_add_tcase(suite, tcase);
 	return suite;

@@ -1,0 +1,493 @@
+/*
+ * The bridge-port lookup against the real kernel.  The binary moves into a
+ * network and a mount namespace of its own (private mounts, a tmpfs for the
+ * namespace files), and every case takes a fresh network namespace, so the
+ * host is never touched and no case sees another's links.  Needs root:
+ * without it the run FAILS, loudly.
+ *
+ * Sandboxes are made the way dockerd makes them: a file with a network
+ * namespace bind-mounted on it, the file's path being the SandboxKey.  The
+ * case's own namespace stands in for dockerd's.  Every lookup is checked
+ * to leave the thread in its own namespace.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <limits.h>
+#include <linux/netlink.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tjd/netlink.h"
+#include "tjd/netns.h"
+
+#define CHECK_NETNS_MAC "02:42:ac:11:00:02"
+#define CHECK_NETNS_PORT "vethcheck0"
+#define CHECK_NETNS_BRIDGE "br-check"
+
+static char check_netns_dir[] = "/tmp/check_netns.XXXXXX";
+static char check_netns_err[512];
+
+/* Runs a shell command; returns its exit status, or -1 if it did not exit. */
+static int check_netns_run(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static int check_netns_run(const char *format, ...)
+{
+	char command[2048];
+	va_list args;
+	int status;
+
+	va_start(args, format);
+	vsnprintf(command, sizeof(command), format, args);
+	va_end(args);
+	status = system(command);
+	return (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
+}
+
+/* Runs a shell command that must succeed. */
+#define CHECK_NETNS_MUST(...) ck_assert_int_eq(check_netns_run(__VA_ARGS__), 0)
+
+/* The inode of the calling thread's network namespace. */
+static ino_t check_netns_self(void)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat("/proc/thread-self/ns/net", &st), 0);
+	return st.st_ino;
+}
+
+/* A path under the case's directory (static buffer per slot). */
+static const char *check_netns_path(const char *name)
+{
+	static char paths[8][PATH_MAX];
+	static unsigned next;
+	char *path = paths[next++ % 8];
+
+	snprintf(path, PATH_MAX, "%s/%s", check_netns_dir, name);
+	return path;
+}
+
+/* Makes a network namespace as dockerd does: bind-mounted on a file; returns that path. */
+static const char *check_netns_sandbox(const char *name)
+{
+	const char *path = check_netns_path(name);
+	char source[64];
+	int ready[2];
+	pid_t child;
+	char byte;
+	int fd;
+
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+	close(fd);
+	ck_assert_int_eq(pipe(ready), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		if (unshare(CLONE_NEWNET) != 0 || write(ready[1], "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &byte, 1), 1);
+	close(ready[0]);
+	snprintf(source, sizeof(source), "/proc/%d/ns/net", (int)child);
+	ck_assert_msg(mount(source, path, NULL, MS_BIND, NULL) == 0, "bind %s: %s", path,
+		      strerror(errno));
+	/* the mount keeps the namespace alive, as dockerd's does */
+	kill(child, SIGKILL);
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+	return path;
+}
+
+/*
+ * A container on a bridge: a veth with `mac` inside the sandbox and `port`
+ * in the namespace at `outside` (the case's own when NULL), on `bridge`.
+ */
+static void check_netns_plug(const char *sandbox, const char *mac, const char *outside,
+			     const char *port, const char *bridge)
+{
+	char enter[PATH_MAX + 16] = "";
+
+	if (outside != NULL)
+		snprintf(enter, sizeof(enter), "nsenter --net=%s", outside);
+	CHECK_NETNS_MUST("%s ip link add %s type veth peer name eth0 netns %s", enter, port,
+			 sandbox);
+	CHECK_NETNS_MUST("nsenter --net=%s ip link set eth0 address %s up", sandbox, mac);
+	if (bridge != NULL)
+		CHECK_NETNS_MUST("%s ip link set %s master %s", enter, port, bridge);
+	CHECK_NETNS_MUST("%s ip link set %s up", enter, port);
+}
+
+/* netns_bridge_port, asserting the thread ends where it started. */
+static int check_netns_lookup(const char *sandbox, const char *mac, char *port, size_t portlen)
+{
+	ino_t before = check_netns_self();
+	int ret;
+
+	check_netns_err[0] = '\0';
+	ret = netns_bridge_port(sandbox, mac, port, portlen, check_netns_err,
+				sizeof(check_netns_err));
+	ck_assert_msg(check_netns_self() == before, "the thread was left in another namespace");
+	return ret;
+}
+
+/* Asserts a lookup fails with a message containing `expected`. */
+static void check_netns_refused(const char *sandbox, const char *mac, const char *expected)
+{
+	char port[IF_NAMESIZE] = "stale";
+
+	ck_assert_msg(check_netns_lookup(sandbox, mac, port, sizeof(port)) == -1,
+		      "lookup of %.200s succeeded: %s", sandbox, port);
+	ck_assert_str_eq(port, "");
+	ck_assert_msg(strstr(check_netns_err, expected) != NULL, "error \"%s\" does not say \"%s\"",
+		      check_netns_err, expected);
+}
+
+/* Each case: a fresh network namespace with a bridge; it goes away with the case's process. */
+static void check_netns_setup(void)
+{
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare(CLONE_NEWNET): %s", strerror(errno));
+	CHECK_NETNS_MUST("ip link set lo up && ip link add %s type bridge && ip link set %s up",
+			 CHECK_NETNS_BRIDGE, CHECK_NETNS_BRIDGE);
+}
+
+START_TEST(test_bridge_port_is_found)
+{
+	const char *sandbox = check_netns_sandbox("found");
+	char port[IF_NAMESIZE];
+
+	check_netns_plug(sandbox, CHECK_NETNS_MAC, NULL, CHECK_NETNS_PORT, CHECK_NETNS_BRIDGE);
+	/* a second container on the same bridge must not confuse it */
+	check_netns_plug(check_netns_sandbox("other"), "02:42:ac:11:00:03", NULL, "vethcheck1",
+			 CHECK_NETNS_BRIDGE);
+	ck_assert_msg(check_netns_lookup(sandbox, CHECK_NETNS_MAC, port, sizeof(port)) == 0,
+		      "lookup failed: %s", check_netns_err);
+	ck_assert_str_eq(port, CHECK_NETNS_PORT);
+	/* Docker writes MACs in lower case; either is accepted */
+	ck_assert_int_eq(check_netns_lookup(sandbox, "02:42:AC:11:00:02", port, sizeof(port)), 0);
+	ck_assert_str_eq(port, CHECK_NETNS_PORT);
+	/* exactly the room the name needs is enough */
+	ck_assert_int_eq(
+	    check_netns_lookup(sandbox, CHECK_NETNS_MAC, port, strlen(CHECK_NETNS_PORT) + 1), 0);
+	ck_assert_str_eq(port, CHECK_NETNS_PORT);
+}
+END_TEST
+
+START_TEST(test_wrong_macs_are_refused)
+{
+	const char *sandbox = check_netns_sandbox("macs");
+
+	check_netns_plug(sandbox, CHECK_NETNS_MAC, NULL, CHECK_NETNS_PORT, CHECK_NETNS_BRIDGE);
+	check_netns_refused(sandbox, "02:42:ac:11:00:99",
+			    "no interface with MAC 02:42:ac:11:00:99");
+	check_netns_refused(sandbox, "02:42:ac:11:00", "invalid MAC address");
+	check_netns_refused(sandbox, "02-42-ac-11-00-02", "invalid MAC address");
+	check_netns_refused(sandbox, "02:42:ac:11:00:0g", "invalid MAC address");
+	check_netns_refused(sandbox, "", "invalid MAC address");
+	check_netns_refused(sandbox, NULL, "invalid MAC address");
+	/* two links with the MAC: which one is the container's is unknowable */
+	CHECK_NETNS_MUST("nsenter --net=%s ip link add twin address %s type bridge", sandbox,
+			 CHECK_NETNS_MAC);
+	check_netns_refused(sandbox, CHECK_NETNS_MAC, "2 interfaces with MAC");
+}
+END_TEST
+
+START_TEST(test_paths_that_are_not_namespaces)
+{
+	const char *sandbox = check_netns_sandbox("real");
+	const char *file = check_netns_path("file");
+	const char *directory = check_netns_path("directory");
+	const char *fifo = check_netns_path("fifo");
+	const char *link = check_netns_path("link");
+	const char *uts = check_netns_path("uts");
+	int fd;
+
+	check_netns_plug(sandbox, CHECK_NETNS_MAC, NULL, CHECK_NETNS_PORT, CHECK_NETNS_BRIDGE);
+	/* a regular file: what a SandboxKey is once dockerd has unmounted it */
+	fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	check_netns_refused(file, CHECK_NETNS_MAC, "Invalid argument");
+	check_netns_refused("/proc/self/status", CHECK_NETNS_MAC, "Invalid argument");
+	ck_assert_int_eq(mkdir(directory, 0755), 0);
+	check_netns_refused(directory, CHECK_NETNS_MAC, "not a regular file");
+	check_netns_refused("/dev/null", CHECK_NETNS_MAC, "not a regular file");
+	check_netns_refused(check_netns_path("missing"), CHECK_NETNS_MAC,
+			    "No such file or directory");
+	/* opening a FIFO for reading would block the daemon until a writer came */
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	check_netns_refused(fifo, CHECK_NETNS_MAC, "not a regular file");
+	/* a namespace of another type */
+	fd = open(uts, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(mount("/proc/self/ns/uts", uts, NULL, MS_BIND, NULL), 0);
+	check_netns_refused(uts, CHECK_NETNS_MAC, "Invalid argument");
+	/* a symlink, even to a real sandbox, and the kernel's own magic links */
+	ck_assert_int_eq(symlink(sandbox, link), 0);
+	check_netns_refused(link, CHECK_NETNS_MAC, "a symbolic link");
+	check_netns_refused("/proc/self/ns/net", CHECK_NETNS_MAC, "a symbolic link");
+	check_netns_refused("relative/path", CHECK_NETNS_MAC, "not absolute");
+	check_netns_refused(NULL, CHECK_NETNS_MAC, "not absolute");
+}
+END_TEST
+
+START_TEST(test_long_names_are_refused)
+{
+	const char *sandbox = check_netns_sandbox("long");
+	char port[IF_NAMESIZE] = "stale";
+	char path[PATH_MAX + 64];
+
+	check_netns_plug(sandbox, CHECK_NETNS_MAC, NULL, CHECK_NETNS_PORT, CHECK_NETNS_BRIDGE);
+	/* a path longer than the kernel takes */
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	check_netns_refused(path, CHECK_NETNS_MAC, "File name too long");
+	/* a port name longer than the caller's room */
+	ck_assert_int_eq(
+	    check_netns_lookup(sandbox, CHECK_NETNS_MAC, port, strlen(CHECK_NETNS_PORT)), -1);
+	ck_assert_str_eq(port, "");
+	ck_assert_ptr_nonnull(strstr(check_netns_err, "too long"));
+	ck_assert_int_eq(check_netns_lookup(sandbox, CHECK_NETNS_MAC, port, 0), -1);
+	ck_assert_ptr_nonnull(strstr(check_netns_err, "no room"));
+}
+END_TEST
+
+START_TEST(test_links_that_are_not_bridge_ports)
+{
+	const char *single = check_netns_sandbox("single");
+	const char *loose = check_netns_sandbox("loose");
+	const char *enslaved = check_netns_sandbox("enslaved");
+	const char *elsewhere = check_netns_sandbox("elsewhere");
+	const char *third = check_netns_sandbox("third");
+
+	/* the MAC on a link without a peer (the test kernel may have no dummy links) */
+	CHECK_NETNS_MUST("nsenter --net=%s ip link add eth0 address %s type bridge", single,
+			 CHECK_NETNS_MAC);
+	check_netns_refused(single, CHECK_NETNS_MAC, "has no peer (not a veth)");
+	/* a veth whose host end is on no bridge */
+	check_netns_plug(loose, CHECK_NETNS_MAC, NULL, CHECK_NETNS_PORT, NULL);
+	check_netns_refused(loose, CHECK_NETNS_MAC, "is not attached to a bridge");
+	/* ... or enslaved to something else, where the kernel has such masters */
+	if (check_netns_run("ip link add master-check type bond 2>/dev/null || "
+			    "ip link add master-check type vrf table 10 2>/dev/null") == 0) {
+		CHECK_NETNS_MUST("ip link set master-check up");
+		check_netns_plug(enslaved, "02:42:ac:11:00:04", NULL, "vethenslaved",
+				 "master-check");
+		check_netns_refused(enslaved, "02:42:ac:11:00:04", "which is not a bridge");
+	} else {
+		printf("check_netns: no bond or vrf links in this kernel; the case of a veth "
+		       "enslaved to something other than a bridge is not run\n");
+		fflush(stdout);
+	}
+	/*
+	 * The veth's other end is in a third namespace, and tjd's own has a
+	 * link with the same index: it must not be taken for the peer.
+	 */
+	CHECK_NETNS_MUST("nsenter --net=%s ip link add vethfar index 4242 type veth peer name eth0 "
+			 "netns %s",
+			 third, elsewhere);
+	CHECK_NETNS_MUST("nsenter --net=%s ip link set eth0 address 02:42:ac:11:00:05", elsewhere);
+	CHECK_NETNS_MUST("ip link add decoy index 4242 type bridge");
+	check_netns_refused(elsewhere, "02:42:ac:11:00:05",
+			    "interface decoy (index 4242) in tjd's namespace is not the veth peer "
+			    "of eth0; is tjd in dockerd's network namespace?");
+	CHECK_NETNS_MUST("ip link del decoy");
+	check_netns_refused(elsewhere, "02:42:ac:11:00:05",
+			    "peer of eth0 (index 4242) in tjd's namespace: netlink RTM_GETLINK "
+			    "4242: No such device");
+}
+END_TEST
+
+START_TEST(test_overlay_port)
+{
+	const char *sandbox = check_netns_sandbox("overlay-container");
+	const char *overlay = check_netns_sandbox("1-overlaynet");
+	ino_t before = check_netns_self();
+	char port[IF_NAMESIZE];
+
+	CHECK_NETNS_MUST(
+	    "nsenter --net=%s sh -c 'ip link add br0 type bridge && ip link set br0 up'", overlay);
+	check_netns_plug(sandbox, CHECK_NETNS_MAC, overlay, "veth0ab12cd", "br0");
+	ck_assert_msg(netns_overlay_port(sandbox, CHECK_NETNS_MAC, overlay, "br0", port,
+					 sizeof(port), check_netns_err,
+					 sizeof(check_netns_err)) == 0,
+		      "overlay lookup failed: %s", check_netns_err);
+	ck_assert_str_eq(port, "veth0ab12cd");
+	ck_assert(check_netns_self() == before);
+	ck_assert_int_eq(netns_overlay_port(sandbox, CHECK_NETNS_MAC, overlay, "br1", port,
+					    sizeof(port), check_netns_err, sizeof(check_netns_err)),
+			 -1);
+	ck_assert_ptr_nonnull(strstr(check_netns_err, "veth0ab12cd is enslaved to br0, not br1"));
+	ck_assert_int_eq(netns_overlay_port(sandbox, CHECK_NETNS_MAC, "/dev/null", "br0", port,
+					    sizeof(port), check_netns_err, sizeof(check_netns_err)),
+			 -1);
+	ck_assert_int_eq(netns_overlay_port(sandbox, CHECK_NETNS_MAC, NULL, "br0", port,
+					    sizeof(port), check_netns_err, sizeof(check_netns_err)),
+			 -1);
+	ck_assert(check_netns_self() == before);
+	/* looked for from dockerd's namespace, the overlay's port is not there */
+	check_netns_refused(sandbox, CHECK_NETNS_MAC, "peer of eth0");
+}
+END_TEST
+
+START_TEST(test_enter_and_leave)
+{
+	const char *sandbox = check_netns_sandbox("enter");
+	ino_t home = check_netns_self();
+	struct stat target;
+	int saved = -1;
+
+	ck_assert_int_eq(stat(sandbox, &target), 0);
+	ck_assert_msg(netns_enter(sandbox, &saved, check_netns_err, sizeof(check_netns_err)) == 0,
+		      "enter: %s", check_netns_err);
+	ck_assert(check_netns_self() == target.st_ino);
+	netns_leave(saved, sandbox);
+	ck_assert(check_netns_self() == home);
+	/* callers tell a torn-down namespace (EINVAL) and a missing one apart */
+	ck_assert_int_eq(
+	    netns_enter("/proc/self/status", &saved, check_netns_err, sizeof(check_netns_err)), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(saved, -1);
+	ck_assert_int_eq(
+	    netns_enter(check_netns_path("gone"), &saved, check_netns_err, sizeof(check_netns_err)),
+	    -1);
+	ck_assert_int_eq(errno, ENOENT);
+	/* a symlink is no namespace dockerd made, nor one being torn down */
+	ck_assert_int_eq(symlink(sandbox, check_netns_path("enter-link")), 0);
+	ck_assert_int_eq(netns_enter(check_netns_path("enter-link"), &saved, check_netns_err,
+				     sizeof(check_netns_err)),
+			 -1);
+	ck_assert_int_eq(errno, ELOOP);
+	ck_assert(check_netns_self() == home);
+}
+END_TEST
+
+/* A datagram to `to`'s port from another netlink socket: not the kernel. */
+START_TEST(test_only_the_kernel_is_heard)
+{
+	struct mnl_socket *victim = mnl_socket_open(NETLINK_ROUTE);
+	struct mnl_socket *sender = mnl_socket_open(NETLINK_ROUTE);
+	struct sockaddr_nl to = {.nl_family = AF_NETLINK};
+	char buffer[256];
+	struct nlmsghdr *message = mnl_nlmsg_put_header(buffer);
+
+	ck_assert_ptr_nonnull(victim);
+	ck_assert_ptr_nonnull(sender);
+	ck_assert_int_eq(mnl_socket_bind(victim, 0, MNL_SOCKET_AUTOPID), 0);
+	ck_assert_int_eq(mnl_socket_bind(sender, 0, MNL_SOCKET_AUTOPID), 0);
+	message->nlmsg_type = NLMSG_DONE;
+	to.nl_pid = mnl_socket_get_portid(victim);
+	ck_assert_int_eq(sendto(mnl_socket_get_fd(sender), message, message->nlmsg_len, 0,
+				(struct sockaddr *)&to, sizeof(to)),
+			 (ssize_t)message->nlmsg_len);
+	ck_assert_int_eq(netlink_receive(victim, buffer, sizeof(buffer), 0), 0);
+	/* nothing else is waiting */
+	ck_assert_int_eq(netlink_receive(victim, buffer, sizeof(buffer), MSG_DONTWAIT), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	mnl_socket_close(victim);
+	mnl_socket_close(sender);
+}
+END_TEST
+
+START_TEST(test_datagrams_must_be_whole)
+{
+	union {
+		struct nlmsghdr header;
+		char bytes[256];
+	} buffer;
+	struct nlmsghdr *first, *second;
+	size_t total;
+
+	memset(&buffer, 0, sizeof(buffer));
+	first = mnl_nlmsg_put_header(buffer.bytes);
+	first->nlmsg_type = NLMSG_MIN_TYPE;
+	mnl_nlmsg_put_extra_header(first, 4);
+	second = (struct nlmsghdr *)(buffer.bytes + NLMSG_ALIGN(first->nlmsg_len));
+	mnl_nlmsg_put_header(second);
+	mnl_nlmsg_put_extra_header(second, 3); /* an unaligned length */
+	second->nlmsg_len = NLMSG_HDRLEN + 3;
+	total = NLMSG_ALIGN(first->nlmsg_len) + second->nlmsg_len;
+
+	ck_assert(netlink_datagram_whole(buffer.bytes, total));
+	ck_assert(netlink_datagram_whole(buffer.bytes, NLMSG_ALIGN(total)));
+	ck_assert(netlink_datagram_whole(buffer.bytes, first->nlmsg_len));
+	ck_assert(!netlink_datagram_whole(buffer.bytes, 0));
+	/* cut short, or with bytes after the last message */
+	ck_assert(!netlink_datagram_whole(buffer.bytes, total - 1));
+	ck_assert(!netlink_datagram_whole(buffer.bytes, NLMSG_HDRLEN - 1));
+	ck_assert(!netlink_datagram_whole(buffer.bytes, NLMSG_ALIGN(total) + 4));
+	/* a length shorter than a header */
+	second->nlmsg_len = 8;
+	ck_assert(!netlink_datagram_whole(buffer.bytes, NLMSG_ALIGN(first->nlmsg_len) + 16));
+}
+END_TEST
+
+/* The suite. */
+static Suite *check_netns_suite(void)
+{
+	Suite *suite = suite_create("netns");
+	TCase *kernel = tcase_create("kernel");
+	TCase *netlink = tcase_create("netlink");
+
+	tcase_add_checked_fixture(kernel, check_netns_setup, NULL);
+	tcase_set_timeout(kernel, 30);
+	tcase_add_test(kernel, test_bridge_port_is_found);
+	tcase_add_test(kernel, test_wrong_macs_are_refused);
+	tcase_add_test(kernel, test_paths_that_are_not_namespaces);
+	tcase_add_test(kernel, test_long_names_are_refused);
+	tcase_add_test(kernel, test_links_that_are_not_bridge_ports);
+	tcase_add_test(kernel, test_overlay_port);
+	tcase_add_test(kernel, test_enter_and_leave);
+	suite_add_tcase(suite, kernel);
+	tcase_add_checked_fixture(netlink, check_netns_setup, NULL);
+	tcase_add_test(netlink, test_only_the_kernel_is_heard);
+	tcase_add_test(netlink, test_datagrams_must_be_whole);
+	suite_add_tcase(suite, netlink);
+	return suite;
+}
+
+int main(void)
+{
+	SRunner *runner;
+	int failed;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "check_netns: must run as root (network and mount namespaces); "
+				"this is a FAILURE, not a skip\n");
+		return 99;
+	}
+	/* never touch the host: its links, nor its mounts, even before the first case */
+	if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+		fprintf(stderr, "check_netns: namespaces: %s\n", strerror(errno));
+		return 99;
+	}
+	if (mkdtemp(check_netns_dir) == NULL ||
+	    mount("tmpfs", check_netns_dir, "tmpfs", 0, "mode=0700") != 0) {
+		fprintf(stderr, "check_netns: %s: %s\n", check_netns_dir, strerror(errno));
+		return 99;
+	}
+	runner = srunner_create(check_netns_suite());
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	umount2(check_netns_dir, MNT_DETACH);
+	rmdir(check_netns_dir);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
