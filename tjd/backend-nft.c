@@ -621,20 +621,60 @@ static void backend_nft_render_chain(struct backend_nft_text *text,
 	backend_nft_append(text, "\t}\n");
 }
 
-/* Tells whether an earlier bound rule already contributed (family, address[, port]). */
-static bool backend_nft_binding_seen(const struct ruleset *set, size_t index, bool with_port)
-{
-	const struct rule *rule = &set->rules[index];
+/* What backend_nft_binding_order sorts by. */
+struct backend_nft_binding_key {
+	const struct ruleset *set;
+	bool with_port;
+};
 
-	for (size_t i = 0; i < index; i++) {
-		const struct rule *other = &set->rules[i];
-		if (other->physdev_in[0] == '\0' || other->family != rule->family ||
-		    !prefix_equal(&other->src, &rule->src))
-			continue;
-		if (!with_port || strncmp(other->physdev_in, rule->physdev_in, TJD_IFNAMSIZ) == 0)
-			return true;
+/* Orders rule indices by address, then port (when it counts), then index. */
+static int backend_nft_binding_order(const void *a, const void *b, void *arg)
+{
+	const struct backend_nft_binding_key *key = arg;
+	const struct ruleset *set = key->set;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	const struct rule *first = &set->rules[x], *second = &set->rules[y];
+	int order = memcmp(&first->src.addr, &second->src.addr, sizeof(first->src.addr));
+
+	if (order == 0)
+		order = (int)first->src.length - (int)second->src.length;
+	if (order == 0 && key->with_port)
+		order = strncmp(first->physdev_in, second->physdev_in, TJD_IFNAMSIZ);
+	if (order == 0)
+		order = x < y ? -1 : x > y;
+	return order;
+}
+
+/*
+ * Marks in `first` (one per rule) the rules of `family` with a port whose
+ * address (and port, when with_port) no earlier rule has: each goes into
+ * the binding set once, in ruleset order.  Sorting keeps this n log n for
+ * any number of allowances.  False when out of memory.
+ */
+static bool backend_nft_binding_firsts(const struct ruleset *set, int family, bool with_port,
+				       bool *first)
+{
+	struct backend_nft_binding_key key = {set, with_port};
+	size_t *order = calloc(set->count + 1, sizeof(*order));
+	size_t count = 0;
+
+	if (order == NULL)
+		return false;
+	for (size_t i = 0; i < set->count; i++) {
+		first[i] = false;
+		if (set->rules[i].physdev_in[0] != '\0' && set->rules[i].family == family)
+			order[count++] = i;
 	}
-	return false;
+	qsort_r(order, count, sizeof(*order), backend_nft_binding_order, &key);
+	for (size_t k = 0; k < count; k++) {
+		const struct rule *rule = &set->rules[order[k]];
+		const struct rule *previous = k > 0 ? &set->rules[order[k - 1]] : NULL;
+		first[order[k]] = previous == NULL || !prefix_equal(&previous->src, &rule->src) ||
+				  (with_port && strncmp(previous->physdev_in, rule->physdev_in,
+							TJD_IFNAMSIZ) != 0);
+	}
+	free(order);
+	return true;
 }
 
 /* Declares the bound addresses of one family, with or without their ports. */
@@ -642,19 +682,25 @@ static void backend_nft_render_bindings(struct backend_nft_text *text, const str
 					int family, bool with_port)
 {
 	bool any = false;
+	bool *first = calloc(set->count + 1, sizeof(*first));
 
 	backend_nft_append(text, "\tset %s%d {\n\t\ttype %s%s\n", with_port ? "bound" : "addr",
 			   family == AF_INET ? 4 : 6, family == AF_INET ? "ipv4_addr" : "ipv6_addr",
 			   with_port ? " . ifname" : "");
+	if (first == NULL || !backend_nft_binding_firsts(set, family, with_port, first)) {
+		free(first);
+		text->failed = true;
+		return;
+	}
 	for (size_t i = 0; i < set->count; i++) {
 		const struct rule *rule = &set->rules[i];
 		char address[BACKEND_NFT_ADDRESS_MAX];
 
-		if (rule->physdev_in[0] == '\0' || rule->family != family ||
-		    backend_nft_binding_seen(set, i, with_port))
+		if (!first[i])
 			continue;
 		if (backend_nft_prefix(&rule->src, address, sizeof(address)) < 0) {
 			text->failed = true;
+			free(first);
 			return;
 		}
 		backend_nft_append(text, "%s%s", any ? ",\n\t\t\t     " : "\t\telements = { ",
@@ -666,6 +712,7 @@ static void backend_nft_render_bindings(struct backend_nft_text *text, const str
 	if (any)
 		backend_nft_append(text, " }\n");
 	backend_nft_append(text, "\t}\n");
+	free(first);
 }
 
 /*
@@ -900,17 +947,30 @@ static void backend_nft_delta_set(struct backend_nft_text *text, const char *tab
 		backend_nft_append(text, " }\n");
 }
 
-/* True when the two sets hold an element with the same key and another comment. */
+/*
+ * True when the two sets hold an element with the same key and another
+ * comment.  Both are sorted, and sorting whole items sorts them by key
+ * first (a key ends where " comment" starts, and ' ' sorts before every
+ * character an address has), so one walk over both finds it.
+ */
 static bool backend_nft_comment_changed(const struct backend_nft_elements *a,
 					const struct backend_nft_elements *b)
 {
-	for (size_t i = 0; i < a->count; i++) {
-		size_t key = backend_nft_item_key(a->items[i]);
-		for (size_t j = 0; j < b->count; j++)
-			if (backend_nft_item_key(b->items[j]) == key &&
-			    strncmp(a->items[i], b->items[j], key) == 0 &&
-			    strcmp(a->items[i], b->items[j]) != 0)
-				return true;
+	size_t i = 0, j = 0;
+
+	while (i < a->count && j < b->count) {
+		size_t key_a = backend_nft_item_key(a->items[i]);
+		size_t key_b = backend_nft_item_key(b->items[j]);
+		int order = strncmp(a->items[i], b->items[j], key_a < key_b ? key_a : key_b);
+
+		if (order == 0 && key_a != key_b)
+			order = key_a < key_b ? -1 : 1;
+		if (order == 0 && strcmp(a->items[i], b->items[j]) != 0)
+			return true;
+		if (order <= 0)
+			i++;
+		if (order >= 0)
+			j++;
 	}
 	return false;
 }
