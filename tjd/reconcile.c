@@ -69,10 +69,26 @@ struct reconcile_call {
 	struct reconcile_run *run;
 	struct reconcile_call *next;
 	struct docker_request *request;
-	size_t network;		     /* index into run->inventory */
-	size_t endpoint;	     /* index into that network's endpoints */
-	bool probe;		     /* only to learn where dockerd keeps namespaces */
-	char name[INV_NAME_MAX + 1]; /* configured network name (stage NETWORKS) */
+	size_t network;	 /* index into run->inventory */
+	size_t endpoint; /* index into that network's endpoints */
+	bool probe;	 /* only to learn where dockerd keeps namespaces */
+	char *path;	 /* what was asked (malloc'd) */
+};
+
+/*
+ * An answer Docker gave an earlier run, kept whole: when the next answer
+ * to the same GET is byte for byte the same, what was read from it still
+ * holds and it is not parsed again (a poll on an idle host parses almost
+ * nothing).  Compared whole, not by a hash: a name chosen to collide
+ * cannot hide a change.
+ */
+struct reconcile_answer {
+	char *path;
+	char *body;
+	size_t len;
+	char **ids; /* container lists: the ids read from it */
+	size_t id_count;
+	bool used; /* asked by the current run */
 };
 
 /* One pass over Docker's state. */
@@ -93,6 +109,7 @@ struct reconcile_run {
 	bool probing; /* a container inspect is finding the netns directory */
 	char error[512];
 	char withheld[512]; /* first allowance withheld, for status */
+	unsigned reused;    /* answers identical to the last run's, not parsed again */
 	struct reconcile_call *calls;
 };
 
@@ -108,6 +125,8 @@ struct reconcile {
 	/* The last inventory the owner took: partial runs start from it. */
 	struct inventory last;
 	bool have_last;
+	struct reconcile_answer *answers;
+	size_t answer_count;
 	/* Bridge ports found by earlier runs; see reconcile_recall_port. */
 	struct reconcile_known_port *known;
 	size_t known_count;
@@ -172,6 +191,7 @@ static void reconcile_run_free(struct reconcile_run *run)
 		next = call->next;
 		if (call->request != NULL)
 			docker_request_cancel(call->request);
+		free(call->path);
 		free(call);
 	}
 	inventory_free(&run->inventory);
@@ -234,8 +254,10 @@ static struct reconcile_call *reconcile_get(struct reconcile_run *run, const cha
 		return NULL;
 	}
 	call->run = run;
-	call->request = docker_get(run->owner->docker, path, cb, call);
+	call->path = strdup(path);
+	call->request = call->path != NULL ? docker_get(run->owner->docker, path, cb, call) : NULL;
 	if (call->request == NULL) {
+		free(call->path);
 		free(call);
 		reconcile_fail(run, "cannot start Docker request %s", path);
 		return NULL;
@@ -323,13 +345,108 @@ static void reconcile_remember_ports(struct reconcile *reconcile, const struct i
 		memcpy(reconcile->netns_dir, inv->netns_dir, sizeof(reconcile->netns_dir));
 }
 
-/* Forgets every remembered port (Docker restarted: nothing it said still holds). */
+static void reconcile_forget_answers(struct reconcile *reconcile);
+
+/* Forgets every remembered port and answer (Docker restarted: nothing it said still holds). */
 static void reconcile_forget_ports(struct reconcile *reconcile)
 {
 	free(reconcile->known);
 	reconcile->known = NULL;
 	reconcile->known_count = 0;
 	reconcile->netns_dir[0] = '\0';
+	reconcile_forget_answers(reconcile);
+}
+
+/* Frees one kept answer's contents. */
+static void reconcile_answer_clear(struct reconcile_answer *answer)
+{
+	for (size_t i = 0; i < answer->id_count; i++)
+		free(answer->ids[i]);
+	free(answer->ids);
+	free(answer->path);
+	free(answer->body);
+	memset(answer, 0, sizeof(*answer));
+}
+
+/* Forgets every kept answer. */
+static void reconcile_forget_answers(struct reconcile *reconcile)
+{
+	for (size_t i = 0; i < reconcile->answer_count; i++)
+		reconcile_answer_clear(&reconcile->answers[i]);
+	free(reconcile->answers);
+	reconcile->answers = NULL;
+	reconcile->answer_count = 0;
+}
+
+/* The kept answer to path when Docker said exactly the same again, else NULL. */
+static struct reconcile_answer *reconcile_same_answer(struct reconcile *reconcile, const char *path,
+						      const char *body, size_t len)
+{
+	for (size_t i = 0; i < reconcile->answer_count; i++) {
+		struct reconcile_answer *answer = &reconcile->answers[i];
+		if (strcmp(answer->path, path) != 0)
+			continue;
+		answer->used = true;
+		return answer->len == len && memcmp(answer->body, body, len) == 0 ? answer : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Keeps an answer (replacing the one to the same path), taking ids; false
+ * on OOM, which only means the next run parses it again.
+ */
+static bool reconcile_keep_answer(struct reconcile *reconcile, const char *path, const char *body,
+				  size_t len, char **ids, size_t id_count)
+{
+	struct reconcile_answer *answer = NULL, fresh = {0};
+
+	fresh.path = strdup(path);
+	fresh.body = malloc(len + 1);
+	if (fresh.path == NULL || fresh.body == NULL) {
+		free(fresh.path);
+		free(fresh.body);
+		return false;
+	}
+	memcpy(fresh.body, body, len);
+	fresh.body[len] = '\0';
+	fresh.len = len;
+	fresh.ids = ids;
+	fresh.id_count = id_count;
+	fresh.used = true;
+	for (size_t i = 0; i < reconcile->answer_count && answer == NULL; i++)
+		if (strcmp(reconcile->answers[i].path, path) == 0)
+			answer = &reconcile->answers[i];
+	if (answer == NULL) {
+		struct reconcile_answer *grown = reallocarray(
+		    reconcile->answers, reconcile->answer_count + 1, sizeof(*reconcile->answers));
+		if (grown == NULL) {
+			fresh.ids = NULL;
+			fresh.id_count = 0;
+			reconcile_answer_clear(&fresh);
+			return false;
+		}
+		reconcile->answers = grown;
+		answer = &grown[reconcile->answer_count++];
+		memset(answer, 0, sizeof(*answer));
+	}
+	reconcile_answer_clear(answer);
+	*answer = fresh;
+	return true;
+}
+
+/* After a successful run: answers no request of it asked for are stale. */
+static void reconcile_prune_answers(struct reconcile *reconcile, bool full)
+{
+	for (size_t i = reconcile->answer_count; i-- > 0;) {
+		struct reconcile_answer *answer = &reconcile->answers[i];
+		if (!answer->used && full) {
+			reconcile_answer_clear(answer);
+			reconcile->answers[i] = reconcile->answers[--reconcile->answer_count];
+			continue;
+		}
+		answer->used = false;
+	}
 }
 
 /*
@@ -431,6 +548,7 @@ static void reconcile_finish(struct reconcile_run *run)
 	result.inventory = run->failed ? NULL : &run->inventory;
 	result.error = run->failed ? run->error : NULL;
 	result.partial = run->partial;
+	result.answers_reused = run->reused;
 	result.elapsed_usec = reconcile_elapsed_usec(&run->started);
 	reconcile->run = NULL;
 	if (!run->failed)
@@ -444,6 +562,10 @@ static void reconcile_finish(struct reconcile_run *run)
 		reconcile->last = run->inventory;
 		inventory_init(&run->inventory);
 		reconcile->have_last = true;
+		reconcile_prune_answers(reconcile, !run->partial);
+	} else {
+		/* The kept answers must match the last inventory: start again from nothing. */
+		reconcile_forget_answers(reconcile);
 	}
 	log_debug("reconcile (%s) %s in %u us", run->partial ? "partial" : "full",
 		  verdict == 0 ? "done" : "failed", result.elapsed_usec);
@@ -518,6 +640,7 @@ static void reconcile_allowed_done(void *arg, long status, const char *body, siz
 {
 	struct reconcile_call *call = arg;
 	struct reconcile_run *run = call->run;
+	struct reconcile_answer *same;
 	struct inv_network *net;
 	char **ids = NULL;
 	size_t count = 0;
@@ -526,7 +649,12 @@ static void reconcile_allowed_done(void *arg, long status, const char *body, siz
 	if (!reconcile_response_ok(call, "container list", status, error))
 		goto out;
 	net = &run->inventory.networks[call->network];
-	if (docker_json_container_ids(body, len, &ids, &count, err, sizeof(err)) < 0) {
+	same = reconcile_same_answer(run->owner, call->path, body, len);
+	if (same != NULL) {
+		ids = same->ids;
+		count = same->id_count;
+		run->reused++;
+	} else if (docker_json_container_ids(body, len, &ids, &count, err, sizeof(err)) < 0) {
 		reconcile_fail(run, "container list for %s: %s", net->name, err);
 		goto out;
 	}
@@ -534,11 +662,40 @@ static void reconcile_allowed_done(void *arg, long status, const char *body, siz
 		struct inv_endpoint *endpoint = inv_network_find_endpoint(net, ids[i]);
 		if (endpoint != NULL)
 			endpoint->allowed = true;
-		free(ids[i]);
 	}
-	free(ids);
+	if (same == NULL && !reconcile_keep_answer(run->owner, call->path, body, len, ids, count)) {
+		for (size_t i = 0; i < count; i++)
+			free(ids[i]);
+		free(ids);
+	}
 out:
 	reconcile_advance(run);
+}
+
+/*
+ * Fills `net` with what the last inventory says of it, as a parse of the
+ * same answer would: allowances and ports are found again by the stages
+ * after.  0, or -1 on OOM.
+ */
+static int reconcile_reuse_network(struct inv_network *net, const struct inv_network *last)
+{
+	struct inv_endpoint *endpoints = NULL;
+
+	if (last->endpoint_count > 0) {
+		endpoints = calloc(last->endpoint_count, sizeof(*endpoints));
+		if (endpoints == NULL)
+			return -1;
+		memcpy(endpoints, last->endpoints, last->endpoint_count * sizeof(*endpoints));
+	}
+	free(net->endpoints);
+	*net = *last;
+	net->endpoints = endpoints;
+	net->endpoint_capacity = net->endpoint_count;
+	for (size_t e = 0; e < net->endpoint_count; e++) {
+		net->endpoints[e].allowed = false;
+		net->endpoints[e].bridge_port[0] = '\0';
+	}
+	return 0;
 }
 
 /* Stage INSPECT: fills one network of the inventory. */
@@ -547,6 +704,7 @@ static void reconcile_inspect_done(void *arg, long status, const char *body, siz
 {
 	struct reconcile_call *call = arg;
 	struct reconcile_run *run = call->run;
+	const struct inv_network *last;
 	struct inv_network *net;
 	char err[256], expected_name[INV_NAME_MAX + 1];
 
@@ -561,10 +719,20 @@ static void reconcile_inspect_done(void *arg, long status, const char *body, siz
 		goto out;
 	net = &run->inventory.networks[call->network];
 	snprintf(expected_name, sizeof(expected_name), "%s", net->name);
+	/* Docker said exactly what it said last time: the network is as tjd last took it. */
+	if (reconcile_same_answer(run->owner, call->path, body, len) != NULL &&
+	    (last = inventory_find_network_id(&run->owner->last, net->id)) != NULL &&
+	    strcmp(last->name, expected_name) == 0) {
+		if (reconcile_reuse_network(net, last) < 0)
+			reconcile_fail(run, "out of memory");
+		run->reused++;
+		goto out;
+	}
 	if (docker_json_parse_network(body, len, net, err, sizeof(err)) < 0) {
 		reconcile_fail(run, "network %s: %s", expected_name, err);
 		goto out;
 	}
+	(void)reconcile_keep_answer(run->owner, call->path, body, len, NULL, 0);
 	if (strcmp(net->name, expected_name) != 0)
 		reconcile_fail(run, "network %s was renamed to %s while reading it", expected_name,
 			       net->name);
@@ -1028,6 +1196,7 @@ void reconcile_free(struct reconcile *reconcile)
 	if (reconcile->stream_retry)
 		event_free(reconcile->stream_retry);
 	free(reconcile->known);
+	reconcile_forget_answers(reconcile);
 	reconcile_scope_clear(&reconcile->wanted);
 	inventory_free(&reconcile->last);
 	free(reconcile);

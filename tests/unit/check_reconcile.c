@@ -40,6 +40,7 @@ static struct {
 	struct inventory inventory; /* of the last successful run */
 	unsigned runs;
 	unsigned partial_runs;
+	unsigned reused;
 	unsigned failures;
 	unsigned lost;
 	char error[512];
@@ -93,6 +94,7 @@ static int fixture_done(void *arg, const struct reconcile_result *result)
 
 	fx.runs++;
 	fx.partial_runs += result->partial;
+	fx.reused = result->answers_reused;
 	snprintf(fx.withheld, sizeof(fx.withheld), "%s", result->withheld);
 	if (result->inventory == NULL) {
 		fx.failures++;
@@ -651,6 +653,46 @@ START_TEST(test_events_read_only_what_changed)
 }
 END_TEST
 
+START_TEST(test_unchanged_answers_are_not_parsed_again)
+{
+	size_t c_new;
+
+	reconcile_start(fx.reconcile, true);
+	ck_assert(fixture_wait_runs(1, SAFETY_MS));
+	fixture_wait_stream();
+	ck_assert_uint_eq(fx.reused, 0);
+	/* a poll on an idle host: the inspect and the container list are the same bytes */
+	reconcile_request(fx.reconcile, "poll");
+	ck_assert(fixture_wait_runs(2, SAFETY_MS));
+	ck_assert_uint_eq(fx.reused, 2);
+	ck_assert(fixture_allows("172.30.0.2", "vp0002"));
+	fixture_assert_compiled();
+	/* a change the stream did not announce: different bytes, read and enforced */
+	c_new = docker_sim_add_container(fx.sim, "proxy4", "tjd.allow=true");
+	docker_sim_connect(fx.sim, c_new, net_web, "172.30.0.4", NULL, "02:42:ac:1e:00:04");
+	reconcile_request(fx.reconcile, "poll");
+	ck_assert(fixture_wait_runs(3, SAFETY_MS));
+	ck_assert_uint_eq(fx.reused, 0);
+	ck_assert(fixture_allows("172.30.0.4", "vp0004"));
+	ck_assert(fixture_allows("172.30.0.2", "vp0002"));
+	fixture_assert_compiled();
+	/* the allow filter's answer changes alone (the proxy stops matching): noticed too */
+	docker_sim_remove_container(fx.sim, c_new);
+	reconcile_request(fx.reconcile, "poll");
+	ck_assert(fixture_wait_runs(4, SAFETY_MS));
+	ck_assert(!fixture_allows("172.30.0.4", "vp0004"));
+	fixture_assert_compiled();
+	/* a failed run forgets every kept answer */
+	docker_sim_fail(fx.sim, "/containers/json", 500);
+	reconcile_request(fx.reconcile, "poll");
+	ck_assert(fixture_wait_runs(5, SAFETY_MS));
+	docker_sim_fail(fx.sim, NULL, 0);
+	ck_assert(fixture_wait_runs(6, SAFETY_MS));
+	ck_assert_uint_eq(fx.reused, 0);
+	fixture_assert_compiled();
+}
+END_TEST
+
 /* The suite. */
 static Suite *reconcile_suite(void)
 {
@@ -670,6 +712,7 @@ static Suite *reconcile_suite(void)
 	tcase_add_test(tc, test_overlay_ports_and_netns_dir);
 	tcase_add_test(tc, test_known_ports_spare_inspects);
 	tcase_add_test(tc, test_events_read_only_what_changed);
+	tcase_add_test(tc, test_unchanged_answers_are_not_parsed_again);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
