@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <event2/event.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -271,6 +272,7 @@ static int daemon_reconcile_done(void *arg, const struct reconcile_result *resul
 	int rc;
 
 	tjd->reconcile_count++;
+	malloc_trim(0);
 	tjd->last_reconcile = time(NULL);
 	tjd->last_reconcile_usec = result->elapsed_usec;
 	if (tjd->stopping)

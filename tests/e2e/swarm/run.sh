@@ -255,7 +255,7 @@ scene_bridge_netfilter() {
 	in_node 1 nsenter --net="$netns" -- sh -c 'echo 0 > /proc/sys/net/bridge/bridge-nf-call-iptables'
 	expect "tjd switches br_netfilter back on inside the overlay namespace" \
 		wait_until 10 bridge_netfilter_on 1 "$netns"
-	expect "tjd logged it" grep -q "was 0 inside overlay namespace" "$SW_DIR/n1/tjd.log"
+	expect "tjd logged it" grep -q "was 0 inside network namespace" "$SW_DIR/n1/tjd.log"
 }
 
 # Succeed when bridge-nf-call-iptables reads 1 inside NETNS of node N.
