@@ -55,19 +55,22 @@ static int docker_lines_reserve(struct docker_lines *lines, size_t len)
 enum docker_lines_status docker_lines_feed(struct docker_lines *lines, const char *chunk,
 					   size_t len)
 {
-	const char *newline;
-	size_t partial;
+	const char *at = chunk, *end = chunk + len;
+	size_t partial = lines->partial;
 
 	docker_lines_compact(lines);
 	if (len > lines->max_held - lines->len)
 		return DOCKER_LINES_TOO_MUCH;
-	newline = len ? memrchr(chunk, '\n', len) : NULL;
-	if (newline != NULL)
-		partial = len - (size_t)(newline - chunk) - 1;
-	else
-		partial = lines->partial + len;
-	if (partial > lines->max_line)
-		return DOCKER_LINES_TOO_LONG;
+	/* Every line the chunk ends or starts counts, not only the last one. */
+	while (at < end) {
+		const char *newline = memchr(at, '\n', (size_t)(end - at));
+		size_t run = (size_t)((newline != NULL ? newline : end) - at);
+
+		if (run > lines->max_line - partial)
+			return DOCKER_LINES_TOO_LONG;
+		partial = newline != NULL ? 0 : partial + run;
+		at = newline != NULL ? newline + 1 : end;
+	}
 	if (docker_lines_reserve(lines, len) < 0)
 		return DOCKER_LINES_NO_MEMORY;
 	memcpy(lines->buf + lines->len, chunk, len);

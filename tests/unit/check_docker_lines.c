@@ -123,6 +123,32 @@ START_TEST(line_limit)
 }
 END_TEST
 
+START_TEST(line_limit_inside_a_chunk)
+{
+	struct docker_lines lines;
+	char *line;
+	size_t len;
+
+	docker_lines_init(&lines, 8, 256);
+	/* A line that a chunk finishes, followed by the start of the next one. */
+	ck_assert_int_eq(lines_feed(&lines, "1234"), DOCKER_LINES_OK);
+	ck_assert_int_eq(lines_feed(&lines, "56789\nab"), DOCKER_LINES_TOO_LONG);
+	/* A line wholly inside one chunk. */
+	ck_assert_int_eq(lines_feed(&lines, "\n"), DOCKER_LINES_OK);
+	ck_assert_int_eq(lines_feed(&lines, "ok\n123456789\nok\n"), DOCKER_LINES_TOO_LONG);
+	ck_assert_int_eq(lines_feed(&lines, "ok\n12345678\nok"), DOCKER_LINES_OK);
+	ck_assert(docker_lines_next(&lines, &line, &len));
+	ck_assert_str_eq(line, "1234");
+	ck_assert(docker_lines_next(&lines, &line, &len));
+	ck_assert_str_eq(line, "ok");
+	ck_assert(docker_lines_next(&lines, &line, &len));
+	ck_assert_str_eq(line, "12345678");
+	ck_assert(!docker_lines_next(&lines, &line, &len));
+	ck_assert_uint_eq(docker_lines_pending(&lines), 2);
+	docker_lines_free(&lines);
+}
+END_TEST
+
 START_TEST(held_limit)
 {
 	struct docker_lines lines;
@@ -158,6 +184,7 @@ static Suite *docker_lines_suite(void)
 	tcase_add_test(tc, lines_byte_by_byte);
 	tcase_add_test(tc, lines_stay_valid_until_the_next_feed);
 	tcase_add_test(tc, line_limit);
+	tcase_add_test(tc, line_limit_inside_a_chunk);
 	tcase_add_test(tc, held_limit);
 	suite_add_tcase(s, tc);
 	return s;
