@@ -236,8 +236,9 @@ static int state_rule_parse(json_t *object, struct rule *rule)
 	rule->ctstate = (uint8_t)ctstate;
 	rule->protocol = (uint8_t)protocol;
 	if (json_object_get(object, "icmp_type") != NULL) {
+		/* Both backends refuse an ICMP type under the other family's protocol. */
 		if (state_get_small(object, "icmp_type", 255, &icmp_type) < 0 ||
-		    (rule->protocol != IPPROTO_ICMP && rule->protocol != IPPROTO_ICMPV6))
+		    rule->protocol != (rule->family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6))
 			return -1;
 		rule->has_icmp_type = true;
 		rule->icmp_type = (uint8_t)icmp_type;

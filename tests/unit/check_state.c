@@ -122,6 +122,10 @@ static const char *const damaged[] = {
     "\"ctstate\":64,\"protocol\":0}]}",
     "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
     "\"ctstate\":0,\"protocol\":6,\"icmp_type\":3}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"return\","
+    "\"ctstate\":0,\"protocol\":58,\"icmp_type\":135}]}",
+    "{\"version\":1,\"rules\":[{\"family\":6,\"hook\":\"forward\",\"verdict\":\"return\","
+    "\"ctstate\":0,\"protocol\":1,\"icmp_type\":8}]}",
     "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
     "\"ctstate\":0,\"protocol\":0,\"comment\":\"a\\\"b\"}]}",
     "{\"version\":1,\"version\":1,\"rules\":[]}",
