@@ -66,7 +66,7 @@ build_targets() {
 
 # Runs one target from a scratch copy of its seeds; 0 if it found nothing.
 run_target() {
-	local target=$1 name corpus log dict=() final
+	local target=$1 name corpus log dict=() final runs seeds
 	name=$(basename "$target")
 	corpus=$OUT/corpus/$name
 	log=$OUT/$name.log
@@ -85,11 +85,11 @@ run_target() {
 		return 1
 	fi
 	final=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1)
-	echo "PASS: $name: $(grep -Eo 'stat::number_of_executed_units: [0-9]+' "$log" |
-		grep -Eo '[0-9]+$') runs, $(grep -Eo 'cov: [0-9]+' <<<"$final")," \
-		"$(grep -Eo 'ft: [0-9]+' <<<"$final"), corpus $(ls "$SRC/tests/fuzz/corpus/$name" \
-		2>/dev/null | wc -l) seeds -> $(grep -Eo 'corp: [0-9]+' <<<"$final" |
-		grep -Eo '[0-9]+$')"
+	runs=$(grep -Eo 'stat::number_of_executed_units: [0-9]+' "$log" | grep -Eo '[0-9]+$')
+	seeds=$(find "$SRC/tests/fuzz/corpus/$name" -type f 2>/dev/null | wc -l)
+	echo "PASS: $name: $runs runs, $(grep -Eo 'cov: [0-9]+' <<<"$final")," \
+		"$(grep -Eo 'ft: [0-9]+' <<<"$final"), corpus $seeds seeds ->" \
+		"$(grep -Eo 'corp: [0-9]+' <<<"$final" | grep -Eo '[0-9]+$')"
 }
 
 main() {
