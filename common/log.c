@@ -34,7 +34,8 @@ bool log_is_debug(void)
 }
 
 /* Formats one message with an optional errno suffix and emits it. */
-static void log_emit(int priority, int saved_errno, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void log_emit(int priority, int saved_errno,
+							   const char *fmt, va_list ap)
 {
 	char message[1024];
 	int n = vsnprintf(message, sizeof(message), fmt, ap);

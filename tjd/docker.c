@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 
+#include "tjd/docker-lines.h"
 #include "tjd/docker.h"
 
 #include <curl/curl.h>
@@ -51,10 +52,10 @@ struct docker_request {
 	long status;
 	bool too_large;	    /* body or stream backlog over its limit */
 	bool line_too_long; /* stream line over DOCKER_MAX_EVENT_LINE */
-	char *buf;
+	char *buf;	    /* a GET's body, or the start of a failed stream's */
 	size_t len;
 	size_t cap;
-	size_t partial; /* stream: bytes after the last newline */
+	struct docker_lines lines; /* stream: the body, split into lines */
 	docker_response_cb cb;
 	docker_event_cb on_line;
 	docker_stream_end_cb on_end;
@@ -360,6 +361,7 @@ static void docker_request_free(struct docker_request *request)
 {
 	free(request->path);
 	free(request->buf);
+	docker_lines_free(&request->lines);
 	free(request);
 }
 
@@ -480,7 +482,6 @@ static size_t docker_stream_write(char *data, size_t size, size_t nmemb, void *u
 {
 	struct docker_request *request = userp;
 	size_t len = size * nmemb;
-	const char *newline;
 
 	if (request->dead)
 		return 0;
@@ -494,22 +495,19 @@ static size_t docker_stream_write(char *data, size_t size, size_t nmemb, void *u
 			return 0;
 		return len;
 	}
-	if (len > DOCKER_MAX_BODY - request->len) {
-		request->too_large = true;
-		return 0;
-	}
-	newline = memrchr(data, '\n', len);
-	if (newline != NULL)
-		request->partial = len - (size_t)(newline - data) - 1;
-	else
-		request->partial += len;
-	if (request->partial > DOCKER_MAX_EVENT_LINE) {
+	switch (docker_lines_feed(&request->lines, data, len)) {
+	case DOCKER_LINES_OK:
+		return len;
+	case DOCKER_LINES_TOO_LONG:
 		request->line_too_long = true;
 		return 0;
-	}
-	if (docker_buffer_append(request, data, len) < 0)
+	case DOCKER_LINES_TOO_MUCH:
+		request->too_large = true;
 		return 0;
-	return len;
+	case DOCKER_LINES_NO_MEMORY:
+		break;
+	}
+	return 0;
 }
 
 /* Common easy-handle options for both kinds of request. */
@@ -583,6 +581,7 @@ static struct docker_request *docker_request_start(struct docker_client *client,
 		return NULL;
 	request->client = client;
 	request->kind = kind;
+	docker_lines_init(&request->lines, DOCKER_MAX_EVENT_LINE, DOCKER_MAX_BODY);
 	request->path = strdup(path);
 	if (request->path == NULL)
 		goto fail;
@@ -710,32 +709,14 @@ static void docker_harvest(struct docker_client *client)
 static void docker_deliver_lines(struct docker_client *client)
 {
 	struct docker_request *request = client->stream;
-	size_t start = 0;
+	char *line;
+	size_t line_len;
 
-	if (request == NULL || request->status >= 400 || request->len == 0)
+	if (request == NULL || request->status >= 400)
 		return;
-	while (!request->dead && !client->dying && start < request->len) {
-		char *line = request->buf + start;
-		char *newline = memchr(line, '\n', request->len - start);
-		size_t line_len;
-
-		if (newline == NULL)
-			break;
-		line_len = (size_t)(newline - line);
-		start += line_len + 1;
-		if (line_len > 0 && line[line_len - 1] == '\r')
-			line_len--;
-		*newline = '\0';
-		line[line_len] = '\0';
-		/* Empty lines carry nothing; Docker does not send them. */
-		if (line_len > 0)
-			request->on_line(request->arg, line, line_len);
-	}
-	if (request->dead || start == 0)
-		return;
-	memmove(request->buf, request->buf + start, request->len - start);
-	request->len -= start;
-	request->buf[request->len] = '\0';
+	while (!request->dead && !client->dying &&
+	       docker_lines_next(&request->lines, &line, &line_len))
+		request->on_line(request->arg, line, line_len);
 }
 
 /* Builds the message for a transfer that failed. */
@@ -767,6 +748,7 @@ static void docker_failure_message(const struct docker_client *client,
 static void docker_complete(struct docker_client *client, struct docker_request *request)
 {
 	char msg[CURL_ERROR_SIZE + 256 + DOCKER_STREAM_ERROR_BODY];
+	size_t pending;
 
 	request->dead = true;
 	if (request->kind == DOCKER_REQUEST_GET) {
@@ -780,6 +762,7 @@ static void docker_complete(struct docker_client *client, struct docker_request 
 		return;
 	}
 	/* The stream: it is over whatever happened, so a new one may start from on_end. */
+	pending = docker_lines_pending(&request->lines);
 	if (client->stream == request)
 		client->stream = NULL;
 	if (request->status >= 400)
@@ -787,13 +770,12 @@ static void docker_complete(struct docker_client *client, struct docker_request 
 			 request->status, request->buf != NULL ? request->buf : "");
 	else if (request->result != CURLE_OK)
 		docker_failure_message(client, request, msg, sizeof(msg));
-	else if (request->len > 0)
+	else if (pending > 0)
 		snprintf(msg, sizeof(msg), "docker stream %.200s: ended inside a line",
 			 request->path);
-	request->on_end(request->arg,
-			(request->status >= 400 || request->result != CURLE_OK || request->len > 0)
-			    ? msg
-			    : NULL);
+	request->on_end(
+	    request->arg,
+	    (request->status >= 400 || request->result != CURLE_OK || pending > 0) ? msg : NULL);
 }
 
 /*

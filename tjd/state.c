@@ -89,29 +89,41 @@ static int state_make_directory(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+char *state_format(const struct ruleset *set)
+{
+	json_t *root = json_object(), *rules;
+	char *text = NULL;
+
+	if (root == NULL)
+		return NULL;
+	rules = json_array();
+	if (json_object_set_new(root, "version", json_integer(STATE_VERSION))) {
+		json_decref(rules);
+		goto out;
+	}
+	/* The _new setters take the reference even when they fail. */
+	if (json_object_set_new(root, "rules", rules))
+		goto out;
+	for (size_t i = 0; i < set->count; i++) {
+		json_t *rule = state_rule_json(&set->rules[i]);
+		if (rule == NULL || json_array_append_new(rules, rule))
+			goto out;
+	}
+	text = json_dumps(root, JSON_COMPACT);
+out:
+	json_decref(root);
+	return text;
+}
+
 int state_save(const char *path, const struct ruleset *set, char *err, size_t errlen)
 {
-	json_t *root = NULL, *rules;
 	char *text = NULL, temporary[4096];
 	size_t length;
 	int fd = -1, rc = -1;
 
 	if (state_make_directory(path, err, errlen) < 0)
 		return -1;
-	root = json_object();
-	rules = json_array();
-	if (root == NULL || rules == NULL ||
-	    json_object_set_new(root, "version", json_integer(STATE_VERSION)) ||
-	    json_object_set_new(root, "rules", rules)) {
-		json_decref(rules);
-		goto oom;
-	}
-	for (size_t i = 0; i < set->count; i++) {
-		json_t *rule = state_rule_json(&set->rules[i]);
-		if (rule == NULL || json_array_append_new(rules, rule))
-			goto oom;
-	}
-	text = json_dumps(root, JSON_COMPACT);
+	text = state_format(set);
 	if (text == NULL)
 		goto oom;
 	length = strlen(text);
@@ -141,7 +153,6 @@ out:
 		unlink(temporary);
 	}
 	free(text);
-	json_decref(root);
 	return rc;
 }
 
@@ -226,8 +237,9 @@ static int state_rule_parse(json_t *object, struct rule *rule)
 	rule->ctstate = (uint8_t)ctstate;
 	rule->protocol = (uint8_t)protocol;
 	if (json_object_get(object, "icmp_type") != NULL) {
+		/* Both backends refuse an ICMP type under the other family's protocol. */
 		if (state_get_small(object, "icmp_type", 255, &icmp_type) < 0 ||
-		    (rule->protocol != IPPROTO_ICMP && rule->protocol != IPPROTO_ICMPV6))
+		    rule->protocol != (rule->family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6))
 			return -1;
 		rule->has_icmp_type = true;
 		rule->icmp_type = (uint8_t)icmp_type;
@@ -243,11 +255,50 @@ static int state_rule_parse(json_t *object, struct rule *rule)
 	return 0;
 }
 
-int state_load(const char *path, struct ruleset *set, char *err, size_t errlen)
+int state_parse(const char *text, size_t len, struct ruleset *set, char *err, size_t errlen)
 {
 	json_error_t error;
-	json_t *root = NULL, *rules, *version;
+	json_t *root, *rules, *version;
+	int rc = -1;
+
+	ruleset_reset(set);
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+	if (root == NULL) {
+		snprintf(err, errlen, "line %d: %s", error.line, error.text);
+		return -1;
+	}
+	version = json_object_get(root, "version");
+	rules = json_object_get(root, "rules");
+	if (!json_is_integer(version) || json_integer_value(version) != STATE_VERSION ||
+	    !json_is_array(rules) || json_array_size(rules) > STATE_MAX_RULES) {
+		snprintf(err, errlen, "not a tjd state file of version %d", STATE_VERSION);
+		goto out;
+	}
+	for (size_t i = 0; i < json_array_size(rules); i++) {
+		struct rule *rule = ruleset_add(set);
+		if (rule == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		if (state_rule_parse(json_array_get(rules, i), rule) < 0) {
+			snprintf(err, errlen, "rule %zu is invalid", i);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		ruleset_reset(set);
+	json_decref(root);
+	return rc;
+}
+
+int state_load(const char *path, struct ruleset *set, char *err, size_t errlen)
+{
+	char *text = NULL, parse_error[256];
+	size_t length = 0;
 	struct stat st;
+	ssize_t n;
 	int fd, rc = -1;
 
 	ruleset_reset(set);
@@ -263,35 +314,29 @@ int state_load(const char *path, struct ruleset *set, char *err, size_t errlen)
 			 STATE_MAX_BYTES);
 		goto out;
 	}
-	root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &error);
-	if (root == NULL) {
-		snprintf(err, errlen, "%s:%d: %s", path, error.line, error.text);
+	text = malloc((size_t)st.st_size + 1);
+	if (text == NULL) {
+		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	version = json_object_get(root, "version");
-	rules = json_object_get(root, "rules");
-	if (!json_is_integer(version) || json_integer_value(version) != STATE_VERSION ||
-	    !json_is_array(rules) || json_array_size(rules) > STATE_MAX_RULES) {
-		snprintf(err, errlen, "%s: not a tjd state file of version %d", path,
-			 STATE_VERSION);
-		goto out;
+	/* The file is replaced by rename, never rewritten: its size holds. */
+	while (length < (size_t)st.st_size &&
+	       (n = read(fd, text + length, (size_t)st.st_size - length)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		length += (size_t)n;
 	}
-	for (size_t i = 0; i < json_array_size(rules); i++) {
-		struct rule *rule = ruleset_add(set);
-		if (rule == NULL) {
-			snprintf(err, errlen, "out of memory");
-			goto out;
-		}
-		if (state_rule_parse(json_array_get(rules, i), rule) < 0) {
-			snprintf(err, errlen, "%s: rule %zu is invalid", path, i);
-			goto out;
-		}
+	if (state_parse(text, length, set, parse_error, sizeof(parse_error)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, parse_error);
+		goto out;
 	}
 	rc = 0;
 out:
-	if (rc < 0)
-		ruleset_reset(set);
-	json_decref(root);
+	free(text);
 	close(fd);
 	return rc;
 }

@@ -19,6 +19,14 @@
 int state_save(const char *path, const struct ruleset *set, char *err, size_t errlen);
 /* Loads into `set`: 0 loaded, 1 no saved state, -1 unreadable (err set). */
 int state_load(const char *path, struct ruleset *set, char *err, size_t errlen);
+/*
+ * What state_load does once it has read the file: parses `len` bytes of
+ * text (not necessarily NUL-terminated) into `set`, validating every field.
+ * 0, or -1 with err set and `set` empty.
+ */
+int state_parse(const char *text, size_t len, struct ruleset *set, char *err, size_t errlen);
+/* The JSON text state_save writes for `set`, without its final newline; malloc'd, NULL on OOM. */
+char *state_format(const struct ruleset *set);
 /* Forgets the saved state (after clear); absent is success. */
 int state_remove(const char *path, char *err, size_t errlen);
 

@@ -99,34 +99,40 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/* Saved files that must be refused, each for one reason. */
+static const char *const damaged[] = {
+    "",
+    "{",
+    "[]",
+    "{\"version\":2,\"rules\":[]}",
+    "{\"version\":1,\"rules\":{}}",
+    "{\"version\":1,\"rules\":[{\"family\":5,\"hook\":\"forward\",\"verdict\":\"drop\","
+    "\"ctstate\":0,\"protocol\":0}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"output\",\"verdict\":\"drop\","
+    "\"ctstate\":0,\"protocol\":0}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"accept\","
+    "\"ctstate\":0,\"protocol\":0}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
+    "\"ctstate\":0,\"protocol\":0,\"in\":\"../etc\"}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
+    "\"ctstate\":0,\"protocol\":0,\"in\":\"a-very-long-interface-name\"}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
+    "\"ctstate\":0,\"protocol\":0,\"src\":\"fd00::1/128\"}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
+    "\"ctstate\":64,\"protocol\":0}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
+    "\"ctstate\":0,\"protocol\":6,\"icmp_type\":3}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"return\","
+    "\"ctstate\":0,\"protocol\":58,\"icmp_type\":135}]}",
+    "{\"version\":1,\"rules\":[{\"family\":6,\"hook\":\"forward\",\"verdict\":\"return\","
+    "\"ctstate\":0,\"protocol\":1,\"icmp_type\":8}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
+    "\"ctstate\":0,\"protocol\":0,\"comment\":\"a\\\"b\"}]}",
+    "{\"version\":1,\"version\":1,\"rules\":[]}",
+};
+
 START_TEST(test_damaged_files_refused)
 {
-	static const char *const damaged[] = {
-		"",
-		"{",
-		"[]",
-		"{\"version\":2,\"rules\":[]}",
-		"{\"version\":1,\"rules\":{}}",
-		"{\"version\":1,\"rules\":[{\"family\":5,\"hook\":\"forward\",\"verdict\":\"drop\","
-		"\"ctstate\":0,\"protocol\":0}]}",
-		"{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"output\",\"verdict\":\"drop\","
-		"\"ctstate\":0,\"protocol\":0}]}",
-		"{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"accept\","
-		"\"ctstate\":0,\"protocol\":0}]}",
-		"{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
-		"\"ctstate\":0,\"protocol\":0,\"in\":\"../etc\"}]}",
-		"{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
-		"\"ctstate\":0,\"protocol\":0,\"in\":\"a-very-long-interface-name\"}]}",
-		"{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
-		"\"ctstate\":0,\"protocol\":0,\"src\":\"fd00::1/128\"}]}",
-		"{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
-		"\"ctstate\":64,\"protocol\":0}]}",
-		"{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
-		"\"ctstate\":0,\"protocol\":6,\"icmp_type\":3}]}",
-		"{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
-		"\"ctstate\":0,\"protocol\":0,\"comment\":\"a\\\"b\"}]}",
-		"{\"version\":1,\"version\":1,\"rules\":[]}",
-	};
 	struct ruleset loaded;
 	char err[256];
 
@@ -137,6 +143,78 @@ START_TEST(test_damaged_files_refused)
 			      i, damaged[i]);
 		ck_assert_uint_eq(loaded.count, 0);
 	}
+	ruleset_free(&loaded);
+}
+END_TEST
+
+START_TEST(test_parse_buffer)
+{
+	struct ruleset saved, parsed;
+	char err[256], *text, *unterminated;
+	size_t length;
+
+	state_sample(&saved);
+	ruleset_init(&parsed);
+	text = state_format(&saved);
+	ck_assert_ptr_nonnull(text);
+	length = strlen(text);
+	/* The length bounds the text: what follows it is not read. */
+	unterminated = malloc(length + 8);
+	ck_assert_ptr_nonnull(unterminated);
+	memcpy(unterminated, text, length);
+	memcpy(unterminated + length, "garbage", 8);
+	ck_assert_msg(state_parse(unterminated, length, &parsed, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(ruleset_equal(&saved, &parsed));
+	/* What state_save writes is what state_format returns, and a newline. */
+	ck_assert_msg(state_save(path, &saved, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(state_load(path, &parsed, err, sizeof(err)), 0);
+	ck_assert(ruleset_equal(&saved, &parsed));
+	ck_assert_int_eq(state_parse(unterminated, length - 1, &parsed, err, sizeof(err)), -1);
+	ck_assert_uint_eq(parsed.count, 0);
+	ck_assert_ptr_nonnull(strstr(err, "line 1"));
+	free(unterminated);
+	free(text);
+	ruleset_free(&saved);
+	ruleset_free(&parsed);
+}
+END_TEST
+
+START_TEST(test_parse_refuses_damaged)
+{
+	struct ruleset parsed;
+	char err[256];
+
+	ruleset_init(&parsed);
+	for (size_t i = 0; i < sizeof(damaged) / sizeof(damaged[0]); i++) {
+		/* A stale rule must not survive a refusal. */
+		ck_assert_ptr_nonnull(ruleset_add(&parsed));
+		err[0] = '\0';
+		ck_assert_msg(
+		    state_parse(damaged[i], strlen(damaged[i]), &parsed, err, sizeof(err)) == -1,
+		    "accepted %zu: %s", i, damaged[i]);
+		ck_assert_uint_eq(parsed.count, 0);
+		ck_assert_msg(err[0] != '\0', "no message for %zu", i);
+	}
+	ck_assert_int_eq(state_parse("{\"version\":1,\"rules\":[]}", 24, &parsed, err, sizeof(err)),
+			 0);
+	ck_assert_uint_eq(parsed.count, 0);
+	ruleset_free(&parsed);
+}
+END_TEST
+
+START_TEST(test_load_names_the_file)
+{
+	struct ruleset loaded;
+	char err[256];
+
+	ruleset_init(&loaded);
+	state_write("{\"version\":1,\n\"rules\":[{}]}");
+	ck_assert_int_eq(state_load(path, &loaded, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, path) != NULL && strstr(err, "rule 0 is invalid") != NULL, "%s",
+		      err);
+	state_write("{\"version\":1,\n\"rules\":[}");
+	ck_assert_int_eq(state_load(path, &loaded, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, path) != NULL && strstr(err, "line 2") != NULL, "%s", err);
 	ruleset_free(&loaded);
 }
 END_TEST
@@ -165,6 +243,9 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_damaged_files_refused);
 	tcase_add_test(tc, test_symlink_refused);
+	tcase_add_test(tc, test_load_names_the_file);
+	tcase_add_test(tc, test_parse_buffer);
+	tcase_add_test(tc, test_parse_refuses_damaged);
 	suite_add_tcase(s, tc);
 	return s;
 }
