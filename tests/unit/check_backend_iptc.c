@@ -11,6 +11,8 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+
+#include "check-util.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -52,23 +54,8 @@ static void check_iptc_write(const char *path, const char *value)
 	close(fd);
 }
 
-/* Runs a shell command; returns its exit status, or -1 if it did not exit. */
-static int check_iptc_run(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static int check_iptc_run(const char *format, ...)
-{
-	char command[1024];
-	va_list args;
-	int status;
-
-	va_start(args, format);
-	vsnprintf(command, sizeof(command), format, args);
-	va_end(args);
-	status = system(command);
-	return (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
-}
-
 /* Runs a shell command that must succeed. */
-#define CHECK_IPTC_MUST(...) ck_assert_int_eq(check_iptc_run(__VA_ARGS__), 0)
+#define CHECK_IPTC_MUST(...) ck_assert_int_eq(check_util_run(__VA_ARGS__), 0)
 
 /* Returns a command's standard output (malloc'd). */
 static char *check_iptc_capture(const char *command)
@@ -861,7 +848,7 @@ static void check_iptc_poison(const char *iptables, const char *root)
 	snprintf(name, sizeof(name), "check-iptc-%d", (int)getpid());
 	CHECK_IPTC_MUST("mkdir %s/%s && %s -A OUTPUT -m cgroup --path /%s -j ACCEPT && rmdir %s/%s",
 			root, name, iptables, name, root, name);
-	ck_assert_msg(check_iptc_run("%s -N CHECK-POISONED 2>/dev/null", iptables) != 0,
+	ck_assert_msg(check_util_run("%s -N CHECK-POISONED 2>/dev/null", iptables) != 0,
 		      "%s still accepts commits: cannot provoke a kernel failure", iptables);
 }
 
@@ -895,7 +882,7 @@ START_TEST(test_ipv6_commit_failure_rolls_ipv4_back)
 	ck_assert_ptr_nonnull(strstr(check_iptc_err, "nothing was changed"));
 	check_iptc_dump_is(&first);
 	/* and the same from an empty start */
-	ck_assert_int_eq(check_iptc_run("iptables-legacy -D FORWARD -j TJD-FORWARD && "
+	ck_assert_int_eq(check_util_run("iptables-legacy -D FORWARD -j TJD-FORWARD && "
 					"iptables-legacy -D INPUT -j TJD-INPUT && "
 					"iptables-legacy -F && iptables-legacy -X"),
 			 0);
@@ -972,7 +959,7 @@ START_TEST(test_held_lock_times_out)
 	ck_assert_ptr_null(strstr(save, "TJD-"));
 	free(save);
 	/* the iptables CLI is held off by the same lock (it waits forever unless -w) */
-	ck_assert_int_ne(check_iptc_run("iptables-legacy -w 1 -N CHECK-LOCKED 2>/dev/null"), 0);
+	ck_assert_int_ne(check_util_run("iptables-legacy -w 1 -N CHECK-LOCKED 2>/dev/null"), 0);
 	ck_assert_int_eq(flock(holder, LOCK_UN), 0);
 	ck_assert(check_iptc_apply(&set));
 	close(holder);
@@ -1218,7 +1205,7 @@ int main(void)
 		return EXIT_FAILURE;
 	}
 	if (access("/proc/sys/net/bridge", F_OK) != 0) {
-		if (check_iptc_run("modprobe br_netfilter >/dev/null 2>&1") != 0 ||
+		if (check_util_run("modprobe br_netfilter >/dev/null 2>&1") != 0 ||
 		    access(CHECK_IPTC_BRIDGE_IPV4, F_OK) != 0) {
 			fprintf(stderr,
 				"check_backend_iptc: FAIL: br_netfilter is not available "

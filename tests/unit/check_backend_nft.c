@@ -12,6 +12,8 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+
+#include "check-util.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -57,23 +59,8 @@ static void check_nft_write(const char *path, const char *value)
 	close(fd);
 }
 
-/* Runs a shell command; returns its exit status, or -1 if it did not exit. */
-static int check_nft_run(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static int check_nft_run(const char *format, ...)
-{
-	char command[2048];
-	va_list args;
-	int status;
-
-	va_start(args, format);
-	vsnprintf(command, sizeof(command), format, args);
-	va_end(args);
-	status = system(command);
-	return (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
-}
-
 /* Runs a shell command that must succeed. */
-#define CHECK_NFT_MUST(...) ck_assert_int_eq(check_nft_run(__VA_ARGS__), 0)
+#define CHECK_NFT_MUST(...) ck_assert_int_eq(check_util_run(__VA_ARGS__), 0)
 
 /* Returns a command's standard output (malloc'd); the command must succeed. */
 static char *check_nft_capture(const char *format, ...) __attribute__((format(printf, 1, 2)));
@@ -675,7 +662,7 @@ START_TEST(test_kernel_refusal_changes_nothing)
 		_exit(0);
 	}
 	close(release[0]);
-	for (int tries = 0; tries < 200 && check_nft_run("nft list table inet tjd >/dev/null "
+	for (int tries = 0; tries < 200 && check_util_run("nft list table inet tjd >/dev/null "
 							 "2>&1") != 0;
 	     tries++)
 		usleep(10000);
@@ -851,7 +838,7 @@ static int check_nft_pid_namespace_child(void)
 	/* and the repair the daemon would run commits nothing */
 	if (inside.ops->apply(&inside, &set, &changed, err, sizeof(err)) != 0 || changed)
 		return 5;
-	if (check_nft_run("nft delete table bridge tjd_inside") != 0)
+	if (check_util_run("nft delete table bridge tjd_inside") != 0)
 		return 6;
 	for (int tries = 0; tries < 20 && !reported; tries++) {
 		struct pollfd pfd = {.fd = inside.ops->monitor_fd(&inside), .events = POLLIN};
@@ -989,7 +976,7 @@ static void check_nft_container_start(struct check_nft_container *container, con
 /* Sends one ping from a container; true if it was answered. */
 static bool check_nft_ping(const struct check_nft_container *from, const char *to)
 {
-	return check_nft_run("nsenter --net=/proc/%d/ns/net busybox ping %s -c 1 -W 1 %s "
+	return check_util_run("nsenter --net=/proc/%d/ns/net busybox ping %s -c 1 -W 1 %s "
 			     ">/dev/null 2>&1",
 			     (int)from->pid, strchr(to, ':') ? "-6" : "", to) == 0;
 }
@@ -1002,7 +989,7 @@ static bool check_nft_tcp(const struct check_nft_container *from,
 	CHECK_NFT_MUST("nsenter --net=/proc/%d/ns/net timeout 4 busybox nc -l -p 8080 "
 		       "</dev/null >/dev/null 2>&1 & sleep 0.2",
 		       (int)to->pid);
-	return check_nft_run("nsenter --net=/proc/%d/ns/net busybox nc -w 2 %s 8080 "
+	return check_util_run("nsenter --net=/proc/%d/ns/net busybox nc -w 2 %s 8080 "
 			     "</dev/null >/dev/null 2>&1",
 			     (int)from->pid, to->ipv4) == 0;
 }

@@ -8,6 +8,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include "check-util.h"
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,25 +167,6 @@ static int check_enforce_apply(void)
 	return rc;
 }
 
-/* Safety timer callback. */
-static void check_enforce_expired(evutil_socket_t fd, short what, void *arg)
-{
-	*(bool *)arg = true;
-}
-
-/* Runs the loop for ms. */
-static void check_enforce_loop(int ms)
-{
-	bool expired = false;
-	struct event *timer = evtimer_new(fx.base, check_enforce_expired, &expired);
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-
-	evtimer_add(timer, &tv);
-	while (!expired)
-		event_base_loop(fx.base, EVLOOP_ONCE);
-	event_free(timer);
-}
-
 /* Counts the drift hook's calls. */
 static void check_enforce_drift_hook(void *arg)
 {
@@ -211,7 +194,7 @@ START_TEST(test_one_commit_per_change_and_drift_once)
 	/* someone else empties tjd's rules: the watch puts them back, counted once */
 	enforce_set_drift_hook(fx.enforce, check_enforce_drift_hook, &hooks);
 	ruleset_free(&check_enforce_kernel()->installed);
-	check_enforce_loop(3 * ENFORCE_DRIFT_CHECK_MSEC);
+	check_util_loop_for(fx.base, 3 * ENFORCE_DRIFT_CHECK_MSEC);
 	ck_assert(ruleset_equal(&expected, &check_enforce_kernel()->installed));
 	ck_assert_uint_eq(enforce_stats(fx.enforce)->drift_repairs, 1);
 	ck_assert_uint_eq(enforce_stats(fx.enforce)->apply_count, 2);
@@ -297,7 +280,7 @@ START_TEST(test_clear_removes_everything_and_stops)
 	ck_assert_int_eq(enforce_apply(fx.enforce, fx.conf, &fx.inv, NULL, 0, err, sizeof(err)),
 			 -1);
 	ck_assert_ptr_nonnull(strstr(err, "stopping"));
-	check_enforce_loop(2 * ENFORCE_DRIFT_CHECK_MSEC);
+	check_util_loop_for(fx.base, 2 * ENFORCE_DRIFT_CHECK_MSEC);
 	ck_assert_uint_eq(check_enforce_kernel()->installed.count, 0);
 }
 END_TEST

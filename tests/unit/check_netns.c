@@ -13,6 +13,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include "check-util.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
@@ -41,23 +43,8 @@
 static char check_netns_dir[] = "/tmp/check_netns.XXXXXX";
 static char check_netns_err[512];
 
-/* Runs a shell command; returns its exit status, or -1 if it did not exit. */
-static int check_netns_run(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static int check_netns_run(const char *format, ...)
-{
-	char command[2048];
-	va_list args;
-	int status;
-
-	va_start(args, format);
-	vsnprintf(command, sizeof(command), format, args);
-	va_end(args);
-	status = system(command);
-	return (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
-}
-
 /* Runs a shell command that must succeed. */
-#define CHECK_NETNS_MUST(...) ck_assert_int_eq(check_netns_run(__VA_ARGS__), 0)
+#define CHECK_NETNS_MUST(...) ck_assert_int_eq(check_util_run(__VA_ARGS__), 0)
 
 /* The inode of the calling thread's network namespace. */
 static ino_t check_netns_self(void)
@@ -284,8 +271,8 @@ START_TEST(test_links_that_are_not_bridge_ports)
 	check_netns_plug(loose, CHECK_NETNS_MAC, NULL, CHECK_NETNS_PORT, NULL);
 	check_netns_refused(loose, CHECK_NETNS_MAC, "is not attached to a bridge");
 	/* ... or enslaved to something else, where the kernel has such masters */
-	if (check_netns_run("ip link add master-check type bond 2>/dev/null || "
-			    "ip link add master-check type vrf table 10 2>/dev/null") == 0) {
+	if (check_util_run("ip link add master-check type bond 2>/dev/null || "
+			   "ip link add master-check type vrf table 10 2>/dev/null") == 0) {
 		CHECK_NETNS_MUST("ip link set master-check up");
 		check_netns_plug(enslaved, "02:42:ac:11:00:04", NULL, "vethenslaved",
 				 "master-check");

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "check-util.h"
 #include "docker-sim.h"
 #include "http-fixture.h"
 #include "tjd/backend.h"
@@ -212,24 +213,11 @@ static bool fixture_wait_runs(unsigned runs, int ms)
 	return fx.runs >= runs;
 }
 
-/* Runs the loop for ms whatever happens. */
-static void fixture_run_for(int ms)
-{
-	bool expired = false;
-	struct event *timer = evtimer_new(fx.base, fixture_expired, &expired);
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-
-	evtimer_add(timer, &tv);
-	while (!expired)
-		event_base_loop(fx.base, EVLOOP_ONCE);
-	event_free(timer);
-}
-
 /* Runs the loop until the event stream is open. */
 static void fixture_wait_stream(void)
 {
 	for (int i = 0; i < SAFETY_MS / 10 && http_fixture_stream_count(fx.http) == 0; i++)
-		fixture_run_for(10);
+		check_util_loop_for(fx.base, 10);
 	ck_assert_int_eq(http_fixture_stream_count(fx.http), 1);
 }
 
@@ -374,7 +362,7 @@ START_TEST(test_event_burst_coalesces)
 			       : docker_sim_network_id(fx.sim, net_web));
 	ck_assert_int_eq(http_fixture_stream_send(fx.http, burst), 1);
 	ck_assert(fixture_wait_runs(2, SAFETY_MS));
-	fixture_run_for(200);
+	check_util_loop_for(fx.base, 200);
 	/* 60 events: the debounced run, at most one more for those that came during it */
 	ck_assert_uint_le(fx.runs, 3);
 	ck_assert_uint_eq(fixture_kernel()->commits, 1);
@@ -389,7 +377,7 @@ START_TEST(test_ignored_and_garbage_events)
 	fixture_event("container", "exec_start: sh", docker_sim_container_id(fx.sim, c_b1));
 	fixture_event("container", "health_status: healthy", docker_sim_container_id(fx.sim, c_b1));
 	ck_assert_int_eq(http_fixture_stream_send(fx.http, "not json at all\n{\"Type\":1}\n"), 1);
-	fixture_run_for(300);
+	check_util_loop_for(fx.base, 300);
 	ck_assert_uint_eq(fx.runs, 1);
 	/* the stream survives garbage: a real event still gets through */
 	fixture_event("container", "die", docker_sim_container_id(fx.sim, c_b2));
@@ -483,7 +471,7 @@ START_TEST(test_stream_end_reopens)
 	fixture_wait_stream();
 	http_fixture_stream_end(fx.http);
 	for (int i = 0; i < SAFETY_MS / 10 && fx.lost == 0; i++)
-		fixture_run_for(10);
+		check_util_loop_for(fx.base, 10);
 	ck_assert_uint_eq(fx.lost, 1);
 	ck_assert_ptr_nonnull(strstr(fx.error, "event stream ended"));
 	/* reopened after back-off, and what happened meanwhile is looked at */
@@ -627,7 +615,7 @@ START_TEST(test_events_read_only_what_changed)
 	fixture_event_named("network", "connect", docker_sim_network_id(fx.sim, net_other),
 			    "other");
 	fixture_event("container", "start", docker_sim_container_id(fx.sim, c_b2) + 1);
-	fixture_run_for(200);
+	check_util_loop_for(fx.base, 200);
 	ck_assert_uint_eq(fx.runs, 3);
 	ck_assert_uint_eq(http_fixture_requests(fx.http, NULL), 0);
 	/* a protected network removed: the partial run drops it */
