@@ -903,8 +903,9 @@ static int backend_nft_split_script(const char *script, struct backend_nft_split
 		line = end != NULL ? end + 1 : line + length;
 	}
 	for (size_t i = 0; i < split->set_count; i++)
-		qsort(split->sets[i].items, split->sets[i].count, sizeof(char *),
-		      backend_nft_compare_items);
+		if (split->sets[i].count > 1)
+			qsort(split->sets[i].items, split->sets[i].count, sizeof(char *),
+			      backend_nft_compare_items);
 	return split->failed || in_elements ? -1 : 0;
 }
 
@@ -932,8 +933,8 @@ static void backend_nft_delta_set(struct backend_nft_text *text, const char *tab
 	for (size_t i = 0; i < source->count; i++) {
 		const char *item = source->items[i];
 
-		if (bsearch(&item, other->items, other->count, sizeof(char *),
-			    backend_nft_compare_items) != NULL)
+		if (other->count > 0 && bsearch(&item, other->items, other->count, sizeof(char *),
+						backend_nft_compare_items) != NULL)
 			continue;
 		if (!any)
 			backend_nft_append(text, "%s element %s %s %s { ",

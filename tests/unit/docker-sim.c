@@ -263,6 +263,7 @@ static json_t *docker_sim_networks(struct docker_sim *sim, const char *query)
 							      sim->networks[n].name, "Id",
 							      sim->networks[n].id, "Driver",
 							      sim->networks[n].driver));
+	json_decref(filters);
 	return list;
 }
 
