@@ -4,8 +4,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <malloc.h>
 #include <event2/event.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -272,7 +272,10 @@ static int daemon_reconcile_done(void *arg, const struct reconcile_result *resul
 	int rc;
 
 	tjd->reconcile_count++;
-	malloc_trim(0);
+	/* Give back what parsing Docker's answers left on the heap (nothing to give on an idle
+	 * poll). */
+	if (result->answers_parsed > 0)
+		malloc_trim(0);
 	tjd->last_reconcile = time(NULL);
 	tjd->last_reconcile_usec = result->elapsed_usec;
 	if (tjd->stopping)

@@ -110,6 +110,7 @@ struct reconcile_run {
 	char error[512];
 	char withheld[512]; /* first allowance withheld, for status */
 	unsigned reused;    /* answers identical to the last run's, not parsed again */
+	unsigned parsed;    /* answers read afresh */
 	struct reconcile_call *calls;
 };
 
@@ -435,6 +436,23 @@ static bool reconcile_keep_answer(struct reconcile *reconcile, const char *path,
 	return true;
 }
 
+/* Keeps a network list with the ids read from it, one per configured name ("" if absent). */
+static void reconcile_keep_ids(struct reconcile *reconcile, const char *path, const char *body,
+			       size_t len, char (*ids)[INV_ID_MAX + 1], size_t count)
+{
+	char **copy = calloc(count + 1, sizeof(*copy));
+	size_t made = 0;
+
+	while (copy != NULL && made < count && (copy[made] = strdup(ids[made])) != NULL)
+		made++;
+	if (copy != NULL && made == count &&
+	    reconcile_keep_answer(reconcile, path, body, len, copy, count))
+		return;
+	for (size_t i = 0; copy != NULL && i < made; i++)
+		free(copy[i]);
+	free(copy);
+}
+
 /* After a successful run: answers no request of it asked for are stale. */
 static void reconcile_prune_answers(struct reconcile *reconcile, bool full)
 {
@@ -549,6 +567,7 @@ static void reconcile_finish(struct reconcile_run *run)
 	result.error = run->failed ? run->error : NULL;
 	result.partial = run->partial;
 	result.answers_reused = run->reused;
+	result.answers_parsed = run->parsed;
 	result.elapsed_usec = reconcile_elapsed_usec(&run->started);
 	reconcile->run = NULL;
 	if (!run->failed)
@@ -663,6 +682,7 @@ static void reconcile_allowed_done(void *arg, long status, const char *body, siz
 		if (endpoint != NULL)
 			endpoint->allowed = true;
 	}
+	run->parsed += same == NULL;
 	if (same == NULL && !reconcile_keep_answer(run->owner, call->path, body, len, ids, count)) {
 		for (size_t i = 0; i < count; i++)
 			free(ids[i]);
@@ -732,6 +752,7 @@ static void reconcile_inspect_done(void *arg, long status, const char *body, siz
 		reconcile_fail(run, "network %s: %s", expected_name, err);
 		goto out;
 	}
+	run->parsed++;
 	(void)reconcile_keep_answer(run->owner, call->path, body, len, NULL, 0);
 	if (strcmp(net->name, expected_name) != 0)
 		reconcile_fail(run, "network %s was renamed to %s while reading it", expected_name,
@@ -747,6 +768,7 @@ static void reconcile_networks_done(void *arg, long status, const char *body, si
 	struct reconcile_call *call = arg;
 	struct reconcile_run *run = call->run;
 	const struct conf *conf = run->owner->conf;
+	struct reconcile_answer *same;
 	const char **names = NULL;
 	char(*ids)[INV_ID_MAX + 1] = NULL;
 	char err[256];
@@ -761,10 +783,19 @@ static void reconcile_networks_done(void *arg, long status, const char *body, si
 	}
 	for (size_t i = 0; i < conf->network_count; i++)
 		names[i] = conf->networks[i].name;
-	if (docker_json_find_networks(body, len, names, conf->network_count, ids, err,
-				      sizeof(err)) < 0) {
+	/* The same list as last time (the path names the same networks in order): same ids. */
+	same = reconcile_same_answer(run->owner, call->path, body, len);
+	if (same != NULL && same->id_count == conf->network_count) {
+		for (size_t i = 0; i < conf->network_count; i++)
+			snprintf(ids[i], sizeof(ids[i]), "%s", same->ids[i]);
+		run->reused++;
+	} else if (docker_json_find_networks(body, len, names, conf->network_count, ids, err,
+					     sizeof(err)) < 0) {
 		reconcile_fail(run, "network list: %s", err);
 		goto out;
+	} else {
+		run->parsed++;
+		reconcile_keep_ids(run->owner, call->path, body, len, ids, conf->network_count);
 	}
 	for (size_t i = 0; i < conf->network_count; i++) {
 		struct inv_network *net;

@@ -50,6 +50,7 @@ struct reconcile_result {
 	const char *withheld; /* "" or the first allowance withheld (fail closed), for status */
 	bool partial;	      /* only some networks were read again; the rest is the last run's */
 	unsigned answers_reused; /* Docker answers identical to the last run's: not parsed again */
+	unsigned answers_parsed; /* Docker answers read afresh */
 	uint32_t elapsed_usec;
 };
 
