@@ -1238,6 +1238,25 @@ const struct inventory *reconcile_inventory(const struct reconcile *reconcile)
 	return &reconcile->last;
 }
 
+size_t reconcile_memory(const struct reconcile *reconcile)
+{
+	size_t bytes = sizeof(*reconcile) + reconcile->last.capacity * sizeof(struct inv_network) +
+		       reconcile->known_count * sizeof(*reconcile->known) +
+		       reconcile->answer_count * sizeof(*reconcile->answers);
+
+	for (size_t n = 0; n < reconcile->last.count; n++)
+		bytes +=
+		    reconcile->last.networks[n].endpoint_capacity * sizeof(struct inv_endpoint);
+	for (size_t i = 0; i < reconcile->answer_count; i++) {
+		const struct reconcile_answer *answer = &reconcile->answers[i];
+		bytes +=
+		    strlen(answer->path) + 1 + answer->len + 1 + answer->id_count * sizeof(char *);
+		for (size_t j = 0; j < answer->id_count; j++)
+			bytes += strlen(answer->ids[j]) + 1;
+	}
+	return bytes;
+}
+
 void reconcile_set_conf(struct reconcile *reconcile, const struct conf *conf)
 {
 	reconcile->conf = conf;

@@ -98,5 +98,7 @@ void reconcile_request(struct reconcile *reconcile, const char *reason);
  * the address stays the same for the reconciler's lifetime.
  */
 const struct inventory *reconcile_inventory(const struct reconcile *reconcile);
+/* Bytes the reconciler holds between runs (inventory, remembered ports and answers). */
+size_t reconcile_memory(const struct reconcile *reconcile);
 
 #endif
