@@ -55,6 +55,7 @@ _Static_assert(RULE_COMMENT_MAX <= XT_MAX_COMMENT_LEN, "comments must fit xt_com
 struct backend_iptc_family {
 	int family;		   /* AF_INET or AF_INET6 */
 	const char *name;	   /* "IPv4", for messages */
+	const char *tables_file;   /* where the kernel lists this namespace's legacy tables */
 	const struct xtc_ops *ops; /* the calls whose types do not name an entry */
 	size_t entry_size;	   /* sizeof(struct ipt_entry) or ip6t_entry */
 	uint8_t icmp_protocol;
@@ -81,6 +82,8 @@ struct backend_iptc_family {
 /* Per-backend state behind backend->priv. */
 struct backend_iptc_state {
 	char lock_path[PATH_MAX];
+	/* Opened to clear: which families (IPv4, IPv6) have a legacy filter table at all. */
+	bool present[2];
 };
 
 /* Chain names as the full, zero-padded buffers libiptc's label API takes. */
@@ -352,6 +355,7 @@ static const struct backend_iptc_family backend_iptc_families[] = {
 	{
 		.family = AF_INET,
 		.name = "IPv4",
+		.tables_file = "/proc/thread-self/net/ip_tables_names",
 		.ops = &iptc_ops,
 		.entry_size = sizeof(struct ipt_entry),
 		.icmp_protocol = IPPROTO_ICMP,
@@ -371,6 +375,7 @@ static const struct backend_iptc_family backend_iptc_families[] = {
 	{
 		.family = AF_INET6,
 		.name = "IPv6",
+		.tables_file = "/proc/thread-self/net/ip6_tables_names",
 		.ops = &ip6tc_ops,
 		.entry_size = sizeof(struct ip6t_entry),
 		.icmp_protocol = IPPROTO_ICMPV6,
@@ -389,8 +394,9 @@ static const struct backend_iptc_family backend_iptc_families[] = {
 	},
 };
 /* clang-format on */
-
 #define BACKEND_IPTC_FAMILIES (sizeof(backend_iptc_families) / sizeof(backend_iptc_families[0]))
+_Static_assert(BACKEND_IPTC_FAMILIES == sizeof(((struct backend_iptc_state *)0)->present),
+	       "one presence flag per family");
 
 /* The family table entry for AF_INET/AF_INET6, or NULL. */
 static const struct backend_iptc_family *backend_iptc_family_of(int family)
@@ -1228,8 +1234,16 @@ static int backend_iptc_transaction(struct backend *backend, const struct rulese
 		goto out;
 	for (size_t i = 0; i < BACKEND_IPTC_FAMILIES; i++) {
 		const struct backend_iptc_family *family = &backend_iptc_families[i];
+		const struct backend_iptc_state *state = backend->priv;
 		bool in_sync = false;
 
+		if (!state->present[i]) {
+			if (desired != NULL) {
+				error_format(err, errlen, "iptc backend opened only to clear");
+				goto out;
+			}
+			continue;
+		}
 		handles[i] = family->ops->init(BACKEND_IPTC_TABLE);
 		if (handles[i] == NULL) {
 			error_format(err, errlen, "reading the %s filter table: %s", family->name,
@@ -1305,6 +1319,26 @@ out:
 	return ret;
 }
 
+/*
+ * Whether this namespace has the family's legacy filter table.  Opening
+ * one through libiptc creates it, and from then on every iptables-nft call
+ * here warns that legacy tables are present, so tjd looks before it
+ * touches a table it only means to clear.
+ */
+static bool backend_iptc_table_exists(const struct backend_iptc_family *family)
+{
+	char line[64];
+	bool found = false;
+	FILE *file = fopen(family->tables_file, "re");
+
+	if (file == NULL)
+		return false; /* no x_tables for this family here: nothing of ours either */
+	while (!found && fgets(line, sizeof(line), file) != NULL)
+		found = strcmp(line, BACKEND_IPTC_TABLE "\n") == 0;
+	fclose(file);
+	return found;
+}
+
 /* Checks the chain names, br_netfilter and access to both filter tables. */
 static int backend_iptc_open(struct backend *backend, char *err, size_t errlen)
 {
@@ -1324,20 +1358,26 @@ static int backend_iptc_open(struct backend *backend, char *err, size_t errlen)
 	/* Removing rules must work even where tjd could not enforce them. */
 	if (!backend->clear_only && backend_check_bridge_netfilter(err, errlen) < 0)
 		goto out;
+	state = calloc(1, sizeof(*state));
+	if (state == NULL) {
+		error_format(err, errlen, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < BACKEND_IPTC_FAMILIES; i++) {
 		const struct backend_iptc_family *family = &backend_iptc_families[i];
-		struct xtc_handle *handle = family->ops->init(BACKEND_IPTC_TABLE);
+		struct xtc_handle *handle;
+
+		/* Clearing only: a table that is not there holds nothing of ours. */
+		state->present[i] = !backend->clear_only || backend_iptc_table_exists(family);
+		if (!state->present[i])
+			continue;
+		handle = family->ops->init(BACKEND_IPTC_TABLE);
 		if (handle == NULL) {
 			error_format(err, errlen, "cannot read the legacy %s filter table: %s",
 				     family->name, family->ops->strerror(errno));
 			goto out;
 		}
 		family->ops->free(handle);
-	}
-	state = calloc(1, sizeof(*state));
-	if (state == NULL) {
-		error_format(err, errlen, "out of memory");
-		goto out;
 	}
 	/* iptables itself honours XTABLES_LOCKFILE; share whichever lock it uses */
 	if (lock_path == NULL || lock_path[0] == '\0')

@@ -953,7 +953,8 @@ START_TEST(test_held_lock_times_out)
 	check_iptc_apply_fails(&set, "xtables lock");
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	seconds = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
-	/* It waited for the lock, then gave up rather than hanging (bound is loose: CI is noisy). */
+	/* It waited for the lock, then gave up rather than hanging (bound is loose: CI is noisy).
+	 */
 	ck_assert_msg(seconds >= 1.5 && seconds < 20.0, "gave up after %.2f s", seconds);
 	save = check_iptc_save();
 	ck_assert_ptr_null(strstr(save, "TJD-"));
@@ -1162,6 +1163,48 @@ START_TEST(test_drop_stops_real_packets)
 END_TEST
 
 /* All cases share one fixture: a fresh namespace and an open backend. */
+/* True when this namespace lists the family's legacy filter table. */
+static bool check_iptc_table_listed(const char *file)
+{
+	char line[64];
+	bool found = false;
+	FILE *names = fopen(file, "re");
+
+	while (names != NULL && fgets(line, sizeof(line), names) != NULL)
+		found = found || strcmp(line, "filter\n") == 0;
+	if (names != NULL)
+		fclose(names);
+	return found;
+}
+
+START_TEST(test_clearing_creates_no_legacy_tables)
+{
+	struct backend backend;
+
+	/* a namespace that never had legacy tables, as on an nftables-only host */
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare(CLONE_NEWNET): %s", strerror(errno));
+	ck_assert(!check_iptc_table_listed("/proc/thread-self/net/ip_tables_names"));
+	ck_assert_int_eq(backend_init(&backend, &backend_iptc_ops, ""), 0);
+	backend.clear_only = true;
+	ck_assert_msg(backend.ops->open(&backend, check_iptc_err, sizeof(check_iptc_err)) == 0,
+		      "%s", check_iptc_err);
+	ck_assert_msg(backend.ops->clear(&backend, check_iptc_err, sizeof(check_iptc_err)) == 0,
+		      "%s", check_iptc_err);
+	backend.ops->close(&backend);
+	ck_assert(!check_iptc_table_listed("/proc/thread-self/net/ip_tables_names"));
+	ck_assert(!check_iptc_table_listed("/proc/thread-self/net/ip6_tables_names"));
+	/* where the tables exist, clearing still removes tjd's chains (the positive control) */
+	CHECK_IPTC_MUST("iptables-legacy -N TJD-FORWARD && ip6tables-legacy -N TJD-FORWARD");
+	ck_assert(check_iptc_table_listed("/proc/thread-self/net/ip_tables_names"));
+	ck_assert_int_eq(backend.ops->open(&backend, check_iptc_err, sizeof(check_iptc_err)), 0);
+	ck_assert_msg(backend.ops->clear(&backend, check_iptc_err, sizeof(check_iptc_err)) == 0,
+		      "%s", check_iptc_err);
+	backend.ops->close(&backend);
+	ck_assert_int_ne(check_util_run("iptables-legacy -L TJD-FORWARD -n >/dev/null 2>&1"), 0);
+	ck_assert_int_ne(check_util_run("ip6tables-legacy -L TJD-FORWARD -n >/dev/null 2>&1"), 0);
+}
+END_TEST
+
 static Suite *check_iptc_suite(void)
 {
 	Suite *suite = suite_create("backend_iptc");
@@ -1186,6 +1229,9 @@ static Suite *check_iptc_suite(void)
 	tcase_add_test(tc, test_ipv4_commit_failure_changes_nothing);
 	tcase_add_test(tc, test_held_lock_times_out);
 	tcase_add_test(tc, test_drop_stops_real_packets);
+	suite_add_tcase(suite, tc);
+	tc = tcase_create("clear only");
+	tcase_add_test(tc, test_clearing_creates_no_legacy_tables);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
