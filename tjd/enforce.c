@@ -55,9 +55,14 @@ struct enforce {
 	bool state_dirty; /* the host ruleset changed since it was last saved */
 	char backend_reason[256];
 	struct event *monitor_event;
+	/* The backend tjd does not use, opened to clear what an earlier run left in it. */
+	struct backend other;
+	bool other_open;
 	void (*drift_hook)(void *arg);
 	void *drift_arg;
 };
+
+static void enforce_retire_other(struct enforce *enforce);
 
 /* Arguments of enforce_apply_fn. */
 struct enforce_apply_arg {
@@ -133,6 +138,8 @@ static int enforce_commit(struct enforce *enforce, struct enforce_target *target
 			enforce->state_dirty = true;
 		}
 	}
+	if (target == &enforce->host)
+		enforce_retire_other(enforce);
 	if (desired != &target->installed && ruleset_copy(&target->installed, desired) < 0) {
 		/* The kernel holds it; only the record is lost, so the next apply commits. */
 		target->has_installed = false;
@@ -257,17 +264,24 @@ static bool enforce_open_for_clearing(struct backend *backend, const struct back
 	return true;
 }
 
-/* Removes what the other backend installed in an earlier run, if anything. */
-static void enforce_clear_other(const struct backend_ops *ops, const char *instance_id)
+/*
+ * Removes what the other backend installed in an earlier run, if anything,
+ * once this backend's first ruleset is in the kernel: until then the old
+ * rules go on protecting (both only ever drop, so together they are only
+ * stricter), and switching backends opens no window.
+ */
+static void enforce_retire_other(struct enforce *enforce)
 {
-	struct backend other;
 	char err[512];
 
-	if (!enforce_open_for_clearing(&other, ops, instance_id))
+	if (!enforce->other_open)
 		return;
-	if (other.ops->clear(&other, err, sizeof(err)) < 0)
-		log_warnx("clearing what %s held: %s", ops->name, err);
-	other.ops->close(&other);
+	if (enforce->other.ops->clear(&enforce->other, err, sizeof(err)) < 0)
+		log_warnx("clearing what %s held: %s", enforce->other.ops->name, err);
+	else
+		log_debug("cleared what %s held", enforce->other.ops->name);
+	enforce->other.ops->close(&enforce->other);
+	enforce->other_open = false;
 }
 
 /* Opens `ops` as the host backend; 0 or -1 with err set. */
@@ -355,11 +369,13 @@ struct enforce *enforce_new(const struct enforce_options *options, char *err, si
 	if (enforce_choose(enforce, choice, err, errlen) < 0)
 		goto fail;
 	if (!enforce->dry_run && enforce->forced_ops == NULL) {
-		/* Switching backends leaves nothing of the other one behind. */
-		enforce_clear_other(enforce->host.netns.backend.ops == &backend_nft_ops
-					? &backend_iptc_ops
-					: &backend_nft_ops,
-				    enforce->instance_id);
+		/* Switching backends leaves nothing of the other one behind: see
+		 * enforce_retire_other. */
+		enforce->other_open = enforce_open_for_clearing(
+		    &enforce->other,
+		    enforce->host.netns.backend.ops == &backend_nft_ops ? &backend_iptc_ops
+									: &backend_nft_ops,
+		    enforce->instance_id);
 	}
 	return enforce;
 fail:
@@ -373,6 +389,9 @@ void enforce_free(struct enforce *enforce)
 		return;
 	if (enforce->monitor_event != NULL)
 		event_free(enforce->monitor_event);
+	/* Not retired yet: the old backend's rules stay, as tjd's own do. */
+	if (enforce->other_open)
+		enforce->other.ops->close(&enforce->other);
 	enforce_target_free(&enforce->host);
 	for (size_t i = 0; i < enforce->namespace_count; i++)
 		enforce_target_free(&enforce->namespaces[i]);
@@ -575,6 +594,7 @@ int enforce_clear(struct enforce *enforce, char *err, size_t errlen)
 
 	if (enforce_target_clear(&enforce->host, err, errlen) < 0)
 		return -1;
+	enforce_retire_other(enforce);
 	/* The other namespaces too: nothing of tjd's stays behind anywhere. */
 	for (size_t i = enforce->namespace_count; i-- > 0;) {
 		if (enforce_target_clear(&enforce->namespaces[i], one, sizeof(one)) < 0) {

@@ -2,8 +2,8 @@
 # Leak probe: b1 tries to open a connection to b2 every ~50 ms (each attempt
 # its own process, so a blocked one never delays the next) while faults hit
 # the firewall and its daemon: tjd's rules deleted by someone else, dockerd
-# stopped and restarted, tjd killed with SIGKILL and restarted, and a config
-# reload.  Not one attempt may get through.  The exception is root deleting
+# stopped and restarted, tjd killed with SIGKILL and restarted, a config
+# reload, and tjd restarted with the other backend and back.  Not one attempt may get through.  The exception is root deleting
 # tjd's rules outright: the deletion itself opens a gap until tjd's repair
 # commit (nftables: tjd hears of it through the netlink monitor within
 # milliseconds; legacy x_tables cannot notify, so tjd compares every
@@ -77,6 +77,12 @@ kill_and_restart_tjd() {
 	tjd_start
 }
 
+# Stops tjd (SIGTERM: its rules stay) and starts it with another backend.
+restart_with_backend() {
+	tjd_signal_and_wait TERM
+	E2E_BACKEND=$1 tjd_start
+}
+
 # Reloads the configuration with SIGHUP.
 reload_tjd() {
 	kill -HUP "$E2E_TJD_PID"
@@ -98,6 +104,11 @@ fi
 fault "dockerd stopped and restarted" restart_docker
 fault "tjd killed (SIGKILL) and restarted" kill_and_restart_tjd
 fault "configuration reloaded (SIGHUP)" reload_tjd
+# A backend switch (as auto may make after a kernel or package change), both ways.
+other_backend=iptables
+[ "$E2E_BACKEND" = iptables ] && other_backend=nftables
+fault "tjd restarted with the $other_backend backend" restart_with_backend "$other_backend"
+fault "tjd restarted with the $E2E_BACKEND backend again" restart_with_backend "$E2E_BACKEND"
 read -r leaks tries < <(probe_counts)
 expect_true "the prober really ran (made $tries attempts)" test "$tries" -gt 100
 test_end

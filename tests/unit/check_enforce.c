@@ -8,6 +8,8 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
+#include <sched.h>
 
 #include "check-util.h"
 #include <event2/event.h>
@@ -155,6 +157,16 @@ static size_t check_enforce_network_rules(const char *prefix)
 	for (size_t i = 0; i < set->count; i++)
 		count += strncmp(set->rules[i].comment, prefix, strlen(prefix)) == 0;
 	return count;
+}
+
+/* Applies the fixture's inventory through another enforcement layer. */
+static int check_enforce_apply_to(struct enforce *enforce)
+{
+	char err[512];
+	int rc = enforce_apply(enforce, fx.conf, &fx.inv, NULL, 0, err, sizeof(err));
+
+	ck_assert_msg(rc >= 0, "%s", err);
+	return rc;
 }
 
 /* Applies the fixture's inventory; returns enforce_apply's result. */
@@ -320,6 +332,62 @@ START_TEST(test_overlay_namespace_lifecycle)
 }
 END_TEST
 
+/* Writes a value into a /proc/sys file. */
+static void check_enforce_sysctl(const char *path, const char *value)
+{
+	FILE *file = fopen(path, "we");
+
+	ck_assert_msg(file != NULL, "%s", path);
+	ck_assert_int_ge(fputs(value, file), 0);
+	ck_assert_int_eq(fclose(file), 0);
+}
+
+/* Opens the real backend `name` in this namespace, as tjd does at start. */
+static struct enforce *check_enforce_real(const char *name)
+{
+	const struct enforce_options options = {.instance_id = "", .backend = name};
+	char err[256];
+	struct enforce *enforce = enforce_new(&options, err, sizeof(err));
+
+	ck_assert_msg(enforce != NULL, "%s", err);
+	return enforce;
+}
+
+/* Runs the backend switch one way: `from` enforces, then tjd starts with `to`. */
+static void check_enforce_switch(const char *from, const char *to, const char *from_probe,
+				 const char *to_probe)
+{
+	struct enforce *old, *new;
+
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
+	check_enforce_sysctl("/proc/sys/net/bridge/bridge-nf-call-iptables", "1");
+	check_enforce_sysctl("/proc/sys/net/bridge/bridge-nf-call-ip6tables", "1");
+	old = check_enforce_real(from);
+	ck_assert_int_eq(check_enforce_apply_to(old), 0);
+	enforce_free(old);
+	ck_assert_int_eq(check_util_run("%s", from_probe), 0);
+	/* the new backend opens: the old rules stay until the new ones are in */
+	new = check_enforce_real(to);
+	ck_assert_int_eq(check_util_run("%s", from_probe), 0);
+	ck_assert_int_ne(check_util_run("%s", to_probe), 0);
+	ck_assert_int_eq(check_enforce_apply_to(new), 0);
+	ck_assert_int_eq(check_util_run("%s", to_probe), 0);
+	ck_assert_int_ne(check_util_run("%s", from_probe), 0);
+	enforce_free(new);
+}
+
+START_TEST(test_backend_switch_keeps_old_rules_until_new_ones_are_in)
+{
+	static const char iptables[] = "iptables-legacy -S TJD-FORWARD >/dev/null 2>&1";
+	static const char nftables[] = "nft list table inet tjd >/dev/null 2>&1";
+
+	if (_i == 0)
+		check_enforce_switch("iptables", "nftables", iptables, nftables);
+	else
+		check_enforce_switch("nftables", "iptables", nftables, iptables);
+}
+END_TEST
+
 /* The suite. */
 static Suite *enforce_suite(void)
 {
@@ -332,6 +400,7 @@ static Suite *enforce_suite(void)
 	tcase_add_test(tc, test_state_survives_restart);
 	tcase_add_test(tc, test_clear_removes_everything_and_stops);
 	tcase_add_test(tc, test_overlay_namespace_lifecycle);
+	tcase_add_loop_test(tc, test_backend_switch_keeps_old_rules_until_new_ones_are_in, 0, 2);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
