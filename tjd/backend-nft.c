@@ -91,6 +91,8 @@
 #include <nftables/libnftables.h>
 
 #define BACKEND_NFT_TABLE "tjd"
+/* The bridge-only backend's table: its own name, so both never hold the same table. */
+#define BACKEND_NFT_BRIDGE_SUFFIX "-l2"
 #define BACKEND_NFT_TABLE_MAX 32
 /* Prefix of the probe's table name: no instance can produce it (instance ids have no '-'). */
 #define BACKEND_NFT_PROBE_TABLE "tjd-probe"
@@ -140,6 +142,8 @@ struct backend_nft_state {
 	 * then can a change be committed as a difference of set elements.
 	 */
 	bool applied_trusted;
+	/* backend_nft_bridge_ops: only the bridge table, beside another IP backend. */
+	bool bridge_only;
 	/* Counts from tables we replaced, so counters() never goes backwards. */
 	struct backend_nft_tallies baseline;
 	struct mnl_socket *monitor;
@@ -621,104 +625,267 @@ static void backend_nft_render_chain(struct backend_nft_text *text,
 	backend_nft_append(text, "\t}\n");
 }
 
-/* What backend_nft_binding_order sorts by. */
-struct backend_nft_binding_key {
-	const struct ruleset *set;
-	bool with_port;
+static int backend_nft_compare_items(const void *a, const void *b);
+
+/* A sorted, duplicate-free list of rendered set or map elements. */
+struct backend_nft_list {
+	char **items;
+	size_t count;
+	size_t capacity;
+	bool failed;
 };
 
-/* Orders rule indices by address, then port (when it counts), then index. */
-static int backend_nft_binding_order(const void *a, const void *b, void *arg)
+/* Adds one formatted element to a list. */
+static void backend_nft_list_add(struct backend_nft_list *list, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+static void backend_nft_list_add(struct backend_nft_list *list, const char *format, ...)
 {
-	const struct backend_nft_binding_key *key = arg;
-	const struct ruleset *set = key->set;
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	const struct rule *first = &set->rules[x], *second = &set->rules[y];
-	int order = memcmp(&first->src.addr, &second->src.addr, sizeof(first->src.addr));
+	va_list ap;
+	char *item = NULL;
+	int n;
 
-	if (order == 0)
-		order = (int)first->src.length - (int)second->src.length;
-	if (order == 0 && key->with_port)
-		order = strncmp(first->physdev_in, second->physdev_in, TJD_IFNAMSIZ);
-	if (order == 0)
-		order = x < y ? -1 : x > y;
-	return order;
-}
-
-/*
- * Marks in `first` (one per rule) the rules of `family` with a port whose
- * address (and port, when with_port) no earlier rule has: each goes into
- * the binding set once, in ruleset order.  Sorting keeps this n log n for
- * any number of allowances.  False when out of memory.
- */
-static bool backend_nft_binding_firsts(const struct ruleset *set, int family, bool with_port,
-				       bool *first)
-{
-	struct backend_nft_binding_key key = {set, with_port};
-	size_t *order = calloc(set->count + 1, sizeof(*order));
-	size_t count = 0;
-
-	if (order == NULL)
-		return false;
-	for (size_t i = 0; i < set->count; i++) {
-		first[i] = false;
-		if (set->rules[i].physdev_in[0] != '\0' && set->rules[i].family == family)
-			order[count++] = i;
-	}
-	qsort_r(order, count, sizeof(*order), backend_nft_binding_order, &key);
-	for (size_t k = 0; k < count; k++) {
-		const struct rule *rule = &set->rules[order[k]];
-		const struct rule *previous = k > 0 ? &set->rules[order[k - 1]] : NULL;
-		first[order[k]] = previous == NULL || !prefix_equal(&previous->src, &rule->src) ||
-				  (with_port && strncmp(previous->physdev_in, rule->physdev_in,
-							TJD_IFNAMSIZ) != 0);
-	}
-	free(order);
-	return true;
-}
-
-/* Declares the bound addresses of one family, with or without their ports. */
-static void backend_nft_render_bindings(struct backend_nft_text *text, const struct ruleset *set,
-					int family, bool with_port)
-{
-	bool any = false;
-	bool *first = calloc(set->count + 1, sizeof(*first));
-
-	backend_nft_append(text, "\tset %s%d {\n\t\ttype %s%s\n", with_port ? "bound" : "addr",
-			   family == AF_INET ? 4 : 6, family == AF_INET ? "ipv4_addr" : "ipv6_addr",
-			   with_port ? " . ifname" : "");
-	if (first == NULL || !backend_nft_binding_firsts(set, family, with_port, first)) {
-		free(first);
-		text->failed = true;
+	if (list->failed)
+		return;
+	va_start(ap, format);
+	n = vasprintf(&item, format, ap);
+	va_end(ap);
+	if (n < 0) {
+		list->failed = true;
 		return;
 	}
-	for (size_t i = 0; i < set->count; i++) {
-		const struct rule *rule = &set->rules[i];
-		char address[BACKEND_NFT_ADDRESS_MAX];
-
-		if (!first[i])
-			continue;
-		if (backend_nft_prefix(&rule->src, address, sizeof(address)) < 0) {
-			text->failed = true;
-			free(first);
+	if (list->count == list->capacity) {
+		size_t capacity = list->capacity ? list->capacity * 2 : 16;
+		char **grown = reallocarray(list->items, capacity, sizeof(*grown));
+		if (grown == NULL) {
+			free(item);
+			list->failed = true;
 			return;
 		}
+		list->items = grown;
+		list->capacity = capacity;
+	}
+	list->items[list->count++] = item;
+}
+
+/* Appends `\t\telements = { a,\n...b }\n` (nothing when empty) and frees the list. */
+static void backend_nft_list_render(struct backend_nft_text *text, struct backend_nft_list *list)
+{
+	bool any = false;
+
+	if (list->failed)
+		text->failed = true;
+	if (list->count > 1)
+		qsort(list->items, list->count, sizeof(char *), backend_nft_compare_items);
+	for (size_t i = 0; i < list->count; i++) {
+		if (i > 0 && strcmp(list->items[i], list->items[i - 1]) == 0)
+			continue;
 		backend_nft_append(text, "%s%s", any ? ",\n\t\t\t     " : "\t\telements = { ",
-				   address);
-		if (with_port)
-			backend_nft_append(text, " . \"%.*s\"", TJD_IFNAMSIZ, rule->physdev_in);
+				   list->items[i]);
 		any = true;
 	}
 	if (any)
 		backend_nft_append(text, " }\n");
+	for (size_t i = 0; i < list->count; i++)
+		free(list->items[i]);
+	free(list->items);
+	memset(list, 0, sizeof(*list));
+}
+
+/* An IPv6 address as the 128-bit integer a raw-payload set element is. */
+static void backend_nft_ipv6_integer(const struct prefix *address, char *out, size_t size)
+{
+	size_t n = (size_t)snprintf(out, size, "0x");
+
+	for (size_t i = 0; i < 16 && n + 2 < size; i++)
+		n += (size_t)snprintf(out + n, size - n, "%02x", address->addr.v6.s6_addr[i]);
+}
+
+/* What the bridge table's sets and map hold. */
+struct backend_nft_layer2 {
+	struct backend_nft_list addr4, bound4, addr6, bound6, macs, nd6, ports;
+};
+
+/* Binds one address to a port: in the address set and its address . port set. */
+static void backend_nft_layer2_bind(struct backend_nft_layer2 *l2, const struct prefix *address,
+				    const char *port, bool nd)
+{
+	char text[BACKEND_NFT_ADDRESS_MAX], integer[40];
+
+	if (address->family == 0)
+		return;
+	if (backend_nft_prefix(address, text, sizeof(text)) < 0) {
+		l2->addr4.failed = true;
+		return;
+	}
+	if (address->family == AF_INET) {
+		backend_nft_list_add(&l2->addr4, "%s", text);
+		backend_nft_list_add(&l2->bound4, "%s . \"%.*s\"", text, TJD_IFNAMSIZ, port);
+		return;
+	}
+	backend_nft_list_add(&l2->addr6, "%s", text);
+	backend_nft_list_add(&l2->bound6, "%s . \"%.*s\"", text, TJD_IFNAMSIZ, port);
+	if (nd) {
+		backend_nft_ipv6_integer(address, integer, sizeof(integer));
+		backend_nft_list_add(&l2->nd6, "%s . \"%.*s\"", integer, TJD_IFNAMSIZ, port);
+	}
+}
+
+/*
+ * Collects the bridge table's elements: every layer-2 port (known ones
+ * bound to their container's MAC and addresses, unknown ones to nothing),
+ * and the port of every allowance, so an allow-listed address is bound
+ * even where no layer-2 port was compiled.  -1 on an unusable name.
+ */
+static int backend_nft_layer2_collect(const struct ruleset *set, struct backend_nft_layer2 *l2,
+				      char *err, size_t errlen)
+{
+	for (size_t i = 0; i < set->count; i++) {
+		const struct rule *rule = &set->rules[i];
+		struct prefix host;
+
+		if (rule->physdev_in[0] == '\0' || rule->verdict != RULE_RETURN)
+			continue;
+		host = rule->src;
+		backend_nft_layer2_bind(l2, &host, rule->physdev_in, false);
+	}
+	for (size_t i = 0; i < set->port_count; i++) {
+		const struct l2_port *port = &set->ports[i];
+
+		if (!backend_nft_valid_iface(port->port) ||
+		    !backend_nft_valid_iface(port->bridge)) {
+			error_format(err, errlen, "layer-2 port %zu: unusable interface name", i);
+			return -1;
+		}
+		if (!port->known) {
+			backend_nft_list_add(&l2->ports, "\"%.*s\" : jump unattributed",
+					     TJD_IFNAMSIZ, port->port);
+			continue;
+		}
+		backend_nft_list_add(&l2->ports, "\"%.*s\" : jump bound", TJD_IFNAMSIZ, port->port);
+		backend_nft_list_add(&l2->macs, "%02x:%02x:%02x:%02x:%02x:%02x . \"%.*s\"",
+				     port->mac[0], port->mac[1], port->mac[2], port->mac[3],
+				     port->mac[4], port->mac[5], TJD_IFNAMSIZ, port->port);
+		backend_nft_layer2_bind(l2, &port->ipv4, port->port, false);
+		backend_nft_layer2_bind(l2, &port->ipv6, port->port, true);
+		backend_nft_layer2_bind(l2, &port->ipv6_link, port->port, true);
+	}
+	return 0;
+}
+
+/* Renders one set or map of the bridge table. */
+static void backend_nft_layer2_set(struct backend_nft_text *text, const char *kind,
+				   const char *name, const char *type,
+				   struct backend_nft_list *list)
+{
+	backend_nft_append(text, "\t%s %s {\n\t\t%s\n", kind, name, type);
+	backend_nft_list_render(text, list);
 	backend_nft_append(text, "\t}\n");
-	free(first);
+}
+
+/*
+ * The bridge table: layer 2 for every port of a protected bridge.  The
+ * inet family cannot see bridge ports, and br_netfilter hands the IP hooks
+ * only untagged frames, so this is where ports are bound to what they may
+ * send.  In prerouting (priority -300, before br_netfilter), any port: an
+ * address bound to a port only from that port (this also covers a port
+ * tjd has not heard of yet).  Then each port tjd knows jumps to `bound`:
+ * only untagged IPv4, IPv6 and ARP, from its own MAC and addresses as
+ * Ethernet and ARP sender, IP source and neighbour-advertisement target,
+ * and no router advertisement or redirect; a port it cannot attribute
+ * jumps to `unattributed` and sends nothing.
+ */
+static int backend_nft_render_layer2(struct backend_nft_text *text, const char *table,
+				     const struct ruleset *set, char *err, size_t errlen)
+{
+	struct backend_nft_layer2 l2;
+
+	memset(&l2, 0, sizeof(l2));
+	if (backend_nft_layer2_collect(set, &l2, err, errlen) < 0) {
+		struct backend_nft_list *lists[] = {&l2.addr4, &l2.bound4, &l2.addr6, &l2.bound6,
+						    &l2.macs,  &l2.nd6,	   &l2.ports};
+		struct backend_nft_text discard = {0};
+		for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+			backend_nft_list_render(&discard, lists[i]);
+		free(discard.data);
+		return -1;
+	}
+	backend_nft_append(text,
+			   "table bridge %s {\n\tcomment \"managed by tjd: each container's port "
+			   "may send only its own addresses\"\n",
+			   table);
+	backend_nft_layer2_set(text, "set", "addr4", "type ipv4_addr", &l2.addr4);
+	backend_nft_layer2_set(text, "set", "bound4", "type ipv4_addr . ifname", &l2.bound4);
+	backend_nft_layer2_set(text, "set", "addr6", "type ipv6_addr", &l2.addr6);
+	backend_nft_layer2_set(text, "set", "bound6", "type ipv6_addr . ifname", &l2.bound6);
+	backend_nft_layer2_set(text, "set", "macs", "type ether_addr . ifname", &l2.macs);
+	backend_nft_layer2_set(text, "set", "nd6", "typeof @th,64,128 . iifname", &l2.nd6);
+	backend_nft_layer2_set(text, "map", "ports", "type ifname : verdict", &l2.ports);
+	backend_nft_append(
+	    text,
+	    "\tchain prerouting {\n"
+	    "\t\ttype filter hook prerouting priority %d; policy accept;\n"
+	    "\t\tether type ip ip saddr @addr4 ip saddr . iifname != @bound4 counter "
+	    "drop comment \"tjd spoofed source\"\n"
+	    "\t\tether type arp arp saddr ip @addr4 arp saddr ip . iifname != @bound4 "
+	    "counter drop comment \"tjd spoofed source\"\n"
+	    "\t\tether type ip6 ip6 saddr @addr6 ip6 saddr . iifname != @bound6 counter "
+	    "drop comment \"tjd spoofed source\"\n"
+	    "\t\tiifname vmap @ports\n"
+	    "\t}\n"
+	    "\tchain bound {\n"
+	    "\t\tether type != { ip, ip6, arp } counter drop comment \"tjd layer 2 ethertype\"\n"
+	    "\t\tether saddr . iifname != @macs counter drop comment \"tjd layer 2 mac\"\n"
+	    "\t\tether type arp arp saddr ether . iifname != @macs counter drop "
+	    "comment \"tjd layer 2 arp sender\"\n"
+	    "\t\tether type arp arp saddr ip != 0.0.0.0 arp saddr ip . iifname != @bound4 "
+	    "counter drop comment \"tjd layer 2 arp sender\"\n"
+	    "\t\tether type ip ip saddr . iifname != @bound4 counter drop "
+	    "comment \"tjd layer 2 source\"\n"
+	    "\t\tether type ip6 ip6 saddr != :: ip6 saddr . iifname != @bound6 counter drop "
+	    "comment \"tjd layer 2 source\"\n"
+	    "\t\tether type ip6 ip6 saddr :: meta l4proto != ipv6-icmp counter drop "
+	    "comment \"tjd layer 2 unspecified source\"\n"
+	    "\t\tether type ip6 ip6 saddr :: icmpv6 type != { nd-neighbor-solicit, "
+	    "mld2-listener-report } counter drop comment \"tjd layer 2 unspecified source\"\n"
+	    "\t\tether type ip6 icmpv6 type { nd-router-advert, nd-redirect } counter drop "
+	    "comment \"tjd layer 2 router advertisement or redirect\"\n"
+	    "\t\tether type ip6 icmpv6 type nd-neighbor-advert @th,64,128 . iifname != @nd6 "
+	    "counter drop comment \"tjd layer 2 neighbour advertisement target\"\n"
+	    "\t}\n"
+	    "\tchain unattributed {\n"
+	    "\t\tcounter drop comment \"tjd layer 2 unattributed port\"\n"
+	    "\t}\n"
+	    "}\n",
+	    BACKEND_NFT_PRIORITY_BRIDGE);
+	return 0;
 }
 
 /*
  * The whole desired state as one nft script: both tables deleted (created
  * first, so a missing one is no error) and re-created in one transaction.
  */
+static char *backend_nft_script(const char *table, const struct ruleset *desired, char *err,
+				size_t errlen);
+
+/* The bridge table alone as one nft script, for backend_nft_bridge_ops. */
+static char *backend_nft_bridge_script(const char *table, const struct ruleset *desired, char *err,
+				       size_t errlen)
+{
+	struct backend_nft_text text = {0};
+	char *script;
+
+	backend_nft_append(&text, "add table bridge %s\ndelete table bridge %s\n", table, table);
+	if (backend_nft_render_layer2(&text, table, desired, err, errlen) < 0) {
+		free(text.data);
+		return NULL;
+	}
+	script = backend_nft_text_take(&text);
+	if (script == NULL)
+		error_format(err, errlen, "out of memory (or over %u bytes) rendering the ruleset",
+			     BACKEND_NFT_TEXT_MAX);
+	return script;
+}
+
 static char *backend_nft_script(const char *table, const struct ruleset *desired, char *err,
 				size_t errlen)
 {
@@ -740,26 +907,11 @@ static char *backend_nft_script(const char *table, const struct ruleset *desired
 	backend_nft_render_chain(&text, &plan, RULE_HOOK_FORWARD);
 	backend_nft_render_chain(&text, &plan, RULE_HOOK_INPUT);
 	backend_nft_append(&text, "}\n");
-	backend_nft_append(&text,
-			   "table bridge %s {\n\tcomment \"managed by tjd: allow-listed addresses "
-			   "only from their own bridge port\"\n",
-			   table);
-	backend_nft_render_bindings(&text, desired, AF_INET, true);
-	backend_nft_render_bindings(&text, desired, AF_INET, false);
-	backend_nft_render_bindings(&text, desired, AF_INET6, true);
-	backend_nft_render_bindings(&text, desired, AF_INET6, false);
-	backend_nft_append(
-	    &text,
-	    "\tchain prerouting {\n"
-	    "\t\ttype filter hook prerouting priority %d; policy accept;\n"
-	    "\t\tether type ip ip saddr @addr4 ip saddr . iifname != @bound4 counter "
-	    "drop comment \"tjd spoofed allow-listed source\"\n"
-	    "\t\tether type arp arp saddr ip @addr4 arp saddr ip . iifname != @bound4 "
-	    "counter drop comment \"tjd spoofed allow-listed source\"\n"
-	    "\t\tether type ip6 ip6 saddr @addr6 ip6 saddr . iifname != @bound6 counter "
-	    "drop comment \"tjd spoofed allow-listed source\"\n"
-	    "\t}\n}\n",
-	    BACKEND_NFT_PRIORITY_BRIDGE);
+	if (backend_nft_render_layer2(&text, table, desired, err, errlen) < 0) {
+		backend_nft_plan_free(&plan);
+		free(text.data);
+		return NULL;
+	}
 	backend_nft_plan_free(&plan);
 	script = backend_nft_text_take(&text);
 	if (script == NULL)
@@ -862,7 +1014,7 @@ static void backend_nft_split_set(struct backend_nft_split *split, const char *f
 
 /*
  * Splits a script that backend_nft_script rendered: `table F N {` opens a
- * table, `\tset S {` a set, `\t\telements = { a,` and its continuation
+ * table, `\tset S {` or `\tmap S {` a set, `\t\telements = { a,` and its continuation
  * lines carry the elements, ` }` closes them.  Everything else is the
  * skeleton.  -1 when the script does not have that shape.
  */
@@ -895,7 +1047,8 @@ static int backend_nft_split_script(const char *script, struct backend_nft_split
 			in_elements = more;
 		} else {
 			if (sscanf(line, "table %7s ", family) != 1 &&
-			    sscanf(line, "\tset %47s {", name) == 1)
+			    (sscanf(line, "\tset %47s {", name) == 1 ||
+			     sscanf(line, "\tmap %47s {", name) == 1))
 				backend_nft_split_set(split, family, name);
 			backend_nft_append(&split->skeleton, "%.*s\n", (int)length, line);
 			split->failed = split->failed || split->skeleton.failed;
@@ -909,12 +1062,14 @@ static int backend_nft_split_script(const char *script, struct backend_nft_split
 	return split->failed || in_elements ? -1 : 0;
 }
 
-/* The length of an element's key: what comes before its comment. */
+/* The length of an element's key: what comes before its comment or a map's value. */
 static size_t backend_nft_item_key(const char *item)
 {
 	const char *comment = strstr(item, " comment \"");
+	size_t length = comment != NULL ? (size_t)(comment - item) : strlen(item);
+	const char *value = memmem(item, length, " : ", 3);
 
-	return comment != NULL ? (size_t)(comment - item) : strlen(item);
+	return value != NULL ? (size_t)(value - item) : length;
 }
 
 /*
@@ -950,9 +1105,9 @@ static void backend_nft_delta_set(struct backend_nft_text *text, const char *tab
 
 /*
  * True when the two sets hold an element with the same key and another
- * comment.  Both are sorted, and sorting whole items sorts them by key
- * first (a key ends where " comment" starts, and ' ' sorts before every
- * character an address has), so one walk over both finds it.
+ * comment (or, in a map, another value).  Both are sorted, and sorting whole items sorts them by
+ * key first (a key ends where " comment" starts, and ' ' sorts before every character an address
+ * has), so one walk over both finds it.
  */
 static bool backend_nft_comment_changed(const struct backend_nft_elements *a,
 					const struct backend_nft_elements *b)
@@ -1103,7 +1258,7 @@ static int backend_nft_present(struct backend_nft_state *state, unsigned *presen
 	snprintf(bridge, sizeof(bridge), "table bridge %s", state->table);
 	for (line = strtok_r(tables, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (strcmp(line, inet) == 0)
+		if (strcmp(line, inet) == 0 && !state->bridge_only)
 			*present |= 1;
 		else if (strcmp(line, bridge) == 0)
 			*present |= 2;
@@ -1127,7 +1282,7 @@ static int backend_nft_list(struct backend_nft_state *state, unsigned int flags,
 	*out = NULL;
 	if (backend_nft_present(state, &present, err, errlen) < 0)
 		goto out;
-	for (size_t f = 0; f < 2; f++) {
+	for (size_t f = state->bridge_only ? 1 : 0; f < 2; f++) {
 		char command[BACKEND_NFT_TABLE_MAX + 32];
 		char *listing = NULL;
 
@@ -1236,7 +1391,7 @@ static int backend_nft_collect(struct backend_nft_state *state, struct backend_n
 	memset(out, 0, sizeof(*out));
 	if (backend_nft_present(state, &present, err, errlen) < 0)
 		goto out;
-	for (size_t f = 0; f < 2; f++) {
+	for (size_t f = state->bridge_only ? 1 : 0; f < 2; f++) {
 		char command[BACKEND_NFT_TABLE_MAX + 32];
 		char *listing = NULL;
 		json_error_t error;
@@ -1429,11 +1584,16 @@ static int backend_nft_open(struct backend *backend, char *err, size_t errlen)
 		error_format(err, errlen, "out of memory");
 		goto out;
 	}
-	if (backend_nft_table_name(backend, state->table, sizeof(state->table)) < 0) {
+	state->bridge_only = backend->ops == &backend_nft_bridge_ops;
+	if (backend_nft_table_name(backend, state->table, sizeof(state->table)) < 0 ||
+	    (state->bridge_only &&
+	     strlen(state->table) + strlen(BACKEND_NFT_BRIDGE_SUFFIX) >= sizeof(state->table))) {
 		error_format(err, errlen, "cannot derive a table name from chain \"%.*s\"",
 			     BACKEND_CHAIN_MAX, backend->chain_forward);
 		goto out;
 	}
+	if (state->bridge_only)
+		strcat(state->table, BACKEND_NFT_BRIDGE_SUFFIX);
 	/* only enforcing needs br_netfilter; `tjd --clear` must work without it */
 	if (!backend->clear_only && backend_check_bridge_netfilter(err, errlen) < 0)
 		goto out;
@@ -1500,7 +1660,8 @@ static int backend_nft_apply(struct backend *backend, const struct ruleset *desi
 		error_format(err, errlen, "nft backend is not open");
 		goto out;
 	}
-	script = backend_nft_script(state->table, desired, err, errlen);
+	script = state->bridge_only ? backend_nft_bridge_script(state->table, desired, err, errlen)
+				    : backend_nft_script(state->table, desired, err, errlen);
 	if (script == NULL)
 		goto out;
 	/*
@@ -1577,10 +1738,15 @@ static int backend_nft_clear(struct backend *backend, char *err, size_t errlen)
 		error_format(err, errlen, "nft backend is not open");
 		return -1;
 	}
-	snprintf(commands, sizeof(commands),
-		 "add table inet %s\ndelete table inet %s\n"
-		 "add table bridge %s\ndelete table bridge %s\n",
-		 state->table, state->table, state->table, state->table);
+	if (state->bridge_only)
+		snprintf(commands, sizeof(commands),
+			 "add table bridge %s\ndelete table bridge %s\n", state->table,
+			 state->table);
+	else
+		snprintf(commands, sizeof(commands),
+			 "add table inet %s\ndelete table inet %s\n"
+			 "add table bridge %s\ndelete table bridge %s\n",
+			 state->table, state->table, state->table, state->table);
 	if (backend_nft_run(state, 0, commands, NULL, "cannot delete our tables", err, errlen) < 0)
 		return -1;
 	free(state->applied_script);
@@ -1760,6 +1926,18 @@ static void backend_nft_close(struct backend *backend)
 
 const struct backend_ops backend_nft_ops = {
     .name = "nftables",
+    .open = backend_nft_open,
+    .apply = backend_nft_apply,
+    .clear = backend_nft_clear,
+    .dump = backend_nft_dump,
+    .close = backend_nft_close,
+    .counters = backend_nft_counters,
+    .monitor_fd = backend_nft_monitor_fd,
+    .monitor_drain = backend_nft_monitor_drain,
+};
+
+const struct backend_ops backend_nft_bridge_ops = {
+    .name = "nftables layer 2",
     .open = backend_nft_open,
     .apply = backend_nft_apply,
     .clear = backend_nft_clear,

@@ -80,6 +80,11 @@ struct backend {
 extern const struct backend_ops backend_iptc_ops;
 extern const struct backend_ops backend_fake_ops;
 extern const struct backend_ops backend_nft_ops;
+/*
+ * The nftables backend's bridge table (layer 2) alone, under its own table
+ * name: what tjd writes beside the iptables backend, which has no layer 2.
+ */
+extern const struct backend_ops backend_nft_bridge_ops;
 /* The nft script the nft backend's apply runs for `desired` (malloc'd); NULL + err. */
 char *backend_nft_render(const struct backend *backend, const struct ruleset *desired, char *err,
 			 size_t errlen);

@@ -1,6 +1,7 @@
 /* status: what tjd protects, what it saw last, and how it went. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -197,7 +198,14 @@ static int ctl_status_exec(struct ctl_context *ctx, const Tjd__V1__Request *requ
 	tjd__v1__status_response__init(status);
 	status->version = (char *)PACKAGE_VERSION;
 	status->backend = (char *)enforce_backend_name(tjd->enforce);
-	status->backend_reason = ctl_strdup(ctx, enforce_backend_reason(tjd->enforce));
+	if (enforce_layer2_reason(tjd->enforce)[0] != '\0') {
+		char reason[600];
+		snprintf(reason, sizeof(reason), "%s; layer 2: %s",
+			 enforce_backend_reason(tjd->enforce), enforce_layer2_reason(tjd->enforce));
+		status->backend_reason = ctl_strdup(ctx, reason);
+	} else {
+		status->backend_reason = ctl_strdup(ctx, enforce_backend_reason(tjd->enforce));
+	}
 	status->docker_host = ctl_strdup(ctx, conf->docker_host);
 	status->docker_connected = tjd->docker_connected;
 	status->ready = stats->ready;

@@ -27,6 +27,12 @@ struct enforce_target {
 	char network_id[INV_ID_MAX + 1]; /* "" for tjd's own namespace */
 	char network_name[INV_NAME_MAX + 1];
 	struct backend_netns netns;
+	/*
+	 * Layer 2 beside an IP backend that has none (iptables): the nftables
+	 * bridge table, committed right after the IP rules, repaired with them.
+	 */
+	struct backend_netns layer2;
+	bool has_layer2;
 	struct ruleset installed; /* what tjd last committed here */
 	bool has_installed;	  /* installed is known to be in the kernel */
 	size_t rule_count;
@@ -54,15 +60,18 @@ struct enforce {
 	struct enforce_stats stats;
 	bool state_dirty; /* the host ruleset changed since it was last saved */
 	char backend_reason[256];
+	char layer2_reason[256];
 	struct event *monitor_event;
-	/* The backend tjd does not use, opened to clear what an earlier run left in it. */
-	struct backend other;
-	bool other_open;
+	/* The backends tjd does not use, opened to clear what an earlier run left in them. */
+	struct backend other[2];
+	size_t other_count;
+	struct event *layer2_event; /* the layer-2 companion's change notifications */
 	void (*drift_hook)(void *arg);
 	void *drift_arg;
 };
 
 static void enforce_retire_other(struct enforce *enforce);
+static void enforce_open_layer2(struct enforce *enforce);
 
 /* Arguments of enforce_apply_fn. */
 struct enforce_apply_arg {
@@ -117,6 +126,12 @@ static int enforce_commit(struct enforce *enforce, struct enforce_target *target
 	    target->has_installed && ruleset_equal(desired, &target->installed))
 		return 1;
 	rc = backend_netns_run(&target->netns, true, enforce_apply_fn, &apply, err, errlen);
+	if (rc > 0 && target->has_layer2) {
+		struct enforce_apply_arg layer2 = {.rules = desired};
+		rc = backend_netns_run(&target->layer2, true, enforce_apply_fn, &layer2, err,
+				       errlen);
+		apply.changed = apply.changed || layer2.changed;
+	}
 	if (rc <= 0) {
 		if (rc == 0)
 			target->has_installed = false;
@@ -158,6 +173,8 @@ static int enforce_target_clear(struct enforce_target *target, char *err, size_t
 	if (target->netns.path[0] != '\0' && !target->netns.open)
 		return 0; /* never opened: nothing of ours inside */
 	rc = backend_netns_run(&target->netns, false, enforce_clear_fn, NULL, err, errlen);
+	if (rc >= 0 && target->has_layer2)
+		rc = backend_netns_run(&target->layer2, false, enforce_clear_fn, NULL, err, errlen);
 	if (rc < 0)
 		return -1;
 	ruleset_free(&target->installed);
@@ -170,6 +187,8 @@ static int enforce_target_clear(struct enforce_target *target, char *err, size_t
 static void enforce_target_free(struct enforce_target *target)
 {
 	backend_netns_close(&target->netns);
+	if (target->has_layer2)
+		backend_netns_close(&target->layer2);
 	ruleset_free(&target->installed);
 }
 
@@ -214,6 +233,16 @@ static void enforce_monitor_cb(evutil_socket_t fd, short what, void *arg)
 		enforce_repair_drift(enforce);
 }
 
+/* Live drift repair of the layer-2 companion. */
+static void enforce_layer2_monitor_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct enforce *enforce = arg;
+	struct backend *backend = &enforce->host.layer2.backend;
+
+	if (backend->ops->monitor_drain(backend))
+		enforce_repair_drift(enforce);
+}
+
 /* Without change notifications (legacy x_tables), compare often instead. */
 static void enforce_drift_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -229,6 +258,15 @@ int enforce_watch(struct enforce *enforce, struct event_base *base)
 	if (enforce->dry_run || enforce->monitor_event != NULL)
 		return 0;
 	enforce->base = base;
+	if (enforce->host.has_layer2 && (fd = enforce->host.layer2.backend.ops->monitor_fd(
+					     &enforce->host.layer2.backend)) >= 0) {
+		enforce->host.layer2.backend.watched = true;
+		enforce->layer2_event = event_new(enforce->base, fd, EV_READ | EV_PERSIST,
+						  enforce_layer2_monitor_cb, enforce);
+		if (enforce->layer2_event == NULL || event_add(enforce->layer2_event, NULL) < 0)
+			return -1;
+		fd = -1;
+	}
 	if (backend->ops->monitor_fd != NULL && backend->ops->monitor_drain != NULL)
 		fd = backend->ops->monitor_fd(&enforce->host.netns.backend);
 	if (fd >= 0) {
@@ -274,14 +312,42 @@ static void enforce_retire_other(struct enforce *enforce)
 {
 	char err[512];
 
-	if (!enforce->other_open)
+	for (size_t i = 0; i < enforce->other_count; i++) {
+		struct backend *other = &enforce->other[i];
+		if (other->ops->clear(other, err, sizeof(err)) < 0)
+			log_warnx("clearing what %s held: %s", other->ops->name, err);
+		else
+			log_debug("cleared what %s held", other->ops->name);
+		other->ops->close(other);
+	}
+	enforce->other_count = 0;
+}
+/*
+ * The iptables backend has no layer 2: beside it, the nftables bridge
+ * table alone, wherever nf_tables works.  Without it VLAN-tagged frames,
+ * ARP and neighbour advertisements are not bound to ports; that is said
+ * in the log and in status.
+ */
+static void enforce_open_layer2(struct enforce *enforce)
+{
+	struct backend template;
+	char err[384];
+
+	if (backend_init(&template, &backend_nft_bridge_ops, enforce->instance_id) < 0 ||
+	    backend_netns_init(&enforce->host.layer2, &template, "") < 0)
 		return;
-	if (enforce->other.ops->clear(&enforce->other, err, sizeof(err)) < 0)
-		log_warnx("clearing what %s held: %s", enforce->other.ops->name, err);
-	else
-		log_debug("cleared what %s held", enforce->other.ops->name);
-	enforce->other.ops->close(&enforce->other);
-	enforce->other_open = false;
+	if (template.ops->open(&enforce->host.layer2.backend, err, sizeof(err)) < 0) {
+		log_warnx("no layer-2 protection beside the iptables tables (%s): VLAN-tagged "
+			  "frames, ARP and neighbour advertisements are not bound to ports",
+			  err);
+		snprintf(enforce->layer2_reason, sizeof(enforce->layer2_reason),
+			 "none: nf_tables unusable: %.200s", err);
+		return;
+	}
+	enforce->host.layer2.open = true;
+	enforce->host.has_layer2 = true;
+	snprintf(enforce->layer2_reason, sizeof(enforce->layer2_reason),
+		 "nftables bridge table beside the iptables tables");
 }
 
 /* Opens `ops` as the host backend; 0 or -1 with err set. */
@@ -298,6 +364,8 @@ static int enforce_open_backend(struct enforce *enforce, const struct backend_op
 	if (ops->open(&enforce->host.netns.backend, err, errlen) < 0)
 		return -1;
 	enforce->host.netns.open = true;
+	if (ops == &backend_iptc_ops)
+		enforce_open_layer2(enforce);
 	return 0;
 }
 
@@ -369,13 +437,19 @@ struct enforce *enforce_new(const struct enforce_options *options, char *err, si
 	if (enforce_choose(enforce, choice, err, errlen) < 0)
 		goto fail;
 	if (!enforce->dry_run && enforce->forced_ops == NULL) {
-		/* Switching backends leaves nothing of the other one behind: see
-		 * enforce_retire_other. */
-		enforce->other_open = enforce_open_for_clearing(
-		    &enforce->other,
-		    enforce->host.netns.backend.ops == &backend_nft_ops ? &backend_iptc_ops
-									: &backend_nft_ops,
-		    enforce->instance_id);
+		/*
+		 * Switching backends leaves nothing of the other one behind (see
+		 * enforce_retire_other): nftables' other is iptables with its
+		 * layer-2 table, iptables' other is nftables.
+		 */
+		bool nft = enforce->host.netns.backend.ops == &backend_nft_ops;
+		const struct backend_ops *others[2] = {nft ? &backend_iptc_ops : &backend_nft_ops,
+						       nft ? &backend_nft_bridge_ops : NULL};
+		for (size_t i = 0; i < 2; i++)
+			if (others[i] != NULL &&
+			    enforce_open_for_clearing(&enforce->other[enforce->other_count],
+						      others[i], enforce->instance_id))
+				enforce->other_count++;
 	}
 	return enforce;
 fail:
@@ -390,8 +464,10 @@ void enforce_free(struct enforce *enforce)
 	if (enforce->monitor_event != NULL)
 		event_free(enforce->monitor_event);
 	/* Not retired yet: the old backend's rules stay, as tjd's own do. */
-	if (enforce->other_open)
-		enforce->other.ops->close(&enforce->other);
+	for (size_t i = 0; i < enforce->other_count; i++)
+		enforce->other[i].ops->close(&enforce->other[i]);
+	if (enforce->layer2_event != NULL)
+		event_free(enforce->layer2_event);
 	enforce_target_free(&enforce->host);
 	for (size_t i = 0; i < enforce->namespace_count; i++)
 		enforce_target_free(&enforce->namespaces[i]);
@@ -618,7 +694,8 @@ void enforce_stop(struct enforce *enforce)
 
 int enforce_clear_offline(const char *instance_id, const char *state_file)
 {
-	static const struct backend_ops *const all[] = {&backend_iptc_ops, &backend_nft_ops};
+	static const struct backend_ops *const all[] = {&backend_iptc_ops, &backend_nft_ops,
+							&backend_nft_bridge_ops};
 	char err[512];
 	int rc = 0;
 
@@ -707,6 +784,30 @@ int enforce_counters(struct enforce *enforce, struct backend_counter *counters, 
 int enforce_dump(struct enforce *enforce, char **text, char *err, size_t errlen)
 {
 	struct backend *backend = &enforce->host.netns.backend;
+	char *ip = NULL, *layer2 = NULL;
 
-	return backend->ops->dump(backend, text, err, errlen);
+	if (backend->ops->dump(backend, &ip, err, errlen) < 0)
+		return -1;
+	if (!enforce->host.has_layer2) {
+		*text = ip;
+		return 0;
+	}
+	backend = &enforce->host.layer2.backend;
+	if (backend->ops->dump(backend, &layer2, err, errlen) < 0) {
+		free(ip);
+		return -1;
+	}
+	*text = NULL;
+	if (asprintf(text, "%s\n# layer 2\n%s", ip, layer2) < 0) {
+		*text = NULL;
+		error_format(err, errlen, "out of memory");
+	}
+	free(ip);
+	free(layer2);
+	return *text != NULL ? 0 : -1;
+}
+
+const char *enforce_layer2_reason(const struct enforce *enforce)
+{
+	return enforce->layer2_reason;
 }

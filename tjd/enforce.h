@@ -117,6 +117,8 @@ int enforce_clear_offline(const char *instance_id, const char *state_file);
 const struct enforce_stats *enforce_stats(const struct enforce *enforce);
 const char *enforce_backend_name(const struct enforce *enforce);
 const char *enforce_backend_reason(const struct enforce *enforce);
+/* How layer 2 is enforced beside an IP backend without it ("" when the backend has it). */
+const char *enforce_layer2_reason(const struct enforce *enforce);
 const struct backend *enforce_backend(const struct enforce *enforce);
 /* The host ruleset last committed (or compiled, in a dry run). */
 const struct ruleset *enforce_installed(const struct enforce *enforce);

@@ -13,8 +13,10 @@ void inventory_init(struct inventory *inv)
 
 void inventory_free(struct inventory *inv)
 {
-	for (size_t i = 0; i < inv->count; i++)
+	for (size_t i = 0; i < inv->count; i++) {
 		free(inv->networks[i].endpoints);
+		free(inv->networks[i].members);
+	}
 	free(inv->networks);
 	inventory_init(inv);
 }
@@ -90,6 +92,16 @@ int inventory_copy(struct inventory *dst, const struct inventory *src)
 		*to = *from;
 		to->endpoints = NULL;
 		to->endpoint_count = to->endpoint_capacity = 0;
+		to->members = NULL;
+		to->member_count = 0;
+		if (from->member_count > 0) {
+			to->members = calloc(from->member_count, sizeof(*to->members));
+			if (to->members == NULL)
+				goto fail;
+			memcpy(to->members, from->members,
+			       from->member_count * sizeof(*to->members));
+			to->member_count = from->member_count;
+		}
 		if (from->endpoint_count == 0)
 			continue;
 		to->endpoints = calloc(from->endpoint_count, sizeof(*to->endpoints));
@@ -114,6 +126,7 @@ void inv_network_clear(struct inv_network *net)
 	memcpy(id, net->id, sizeof(id));
 	memcpy(name, net->name, sizeof(name));
 	free(net->endpoints);
+	free(net->members);
 	memset(net, 0, sizeof(*net));
 	memcpy(net->id, id, sizeof(id));
 	memcpy(net->name, name, sizeof(name));
@@ -122,6 +135,7 @@ void inv_network_clear(struct inv_network *net)
 void inventory_remove_network(struct inventory *inv, size_t index)
 {
 	free(inv->networks[index].endpoints);
+	free(inv->networks[index].members);
 	memmove(&inv->networks[index], &inv->networks[index + 1],
 		(inv->count - index - 1) * sizeof(*inv->networks));
 	inv->count--;

@@ -11,7 +11,7 @@
 
 #include "tjd/ruleset.h"
 
-#define INV_ID_MAX 64        /* Docker ids are 64 hex chars */
+#define INV_ID_MAX 64 /* Docker ids are 64 hex chars */
 #define INV_NAME_MAX 255
 #define INV_DRIVER_MAX 31
 #define INV_MAX_SUBNETS 16
@@ -20,27 +20,35 @@
 
 struct inv_endpoint {
 	char container_id[INV_ID_MAX + 1];
-	char endpoint_id[INV_ID_MAX + 1];   /* Docker's EndpointID, "" if not given */
-	char name[INV_NAME_MAX + 1];        /* container name without leading '/' */
-	struct prefix ipv4;                 /* family 0 if none; length 32 */
-	struct prefix ipv6;                 /* family 0 if none; length 128 */
-	char mac[18];                       /* "02:42:ac:11:00:02" or "" */
-	bool allowed;                       /* matched an allow filter */
-	char bridge_port[TJD_IFNAMSIZ];     /* host-side veth, "" if unknown */
+	char endpoint_id[INV_ID_MAX + 1]; /* Docker's EndpointID, "" if not given */
+	char name[INV_NAME_MAX + 1];	  /* container name without leading '/' */
+	struct prefix ipv4;		  /* family 0 if none; length 32 */
+	struct prefix ipv6;		  /* family 0 if none; length 128 */
+	char mac[18];			  /* "02:42:ac:11:00:02" or "" */
+	bool allowed;			  /* matched an allow filter */
+	char bridge_port[TJD_IFNAMSIZ];	  /* host-side veth, "" if unknown */
 };
 
 struct inv_network {
 	char id[INV_ID_MAX + 1];
 	char name[INV_NAME_MAX + 1];
-	char driver[INV_DRIVER_MAX + 1];    /* "bridge", "overlay", ... */
-	char scope[16];                     /* "local", "swarm" */
-	char bridge[TJD_IFNAMSIZ];          /* Linux bridge for local bridge networks */
+	char driver[INV_DRIVER_MAX + 1]; /* "bridge", "overlay", ... */
+	char scope[16];			 /* "local", "swarm" */
+	char bridge[TJD_IFNAMSIZ];	 /* Linux bridge for local bridge networks */
 	bool internal;
 	struct prefix subnets[INV_MAX_SUBNETS];
 	size_t subnet_count;
 	struct inv_endpoint *endpoints;
 	size_t endpoint_count;
 	size_t endpoint_capacity;
+	/*
+	 * Every port of the bridge as the kernel lists it (containers tjd knows
+	 * and ports it cannot attribute alike), read at the end of each run;
+	 * members_read is false when the list could not be read.
+	 */
+	char (*members)[TJD_IFNAMSIZ];
+	size_t member_count;
+	bool members_read;
 };
 
 /* Longest directory of network namespaces (dockerd's <exec-root>/netns) we accept. */
@@ -64,8 +72,7 @@ void inventory_free(struct inventory *inv);
 struct inv_network *inventory_add_network(struct inventory *inv);
 /* Appends a zeroed endpoint; NULL on OOM or past INV_MAX_ENDPOINTS. */
 struct inv_endpoint *inv_network_add_endpoint(struct inv_network *net);
-const struct inv_network *inventory_find_network(const struct inventory *inv,
-						const char *name);
+const struct inv_network *inventory_find_network(const struct inventory *inv, const char *name);
 const struct inv_network *inventory_find_network_id(const struct inventory *inv, const char *id);
 /* Deep copy into dst (replacing what it held); 0, or -1 on OOM (dst untouched). */
 int inventory_copy(struct inventory *dst, const struct inventory *src);

@@ -60,10 +60,11 @@
 #define NETNS_RECV_BUFFER 65536
 /* A netlink answer that takes longer than this means something is badly wrong. */
 #define NETNS_RECV_TIMEOUT_S 2
-/* A namespace with more links than this is not a container's. */
-#define NETNS_LINKS_MAX 4096
+/* More links than this in one namespace, even the host's with every container's veth, is not real.
+ */
+#define NETNS_LINKS_MAX 65536
 /* Datagrams one request may read, the kernel's and dropped ones alike. */
-#define NETNS_DATAGRAMS_MAX 1024
+#define NETNS_DATAGRAMS_MAX 8192
 #define NETNS_MAC_LEN 6
 
 /* What one RTM_NEWLINK message says about a link. */
@@ -558,6 +559,52 @@ int netns_overlay_port(const char *sandbox_key, const char *mac, const char *ove
 		return -1;
 	}
 	return netns_peer_port(sandbox_key, mac, overlay_netns, bridge, port, portlen, err, errlen);
+}
+
+/* What netns_collect_member gathers. */
+struct netns_members {
+	int bridge;
+	char (*ports)[16];
+	size_t max;
+	size_t count;
+};
+
+/* netns_links callback: keeps the links enslaved to the bridge. */
+static int netns_collect_member(const struct netns_link *link, void *arg, char *err, size_t errlen)
+{
+	struct netns_members *members = arg;
+
+	if (link->master != members->bridge)
+		return 0;
+	if (members->count == members->max) {
+		error_format(err, errlen, "bridge has more than %zu ports", members->max);
+		return -1;
+	}
+	snprintf(members->ports[members->count++], 16, "%.15s", link->name);
+	return 0;
+}
+
+int netns_bridge_members(const char *bridge, char (*ports)[16], size_t max, size_t *count,
+			 char *err, size_t errlen)
+{
+	struct netns_members members = {.ports = ports, .max = max};
+	struct mnl_socket *sock;
+	int ret;
+
+	*count = 0;
+	members.bridge = (int)if_nametoindex(bridge);
+	if (members.bridge == 0) {
+		error_format(err, errlen, "bridge %.15s: %s", bridge, strerror(errno));
+		return -1;
+	}
+	sock = netns_socket_open(err, errlen);
+	if (sock == NULL)
+		return -1;
+	ret = netns_links(sock, 0, netns_collect_member, &members, err, errlen);
+	mnl_socket_close(sock);
+	if (ret == 0)
+		*count = members.count;
+	return ret;
 }
 
 int netns_enter(const char *path, int *saved_fd, char *err, size_t errlen)

@@ -23,6 +23,14 @@ int netns_overlay_port(const char *sandbox_key, const char *mac, const char *ove
 		       const char *bridge, char *port, size_t portlen, char *err, size_t errlen);
 
 /*
+ * Lists the ports of `bridge` in the calling thread's namespace (one
+ * RTM_GETLINK dump): every link enslaved to it, into ports (at most max;
+ * more is an error).  0 with *count set, or -1 with err set.
+ */
+int netns_bridge_members(const char *bridge, char (*ports)[16], size_t max, size_t *count,
+			 char *err, size_t errlen);
+
+/*
  * Moves the calling thread into the network namespace at path and hands
  * back a handle to its own; 0, or -1 with err set (the thread has not
  * moved).  Every successful netns_enter must be paired with netns_leave.

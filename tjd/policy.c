@@ -162,6 +162,95 @@ static void policy_network(struct policy_build *build, const struct inv_network 
 	policy_build_drop(build, family, hook, net->bridge, net->name);
 }
 
+/* The endpoint on `port`, or NULL; *count says how many claim it. */
+static const struct inv_endpoint *policy_port_owner(const struct inv_network *net, const char *port,
+						    size_t *count)
+{
+	const struct inv_endpoint *owner = NULL;
+
+	*count = 0;
+	for (size_t e = 0; e < net->endpoint_count; e++) {
+		if (strncmp(net->endpoints[e].bridge_port, port, TJD_IFNAMSIZ) != 0)
+			continue;
+		owner = &net->endpoints[e];
+		(*count)++;
+	}
+	return *count == 1 ? owner : NULL;
+}
+
+/* Adds one port's layer-2 binding: the owner's MAC and addresses, or nothing when unknown. */
+static void policy_l2_port(struct policy_build *build, const struct inv_network *net,
+			   const char *port, const struct inv_endpoint *owner)
+{
+	struct l2_port *binding;
+
+	if (build->failed)
+		return;
+	binding = ruleset_add_port(build->out);
+	if (binding == NULL) {
+		build->failed = true;
+		snprintf(build->err, build->errlen, "out of memory compiling the ruleset");
+		return;
+	}
+	snprintf(binding->bridge, sizeof(binding->bridge), "%s", net->bridge);
+	snprintf(binding->port, sizeof(binding->port), "%s", port);
+	if (owner == NULL || l2_mac_parse(owner->mac, binding->mac) < 0) {
+		snprintf(binding->comment, sizeof(binding->comment), "tjd %.40s unknown port",
+			 net->name);
+		text_sanitize_in_place(binding->comment, "\"", '_');
+		return;
+	}
+	binding->known = true;
+	binding->ipv4 = owner->ipv4;
+	binding->ipv6 = owner->ipv6;
+	if (binding->ipv4.family != 0)
+		prefix_host(&binding->ipv4);
+	if (binding->ipv6.family != 0)
+		prefix_host(&binding->ipv6);
+	l2_link_local(binding->mac, &binding->ipv6_link);
+	snprintf(binding->comment, sizeof(binding->comment), "tjd %.28s %.28s", net->name,
+		 owner->name);
+	text_sanitize_in_place(binding->comment, "\"", '_');
+}
+
+/* Orders layer-2 ports by bridge, then port. */
+static int policy_port_order(const void *a, const void *b)
+{
+	const struct l2_port *x = a, *y = b;
+	int order = strncmp(x->bridge, y->bridge, TJD_IFNAMSIZ);
+
+	return order != 0 ? order : strncmp(x->port, y->port, TJD_IFNAMSIZ);
+}
+
+/*
+ * Layer 2 for one bridge network: every port the kernel lists, bound to
+ * the one container Docker says is on it, or sending nothing when no
+ * single container is; and ports Docker named that the list missed.
+ */
+static void policy_layer2(struct policy_build *build, const struct inv_network *net)
+{
+	for (size_t m = 0; m < net->member_count; m++) {
+		size_t owners;
+		const struct inv_endpoint *owner = policy_port_owner(net, net->members[m], &owners);
+		policy_l2_port(build, net, net->members[m], owner);
+	}
+	for (size_t e = 0; e < net->endpoint_count; e++) {
+		const struct inv_endpoint *endpoint = &net->endpoints[e];
+		bool listed = false;
+		size_t owners;
+
+		if (endpoint->bridge_port[0] == '\0')
+			continue;
+		for (size_t m = 0; m < net->member_count && !listed; m++)
+			listed = strncmp(net->members[m], endpoint->bridge_port, TJD_IFNAMSIZ) == 0;
+		if (listed)
+			continue;
+		/* Not (yet) in the kernel's list: bind it all the same, once. */
+		if (policy_port_owner(net, endpoint->bridge_port, &owners) == endpoint)
+			policy_l2_port(build, net, endpoint->bridge_port, endpoint);
+	}
+}
+
 int policy_compile(const struct conf *conf, const struct inventory *inv, struct ruleset *out,
 		   size_t *rule_counts, char *err, size_t errlen)
 {
@@ -196,10 +285,17 @@ int policy_compile(const struct conf *conf, const struct inventory *inv, struct 
 			}
 		}
 	}
+	for (size_t n = 0; n < inv->count; n++) {
+		const struct inv_network *net = &inv->networks[n];
+		if (net->bridge[0] != '\0' && conf_find_network(conf, net->name) != NULL)
+			policy_layer2(&build, net);
+	}
 	if (build.failed) {
 		ruleset_reset(out);
 		return -1;
 	}
+	if (out->port_count > 1)
+		qsort(out->ports, out->port_count, sizeof(*out->ports), policy_port_order);
 	return 0;
 }
 

@@ -139,9 +139,17 @@ struct reconcile {
 	unsigned stream_backoff_msec;
 };
 
+/* reconcile_ports.bridge_members through rtnetlink in tjd's namespace. */
+static int reconcile_netns_members(const struct inv_network *net, char (*ports)[TJD_IFNAMSIZ],
+				   size_t max, size_t *count, char *err, size_t errlen)
+{
+	return netns_bridge_members(net->bridge, ports, max, count, err, errlen);
+}
+
 const struct reconcile_ports reconcile_netns_ports = {
     .bridge_port = netns_bridge_port,
     .overlay_port = netns_overlay_port,
+    .bridge_members = reconcile_netns_members,
 };
 
 static void reconcile_begin(struct reconcile *reconcile);
@@ -549,6 +557,49 @@ static void reconcile_overlay_lb_ports(const struct reconcile *reconcile, struct
 	}
 }
 
+/* Most ports one bridge may have. */
+#define RECONCILE_MEMBERS_MAX 8192
+
+/*
+ * Reads every bridge's ports from the kernel (cheap: no Docker call), for
+ * every network of the run, fresh or not: a port that appeared without an
+ * event is then known to exist, and may send nothing until it is
+ * attributed.  A failure is logged and leaves members_read false.
+ */
+static void reconcile_bridge_members(const struct reconcile *reconcile, struct inventory *inv)
+{
+	char(*scratch)[TJD_IFNAMSIZ] = NULL;
+	char err[256];
+
+	for (size_t n = 0; n < inv->count; n++) {
+		struct inv_network *net = &inv->networks[n];
+		size_t count = 0;
+
+		free(net->members);
+		net->members = NULL;
+		net->member_count = 0;
+		net->members_read = false;
+		if (net->bridge[0] == '\0' || reconcile->ports->bridge_members == NULL)
+			continue;
+		if (scratch == NULL)
+			scratch = malloc(RECONCILE_MEMBERS_MAX * sizeof(*scratch));
+		if (scratch == NULL ||
+		    reconcile->ports->bridge_members(net, scratch, RECONCILE_MEMBERS_MAX, &count,
+						     err, sizeof(err)) < 0 ||
+		    (count > 0 && (net->members = calloc(count, sizeof(*net->members))) == NULL)) {
+			log_warnx("network %s: cannot list its bridge's ports (%s); ports tjd "
+				  "has not attributed are not restricted at layer 2",
+				  net->name, scratch != NULL && count == 0 ? err : "out of memory");
+			continue;
+		}
+		if (count > 0)
+			memcpy(net->members, scratch, count * sizeof(*scratch));
+		net->member_count = count;
+		net->members_read = true;
+	}
+	free(scratch);
+}
+
 /* Hands the outcome of a completed run to the owner, then retries or goes again. */
 static void reconcile_finish(struct reconcile_run *run)
 {
@@ -561,8 +612,10 @@ static void reconcile_finish(struct reconcile_run *run)
 			if (run->gone[n])
 				inventory_remove_network(&run->inventory, n);
 	}
-	if (!run->failed)
+	if (!run->failed) {
 		reconcile_overlay_lb_ports(reconcile, &run->inventory);
+		reconcile_bridge_members(reconcile, &run->inventory);
+	}
 	result.inventory = run->failed ? NULL : &run->inventory;
 	result.error = run->failed ? run->error : NULL;
 	result.partial = run->partial;
@@ -637,17 +690,25 @@ static void reconcile_sandbox_done(void *arg, long status, const char *body, siz
 	if (sandbox[0] == '\0' || endpoint->mac[0] == '\0' ||
 	    run->owner->ports->bridge_port(sandbox, endpoint->mac, endpoint->bridge_port,
 					   sizeof(endpoint->bridge_port), err, sizeof(err)) < 0) {
-		/* Not fatal for the run: the allowance is withheld (fail closed). */
+		/*
+		 * Not fatal for the run: fail closed.  An allow-listed container's
+		 * allowance is withheld; and any container's port, not attributed,
+		 * may send nothing at layer 2.
+		 */
 		endpoint->bridge_port[0] = '\0';
 		if (run->withheld[0] == '\0')
 			snprintf(run->withheld, sizeof(run->withheld),
-				 "allow-listed container %.64s on %.64s: bridge port unknown "
-				 "(%.200s); withholding its allowance",
-				 endpoint->name, net->name, sandbox[0] ? err : "no sandbox");
+				 "%scontainer %.64s on %.64s: bridge port unknown (%.200s); %s",
+				 endpoint->allowed ? "allow-listed " : "", endpoint->name,
+				 net->name, sandbox[0] ? err : "no sandbox",
+				 endpoint->allowed ? "withholding its allowance"
+						   : "it may send nothing at layer 2");
 		else
-			log_warnx("allow-listed container %s on %s: bridge port unknown (%s); "
-				  "withholding its allowance",
-				  endpoint->name, net->name, sandbox[0] ? err : "no sandbox");
+			log_warnx("%scontainer %s on %s: bridge port unknown (%s); %s",
+				  endpoint->allowed ? "allow-listed " : "", endpoint->name,
+				  net->name, sandbox[0] ? err : "no sandbox",
+				  endpoint->allowed ? "withholding its allowance"
+						    : "it may send nothing at layer 2");
 	}
 out:
 	reconcile_advance(run);
@@ -708,9 +769,12 @@ static int reconcile_reuse_network(struct inv_network *net, const struct inv_net
 		memcpy(endpoints, last->endpoints, last->endpoint_count * sizeof(*endpoints));
 	}
 	free(net->endpoints);
+	free(net->members);
 	*net = *last;
 	net->endpoints = endpoints;
 	net->endpoint_capacity = net->endpoint_count;
+	net->members = NULL; /* read again at the end of the run */
+	net->member_count = 0;
 	for (size_t e = 0; e < net->endpoint_count; e++) {
 		net->endpoints[e].allowed = false;
 		net->endpoints[e].bridge_port[0] = '\0';
@@ -942,7 +1006,8 @@ static void reconcile_stage_sandboxes(struct reconcile_run *run)
 			reconcile_overlay_probe(run, n);
 		for (size_t e = 0; e < net->endpoint_count; e++) {
 			struct reconcile_call *call;
-			if (!net->endpoints[e].allowed ||
+			/* Layer 2 binds every container of a bridge network to its port. */
+			if ((!net->endpoints[e].allowed && overlay_network(net)) ||
 			    reconcile_recall_port(run->owner, net, &net->endpoints[e]))
 				continue;
 			snprintf(path, sizeof(path), "/containers/%s/json",

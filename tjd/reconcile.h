@@ -20,8 +20,12 @@
  *   networks   GET /networks                   which configured names exist
  *   inspect    GET /networks/{id}              subnets, bridge, endpoints
  *   allowed    GET /containers/json?filters=   per allow filter: who matches
- *   sandboxes  GET /containers/{id}/json       per allow-listed endpoint:
- *                                              its sandbox, then its port
+ *   sandboxes  GET /containers/{id}/json       per endpoint of a bridge network
+ *                                              (per allow-listed one of an
+ *                                              overlay): its sandbox, then its
+ *                                              port
+ * and, at the end, every bridge's ports as the kernel lists them, so that
+ * a port tjd cannot attribute to a container is known to be one.
  */
 #ifndef TJD_RECONCILE_H
 #define TJD_RECONCILE_H
@@ -78,6 +82,9 @@ struct reconcile_ports {
 	int (*overlay_port)(const char *sandbox_key, const char *mac, const char *overlay_netns,
 			    const char *bridge, char *port, size_t portlen, char *err,
 			    size_t errlen);
+	/* Every port of a bridge network's bridge (at most max). */
+	int (*bridge_members)(const struct inv_network *net, char (*ports)[TJD_IFNAMSIZ],
+			      size_t max, size_t *count, char *err, size_t errlen);
 };
 
 /* The real lookups, through the containers' network namespaces. */

@@ -3,6 +3,7 @@
 
 #include "tjd/ruleset.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ void ruleset_init(struct ruleset *set)
 void ruleset_free(struct ruleset *set)
 {
 	free(set->rules);
+	free(set->ports);
 	ruleset_init(set);
 }
 
@@ -32,6 +34,74 @@ void ruleset_free(struct ruleset *set)
 void ruleset_reset(struct ruleset *set)
 {
 	set->count = 0;
+	set->port_count = 0;
+}
+
+struct l2_port *ruleset_add_port(struct ruleset *set)
+{
+	struct l2_port *port;
+
+	if (set->port_count == set->port_capacity) {
+		size_t capacity = set->port_capacity ? set->port_capacity * 2 : 16;
+		struct l2_port *ports = reallocarray(set->ports, capacity, sizeof(*ports));
+		if (ports == NULL)
+			return NULL;
+		set->ports = ports;
+		set->port_capacity = capacity;
+	}
+	port = &set->ports[set->port_count++];
+	memset(port, 0, sizeof(*port));
+	return port;
+}
+
+bool l2_port_equal(const struct l2_port *a, const struct l2_port *b)
+{
+	return strncmp(a->bridge, b->bridge, TJD_IFNAMSIZ) == 0 &&
+	       strncmp(a->port, b->port, TJD_IFNAMSIZ) == 0 && a->known == b->known &&
+	       memcmp(a->mac, b->mac, L2_MAC_LEN) == 0 && prefix_equal(&a->ipv4, &b->ipv4) &&
+	       prefix_equal(&a->ipv6, &b->ipv6) && prefix_equal(&a->ipv6_link, &b->ipv6_link) &&
+	       strncmp(a->comment, b->comment, RULE_COMMENT_MAX) == 0;
+}
+
+int l2_mac_parse(const char *text, uint8_t mac[L2_MAC_LEN])
+{
+	if (text == NULL || strlen(text) != 3 * L2_MAC_LEN - 1)
+		return -1;
+	for (size_t i = 0; i < L2_MAC_LEN; i++) {
+		unsigned value = 0;
+		for (size_t j = 0; j < 2; j++) {
+			char c = text[i * 3 + j];
+			int digit = c >= '0' && c <= '9'   ? c - '0'
+				    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+				    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+							   : -1;
+			if (digit < 0)
+				return -1;
+			value = value * 16 + (unsigned)digit;
+		}
+		if (i + 1 < L2_MAC_LEN && text[i * 3 + 2] != ':')
+			return -1;
+		mac[i] = (uint8_t)value;
+	}
+	return 0;
+}
+
+void l2_link_local(const uint8_t mac[L2_MAC_LEN], struct prefix *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = AF_INET6;
+	out->length = 128;
+	out->addr.v6.s6_addr[0] = 0xfe;
+	out->addr.v6.s6_addr[1] = 0x80;
+	/* EUI-64: the MAC split by ff:fe, its universal/local bit flipped */
+	out->addr.v6.s6_addr[8] = mac[0] ^ 0x02;
+	out->addr.v6.s6_addr[9] = mac[1];
+	out->addr.v6.s6_addr[10] = mac[2];
+	out->addr.v6.s6_addr[11] = 0xff;
+	out->addr.v6.s6_addr[12] = 0xfe;
+	out->addr.v6.s6_addr[13] = mac[3];
+	out->addr.v6.s6_addr[14] = mac[4];
+	out->addr.v6.s6_addr[15] = mac[5];
 }
 
 struct rule *ruleset_add(struct ruleset *set)
@@ -63,6 +133,15 @@ int ruleset_copy(struct ruleset *dst, const struct ruleset *src)
 		memcpy(copy.rules, src->rules, src->count * sizeof(*copy.rules));
 		copy.count = copy.capacity = src->count;
 	}
+	if (src->port_count > 0) {
+		copy.ports = calloc(src->port_count, sizeof(*copy.ports));
+		if (copy.ports == NULL) {
+			free(copy.rules);
+			return -1;
+		}
+		memcpy(copy.ports, src->ports, src->port_count * sizeof(*copy.ports));
+		copy.port_count = copy.port_capacity = src->port_count;
+	}
 	ruleset_free(dst);
 	*dst = copy;
 	return 0;
@@ -84,10 +163,13 @@ bool rule_equal(const struct rule *a, const struct rule *b)
 
 bool ruleset_equal(const struct ruleset *a, const struct ruleset *b)
 {
-	if (a->count != b->count)
+	if (a->count != b->count || a->port_count != b->port_count)
 		return false;
 	for (size_t i = 0; i < a->count; i++)
 		if (!rule_equal(&a->rules[i], &b->rules[i]))
+			return false;
+	for (size_t i = 0; i < a->port_count; i++)
+		if (!l2_port_equal(&a->ports[i], &b->ports[i]))
 			return false;
 	return true;
 }
@@ -104,7 +186,7 @@ size_t ruleset_count(const struct ruleset *set, int family, enum rule_hook hook)
 
 /* Appends formatted text; remembers an allocation failure. */
 static void ruleset_text_append(struct ruleset_text *text, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void ruleset_text_append(struct ruleset_text *text, const char *fmt, ...)
 {
 	va_list ap;
@@ -217,12 +299,39 @@ char *ruleset_format(const struct ruleset *set, const char *chain_forward, const
 			if (rule->family != families[f])
 				continue;
 			rule_format(rule, line, sizeof(line));
-			ruleset_text_append(&text, "-A %s %s\n",
-					    rule->hook == RULE_HOOK_FORWARD ? chain_forward
-									    : chain_input,
-					    line);
+			ruleset_text_append(
+			    &text, "-A %s %s\n",
+			    rule->hook == RULE_HOOK_FORWARD ? chain_forward : chain_input, line);
 		}
 		ruleset_text_append(&text, "COMMIT\n");
+	}
+	for (size_t i = 0; i < set->port_count; i++) {
+		const struct l2_port *port = &set->ports[i];
+		char v4[INET6_ADDRSTRLEN + 8] = "-", v6[INET6_ADDRSTRLEN + 8] = "-",
+					   link[INET6_ADDRSTRLEN + 8] = "-";
+
+		if (i == 0)
+			ruleset_text_append(&text,
+					    "# layer 2: what each port of a protected bridge "
+					    "may send\n");
+		if (!port->known) {
+			ruleset_text_append(&text,
+					    "# %.*s %.*s: nothing (whose port it is is unknown)\n",
+					    TJD_IFNAMSIZ, port->bridge, TJD_IFNAMSIZ, port->port);
+			continue;
+		}
+		if (port->ipv4.family != 0)
+			prefix_format(&port->ipv4, v4, sizeof(v4));
+		if (port->ipv6.family != 0)
+			prefix_format(&port->ipv6, v6, sizeof(v6));
+		prefix_format(&port->ipv6_link, link, sizeof(link));
+		ruleset_text_append(
+		    &text,
+		    "# %.*s %.*s: mac %02x:%02x:%02x:%02x:%02x:%02x ipv4 %s ipv6 %s %s"
+		    " (%.*s)\n",
+		    TJD_IFNAMSIZ, port->bridge, TJD_IFNAMSIZ, port->port, port->mac[0],
+		    port->mac[1], port->mac[2], port->mac[3], port->mac[4], port->mac[5], v4, v6,
+		    link, RULE_COMMENT_MAX, port->comment);
 	}
 	if (text.failed) {
 		free(text.data);

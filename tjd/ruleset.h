@@ -39,25 +39,47 @@ enum rule_verdict {
 #define RULE_CT_RELATED 0x4
 
 struct rule {
-	int family;                      /* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	enum rule_hook hook;
-	char in_iface[TJD_IFNAMSIZ];     /* "" = any */
-	char out_iface[TJD_IFNAMSIZ];    /* "" = any */
-	char physdev_in[TJD_IFNAMSIZ];   /* "" = no physdev match */
-	struct prefix src;               /* family 0 = any */
-	struct prefix dst;               /* family 0 = any */
-	uint8_t ctstate;                 /* RULE_CT_* bits, 0 = any */
-	uint8_t protocol;                /* 0 = any, else IPPROTO_* */
-	bool has_icmp_type;              /* only with protocol ICMP/ICMPV6 */
+	char in_iface[TJD_IFNAMSIZ];   /* "" = any */
+	char out_iface[TJD_IFNAMSIZ];  /* "" = any */
+	char physdev_in[TJD_IFNAMSIZ]; /* "" = no physdev match */
+	struct prefix src;	       /* family 0 = any */
+	struct prefix dst;	       /* family 0 = any */
+	uint8_t ctstate;	       /* RULE_CT_* bits, 0 = any */
+	uint8_t protocol;	       /* 0 = any, else IPPROTO_* */
+	bool has_icmp_type;	       /* only with protocol ICMP/ICMPV6 */
 	uint8_t icmp_type;
 	enum rule_verdict verdict;
-	char comment[RULE_COMMENT_MAX];  /* "" = none; printable ASCII only */
+	char comment[RULE_COMMENT_MAX]; /* "" = none; printable ASCII only */
+};
+
+/*
+ * Layer 2: what one port of a protected bridge may send.  A known port
+ * belongs to one container and may send only untagged IPv4, IPv6 and ARP
+ * with that container's MAC and addresses (as Ethernet and ARP sender, IP
+ * source and neighbour-advertisement target), and no router advertisement
+ * or redirect; a port tjd cannot attribute may send nothing.
+ */
+#define L2_MAC_LEN 6
+struct l2_port {
+	char bridge[TJD_IFNAMSIZ];
+	char port[TJD_IFNAMSIZ];
+	bool known; /* false: whose it is is unknown, so it sends nothing */
+	uint8_t mac[L2_MAC_LEN];
+	struct prefix ipv4;		/* family 0 if none; length 32 */
+	struct prefix ipv6;		/* global; family 0 if none; length 128 */
+	struct prefix ipv6_link;	/* fe80:: derived from the MAC; length 128 */
+	char comment[RULE_COMMENT_MAX]; /* "tjd NETWORK CONTAINER"; printable ASCII only */
 };
 
 struct ruleset {
 	struct rule *rules;
 	size_t count;
 	size_t capacity;
+	struct l2_port *ports; /* layer 2, for the bridge family; backends without it ignore it */
+	size_t port_count;
+	size_t port_capacity;
 };
 
 void ruleset_init(struct ruleset *set);
@@ -65,6 +87,13 @@ void ruleset_free(struct ruleset *set);
 void ruleset_reset(struct ruleset *set);
 /* Appends a zeroed rule and returns it; NULL when out of memory. */
 struct rule *ruleset_add(struct ruleset *set);
+/* Appends a zeroed layer-2 port and returns it; NULL when out of memory. */
+struct l2_port *ruleset_add_port(struct ruleset *set);
+bool l2_port_equal(const struct l2_port *a, const struct l2_port *b);
+/* Parses "02:42:ac:11:00:02" (either case); 0, or -1 when it is not a MAC. */
+int l2_mac_parse(const char *text, uint8_t mac[L2_MAC_LEN]);
+/* The link-local address the kernel derives from a MAC (EUI-64), as a /128. */
+void l2_link_local(const uint8_t mac[L2_MAC_LEN], struct prefix *out);
 /* Deep copy; returns 0 or -1 on allocation failure. */
 int ruleset_copy(struct ruleset *dst, const struct ruleset *src);
 bool ruleset_equal(const struct ruleset *a, const struct ruleset *b);
@@ -74,10 +103,10 @@ size_t ruleset_count(const struct ruleset *set, int family, enum rule_hook hook)
 
 /*
  * Renders the ruleset in iptables-save syntax, one section per family, with
- * the given chain names; returns a malloc'd string or NULL on OOM.
+ * the given chain names, and the layer-2 ports as comment lines after;
+ * returns a malloc'd string or NULL on OOM.
  */
-char *ruleset_format(const struct ruleset *set, const char *chain_forward,
-		     const char *chain_input);
+char *ruleset_format(const struct ruleset *set, const char *chain_forward, const char *chain_input);
 /* Renders one rule as iptables arguments (no chain); returns bytes written. */
 int rule_format(const struct rule *rule, char *buf, size_t size);
 

@@ -45,9 +45,9 @@ static json_t *state_rule_json(const struct rule *rule)
 
 	if (object == NULL ||
 	    json_object_set_new(object, "family", json_integer(rule->family == AF_INET ? 4 : 6)) ||
-	    json_object_set_new(object, "hook", json_string(rule->hook == RULE_HOOK_FORWARD
-								 ? "forward"
-								 : "input")) ||
+	    json_object_set_new(
+		object, "hook",
+		json_string(rule->hook == RULE_HOOK_FORWARD ? "forward" : "input")) ||
 	    state_put_iface(object, "in", rule->in_iface) ||
 	    state_put_iface(object, "out", rule->out_iface) ||
 	    state_put_iface(object, "physdev_in", rule->physdev_in) ||
@@ -59,9 +59,32 @@ static json_t *state_rule_json(const struct rule *rule)
 	     json_object_set_new(object, "icmp_type", json_integer(rule->icmp_type))) ||
 	    json_object_set_new(object, "verdict",
 				json_string(rule->verdict == RULE_DROP ? "drop" : "return")) ||
-	    json_object_set_new(object, "comment",
-				json_stringn(rule->comment, strnlen(rule->comment,
-								    RULE_COMMENT_MAX)))) {
+	    json_object_set_new(
+		object, "comment",
+		json_stringn(rule->comment, strnlen(rule->comment, RULE_COMMENT_MAX)))) {
+		json_decref(object);
+		return NULL;
+	}
+	return object;
+}
+
+/* One layer-2 port as a JSON object; NULL on failure. */
+static json_t *state_port_json(const struct l2_port *port)
+{
+	json_t *object = json_object();
+	char mac[18];
+
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", port->mac[0], port->mac[1],
+		 port->mac[2], port->mac[3], port->mac[4], port->mac[5]);
+	if (object == NULL || state_put_iface(object, "bridge", port->bridge) ||
+	    state_put_iface(object, "port", port->port) ||
+	    json_object_set_new(object, "known", json_boolean(port->known)) ||
+	    (port->known && json_object_set_new(object, "mac", json_string(mac))) ||
+	    state_put_prefix(object, "ipv4", &port->ipv4) ||
+	    state_put_prefix(object, "ipv6", &port->ipv6) ||
+	    json_object_set_new(
+		object, "comment",
+		json_stringn(port->comment, strnlen(port->comment, RULE_COMMENT_MAX)))) {
 		json_decref(object);
 		return NULL;
 	}
@@ -108,6 +131,16 @@ char *state_format(const struct ruleset *set)
 		json_t *rule = state_rule_json(&set->rules[i]);
 		if (rule == NULL || json_array_append_new(rules, rule))
 			goto out;
+	}
+	if (set->port_count > 0) {
+		json_t *ports = json_array();
+		if (json_object_set_new(root, "ports", ports))
+			goto out;
+		for (size_t i = 0; i < set->port_count; i++) {
+			json_t *port = state_port_json(&set->ports[i]);
+			if (port == NULL || json_array_append_new(ports, port))
+				goto out;
+		}
 	}
 	text = json_dumps(root, JSON_COMPACT);
 out:
@@ -199,12 +232,27 @@ static int state_get_small(json_t *object, const char *key, long long max, long 
 	return *out < 0 || *out > max ? -1 : 0;
 }
 
+/* Validates a saved comment: printable ASCII without '"', shorter than RULE_COMMENT_MAX. */
+static int state_get_comment(json_t *object, char out[RULE_COMMENT_MAX])
+{
+	json_t *comment = json_object_get(object, "comment");
+	const char *text = json_is_string(comment) ? json_string_value(comment) : NULL;
+	size_t length = text ? json_string_length(comment) : 0;
+
+	if (comment == NULL)
+		return 0;
+	if (text == NULL || length >= RULE_COMMENT_MAX || !text_is_printable(text, length) ||
+	    memchr(text, '"', length) != NULL)
+		return -1;
+	memcpy(out, text, length + 1);
+	return 0;
+}
+
 /* Validates and converts one saved rule. */
 static int state_rule_parse(json_t *object, struct rule *rule)
 {
 	json_t *hook = json_object_get(object, "hook");
 	json_t *verdict = json_object_get(object, "verdict");
-	json_t *comment = json_object_get(object, "comment");
 	long long family, ctstate, protocol, icmp_type;
 
 	if (!json_is_object(object) || state_get_small(object, "family", 6, &family) < 0 ||
@@ -230,8 +278,8 @@ static int state_rule_parse(json_t *object, struct rule *rule)
 	    state_get_iface(object, "physdev_in", rule->physdev_in) < 0 ||
 	    state_get_prefix(object, "src", rule->family, &rule->src) < 0 ||
 	    state_get_prefix(object, "dst", rule->family, &rule->dst) < 0 ||
-	    state_get_small(object, "ctstate",
-			    RULE_CT_NEW | RULE_CT_ESTABLISHED | RULE_CT_RELATED, &ctstate) < 0 ||
+	    state_get_small(object, "ctstate", RULE_CT_NEW | RULE_CT_ESTABLISHED | RULE_CT_RELATED,
+			    &ctstate) < 0 ||
 	    state_get_small(object, "protocol", 255, &protocol) < 0)
 		return -1;
 	rule->ctstate = (uint8_t)ctstate;
@@ -244,21 +292,40 @@ static int state_rule_parse(json_t *object, struct rule *rule)
 		rule->has_icmp_type = true;
 		rule->icmp_type = (uint8_t)icmp_type;
 	}
-	if (comment != NULL) {
-		const char *text = json_is_string(comment) ? json_string_value(comment) : NULL;
-		size_t length = text ? json_string_length(comment) : 0;
-		if (text == NULL || length >= RULE_COMMENT_MAX ||
-		    !text_is_printable(text, length) || memchr(text, '"', length) != NULL)
-			return -1;
-		memcpy(rule->comment, text, length + 1);
-	}
+	return state_get_comment(object, rule->comment);
+}
+
+/* Validates and converts one saved layer-2 port. */
+static int state_port_parse(json_t *object, struct l2_port *port)
+{
+	json_t *known = json_object_get(object, "known");
+	json_t *mac = json_object_get(object, "mac");
+
+	if (!json_is_object(object) || !json_is_boolean(known) ||
+	    state_get_iface(object, "bridge", port->bridge) < 0 ||
+	    state_get_iface(object, "port", port->port) < 0 || port->bridge[0] == '\0' ||
+	    port->port[0] == '\0' || state_get_comment(object, port->comment) < 0)
+		return -1;
+	port->known = json_is_true(known);
+	if (!port->known)
+		return mac == NULL && json_object_get(object, "ipv4") == NULL &&
+			       json_object_get(object, "ipv6") == NULL
+			   ? 0
+			   : -1;
+	if (!json_is_string(mac) || l2_mac_parse(json_string_value(mac), port->mac) < 0 ||
+	    state_get_prefix(object, "ipv4", AF_INET, &port->ipv4) < 0 ||
+	    state_get_prefix(object, "ipv6", AF_INET6, &port->ipv6) < 0 ||
+	    (port->ipv4.family != 0 && port->ipv4.length != 32) ||
+	    (port->ipv6.family != 0 && port->ipv6.length != 128))
+		return -1;
+	l2_link_local(port->mac, &port->ipv6_link);
 	return 0;
 }
 
 int state_parse(const char *text, size_t len, struct ruleset *set, char *err, size_t errlen)
 {
 	json_error_t error;
-	json_t *root, *rules, *version;
+	json_t *root, *rules, *version, *ports;
 	int rc = -1;
 
 	ruleset_reset(set);
@@ -282,6 +349,22 @@ int state_parse(const char *text, size_t len, struct ruleset *set, char *err, si
 		}
 		if (state_rule_parse(json_array_get(rules, i), rule) < 0) {
 			snprintf(err, errlen, "rule %zu is invalid", i);
+			goto out;
+		}
+	}
+	ports = json_object_get(root, "ports");
+	if (ports != NULL && (!json_is_array(ports) || json_array_size(ports) > STATE_MAX_RULES)) {
+		snprintf(err, errlen, "layer-2 ports: not a list of at most %d", STATE_MAX_RULES);
+		goto out;
+	}
+	for (size_t i = 0; i < json_array_size(ports); i++) {
+		struct l2_port *port = ruleset_add_port(set);
+		if (port == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		if (state_port_parse(json_array_get(ports, i), port) < 0) {
+			snprintf(err, errlen, "layer-2 port %zu is invalid", i);
 			goto out;
 		}
 	}

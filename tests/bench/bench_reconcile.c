@@ -101,9 +101,21 @@ static int bench_overlay_port(const char *sandbox_key, const char *mac, const ch
 	return -1;
 }
 
+/* A bridge's ports: one per container, as bench_port names them. */
+static int bench_members(const struct inv_network *net, char (*ports)[TJD_IFNAMSIZ], size_t max,
+			 size_t *count, char *err, size_t errlen)
+{
+	*count = 0;
+	for (size_t e = 0; e < net->endpoint_count && *count < max; e++)
+		bench_port(NULL, net->endpoints[e].mac, ports[(*count)++], TJD_IFNAMSIZ, err,
+			   errlen);
+	return 0;
+}
+
 static const struct reconcile_ports bench_ports = {
     .bridge_port = bench_port,
     .overlay_port = bench_overlay_port,
+    .bridge_members = bench_members,
 };
 
 /* The daemon's part: each run goes to the enforcement layer. */

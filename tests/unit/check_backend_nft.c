@@ -16,6 +16,9 @@
 #include "check-util.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -43,7 +46,7 @@
 #define CHECK_NFT_MONITOR_TIMEOUT_MS 2000
 /* How long the monitor must stay quiet when a change is not ours to repair. */
 #define CHECK_NFT_QUIET_MS 200
-#define CHECK_NFT_CONTAINERS 3
+#define CHECK_NFT_CONTAINERS 4
 
 static struct backend check_nft_backend;
 static char check_nft_err[512];
@@ -171,6 +174,28 @@ static void check_nft_policy(struct ruleset *set, const char *bridge, const char
 			strcpy(rule->comment, forward ? "tjd web isolate" : "tjd web no-host");
 		}
 	}
+}
+
+/*
+ * A layer-2 port as the policy compiler writes one: bound to `mac` and the
+ * addresses, or, with no MAC, one whose owner is unknown.
+ */
+static void check_nft_l2_port(struct ruleset *set, const char *bridge, const char *name,
+			      const char *mac, const char *ipv4, const char *ipv6)
+{
+	struct l2_port *port = ruleset_add_port(set);
+
+	ck_assert_ptr_nonnull(port);
+	snprintf(port->bridge, sizeof(port->bridge), "%s", bridge);
+	snprintf(port->port, sizeof(port->port), "%s", name);
+	port->known = mac != NULL;
+	if (mac == NULL)
+		return;
+	ck_assert_int_eq(l2_mac_parse(mac, port->mac), 0);
+	check_nft_prefix(&port->ipv4, ipv4);
+	check_nft_prefix(&port->ipv6, ipv6);
+	l2_link_local(port->mac, &port->ipv6_link);
+	snprintf(port->comment, sizeof(port->comment), "tjd web %s", name);
 }
 
 /* One network's dropped-packet counters through the backend's counters op. */
@@ -470,17 +495,27 @@ START_TEST(test_watched_commits_only_differences)
 		ruleset_free(&wider);
 		wider = ordered;
 	}
+	/* and its layer-2 port, next to the first one's */
+	check_nft_l2_port(&set, "br-web", "veth1", "02:42:ac:14:00:02", "172.20.0.2", "fd00:20::2");
+	check_nft_l2_port(&wider, "br-web", "veth1", "02:42:ac:14:00:02", "172.20.0.2",
+			  "fd00:20::2");
+	check_nft_l2_port(&wider, "br-web", "veth9", "02:42:ac:14:00:09", "172.20.0.9",
+			  "fd00:20::9");
 	check_nft_backend.watched = true;
 	ck_assert(check_nft_apply(&set));
-	handles_before = check_nft_capture("nft -a list chain inet tjd forward");
+	handles_before = check_nft_capture("nft -a list chain inet tjd forward && "
+					   "nft -a list chain bridge tjd bound");
 	/* the second container: only set elements change, the rules keep their handles */
 	ck_assert(check_nft_apply(&wider));
 	ck_assert(!check_nft_apply(&wider));
-	handles_after = check_nft_capture("nft -a list chain inet tjd forward");
+	handles_after = check_nft_capture("nft -a list chain inet tjd forward && "
+					  "nft -a list chain bridge tjd bound");
 	ck_assert_str_eq(handles_after, handles_before);
 	by_delta = check_nft_capture("nft -s list ruleset");
 	ck_assert_ptr_nonnull(strstr(by_delta, "172.20.0.9"));
 	ck_assert_ptr_nonnull(strstr(by_delta, "\"veth9\""));
+	ck_assert_ptr_nonnull(strstr(by_delta, "\"veth9\" : jump bound"));
+	ck_assert_ptr_nonnull(strstr(by_delta, "02:42:ac:14:00:09 . \"veth9\""));
 	/* exactly what a whole commit of the same ruleset leaves */
 	ck_assert_int_eq(backend_init(&fresh, &backend_nft_ops, ""), 0);
 	ck_assert_msg(fresh.ops->open(&fresh, check_nft_err, sizeof(check_nft_err)) == 0, "%s",
@@ -663,7 +698,7 @@ START_TEST(test_kernel_refusal_changes_nothing)
 	}
 	close(release[0]);
 	for (int tries = 0; tries < 200 && check_util_run("nft list table inet tjd >/dev/null "
-							 "2>&1") != 0;
+							  "2>&1") != 0;
 	     tries++)
 		usleep(10000);
 	before = check_nft_capture("nft -a list ruleset");
@@ -977,8 +1012,8 @@ static void check_nft_container_start(struct check_nft_container *container, con
 static bool check_nft_ping(const struct check_nft_container *from, const char *to)
 {
 	return check_util_run("nsenter --net=/proc/%d/ns/net busybox ping %s -c 1 -W 1 %s "
-			     ">/dev/null 2>&1",
-			     (int)from->pid, strchr(to, ':') ? "-6" : "", to) == 0;
+			      ">/dev/null 2>&1",
+			      (int)from->pid, strchr(to, ':') ? "-6" : "", to) == 0;
 }
 
 /* Opens a TCP connection from one container to another; true if it connected. */
@@ -990,8 +1025,8 @@ static bool check_nft_tcp(const struct check_nft_container *from,
 		       "</dev/null >/dev/null 2>&1 & sleep 0.2",
 		       (int)to->pid);
 	return check_util_run("nsenter --net=/proc/%d/ns/net busybox nc -w 2 %s 8080 "
-			     "</dev/null >/dev/null 2>&1",
-			     (int)from->pid, to->ipv4) == 0;
+			      "</dev/null >/dev/null 2>&1",
+			      (int)from->pid, to->ipv4) == 0;
 }
 
 /* ICMP echo requests a container has received so far (from /proc/net/snmp). */
@@ -1138,7 +1173,433 @@ START_TEST(test_real_packets)
 	ck_assert(check_nft_ping(proxy, backend->ipv4));
 	ruleset_free(&set);
 	for (size_t i = 0; i < CHECK_NFT_CONTAINERS; i++)
-		kill(check_nft_containers[i].pid, SIGKILL);
+		if (check_nft_containers[i].pid > 0)
+			kill(check_nft_containers[i].pid, SIGKILL);
+}
+END_TEST
+
+/*
+ * Layer 2, frame by frame: raw frames sent from one container's eth0 (an
+ * AF_PACKET socket, what a root process with NET_RAW in a container has)
+ * and looked for on another's, so what is measured is what the bridge
+ * forwards, whatever the receiving stack would make of it.
+ */
+#define CHECK_NFT_FRAME_MAX 256
+#define CHECK_NFT_FRAME_WAIT_MS 400
+
+struct check_nft_frame {
+	uint8_t data[CHECK_NFT_FRAME_MAX];
+	size_t len;
+	char marker[17]; /* 16 bytes that only this probe's frame carries */
+};
+
+/* Appends bytes to a frame. */
+static void check_nft_frame_put(struct check_nft_frame *frame, const void *bytes, size_t n)
+{
+	ck_assert_uint_le(frame->len + n, sizeof(frame->data));
+	memcpy(frame->data + frame->len, bytes, n);
+	frame->len += n;
+}
+
+/* Appends a 16-bit value in network order. */
+static void check_nft_frame_put16(struct check_nft_frame *frame, uint16_t value)
+{
+	uint8_t bytes[2] = {(uint8_t)(value >> 8), (uint8_t)value};
+
+	check_nft_frame_put(frame, bytes, 2);
+}
+
+/* Appends the probe's marker. */
+static void check_nft_frame_marker(struct check_nft_frame *frame, const char *name)
+{
+	snprintf(frame->marker, sizeof(frame->marker), "tjd-probe-%-6.6s", name);
+	check_nft_frame_put(frame, frame->marker, 16);
+}
+
+/* The one's-complement sum RFC 1071 checksums are made of. */
+static uint32_t check_nft_sum(const uint8_t *data, size_t len, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(data[i] << 8 | data[i + 1]);
+	if (len % 2)
+		sum += (uint32_t)data[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t check_nft_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* A MAC the test knows to be valid. */
+static void check_nft_mac_bytes(const char *text, uint8_t mac[L2_MAC_LEN])
+{
+	ck_assert_int_eq(l2_mac_parse(text, mac), 0);
+}
+
+/* Ethernet header: destination, source, then each (TPID, TCI) tag, then `type`. */
+static void check_nft_frame_ether(struct check_nft_frame *frame, const uint8_t dst[L2_MAC_LEN],
+				  const uint8_t src[L2_MAC_LEN], const uint16_t *tags,
+				  size_t tag_count, uint16_t type)
+{
+	frame->len = 0;
+	check_nft_frame_put(frame, dst, L2_MAC_LEN);
+	check_nft_frame_put(frame, src, L2_MAC_LEN);
+	for (size_t i = 0; i < tag_count; i++) {
+		check_nft_frame_put16(frame, tags[i]);
+		check_nft_frame_put16(frame, 0); /* priority 0, VLAN 0 */
+	}
+	check_nft_frame_put16(frame, type);
+}
+
+/* IPv4/UDP to port 9 carrying the marker. */
+static void check_nft_frame_udp4(struct check_nft_frame *frame, const char *src, const char *dst,
+				 const char *name)
+{
+	uint8_t header[20] = {0x45, 0, 0, 20 + 8 + 16, 0, 1, 0x40, 0, 64, IPPROTO_UDP};
+	uint8_t udp[8] = {0x30, 0x39, 0, 9, 0, 8 + 16, 0, 0};
+	uint16_t sum;
+
+	ck_assert_int_eq(inet_pton(AF_INET, src, header + 12), 1);
+	ck_assert_int_eq(inet_pton(AF_INET, dst, header + 16), 1);
+	sum = check_nft_fold(check_nft_sum(header, sizeof(header), 0));
+	header[10] = (uint8_t)(sum >> 8);
+	header[11] = (uint8_t)sum;
+	check_nft_frame_put(frame, header, sizeof(header));
+	check_nft_frame_put(frame, udp, sizeof(udp));
+	check_nft_frame_marker(frame, name);
+}
+
+/* An ARP packet (op 1 request, 2 reply) with the marker in its padding. */
+static void check_nft_frame_arp(struct check_nft_frame *frame, uint16_t op,
+				const uint8_t sender_mac[L2_MAC_LEN], const char *sender_ip,
+				const char *target_ip, const char *name)
+{
+	uint8_t head[8] = {0, 1, 0x08, 0x00, 6, 4, 0, (uint8_t)op};
+	uint8_t zero[L2_MAC_LEN] = {0};
+	uint8_t ip[4];
+
+	check_nft_frame_put(frame, head, sizeof(head));
+	check_nft_frame_put(frame, sender_mac, L2_MAC_LEN);
+	ck_assert_int_eq(inet_pton(AF_INET, sender_ip, ip), 1);
+	check_nft_frame_put(frame, ip, 4);
+	check_nft_frame_put(frame, zero, L2_MAC_LEN);
+	ck_assert_int_eq(inet_pton(AF_INET, target_ip, ip), 1);
+	check_nft_frame_put(frame, ip, 4);
+	check_nft_frame_marker(frame, name);
+}
+
+/*
+ * An IPv6 packet: next header `next`, then `payload` (an ICMPv6 message
+ * gets its checksum filled in), then the marker (as payload for UDP, as a
+ * trailing option for ICMPv6, which the parsers skip over).
+ */
+static void check_nft_frame_ipv6(struct check_nft_frame *frame, const char *src, const char *dst,
+				 uint8_t next, const uint8_t *payload, size_t payload_len,
+				 const char *name)
+{
+	uint8_t header[40] = {0x60};
+	uint8_t body[128];
+	size_t body_len = payload_len;
+	uint32_t sum;
+	uint16_t checksum;
+
+	ck_assert_uint_le(payload_len + 16, sizeof(body));
+	memcpy(body, payload, payload_len);
+	snprintf(frame->marker, sizeof(frame->marker), "tjd-probe-%-6.6s", name);
+	if (next == IPPROTO_ICMPV6) {
+		/* an unknown option (type 250), two 8-byte units: 2 + marker + 6 */
+		uint8_t option[24] = {250, 3};
+		memcpy(option + 2, frame->marker, 16);
+		memcpy(body + body_len, option, sizeof(option));
+		body_len += sizeof(option);
+	} else {
+		memcpy(body + body_len, frame->marker, 16);
+		body_len += 16;
+	}
+	header[4] = (uint8_t)(body_len >> 8);
+	header[5] = (uint8_t)body_len;
+	header[6] = next;
+	header[7] = 255;
+	ck_assert_int_eq(inet_pton(AF_INET6, src, header + 8), 1);
+	ck_assert_int_eq(inet_pton(AF_INET6, dst, header + 24), 1);
+	if (next == IPPROTO_ICMPV6) {
+		sum = check_nft_sum(header + 8, 32, 0);
+		sum += (uint32_t)body_len + next;
+		sum = check_nft_sum(body, body_len, sum);
+		checksum = check_nft_fold(sum);
+		body[2] = (uint8_t)(checksum >> 8);
+		body[3] = (uint8_t)checksum;
+	}
+	check_nft_frame_put(frame, header, sizeof(header));
+	check_nft_frame_put(frame, body, body_len);
+}
+
+/* Enters a container's network namespace (in a child) and opens eth0 raw. */
+static int check_nft_raw_socket(const struct check_nft_container *container)
+{
+	char path[64];
+	struct sockaddr_ll address = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
+	int ns, fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)container->pid);
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || setns(ns, CLONE_NEWNET) != 0)
+		_exit(3);
+	close(ns);
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	address.sll_ifindex = (int)if_nametoindex("eth0");
+	if (fd < 0 || address.sll_ifindex == 0 ||
+	    bind(fd, (struct sockaddr *)&address, sizeof(address)) != 0)
+		_exit(3);
+	return fd;
+}
+
+/*
+ * Sends `frame` from `from`'s eth0; true if it shows up on `to`'s eth0
+ * within CHECK_NFT_FRAME_WAIT_MS.
+ */
+static bool check_nft_frame_arrives(const struct check_nft_container *from,
+				    const struct check_nft_container *to,
+				    const struct check_nft_frame *frame)
+{
+	int ready[2], status;
+	pid_t receiver, sender;
+	char byte;
+
+	ck_assert_int_eq(pipe(ready), 0);
+	receiver = fork();
+	ck_assert_int_ge(receiver, 0);
+	if (receiver == 0) {
+		int fd = check_nft_raw_socket(to);
+		double deadline = check_nft_now_ms() + CHECK_NFT_FRAME_WAIT_MS;
+		uint8_t buffer[2048];
+
+		close(ready[0]);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(3);
+		for (double now = check_nft_now_ms(); now < deadline; now = check_nft_now_ms()) {
+			struct pollfd pfd = {.fd = fd, .events = POLLIN};
+			ssize_t got;
+
+			if (poll(&pfd, 1, (int)(deadline - now) + 1) != 1)
+				continue;
+			got = recv(fd, buffer, sizeof(buffer), 0);
+			if (got > 0 && memmem(buffer, (size_t)got, frame->marker, 16) != NULL)
+				_exit(0);
+		}
+		_exit(1);
+	}
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &byte, 1), 1);
+	close(ready[0]);
+	sender = fork();
+	ck_assert_int_ge(sender, 0);
+	if (sender == 0) {
+		int fd = check_nft_raw_socket(from);
+		_exit(send(fd, frame->data, frame->len, 0) == (ssize_t)frame->len ? 0 : 2);
+	}
+	ck_assert_int_eq(waitpid(sender, &status, 0), sender);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sending the %s probe failed",
+		      frame->marker);
+	ck_assert_int_eq(waitpid(receiver, &status, 0), receiver);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) <= 1,
+		      "receiving the %s probe failed", frame->marker);
+	return WEXITSTATUS(status) == 0;
+}
+
+/* A container as a layer-2 port of br0, bound (or not) to what it is. */
+static void check_nft_port(struct ruleset *set, const struct check_nft_container *container,
+			   bool known)
+{
+	check_nft_l2_port(set, "br0", container->port, known ? check_nft_mac(container) : NULL,
+			  container->ipv4, container->ipv6);
+}
+
+/* The kinds of probe "other" (or the unattributed container) sends. */
+enum check_nft_probe {
+	CHECK_NFT_VLAN,	      /* 802.1Q priority tag around IPv4 to the backend */
+	CHECK_NFT_QINQ,	      /* 802.1ad + 802.1Q around the same */
+	CHECK_NFT_ETHERTYPE,  /* an ethertype that is neither IP nor ARP */
+	CHECK_NFT_ARP_CLAIM,  /* ARP reply claiming the proxy's address */
+	CHECK_NFT_MAC_SPOOF,  /* a frame from a MAC that is not the sender's */
+	CHECK_NFT_NA_CLAIM,   /* neighbour advertisement for the proxy's address */
+	CHECK_NFT_RA,	      /* router advertisement */
+	CHECK_NFT_UNSPEC_UDP, /* IPv6 from :: that is not neighbour discovery */
+	CHECK_NFT_ARP_OWN,    /* control: an honest ARP request */
+	CHECK_NFT_NA_OWN,     /* control: an honest neighbour advertisement */
+	CHECK_NFT_PROBES
+};
+
+static const char *const check_nft_probe_names[CHECK_NFT_PROBES] = {
+    "vlan", "qinq", "ethtyp", "arpclm", "macspf", "naclm", "ra", "unspec", "arpown", "naown"};
+
+/* Builds one probe from `from` (whose real MAC and addresses it knows). */
+static void check_nft_probe_build(struct check_nft_frame *frame, enum check_nft_probe probe,
+				  const struct check_nft_container *from,
+				  const struct check_nft_container *backend,
+				  const struct check_nft_container *proxy)
+{
+	static const uint16_t dot1q[] = {0x8100}, qinq[] = {0x88a8, 0x8100};
+	static const uint8_t broadcast[L2_MAC_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	static const uint8_t all_nodes[L2_MAC_LEN] = {0x33, 0x33, 0, 0, 0, 1};
+	static const uint8_t forged[L2_MAC_LEN] = {0x02, 0, 0, 0, 0, 0x99};
+	const char *name = check_nft_probe_names[probe];
+	uint8_t mac[L2_MAC_LEN], to[L2_MAC_LEN];
+	char link_local[INET6_ADDRSTRLEN];
+	struct prefix link;
+	uint8_t icmp[24] = {0};
+
+	check_nft_mac_bytes(check_nft_mac(from), mac);
+	check_nft_mac_bytes(check_nft_mac(backend), to);
+	l2_link_local(mac, &link);
+	ck_assert_ptr_nonnull(inet_ntop(AF_INET6, &link.addr.v6, link_local, sizeof(link_local)));
+	memset(frame, 0, sizeof(*frame));
+	switch (probe) {
+	case CHECK_NFT_VLAN:
+	case CHECK_NFT_QINQ:
+		check_nft_frame_ether(frame, to, mac, probe == CHECK_NFT_VLAN ? dot1q : qinq,
+				      probe == CHECK_NFT_VLAN ? 1 : 2, 0x0800);
+		check_nft_frame_udp4(frame, from->ipv4, backend->ipv4, name);
+		break;
+	case CHECK_NFT_ETHERTYPE:
+		check_nft_frame_ether(frame, broadcast, mac, NULL, 0, 0x88b5);
+		check_nft_frame_marker(frame, name);
+		break;
+	case CHECK_NFT_ARP_CLAIM:
+		check_nft_frame_ether(frame, broadcast, mac, NULL, 0, 0x0806);
+		check_nft_frame_arp(frame, 2, mac, proxy->ipv4, backend->ipv4, name);
+		break;
+	case CHECK_NFT_MAC_SPOOF:
+		check_nft_frame_ether(frame, broadcast, forged, NULL, 0, 0x0806);
+		check_nft_frame_arp(frame, 1, forged, from->ipv4, backend->ipv4, name);
+		break;
+	case CHECK_NFT_ARP_OWN:
+		check_nft_frame_ether(frame, broadcast, mac, NULL, 0, 0x0806);
+		check_nft_frame_arp(frame, 1, mac, from->ipv4, backend->ipv4, name);
+		break;
+	case CHECK_NFT_NA_CLAIM:
+	case CHECK_NFT_NA_OWN:
+		/* type 136, override flag, target, target link-layer address option */
+		icmp[0] = 136;
+		icmp[4] = 0x20;
+		ck_assert_int_eq(inet_pton(AF_INET6,
+					   probe == CHECK_NFT_NA_CLAIM ? proxy->ipv6 : from->ipv6,
+					   icmp + 8),
+				 1);
+		check_nft_frame_ether(frame, all_nodes, mac, NULL, 0, 0x86dd);
+		check_nft_frame_ipv6(frame, link_local, "ff02::1", IPPROTO_ICMPV6, icmp, 24, name);
+		break;
+	case CHECK_NFT_RA:
+		/* type 134, hop limit 64, router lifetime 1800 s */
+		icmp[0] = 134;
+		icmp[4] = 64;
+		icmp[6] = 0x07;
+		icmp[7] = 0x08;
+		check_nft_frame_ether(frame, all_nodes, mac, NULL, 0, 0x86dd);
+		check_nft_frame_ipv6(frame, link_local, "ff02::1", IPPROTO_ICMPV6, icmp, 16, name);
+		break;
+	case CHECK_NFT_UNSPEC_UDP: {
+		uint8_t udp[8] = {0x30, 0x39, 0, 9, 0, 8 + 16, 0, 0};
+		check_nft_frame_ether(frame, to, mac, NULL, 0, 0x86dd);
+		check_nft_frame_ipv6(frame, "::", backend->ipv6, IPPROTO_UDP, udp, 8, name);
+		break;
+	}
+	case CHECK_NFT_PROBES:
+		ck_abort();
+	}
+}
+
+/* True if br0's forwarding database has learnt `mac` on `port`. */
+static bool check_nft_fdb_has(const char *mac, const char *port)
+{
+	char *text = check_nft_capture("bridge fdb show br br0");
+	char needle[64];
+	bool found;
+
+	snprintf(needle, sizeof(needle), "%s dev %s", mac, port);
+	found = strstr(text, needle) != NULL;
+	free(text);
+	return found;
+}
+
+START_TEST(test_layer2_packets)
+{
+	struct check_nft_container *proxy = &check_nft_containers[0];
+	struct check_nft_container *backend = &check_nft_containers[1];
+	struct check_nft_container *other = &check_nft_containers[2];
+	struct check_nft_container *stranger = &check_nft_containers[3];
+	struct check_nft_frame frame;
+	struct ruleset set;
+	bool arrived[CHECK_NFT_PROBES];
+
+	CHECK_NFT_MUST(
+	    "ip link add br0 type bridge && ip link set br0 up && "
+	    "ip addr add 10.77.0.1/24 dev br0 && ip -6 addr add fd77::1/64 dev br0 nodad");
+	check_nft_container_start(proxy, "vethproxy", 2);
+	check_nft_container_start(backend, "vethbackend", 3);
+	check_nft_container_start(other, "vethother", 4);
+	check_nft_container_start(stranger, "vethstranger", 5);
+
+	/* no firewall: every probe reaches the backend, and the forged MAC is learnt */
+	for (int p = 0; p < CHECK_NFT_PROBES; p++) {
+		check_nft_probe_build(&frame, (enum check_nft_probe)p, other, backend, proxy);
+		ck_assert_msg(check_nft_frame_arrives(other, backend, &frame),
+			      "without tjd, the %s probe did not arrive", check_nft_probe_names[p]);
+	}
+	ck_assert(check_nft_fdb_has("02:00:00:00:00:99", "vethother"));
+	check_nft_probe_build(&frame, CHECK_NFT_ARP_OWN, stranger, backend, proxy);
+	ck_assert(check_nft_frame_arrives(stranger, backend, &frame));
+	CHECK_NFT_MUST("bridge fdb del 02:00:00:00:00:99 dev vethother master");
+
+	ruleset_init(&set);
+	check_nft_policy(&set, "br0", proxy->ipv4, proxy->ipv6, proxy->port);
+	check_nft_port(&set, proxy, true);
+	check_nft_port(&set, backend, true);
+	check_nft_port(&set, other, true);
+	check_nft_port(&set, stranger, false);
+	ck_assert(check_nft_apply(&set));
+
+	/* with tjd: the attacks stop at other's port, the honest frames pass */
+	for (int p = 0; p < CHECK_NFT_PROBES; p++) {
+		check_nft_probe_build(&frame, (enum check_nft_probe)p, other, backend, proxy);
+		arrived[p] = check_nft_frame_arrives(other, backend, &frame);
+		printf("nft layer 2: %-6s from a bound port %s\n", check_nft_probe_names[p],
+		       arrived[p] ? "arrived" : "dropped");
+	}
+	fflush(stdout);
+	for (int p = 0; p < CHECK_NFT_PROBES; p++) {
+		bool honest = p == CHECK_NFT_ARP_OWN || p == CHECK_NFT_NA_OWN;
+		ck_assert_msg(arrived[p] == honest, "with tjd, the %s probe %s",
+			      check_nft_probe_names[p], arrived[p] ? "arrived" : "was dropped");
+	}
+	ck_assert(!check_nft_fdb_has("02:00:00:00:00:99", "vethother"));
+	/* a port tjd cannot attribute sends nothing, honest or not */
+	check_nft_probe_build(&frame, CHECK_NFT_ARP_OWN, stranger, backend, proxy);
+	ck_assert(!check_nft_frame_arrives(stranger, backend, &frame));
+
+	/* address resolution from scratch still works for the bound ports, both families */
+	CHECK_NFT_MUST("nsenter --net=/proc/%d/ns/net ip neigh flush all && "
+		       "nsenter --net=/proc/%d/ns/net ip neigh flush all",
+		       (int)proxy->pid, (int)backend->pid);
+	ck_assert(check_nft_ping(proxy, backend->ipv4));
+	ck_assert(check_nft_ping(proxy, backend->ipv6));
+	check_nft_neighbour_is(proxy, backend->ipv4, check_nft_mac(backend));
+	check_nft_neighbour_is(proxy, backend->ipv6, check_nft_mac(backend));
+
+	/* it is the bridge table that stops them: without it the VLAN-tagged one passes */
+	CHECK_NFT_MUST("nft delete table bridge tjd");
+	check_nft_probe_build(&frame, CHECK_NFT_VLAN, other, backend, proxy);
+	ck_assert(check_nft_frame_arrives(other, backend, &frame));
+	ck_assert(check_nft_apply(&set));
+	ck_assert(!check_nft_frame_arrives(other, backend, &frame));
+
+	ruleset_free(&set);
+	for (size_t i = 0; i < CHECK_NFT_CONTAINERS; i++)
+		if (check_nft_containers[i].pid > 0)
+			kill(check_nft_containers[i].pid, SIGKILL);
 }
 END_TEST
 
@@ -1167,6 +1628,7 @@ static Suite *check_nft_suite(void)
 	tcase_add_test(tcase, test_own_commits_in_a_pid_namespace);
 	tcase_add_test(tcase, test_drain_is_bounded);
 	tcase_add_test(tcase, test_real_packets);
+	tcase_add_test(tcase, test_layer2_packets);
 	suite_add_tcase(suite, tcase);
 	return suite;
 }

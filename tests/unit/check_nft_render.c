@@ -67,33 +67,66 @@ static const char check_render_policy_script[] =
     "\t}\n"
     "}\n"
     "table bridge tjd {\n"
-    "\tcomment \"managed by tjd: allow-listed addresses only from their own bridge port\"\n"
-    "\tset bound4 {\n"
-    "\t\ttype ipv4_addr . ifname\n"
-    "\t\telements = { 172.20.0.2 . \"veth1111111\",\n"
-    "\t\t\t     172.20.0.7 . \"veth7777777\" }\n"
-    "\t}\n"
+    "\tcomment \"managed by tjd: each container's port may send only its own addresses\"\n"
     "\tset addr4 {\n"
     "\t\ttype ipv4_addr\n"
     "\t\telements = { 172.20.0.2,\n"
     "\t\t\t     172.20.0.7 }\n"
     "\t}\n"
-    "\tset bound6 {\n"
-    "\t\ttype ipv6_addr . ifname\n"
-    "\t\telements = { fd00:20::2 . \"veth1111111\" }\n"
+    "\tset bound4 {\n"
+    "\t\ttype ipv4_addr . ifname\n"
+    "\t\telements = { 172.20.0.2 . \"veth1111111\",\n"
+    "\t\t\t     172.20.0.7 . \"veth7777777\" }\n"
     "\t}\n"
     "\tset addr6 {\n"
     "\t\ttype ipv6_addr\n"
     "\t\telements = { fd00:20::2 }\n"
     "\t}\n"
+    "\tset bound6 {\n"
+    "\t\ttype ipv6_addr . ifname\n"
+    "\t\telements = { fd00:20::2 . \"veth1111111\" }\n"
+    "\t}\n"
+    "\tset macs {\n"
+    "\t\ttype ether_addr . ifname\n"
+    "\t}\n"
+    "\tset nd6 {\n"
+    "\t\ttypeof @th,64,128 . iifname\n"
+    "\t}\n"
+    "\tmap ports {\n"
+    "\t\ttype ifname : verdict\n"
+    "\t}\n"
     "\tchain prerouting {\n"
     "\t\ttype filter hook prerouting priority -300; policy accept;\n"
     "\t\tether type ip ip saddr @addr4 ip saddr . iifname != @bound4 counter drop "
-    "comment \"tjd spoofed allow-listed source\"\n"
+    "comment \"tjd spoofed source\"\n"
     "\t\tether type arp arp saddr ip @addr4 arp saddr ip . iifname != @bound4 counter drop "
-    "comment \"tjd spoofed allow-listed source\"\n"
+    "comment \"tjd spoofed source\"\n"
     "\t\tether type ip6 ip6 saddr @addr6 ip6 saddr . iifname != @bound6 counter drop "
-    "comment \"tjd spoofed allow-listed source\"\n"
+    "comment \"tjd spoofed source\"\n"
+    "\t\tiifname vmap @ports\n"
+    "\t}\n"
+    "\tchain bound {\n"
+    "\t\tether type != { ip, ip6, arp } counter drop comment \"tjd layer 2 ethertype\"\n"
+    "\t\tether saddr . iifname != @macs counter drop comment \"tjd layer 2 mac\"\n"
+    "\t\tether type arp arp saddr ether . iifname != @macs counter drop "
+    "comment \"tjd layer 2 arp sender\"\n"
+    "\t\tether type arp arp saddr ip != 0.0.0.0 arp saddr ip . iifname != @bound4 "
+    "counter drop comment \"tjd layer 2 arp sender\"\n"
+    "\t\tether type ip ip saddr . iifname != @bound4 counter drop "
+    "comment \"tjd layer 2 source\"\n"
+    "\t\tether type ip6 ip6 saddr != :: ip6 saddr . iifname != @bound6 counter drop "
+    "comment \"tjd layer 2 source\"\n"
+    "\t\tether type ip6 ip6 saddr :: meta l4proto != ipv6-icmp counter drop "
+    "comment \"tjd layer 2 unspecified source\"\n"
+    "\t\tether type ip6 ip6 saddr :: icmpv6 type != { nd-neighbor-solicit, "
+    "mld2-listener-report } counter drop comment \"tjd layer 2 unspecified source\"\n"
+    "\t\tether type ip6 icmpv6 type { nd-router-advert, nd-redirect } counter drop "
+    "comment \"tjd layer 2 router advertisement or redirect\"\n"
+    "\t\tether type ip6 icmpv6 type nd-neighbor-advert @th,64,128 . iifname != @nd6 "
+    "counter drop comment \"tjd layer 2 neighbour advertisement target\"\n"
+    "\t}\n"
+    "\tchain unattributed {\n"
+    "\t\tcounter drop comment \"tjd layer 2 unattributed port\"\n"
     "\t}\n"
     "}\n";
 
@@ -113,27 +146,60 @@ static const char check_render_empty_script[] =
     "\t}\n"
     "}\n"
     "table bridge tjd_blue {\n"
-    "\tcomment \"managed by tjd: allow-listed addresses only from their own bridge port\"\n"
-    "\tset bound4 {\n"
-    "\t\ttype ipv4_addr . ifname\n"
-    "\t}\n"
+    "\tcomment \"managed by tjd: each container's port may send only its own addresses\"\n"
     "\tset addr4 {\n"
     "\t\ttype ipv4_addr\n"
     "\t}\n"
-    "\tset bound6 {\n"
-    "\t\ttype ipv6_addr . ifname\n"
+    "\tset bound4 {\n"
+    "\t\ttype ipv4_addr . ifname\n"
     "\t}\n"
     "\tset addr6 {\n"
     "\t\ttype ipv6_addr\n"
     "\t}\n"
+    "\tset bound6 {\n"
+    "\t\ttype ipv6_addr . ifname\n"
+    "\t}\n"
+    "\tset macs {\n"
+    "\t\ttype ether_addr . ifname\n"
+    "\t}\n"
+    "\tset nd6 {\n"
+    "\t\ttypeof @th,64,128 . iifname\n"
+    "\t}\n"
+    "\tmap ports {\n"
+    "\t\ttype ifname : verdict\n"
+    "\t}\n"
     "\tchain prerouting {\n"
     "\t\ttype filter hook prerouting priority -300; policy accept;\n"
     "\t\tether type ip ip saddr @addr4 ip saddr . iifname != @bound4 counter drop "
-    "comment \"tjd spoofed allow-listed source\"\n"
+    "comment \"tjd spoofed source\"\n"
     "\t\tether type arp arp saddr ip @addr4 arp saddr ip . iifname != @bound4 counter drop "
-    "comment \"tjd spoofed allow-listed source\"\n"
+    "comment \"tjd spoofed source\"\n"
     "\t\tether type ip6 ip6 saddr @addr6 ip6 saddr . iifname != @bound6 counter drop "
-    "comment \"tjd spoofed allow-listed source\"\n"
+    "comment \"tjd spoofed source\"\n"
+    "\t\tiifname vmap @ports\n"
+    "\t}\n"
+    "\tchain bound {\n"
+    "\t\tether type != { ip, ip6, arp } counter drop comment \"tjd layer 2 ethertype\"\n"
+    "\t\tether saddr . iifname != @macs counter drop comment \"tjd layer 2 mac\"\n"
+    "\t\tether type arp arp saddr ether . iifname != @macs counter drop "
+    "comment \"tjd layer 2 arp sender\"\n"
+    "\t\tether type arp arp saddr ip != 0.0.0.0 arp saddr ip . iifname != @bound4 "
+    "counter drop comment \"tjd layer 2 arp sender\"\n"
+    "\t\tether type ip ip saddr . iifname != @bound4 counter drop "
+    "comment \"tjd layer 2 source\"\n"
+    "\t\tether type ip6 ip6 saddr != :: ip6 saddr . iifname != @bound6 counter drop "
+    "comment \"tjd layer 2 source\"\n"
+    "\t\tether type ip6 ip6 saddr :: meta l4proto != ipv6-icmp counter drop "
+    "comment \"tjd layer 2 unspecified source\"\n"
+    "\t\tether type ip6 ip6 saddr :: icmpv6 type != { nd-neighbor-solicit, "
+    "mld2-listener-report } counter drop comment \"tjd layer 2 unspecified source\"\n"
+    "\t\tether type ip6 icmpv6 type { nd-router-advert, nd-redirect } counter drop "
+    "comment \"tjd layer 2 router advertisement or redirect\"\n"
+    "\t\tether type ip6 icmpv6 type nd-neighbor-advert @th,64,128 . iifname != @nd6 "
+    "counter drop comment \"tjd layer 2 neighbour advertisement target\"\n"
+    "\t}\n"
+    "\tchain unattributed {\n"
+    "\t\tcounter drop comment \"tjd layer 2 unattributed port\"\n"
     "\t}\n"
     "}\n";
 
@@ -306,20 +372,20 @@ START_TEST(test_delta_of_set_elements)
 	ck_assert_msg(delta != NULL, "%s", check_render_err);
 	ck_assert_str_eq(delta, "add element inet tjd fwd4_br_web { 172.20.0.4 comment \"tjd web "
 				"allow app\" }\n"
-				"add element bridge tjd bound4 { 172.20.0.4 . \"veth4\" }\n"
-				"add element bridge tjd addr4 { 172.20.0.4 }\n");
+				"add element bridge tjd addr4 { 172.20.0.4 }\n"
+				"add element bridge tjd bound4 { 172.20.0.4 . \"veth4\" }\n");
 	free(delta);
 	/* one replaced by another: deletions first, by key */
 	delta = backend_nft_render_delta(&check_render_backend, &a, &c, check_render_err,
 					 sizeof(check_render_err));
 	ck_assert_msg(delta != NULL, "%s", check_render_err);
 	ck_assert_str_eq(delta, "delete element inet tjd fwd4_br_web { 172.20.0.3 }\n"
-				"delete element bridge tjd bound4 { 172.20.0.3 . \"veth3\" }\n"
 				"delete element bridge tjd addr4 { 172.20.0.3 }\n"
+				"delete element bridge tjd bound4 { 172.20.0.3 . \"veth3\" }\n"
 				"add element inet tjd fwd4_br_web { 172.20.0.4 comment \"tjd web "
 				"allow app\" }\n"
-				"add element bridge tjd bound4 { 172.20.0.4 . \"veth4\" }\n"
-				"add element bridge tjd addr4 { 172.20.0.4 }\n");
+				"add element bridge tjd addr4 { 172.20.0.4 }\n"
+				"add element bridge tjd bound4 { 172.20.0.4 . \"veth4\" }\n");
 	free(delta);
 	/* the same: nothing to run */
 	delta = backend_nft_render_delta(&check_render_backend, &b, &b, check_render_err,
@@ -345,6 +411,93 @@ START_TEST(test_delta_of_set_elements)
 	ruleset_free(&b);
 	ruleset_free(&c);
 	ruleset_free(&d);
+}
+END_TEST
+
+/* A container's port on br-web: known ones carry MAC 02:42:ac:14:00:HOST and its addresses. */
+static void check_render_port(struct ruleset *set, const char *port, int host, bool known)
+{
+	struct l2_port *l2 = ruleset_add_port(set);
+	char address[64];
+
+	ck_assert_ptr_nonnull(l2);
+	strcpy(l2->bridge, "br-web");
+	strcpy(l2->port, port);
+	l2->known = known;
+	if (!known)
+		return;
+	snprintf(address, sizeof(address), "02:42:ac:14:00:%02x", host);
+	ck_assert_int_eq(l2_mac_parse(address, l2->mac), 0);
+	snprintf(address, sizeof(address), "172.20.0.%d", host);
+	check_render_prefix(&l2->ipv4, address);
+	snprintf(address, sizeof(address), "fd00:20::%d", host);
+	check_render_prefix(&l2->ipv6, address);
+	l2_link_local(l2->mac, &l2->ipv6_link);
+	snprintf(l2->comment, sizeof(l2->comment), "tjd web c%d", host);
+}
+
+START_TEST(test_layer2_ports)
+{
+	struct ruleset a, b;
+	char *script, *delta;
+
+	check_render_port(&check_render_set, "vethaaa", 5, true);
+	check_render_port(&check_render_set, "vethbbb", 0, false);
+	script = check_render();
+	/* the known port: its MAC, its addresses bound to it, its ND targets as integers */
+	ck_assert_ptr_nonnull(
+	    strstr(script, "\t\telements = { 02:42:ac:14:00:05 . \"vethaaa\" }\n"));
+	ck_assert_ptr_nonnull(strstr(script, "\t\telements = { 172.20.0.5 . \"vethaaa\" }\n"));
+	ck_assert_ptr_nonnull(strstr(script, "fd00:20::5 . \"vethaaa\""));
+	ck_assert_ptr_nonnull(strstr(script, "fe80::42:acff:fe14:5 . \"vethaaa\""));
+	ck_assert_ptr_nonnull(strstr(script, "0xfd000020000000000000000000000005 . \"vethaaa\""));
+	ck_assert_ptr_nonnull(strstr(script, "0xfe800000000000000042acfffe140005 . \"vethaaa\""));
+	/* the map: the known port is checked, the unknown one sends nothing */
+	ck_assert_ptr_nonnull(strstr(script, "\"vethaaa\" : jump bound"));
+	ck_assert_ptr_nonnull(strstr(script, "\"vethbbb\" : jump unattributed"));
+	ck_assert_int_eq(check_render_count(script, "vethbbb"), 1);
+	free(script);
+
+	/* a container more: only elements change, the map's included */
+	ruleset_init(&a);
+	ruleset_init(&b);
+	check_render_port(&a, "vethaaa", 5, true);
+	check_render_port(&b, "vethaaa", 5, true);
+	check_render_port(&b, "vethccc", 6, true);
+	delta = backend_nft_render_delta(&check_render_backend, &a, &b, check_render_err,
+					 sizeof(check_render_err));
+	ck_assert_msg(delta != NULL, "%s", check_render_err);
+	ck_assert_int_eq(check_render_count(delta, "delete element"), 0);
+	ck_assert_ptr_nonnull(strstr(delta, "add element bridge tjd ports { \"vethccc\" : jump "
+					    "bound }\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(delta, "add element bridge tjd macs { 02:42:ac:14:00:06 . \"vethccc\" }\n"));
+	free(delta);
+	/* and gone again: a map element is deleted by its key alone */
+	delta = backend_nft_render_delta(&check_render_backend, &b, &a, check_render_err,
+					 sizeof(check_render_err));
+	ck_assert_msg(delta != NULL, "%s", check_render_err);
+	ck_assert_int_eq(check_render_count(delta, "add element"), 0);
+	ck_assert_ptr_nonnull(strstr(delta, "delete element bridge tjd ports { \"vethccc\" }\n"));
+	free(delta);
+	/* a port that becomes unattributed changes a map value: not a mere delta */
+	b.ports[1].known = false;
+	check_render_port(&a, "vethccc", 6, true);
+	ck_assert_ptr_null(backend_nft_render_delta(&check_render_backend, &a, &b, check_render_err,
+						    sizeof(check_render_err)));
+	ruleset_free(&a);
+	ruleset_free(&b);
+}
+END_TEST
+
+START_TEST(test_layer2_bad_port_names_refused)
+{
+	check_render_port(&check_render_set, "vethaaa", 5, true);
+	strcpy(check_render_set.ports[0].port, "veth\"x");
+	check_render_fails("unusable interface name");
+	strcpy(check_render_set.ports[0].port, "vethaaa");
+	strcpy(check_render_set.ports[0].bridge, "br web");
+	check_render_fails("unusable interface name");
 }
 END_TEST
 
@@ -598,6 +751,8 @@ static Suite *check_render_suite(void)
 	tcase_add_test(tcase, test_policy_shape);
 	tcase_add_test(tcase, test_empty_ruleset_and_instance_table);
 	tcase_add_test(tcase, test_delta_of_set_elements);
+	tcase_add_test(tcase, test_layer2_ports);
+	tcase_add_test(tcase, test_layer2_bad_port_names_refused);
 	tcase_add_test(tcase, test_unusable_chain_names_refused);
 	tcase_add_test(tcase, test_every_match);
 	tcase_add_test(tcase, test_allowances_without_port_share_a_set_but_bind_nothing);

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "tjd/conf.h"
 #include "tjd/policy.h"
@@ -80,8 +80,8 @@ static struct inv_endpoint *policy_endpoint(struct inv_network *net, const char 
 }
 
 /* Finds the index of the first rule matching the predicate fields, or -1. */
-static int policy_find(int family, enum rule_hook hook, enum rule_verdict verdict,
-		       const char *src, const char *physdev)
+static int policy_find(int family, enum rule_hook hook, enum rule_verdict verdict, const char *src,
+		       const char *physdev)
 {
 	struct prefix p;
 
@@ -139,11 +139,9 @@ START_TEST(test_isolation_and_allowance)
 	/* The non-allow-listed backend gets no allowance at all. */
 	ck_assert_int_lt(policy_find(AF_INET, RULE_HOOK_FORWARD, RULE_RETURN, "172.30.0.3", NULL),
 			 0);
-	ck_assert_int_lt(policy_find(AF_INET, RULE_HOOK_INPUT, RULE_RETURN, "172.30.0.3", NULL),
-			 0);
+	ck_assert_int_lt(policy_find(AF_INET, RULE_HOOK_INPUT, RULE_RETURN, "172.30.0.3", NULL), 0);
 	/* Nor may the proxy open connections to the host: no INPUT allowance at all. */
-	ck_assert_int_lt(policy_find(AF_INET, RULE_HOOK_INPUT, RULE_RETURN, "172.30.0.2", NULL),
-			 0);
+	ck_assert_int_lt(policy_find(AF_INET, RULE_HOOK_INPUT, RULE_RETURN, "172.30.0.2", NULL), 0);
 	ck_assert_int_lt(policy_find(AF_INET6, RULE_HOOK_INPUT, RULE_RETURN, "fd00:30::2", NULL),
 			 0);
 	/* Host traffic from the network is dropped on INPUT, for both families. */
@@ -259,6 +257,79 @@ START_TEST(test_compile_is_deterministic)
 }
 END_TEST
 
+/* The compiled layer-2 port named `port`, or NULL. */
+static const struct l2_port *policy_port(const char *port)
+{
+	for (size_t i = 0; i < out.port_count; i++)
+		if (strcmp(out.ports[i].port, port) == 0)
+			return &out.ports[i];
+	return NULL;
+}
+
+START_TEST(test_layer2_binds_every_port_and_nothing_unknown)
+{
+	struct inv_network *net = policy_network("web", "br-web");
+	struct inv_network *open = policy_network("open", "br-open");
+	struct inv_network *other = policy_network("unprotected", "br-other");
+	struct inv_endpoint *e;
+	const struct l2_port *port;
+	char err[256];
+
+	e = policy_endpoint(net, "proxy", "172.30.0.2", "fd00:30::2", true, "veth1");
+	strcpy(e->mac, "02:42:ac:1e:00:02");
+	e = policy_endpoint(net, "b1", "172.30.0.3", NULL, false, "veth2");
+	strcpy(e->mac, "02:42:AC:1E:00:03");
+	/* a port whose container tjd could not find, and one no container claims */
+	policy_endpoint(net, "b2", "172.30.0.4", NULL, false, "");
+	/* two containers claiming one port: neither is believed */
+	e = policy_endpoint(net, "twin1", "172.30.0.5", NULL, false, "veth5");
+	strcpy(e->mac, "02:42:ac:1e:00:05");
+	e = policy_endpoint(net, "twin2", "172.30.0.6", NULL, false, "veth5");
+	strcpy(e->mac, "02:42:ac:1e:00:06");
+	/* a port with a MAC Docker did not give */
+	policy_endpoint(net, "nomac", "172.30.0.7", NULL, false, "veth7");
+	net->members = calloc(5, sizeof(*net->members));
+	strcpy(net->members[0], "veth2");
+	strcpy(net->members[1], "veth1");
+	strcpy(net->members[2], "vethx");
+	strcpy(net->members[3], "veth5");
+	strcpy(net->members[4], "veth7");
+	net->member_count = 5;
+	net->members_read = true;
+	/* the open network is protected too; the unprotected one gets nothing */
+	e = policy_endpoint(open, "o1", "172.30.0.9", NULL, false, "veth9");
+	strcpy(e->mac, "02:42:ac:1e:00:09");
+	e = policy_endpoint(other, "x", "172.31.0.2", NULL, false, "vethq");
+	strcpy(e->mac, "02:42:ac:1f:00:02");
+	ck_assert_int_eq(policy_compile(conf, &inv, &out, NULL, err, sizeof(err)), 0);
+	ck_assert_uint_eq(out.port_count, 6);
+	/* sorted by bridge, then port */
+	ck_assert_str_eq(out.ports[0].bridge, "br-open");
+	ck_assert_str_eq(out.ports[1].port, "veth1");
+	port = policy_port("veth1");
+	ck_assert(port->known);
+	ck_assert_uint_eq(port->mac[5], 0x02);
+	ck_assert_int_eq(port->ipv4.length, 32);
+	ck_assert_int_eq(port->ipv6.family, AF_INET6);
+	ck_assert_str_eq(port->comment, "tjd web proxy");
+	port = policy_port("veth2");
+	ck_assert(port->known);
+	ck_assert_uint_eq(port->mac[2], 0xac);
+	ck_assert_int_eq(port->ipv6.family, 0);
+	/* its link-local address is the kernel's EUI-64 one */
+	{
+		struct prefix want;
+		ck_assert_int_eq(prefix_parse("fe80::42:acff:fe1e:3", &want), 0);
+		ck_assert(prefix_equal(&port->ipv6_link, &want));
+	}
+	ck_assert(!policy_port("vethx")->known);
+	ck_assert(!policy_port("veth5")->known);
+	ck_assert(!policy_port("veth7")->known);
+	ck_assert_ptr_null(policy_port("vethq"));
+	ck_assert(policy_port("veth9")->known);
+}
+END_TEST
+
 /* Builds the suite. */
 static Suite *policy_suite(void)
 {
@@ -266,6 +337,7 @@ static Suite *policy_suite(void)
 	TCase *tc = tcase_create("compile");
 
 	tcase_add_checked_fixture(tc, policy_setup, policy_teardown);
+	tcase_add_test(tc, test_layer2_binds_every_port_and_nothing_unknown);
 	tcase_add_test(tc, test_empty_inventory_no_rules);
 	tcase_add_test(tc, test_isolation_and_allowance);
 	tcase_add_test(tc, test_neighbour_discovery_only_ns_na_forward);

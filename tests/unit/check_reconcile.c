@@ -83,9 +83,24 @@ static int fake_overlay_port(const char *sandbox_key, const char *mac, const cha
 	return 0;
 }
 
+/* A bridge's ports: one per endpoint with a MAC, as the fake lookup names them, and a stray one. */
+static int fake_bridge_members(const struct inv_network *net, char (*ports)[TJD_IFNAMSIZ],
+			       size_t max, size_t *count, char *err, size_t errlen)
+{
+	*count = 0;
+	for (size_t e = 0; e < net->endpoint_count && *count < max; e++)
+		if (strlen(net->endpoints[e].mac) == 17)
+			snprintf(ports[(*count)++], TJD_IFNAMSIZ, "vp%.2s%.2s",
+				 net->endpoints[e].mac + 12, net->endpoints[e].mac + 15);
+	if (*count < max)
+		snprintf(ports[(*count)++], TJD_IFNAMSIZ, "vstray");
+	return 0;
+}
+
 static const struct reconcile_ports fake_ports = {
     .bridge_port = fake_bridge_port,
     .overlay_port = fake_overlay_port,
+    .bridge_members = fake_bridge_members,
 };
 
 /* The daemon's part: what a run found goes to the enforcement layer. */
@@ -314,9 +329,24 @@ START_TEST(test_first_run_builds_inventory_and_rules)
 	ck_assert(fixture_allows("172.30.0.2", "vp0002"));
 	ck_assert(fixture_allows("fd00:30::2", "vp0002"));
 	ck_assert(!fixture_allows("172.30.0.11", "vp000b"));
-	/* one inspect per allow-listed container, none for the others */
+	/* one inspect per container (layer 2 binds every one to its port) */
 	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/json?"), 1);
-	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/"), 2);
+	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/"), 4);
+	/* every port of the bridge is bound to its container, the stray one to nothing */
+	ck_assert_uint_eq(net->member_count, 4);
+	ck_assert_uint_eq(fixture_kernel()->installed.port_count, 4);
+	for (size_t i = 0; i < fixture_kernel()->installed.port_count; i++) {
+		const struct l2_port *port = &fixture_kernel()->installed.ports[i];
+		ck_assert_str_eq(port->bridge, net->bridge);
+		ck_assert(port->known == (strcmp(port->port, "vstray") != 0));
+		if (strcmp(port->port, "vp000b") == 0) {
+			ck_assert_uint_eq(port->mac[5], 0x0b);
+			ck_assert_int_eq(port->ipv4.family, AF_INET);
+			ck_assert_int_eq(port->ipv6.family, AF_INET6);
+			ck_assert_int_eq(port->ipv6_link.family, AF_INET6);
+			ck_assert_ptr_nonnull(strstr(port->comment, "b1"));
+		}
+	}
 	ck_assert(enforce_stats(fx.enforce)->ready);
 }
 END_TEST
@@ -532,7 +562,7 @@ START_TEST(test_known_ports_spare_inspects)
 	fixture_wait_stream();
 	inspects = http_fixture_requests(fx.http, "/containers/") -
 		   http_fixture_requests(fx.http, "/containers/json");
-	ck_assert_uint_eq(inspects, 1);
+	ck_assert_uint_eq(inspects, 3);
 	/* the next runs (poll, events) know the proxy's port from its endpoint */
 	reconcile_request(fx.reconcile, "poll");
 	ck_assert(fixture_wait_runs(2, SAFETY_MS));
@@ -570,7 +600,7 @@ START_TEST(test_known_ports_spare_inspects)
 	ck_assert(fixture_wait_runs(7, SAFETY_MS));
 	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/") -
 			      http_fixture_requests(fx.http, "/containers/json"),
-			  inspects + 5);
+			  inspects + 7);
 }
 END_TEST
 

@@ -29,6 +29,25 @@ static void state_teardown(void)
 	strcpy(directory, "/tmp/check_state_XXXXXX");
 }
 
+/* Layer-2 ports: one known, dual-stack; one unknown. */
+static void state_sample_ports(struct ruleset *set)
+{
+	struct l2_port *port = ruleset_add_port(set);
+
+	strcpy(port->bridge, "br-0123456789ab");
+	strcpy(port->port, "veth1234567");
+	port->known = true;
+	ck_assert_int_eq(l2_mac_parse("02:42:ac:1e:00:02", port->mac), 0);
+	prefix_parse("172.30.0.2", &port->ipv4);
+	prefix_parse("fd00:30::2", &port->ipv6);
+	l2_link_local(port->mac, &port->ipv6_link);
+	strcpy(port->comment, "tjd web proxy");
+	port = ruleset_add_port(set);
+	strcpy(port->bridge, "br-0123456789ab");
+	strcpy(port->port, "vethdeadbee");
+	strcpy(port->comment, "tjd web unknown port");
+}
+
 /* A ruleset using every field. */
 static void state_sample(struct ruleset *set)
 {
@@ -59,6 +78,7 @@ static void state_sample(struct ruleset *set)
 	r->hook = RULE_HOOK_INPUT;
 	strcpy(r->in_iface, "br-0123456789ab");
 	r->verdict = RULE_DROP;
+	state_sample_ports(set);
 }
 
 /* Writes text as the state file. */
@@ -179,6 +199,46 @@ START_TEST(test_parse_buffer)
 }
 END_TEST
 
+START_TEST(test_parse_refuses_damaged_ports)
+{
+	static const char *const ports[] = {
+	    "\"ports\":{}",
+	    "\"ports\":[{\"bridge\":\"br0\",\"port\":\"v1\"}]",
+	    "\"ports\":[{\"bridge\":\"br0\",\"port\":\"v1\",\"known\":true}]",
+	    "\"ports\":[{\"bridge\":\"br0\",\"port\":\"v1\",\"known\":true,"
+	    "\"mac\":\"02:42:zz:00:00:01\"}]",
+	    "\"ports\":[{\"bridge\":\"br0\",\"port\":\"v1\",\"known\":true,"
+	    "\"mac\":\"02:42:00:00:00:01\",\"ipv4\":\"10.0.0.0/24\"}]",
+	    "\"ports\":[{\"bridge\":\"br0\",\"port\":\"v1\",\"known\":true,"
+	    "\"mac\":\"02:42:00:00:00:01\",\"ipv6\":\"10.0.0.1\"}]",
+	    "\"ports\":[{\"bridge\":\"br0\",\"port\":\"v1\",\"known\":false,"
+	    "\"mac\":\"02:42:00:00:00:01\"}]",
+	    "\"ports\":[{\"bridge\":\"br0\",\"port\":\"a/b\",\"known\":false}]",
+	    "\"ports\":[{\"bridge\":\"br0\",\"known\":false}]",
+	    "\"ports\":[{\"bridge\":\"br0\",\"port\":\"v1\",\"known\":false,"
+	    "\"comment\":\"a\\\"b\"}]",
+	};
+	struct ruleset parsed;
+	char text[512], err[256];
+
+	ruleset_init(&parsed);
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		snprintf(text, sizeof(text), "{\"version\":1,\"rules\":[],%s}", ports[i]);
+		ck_assert_msg(state_parse(text, strlen(text), &parsed, err, sizeof(err)) == -1,
+			      "accepted %s", text);
+		ck_assert_uint_eq(parsed.port_count, 0);
+	}
+	snprintf(text, sizeof(text),
+		 "{\"version\":1,\"rules\":[],\"ports\":[{\"bridge\":"
+		 "\"br0\",\"port\":\"v1\",\"known\":true,\"mac\":"
+		 "\"02:42:00:00:00:01\",\"ipv4\":\"10.0.0.1\"}]}");
+	ck_assert_msg(state_parse(text, strlen(text), &parsed, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(parsed.port_count, 1);
+	ck_assert_uint_eq(parsed.ports[0].ipv6_link.addr.v6.s6_addr[15], 0x01);
+	ruleset_free(&parsed);
+}
+END_TEST
+
 START_TEST(test_parse_refuses_damaged)
 {
 	struct ruleset parsed;
@@ -246,6 +306,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_load_names_the_file);
 	tcase_add_test(tc, test_parse_buffer);
 	tcase_add_test(tc, test_parse_refuses_damaged);
+	tcase_add_test(tc, test_parse_refuses_damaged_ports);
 	suite_add_tcase(s, tc);
 	return s;
 }
