@@ -843,7 +843,7 @@ static int backend_nft_render_layer2(struct backend_nft_text *text, const char *
 	    "comment \"tjd layer 2 source\"\n"
 	    "\t\tether type ip6 ip6 saddr != :: ip6 saddr . iifname != @bound6 counter drop "
 	    "comment \"tjd layer 2 source\"\n"
-	    "\t\tether type ip6 ip6 saddr :: meta l4proto != ipv6-icmp counter drop "
+	    "\t\tether type ip6 ip6 saddr :: meta l4proto != 58 counter drop "
 	    "comment \"tjd layer 2 unspecified source\"\n"
 	    "\t\tether type ip6 ip6 saddr :: icmpv6 type != { nd-neighbor-solicit, "
 	    "mld2-listener-report } counter drop comment \"tjd layer 2 unspecified source\"\n"

@@ -394,6 +394,28 @@ START_TEST(test_apply_installs_tables)
 }
 END_TEST
 
+/*
+ * A minimal container image has no /etc/protocols or /etc/services: the
+ * script must name nothing that only those files resolve.
+ */
+START_TEST(test_apply_needs_no_name_databases)
+{
+	struct ruleset set;
+
+	ck_assert_msg(unshare(CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS): %s", strerror(errno));
+	CHECK_NFT_MUST("mount --make-rprivate / && mount --bind /dev/null /etc/protocols && "
+		       "mount --bind /dev/null /etc/services");
+	ck_assert_int_ne(check_util_run("getent protocols ipv6-icmp >/dev/null"), 0);
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1");
+	check_nft_l2_port(&set, "br-web", "veth1", "02:42:ac:14:00:02", "172.20.0.2",
+			  "fd00:20::2");
+	check_nft_l2_port(&set, "br-web", "veth2", NULL, NULL, NULL);
+	ck_assert(check_nft_apply(&set));
+	ruleset_free(&set);
+}
+END_TEST
+
 START_TEST(test_second_apply_does_not_commit)
 {
 	struct ruleset set;
@@ -1617,6 +1639,7 @@ static Suite *check_nft_suite(void)
 	tcase_add_test(tcase, test_closed_backend_refuses);
 	tcase_add_test(tcase, test_apply_installs_tables);
 	tcase_add_test(tcase, test_watched_commits_only_differences);
+	tcase_add_test(tcase, test_apply_needs_no_name_databases);
 	tcase_add_test(tcase, test_second_apply_does_not_commit);
 	tcase_add_loop_test(tcase, test_drift_is_repaired, 0,
 			    sizeof(check_nft_drifts) / sizeof(check_nft_drifts[0]));
