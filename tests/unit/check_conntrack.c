@@ -8,19 +8,31 @@
  *
  * Entries are made and read back with the conntrack command, an
  * independent writer and reader of the table.  The cost case prints what
- * a purge of tens of thousands of entries takes.
+ * a purge of tens of thousands of entries takes.  The traffic cases send
+ * real TCP between "containers" (namespaces on veth ports of a bridge)
+ * and the host: established flows pass a firewall that drops every NEW
+ * packet until the purge, and the purged ones stop there, which is the
+ * point of the whole module; the last case shows how the kernel picks a
+ * purged flow up again when the allowed end speaks first.
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 
 #include "check-util.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -638,6 +650,329 @@ START_TEST(test_purge_cost)
 }
 END_TEST
 
+/* A namespace standing in for a container: a child that unshared and waits. */
+struct check_ct_container {
+	pid_t pid;
+	int ns; /* its network namespace, open */
+	const char *ipv4;
+	const char *ipv6;
+	char mac[18];
+};
+
+/* Starts a child in its own network namespace, plugged into br0 through `port`. */
+static void check_ct_container_start(struct check_ct_container *container, const char *port,
+				     const char *ipv4, const char *ipv6)
+{
+	char path[64];
+	int ready[2];
+	char byte;
+	char *text;
+
+	ck_assert_int_eq(pipe(ready), 0);
+	container->pid = fork();
+	ck_assert_int_ge(container->pid, 0);
+	if (container->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (unshare(CLONE_NEWNET) != 0)
+			_exit(1);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &byte, 1), 1);
+	close(ready[0]);
+	container->ipv4 = ipv4;
+	container->ipv6 = ipv6;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)container->pid);
+	container->ns = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(container->ns, 0);
+	CHECK_CT_MUST("ip link add %s type veth peer name eth0 netns %d && "
+		      "ip link set %s master br0 up",
+		      port, (int)container->pid, port);
+	CHECK_CT_MUST("nsenter --net=/proc/%d/ns/net sh -c 'ip link set lo up && "
+		      "ip link set eth0 up && ip addr add %s/24 dev eth0 && "
+		      "ip -6 addr add %s/64 dev eth0 nodad'",
+		      (int)container->pid, ipv4, ipv6);
+	text = check_ct_capture("nsenter --net=/proc/%d/ns/net ip -o link show eth0",
+				(int)container->pid);
+	ck_assert_ptr_nonnull(strstr(text, "link/ether "));
+	ck_assert_int_eq(sscanf(strstr(text, "link/ether "), "link/ether %17s", container->mac), 1);
+	free(text);
+}
+
+/* Opens a socket inside a namespace (it stays there); the thread comes back. */
+static int check_ct_socket_in(int ns, int family)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int fd;
+
+	ck_assert_int_ge(self, 0);
+	if (ns >= 0)
+		ck_assert_int_eq(setns(ns, CLONE_NEWNET), 0);
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(setns(self, CLONE_NEWNET), 0);
+	close(self);
+	ck_assert_int_ge(fd, 0);
+	return fd;
+}
+
+/* Fills a socket address for text:port. */
+static socklen_t check_ct_address(const char *text, unsigned port, struct sockaddr_storage *out)
+{
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+	struct sockaddr_in *in = (struct sockaddr_in *)out;
+
+	memset(out, 0, sizeof(*out));
+	if (strchr(text, ':') != NULL) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		ck_assert_int_eq(inet_pton(AF_INET6, text, &in6->sin6_addr), 1);
+		return sizeof(*in6);
+	}
+	in->sin_family = AF_INET;
+	in->sin_port = htons((uint16_t)port);
+	ck_assert_int_eq(inet_pton(AF_INET, text, &in->sin_addr), 1);
+	return sizeof(*in);
+}
+
+/* One TCP connection between two namespaces (ns -1: the case's own, the host). */
+struct check_ct_flow {
+	const char *what;
+	int client;
+	int server;
+};
+
+/* Opens a flow from namespace `from` to to_address:port, listened on in namespace `to`. */
+static void check_ct_flow_open(struct check_ct_flow *flow, const char *what, int from, int to,
+			       const char *to_address, unsigned port)
+{
+	struct sockaddr_storage address;
+	socklen_t length = check_ct_address(to_address, port, &address);
+	int family = address.ss_family, listener, on = 1;
+
+	flow->what = what;
+	listener = check_ct_socket_in(to, family);
+	ck_assert_int_eq(setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)), 0);
+	ck_assert_msg(bind(listener, (struct sockaddr *)&address, length) == 0, "%s: bind: %s",
+		      what, strerror(errno));
+	ck_assert_int_eq(listen(listener, 1), 0);
+	flow->client = check_ct_socket_in(from, family);
+	ck_assert_msg(connect(flow->client, (struct sockaddr *)&address, length) == 0,
+		      "%s: connect: %s", what, strerror(errno));
+	flow->server = accept(listener, NULL, NULL);
+	ck_assert_int_ge(flow->server, 0);
+	close(listener);
+}
+
+/* Sends one byte from the client; true if the server gets it within ms. */
+static bool check_ct_flow_passes(const struct check_ct_flow *flow, int ms)
+{
+	struct pollfd ready = {.fd = flow->server, .events = POLLIN};
+	char byte = 'x';
+
+	ck_assert_int_eq(send(flow->client, &byte, 1, MSG_NOSIGNAL), 1);
+	if (poll(&ready, 1, ms) != 1)
+		return false;
+	ck_assert_int_eq(recv(flow->server, &byte, 1, 0), 1);
+	return true;
+}
+
+/* Packets a counter of the case's table has counted. */
+static long check_ct_counter(const char *name)
+{
+	char *text = check_ct_capture("nft list counter inet check_ct %s", name);
+	char *packets = strstr(text, "packets ");
+	long count;
+
+	ck_assert_ptr_nonnull(packets);
+	count = strtol(packets + strlen("packets "), NULL, 10);
+	free(text);
+	return count;
+}
+
+START_TEST(test_purged_flow_meets_the_rules_again)
+{
+	struct check_ct_container proxy, backend, sibling;
+	struct check_ct_flow flows[4];
+	struct prefix subnets[2], allowed[2], link_local[3];
+	struct conntrack_network network = {
+	    .subnets = subnets,
+	    .subnet_count = 2,
+	    .link_local = link_local,
+	    .link_local_count = 3,
+	    .allowed = allowed,
+	    .allowed_count = 2,
+	    .host_closed = true,
+	};
+	struct conntrack_purge_stats stats;
+	char err[512] = "";
+	bool passes[4];
+	char *text;
+
+	/*
+	 * The host: a bridge, bridged traffic through the IP hooks, and a
+	 * firewall that lets established flows pass (which also turns
+	 * conntrack on in the namespace).  The drops for NEW packets come
+	 * once the flows are open, standing in for tjd's rules arriving late.
+	 */
+	CHECK_CT_MUST("echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables && "
+		      "echo 1 >/proc/sys/net/bridge/bridge-nf-call-ip6tables");
+	CHECK_CT_MUST(
+	    "ip link add br0 type bridge && ip link set br0 up && "
+	    "ip addr add 10.78.0.1/24 dev br0 && ip -6 addr add fd78::1/64 dev br0 nodad");
+	CHECK_CT_MUST("nft -f - <<'EOF'\n"
+		      "table inet check_ct {\n"
+		      "  counter forward_new {}\n"
+		      "  counter input_new {}\n"
+		      "  chain forward { type filter hook forward priority 0; "
+		      "ct state established,related accept; }\n"
+		      "  chain input { type filter hook input priority 0; "
+		      "ct state established,related accept; }\n"
+		      "}\n"
+		      "EOF");
+	check_ct_container_start(&proxy, "vethproxy", "10.78.0.2", "fd78::2");
+	check_ct_container_start(&backend, "vethbackend", "10.78.0.3", "fd78::3");
+	check_ct_container_start(&sibling, "vethsibling", "10.78.0.4", "fd78::4");
+	subnets[0] = check_ct_prefix("10.78.0.0/24");
+	subnets[1] = check_ct_prefix("fd78::/64");
+	allowed[0] = check_ct_prefix(proxy.ipv4);
+	allowed[1] = check_ct_prefix(proxy.ipv6);
+	ck_assert_int_eq(conntrack_link_local(proxy.mac, &link_local[0]), 0);
+	ck_assert_int_eq(conntrack_link_local(backend.mac, &link_local[1]), 0);
+	ck_assert_int_eq(conntrack_link_local(sibling.mac, &link_local[2]), 0);
+	/* the kernel gave the backend the link-local address its MAC makes */
+	{
+		char expected[PREFIX_TEXT_MAX];
+
+		ck_assert_int_eq(prefix_format_address(&link_local[1], expected, sizeof(expected)),
+				 0);
+		text = check_ct_capture("nsenter --net=/proc/%d/ns/net ip -6 -o addr show dev "
+					"eth0 scope link",
+					(int)backend.pid);
+		ck_assert_msg(strstr(text, expected) != NULL, "%s not in %s", expected, text);
+		free(text);
+	}
+
+	check_ct_flow_open(&flows[0], "backend to sibling (IPv4)", backend.ns, sibling.ns,
+			   sibling.ipv4, 8080);
+	check_ct_flow_open(&flows[1], "backend to sibling (IPv6)", backend.ns, sibling.ns,
+			   sibling.ipv6, 8081);
+	check_ct_flow_open(&flows[2], "backend to the host", backend.ns, -1, "10.78.0.1", 2222);
+	check_ct_flow_open(&flows[3], "proxy to sibling", proxy.ns, sibling.ns, sibling.ipv4, 8082);
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_msg(check_ct_flow_passes(&flows[i], 1000), "%s: no traffic",
+			      flows[i].what);
+
+	/* the rules arrive: every NEW packet is dropped, yet the open flows go on */
+	CHECK_CT_MUST("nft add rule inet check_ct forward ct state new counter name forward_new "
+		      "drop && nft add rule inet check_ct input iifname br0 ct state new "
+		      "counter name input_new drop");
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_msg(check_ct_flow_passes(&flows[i], 1000),
+			      "%s: the established flow was stopped before the purge",
+			      flows[i].what);
+	ck_assert_int_eq(check_ct_counter("forward_new"), 0);
+	ck_assert_int_eq(check_ct_counter("input_new"), 0);
+
+	ck_assert_msg(conntrack_purge(&network, 1, 0, &stats, err, sizeof(err)) == 0, "purge: %s",
+		      err);
+	ck_assert_uint_ge(stats.deleted, 3);
+	for (size_t i = 0; i < 4; i++)
+		passes[i] = check_ct_flow_passes(&flows[i], 1000);
+	/* the purged flows' next packets were NEW, and dropped; the proxy's flow goes on */
+	ck_assert_msg(!passes[0], "%s still flows", flows[0].what);
+	ck_assert_msg(!passes[1], "%s still flows", flows[1].what);
+	ck_assert_msg(!passes[2], "%s still flows", flows[2].what);
+	ck_assert_msg(passes[3], "%s was stopped", flows[3].what);
+	ck_assert_int_ge(check_ct_counter("forward_new"), 2);
+	ck_assert_int_ge(check_ct_counter("input_new"), 1);
+	printf("conntrack purge: %zu entries deleted; the purged flows' next packets were NEW "
+	       "(%ld forwarded and %ld to the host dropped), the proxy's flow went on\n",
+	       stats.deleted, check_ct_counter("forward_new"), check_ct_counter("input_new"));
+	fflush(stdout);
+	for (size_t i = 0; i < 4; i++) {
+		close(flows[i].client);
+		close(flows[i].server);
+	}
+	kill(proxy.pid, SIGKILL);
+	kill(backend.pid, SIGKILL);
+	kill(sibling.pid, SIGKILL);
+}
+END_TEST
+
+/*
+ * A backend's connections to the proxy, purged: the kernel picks TCP up
+ * mid-stream from whichever end sends next.  If it is the proxy, whose
+ * NEW packets the policy admits, the flow carries on the other way round
+ * (and is from then on the proxy's, which no purge can tell apart);
+ * dropping NEW TCP packets without SYN keeps it closed.
+ */
+START_TEST(test_purged_flow_and_the_allowed_end)
+{
+	struct check_ct_container proxy, backend;
+	struct check_ct_flow flows[3], turned;
+	struct prefix subnets[1], allowed[1];
+	struct conntrack_network network = {
+	    .subnets = subnets,
+	    .subnet_count = 1,
+	    .allowed = allowed,
+	    .allowed_count = 1,
+	    .host_closed = true,
+	};
+	struct conntrack_purge_stats stats;
+	char err[512] = "";
+
+	CHECK_CT_MUST("echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables");
+	CHECK_CT_MUST("ip link add br0 type bridge && ip link set br0 up && "
+		      "ip addr add 10.78.0.1/24 dev br0");
+	CHECK_CT_MUST("nft add table inet check_ct && nft add chain inet check_ct forward "
+		      "'{ type filter hook forward priority 0; }' && nft add rule inet check_ct "
+		      "forward ct state established,related accept");
+	check_ct_container_start(&proxy, "vethproxy", "10.78.0.2", "fd78::2");
+	check_ct_container_start(&backend, "vethbackend", "10.78.0.3", "fd78::3");
+	subnets[0] = check_ct_prefix("10.78.0.0/24");
+	allowed[0] = check_ct_prefix(proxy.ipv4);
+	/* opened before the rules: the backend reached the proxy's ports */
+	for (unsigned i = 0; i < 3; i++)
+		check_ct_flow_open(&flows[i], "backend to proxy", backend.ns, proxy.ns, proxy.ipv4,
+				   8080 + i);
+	/* tjd's policy in short: NEW packets only from the proxy */
+	CHECK_CT_MUST("nft add rule inet check_ct forward ct state new ip saddr != 10.78.0.2 drop");
+	for (unsigned i = 0; i < 3; i++)
+		ck_assert(check_ct_flow_passes(&flows[i], 1000));
+	ck_assert_msg(conntrack_purge(&network, 1, 0, &stats, err, sizeof(err)) == 0, "purge: %s",
+		      err);
+	ck_assert_uint_eq(stats.deleted, 3);
+
+	/* the backend speaks first: its NEW packet is dropped */
+	ck_assert(!check_ct_flow_passes(&flows[0], 1000));
+	/* the proxy speaks first: admitted, and the backend's packets are replies from then on */
+	turned = (struct check_ct_flow){
+	    .what = "proxy answering", .client = flows[1].server, .server = flows[1].client};
+	ck_assert(check_ct_flow_passes(&turned, 1000));
+	ck_assert_msg(check_ct_flow_passes(&flows[1], 1000),
+		      "the flow did not carry on: the kernel no longer picks TCP up mid-stream");
+	ck_assert_int_eq(conntrack_purge(&network, 1, 0, &stats, err, sizeof(err)), 0);
+	ck_assert_uint_eq(stats.deleted, 0);
+
+	/* with NEW TCP packets without SYN dropped, neither end brings a purged flow back */
+	CHECK_CT_MUST("nft insert rule inet check_ct forward ct state new tcp flags \\& "
+		      "\\(fin\\|syn\\|rst\\|ack\\) != syn drop");
+	turned = (struct check_ct_flow){
+	    .what = "proxy answering", .client = flows[2].server, .server = flows[2].client};
+	ck_assert(!check_ct_flow_passes(&turned, 1000));
+	ck_assert(!check_ct_flow_passes(&flows[2], 1000));
+	for (unsigned i = 0; i < 3; i++) {
+		close(flows[i].client);
+		close(flows[i].server);
+	}
+	kill(proxy.pid, SIGKILL);
+	kill(backend.pid, SIGKILL);
+}
+END_TEST
+
 /* The suite. */
 static Suite *check_ct_suite(void)
 {
@@ -659,6 +994,8 @@ static Suite *check_ct_suite(void)
 	tcase_add_test(kernel, test_purge_needs_the_privilege);
 	tcase_add_test(kernel, test_purge_is_bounded);
 	tcase_add_test(kernel, test_purge_cost);
+	tcase_add_test(kernel, test_purged_flow_meets_the_rules_again);
+	tcase_add_test(kernel, test_purged_flow_and_the_allowed_end);
 	suite_add_tcase(suite, kernel);
 	return suite;
 }
