@@ -691,23 +691,30 @@ static void backend_nft_list_render(struct backend_nft_text *text, struct backen
 	memset(list, 0, sizeof(*list));
 }
 
-/* An IPv6 address as the 128-bit integer a raw-payload set element is. */
-static void backend_nft_ipv6_integer(const struct prefix *address, char *out, size_t size)
+/* An address as the 32- or 128-bit integer a raw-payload set element is. */
+static void backend_nft_address_integer(const struct prefix *address, char *out, size_t size)
 {
+	const uint8_t *bytes = address->family == AF_INET ? (const uint8_t *)&address->addr.v4
+							  : address->addr.v6.s6_addr;
+	size_t length = address->family == AF_INET ? 4 : 16;
 	size_t n = (size_t)snprintf(out, size, "0x");
 
-	for (size_t i = 0; i < 16 && n + 2 < size; i++)
-		n += (size_t)snprintf(out + n, size - n, "%02x", address->addr.v6.s6_addr[i]);
+	for (size_t i = 0; i < length && n + 2 < size; i++)
+		n += (size_t)snprintf(out + n, size - n, "%02x", bytes[i]);
 }
 
 /* What the bridge table's sets and map hold. */
 struct backend_nft_layer2 {
-	struct backend_nft_list addr4, bound4, addr6, bound6, macs, nd6, ports;
+	struct backend_nft_list addr4, bound4, quoted4, addr6, bound6, nd6, macs, ports;
 };
 
-/* Binds one address to a port: in the address set and its address . port set. */
+/*
+ * Binds one address to a port: in the address set and its address . port
+ * set and, for a port's own addresses (`own`), as the raw integer the
+ * ICMP-error and neighbour-advertisement rules compare with.
+ */
 static void backend_nft_layer2_bind(struct backend_nft_layer2 *l2, const struct prefix *address,
-				    const char *port, bool nd)
+				    const char *port, bool own)
 {
 	char text[BACKEND_NFT_ADDRESS_MAX], integer[40];
 
@@ -717,17 +724,20 @@ static void backend_nft_layer2_bind(struct backend_nft_layer2 *l2, const struct 
 		l2->addr4.failed = true;
 		return;
 	}
+	if (own)
+		backend_nft_address_integer(address, integer, sizeof(integer));
 	if (address->family == AF_INET) {
 		backend_nft_list_add(&l2->addr4, "%s", text);
 		backend_nft_list_add(&l2->bound4, "%s . \"%.*s\"", text, TJD_IFNAMSIZ, port);
+		if (own)
+			backend_nft_list_add(&l2->quoted4, "%s . \"%.*s\"", integer, TJD_IFNAMSIZ,
+					     port);
 		return;
 	}
 	backend_nft_list_add(&l2->addr6, "%s", text);
 	backend_nft_list_add(&l2->bound6, "%s . \"%.*s\"", text, TJD_IFNAMSIZ, port);
-	if (nd) {
-		backend_nft_ipv6_integer(address, integer, sizeof(integer));
+	if (own)
 		backend_nft_list_add(&l2->nd6, "%s . \"%.*s\"", integer, TJD_IFNAMSIZ, port);
-	}
 }
 
 /*
@@ -765,7 +775,7 @@ static int backend_nft_layer2_collect(const struct ruleset *set, struct backend_
 		backend_nft_list_add(&l2->macs, "%02x:%02x:%02x:%02x:%02x:%02x . \"%.*s\"",
 				     port->mac[0], port->mac[1], port->mac[2], port->mac[3],
 				     port->mac[4], port->mac[5], TJD_IFNAMSIZ, port->port);
-		backend_nft_layer2_bind(l2, &port->ipv4, port->port, false);
+		backend_nft_layer2_bind(l2, &port->ipv4, port->port, true);
 		backend_nft_layer2_bind(l2, &port->ipv6, port->port, true);
 		backend_nft_layer2_bind(l2, &port->ipv6_link, port->port, true);
 	}
@@ -791,8 +801,13 @@ static void backend_nft_layer2_set(struct backend_nft_text *text, const char *ki
  * tjd has not heard of yet).  Then each port tjd knows jumps to `bound`:
  * only untagged IPv4, IPv6 and ARP, from its own MAC and addresses as
  * Ethernet and ARP sender, IP source and neighbour-advertisement target,
- * and no router advertisement or redirect; a port it cannot attribute
- * jumps to `unattributed` and sends nothing.
+ * no router advertisement or redirect, and ICMP errors only about packets
+ * that were sent to it: the quoted header's destination (at a fixed
+ * offset, so a quoted IPv4 header with options is dropped too) must be
+ * one of its own addresses.  Conntrack would pass any error quoting a
+ * live flow as RELATED, so without this a third container could inject
+ * errors into a flow it is no part of.  A port tjd cannot attribute jumps
+ * to `unattributed` and sends nothing.
  */
 static int backend_nft_render_layer2(struct backend_nft_text *text, const char *table,
 				     const struct ruleset *set, char *err, size_t errlen)
@@ -801,8 +816,8 @@ static int backend_nft_render_layer2(struct backend_nft_text *text, const char *
 
 	memset(&l2, 0, sizeof(l2));
 	if (backend_nft_layer2_collect(set, &l2, err, errlen) < 0) {
-		struct backend_nft_list *lists[] = {&l2.addr4, &l2.bound4, &l2.addr6, &l2.bound6,
-						    &l2.macs,  &l2.nd6,	   &l2.ports};
+		struct backend_nft_list *lists[] = {&l2.addr4,	&l2.bound4, &l2.quoted4, &l2.addr6,
+						    &l2.bound6, &l2.nd6,    &l2.macs,	 &l2.ports};
 		struct backend_nft_text discard = {0};
 		for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
 			backend_nft_list_render(&discard, lists[i]);
@@ -815,6 +830,7 @@ static int backend_nft_render_layer2(struct backend_nft_text *text, const char *
 			   table);
 	backend_nft_layer2_set(text, "set", "addr4", "type ipv4_addr", &l2.addr4);
 	backend_nft_layer2_set(text, "set", "bound4", "type ipv4_addr . ifname", &l2.bound4);
+	backend_nft_layer2_set(text, "set", "quoted4", "typeof @th,192,32 . iifname", &l2.quoted4);
 	backend_nft_layer2_set(text, "set", "addr6", "type ipv6_addr", &l2.addr6);
 	backend_nft_layer2_set(text, "set", "bound6", "type ipv6_addr . ifname", &l2.bound6);
 	backend_nft_layer2_set(text, "set", "macs", "type ether_addr . ifname", &l2.macs);
@@ -847,8 +863,16 @@ static int backend_nft_render_layer2(struct backend_nft_text *text, const char *
 	    "comment \"tjd layer 2 unspecified source\"\n"
 	    "\t\tether type ip6 ip6 saddr :: icmpv6 type != { nd-neighbor-solicit, "
 	    "mld2-listener-report } counter drop comment \"tjd layer 2 unspecified source\"\n"
+	    "\t\tether type ip icmp type { redirect, router-advertisement } counter drop "
+	    "comment \"tjd layer 2 router advertisement or redirect\"\n"
 	    "\t\tether type ip6 icmpv6 type { nd-router-advert, nd-redirect } counter drop "
 	    "comment \"tjd layer 2 router advertisement or redirect\"\n"
+	    "\t\tether type ip icmp type { destination-unreachable, source-quench, "
+	    "time-exceeded, parameter-problem } @th,192,32 . iifname != @quoted4 counter drop "
+	    "comment \"tjd layer 2 icmp error about another's packet\"\n"
+	    "\t\tether type ip6 icmpv6 type { destination-unreachable, packet-too-big, "
+	    "time-exceeded, parameter-problem } @th,256,128 . iifname != @nd6 counter drop "
+	    "comment \"tjd layer 2 icmp error about another's packet\"\n"
 	    "\t\tether type ip6 icmpv6 type nd-neighbor-advert @th,64,128 . iifname != @nd6 "
 	    "counter drop comment \"tjd layer 2 neighbour advertisement target\"\n"
 	    "\t}\n"

@@ -408,8 +408,7 @@ START_TEST(test_apply_needs_no_name_databases)
 	ck_assert_int_ne(check_util_run("getent protocols ipv6-icmp >/dev/null"), 0);
 	ruleset_init(&set);
 	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1");
-	check_nft_l2_port(&set, "br-web", "veth1", "02:42:ac:14:00:02", "172.20.0.2",
-			  "fd00:20::2");
+	check_nft_l2_port(&set, "br-web", "veth1", "02:42:ac:14:00:02", "172.20.0.2", "fd00:20::2");
 	check_nft_l2_port(&set, "br-web", "veth2", NULL, NULL, NULL);
 	ck_assert(check_nft_apply(&set));
 	ruleset_free(&set);
@@ -1294,6 +1293,45 @@ static void check_nft_frame_udp4(struct check_nft_frame *frame, const char *src,
 	check_nft_frame_marker(frame, name);
 }
 
+/*
+ * An ICMP error (type, code) whose quoted packet is an IPv4 UDP header
+ * from quoted_src port 9 to quoted_dst port 12345 (the reverse of the
+ * datagram check_nft_proxy_datagram sends); the marker follows.
+ */
+static void check_nft_frame_icmp4_error(struct check_nft_frame *frame, const char *src,
+					const char *dst, uint8_t type, uint8_t code,
+					const char *quoted_src, const char *quoted_dst,
+					const char *name)
+{
+	uint8_t header[20] = {0x45, 0, 0, 20 + 8 + 28 + 16, 0, 2, 0x40, 0, 64, IPPROTO_ICMP};
+	uint8_t body[8 + 28 + 16] = {type, code, 0, 0, 0, 0, 0x05, 0x00};
+	uint8_t *quoted = body + 8;
+	uint16_t sum;
+
+	quoted[0] = 0x45;
+	quoted[3] = 28 + 16;
+	quoted[8] = 64;
+	quoted[9] = IPPROTO_UDP;
+	ck_assert_int_eq(inet_pton(AF_INET, quoted_src, quoted + 12), 1);
+	ck_assert_int_eq(inet_pton(AF_INET, quoted_dst, quoted + 16), 1);
+	quoted[21] = 9; /* ports 9 -> 12345, length */
+	quoted[22] = 0x30;
+	quoted[23] = 0x39;
+	quoted[25] = 8 + 16;
+	snprintf(frame->marker, sizeof(frame->marker), "tjd-probe-%-6.6s", name);
+	memcpy(body + 8 + 28, frame->marker, 16);
+	sum = check_nft_fold(check_nft_sum(body, sizeof(body), 0));
+	body[2] = (uint8_t)(sum >> 8);
+	body[3] = (uint8_t)sum;
+	ck_assert_int_eq(inet_pton(AF_INET, src, header + 12), 1);
+	ck_assert_int_eq(inet_pton(AF_INET, dst, header + 16), 1);
+	sum = check_nft_fold(check_nft_sum(header, sizeof(header), 0));
+	header[10] = (uint8_t)(sum >> 8);
+	header[11] = (uint8_t)sum;
+	check_nft_frame_put(frame, header, sizeof(header));
+	check_nft_frame_put(frame, body, sizeof(body));
+}
+
 /* An ARP packet (op 1 request, 2 reply) with the marker in its padding. */
 static void check_nft_frame_arp(struct check_nft_frame *frame, uint16_t op,
 				const uint8_t sender_mac[L2_MAC_LEN], const char *sender_ip,
@@ -1347,14 +1385,17 @@ static void check_nft_frame_ipv6(struct check_nft_frame *frame, const char *src,
 	header[7] = 255;
 	ck_assert_int_eq(inet_pton(AF_INET6, src, header + 8), 1);
 	ck_assert_int_eq(inet_pton(AF_INET6, dst, header + 24), 1);
-	if (next == IPPROTO_ICMPV6) {
-		sum = check_nft_sum(header + 8, 32, 0);
-		sum += (uint32_t)body_len + next;
-		sum = check_nft_sum(body, body_len, sum);
-		checksum = check_nft_fold(sum);
-		body[2] = (uint8_t)(checksum >> 8);
-		body[3] = (uint8_t)checksum;
+	if (next == IPPROTO_UDP) {
+		body[4] = (uint8_t)(body_len >> 8);
+		body[5] = (uint8_t)body_len;
 	}
+	/* the checksum over the pseudo-header: ICMPv6's at offset 2, UDP's at 6 */
+	sum = check_nft_sum(header + 8, 32, 0);
+	sum += (uint32_t)body_len + next;
+	sum = check_nft_sum(body, body_len, sum);
+	checksum = check_nft_fold(sum);
+	body[next == IPPROTO_UDP ? 6 : 2] = (uint8_t)(checksum >> 8);
+	body[next == IPPROTO_UDP ? 7 : 3] = (uint8_t)checksum;
 	check_nft_frame_put(frame, header, sizeof(header));
 	check_nft_frame_put(frame, body, body_len);
 }
@@ -1408,8 +1449,14 @@ static bool check_nft_frame_arrives(const struct check_nft_container *from,
 
 			if (poll(&pfd, 1, (int)(deadline - now) + 1) != 1)
 				continue;
-			got = recv(fd, buffer, sizeof(buffer), 0);
-			if (got > 0 && memmem(buffer, (size_t)got, frame->marker, 16) != NULL)
+			struct sockaddr_ll from_address;
+			socklen_t from_length = sizeof(from_address);
+
+			got = recvfrom(fd, buffer, sizeof(buffer), 0,
+				       (struct sockaddr *)&from_address, &from_length);
+			/* what the container sent itself is not what it received */
+			if (got > 0 && from_address.sll_pkttype != PACKET_OUTGOING &&
+			    memmem(buffer, (size_t)got, frame->marker, 16) != NULL)
 				_exit(0);
 		}
 		_exit(1);
@@ -1450,13 +1497,43 @@ enum check_nft_probe {
 	CHECK_NFT_NA_CLAIM,   /* neighbour advertisement for the proxy's address */
 	CHECK_NFT_RA,	      /* router advertisement */
 	CHECK_NFT_UNSPEC_UDP, /* IPv6 from :: that is not neighbour discovery */
+	CHECK_NFT_REDIRECT,   /* ICMP redirect */
+	CHECK_NFT_ERROR4,     /* "fragmentation needed" about the proxy's packet to the backend */
+	CHECK_NFT_ERROR6,     /* "packet too big", the same over IPv6 */
 	CHECK_NFT_ARP_OWN,    /* control: an honest ARP request */
 	CHECK_NFT_NA_OWN,     /* control: an honest neighbour advertisement */
+	CHECK_NFT_ERROR4_OWN, /* control: the kernel's "port unreachable" to the proxy's datagram */
+	CHECK_NFT_ERROR6_OWN, /* control: the same over IPv6 */
 	CHECK_NFT_PROBES
 };
 
 static const char *const check_nft_probe_names[CHECK_NFT_PROBES] = {
-    "vlan", "qinq", "ethtyp", "arpclm", "macspf", "naclm", "ra", "unspec", "arpown", "naown"};
+    "vlan",   "qinq",	"ethtyp", "arpclm", "macspf", "naclm",	"ra",	 "unspec",
+    "redir4", "error4", "error6", "arpown", "naown",  "err4ok", "err6ok"};
+
+/*
+ * Who sends a probe and who should receive it: "other" to the backend,
+ * but the proxy sends the datagram of the kernel-made errors and listens
+ * for the error that comes back.
+ */
+static void check_nft_probe_ends(enum check_nft_probe probe, struct check_nft_container *other,
+				 struct check_nft_container *backend,
+				 struct check_nft_container *proxy,
+				 struct check_nft_container **sender,
+				 struct check_nft_container **receiver)
+{
+	bool kernel_made = probe == CHECK_NFT_ERROR4_OWN || probe == CHECK_NFT_ERROR6_OWN;
+
+	*sender = kernel_made ? proxy : other;
+	*receiver = kernel_made ? proxy : backend;
+}
+
+/* True for the probes an honest container sends: they must pass. */
+static bool check_nft_probe_honest(enum check_nft_probe probe)
+{
+	return probe == CHECK_NFT_ARP_OWN || probe == CHECK_NFT_NA_OWN ||
+	       probe == CHECK_NFT_ERROR4_OWN || probe == CHECK_NFT_ERROR6_OWN;
+}
 
 /* Builds one probe from `from` (whose real MAC and addresses it knows). */
 static void check_nft_probe_build(struct check_nft_frame *frame, enum check_nft_probe probe,
@@ -1529,8 +1606,71 @@ static void check_nft_probe_build(struct check_nft_frame *frame, enum check_nft_
 		check_nft_frame_ipv6(frame, "::", backend->ipv6, IPPROTO_UDP, udp, 8, name);
 		break;
 	}
+	case CHECK_NFT_REDIRECT:
+		check_nft_frame_ether(frame, to, mac, NULL, 0, 0x0800);
+		check_nft_frame_icmp4_error(frame, from->ipv4, backend->ipv4, 5, 1, backend->ipv4,
+					    proxy->ipv4, name);
+		break;
+	case CHECK_NFT_ERROR4:
+		/* about the backend's (would-be) answer to the proxy's datagram */
+		check_nft_frame_ether(frame, to, mac, NULL, 0, 0x0800);
+		check_nft_frame_icmp4_error(frame, from->ipv4, backend->ipv4, 3, 4, backend->ipv4,
+					    proxy->ipv4, name);
+		break;
+	case CHECK_NFT_ERROR6: {
+		/* type 2, code 0, MTU 1280, then the quoted IPv6 header and UDP 9 -> 12345 */
+		uint8_t error[8 + 48] = {2, 0, 0, 0, 0, 0, 0x05, 0x00, 0x60};
+		error[8 + 5] = 8;
+		error[8 + 6] = IPPROTO_UDP;
+		error[8 + 7] = 64;
+		ck_assert_int_eq(inet_pton(AF_INET6, backend->ipv6, error + 8 + 8), 1);
+		ck_assert_int_eq(inet_pton(AF_INET6, proxy->ipv6, error + 8 + 24), 1);
+		error[8 + 41] = 9;
+		error[8 + 42] = 0x30;
+		error[8 + 43] = 0x39;
+		error[8 + 45] = 8;
+		check_nft_frame_ether(frame, to, mac, NULL, 0, 0x86dd);
+		check_nft_frame_ipv6(frame, from->ipv6, backend->ipv6, IPPROTO_ICMPV6, error,
+				     sizeof(error), name);
+		break;
+	}
+	case CHECK_NFT_ERROR4_OWN:
+	case CHECK_NFT_ERROR6_OWN: {
+		/*
+		 * The proxy's datagram to a closed port of `from`: the error
+		 * `from`'s own kernel answers with quotes it, marker and all.
+		 */
+		uint8_t proxy_mac[L2_MAC_LEN], udp[8] = {0x30, 0x39, 0, 9, 0, 8 + 16, 0, 0};
+		check_nft_mac_bytes(check_nft_mac(proxy), proxy_mac);
+		if (probe == CHECK_NFT_ERROR4_OWN) {
+			check_nft_frame_ether(frame, mac, proxy_mac, NULL, 0, 0x0800);
+			check_nft_frame_udp4(frame, proxy->ipv4, from->ipv4, name);
+		} else {
+			check_nft_frame_ether(frame, mac, proxy_mac, NULL, 0, 0x86dd);
+			check_nft_frame_ipv6(frame, proxy->ipv6, from->ipv6, IPPROTO_UDP, udp,
+					     sizeof(udp), name);
+		}
+		break;
+	}
 	case CHECK_NFT_PROBES:
 		ck_abort();
+	}
+}
+
+/*
+ * The proxy sends a datagram to the backend's closed port 9 over both
+ * families (the probes of the kernel-made errors, aimed at the backend).
+ */
+static void check_nft_proxy_datagrams(struct check_nft_container *proxy,
+				      struct check_nft_container *backend,
+				      struct check_nft_container *other)
+{
+	static const enum check_nft_probe kinds[] = {CHECK_NFT_ERROR4_OWN, CHECK_NFT_ERROR6_OWN};
+	struct check_nft_frame frame;
+
+	for (size_t i = 0; i < 2; i++) {
+		check_nft_probe_build(&frame, kinds[i], backend, other, proxy);
+		(void)check_nft_frame_arrives(proxy, proxy, &frame);
 	}
 }
 
@@ -1553,6 +1693,9 @@ START_TEST(test_layer2_packets)
 	struct check_nft_container *backend = &check_nft_containers[1];
 	struct check_nft_container *other = &check_nft_containers[2];
 	struct check_nft_container *stranger = &check_nft_containers[3];
+	static const enum check_nft_probe past_ip_rules[] = {CHECK_NFT_VLAN, CHECK_NFT_ERROR4,
+							     CHECK_NFT_ERROR6};
+	struct check_nft_container *sender, *receiver;
 	struct check_nft_frame frame;
 	struct ruleset set;
 	bool arrived[CHECK_NFT_PROBES];
@@ -1567,8 +1710,10 @@ START_TEST(test_layer2_packets)
 
 	/* no firewall: every probe reaches the backend, and the forged MAC is learnt */
 	for (int p = 0; p < CHECK_NFT_PROBES; p++) {
+		check_nft_probe_ends((enum check_nft_probe)p, other, backend, proxy, &sender,
+				     &receiver);
 		check_nft_probe_build(&frame, (enum check_nft_probe)p, other, backend, proxy);
-		ck_assert_msg(check_nft_frame_arrives(other, backend, &frame),
+		ck_assert_msg(check_nft_frame_arrives(sender, receiver, &frame),
 			      "without tjd, the %s probe did not arrive", check_nft_probe_names[p]);
 	}
 	ck_assert(check_nft_fdb_has("02:00:00:00:00:99", "vethother"));
@@ -1584,16 +1729,25 @@ START_TEST(test_layer2_packets)
 	check_nft_port(&set, stranger, false);
 	ck_assert(check_nft_apply(&set));
 
+	/*
+	 * The proxy's datagrams to the backend make the flows the forged
+	 * errors quote: conntrack takes such an error for RELATED, and the IP
+	 * rules let RELATED through, so only the bridge table can stop it.
+	 */
+	check_nft_proxy_datagrams(proxy, backend, other);
+
 	/* with tjd: the attacks stop at other's port, the honest frames pass */
 	for (int p = 0; p < CHECK_NFT_PROBES; p++) {
+		check_nft_probe_ends((enum check_nft_probe)p, other, backend, proxy, &sender,
+				     &receiver);
 		check_nft_probe_build(&frame, (enum check_nft_probe)p, other, backend, proxy);
-		arrived[p] = check_nft_frame_arrives(other, backend, &frame);
+		arrived[p] = check_nft_frame_arrives(sender, receiver, &frame);
 		printf("nft layer 2: %-6s from a bound port %s\n", check_nft_probe_names[p],
 		       arrived[p] ? "arrived" : "dropped");
 	}
 	fflush(stdout);
 	for (int p = 0; p < CHECK_NFT_PROBES; p++) {
-		bool honest = p == CHECK_NFT_ARP_OWN || p == CHECK_NFT_NA_OWN;
+		bool honest = check_nft_probe_honest((enum check_nft_probe)p);
 		ck_assert_msg(arrived[p] == honest, "with tjd, the %s probe %s",
 			      check_nft_probe_names[p], arrived[p] ? "arrived" : "was dropped");
 	}
@@ -1611,11 +1765,20 @@ START_TEST(test_layer2_packets)
 	check_nft_neighbour_is(proxy, backend->ipv4, check_nft_mac(backend));
 	check_nft_neighbour_is(proxy, backend->ipv6, check_nft_mac(backend));
 
-	/* it is the bridge table that stops them: without it the VLAN-tagged one passes */
+	/*
+	 * It is the bridge table that stops them: without it the VLAN-tagged
+	 * frame and the forged errors pass the IP rules.
+	 */
 	CHECK_NFT_MUST("nft delete table bridge tjd");
-	check_nft_probe_build(&frame, CHECK_NFT_VLAN, other, backend, proxy);
-	ck_assert(check_nft_frame_arrives(other, backend, &frame));
+	check_nft_proxy_datagrams(proxy, backend, other);
+	for (size_t i = 0; i < sizeof(past_ip_rules) / sizeof(past_ip_rules[0]); i++) {
+		check_nft_probe_build(&frame, past_ip_rules[i], other, backend, proxy);
+		ck_assert_msg(check_nft_frame_arrives(other, backend, &frame),
+			      "without the bridge table, the %s probe did not arrive",
+			      check_nft_probe_names[past_ip_rules[i]]);
+	}
 	ck_assert(check_nft_apply(&set));
+	check_nft_probe_build(&frame, CHECK_NFT_VLAN, other, backend, proxy);
 	ck_assert(!check_nft_frame_arrives(other, backend, &frame));
 
 	ruleset_free(&set);

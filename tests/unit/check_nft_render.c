@@ -78,6 +78,9 @@ static const char check_render_policy_script[] =
     "\t\telements = { 172.20.0.2 . \"veth1111111\",\n"
     "\t\t\t     172.20.0.7 . \"veth7777777\" }\n"
     "\t}\n"
+    "\tset quoted4 {\n"
+    "\t\ttypeof @th,192,32 . iifname\n"
+    "\t}\n"
     "\tset addr6 {\n"
     "\t\ttype ipv6_addr\n"
     "\t\telements = { fd00:20::2 }\n"
@@ -120,8 +123,16 @@ static const char check_render_policy_script[] =
     "comment \"tjd layer 2 unspecified source\"\n"
     "\t\tether type ip6 ip6 saddr :: icmpv6 type != { nd-neighbor-solicit, "
     "mld2-listener-report } counter drop comment \"tjd layer 2 unspecified source\"\n"
+    "\t\tether type ip icmp type { redirect, router-advertisement } counter drop "
+    "comment \"tjd layer 2 router advertisement or redirect\"\n"
     "\t\tether type ip6 icmpv6 type { nd-router-advert, nd-redirect } counter drop "
     "comment \"tjd layer 2 router advertisement or redirect\"\n"
+    "\t\tether type ip icmp type { destination-unreachable, source-quench, time-exceeded, "
+    "parameter-problem } @th,192,32 . iifname != @quoted4 counter drop "
+    "comment \"tjd layer 2 icmp error about another's packet\"\n"
+    "\t\tether type ip6 icmpv6 type { destination-unreachable, packet-too-big, "
+    "time-exceeded, parameter-problem } @th,256,128 . iifname != @nd6 counter drop "
+    "comment \"tjd layer 2 icmp error about another's packet\"\n"
     "\t\tether type ip6 icmpv6 type nd-neighbor-advert @th,64,128 . iifname != @nd6 "
     "counter drop comment \"tjd layer 2 neighbour advertisement target\"\n"
     "\t}\n"
@@ -152,6 +163,9 @@ static const char check_render_empty_script[] =
     "\t}\n"
     "\tset bound4 {\n"
     "\t\ttype ipv4_addr . ifname\n"
+    "\t}\n"
+    "\tset quoted4 {\n"
+    "\t\ttypeof @th,192,32 . iifname\n"
     "\t}\n"
     "\tset addr6 {\n"
     "\t\ttype ipv6_addr\n"
@@ -193,8 +207,16 @@ static const char check_render_empty_script[] =
     "comment \"tjd layer 2 unspecified source\"\n"
     "\t\tether type ip6 ip6 saddr :: icmpv6 type != { nd-neighbor-solicit, "
     "mld2-listener-report } counter drop comment \"tjd layer 2 unspecified source\"\n"
+    "\t\tether type ip icmp type { redirect, router-advertisement } counter drop "
+    "comment \"tjd layer 2 router advertisement or redirect\"\n"
     "\t\tether type ip6 icmpv6 type { nd-router-advert, nd-redirect } counter drop "
     "comment \"tjd layer 2 router advertisement or redirect\"\n"
+    "\t\tether type ip icmp type { destination-unreachable, source-quench, time-exceeded, "
+    "parameter-problem } @th,192,32 . iifname != @quoted4 counter drop "
+    "comment \"tjd layer 2 icmp error about another's packet\"\n"
+    "\t\tether type ip6 icmpv6 type { destination-unreachable, packet-too-big, "
+    "time-exceeded, parameter-problem } @th,256,128 . iifname != @nd6 counter drop "
+    "comment \"tjd layer 2 icmp error about another's packet\"\n"
     "\t\tether type ip6 icmpv6 type nd-neighbor-advert @th,64,128 . iifname != @nd6 "
     "counter drop comment \"tjd layer 2 neighbour advertisement target\"\n"
     "\t}\n"
@@ -451,6 +473,7 @@ START_TEST(test_layer2_ports)
 	ck_assert_ptr_nonnull(strstr(script, "fd00:20::5 . \"vethaaa\""));
 	ck_assert_ptr_nonnull(strstr(script, "fe80::42:acff:fe14:5 . \"vethaaa\""));
 	ck_assert_ptr_nonnull(strstr(script, "0xfd000020000000000000000000000005 . \"vethaaa\""));
+	ck_assert_ptr_nonnull(strstr(script, "\t\telements = { 0xac140005 . \"vethaaa\" }\n"));
 	ck_assert_ptr_nonnull(strstr(script, "0xfe800000000000000042acfffe140005 . \"vethaaa\""));
 	/* the map: the known port is checked, the unknown one sends nothing */
 	ck_assert_ptr_nonnull(strstr(script, "\"vethaaa\" : jump bound"));
