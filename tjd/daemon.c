@@ -460,6 +460,7 @@ int daemon_main(const struct daemon_options *options)
 	    .backend = options->backend ? options->backend : tjd.conf->backend,
 	    .state_file = options->state_file,
 	    .dry_run = options->dry_run,
+	    .conntrack_purge = true,
 	};
 	tjd.enforce = enforce_new(&enforce_options, err, sizeof(err));
 	if (tjd.enforce == NULL) {

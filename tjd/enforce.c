@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -68,6 +69,9 @@ struct enforce {
 	struct event *layer2_event; /* the layer-2 companion's change notifications */
 	void (*drift_hook)(void *arg);
 	void *drift_arg;
+	bool conntrack_purge;		/* enforce_options.conntrack_purge */
+	struct policy_conntrack purged; /* what the last purge (or apply) judged by */
+	bool purged_once;
 };
 
 static void enforce_retire_other(struct enforce *enforce);
@@ -409,6 +413,7 @@ struct enforce *enforce_new(const struct enforce_options *options, char *err, si
 		return NULL;
 	}
 	enforce->dry_run = options->dry_run;
+	enforce->conntrack_purge = options->conntrack_purge;
 	enforce->forced_ops = options->ops;
 	ruleset_init(&enforce->host.installed);
 	if ((size_t)snprintf(enforce->instance_id, sizeof(enforce->instance_id), "%s",
@@ -471,6 +476,7 @@ void enforce_free(struct enforce *enforce)
 	enforce_target_free(&enforce->host);
 	for (size_t i = 0; i < enforce->namespace_count; i++)
 		enforce_target_free(&enforce->namespaces[i]);
+	policy_conntrack_free(&enforce->purged);
 	free(enforce->namespaces);
 	free(enforce->host_rules);
 	free(enforce->state_file);
@@ -618,6 +624,63 @@ static int enforce_namespaces(struct enforce *enforce, const struct policy_plan 
 	return ret;
 }
 
+/* Milliseconds on the monotonic clock. */
+static double enforce_now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6;
+}
+
+/*
+ * After a host commit: deletes the tracked connections the committed
+ * policy would not have admitted, when it is stricter than the one the
+ * last purge judged by (the first apply always is).  A failure is logged
+ * and leaves the old picture, so the next apply tries again.
+ */
+static void enforce_purge_conntrack(struct enforce *enforce, const struct conf *conf,
+				    const struct inventory *inv, const struct ruleset *committed)
+{
+	struct policy_conntrack now;
+	struct conntrack_purge_stats done = {0};
+	char err[512];
+	double started;
+
+	policy_conntrack_init(&now);
+	if (policy_conntrack_build(conf, inv, committed, &now) < 0) {
+		log_warnx("conntrack: out of memory describing the policy; not purged");
+		enforce->stats.conntrack_failures++;
+		return;
+	}
+	if (enforce->purged_once && !policy_conntrack_stricter(&enforce->purged, &now)) {
+		policy_conntrack_free(&enforce->purged);
+		enforce->purged = now;
+		return;
+	}
+	started = enforce_now_ms();
+	if (conntrack_purge(now.views, now.count, 0, &done, err, sizeof(err)) < 0) {
+		log_warnx("conntrack: %s (%zu deleted); trying again at the next apply", err,
+			  done.deleted);
+		enforce->stats.conntrack_failures++;
+		enforce->stats.conntrack_deleted += done.deleted;
+		policy_conntrack_free(&now);
+		return;
+	}
+	enforce->stats.conntrack_purges++;
+	enforce->stats.conntrack_deleted += done.deleted;
+	if (done.deleted > 0)
+		log_info("conntrack: deleted %zu of %zu tracked connections the policy no longer "
+			 "admits (%.1f ms)",
+			 done.deleted, done.examined, enforce_now_ms() - started);
+	else
+		log_debug("conntrack: none of %zu tracked connections to delete (%.1f ms)",
+			  done.examined, enforce_now_ms() - started);
+	policy_conntrack_free(&enforce->purged);
+	enforce->purged = now;
+	enforce->purged_once = true;
+}
+
 int enforce_apply(struct enforce *enforce, const struct conf *conf, const struct inventory *inv,
 		  const struct peer_set *peers, size_t peer_count, char *err, size_t errlen)
 {
@@ -642,6 +705,8 @@ int enforce_apply(struct enforce *enforce, const struct conf *conf, const struct
 	if (changed)
 		log_info("ruleset applied: %zu rules for %zu network(s)", desired.count,
 			 inv->count);
+	if (enforce->conntrack_purge && !enforce->dry_run)
+		enforce_purge_conntrack(enforce, conf, inv, &desired);
 	enforce->stats.ready = true;
 	if (enforce_note_host_rules(enforce, inv, counts) < 0) {
 		error_format(err, errlen, "out of memory");

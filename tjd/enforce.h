@@ -49,6 +49,11 @@ struct enforce_options {
 	const char *backend;	 /* "auto", "nftables", "iptables" */
 	const char *state_file;	 /* NULL: none */
 	bool dry_run;		 /* a fake backend: compile, touch nothing */
+	/*
+	 * Delete the tracked connections a stricter policy no longer admits
+	 * (tjd/conntrack.h), in tjd's own namespace, after the host commit.
+	 */
+	bool conntrack_purge;
 	/* Tests: this backend as it is, with no choosing and no br_netfilter check. */
 	const struct backend_ops *ops;
 };
@@ -58,6 +63,9 @@ struct enforce_stats {
 	uint64_t apply_count;	/* commits that changed a kernel ruleset */
 	uint64_t drift_repairs; /* of them, undoing someone else's change */
 	bool ready;		/* a ruleset is in place (restored or applied) */
+	uint64_t conntrack_purges;  /* purges run (the policy became stricter) */
+	uint64_t conntrack_deleted; /* connections they deleted */
+	uint64_t conntrack_failures; /* purges that failed (retried at the next apply) */
 };
 
 /* What status shows about one network namespace tjd manages. */

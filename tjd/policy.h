@@ -7,14 +7,18 @@
  *   policy_compile           the host namespace: every protected network
  *                            on a local bridge (policy.c);
  *   policy_compile_overlays  one ruleset per swarm overlay namespace on
- *                            this node (policy-overlay.c).
+ *                            this node (policy-overlay.c);
+ *   policy_conntrack_build   what the conntrack purge judges tracked
+ *                            connections by (policy-conntrack.c).
  */
 #ifndef TJD_POLICY_H
 #define TJD_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "tjd/conf.h"
+#include "tjd/conntrack.h"
 #include "tjd/inventory.h"
 #include "tjd/overlay.h"
 #include "tjd/peers.h"
@@ -65,5 +69,43 @@ struct policy_target *policy_plan_add(struct policy_plan *plan);
 int policy_compile_overlays(const struct conf *conf, const struct inventory *inv,
 			    const struct peer_set *peers, size_t peer_count,
 			    struct policy_plan *out, char *err, size_t errlen);
+
+/*
+ * The host namespace's protected networks as the conntrack purge sees
+ * them (tjd/conntrack.h), with the arrays its views point into.
+ */
+struct policy_conntrack_network {
+	char bridge[TJD_IFNAMSIZ];
+	struct prefix subnets[INV_MAX_SUBNETS];
+	size_t subnet_count;
+	struct prefix *link_local; /* the bound ports' link-local addresses */
+	size_t link_local_count;
+	struct prefix *allowed; /* the forward allowances' sources */
+	size_t allowed_count;
+	bool host_closed;
+};
+
+struct policy_conntrack {
+	struct policy_conntrack_network *networks;
+	size_t count;
+	struct conntrack_network *views; /* count of them, for conntrack_purge */
+};
+
+void policy_conntrack_init(struct policy_conntrack *pc);
+void policy_conntrack_free(struct policy_conntrack *pc);
+/*
+ * Describes what `compiled` (policy_compile's output for conf and inv)
+ * admits, network by network.  `out` is replaced.  0, or -1 on OOM.
+ */
+int policy_conntrack_build(const struct conf *conf, const struct inventory *inv,
+			   const struct ruleset *compiled, struct policy_conntrack *out);
+/*
+ * True when `after` admits less than `before` somewhere, so connections
+ * tracked under `before` may now be ones `after` would refuse: a network
+ * newly protected (or re-created), a subnet more, the host newly closed,
+ * an allowed address withdrawn.  Only then is a purge worth its cost.
+ */
+bool policy_conntrack_stricter(const struct policy_conntrack *before,
+			       const struct policy_conntrack *after);
 
 #endif

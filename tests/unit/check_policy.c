@@ -331,6 +331,99 @@ START_TEST(test_layer2_binds_every_port_and_nothing_unknown)
 END_TEST
 
 /* Builds the suite. */
+/* A host prefix the test knows to be valid. */
+static struct prefix policy_address(const char *text)
+{
+	struct prefix p;
+
+	ck_assert_int_eq(prefix_parse(text, &p), 0);
+	return p;
+}
+
+START_TEST(test_conntrack_picture_is_what_the_rules_admit)
+{
+	struct inv_network *web = policy_network("web", "br-web");
+	struct inv_network *open = policy_network("open", "br-open");
+	struct policy_conntrack pc;
+	struct inv_endpoint *e;
+	struct prefix want;
+	char err[256];
+
+	policy_network("unprotected", "br-other");
+	e = policy_endpoint(web, "proxy", "172.30.0.2", "fd00:30::2", true, "veth1");
+	strcpy(e->mac, "02:42:ac:1e:00:02");
+	/* allowed, but its port is unknown: the allowance is withheld, so not admitted */
+	policy_endpoint(web, "proxy2", "172.30.0.8", NULL, true, "");
+	e = policy_endpoint(web, "b1", "172.30.0.3", NULL, false, "veth2");
+	strcpy(e->mac, "02:42:ac:1e:00:03");
+	e = policy_endpoint(open, "o1", "172.30.1.9", NULL, true, "veth9");
+	strcpy(e->mac, "02:42:ac:1e:01:09");
+	ck_assert_int_eq(policy_compile(conf, &inv, &out, NULL, err, sizeof(err)), 0);
+	policy_conntrack_init(&pc);
+	ck_assert_int_eq(policy_conntrack_build(conf, &inv, &out, &pc), 0);
+	/* the protected networks only, in inventory order, each with its views */
+	ck_assert_uint_eq(pc.count, 2);
+	ck_assert_str_eq(pc.networks[0].bridge, "br-web");
+	ck_assert(pc.networks[0].host_closed);
+	ck_assert(!pc.networks[1].host_closed);
+	ck_assert_uint_eq(pc.views[0].subnet_count, 2);
+	/* the proxy's two addresses, once each although both hooks allow them */
+	ck_assert_uint_eq(pc.views[0].allowed_count, 2);
+	want = policy_address("172.30.0.2");
+	ck_assert(prefix_equal(&pc.views[0].allowed[0], &want) ||
+		  prefix_equal(&pc.views[0].allowed[1], &want));
+	/* the bound ports' link-local addresses: proxy and b1 */
+	ck_assert_uint_eq(pc.views[0].link_local_count, 2);
+	want = policy_address("fe80::42:acff:fe1e:3");
+	ck_assert(prefix_equal(&pc.views[0].link_local[0], &want) ||
+		  prefix_equal(&pc.views[0].link_local[1], &want));
+	ck_assert_uint_eq(pc.views[1].allowed_count, 1);
+	policy_conntrack_free(&pc);
+}
+END_TEST
+
+START_TEST(test_conntrack_purge_only_when_stricter)
+{
+	struct inv_network *web = policy_network("web", "br-web");
+	struct policy_conntrack none, before, after;
+	char err[256];
+
+	policy_endpoint(web, "proxy", "172.30.0.2", NULL, true, "veth1");
+	policy_endpoint(web, "b1", "172.30.0.3", NULL, false, "veth2");
+	ck_assert_int_eq(policy_compile(conf, &inv, &out, NULL, err, sizeof(err)), 0);
+	policy_conntrack_init(&none);
+	policy_conntrack_init(&before);
+	policy_conntrack_init(&after);
+	ck_assert_int_eq(policy_conntrack_build(conf, &inv, &out, &before), 0);
+	/* a network newly protected */
+	ck_assert(policy_conntrack_stricter(&none, &before));
+	ck_assert(!policy_conntrack_stricter(&before, &none));
+	ck_assert(!policy_conntrack_stricter(&before, &before));
+	/* an allowance more: looser, no purge; withdrawn again: stricter */
+	policy_endpoint(web, "metrics", "172.30.0.4", NULL, true, "veth3");
+	ck_assert_int_eq(policy_compile(conf, &inv, &out, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(policy_conntrack_build(conf, &inv, &out, &after), 0);
+	ck_assert(!policy_conntrack_stricter(&before, &after));
+	ck_assert(policy_conntrack_stricter(&after, &before));
+	/* the host closed where it was open (the same picture otherwise) */
+	ck_assert_int_eq(policy_conntrack_build(conf, &inv, &out, &none), 0);
+	none.networks[0].host_closed = false;
+	ck_assert(policy_conntrack_stricter(&none, &after));
+	ck_assert(!policy_conntrack_stricter(&after, &none));
+	policy_conntrack_free(&none);
+	/* a subnet more */
+	ck_assert_int_eq(prefix_parse("10.9.0.0/16", &after.networks[0].subnets[2]), 0);
+	after.networks[0].subnet_count = 3;
+	ck_assert(policy_conntrack_stricter(&before, &after));
+	/* the network re-created: a new bridge */
+	strcpy(after.networks[0].bridge, "br-new");
+	after.networks[0].subnet_count = 2;
+	ck_assert(policy_conntrack_stricter(&before, &after));
+	policy_conntrack_free(&before);
+	policy_conntrack_free(&after);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -346,6 +439,8 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_unconfigured_or_bridgeless_network_ignored);
 	tcase_add_test(tc, test_two_networks_one_replies_rule_per_chain);
 	tcase_add_test(tc, test_compile_is_deterministic);
+	tcase_add_test(tc, test_conntrack_picture_is_what_the_rules_admit);
+	tcase_add_test(tc, test_conntrack_purge_only_when_stricter);
 	suite_add_tcase(s, tc);
 	return s;
 }
