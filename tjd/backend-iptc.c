@@ -36,6 +36,7 @@
 #include <linux/netfilter/xt_comment.h>
 #include <linux/netfilter/xt_conntrack.h>
 #include <linux/netfilter/xt_physdev.h>
+#include <linux/netfilter/xt_tcpudp.h>
 
 #define BACKEND_IPTC_TABLE "filter"
 #define BACKEND_IPTC_DOCKER_USER "DOCKER-USER"
@@ -43,7 +44,7 @@
 /* 40 tries 50 ms apart: we give up on the lock after about 2 s. */
 #define BACKEND_IPTC_LOCK_ATTEMPTS 40
 #define BACKEND_IPTC_LOCK_INTERVAL_NS 50000000L
-/* Largest entry we build: IPv6 header + icmp6, physdev, conntrack, comment. */
+/* Largest entry we build: IPv6 header + icmp6 or tcp, physdev, conntrack, comment. */
 #define BACKEND_IPTC_ENTRY_MAX 1024
 
 _Static_assert(TJD_IFNAMSIZ == IFNAMSIZ, "rule interface names must fit x_tables ones");
@@ -493,6 +494,10 @@ static int backend_iptc_canonical_rule(const struct rule *in, struct rule *out, 
 			     family->icmp_protocol, family->name);
 		return -1;
 	}
+	if (in->tcp_not_syn && in->protocol != IPPROTO_TCP) {
+		error_format(why, whylen, "TCP flags need protocol TCP");
+		return -1;
+	}
 	if (!backend_iptc_terminated(in->comment, RULE_COMMENT_MAX)) {
 		error_format(why, whylen, "comment longer than %d characters",
 			     RULE_COMMENT_MAX - 1);
@@ -511,10 +516,20 @@ static int backend_iptc_canonical_rule(const struct rule *in, struct rule *out, 
 	out->protocol = in->protocol;
 	out->has_icmp_type = in->has_icmp_type;
 	out->icmp_type = in->has_icmp_type ? in->icmp_type : 0;
+	out->tcp_not_syn = in->tcp_not_syn;
 	out->verdict = in->verdict;
 	strcpy(out->comment, in->comment);
 	return 0;
 }
+
+/* `-p tcp ! --syn`: any ports, flags & (FIN|SYN|RST|ACK) != SYN. */
+static const struct xt_tcp backend_iptc_not_syn = {
+    .spts = {0, 0xffff},
+    .dpts = {0, 0xffff},
+    .flg_mask = 0x01 | 0x02 | 0x04 | 0x10,
+    .flg_cmp = 0x02,
+    .invflags = XT_TCP_INV_FLAGS,
+};
 
 /* Appends one match (header + payload) to an entry under construction. */
 static int backend_iptc_put_match(union backend_iptc_entry_buffer *buffer, size_t *offset,
@@ -552,7 +567,7 @@ static uint16_t backend_iptc_state_mask(uint8_t ctstate)
 /*
  * Builds the entry for a canonical rule, or for a plain jump when
  * `jump_to` is set.  Matches go in the order iptables-save prints them in
- * ruleset_format: icmp, physdev, conntrack, comment.
+ * ruleset_format: icmp or tcp, physdev, conntrack, comment.
  */
 static int backend_iptc_encode(const struct backend_iptc_family *family, const struct rule *rule,
 			       const char *jump_to, union backend_iptc_entry_buffer *buffer)
@@ -568,6 +583,11 @@ static int backend_iptc_encode(const struct backend_iptc_family *family, const s
 		struct ipt_icmp icmp = {.type = rule->icmp_type, .code = {0, 0xff}};
 		if (backend_iptc_put_match(buffer, &offset, family->icmp_match, 0, &icmp,
 					   sizeof(icmp)) < 0)
+			return -1;
+	}
+	if (rule->tcp_not_syn) {
+		struct xt_tcp tcp = backend_iptc_not_syn;
+		if (backend_iptc_put_match(buffer, &offset, "tcp", 0, &tcp, sizeof(tcp)) < 0)
 			return -1;
 	}
 	if (rule->physdev_in[0] != '\0') {
@@ -636,6 +656,19 @@ static int backend_iptc_decode_match(const struct backend_iptc_family *family,
 		const struct ipt_icmp *icmp = (const void *)match->data;
 		rule->has_icmp_type = true;
 		rule->icmp_type = icmp->type;
+		return 0;
+	}
+	if (strcmp(name, "tcp") == 0 && revision == 0 &&
+	    payload == XT_ALIGN(sizeof(struct xt_tcp)) && !rule->tcp_not_syn) {
+		const struct xt_tcp *tcp = (const void *)match->data;
+		const struct xt_tcp *want = &backend_iptc_not_syn;
+		/* field by field: the kernel gives the struct's padding back as it got it */
+		if (memcmp(tcp->spts, want->spts, sizeof(want->spts)) != 0 ||
+		    memcmp(tcp->dpts, want->dpts, sizeof(want->dpts)) != 0 ||
+		    tcp->option != want->option || tcp->flg_mask != want->flg_mask ||
+		    tcp->flg_cmp != want->flg_cmp || tcp->invflags != want->invflags)
+			return -1;
+		rule->tcp_not_syn = true;
 		return 0;
 	}
 	if (strcmp(name, "physdev") == 0 && revision == 0 &&

@@ -343,6 +343,8 @@ static int backend_nft_check_rule(const struct rule *rule, size_t index, char *e
 	else if (rule->has_icmp_type &&
 		 rule->protocol != (rule->family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6))
 		why = "ICMP type without the family's ICMP protocol";
+	else if (rule->tcp_not_syn && rule->protocol != IPPROTO_TCP)
+		why = "TCP flags without protocol TCP";
 	else if (rule->physdev_in[0] != '\0' &&
 		 (rule->verdict != RULE_RETURN || !backend_nft_is_host(&rule->src)))
 		why = "a bridge port (physdev-in) can only bind an allowance: RETURN from one "
@@ -367,7 +369,8 @@ static bool backend_nft_same_group(const struct rule *a, const struct rule *b)
 	       strncmp(a->out_iface, b->out_iface, TJD_IFNAMSIZ) == 0 &&
 	       prefix_equal(&a->dst, &b->dst) && a->ctstate == b->ctstate &&
 	       a->protocol == b->protocol && a->has_icmp_type == b->has_icmp_type &&
-	       (!a->has_icmp_type || a->icmp_type == b->icmp_type) && a->verdict == b->verdict;
+	       (!a->has_icmp_type || a->icmp_type == b->icmp_type) &&
+	       a->tcp_not_syn == b->tcp_not_syn && a->verdict == b->verdict;
 }
 
 /* Tells whether an earlier group's set already has this group's set name. */
@@ -589,6 +592,8 @@ static void backend_nft_render_matches(struct backend_nft_text *text, const stru
 	if (rule->has_icmp_type)
 		backend_nft_append(text, " %s type %u", rule->family == AF_INET ? "icmp" : "icmpv6",
 				   rule->icmp_type);
+	else if (rule->tcp_not_syn)
+		backend_nft_append(text, " tcp flags & (fin | syn | rst | ack) != syn");
 	else if (rule->protocol != 0)
 		backend_nft_append(text, " meta l4proto %u", rule->protocol);
 }

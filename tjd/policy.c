@@ -151,10 +151,32 @@ static void policy_allowances(struct policy_build *build, const struct inv_netwo
 	}
 }
 
+/*
+ * Between two ports: no TCP connection picked up in mid-stream.  After a
+ * conntrack purge the kernel would otherwise let whichever end speaks next
+ * re-create the entry, and a connection a backend opened to the proxy
+ * would carry on as one the proxy opened.  Real connections start with a
+ * SYN, which this leaves to the rules after it.
+ */
+static void policy_midstream(struct policy_build *build, const struct inv_network *net, int family)
+{
+	struct rule *rule = policy_build_rule(build, family, RULE_HOOK_FORWARD, RULE_DROP);
+
+	if (rule == NULL)
+		return;
+	policy_scope(rule, net->bridge, RULE_HOOK_FORWARD);
+	rule->ctstate = RULE_CT_NEW;
+	rule->protocol = IPPROTO_TCP;
+	rule->tcp_not_syn = true;
+	policy_build_comment(rule, net->name, "mid-stream", NULL);
+}
+
 /* All rules one network contributes to one family and hook. */
 static void policy_network(struct policy_build *build, const struct inv_network *net, int family,
 			   enum rule_hook hook)
 {
+	if (hook == RULE_HOOK_FORWARD)
+		policy_midstream(build, net, family);
 	if (family == AF_INET6)
 		policy_build_neighbour_discovery(build, net->bridge, net->name, hook);
 	if (hook == RULE_HOOK_FORWARD)

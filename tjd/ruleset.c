@@ -157,7 +157,8 @@ bool rule_equal(const struct rule *a, const struct rule *b)
 	       prefix_equal(&a->src, &b->src) && prefix_equal(&a->dst, &b->dst) &&
 	       a->ctstate == b->ctstate && a->protocol == b->protocol &&
 	       a->has_icmp_type == b->has_icmp_type &&
-	       (!a->has_icmp_type || a->icmp_type == b->icmp_type) && a->verdict == b->verdict &&
+	       (!a->has_icmp_type || a->icmp_type == b->icmp_type) &&
+	       a->tcp_not_syn == b->tcp_not_syn && a->verdict == b->verdict &&
 	       strncmp(a->comment, b->comment, RULE_COMMENT_MAX) == 0;
 }
 
@@ -270,6 +271,8 @@ int rule_format(const struct rule *rule, char *buf, size_t size)
 		else
 			RULE_FORMAT_ADD(" -m icmp --icmp-type %u", rule->icmp_type);
 	}
+	if (rule->tcp_not_syn)
+		RULE_FORMAT_ADD(" -m tcp ! --tcp-flags FIN,SYN,RST,ACK SYN");
 	if (rule->physdev_in[0] != '\0')
 		RULE_FORMAT_ADD(" -m physdev --physdev-in %.*s", TJD_IFNAMSIZ, rule->physdev_in);
 	if (rule->ctstate != 0) {

@@ -50,6 +50,12 @@ struct rule {
 	uint8_t protocol;	       /* 0 = any, else IPPROTO_* */
 	bool has_icmp_type;	       /* only with protocol ICMP/ICMPV6 */
 	uint8_t icmp_type;
+	/*
+	 * Only with protocol TCP: a segment that is not a bare connection
+	 * request, (flags & (FIN|SYN|RST|ACK)) != SYN.  With ctstate NEW it
+	 * is the kernel picking a connection up in mid-stream.
+	 */
+	bool tcp_not_syn;
 	enum rule_verdict verdict;
 	char comment[RULE_COMMENT_MAX]; /* "" = none; printable ASCII only */
 };

@@ -57,6 +57,7 @@ static json_t *state_rule_json(const struct rule *rule)
 	    json_object_set_new(object, "protocol", json_integer(rule->protocol)) ||
 	    (rule->has_icmp_type &&
 	     json_object_set_new(object, "icmp_type", json_integer(rule->icmp_type))) ||
+	    (rule->tcp_not_syn && json_object_set_new(object, "tcp_not_syn", json_true())) ||
 	    json_object_set_new(object, "verdict",
 				json_string(rule->verdict == RULE_DROP ? "drop" : "return")) ||
 	    json_object_set_new(
@@ -291,6 +292,13 @@ static int state_rule_parse(json_t *object, struct rule *rule)
 			return -1;
 		rule->has_icmp_type = true;
 		rule->icmp_type = (uint8_t)icmp_type;
+	}
+	if (json_object_get(object, "tcp_not_syn") != NULL) {
+		/* TCP flags belong to TCP only */
+		if (!json_is_true(json_object_get(object, "tcp_not_syn")) ||
+		    rule->protocol != IPPROTO_TCP)
+			return -1;
+		rule->tcp_not_syn = true;
 	}
 	return state_get_comment(object, rule->comment);
 }

@@ -193,6 +193,19 @@ static void check_iptc_prefix(struct prefix *prefix, const char *text)
 	ck_assert_msg(prefix_parse(text, prefix) == 0, "bad test prefix %s", text);
 }
 
+/* The policy's "no TCP picked up in mid-stream" rule. */
+static void check_iptc_midstream(struct ruleset *set, int family)
+{
+	struct rule *rule = check_iptc_rule(set, family, RULE_HOOK_FORWARD, RULE_DROP);
+
+	strcpy(rule->in_iface, "br-tjd");
+	strcpy(rule->out_iface, "br-tjd");
+	rule->ctstate = RULE_CT_NEW;
+	rule->protocol = IPPROTO_TCP;
+	rule->tcp_not_syn = true;
+	strcpy(rule->comment, "tjd web mid-stream");
+}
+
 /*
  * A ruleset that uses every field and match, grouped by family and hook
  * (the order dump reads the chains back in).
@@ -226,6 +239,7 @@ static void check_iptc_rich(struct ruleset *set)
 	rule = check_iptc_rule(set, AF_INET, RULE_HOOK_FORWARD, RULE_DROP);
 	check_iptc_prefix(&rule->dst, "10.0.0.0/8");
 	rule->protocol = IPPROTO_TCP;
+	check_iptc_midstream(set, AF_INET);
 	rule = check_iptc_rule(set, AF_INET, RULE_HOOK_INPUT, RULE_DROP);
 	strcpy(rule->in_iface, "br-tjd");
 	rule->ctstate = RULE_CT_NEW;
@@ -245,6 +259,7 @@ static void check_iptc_rich(struct ruleset *set)
 	strcpy(rule->comment, "tjd isolate v6");
 	rule = check_iptc_rule(set, AF_INET6, RULE_HOOK_FORWARD, RULE_RETURN);
 	check_iptc_prefix(&rule->src, "fd00:db8::5");
+	check_iptc_midstream(set, AF_INET6);
 	rule = check_iptc_rule(set, AF_INET6, RULE_HOOK_INPUT, RULE_DROP);
 	strcpy(rule->in_iface, "br-tjd");
 	check_iptc_prefix(&rule->dst, "fd00:db8::1/128");
@@ -606,6 +621,11 @@ START_TEST(test_all_matches_round_trip)
 					   "-m physdev --physdev-in vethabc -m conntrack "
 					   "--ctstate NEW,RELATED,ESTABLISHED -m comment "
 					   "--comment \"tjd isolate v6\" -j DROP\n"));
+	ck_assert_ptr_nonnull(strstr(save,
+				     "-A TJD-FORWARD -i br-tjd -o br-tjd -p tcp -m tcp "
+				     "! --tcp-flags FIN,SYN,RST,ACK SYN -m conntrack "
+				     "--ctstate NEW -m comment --comment \"tjd web mid-stream\" "
+				     "-j DROP\n"));
 	free(save);
 	ruleset_free(&set);
 }
@@ -614,7 +634,7 @@ END_TEST
 START_TEST(test_interleaved_order_is_kept_per_chain)
 {
 	struct ruleset rich, interleaved, grouped;
-	size_t order[] = {7, 0, 5, 10, 1, 8, 2, 6, 3, 9, 4};
+	size_t order[] = {8, 0, 6, 12, 1, 9, 2, 7, 3, 10, 11, 4, 5};
 
 	ruleset_init(&rich);
 	ruleset_init(&interleaved);

@@ -568,7 +568,17 @@ START_TEST(test_every_match)
 	check_render_prefix(&rule->src, "::/0"); /* any */
 	rule->protocol = IPPROTO_UDP;
 	rule->ctstate = RULE_CT_NEW | RULE_CT_RELATED;
+	rule = check_render_rule(AF_INET6, RULE_HOOK_FORWARD, RULE_DROP);
+	strcpy(rule->in_iface, "br-web");
+	strcpy(rule->out_iface, "br-web");
+	rule->protocol = IPPROTO_TCP;
+	rule->tcp_not_syn = true;
+	rule->ctstate = RULE_CT_NEW;
 	script = check_render();
+	ck_assert_ptr_nonnull(strstr(script,
+				     "\t\tmeta nfproto ipv6 iifname \"br-web\" oifname "
+				     "\"br-web\" ct state new tcp flags & (fin | syn | rst | "
+				     "ack) != syn counter drop\n"));
 	ck_assert_ptr_nonnull(strstr(script,
 				     "\t\tmeta nfproto ipv4 ct state new ip saddr 10.0.0.0/8 "
 				     "ip daddr 192.168.7.128/25 meta l4proto 6 counter "
@@ -750,6 +760,11 @@ START_TEST(test_unexpressible_rules_refused)
 	rule->protocol = IPPROTO_ICMPV6;
 	check_render_fails("ICMP type");
 	rule->has_icmp_type = false;
+	rule->protocol = IPPROTO_UDP;
+	rule->tcp_not_syn = true;
+	check_render_fails("TCP flags");
+	rule->tcp_not_syn = false;
+	rule->protocol = 0;
 	rule->ctstate = 0x8;
 	check_render_fails("conntrack state");
 	rule->ctstate = 0;

@@ -79,7 +79,8 @@ static struct inv_endpoint *policy_endpoint(struct inv_network *net, const char 
 	return e;
 }
 
-/* Finds the index of the first rule matching the predicate fields, or -1. */
+/* Finds the index of the first rule matching the predicate fields (the mid-stream drop aside), or
+ * -1. */
 static int policy_find(int family, enum rule_hook hook, enum rule_verdict verdict, const char *src,
 		       const char *physdev)
 {
@@ -89,7 +90,8 @@ static int policy_find(int family, enum rule_hook hook, enum rule_verdict verdic
 		prefix_parse(src, &p);
 	for (size_t i = 0; i < out.count; i++) {
 		const struct rule *r = &out.rules[i];
-		if (r->family != family || r->hook != hook || r->verdict != verdict)
+		if (r->family != family || r->hook != hook || r->verdict != verdict ||
+		    r->tcp_not_syn)
 			continue;
 		if (src != NULL && !prefix_equal(&r->src, &p))
 			continue;
@@ -148,6 +150,22 @@ START_TEST(test_isolation_and_allowance)
 	ck_assert_int_ge(policy_find(AF_INET, RULE_HOOK_INPUT, RULE_DROP, NULL, NULL), 0);
 	ck_assert_int_ge(policy_find(AF_INET6, RULE_HOOK_INPUT, RULE_DROP, NULL, NULL), 0);
 	ck_assert_uint_eq(counts[0], out.count - 4); /* minus the four "replies" rules */
+	/* Right after the replies, forward only: no TCP picked up in mid-stream. */
+	for (size_t f = 0; f < 2; f++) {
+		int family = f == 0 ? AF_INET : AF_INET6;
+		int replies = policy_find(family, RULE_HOOK_FORWARD, RULE_RETURN, NULL, NULL);
+		const struct rule *r = &out.rules[replies + 1];
+		ck_assert(r->tcp_not_syn);
+		ck_assert_int_eq(r->family, family);
+		ck_assert_int_eq(r->verdict, RULE_DROP);
+		ck_assert_uint_eq(r->ctstate, RULE_CT_NEW);
+		ck_assert_uint_eq(r->protocol, IPPROTO_TCP);
+		ck_assert_str_eq(r->in_iface, "br-web");
+		ck_assert_str_eq(r->out_iface, "br-web");
+		ck_assert_str_eq(r->comment, "tjd web mid-stream");
+	}
+	for (size_t i = 0; i < out.count; i++)
+		ck_assert(!out.rules[i].tcp_not_syn || out.rules[i].hook == RULE_HOOK_FORWARD);
 }
 END_TEST
 
@@ -229,7 +247,7 @@ START_TEST(test_two_networks_one_replies_rule_per_chain)
 	policy_endpoint(open, "b2", "172.31.0.3", NULL, false, "veth2");
 	ck_assert_int_eq(policy_compile(conf, &inv, &out, counts, err, sizeof(err)), 0);
 	for (size_t i = 0; i < out.count; i++)
-		replies += out.rules[i].ctstate != 0;
+		replies += (out.rules[i].ctstate & RULE_CT_ESTABLISHED) != 0;
 	/* FORWARD v4+v6 and INPUT v4+v6 (only web needs INPUT). */
 	ck_assert_uint_eq(replies, 4);
 	ck_assert_uint_eq(counts[0] + counts[1] + replies, out.count);
@@ -252,7 +270,7 @@ START_TEST(test_compile_is_deterministic)
 	ck_assert_int_eq(policy_compile(conf, &inv, &out, NULL, err, sizeof(err)), 0);
 	ck_assert_int_eq(policy_compile(conf, &inv, &again, NULL, err, sizeof(err)), 0);
 	ck_assert(ruleset_equal(&out, &again));
-	ck_assert_uint_eq(ruleset_count(&out, AF_INET, RULE_HOOK_FORWARD), 1 + 17 + 1);
+	ck_assert_uint_eq(ruleset_count(&out, AF_INET, RULE_HOOK_FORWARD), 1 + 1 + 17 + 1);
 	ruleset_free(&again);
 }
 END_TEST

@@ -75,6 +75,7 @@ START_TEST(test_rule_equal_ignores_padding)
 		r->ctstate = 0;
 		r->protocol = 0;
 		r->has_icmp_type = false;
+		r->tcp_not_syn = false;
 		r->verdict = RULE_DROP;
 		strcpy(r->in_iface, "br-1");
 	}

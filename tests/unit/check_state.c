@@ -78,6 +78,14 @@ static void state_sample(struct ruleset *set)
 	r->hook = RULE_HOOK_INPUT;
 	strcpy(r->in_iface, "br-0123456789ab");
 	r->verdict = RULE_DROP;
+	r = ruleset_add(set);
+	r->family = AF_INET;
+	strcpy(r->in_iface, "br-0123456789ab");
+	strcpy(r->out_iface, "br-0123456789ab");
+	r->ctstate = RULE_CT_NEW;
+	r->protocol = IPPROTO_TCP;
+	r->tcp_not_syn = true;
+	r->verdict = RULE_DROP;
 	state_sample_ports(set);
 }
 
@@ -148,6 +156,10 @@ static const char *const damaged[] = {
     "\"ctstate\":0,\"protocol\":1,\"icmp_type\":8}]}",
     "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
     "\"ctstate\":0,\"protocol\":0,\"comment\":\"a\\\"b\"}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
+    "\"ctstate\":1,\"protocol\":17,\"tcp_not_syn\":true}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
+    "\"ctstate\":1,\"protocol\":6,\"tcp_not_syn\":1}]}",
     "{\"version\":1,\"version\":1,\"rules\":[]}",
 };
 
