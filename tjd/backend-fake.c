@@ -24,8 +24,8 @@ static int backend_fake_open(struct backend *backend, char *err, size_t errlen)
 }
 
 /* Records the desired ruleset as installed, committing only on change. */
-static int backend_fake_apply(struct backend *backend, const struct ruleset *desired,
-			      bool *changed, char *err, size_t errlen)
+static int backend_fake_apply(struct backend *backend, const struct ruleset *desired, bool *changed,
+			      char *err, size_t errlen)
 {
 	struct backend_fake_state *state = backend->priv;
 
@@ -62,7 +62,10 @@ static int backend_fake_dump(struct backend *backend, char **text, char *err, si
 {
 	struct backend_fake_state *state = backend->priv;
 
-	*text = ruleset_format(&state->installed, backend->chain_forward, backend->chain_input);
+	const char *chains[RULE_HOOK_COUNT];
+
+	backend_chain_names(backend, chains);
+	*text = ruleset_format(&state->installed, chains);
 	if (*text == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -88,10 +91,10 @@ struct backend_fake_state *backend_fake_state(const struct backend *backend)
 }
 
 const struct backend_ops backend_fake_ops = {
-	.name = "fake",
-	.open = backend_fake_open,
-	.apply = backend_fake_apply,
-	.clear = backend_fake_clear,
-	.dump = backend_fake_dump,
-	.close = backend_fake_close,
+    .name = "fake",
+    .open = backend_fake_open,
+    .apply = backend_fake_apply,
+    .clear = backend_fake_clear,
+    .dump = backend_fake_dump,
+    .close = backend_fake_close,
 };

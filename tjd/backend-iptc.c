@@ -1,5 +1,6 @@
 /*
- * The legacy x_tables backend: tjd's two chains in the filter table of
+ * The legacy x_tables backend: tjd's chains, one jumped to from each of
+ * FORWARD (or DOCKER-USER), INPUT and OUTPUT, in the filter table of
  * ip_tables and ip6_tables, written through libiptc / libip6tc.
  *
  * An apply reads each family's table once, compares tjd's chains and jumps
@@ -89,8 +90,8 @@ struct backend_iptc_state {
 
 /* Chain names as the full, zero-padded buffers libiptc's label API takes. */
 struct backend_iptc_labels {
-	xt_chainlabel chain[2];	 /* indexed by enum rule_hook */
-	xt_chainlabel parent[2]; /* DOCKER-USER or FORWARD; INPUT */
+	xt_chainlabel chain[RULE_HOOK_COUNT];  /* indexed by enum rule_hook */
+	xt_chainlabel parent[RULE_HOOK_COUNT]; /* DOCKER-USER or FORWARD; INPUT; OUTPUT */
 };
 
 /* A growable list of chain labels, or of (chain, rule position) pairs. */
@@ -416,6 +417,8 @@ static const char *backend_iptc_hook_name(enum rule_hook hook)
 		return "FORWARD";
 	case RULE_HOOK_INPUT:
 		return "INPUT";
+	case RULE_HOOK_OUTPUT:
+		return "OUTPUT";
 	}
 	return "unknown hook";
 }
@@ -465,7 +468,7 @@ static int backend_iptc_canonical_rule(const struct rule *in, struct rule *out, 
 		error_format(why, whylen, "unknown address family %d", in->family);
 		return -1;
 	}
-	if (in->hook != RULE_HOOK_FORWARD && in->hook != RULE_HOOK_INPUT) {
+	if ((unsigned)in->hook >= RULE_HOOK_COUNT) {
 		error_format(why, whylen, "unknown hook %d", (int)in->hook);
 		return -1;
 	}
@@ -873,6 +876,8 @@ static const char *backend_iptc_parent(const struct backend_iptc_family *family,
 {
 	if (hook == RULE_HOOK_INPUT)
 		return "INPUT";
+	if (hook == RULE_HOOK_OUTPUT)
+		return "OUTPUT";
 	if (family->ops->is_chain(BACKEND_IPTC_DOCKER_USER, handle) &&
 	    !family->ops->builtin(BACKEND_IPTC_DOCKER_USER, handle))
 		return BACKEND_IPTC_DOCKER_USER;
@@ -888,7 +893,9 @@ static void backend_iptc_labels_init(const struct backend_iptc_family *family,
 	snprintf(labels->chain[RULE_HOOK_FORWARD], sizeof(xt_chainlabel), "%s",
 		 backend->chain_forward);
 	snprintf(labels->chain[RULE_HOOK_INPUT], sizeof(xt_chainlabel), "%s", backend->chain_input);
-	for (int hook = RULE_HOOK_FORWARD; hook <= RULE_HOOK_INPUT; hook++)
+	snprintf(labels->chain[RULE_HOOK_OUTPUT], sizeof(xt_chainlabel), "%s",
+		 backend->chain_output);
+	for (int hook = RULE_HOOK_FORWARD; hook < RULE_HOOK_COUNT; hook++)
 		snprintf(labels->parent[hook], sizeof(xt_chainlabel), "%s",
 			 backend_iptc_parent(family, handle, (enum rule_hook)hook));
 }
@@ -933,7 +940,7 @@ static int backend_iptc_in_sync(const struct backend_iptc_family *family, struct
 
 	ruleset_init(&installed);
 	*in_sync = false;
-	for (int hook = RULE_HOOK_FORWARD; hook <= RULE_HOOK_INPUT; hook++) {
+	for (int hook = RULE_HOOK_FORWARD; hook < RULE_HOOK_COUNT; hook++) {
 		const char *chain = labels->chain[hook];
 		const void *first;
 		unsigned int references = 0;
@@ -1005,9 +1012,10 @@ static int backend_iptc_remove_jumps(const struct backend_iptc_family *family,
 		for (const void *entry = family->first_rule(chains.chains[c], handle);
 		     entry != NULL; entry = family->next_rule(entry, handle), position++) {
 			const char *target = family->get_target(entry, handle);
-			if (target == NULL ||
-			    (strcmp(target, labels->chain[RULE_HOOK_FORWARD]) != 0 &&
-			     strcmp(target, labels->chain[RULE_HOOK_INPUT]) != 0))
+			bool ours = false;
+			for (int hook = 0; target != NULL && hook < RULE_HOOK_COUNT; hook++)
+				ours = ours || strcmp(target, labels->chain[hook]) == 0;
+			if (!ours)
 				continue;
 			if (backend_iptc_places_add(&jumps, chains.chains[c], position) < 0) {
 				error_format(err, errlen, "out of memory listing %s jumps",
@@ -1046,7 +1054,7 @@ static int backend_iptc_rewrite(const struct backend_iptc_family *family, struct
 	bool removed = false;
 
 	memset(&any, 0, sizeof(any));
-	for (int hook = RULE_HOOK_FORWARD; hook <= RULE_HOOK_INPUT; hook++) {
+	for (int hook = RULE_HOOK_FORWARD; hook < RULE_HOOK_COUNT; hook++) {
 		const char *chain = labels->chain[hook];
 		bool exists = family->ops->is_chain(chain, handle);
 		if (exists ? !family->ops->flush_entries(chain, handle)
@@ -1075,7 +1083,7 @@ static int backend_iptc_rewrite(const struct backend_iptc_family *family, struct
 	}
 	if (backend_iptc_remove_jumps(family, handle, labels, &removed, err, errlen) < 0)
 		return -1;
-	for (int hook = RULE_HOOK_FORWARD; hook <= RULE_HOOK_INPUT; hook++) {
+	for (int hook = RULE_HOOK_FORWARD; hook < RULE_HOOK_COUNT; hook++) {
 		if (backend_iptc_encode(family, &any, labels->chain[hook], &entry) < 0 ||
 		    !family->insert_entry(labels->parent[hook], &entry, 0, handle)) {
 			error_format(err, errlen, "inserting the jump to %s into %s chain %s: %s",
@@ -1094,7 +1102,7 @@ static int backend_iptc_remove(const struct backend_iptc_family *family, struct 
 {
 	if (backend_iptc_remove_jumps(family, handle, labels, dirty, err, errlen) < 0)
 		return -1;
-	for (int hook = RULE_HOOK_FORWARD; hook <= RULE_HOOK_INPUT; hook++) {
+	for (int hook = RULE_HOOK_FORWARD; hook < RULE_HOOK_COUNT; hook++) {
 		const char *chain = labels->chain[hook];
 		if (!family->ops->is_chain(chain, handle))
 			continue;
@@ -1105,7 +1113,7 @@ static int backend_iptc_remove(const struct backend_iptc_family *family, struct 
 		}
 		*dirty = true;
 	}
-	for (int hook = RULE_HOOK_FORWARD; hook <= RULE_HOOK_INPUT; hook++) {
+	for (int hook = RULE_HOOK_FORWARD; hook < RULE_HOOK_COUNT; hook++) {
 		const char *chain = labels->chain[hook];
 		if (!family->ops->is_chain(chain, handle))
 			continue;
@@ -1380,12 +1388,16 @@ static int backend_iptc_open(struct backend *backend, char *err, size_t errlen)
 	int ret = -1;
 
 	if (backend->chain_forward[0] == '\0' || backend->chain_input[0] == '\0' ||
+	    backend->chain_output[0] == '\0' ||
 	    !backend_iptc_terminated(backend->chain_forward, sizeof(backend->chain_forward)) ||
 	    !backend_iptc_terminated(backend->chain_input, sizeof(backend->chain_input)) ||
-	    strcmp(backend->chain_forward, backend->chain_input) == 0) {
-		error_format(err, errlen, "bad chain names \"%.*s\" and \"%.*s\"",
+	    !backend_iptc_terminated(backend->chain_output, sizeof(backend->chain_output)) ||
+	    strcmp(backend->chain_forward, backend->chain_input) == 0 ||
+	    strcmp(backend->chain_forward, backend->chain_output) == 0 ||
+	    strcmp(backend->chain_input, backend->chain_output) == 0) {
+		error_format(err, errlen, "bad chain names \"%.*s\", \"%.*s\" and \"%.*s\"",
 			     BACKEND_CHAIN_MAX, backend->chain_forward, BACKEND_CHAIN_MAX,
-			     backend->chain_input);
+			     backend->chain_input, BACKEND_CHAIN_MAX, backend->chain_output);
 		goto out;
 	}
 	/* Removing rules must work even where tjd could not enforce them. */
@@ -1474,7 +1486,8 @@ static int backend_iptc_clear(struct backend *backend, char *err, size_t errlen)
 static int backend_iptc_dump(struct backend *backend, char **text, char *err, size_t errlen)
 {
 	struct ruleset installed;
-	size_t unparsed[BACKEND_IPTC_FAMILIES][2] = {{0}};
+	size_t unparsed[BACKEND_IPTC_FAMILIES][RULE_HOOK_COUNT] = {{0}};
+	const char *chains[RULE_HOOK_COUNT];
 	char *formatted = NULL;
 	char *result = NULL;
 	size_t length;
@@ -1482,6 +1495,7 @@ static int backend_iptc_dump(struct backend *backend, char **text, char *err, si
 
 	*text = NULL;
 	ruleset_init(&installed);
+	backend_chain_names(backend, chains);
 	for (size_t i = 0; i < BACKEND_IPTC_FAMILIES; i++) {
 		const struct backend_iptc_family *family = &backend_iptc_families[i];
 		struct xtc_handle *handle = family->ops->init(BACKEND_IPTC_TABLE);
@@ -1492,25 +1506,23 @@ static int backend_iptc_dump(struct backend *backend, char **text, char *err, si
 				     family->ops->strerror(errno));
 			goto out;
 		}
-		failed |= backend_iptc_read_chain(family, handle, backend->chain_forward,
-						  RULE_HOOK_FORWARD, &installed,
-						  &unparsed[i][RULE_HOOK_FORWARD]);
-		failed |=
-		    backend_iptc_read_chain(family, handle, backend->chain_input, RULE_HOOK_INPUT,
-					    &installed, &unparsed[i][RULE_HOOK_INPUT]);
+		for (int hook = 0; hook < RULE_HOOK_COUNT; hook++)
+			failed |= backend_iptc_read_chain(family, handle, chains[hook],
+							  (enum rule_hook)hook, &installed,
+							  &unparsed[i][hook]);
 		family->ops->free(handle);
 		if (failed) {
 			error_format(err, errlen, "out of memory");
 			goto out;
 		}
 	}
-	formatted = ruleset_format(&installed, backend->chain_forward, backend->chain_input);
+	formatted = ruleset_format(&installed, chains);
 	if (formatted == NULL) {
 		error_format(err, errlen, "out of memory");
 		goto out;
 	}
 	/* room for one note line per chain about entries that are not ours */
-	length = strlen(formatted) + 4 * 128 + 1;
+	length = strlen(formatted) + BACKEND_IPTC_FAMILIES * RULE_HOOK_COUNT * 128 + 1;
 	result = malloc(length);
 	if (result == NULL) {
 		error_format(err, errlen, "out of memory");
@@ -1518,16 +1530,13 @@ static int backend_iptc_dump(struct backend *backend, char **text, char *err, si
 	}
 	strcpy(result, formatted);
 	for (size_t i = 0; i < BACKEND_IPTC_FAMILIES; i++) {
-		for (int hook = RULE_HOOK_FORWARD; hook <= RULE_HOOK_INPUT; hook++) {
+		for (int hook = RULE_HOOK_FORWARD; hook < RULE_HOOK_COUNT; hook++) {
 			size_t used = strlen(result);
 			if (unparsed[i][hook] == 0)
 				continue;
 			snprintf(result + used, length - used,
 				 "# %s %s: %zu entries that tjd did not write\n",
-				 backend_iptc_families[i].name,
-				 hook == RULE_HOOK_FORWARD ? backend->chain_forward
-							   : backend->chain_input,
-				 unparsed[i][hook]);
+				 backend_iptc_families[i].name, chains[hook], unparsed[i][hook]);
 		}
 	}
 	*text = result;

@@ -21,6 +21,7 @@ int backend_netns_init(struct backend_netns *bn, const struct backend *template,
 	memcpy(bn->backend.chain_forward, template->chain_forward,
 	       sizeof(bn->backend.chain_forward));
 	memcpy(bn->backend.chain_input, template->chain_input, sizeof(bn->backend.chain_input));
+	memcpy(bn->backend.chain_output, template->chain_output, sizeof(bn->backend.chain_output));
 	return 0;
 }
 

@@ -323,7 +323,7 @@ static int backend_nft_check_rule(const struct rule *rule, size_t index, char *e
 
 	if (rule->family != AF_INET && rule->family != AF_INET6)
 		why = "unknown address family";
-	else if (rule->hook != RULE_HOOK_FORWARD && rule->hook != RULE_HOOK_INPUT)
+	else if ((unsigned)rule->hook >= RULE_HOOK_COUNT)
 		why = "unknown hook";
 	else if (rule->verdict != RULE_RETURN && rule->verdict != RULE_DROP)
 		why = "unknown verdict";
@@ -393,11 +393,16 @@ static void backend_nft_set_name(struct backend_nft_plan *plan, size_t group_ind
 	char *c;
 
 	snprintf(iface, sizeof(iface), "%.*s", TJD_IFNAMSIZ - 1,
-		 rule->in_iface[0] ? rule->in_iface : "any");
+		 rule->in_iface[0]    ? rule->in_iface
+		 : rule->out_iface[0] ? rule->out_iface
+				      : "any");
 	for (c = iface; *c; c++)
 		if (*c == '-' || *c == '.')
 			*c = '_';
-	snprintf(base, sizeof(base), "%s%d_%s", rule->hook == RULE_HOOK_FORWARD ? "fwd" : "in",
+	snprintf(base, sizeof(base), "%s%d_%s",
+		 rule->hook == RULE_HOOK_FORWARD ? "fwd"
+		 : rule->hook == RULE_HOOK_INPUT ? "in"
+						 : "out",
 		 rule->family == AF_INET ? 4 : 6, iface);
 	snprintf(group->set_name, sizeof(group->set_name), "%s", base);
 	/* a clash (br-a vs br_a, or a bridge's second run) takes the first free _<n> */
@@ -409,7 +414,8 @@ static void backend_nft_set_name(struct backend_nft_plan *plan, size_t group_ind
 static int backend_nft_plan(struct backend_nft_plan *plan, const struct ruleset *set, char *err,
 			    size_t errlen)
 {
-	static const enum rule_hook hooks[] = {RULE_HOOK_FORWARD, RULE_HOOK_INPUT};
+	static const enum rule_hook hooks[] = {RULE_HOOK_FORWARD, RULE_HOOK_INPUT,
+					       RULE_HOOK_OUTPUT};
 	size_t n = 0;
 	int ret = -1;
 
@@ -602,7 +608,7 @@ static void backend_nft_render_matches(struct backend_nft_text *text, const stru
 static void backend_nft_render_chain(struct backend_nft_text *text,
 				     const struct backend_nft_plan *plan, enum rule_hook hook)
 {
-	const char *name = hook == RULE_HOOK_FORWARD ? "forward" : "input";
+	const char *name = rule_hook_name(hook);
 
 	backend_nft_append(text,
 			   "\tchain %s {\n\t\ttype filter hook %s priority %d; policy accept;\n",
@@ -935,6 +941,7 @@ static char *backend_nft_script(const char *table, const struct ruleset *desired
 			backend_nft_render_set(&text, &plan, &plan.groups[g]);
 	backend_nft_render_chain(&text, &plan, RULE_HOOK_FORWARD);
 	backend_nft_render_chain(&text, &plan, RULE_HOOK_INPUT);
+	backend_nft_render_chain(&text, &plan, RULE_HOOK_OUTPUT);
 	backend_nft_append(&text, "}\n");
 	if (backend_nft_render_layer2(&text, table, desired, err, errlen) < 0) {
 		backend_nft_plan_free(&plan);
@@ -1371,6 +1378,7 @@ static void backend_nft_json_rule(json_t *rule, bool *drops, const char **iface,
 				  json_int_t *packets, json_int_t *bytes)
 {
 	json_t *expressions = json_object_get(rule, "expr");
+	const char *out_iface = NULL;
 	size_t i;
 	json_t *expression;
 
@@ -1400,13 +1408,19 @@ static void backend_nft_json_rule(json_t *rule, bool *drops, const char **iface,
 			json_t *key = json_object_get(meta, "key");
 			json_t *right = json_object_get(match, "right");
 			json_t *op = json_object_get(match, "op");
-			if (json_is_string(key) && strcmp(json_string_value(key), "iifname") == 0 &&
-			    json_is_string(right) &&
-			    (op == NULL ||
-			     (json_is_string(op) && strcmp(json_string_value(op), "==") == 0)))
+			bool equal = op == NULL || (json_is_string(op) &&
+						    strcmp(json_string_value(op), "==") == 0);
+			if (json_is_string(key) && json_is_string(right) && equal &&
+			    strcmp(json_string_value(key), "iifname") == 0)
 				*iface = json_string_value(right);
+			/* an output rule has only the bridge it goes out on */
+			if (json_is_string(key) && json_is_string(right) && equal &&
+			    strcmp(json_string_value(key), "oifname") == 0)
+				out_iface = json_string_value(right);
 		}
 	}
+	if ((*iface)[0] == '\0' && out_iface != NULL)
+		*iface = out_iface;
 }
 
 /* Sums the counters of every drop rule in our tables, per input interface. */

@@ -31,13 +31,23 @@ int backend_init(struct backend *backend, const struct backend_ops *ops, const c
 	if (length == 0) {
 		snprintf(backend->chain_forward, sizeof(backend->chain_forward), "TJD-FORWARD");
 		snprintf(backend->chain_input, sizeof(backend->chain_input), "TJD-INPUT");
+		snprintf(backend->chain_output, sizeof(backend->chain_output), "TJD-OUTPUT");
 	} else {
 		snprintf(backend->chain_forward, sizeof(backend->chain_forward), "TJD-FORWARD-%s",
 			 instance_id);
 		snprintf(backend->chain_input, sizeof(backend->chain_input), "TJD-INPUT-%s",
 			 instance_id);
+		snprintf(backend->chain_output, sizeof(backend->chain_output), "TJD-OUTPUT-%s",
+			 instance_id);
 	}
 	return 0;
+}
+
+void backend_chain_names(const struct backend *backend, const char *names[RULE_HOOK_COUNT])
+{
+	names[RULE_HOOK_FORWARD] = backend->chain_forward;
+	names[RULE_HOOK_INPUT] = backend->chain_input;
+	names[RULE_HOOK_OUTPUT] = backend->chain_output;
 }
 
 /* Files that say whether bridged traffic reaches iptables/nftables. */

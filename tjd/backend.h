@@ -66,6 +66,7 @@ struct backend {
 	const struct backend_ops *ops;
 	char chain_forward[BACKEND_CHAIN_MAX + 1];
 	char chain_input[BACKEND_CHAIN_MAX + 1];
+	char chain_output[BACKEND_CHAIN_MAX + 1];
 	/* Opened only to clear: skip the checks that enforcing needs (br_netfilter). */
 	bool clear_only;
 	/*
@@ -95,6 +96,9 @@ char *backend_nft_render(const struct backend *backend, const struct ruleset *de
  */
 char *backend_nft_render_delta(const struct backend *backend, const struct ruleset *from,
 			       const struct ruleset *to, char *err, size_t errlen);
+
+/* The backend's chain names, indexed by enum rule_hook (for ruleset_format). */
+void backend_chain_names(const struct backend *backend, const char *names[RULE_HOOK_COUNT]);
 
 /*
  * Fills in the chain names for an instance ("" = default: TJD-FORWARD and

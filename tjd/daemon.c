@@ -247,8 +247,11 @@ static void daemon_ready(struct tjd *tjd, const char *status)
 static void daemon_dry_run_done(struct tjd *tjd, const struct inventory *inv, bool ok)
 {
 	const struct backend *backend = enforce_backend(tjd->enforce);
-	char *text = ruleset_format(enforce_installed(tjd->enforce), backend->chain_forward,
-				    backend->chain_input);
+	const char *chains[RULE_HOOK_COUNT];
+	char *text;
+
+	backend_chain_names(backend, chains);
+	text = ruleset_format(enforce_installed(tjd->enforce), chains);
 
 	if (ok && text != NULL) {
 		daemon_print_networks(tjd, inv, stdout);

@@ -171,6 +171,27 @@ static void policy_midstream(struct policy_build *build, const struct inv_networ
 	policy_build_comment(rule, net->name, "mid-stream", NULL);
 }
 
+/*
+ * What the host sends into a network closed to it: no TCP connection
+ * picked up in mid-stream.  A purge deletes the entry of a connection a
+ * container opened to the host; were the host to speak next, the kernel
+ * would re-create it as the host's, and the container's side would pass
+ * as replies.
+ */
+static void policy_host_midstream(struct policy_build *build, const struct inv_network *net,
+				  int family)
+{
+	struct rule *rule = policy_build_rule(build, family, RULE_HOOK_OUTPUT, RULE_DROP);
+
+	if (rule == NULL)
+		return;
+	snprintf(rule->out_iface, sizeof(rule->out_iface), "%s", net->bridge);
+	rule->ctstate = RULE_CT_NEW;
+	rule->protocol = IPPROTO_TCP;
+	rule->tcp_not_syn = true;
+	policy_build_comment(rule, net->name, "host mid-stream", NULL);
+}
+
 /* All rules one network contributes to one family and hook. */
 static void policy_network(struct policy_build *build, const struct inv_network *net, int family,
 			   enum rule_hook hook)
@@ -305,6 +326,18 @@ int policy_compile(const struct conf *conf, const struct inventory *inv, struct 
 				if (rule_counts != NULL && !build.failed)
 					rule_counts[n] += out->count - before;
 			}
+		}
+	}
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		for (size_t n = 0; n < inv->count; n++) {
+			const struct inv_network *net = &inv->networks[n];
+			const struct conf_network *cn = conf_find_network(conf, net->name);
+
+			if (cn == NULL || net->bridge[0] == '\0' || cn->allow_host_traffic)
+				continue;
+			policy_host_midstream(&build, net, families[f]);
+			if (rule_counts != NULL && !build.failed)
+				rule_counts[n]++;
 		}
 	}
 	for (size_t n = 0; n < inv->count; n++) {

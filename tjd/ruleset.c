@@ -287,16 +287,30 @@ int rule_format(const struct rule *rule, char *buf, size_t size)
 	return snprintf(buf, size, "%s", text + 1);
 }
 
-char *ruleset_format(const struct ruleset *set, const char *chain_forward, const char *chain_input)
+const char *rule_hook_name(enum rule_hook hook)
+{
+	switch (hook) {
+	case RULE_HOOK_FORWARD:
+		return "forward";
+	case RULE_HOOK_INPUT:
+		return "input";
+	case RULE_HOOK_OUTPUT:
+		return "output";
+	}
+	return "unknown";
+}
+
+char *ruleset_format(const struct ruleset *set, const char *const chains[RULE_HOOK_COUNT])
 {
 	static const int families[] = {AF_INET, AF_INET6};
 	struct ruleset_text text = {0};
 	char line[600];
 
 	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
-		ruleset_text_append(&text, "# %s\n*filter\n:%s - [0:0]\n:%s - [0:0]\n",
-				    families[f] == AF_INET ? "IPv4" : "IPv6", chain_forward,
-				    chain_input);
+		ruleset_text_append(&text, "# %s\n*filter\n",
+				    families[f] == AF_INET ? "IPv4" : "IPv6");
+		for (size_t h = 0; h < RULE_HOOK_COUNT; h++)
+			ruleset_text_append(&text, ":%s - [0:0]\n", chains[h]);
 		for (size_t i = 0; i < set->count; i++) {
 			const struct rule *rule = &set->rules[i];
 			if (rule->family != families[f])
@@ -304,7 +318,8 @@ char *ruleset_format(const struct ruleset *set, const char *chain_forward, const
 			rule_format(rule, line, sizeof(line));
 			ruleset_text_append(
 			    &text, "-A %s %s\n",
-			    rule->hook == RULE_HOOK_FORWARD ? chain_forward : chain_input, line);
+			    (unsigned)rule->hook < RULE_HOOK_COUNT ? chains[rule->hook] : "?",
+			    line);
 		}
 		ruleset_text_append(&text, "COMMIT\n");
 	}

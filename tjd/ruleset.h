@@ -2,8 +2,8 @@
  * The backend-neutral firewall ruleset: what the policy compiler produces,
  * what a backend installs, what --dry-run and `tjctl rules` print.
  *
- * A ruleset is an ordered list of rules for two chains per family: one
- * jumped to from FORWARD, one jumped to from INPUT.  Each rule either
+ * A ruleset is an ordered list of rules for three chains per family,
+ * jumped to from FORWARD, INPUT and OUTPUT.  Each rule either
  * RETURNs (this packet is not ours to stop; Docker's own rules decide) or
  * DROPs.  tjd never ACCEPTs: it only takes traffic away.
  *
@@ -26,7 +26,12 @@
 enum rule_hook {
 	RULE_HOOK_FORWARD = 0,
 	RULE_HOOK_INPUT = 1,
+	RULE_HOOK_OUTPUT = 2, /* what the host itself sends */
 };
+#define RULE_HOOK_COUNT 3
+
+/* "forward", "input" or "output". */
+const char *rule_hook_name(enum rule_hook hook);
 
 enum rule_verdict {
 	RULE_RETURN = 0,
@@ -112,7 +117,7 @@ size_t ruleset_count(const struct ruleset *set, int family, enum rule_hook hook)
  * the given chain names, and the layer-2 ports as comment lines after;
  * returns a malloc'd string or NULL on OOM.
  */
-char *ruleset_format(const struct ruleset *set, const char *chain_forward, const char *chain_input);
+char *ruleset_format(const struct ruleset *set, const char *const chains[RULE_HOOK_COUNT]);
 /* Renders one rule as iptables arguments (no chain); returns bytes written. */
 int rule_format(const struct rule *rule, char *buf, size_t size);
 

@@ -45,9 +45,7 @@ static json_t *state_rule_json(const struct rule *rule)
 
 	if (object == NULL ||
 	    json_object_set_new(object, "family", json_integer(rule->family == AF_INET ? 4 : 6)) ||
-	    json_object_set_new(
-		object, "hook",
-		json_string(rule->hook == RULE_HOOK_FORWARD ? "forward" : "input")) ||
+	    json_object_set_new(object, "hook", json_string(rule_hook_name(rule->hook))) ||
 	    state_put_iface(object, "in", rule->in_iface) ||
 	    state_put_iface(object, "out", rule->out_iface) ||
 	    state_put_iface(object, "physdev_in", rule->physdev_in) ||
@@ -266,6 +264,8 @@ static int state_rule_parse(json_t *object, struct rule *rule)
 		rule->hook = RULE_HOOK_FORWARD;
 	else if (strcmp(json_string_value(hook), "input") == 0)
 		rule->hook = RULE_HOOK_INPUT;
+	else if (strcmp(json_string_value(hook), "output") == 0)
+		rule->hook = RULE_HOOK_OUTPUT;
 	else
 		return -1;
 	if (strcmp(json_string_value(verdict), "drop") == 0)

@@ -88,7 +88,8 @@ static void bench_system(const char *command)
 static void bench_reference(const struct ruleset *rules, const char *chain_forward,
 			    const char *chain_input, double *restore_ms, double *per_rule_ms)
 {
-	char *text = ruleset_format(rules, chain_forward, chain_input);
+	const char *chains[RULE_HOOK_COUNT] = {chain_forward, chain_input, "TJD-OUTPUT"};
+	char *text = ruleset_format(rules, chains);
 	char *ipv6 = strstr(text, "# IPv6");
 	char line[700];
 	FILE *file;
@@ -111,8 +112,7 @@ static void bench_reference(const struct ruleset *rules, const char *chain_forwa
 		if (r->family != AF_INET)
 			continue;
 		rule_format(r, args, sizeof(args));
-		snprintf(line, sizeof(line), "iptables-legacy -w -A %s %s",
-			 r->hook == RULE_HOOK_FORWARD ? chain_forward : chain_input, args);
+		snprintf(line, sizeof(line), "iptables-legacy -w -A %s %s", chains[r->hook], args);
 		bench_system(line);
 		count++;
 	}
@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 		backend.ops->close(&backend);
 		bench_reference(&rules, backend.chain_forward, backend.chain_input, &restore,
 				&per_rule);
-			printf("%-9d %-8d %6zu %8.3fms %8.2fms %8.2fms %8.2fms %10.2fms ", sizes[s][0],
+		printf("%-9d %-8d %6zu %8.3fms %8.2fms %8.2fms %8.2fms %10.2fms ", sizes[s][0],
 		       sizes[s][1], rules.count, compile, apply, reapply, clear, restore);
 		if (per_rule < 0)
 			printf("%14s\n", "(too slow)");

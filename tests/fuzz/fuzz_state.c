@@ -55,7 +55,11 @@ static void fuzz_state_check(const struct ruleset *set)
 	if (script == NULL && !fuzz_state_nft_limit(err))
 		abort();
 	free(script);
-	script = ruleset_format(set, backend.chain_forward, backend.chain_input);
+	{
+		const char *chains[RULE_HOOK_COUNT];
+		backend_chain_names(&backend, chains);
+		script = ruleset_format(set, chains);
+	}
 	if (script == NULL)
 		abort();
 	free(script);

@@ -334,8 +334,11 @@ static char *check_iptc_dump(void)
 static void check_iptc_dump_is(const struct ruleset *expected)
 {
 	char *text = check_iptc_dump();
-	char *formatted = ruleset_format(expected, check_iptc_backend.chain_forward,
-					 check_iptc_backend.chain_input);
+	const char *chains[RULE_HOOK_COUNT];
+	char *formatted;
+
+	backend_chain_names(&check_iptc_backend, chains);
+	formatted = ruleset_format(expected, chains);
 
 	ck_assert_ptr_nonnull(formatted);
 	ck_assert_str_eq(text, formatted);
@@ -412,24 +415,28 @@ START_TEST(test_apply_installs_chains_and_jumps)
 
 	ruleset_init(&empty);
 	/* foreign rules already there: our jumps must still come first */
-	CHECK_IPTC_MUST(
-	    "iptables-legacy -A FORWARD -j ACCEPT && iptables-legacy -A INPUT -j ACCEPT"
-	    " && ip6tables-legacy -A FORWARD -j ACCEPT && ip6tables-legacy -A INPUT -j ACCEPT");
+	CHECK_IPTC_MUST("for t in iptables-legacy ip6tables-legacy; do $t -A FORWARD -j ACCEPT && "
+			"$t -A INPUT -j ACCEPT && $t -A OUTPUT -j ACCEPT || exit 1; done");
 	ck_assert(check_iptc_apply(&empty));
 	save = check_iptc_save();
 	for (int f = 0; f < 2; f++) {
 		char *section = check_iptc_section(save, f == 0 ? AF_INET : AF_INET6);
 		ck_assert_ptr_nonnull(strstr(section, ":TJD-FORWARD -\n"));
 		ck_assert_ptr_nonnull(strstr(section, ":TJD-INPUT -\n"));
+		ck_assert_ptr_nonnull(strstr(section, ":TJD-OUTPUT -\n"));
 		char *first = check_iptc_first_line(section, "-A FORWARD ");
 		ck_assert_str_eq(first, "-A FORWARD -j TJD-FORWARD");
 		free(first);
 		first = check_iptc_first_line(section, "-A INPUT ");
 		ck_assert_str_eq(first, "-A INPUT -j TJD-INPUT");
 		free(first);
+		first = check_iptc_first_line(section, "-A OUTPUT ");
+		ck_assert_str_eq(first, "-A OUTPUT -j TJD-OUTPUT");
+		free(first);
 		ck_assert_int_eq(check_iptc_count(section, "-j TJD-FORWARD"), 1);
 		ck_assert_int_eq(check_iptc_count(section, "-j TJD-INPUT"), 1);
-		ck_assert_int_eq(check_iptc_count(section, "-j ACCEPT"), 2);
+		ck_assert_int_eq(check_iptc_count(section, "-j TJD-OUTPUT"), 1);
+		ck_assert_int_eq(check_iptc_count(section, "-j ACCEPT"), 3);
 		free(section);
 	}
 	free(save);
@@ -494,6 +501,8 @@ static const char *const check_iptc_drifts[] = {
     "iptables-legacy -F TJD-FORWARD",
     "iptables-legacy -D FORWARD -j TJD-FORWARD",
     "iptables-legacy -D INPUT -j TJD-INPUT",
+    "iptables-legacy -D OUTPUT -j TJD-OUTPUT",
+    "ip6tables-legacy -D OUTPUT -j TJD-OUTPUT && ip6tables-legacy -X TJD-OUTPUT",
     "iptables-legacy -A FORWARD -j TJD-FORWARD",
     "iptables-legacy -A OUTPUT -j TJD-INPUT",
     "iptables-legacy -I FORWARD 1 -g TJD-FORWARD",
@@ -571,10 +580,14 @@ START_TEST(test_rule_before_jump_is_moved_behind)
 }
 END_TEST
 
+/* The default instance's chain names, as ruleset_format takes them. */
+static const char *const check_iptc_chains[RULE_HOOK_COUNT] = {"TJD-FORWARD", "TJD-INPUT",
+							       "TJD-OUTPUT"};
+
 /* Rules of one family in the order ruleset_format prints them. */
 static void check_iptc_compare_save(const struct ruleset *set, int family)
 {
-	char *formatted = ruleset_format(set, "TJD-FORWARD", "TJD-INPUT");
+	char *formatted = ruleset_format(set, check_iptc_chains);
 	char *save = check_iptc_save();
 	char *formatted_section, *save_section, *expected, *actual;
 

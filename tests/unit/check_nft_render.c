@@ -65,6 +65,11 @@ static const char check_render_policy_script[] =
     "comment \"tjd web allow\"\n"
     "\t\tmeta nfproto ipv4 iifname \"br-web\" counter drop comment \"tjd web no-host\"\n"
     "\t}\n"
+    "\tchain output {\n"
+    "\t\ttype filter hook output priority -10; policy accept;\n"
+    "\t\tmeta nfproto ipv4 oifname \"br-web\" ct state new tcp flags & (fin | syn | rst | "
+    "ack) != syn counter drop comment \"tjd web host mid-stream\"\n"
+    "\t}\n"
     "}\n"
     "table bridge tjd {\n"
     "\tcomment \"managed by tjd: each container's port may send only its own addresses\"\n"
@@ -154,6 +159,9 @@ static const char check_render_empty_script[] =
     "\t}\n"
     "\tchain input {\n"
     "\t\ttype filter hook input priority -10; policy accept;\n"
+    "\t}\n"
+    "\tchain output {\n"
+    "\t\ttype filter hook output priority -10; policy accept;\n"
     "\t}\n"
     "}\n"
     "table bridge tjd_blue {\n"
@@ -352,6 +360,12 @@ START_TEST(test_policy_shape)
 	check_render_allow(AF_INET, RULE_HOOK_INPUT, "172.20.0.2", "veth1111111", "proxy");
 	check_render_allow(AF_INET, RULE_HOOK_INPUT, "172.20.0.7", "veth7777777", "metrics");
 	check_render_drop(AF_INET, RULE_HOOK_INPUT, "tjd web no-host");
+	rule = check_render_rule(AF_INET, RULE_HOOK_OUTPUT, RULE_DROP);
+	strcpy(rule->out_iface, "br-web");
+	rule->ctstate = RULE_CT_NEW;
+	rule->protocol = IPPROTO_TCP;
+	rule->tcp_not_syn = true;
+	strcpy(rule->comment, "tjd web host mid-stream");
 	script = check_render();
 	ck_assert_str_eq(script, check_render_policy_script);
 	free(script);

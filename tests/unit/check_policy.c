@@ -164,8 +164,20 @@ START_TEST(test_isolation_and_allowance)
 		ck_assert_str_eq(r->out_iface, "br-web");
 		ck_assert_str_eq(r->comment, "tjd web mid-stream");
 	}
-	for (size_t i = 0; i < out.count; i++)
-		ck_assert(!out.rules[i].tcp_not_syn || out.rules[i].hook == RULE_HOOK_FORWARD);
+	/* and what the host sends into the network: no connection picked up either */
+	for (size_t f = 0; f < 2; f++) {
+		int family = f == 0 ? AF_INET : AF_INET6;
+		int output = -1;
+		for (size_t i = 0; i < out.count; i++)
+			if (out.rules[i].family == family && out.rules[i].hook == RULE_HOOK_OUTPUT)
+				output = output < 0 ? (int)i : -2;
+		ck_assert_int_ge(output, 0); /* exactly one */
+		ck_assert(out.rules[output].tcp_not_syn);
+		ck_assert_uint_eq(out.rules[output].ctstate, RULE_CT_NEW);
+		ck_assert_str_eq(out.rules[output].out_iface, "br-web");
+		ck_assert_str_eq(out.rules[output].in_iface, "");
+		ck_assert_int_eq(out.rules[output].verdict, RULE_DROP);
+	}
 }
 END_TEST
 
@@ -218,6 +230,9 @@ START_TEST(test_allow_host_traffic_skips_input)
 	ck_assert_int_eq(policy_compile(conf, &inv, &out, NULL, err, sizeof(err)), 0);
 	ck_assert_uint_eq(ruleset_count(&out, AF_INET, RULE_HOOK_INPUT), 0);
 	ck_assert_uint_eq(ruleset_count(&out, AF_INET6, RULE_HOOK_INPUT), 0);
+	/* the host may be talked to: nothing of its own output is dropped either */
+	ck_assert_uint_eq(ruleset_count(&out, AF_INET, RULE_HOOK_OUTPUT), 0);
+	ck_assert_uint_eq(ruleset_count(&out, AF_INET6, RULE_HOOK_OUTPUT), 0);
 	ck_assert_int_ge(policy_find(AF_INET, RULE_HOOK_FORWARD, RULE_DROP, NULL, NULL), 0);
 }
 END_TEST

@@ -28,9 +28,9 @@ END_TEST
 
 START_TEST(test_prefix_parse_invalid)
 {
-	static const char *const bad[] = {"",          "/24",           "10.0.0.0/33", "10.0.0/24",
-					  "10.0.0.1/",  "10.0.0.1/-1",   "fd00::/129",  "fd00::/1a",
-					  "host/24",    "10.0.0.1/0024", "1.2.3.4 /8",  "::1/+8"};
+	static const char *const bad[] = {"",	       "/24",		"10.0.0.0/33", "10.0.0/24",
+					  "10.0.0.1/", "10.0.0.1/-1",	"fd00::/129",  "fd00::/1a",
+					  "host/24",   "10.0.0.1/0024", "1.2.3.4 /8",  "::1/+8"};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct prefix p;
@@ -121,15 +121,16 @@ START_TEST(test_format)
 	r->hook = RULE_HOOK_INPUT;
 	strcpy(r->in_iface, "br-abc");
 	r->verdict = RULE_DROP;
-	text = ruleset_format(&set, "TJD-FORWARD", "TJD-INPUT");
+	text =
+	    ruleset_format(&set, (const char *const[]){"TJD-FORWARD", "TJD-INPUT", "TJD-OUTPUT"});
 	ck_assert_ptr_nonnull(text);
 	ck_assert_ptr_nonnull(
-		strstr(text, "-A TJD-FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN\n"));
+	    strstr(text, "-A TJD-FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN\n"));
 	ck_assert_ptr_nonnull(strstr(text, "-A TJD-FORWARD -s 172.30.0.2/32 -i br-abc -o br-abc "
 					   "-m physdev --physdev-in veth1 -m comment --comment "
 					   "\"tjd web allow proxy\" -j RETURN\n"));
 	ck_assert_ptr_nonnull(strstr(
-		text, "-A TJD-INPUT -i br-abc -p ipv6-icmp -m icmp6 --icmpv6-type 135 -j RETURN\n"));
+	    text, "-A TJD-INPUT -i br-abc -p ipv6-icmp -m icmp6 --icmpv6-type 135 -j RETURN\n"));
 	/* IPv6 rules only in the IPv6 section, after the IPv4 one. */
 	ck_assert_ptr_nonnull(strstr(text, "# IPv6"));
 	ck_assert(strstr(text, "-A TJD-INPUT -i br-abc -j DROP") > strstr(text, "# IPv6"));

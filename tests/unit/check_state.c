@@ -136,7 +136,7 @@ static const char *const damaged[] = {
     "{\"version\":1,\"rules\":{}}",
     "{\"version\":1,\"rules\":[{\"family\":5,\"hook\":\"forward\",\"verdict\":\"drop\","
     "\"ctstate\":0,\"protocol\":0}]}",
-    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"output\",\"verdict\":\"drop\","
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"prerouting\",\"verdict\":\"drop\","
     "\"ctstate\":0,\"protocol\":0}]}",
     "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"accept\","
     "\"ctstate\":0,\"protocol\":0}]}",
