@@ -489,6 +489,71 @@ void enforce_set_drift_hook(struct enforce *enforce, void (*hook)(void *arg), vo
 	enforce->drift_arg = arg;
 }
 
+/* Milliseconds on the monotonic clock. */
+static double enforce_now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6;
+}
+
+/*
+ * After a host commit: deletes the tracked connections the committed
+ * policy (`now`, which this takes) would not have admitted, when it is
+ * stricter than the one the last purge judged by (the first always is).
+ * A failure is logged and leaves the old picture, so the next commit
+ * tries again.
+ */
+static void enforce_purge(struct enforce *enforce, struct policy_conntrack now)
+{
+	struct conntrack_purge_stats done = {0};
+	char err[512];
+	double started;
+
+	if (enforce->purged_once && !policy_conntrack_stricter(&enforce->purged, &now)) {
+		policy_conntrack_free(&enforce->purged);
+		enforce->purged = now;
+		return;
+	}
+	started = enforce_now_ms();
+	if (conntrack_purge(now.views, now.count, 0, &done, err, sizeof(err)) < 0) {
+		log_warnx("conntrack: %s (%zu deleted); trying again at the next apply", err,
+			  done.deleted);
+		enforce->stats.conntrack_failures++;
+		enforce->stats.conntrack_deleted += done.deleted;
+		policy_conntrack_free(&now);
+		return;
+	}
+	enforce->stats.conntrack_purges++;
+	enforce->stats.conntrack_deleted += done.deleted;
+	if (done.deleted > 0)
+		log_info("conntrack: deleted %zu of %zu tracked connections the policy no longer "
+			 "admits (%.1f ms)",
+			 done.deleted, done.examined, enforce_now_ms() - started);
+	else
+		log_debug("conntrack: none of %zu tracked connections to delete (%.1f ms)",
+			  done.examined, enforce_now_ms() - started);
+	policy_conntrack_free(&enforce->purged);
+	enforce->purged = now;
+	enforce->purged_once = true;
+}
+
+/* Purges by what conf + inventory admit, the committed host ruleset being their result. */
+static void enforce_purge_conntrack(struct enforce *enforce, const struct conf *conf,
+				    const struct inventory *inv, const struct ruleset *committed)
+{
+	struct policy_conntrack now;
+
+	policy_conntrack_init(&now);
+	if (policy_conntrack_build(conf, inv, committed, &now) < 0) {
+		log_warnx("conntrack: out of memory describing the policy; not purged");
+		enforce->stats.conntrack_failures++;
+		return;
+	}
+	enforce_purge(enforce, now);
+}
+
 int enforce_restore(struct enforce *enforce, char *err, size_t errlen)
 {
 	struct ruleset saved;
@@ -507,6 +572,17 @@ int enforce_restore(struct enforce *enforce, char *err, size_t errlen)
 		return 0;
 	}
 	rc = enforce_commit(enforce, &enforce->host, &saved, true, &changed, err, errlen);
+	if (rc > 0 && enforce->conntrack_purge && !enforce->dry_run) {
+		/* Before ready: what the saved rules would not admit goes now, not once Docker
+		 * answers. */
+		struct policy_conntrack now;
+		policy_conntrack_init(&now);
+		if (policy_conntrack_from_rules(&saved, &now) == 0)
+			enforce_purge(enforce, now);
+		else
+			log_warnx(
+			    "conntrack: out of memory describing the saved rules; not purged");
+	}
 	if (rc > 0) {
 		/* What is installed is what is saved. */
 		enforce->state_dirty = false;
@@ -622,63 +698,6 @@ static int enforce_namespaces(struct enforce *enforce, const struct policy_plan 
 		enforce_namespace_remove(enforce, i);
 	}
 	return ret;
-}
-
-/* Milliseconds on the monotonic clock. */
-static double enforce_now_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6;
-}
-
-/*
- * After a host commit: deletes the tracked connections the committed
- * policy would not have admitted, when it is stricter than the one the
- * last purge judged by (the first apply always is).  A failure is logged
- * and leaves the old picture, so the next apply tries again.
- */
-static void enforce_purge_conntrack(struct enforce *enforce, const struct conf *conf,
-				    const struct inventory *inv, const struct ruleset *committed)
-{
-	struct policy_conntrack now;
-	struct conntrack_purge_stats done = {0};
-	char err[512];
-	double started;
-
-	policy_conntrack_init(&now);
-	if (policy_conntrack_build(conf, inv, committed, &now) < 0) {
-		log_warnx("conntrack: out of memory describing the policy; not purged");
-		enforce->stats.conntrack_failures++;
-		return;
-	}
-	if (enforce->purged_once && !policy_conntrack_stricter(&enforce->purged, &now)) {
-		policy_conntrack_free(&enforce->purged);
-		enforce->purged = now;
-		return;
-	}
-	started = enforce_now_ms();
-	if (conntrack_purge(now.views, now.count, 0, &done, err, sizeof(err)) < 0) {
-		log_warnx("conntrack: %s (%zu deleted); trying again at the next apply", err,
-			  done.deleted);
-		enforce->stats.conntrack_failures++;
-		enforce->stats.conntrack_deleted += done.deleted;
-		policy_conntrack_free(&now);
-		return;
-	}
-	enforce->stats.conntrack_purges++;
-	enforce->stats.conntrack_deleted += done.deleted;
-	if (done.deleted > 0)
-		log_info("conntrack: deleted %zu of %zu tracked connections the policy no longer "
-			 "admits (%.1f ms)",
-			 done.deleted, done.examined, enforce_now_ms() - started);
-	else
-		log_debug("conntrack: none of %zu tracked connections to delete (%.1f ms)",
-			  done.examined, enforce_now_ms() - started);
-	policy_conntrack_free(&enforce->purged);
-	enforce->purged = now;
-	enforce->purged_once = true;
 }
 
 int enforce_apply(struct enforce *enforce, const struct conf *conf, const struct inventory *inv,

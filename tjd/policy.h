@@ -76,7 +76,7 @@ int policy_compile_overlays(const struct conf *conf, const struct inventory *inv
  */
 struct policy_conntrack_network {
 	char bridge[TJD_IFNAMSIZ];
-	struct prefix subnets[INV_MAX_SUBNETS];
+	struct prefix *subnets;
 	size_t subnet_count;
 	struct prefix *link_local; /* the bound ports' link-local addresses */
 	size_t link_local_count;
@@ -99,6 +99,13 @@ void policy_conntrack_free(struct policy_conntrack *pc);
  */
 int policy_conntrack_build(const struct conf *conf, const struct inventory *inv,
 			   const struct ruleset *compiled, struct policy_conntrack *out);
+/*
+ * The same from a ruleset alone (the one saved on disk, restored before
+ * Docker answers): each protected bridge's members are the addresses its
+ * layer-2 ports and allowances name, as one-address subnets.  0, or -1 on
+ * OOM.
+ */
+int policy_conntrack_from_rules(const struct ruleset *rules, struct policy_conntrack *out);
 /*
  * True when `after` admits less than `before` somewhere, so connections
  * tracked under `before` may now be ones `after` would refuse: a network

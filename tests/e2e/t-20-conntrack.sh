@@ -5,7 +5,8 @@
 # which the proxy keeps talking on; a backend's connection to the host)
 # stop within a second of tjd reporting ready, and a flow from a container
 # whose allowance is withdrawn by a reload stops too, while the proxy's
-# own flows carry on through the start and the reload.  Every flow is
+# own flows carry on through the start and the reload.  And a boot from
+# the saved rules with Docker down purges by those rules.  Every flow is
 # first shown to flow without tjd.  The flows are two-way streams made by
 # flows.py, run in the containers' network namespaces.
 set -euo pipefail
@@ -135,4 +136,22 @@ for name in proxy-b2-tcp4 proxy-b2-udp6; do
 	expect_true "the proxy's flow $name survived the reload" flows_now "$name"
 done
 expect_tcp reach proxy "$B2_V4" 80 b2
+
+# A boot without Docker: the rules are gone (as after a reboot) but saved.
+# A flow opens meanwhile; tjd restores the saved rules with dockerd down and
+# purges by them before it reports ready.
+tjd_signal_and_wait TERM
+cp "$TJD_STATE" "$E2E_DIR/saved-state.json"
+tjd_clear_offline >/dev/null
+cp "$E2E_DIR/saved-state.json" "$TJD_STATE"
+expect_true "with tjd's rules gone, b1 reaches b2 again" wait_until 5 tcp_reaches b1 "$B2_V4" 80 b2
+flow b1-b2-boot tcp b1 b2 "$B2_V4" 9010
+expect_true "without tjd, the new flow b1-b2-boot flows" flows_now b1-b2-boot
+dockerd_stop
+on_cleanup dockerd_up
+: >"$TJD_LOG"
+tjd_start
+expect_true "the flow opened while tjd was down stopped, with Docker down" stopped b1-b2-boot
+expect_true "the purge came from the saved rules" grep -q "conntrack: deleted" "$TJD_LOG"
+echo "  RESULT [$E2E_BACKEND] purge by the saved rules: $(grep -m1 'conntrack: deleted' "$TJD_LOG" | sed 's/.*conntrack: //')"
 test_end

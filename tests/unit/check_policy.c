@@ -415,6 +415,56 @@ START_TEST(test_conntrack_picture_is_what_the_rules_admit)
 }
 END_TEST
 
+START_TEST(test_conntrack_picture_from_the_saved_rules)
+{
+	struct inv_network *web = policy_network("web", "br-web");
+	struct inv_network *open = policy_network("open", "br-open");
+	struct policy_conntrack pc;
+	struct inv_endpoint *e;
+	struct prefix want;
+	bool found = false;
+	char err[256];
+
+	e = policy_endpoint(web, "proxy", "172.30.0.2", "fd00:30::2", true, "veth1");
+	strcpy(e->mac, "02:42:ac:1e:00:02");
+	e = policy_endpoint(web, "b1", "172.30.0.3", NULL, false, "veth2");
+	strcpy(e->mac, "02:42:ac:1e:00:03");
+	e = policy_endpoint(open, "o1", "172.30.1.9", NULL, false, "veth9");
+	strcpy(e->mac, "02:42:ac:1e:01:09");
+	ck_assert_int_eq(policy_compile(conf, &inv, &out, NULL, err, sizeof(err)), 0);
+	policy_conntrack_init(&pc);
+	ck_assert_int_eq(policy_conntrack_from_rules(&out, &pc), 0);
+	/* both protected bridges, told apart by their isolating drops */
+	ck_assert_uint_eq(pc.count, 2);
+	ck_assert_str_eq(pc.networks[0].bridge, "br-web");
+	ck_assert_str_eq(pc.networks[1].bridge, "br-open");
+	/* the host: closed to web (its input drop), open to "open" */
+	ck_assert(pc.networks[0].host_closed);
+	ck_assert(!pc.networks[1].host_closed);
+	/* members are the bound ports' addresses, each its own subnet */
+	ck_assert_uint_eq(pc.views[0].subnet_count, 3);
+	want = policy_address("172.30.0.3");
+	for (size_t i = 0; i < pc.views[0].subnet_count; i++)
+		found = found || prefix_equal(&pc.views[0].subnets[i], &want);
+	ck_assert(found);
+	ck_assert_uint_eq(pc.views[0].allowed_count, 2);
+	ck_assert_uint_eq(pc.views[0].link_local_count, 2);
+	ck_assert_uint_eq(pc.views[1].subnet_count, 1);
+	ck_assert_uint_eq(pc.views[1].allowed_count, 0);
+	/* what the saved rules say is judged like the inventory: the b1 -> proxy flow goes */
+	{
+		struct prefix host = policy_address("172.30.0.1");
+		struct prefix b1 = policy_address("172.30.0.3");
+		struct prefix proxy = policy_address("172.30.0.2");
+		ck_assert(conntrack_should_delete(pc.views, pc.count, &host, 1, &b1, &proxy, NULL));
+		ck_assert(
+		    !conntrack_should_delete(pc.views, pc.count, &host, 1, &proxy, &b1, NULL));
+		ck_assert(conntrack_should_delete(pc.views, pc.count, &host, 1, &b1, &host, NULL));
+	}
+	policy_conntrack_free(&pc);
+}
+END_TEST
+
 START_TEST(test_conntrack_purge_only_when_stricter)
 {
 	struct inv_network *web = policy_network("web", "br-web");
@@ -445,6 +495,9 @@ START_TEST(test_conntrack_purge_only_when_stricter)
 	ck_assert(!policy_conntrack_stricter(&after, &none));
 	policy_conntrack_free(&none);
 	/* a subnet more */
+	after.networks[0].subnets =
+	    realloc(after.networks[0].subnets, 3 * sizeof(*after.networks[0].subnets));
+	ck_assert_ptr_nonnull(after.networks[0].subnets);
 	ck_assert_int_eq(prefix_parse("10.9.0.0/16", &after.networks[0].subnets[2]), 0);
 	after.networks[0].subnet_count = 3;
 	ck_assert(policy_conntrack_stricter(&before, &after));
@@ -474,6 +527,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_compile_is_deterministic);
 	tcase_add_test(tc, test_conntrack_picture_is_what_the_rules_admit);
 	tcase_add_test(tc, test_conntrack_purge_only_when_stricter);
+	tcase_add_test(tc, test_conntrack_picture_from_the_saved_rules);
 	suite_add_tcase(s, tc);
 	return s;
 }
