@@ -38,6 +38,9 @@ struct enforce_target {
 	bool has_installed;	  /* installed is known to be in the kernel */
 	size_t rule_count;
 	bool wanted; /* scratch: in the plan being applied */
+	/* Another namespace's change notifications (the host's are enforce's own). */
+	struct event *monitor_event;
+	int monitor_fd; /* the fd monitor_event watches, -1 when none */
 };
 
 /* How many rules the host ruleset gives one network. */
@@ -190,6 +193,9 @@ static int enforce_target_clear(struct enforce_target *target, char *err, size_t
 /* Frees a target's memory and closes its backend. */
 static void enforce_target_free(struct enforce_target *target)
 {
+	if (target->monitor_event != NULL)
+		event_free(target->monitor_event);
+	target->monitor_event = NULL;
 	backend_netns_close(&target->netns);
 	if (target->has_layer2)
 		backend_netns_close(&target->layer2);
@@ -247,10 +253,91 @@ static void enforce_layer2_monitor_cb(evutil_socket_t fd, short what, void *arg)
 		enforce_repair_drift(enforce);
 }
 
+static void enforce_namespace_watch(struct enforce *enforce, struct enforce_target *target);
+
+/* Puts a namespace's rules back if its kernel no longer holds them. */
+static void enforce_repair_namespace(struct enforce *enforce, struct enforce_target *target)
+{
+	bool changed = false;
+	char err[512];
+
+	if (!target->has_installed || enforce->stopping)
+		return;
+	if (enforce_commit(enforce, target, &target->installed, true, &changed, err, sizeof(err)) <
+	    0)
+		log_warnx("restoring rules changed outside tjd in %s: %s",
+			  enforce_target_name(target), err);
+	else
+		enforce_namespace_watch(enforce, target);
+}
+
+/* Live drift repair in another namespace: its backend saw someone change tjd's rules. */
+static void enforce_namespace_monitor_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct enforce *enforce = arg;
+
+	/* targets move when others come and go: find this one by its fd */
+	for (size_t i = 0; i < enforce->namespace_count; i++) {
+		struct enforce_target *target = &enforce->namespaces[i];
+		struct backend *backend = &target->netns.backend;
+
+		if (target->monitor_fd != fd)
+			continue;
+		if (backend->ops->monitor_drain(backend))
+			enforce_repair_namespace(enforce, target);
+		return;
+	}
+}
+
+/*
+ * Watches a namespace target's backend for foreign changes, once the host
+ * is watched: anew when the backend was re-opened (the namespace was
+ * re-created) and its fd changed.  A backend without notifications
+ * (legacy x_tables) is compared on the host's timer instead.
+ */
+static void enforce_namespace_watch(struct enforce *enforce, struct enforce_target *target)
+{
+	struct backend *backend = &target->netns.backend;
+	int fd = -1;
+
+	if (enforce->base == NULL || !target->netns.open)
+		return;
+	if (backend->ops->monitor_fd != NULL && backend->ops->monitor_drain != NULL)
+		fd = backend->ops->monitor_fd(backend);
+	/* a re-opened backend may get the old fd's number: the event must still be new */
+	if (!target->netns.fresh && fd == target->monitor_fd &&
+	    (fd < 0 || target->monitor_event != NULL))
+		return;
+	if (target->monitor_event != NULL)
+		event_free(target->monitor_event);
+	target->monitor_event = NULL;
+	target->monitor_fd = -1;
+	if (fd < 0)
+		return;
+	target->monitor_event = event_new(enforce->base, fd, EV_READ | EV_PERSIST,
+					  enforce_namespace_monitor_cb, enforce);
+	if (target->monitor_event == NULL || event_add(target->monitor_event, NULL) < 0) {
+		log_warnx("watching %s for changes: out of memory; compared at each poll instead",
+			  enforce_target_name(target));
+		if (target->monitor_event != NULL)
+			event_free(target->monitor_event);
+		target->monitor_event = NULL;
+		backend->watched = false;
+		return;
+	}
+	backend->watched = true;
+	target->monitor_fd = fd;
+}
+
 /* Without change notifications (legacy x_tables), compare often instead. */
 static void enforce_drift_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	enforce_repair_drift(arg);
+	struct enforce *enforce = arg;
+
+	enforce_repair_drift(enforce);
+	for (size_t i = 0; i < enforce->namespace_count; i++)
+		if (enforce->namespaces[i].monitor_event == NULL)
+			enforce_repair_namespace(enforce, &enforce->namespaces[i]);
 }
 
 int enforce_watch(struct enforce *enforce, struct event_base *base)
@@ -262,6 +349,8 @@ int enforce_watch(struct enforce *enforce, struct event_base *base)
 	if (enforce->dry_run || enforce->monitor_event != NULL)
 		return 0;
 	enforce->base = base;
+	for (size_t i = 0; i < enforce->namespace_count; i++)
+		enforce_namespace_watch(enforce, &enforce->namespaces[i]);
 	if (enforce->host.has_layer2 && (fd = enforce->host.layer2.backend.ops->monitor_fd(
 					     &enforce->host.layer2.backend)) >= 0) {
 		enforce->host.layer2.backend.watched = true;
@@ -629,6 +718,7 @@ static struct enforce_target *enforce_namespace(struct enforce *enforce,
 	enforce->namespaces = grown;
 	target = &enforce->namespaces[enforce->namespace_count];
 	memset(target, 0, sizeof(*target));
+	target->monitor_fd = -1;
 	ruleset_init(&target->installed);
 	if (backend_netns_init(&target->netns, &enforce->host.netns.backend, wanted->netns) < 0)
 		return NULL;
@@ -677,6 +767,8 @@ static int enforce_namespaces(struct enforce *enforce, const struct policy_plan 
 			continue;
 		}
 		target->rule_count = found > 0 ? wanted->rules.count : 0;
+		if (found > 0)
+			enforce_namespace_watch(enforce, target);
 		if (changed)
 			log_info("overlay %s: %zu rules applied in %s", wanted->network_name,
 				 wanted->rules.count, target->netns.path);

@@ -388,6 +388,54 @@ START_TEST(test_backend_switch_keeps_old_rules_until_new_ones_are_in)
 }
 END_TEST
 
+/*
+ * A real backend in an overlay's namespace: someone deleting tjd's rules
+ * there is repaired while the loop runs, as in tjd's own namespace (the
+ * nftables backend hears of it, the legacy one is compared on the timer).
+ */
+START_TEST(test_overlay_namespace_repaired_live)
+{
+	static const char *const backends[] = {"nftables", "iptables"};
+	static const char *const present[] = {
+	    "nsenter --net=" OVERLAY_NETNS_PATH " nft list table inet tjd >/dev/null 2>&1",
+	    "nsenter --net=" OVERLAY_NETNS_PATH " iptables-legacy -S TJD-FORWARD 2>/dev/null | "
+	    "grep -q DROP"};
+	static const char *const remove[] = {
+	    "nsenter --net=" OVERLAY_NETNS_PATH " nft delete table inet tjd",
+	    "nsenter --net=" OVERLAY_NETNS_PATH " iptables-legacy -F TJD-FORWARD"};
+	struct enforce *enforce;
+	uint64_t repairs;
+
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
+	check_enforce_sysctl("/proc/sys/net/bridge/bridge-nf-call-iptables", "1");
+	check_enforce_sysctl("/proc/sys/net/bridge/bridge-nf-call-ip6tables", "1");
+	enforce = check_enforce_real(backends[_i]);
+	ck_assert_int_eq(enforce_watch(enforce, fx.base), 0);
+	check_enforce_overlay();
+	check_enforce_run("ip netns add " OVERLAY_NETNS_NAME);
+	ck_assert_int_eq(check_enforce_apply_to(enforce), 0);
+	ck_assert_int_eq(check_util_run("%s", present[_i]), 0);
+	repairs = enforce_stats(enforce)->drift_repairs;
+	check_enforce_run(remove[_i]);
+	ck_assert_int_ne(check_util_run("%s", present[_i]), 0);
+	/* no apply: only the watch can put them back */
+	check_util_loop_for(fx.base, 3 * ENFORCE_DRIFT_CHECK_MSEC);
+	ck_assert_msg(check_util_run("%s", present[_i]) == 0,
+		      "%s: the overlay namespace's rules were not repaired", backends[_i]);
+	ck_assert_uint_eq(enforce_stats(enforce)->drift_repairs, repairs + 1);
+	/* re-created by dockerd: the new namespace is watched too */
+	check_enforce_run("ip netns delete " OVERLAY_NETNS_NAME);
+	check_enforce_run("ip netns add " OVERLAY_NETNS_NAME);
+	ck_assert_int_eq(check_enforce_apply_to(enforce), 0);
+	check_enforce_run(remove[_i]);
+	check_util_loop_for(fx.base, 3 * ENFORCE_DRIFT_CHECK_MSEC);
+	ck_assert_msg(check_util_run("%s", present[_i]) == 0,
+		      "%s: the re-created namespace's rules were not repaired", backends[_i]);
+	ck_assert_uint_eq(enforce_stats(enforce)->drift_repairs, repairs + 2);
+	enforce_free(enforce);
+}
+END_TEST
+
 /* The suite. */
 static Suite *enforce_suite(void)
 {
@@ -400,6 +448,7 @@ static Suite *enforce_suite(void)
 	tcase_add_test(tc, test_state_survives_restart);
 	tcase_add_test(tc, test_clear_removes_everything_and_stops);
 	tcase_add_test(tc, test_overlay_namespace_lifecycle);
+	tcase_add_loop_test(tc, test_overlay_namespace_repaired_live, 0, 2);
 	tcase_add_loop_test(tc, test_backend_switch_keeps_old_rules_until_new_ones_are_in, 0, 2);
 	suite_add_tcase(suite, tc);
 	return suite;
