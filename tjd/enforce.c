@@ -72,6 +72,9 @@ struct enforce {
 	struct event *layer2_event; /* the layer-2 companion's change notifications */
 	void (*drift_hook)(void *arg);
 	void *drift_arg;
+	struct state_netns saved_netns; /* the namespaces the state file lists */
+	/* Namespaces the saved state listed, not yet seen in a plan: cleared at the first apply. */
+	struct state_netns restored_netns;
 	bool conntrack_purge;		/* enforce_options.conntrack_purge */
 	struct policy_conntrack purged; /* what the last purge (or apply) judged by */
 	bool purged_once;
@@ -202,17 +205,45 @@ static void enforce_target_free(struct enforce_target *target)
 	ruleset_free(&target->installed);
 }
 
-/* Saves the host ruleset when it changed since the last save. */
+/* True when two namespace lists hold the same paths in the same order. */
+static bool enforce_netns_equal(const struct state_netns *a, const struct state_netns *b)
+{
+	if (a->count != b->count)
+		return false;
+	for (size_t i = 0; i < a->count; i++)
+		if (strcmp(a->paths[i], b->paths[i]) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * Saves the host ruleset, and the namespaces holding tjd's rules (for
+ * `tjd --clear`), when either changed since the last save.
+ */
 static void enforce_save_state(struct enforce *enforce)
 {
+	struct state_netns now = {0};
 	char err[512];
 
-	if (enforce->state_file == NULL || !enforce->state_dirty)
+	if (enforce->state_file == NULL)
 		return;
-	if (state_save(enforce->state_file, &enforce->host.installed, err, sizeof(err)) < 0) {
-		log_warnx("saving the ruleset for the next start: %s", err);
+	for (size_t i = 0; i < enforce->namespace_count; i++)
+		if (enforce->namespaces[i].has_installed &&
+		    state_netns_add(&now, enforce->namespaces[i].netns.path) < 0)
+			log_warnx("namespace %s is left out of the state file",
+				  enforce->namespaces[i].netns.path);
+	if (!enforce->state_dirty && enforce_netns_equal(&now, &enforce->saved_netns)) {
+		state_netns_free(&now);
 		return;
 	}
+	if (state_save_with(enforce->state_file, &enforce->host.installed, &now, err, sizeof(err)) <
+	    0) {
+		log_warnx("saving the ruleset for the next start: %s", err);
+		state_netns_free(&now);
+		return;
+	}
+	state_netns_free(&enforce->saved_netns);
+	enforce->saved_netns = now;
 	enforce->state_dirty = false;
 }
 
@@ -566,6 +597,8 @@ void enforce_free(struct enforce *enforce)
 	for (size_t i = 0; i < enforce->namespace_count; i++)
 		enforce_target_free(&enforce->namespaces[i]);
 	policy_conntrack_free(&enforce->purged);
+	state_netns_free(&enforce->saved_netns);
+	state_netns_free(&enforce->restored_netns);
 	free(enforce->namespaces);
 	free(enforce->host_rules);
 	free(enforce->state_file);
@@ -652,7 +685,7 @@ int enforce_restore(struct enforce *enforce, char *err, size_t errlen)
 	if (enforce->state_file == NULL)
 		return 0;
 	ruleset_init(&saved);
-	rc = state_load(enforce->state_file, &saved, err, errlen);
+	rc = state_load_with(enforce->state_file, &saved, &enforce->restored_netns, err, errlen);
 	if (rc != 0) {
 		/* A damaged file installs nothing; the first reconcile decides. */
 		if (rc < 0)
@@ -734,6 +767,41 @@ static void enforce_namespace_remove(struct enforce *enforce, size_t i)
 	enforce->namespace_count--;
 }
 
+/*
+ * Clears whatever either backend of tjd's holds in the namespace at
+ * `path`: 1 cleared, 0 no namespace there (its rules went with it), -1
+ * error (err set; the other backends are still cleared).
+ */
+static int enforce_clear_namespace(const char *instance_id, const char *path, char *err,
+				   size_t errlen)
+{
+	static const struct backend_ops *const all[] = {&backend_iptc_ops, &backend_nft_ops};
+	int ret = 1;
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		struct backend template;
+		struct backend_netns bn;
+		char one[512];
+		int rc;
+
+		if (backend_init(&template, all[i], instance_id) < 0 ||
+		    backend_netns_init(&bn, &template, path) < 0) {
+			error_format(err, errlen, "%s: invalid instance id or path", path);
+			return -1;
+		}
+		rc = backend_netns_run(&bn, false, enforce_clear_fn, NULL, one, sizeof(one));
+		backend_netns_close(&bn);
+		if (rc == 0)
+			return 0;
+		if (rc < 0) {
+			if (ret > 0)
+				error_format(err, errlen, "%s", one);
+			ret = -1;
+		}
+	}
+	return ret;
+}
+
 /* Commits a plan's namespaces and clears those no longer in it; 0 or -1 (first error). */
 static int enforce_namespaces(struct enforce *enforce, const struct policy_plan *plan, char *err,
 			      size_t errlen)
@@ -789,6 +857,23 @@ static int enforce_namespaces(struct enforce *enforce, const struct policy_plan 
 			 target->netns.path);
 		enforce_namespace_remove(enforce, i);
 	}
+	/* What an earlier run left in namespaces this one does not manage goes too. */
+	for (size_t i = 0; i < enforce->restored_netns.count; i++) {
+		const char *path = enforce->restored_netns.paths[i];
+		bool managed = false;
+		int rc;
+
+		for (size_t t = 0; t < enforce->namespace_count && !managed; t++)
+			managed = strcmp(enforce->namespaces[t].netns.path, path) == 0;
+		if (managed)
+			continue;
+		rc = enforce_clear_namespace(enforce->instance_id, path, one, sizeof(one));
+		if (rc < 0)
+			log_warnx("clearing what an earlier run left: %s", one);
+		else if (rc > 0)
+			log_info("network namespace %s: no longer protected, rules removed", path);
+	}
+	state_netns_free(&enforce->restored_netns);
 	return ret;
 }
 
@@ -823,7 +908,6 @@ int enforce_apply(struct enforce *enforce, const struct conf *conf, const struct
 		error_format(err, errlen, "out of memory");
 		goto out;
 	}
-	enforce_save_state(enforce);
 	ret = 0;
 	if (enforce->dry_run) {
 		for (size_t t = 0; t < plan.count; t++)
@@ -833,6 +917,7 @@ int enforce_apply(struct enforce *enforce, const struct conf *conf, const struct
 	} else if (enforce_namespaces(enforce, &plan, err, errlen) < 0) {
 		ret = 1;
 	}
+	enforce_save_state(enforce);
 out:
 	free(counts);
 	policy_plan_free(&plan);
@@ -855,6 +940,13 @@ int enforce_clear(struct enforce *enforce, char *err, size_t errlen)
 		}
 		enforce_namespace_remove(enforce, i);
 	}
+	for (size_t i = 0; i < enforce->restored_netns.count; i++)
+		if (enforce_clear_namespace(enforce->instance_id, enforce->restored_netns.paths[i],
+					    one, sizeof(one)) < 0) {
+			error_format(err, errlen, "%s", one);
+			return -1;
+		}
+	state_netns_free(&enforce->restored_netns);
 	if (enforce->state_file != NULL && state_remove(enforce->state_file, one, sizeof(one)) < 0)
 		log_warnx("%s", one);
 	enforce->state_dirty = false;
@@ -885,6 +977,30 @@ int enforce_clear_offline(const char *instance_id, const char *state_file)
 			rc = -1;
 		}
 		backend.ops->close(&backend);
+	}
+	/* and the other namespaces the last run wrote into, as its state file lists them */
+	if (state_file != NULL) {
+		struct state_netns namespaces = {0};
+		struct ruleset saved;
+
+		ruleset_init(&saved);
+		if (state_load_with(state_file, &saved, &namespaces, err, sizeof(err)) < 0) {
+			log_warnx("cannot tell which other namespaces hold tjd's rules: %s", err);
+			rc = -1;
+		}
+		for (size_t i = 0; i < namespaces.count; i++) {
+			int cleared = enforce_clear_namespace(instance_id, namespaces.paths[i], err,
+							      sizeof(err));
+			if (cleared < 0) {
+				log_warnx("clear failed: %s", err);
+				rc = -1;
+			} else if (cleared > 0) {
+				log_info("network namespace %s: rules removed",
+					 namespaces.paths[i]);
+			}
+		}
+		state_netns_free(&namespaces);
+		ruleset_free(&saved);
 	}
 	if (rc == 0 && state_file != NULL && state_remove(state_file, err, sizeof(err)) < 0)
 		log_warnx("%s", err);

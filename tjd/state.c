@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +112,54 @@ static int state_make_directory(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+void state_netns_free(struct state_netns *ns)
+{
+	free(ns->paths);
+	ns->paths = NULL;
+	ns->count = 0;
+}
+
+/* A plain absolute path: '/', printable, no "//", "." or ".." component, no final '/'. */
+static bool state_netns_path_valid(const char *path, size_t length)
+{
+	if (length < 2 || length > STATE_NETNS_PATH_MAX || path[0] != '/' ||
+	    path[length - 1] == '/' || !text_is_printable(path, length))
+		return false;
+	for (size_t i = 0; i < length; i++) {
+		size_t end = i + 1;
+		if (path[i] != '/')
+			continue;
+		while (end < length && path[end] != '/')
+			end++;
+		/* the component between this '/' and the next */
+		if (end == i + 1 || (end == i + 2 && path[i + 1] == '.') ||
+		    (end == i + 3 && path[i + 1] == '.' && path[i + 2] == '.'))
+			return false;
+	}
+	return true;
+}
+
+int state_netns_add(struct state_netns *ns, const char *path)
+{
+	size_t length = strnlen(path, STATE_NETNS_PATH_MAX + 1);
+	char(*grown)[STATE_NETNS_PATH_MAX + 1];
+
+	if (!state_netns_path_valid(path, length) || ns->count >= STATE_NETNS_MAX)
+		return -1;
+	grown = reallocarray(ns->paths, ns->count + 1, sizeof(*ns->paths));
+	if (grown == NULL)
+		return -1;
+	ns->paths = grown;
+	memcpy(ns->paths[ns->count++], path, length + 1);
+	return 0;
+}
+
 char *state_format(const struct ruleset *set)
+{
+	return state_format_with(set, NULL);
+}
+
+char *state_format_with(const struct ruleset *set, const struct state_netns *ns)
 {
 	json_t *root = json_object(), *rules;
 	char *text = NULL;
@@ -141,6 +189,14 @@ char *state_format(const struct ruleset *set)
 				goto out;
 		}
 	}
+	if (ns != NULL && ns->count > 0) {
+		json_t *paths = json_array();
+		if (json_object_set_new(root, "namespaces", paths))
+			goto out;
+		for (size_t i = 0; i < ns->count; i++)
+			if (json_array_append_new(paths, json_string(ns->paths[i])))
+				goto out;
+	}
 	text = json_dumps(root, JSON_COMPACT);
 out:
 	json_decref(root);
@@ -149,13 +205,19 @@ out:
 
 int state_save(const char *path, const struct ruleset *set, char *err, size_t errlen)
 {
+	return state_save_with(path, set, NULL, err, errlen);
+}
+
+int state_save_with(const char *path, const struct ruleset *set, const struct state_netns *ns,
+		    char *err, size_t errlen)
+{
 	char *text = NULL, temporary[4096];
 	size_t length;
 	int fd = -1, rc = -1;
 
 	if (state_make_directory(path, err, errlen) < 0)
 		return -1;
-	text = state_format(set);
+	text = state_format_with(set, ns);
 	if (text == NULL)
 		goto oom;
 	length = strlen(text);
@@ -330,13 +392,43 @@ static int state_port_parse(json_t *object, struct l2_port *port)
 	return 0;
 }
 
+/* Reads the optional list of namespaces; -1 when it is not a list of plain paths. */
+static int state_netns_parse(json_t *paths, struct state_netns *ns)
+{
+	struct state_netns scratch = {0};
+
+	if (paths == NULL)
+		return 0;
+	if (!json_is_array(paths) || json_array_size(paths) > STATE_NETNS_MAX)
+		return -1;
+	for (size_t i = 0; i < json_array_size(paths); i++) {
+		json_t *path = json_array_get(paths, i);
+		if (!json_is_string(path) ||
+		    strlen(json_string_value(path)) != json_string_length(path) ||
+		    state_netns_add(ns != NULL ? ns : &scratch, json_string_value(path)) < 0) {
+			state_netns_free(&scratch);
+			return -1;
+		}
+	}
+	state_netns_free(&scratch);
+	return 0;
+}
+
 int state_parse(const char *text, size_t len, struct ruleset *set, char *err, size_t errlen)
+{
+	return state_parse_with(text, len, set, NULL, err, errlen);
+}
+
+int state_parse_with(const char *text, size_t len, struct ruleset *set, struct state_netns *ns,
+		     char *err, size_t errlen)
 {
 	json_error_t error;
 	json_t *root, *rules, *version, *ports;
 	int rc = -1;
 
 	ruleset_reset(set);
+	if (ns != NULL)
+		state_netns_free(ns);
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
 	if (root == NULL) {
 		snprintf(err, errlen, "line %d: %s", error.line, error.text);
@@ -376,15 +468,29 @@ int state_parse(const char *text, size_t len, struct ruleset *set, char *err, si
 			goto out;
 		}
 	}
+	if (state_netns_parse(json_object_get(root, "namespaces"), ns) < 0) {
+		snprintf(err, errlen, "namespaces: not a list of at most %d plain absolute paths",
+			 STATE_NETNS_MAX);
+		goto out;
+	}
 	rc = 0;
 out:
-	if (rc < 0)
+	if (rc < 0) {
 		ruleset_reset(set);
+		if (ns != NULL)
+			state_netns_free(ns);
+	}
 	json_decref(root);
 	return rc;
 }
 
 int state_load(const char *path, struct ruleset *set, char *err, size_t errlen)
+{
+	return state_load_with(path, set, NULL, err, errlen);
+}
+
+int state_load_with(const char *path, struct ruleset *set, struct state_netns *ns, char *err,
+		    size_t errlen)
 {
 	char *text = NULL, parse_error[256];
 	size_t length = 0;
@@ -421,7 +527,7 @@ int state_load(const char *path, struct ruleset *set, char *err, size_t errlen)
 		}
 		length += (size_t)n;
 	}
-	if (state_parse(text, length, set, parse_error, sizeof(parse_error)) < 0) {
+	if (state_parse_with(text, length, set, ns, parse_error, sizeof(parse_error)) < 0) {
 		snprintf(err, errlen, "%s: %s", path, parse_error);
 		goto out;
 	}

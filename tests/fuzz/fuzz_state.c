@@ -34,21 +34,27 @@ static bool fuzz_state_nft_limit(const char *err)
 }
 
 /* Formats, re-parses and renders an accepted ruleset; aborts on any mismatch. */
-static void fuzz_state_check(const struct ruleset *set)
+static void fuzz_state_check(const struct ruleset *set, const struct state_netns *ns)
 {
 	static struct backend backend;
 	struct ruleset again;
+	struct state_netns ns_again = {0};
 	char err[256], *text, *script;
 
 	if (backend.ops == NULL && backend_init(&backend, &backend_nft_ops, "") < 0)
 		abort();
-	text = state_format(set);
+	text = state_format_with(set, ns);
 	if (text == NULL)
 		abort();
 	ruleset_init(&again);
-	if (state_parse(text, strlen(text), &again, err, sizeof(err)) < 0 ||
-	    !ruleset_equal(set, &again))
+	if (state_parse_with(text, strlen(text), &again, &ns_again, err, sizeof(err)) < 0 ||
+	    !ruleset_equal(set, &again) || ns_again.count != ns->count)
 		abort();
+	for (size_t i = 0; i < ns->count; i++)
+		if (strcmp(ns->paths[i], ns_again.paths[i]) != 0 || ns->paths[i][0] != '/' ||
+		    strstr(ns->paths[i], "/../") != NULL || strstr(ns->paths[i], "//") != NULL)
+			abort();
+	state_netns_free(&ns_again);
 	ruleset_free(&again);
 	free(text);
 	script = backend_nft_render(&backend, set, err, sizeof(err));
@@ -68,13 +74,15 @@ static void fuzz_state_check(const struct ruleset *set)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ruleset set;
+	struct state_netns ns = {0};
 	char err[256];
 
 	ruleset_init(&set);
-	if (state_parse((const char *)data, size, &set, err, sizeof(err)) == 0)
-		fuzz_state_check(&set);
-	else if (set.count != 0)
+	if (state_parse_with((const char *)data, size, &set, &ns, err, sizeof(err)) == 0)
+		fuzz_state_check(&set, &ns);
+	else if (set.count != 0 || ns.count != 0)
 		abort();
+	state_netns_free(&ns);
 	ruleset_free(&set);
 	return 0;
 }

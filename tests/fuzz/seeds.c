@@ -188,10 +188,11 @@ static void seeds_network(struct inventory *inv, const char *file, const char *a
 	free(json);
 }
 
-/* Writes the state tjd would save for a compiled ruleset. */
-static void seeds_state_write(const char *name, const struct ruleset *set)
+/* Writes the state tjd would save for a compiled ruleset (and overlay namespaces). */
+static void seeds_state_write_with(const char *name, const struct ruleset *set,
+				   const struct state_netns *ns)
 {
-	char *text = state_format(set), *line;
+	char *text = state_format_with(set, ns), *line;
 	size_t len;
 
 	if (text == NULL)
@@ -206,6 +207,11 @@ static void seeds_state_write(const char *name, const struct ruleset *set)
 	seeds_write("fuzz_state", name, line, len + 1);
 	free(line);
 	free(text);
+}
+
+static void seeds_state_write(const char *name, const struct ruleset *set)
+{
+	seeds_state_write_with(name, set, NULL);
 }
 
 /* Saved states: what the policy compiler makes of the recorded networks. */
@@ -246,6 +252,14 @@ static void seeds_state(void)
 	if (policy_compile(conf, &all, &set, NULL, err, sizeof(err)) < 0)
 		seeds_fail("all networks", err);
 	seeds_state_write("networks-all", &set);
+	{
+		struct state_netns ns = {0};
+		if (state_netns_add(&ns, "/var/run/docker/netns/1-abcdef0123") < 0 ||
+		    state_netns_add(&ns, "/run/docker/netns/1-0123456789") < 0)
+			seeds_fail("namespaces", "out of memory");
+		seeds_state_write_with("networks-all-overlays", &set, &ns);
+		state_netns_free(&ns);
+	}
 	inventory_free(&all);
 	ruleset_free(&set);
 	conf_free(conf);

@@ -436,6 +436,64 @@ START_TEST(test_overlay_namespace_repaired_live)
 }
 END_TEST
 
+/* Opens a real backend with the fixture's state file, as the daemon does. */
+static struct enforce *check_enforce_real_with_state(const char *name)
+{
+	const struct enforce_options options = {
+	    .instance_id = "", .backend = name, .state_file = fx.state_file};
+	char err[256];
+	struct enforce *enforce = enforce_new(&options, err, sizeof(err));
+
+	ck_assert_msg(enforce != NULL, "%s", err);
+	return enforce;
+}
+
+/*
+ * What tjd wrote into an overlay's namespace does not outlive it: `tjd
+ * --clear` with no daemon running empties the namespaces the state file
+ * lists, and a tjd started after the network stopped being protected
+ * clears what the earlier run left there.
+ */
+START_TEST(test_overlay_namespaces_cleared_without_docker)
+{
+	static const char present[] =
+	    "nsenter --net=" OVERLAY_NETNS_PATH " nft list table inet tjd >/dev/null 2>&1";
+	struct enforce *enforce;
+	char err[256];
+
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
+	check_enforce_sysctl("/proc/sys/net/bridge/bridge-nf-call-iptables", "1");
+	check_enforce_sysctl("/proc/sys/net/bridge/bridge-nf-call-ip6tables", "1");
+	check_enforce_overlay();
+	check_enforce_run("ip netns add " OVERLAY_NETNS_NAME);
+	enforce = check_enforce_real_with_state("nftables");
+	ck_assert_int_eq(check_enforce_apply_to(enforce), 0);
+	enforce_free(enforce);
+	ck_assert_int_eq(check_util_run("%s", present), 0);
+	/* no daemon: the offline clear finds the namespace in the state file */
+	ck_assert_int_eq(enforce_clear_offline("", fx.state_file), 0);
+	ck_assert_int_ne(check_util_run("%s", present), 0);
+	ck_assert_int_ne(check_util_run("nft list table inet tjd >/dev/null 2>&1"), 0);
+	ck_assert_int_ne(access(fx.state_file, F_OK), 0);
+
+	/* again, then a restart after the overlay stopped being protected */
+	enforce = check_enforce_real_with_state("nftables");
+	ck_assert_int_eq(check_enforce_apply_to(enforce), 0);
+	enforce_free(enforce);
+	ck_assert_int_eq(check_util_run("%s", present), 0);
+	inventory_free(&fx.inv);
+	inventory_init(&fx.inv);
+	check_enforce_inventory();
+	enforce = check_enforce_real_with_state("nftables");
+	ck_assert_int_eq(enforce_restore(enforce, err, sizeof(err)), 1);
+	/* until the first apply it stays as it was: fail closed */
+	ck_assert_int_eq(check_util_run("%s", present), 0);
+	ck_assert_int_eq(check_enforce_apply_to(enforce), 0);
+	ck_assert_int_ne(check_util_run("%s", present), 0);
+	enforce_free(enforce);
+}
+END_TEST
+
 /* The suite. */
 static Suite *enforce_suite(void)
 {
@@ -449,6 +507,7 @@ static Suite *enforce_suite(void)
 	tcase_add_test(tc, test_clear_removes_everything_and_stops);
 	tcase_add_test(tc, test_overlay_namespace_lifecycle);
 	tcase_add_loop_test(tc, test_overlay_namespace_repaired_live, 0, 2);
+	tcase_add_test(tc, test_overlay_namespaces_cleared_without_docker);
 	tcase_add_loop_test(tc, test_backend_switch_keeps_old_rules_until_new_ones_are_in, 0, 2);
 	suite_add_tcase(suite, tc);
 	return suite;

@@ -127,6 +127,57 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+START_TEST(test_namespaces_round_trip)
+{
+	static const char *const refused[] = {
+	    "run/netns/x", "/",		  "/run//netns",     "/run/./netns",
+	    "/run/../etc", "/run/netns/", "/run/netns/\x01", ""};
+	struct state_netns ns = {0}, loaded = {0};
+	struct ruleset saved, back;
+	char err[256], long_path[STATE_NETNS_PATH_MAX + 2];
+	const char *bad_files[] = {
+	    "{\"version\":1,\"rules\":[],\"namespaces\":\"/run/netns/x\"}",
+	    "{\"version\":1,\"rules\":[],\"namespaces\":[1]}",
+	    "{\"version\":1,\"rules\":[],\"namespaces\":[\"/run/../etc/x\"]}",
+	    "{\"version\":1,\"rules\":[],\"namespaces\":[\"/run/netns/a\\u0000b\"]}",
+	};
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		ck_assert_msg(state_netns_add(&ns, refused[i]) < 0, "accepted %s", refused[i]);
+	memset(long_path, 'a', sizeof(long_path) - 1);
+	long_path[0] = '/';
+	long_path[sizeof(long_path) - 1] = '\0';
+	ck_assert_int_lt(state_netns_add(&ns, long_path), 0);
+	ck_assert_uint_eq(ns.count, 0);
+	ck_assert_int_eq(state_netns_add(&ns, "/var/run/docker/netns/1-abcdef0123"), 0);
+	ck_assert_int_eq(state_netns_add(&ns, "/run/netns/.hidden..ok"), 0);
+	state_sample(&saved);
+	ruleset_init(&back);
+	ck_assert_msg(state_save_with(path, &saved, &ns, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(state_load_with(path, &back, &loaded, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(ruleset_equal(&saved, &back));
+	ck_assert_uint_eq(loaded.count, 2);
+	ck_assert_str_eq(loaded.paths[0], "/var/run/docker/netns/1-abcdef0123");
+	ck_assert_str_eq(loaded.paths[1], "/run/netns/.hidden..ok");
+	/* a reader that does not ask for them still loads the rules */
+	ck_assert_int_eq(state_load(path, &back, err, sizeof(err)), 0);
+	ck_assert(ruleset_equal(&saved, &back));
+	/* and a damaged list fails the whole file, asked for or not */
+	for (size_t i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
+		ck_assert_msg(state_parse_with(bad_files[i], strlen(bad_files[i]), &back, &loaded,
+					       err, sizeof(err)) < 0,
+			      "accepted %s", bad_files[i]);
+		ck_assert_uint_eq(loaded.count, 0);
+		ck_assert_int_lt(
+		    state_parse(bad_files[i], strlen(bad_files[i]), &back, err, sizeof(err)), 0);
+	}
+	state_netns_free(&ns);
+	state_netns_free(&loaded);
+	ruleset_free(&saved);
+	ruleset_free(&back);
+}
+END_TEST
+
 /* Saved files that must be refused, each for one reason. */
 static const char *const damaged[] = {
     "",
@@ -313,6 +364,7 @@ static Suite *state_suite(void)
 
 	tcase_add_checked_fixture(tc, state_setup, state_teardown);
 	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_namespaces_round_trip);
 	tcase_add_test(tc, test_damaged_files_refused);
 	tcase_add_test(tc, test_symlink_refused);
 	tcase_add_test(tc, test_load_names_the_file);
