@@ -34,14 +34,31 @@ ssize_t netlink_receive(struct mnl_socket *sock, void *buffer, size_t size, int 
 
 bool netlink_datagram_whole(const void *buffer, size_t length)
 {
-	const struct nlmsghdr *message = buffer;
-	int remaining;
+	const unsigned char *at = buffer;
+	size_t left = length;
 
 	if (length == 0 || length > INT_MAX)
 		return false;
-	remaining = (int)length;
-	while (mnl_nlmsg_ok(message, remaining))
-		message = mnl_nlmsg_next(message, &remaining);
-	/* the last message's padding may be missing: nothing else may be */
-	return remaining <= 0 && remaining > -(int)NLMSG_ALIGNTO;
+	/*
+	 * By hand: libmnl's mnl_nlmsg_ok compares the length as an int, so a
+	 * message claiming 2 GiB or more passes it and the walk leaves the
+	 * buffer.
+	 */
+	while (left > 0) {
+		const struct nlmsghdr *message = (const struct nlmsghdr *)at;
+		size_t size;
+
+		if (left < sizeof(*message))
+			return false;
+		size = message->nlmsg_len;
+		if (size < sizeof(*message) || size > left)
+			return false;
+		/* the last message's padding may be missing: nothing else may be */
+		size = NLMSG_ALIGN(size);
+		if (size >= left)
+			return true;
+		at += size;
+		left -= size;
+	}
+	return true;
 }
