@@ -15,12 +15,17 @@
 
 ssize_t netlink_receive(struct mnl_socket *sock, void *buffer, size_t size, int flags)
 {
+	return netlink_receive_fd(mnl_socket_get_fd(sock), buffer, size, flags);
+}
+
+ssize_t netlink_receive_fd(int fd, void *buffer, size_t size, int flags)
+{
 	struct sockaddr_nl sender;
 	socklen_t sender_length = sizeof(sender);
 	ssize_t got;
 
-	got = recvfrom(mnl_socket_get_fd(sock), buffer, size, flags | MSG_TRUNC,
-		       (struct sockaddr *)&sender, &sender_length);
+	got = recvfrom(fd, buffer, size, flags | MSG_TRUNC, (struct sockaddr *)&sender,
+		       &sender_length);
 	if (got < 0)
 		return -1;
 	if (sender_length != sizeof(sender) || sender.nl_family != AF_NETLINK || sender.nl_pid != 0)
