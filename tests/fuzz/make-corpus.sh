@@ -29,6 +29,7 @@ conf_seeds() {
 		instance_id = blue_1
 		debug = yes
 		backend = nftables
+		own_tables = no
 		[network traefik_public]
 		allow = ancestor=traefik:v3
 		allow = label=tjd.allow=true
