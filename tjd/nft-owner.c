@@ -619,10 +619,10 @@ out:
 	return ret;
 }
 
-/* The inode of the netfilter socket bound to port, from /proc/net/netlink; 0 if none. */
+/* The inode of the netfilter socket bound to port in this thread's namespace; 0 if none. */
 static unsigned long nft_owner_socket_inode(uint32_t port)
 {
-	FILE *file = fopen("/proc/net/netlink", "re");
+	FILE *file = fopen("/proc/thread-self/net/netlink", "re");
 	char line[256];
 	unsigned long inode = 0;
 

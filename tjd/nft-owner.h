@@ -108,7 +108,9 @@ void nft_owner_sockets_free(struct nft_owner_sockets *sockets);
  * Finds the socket that appeared since `before` was listed: exactly one
  * new NETLINK_NETFILTER socket, bound to netlink port `port` (the one the
  * context was seen committing from; 0 = unknown, which is refused).  0 with
- * *owner filled, or -1 with err saying why it cannot be told unambiguously.
+ * *owner filled and the socket made close-on-exec (a program tjd ran must
+ * not keep the tables owned after tjd), or -1 with err saying why it cannot
+ * be told unambiguously.
  */
 int nft_owner_find(struct nft_owner *owner, const struct nft_owner_sockets *before, uint32_t port,
 		   char *err, size_t errlen);
