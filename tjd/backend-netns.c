@@ -18,6 +18,7 @@ int backend_netns_init(struct backend_netns *bn, const struct backend *template,
 		return -1;
 	memcpy(bn->path, path, strlen(path) + 1);
 	bn->backend.ops = template->ops;
+	bn->backend.unowned_tables = template->unowned_tables;
 	memcpy(bn->backend.chain_forward, template->chain_forward,
 	       sizeof(bn->backend.chain_forward));
 	memcpy(bn->backend.chain_input, template->chain_input, sizeof(bn->backend.chain_input));

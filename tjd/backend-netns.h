@@ -37,7 +37,7 @@ typedef int (*backend_netns_fn)(struct backend *backend, void *arg, char *err, s
 
 /*
  * Prepares `bn` for the namespace at `path` with a backend of template's
- * kind and chain names, not opened yet.  -1 if the path is too long.
+ * kind, chain names and table ownership, not opened yet.  -1 if the path is too long.
  */
 int backend_netns_init(struct backend_netns *bn, const struct backend *template, const char *path);
 /* Closes the backend (from any namespace: it frees memory and fds); the kernel keeps the rules. */

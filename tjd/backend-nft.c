@@ -30,7 +30,8 @@
  * there are.  Drop rules carry counters.
  *
  * apply renders the whole desired state as one nft script that deletes and
- * re-creates both tables, and runs it as one transaction: the kernel swaps
+ * re-creates both tables (owned ones: their contents, see below), and runs
+ * it as one transaction: the kernel swaps
  * generations atomically, so no packet sees a half-written ruleset and a
  * failed script changes nothing.  To commit only when something differs,
  * the kernel's own listing of the tables (stateless: no counter values) is
@@ -58,16 +59,40 @@
  * not used: the monitor needs one attribute per event (the table, which
  * every object message has first), and libnftnl's nftnl_gen has no pid.
  *
+ * Ownership (tjd/nft-owner.h; own_tables, on by default).  Where the kernel
+ * keeps persistent tables (Linux 6.9), both tables are owned by the socket
+ * of our libnftables context: the kernel refuses every change and the
+ * deletion from anyone else, and keeps them, rules and all, when the socket
+ * closes (tjd stopped or crashed: fail closed), for the next tjd to adopt.
+ * Open finds that socket and proves the kernel can do it (a scratch table
+ * made and deleted owned, in one transaction); the first whole commit
+ * claims the tables (a missing one made, an orphan adopted: a flags update
+ * that leaves the rules alone).  nft 1.0.6 cannot ask for PERSIST, and the
+ * kernel refuses any table message for an owned table whose flags are not
+ * exactly its own, so an owned commit never names the table itself: it
+ * deletes what the tables hold (named from our last commit, which the
+ * kernel holds exactly, or else from its listing) and adds the script's
+ * chains, sets and rules, in one transaction, the tables staying.  A table
+ * that exists without PERSIST (made while ownership was off, or by an older
+ * tjd) cannot be adopted: it is replaced whole, a copy of the ruleset
+ * standing in meanwhile (backend_nft_handover), so that never opens a gap
+ * either.  Changes of set elements are committed as they were.  Where the
+ * tables cannot be owned, everything is as it was before ownership: the
+ * monitor below reports foreign changes and the daemon repairs them; the
+ * `protection` op says which holds, for status.
+ *
  * libnftables binds its netlink socket when the context is made, so open
  * must run inside the network namespace the backend is for.
  */
 #include "config.h"
 
 #include "common/error.h"
+#include "common/log.h"
 #include "common/text.h"
 
 #include "tjd/backend.h"
 #include "tjd/netlink.h"
+#include "tjd/nft-owner.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -96,6 +121,10 @@
 #define BACKEND_NFT_TABLE_MAX 32
 /* Prefix of the probe's table name: no instance can produce it (instance ids have no '-'). */
 #define BACKEND_NFT_PROBE_TABLE "tjd-probe"
+/* Appended to a table's name for the copy that protects while the table is replaced whole. */
+#define BACKEND_NFT_HANDOVER_SUFFIX "-handover"
+/* Longest table comment (nft keeps it in one byte-long user-data record). */
+#define BACKEND_NFT_COMMENT_MAX 128
 #define BACKEND_NFT_PRIORITY_INET -10
 #define BACKEND_NFT_PRIORITY_BRIDGE -300
 /* Hard cap on a rendered script or a listing. */
@@ -151,6 +180,16 @@ struct backend_nft_state {
 	bool monitor_touched; /* the transaction being read touched our tables */
 	bool own_port_known;
 	uint32_t own_port; /* netlink port our libnftables context commits from */
+	/*
+	 * Ownership (tjd/nft-owner.h): owning when our tables are to be owned
+	 * by our libnftables socket, found as `owner`; `owned` the bits of
+	 * those that are (1 inet, 2 bridge); protection says how it stands.
+	 */
+	bool owning;
+	struct nft_owner owner;
+	unsigned owned;
+	bool handover_left; /* copies made to replace a table whole are still there */
+	char protection[224];
 };
 
 /* A growable text buffer with a hard cap. */
@@ -1279,9 +1318,9 @@ out:
 	return ret;
 }
 
-/* Finds which of our two tables exist: bit 0 inet, bit 1 bridge. */
-static int backend_nft_present(struct backend_nft_state *state, unsigned *present, char *err,
-			       size_t errlen)
+/* Finds which of the two tables called `table` we write exist: bit 0 inet, bit 1 bridge. */
+static int backend_nft_present_named(struct backend_nft_state *state, const char *table,
+				     unsigned *present, char *err, size_t errlen)
 {
 	char *tables = NULL;
 	char inet[BACKEND_NFT_TABLE_MAX + 16], bridge[BACKEND_NFT_TABLE_MAX + 16];
@@ -1290,8 +1329,8 @@ static int backend_nft_present(struct backend_nft_state *state, unsigned *presen
 	*present = 0;
 	if (backend_nft_run(state, 0, "list tables", &tables, "listing tables", err, errlen) < 0)
 		return -1;
-	snprintf(inet, sizeof(inet), "table inet %s", state->table);
-	snprintf(bridge, sizeof(bridge), "table bridge %s", state->table);
+	snprintf(inet, sizeof(inet), "table inet %s", table);
+	snprintf(bridge, sizeof(bridge), "table bridge %s", table);
 	for (line = strtok_r(tables, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (strcmp(line, inet) == 0 && !state->bridge_only)
@@ -1301,6 +1340,13 @@ static int backend_nft_present(struct backend_nft_state *state, unsigned *presen
 	}
 	free(tables);
 	return 0;
+}
+
+/* Finds which of our two tables exist: bit 0 inet, bit 1 bridge. */
+static int backend_nft_present(struct backend_nft_state *state, unsigned *present, char *err,
+			       size_t errlen)
+{
+	return backend_nft_present_named(state, state->table, present, err, errlen);
 }
 
 /*
@@ -1598,6 +1644,667 @@ static void backend_nft_monitor_learn(struct backend_nft_state *state)
 	state->monitor_touched = false;
 }
 
+/* The bits of the tables this backend writes: inet (1) and bridge (2), or bridge alone. */
+static unsigned backend_nft_ours(const struct backend_nft_state *state)
+{
+	return state->bridge_only ? 2u : 3u;
+}
+
+/* Says, for status, how our tables are kept from others. */
+static void backend_nft_protection_update(struct backend_nft_state *state, const char *why)
+{
+	if (!state->owning)
+		snprintf(state->protection, sizeof(state->protection),
+			 "tables not owned (%.160s): deletion repaired", why);
+	else if (state->owned == backend_nft_ours(state))
+		snprintf(state->protection, sizeof(state->protection),
+			 "tables owned by tjd: deletion refused by the kernel");
+	else
+		snprintf(state->protection, sizeof(state->protection),
+			 "tables to be owned by tjd from its first commit");
+}
+
+/* Gives up owning our tables (the kernel or the circumstances refuse), saying why. */
+static void backend_nft_disown(struct backend_nft_state *state, const char *why)
+{
+	state->owning = false;
+	state->owned = 0;
+	backend_nft_protection_update(state, why);
+}
+
+/*
+ * Decides at open whether our tables will be owned: wanted, libnftables'
+ * socket found among this process's sockets (it appeared since `before`
+ * and committed the probe), and a kernel that keeps persistent tables,
+ * which a scratch table created and deleted in one transaction proves.
+ */
+static void backend_nft_owning_open(const struct backend *backend, struct backend_nft_state *state,
+				    const struct nft_owner_sockets *before)
+{
+	static const uint8_t families[] = {NFPROTO_INET, NFPROTO_BRIDGE};
+	char why[224], detail[160], scratch[BACKEND_NFT_TABLE_MAX];
+	struct nft_owner_request probe[2];
+	int kernel_error = 0;
+
+	state->owning = true;
+	state->owned = 0;
+	if (backend->unowned_tables) {
+		backend_nft_disown(state, "own_tables = no");
+		return;
+	}
+	if (backend->clear_only) {
+		backend_nft_disown(state, "opened to clear");
+		return;
+	}
+	if (nft_owner_find(&state->owner, before, state->own_port_known ? state->own_port : 0,
+			   detail, sizeof(detail)) < 0) {
+		snprintf(why, sizeof(why), "libnftables' netlink socket not identified: %s",
+			 detail);
+		log_info("nftables: %s; tjd's tables stay unowned", why);
+		backend_nft_disown(state, why);
+		return;
+	}
+	backend_nft_probe_table(state, scratch, sizeof(scratch));
+	probe[0] = (struct nft_owner_request){
+	    .op = NFT_OWNER_CLAIM, .family = families[state->bridge_only], .table = scratch};
+	probe[1] = probe[0];
+	probe[1].op = NFT_OWNER_DELETE;
+	if (nft_owner_send(&state->owner, probe, 2, &kernel_error, detail, sizeof(detail)) < 0) {
+		if (kernel_error == EOPNOTSUPP || kernel_error == EINVAL)
+			snprintf(why, sizeof(why), "kernel lacks table persist, Linux 6.9");
+		else
+			snprintf(why, sizeof(why), "no owned table could be made: %s", detail);
+		log_info("nftables: %s; tjd's tables stay unowned", why);
+		backend_nft_disown(state, why);
+		return;
+	}
+	backend_nft_protection_update(state, NULL);
+}
+
+/* One chain, set or map of a rendered script, and where its lines are. */
+struct backend_nft_object {
+	size_t family; /* 0 inet, 1 bridge */
+	char kind[16];
+	char name[BACKEND_NFT_SET_NAME_MAX];
+	const char *body; /* its lines, each "\t\t...\n" */
+	size_t body_length;
+};
+
+/* A script that backend_nft_script rendered, taken apart. */
+struct backend_nft_layout {
+	struct backend_nft_object *objects;
+	size_t count;
+	unsigned tables;			  /* bits of the tables it declares */
+	char comment[2][BACKEND_NFT_COMMENT_MAX]; /* each table's */
+};
+
+/* Frees what backend_nft_layout_parse made. */
+static void backend_nft_layout_free(struct backend_nft_layout *layout)
+{
+	free(layout->objects);
+	memset(layout, 0, sizeof(*layout));
+}
+
+/* Reads one line of a table block, outside any object, into the layout; false if unexpected. */
+static bool backend_nft_layout_line(struct backend_nft_layout *layout, size_t family,
+				    const char *line, size_t length, const char *next)
+{
+	static const char comment[] = "\tcomment \"";
+	char copy[128], kind[16], name[BACKEND_NFT_SET_NAME_MAX], brace[2];
+	struct backend_nft_object *grown;
+	int used = 0;
+
+	if (length >= sizeof(copy))
+		return false;
+	memcpy(copy, line, length);
+	copy[length] = '\0';
+	if (strncmp(copy, comment, strlen(comment)) == 0 && length > strlen(comment) &&
+	    copy[length - 1] == '"') {
+		snprintf(layout->comment[family], sizeof(layout->comment[family]), "%.*s",
+			 (int)(length - strlen(comment) - 1), copy + strlen(comment));
+		return true;
+	}
+	if (copy[0] != '\t' || copy[1] == '\t' ||
+	    sscanf(copy + 1, "%15s %47s %1s%n", kind, name, brace, &used) != 3 ||
+	    strcmp(brace, "{") != 0 || (size_t)used != length - 1)
+		return false;
+	grown = reallocarray(layout->objects, layout->count + 1, sizeof(*grown));
+	if (grown == NULL)
+		return false;
+	layout->objects = grown;
+	grown = &layout->objects[layout->count++];
+	memset(grown, 0, sizeof(*grown));
+	grown->family = family;
+	snprintf(grown->kind, sizeof(grown->kind), "%s", kind);
+	snprintf(grown->name, sizeof(grown->name), "%s", name);
+	grown->body = next;
+	return true;
+}
+
+/*
+ * Takes apart a script of the shape backend_nft_script renders: the lines
+ * adding and deleting tables, then `table F T {` blocks holding a comment
+ * and `\t<kind> <name> {` objects whose lines start with two tabs.  -1
+ * when it has another shape.
+ */
+static int backend_nft_layout_parse(const char *script, const char *table,
+				    struct backend_nft_layout *layout)
+{
+	static const char *const families[] = {"inet", "bridge"};
+	struct backend_nft_object *object = NULL;
+	bool in_table = false;
+	size_t family = 0;
+
+	memset(layout, 0, sizeof(*layout));
+	for (const char *line = script; *line != '\0';) {
+		const char *end = strchr(line, '\n');
+		size_t length = end != NULL ? (size_t)(end - line) : strlen(line);
+		const char *next = end != NULL ? end + 1 : line + length;
+		bool ok = true;
+
+		if (object != NULL) {
+			if (length == 2 && strncmp(line, "\t}", 2) == 0)
+				object = NULL;
+			else if (length > 2 && strncmp(line, "\t\t", 2) == 0)
+				object->body_length = (size_t)(next - object->body);
+			else
+				ok = false;
+		} else if (in_table) {
+			if (length == 1 && line[0] == '}') {
+				in_table = false;
+			} else {
+				ok = backend_nft_layout_line(layout, family, line, length, next);
+				if (ok && layout->count > 0 &&
+				    layout->objects[layout->count - 1].body == next)
+					object = &layout->objects[layout->count - 1];
+			}
+		} else if (strncmp(line, "add table ", 10) == 0 ||
+			   strncmp(line, "delete table ", 13) == 0) {
+			/* the unowned commit's way of replacing tables */
+		} else {
+			ok = false;
+			for (size_t f = 0; f < 2 && !ok; f++) {
+				char header[BACKEND_NFT_TABLE_MAX + 32];
+
+				snprintf(header, sizeof(header), "table %s %s {", families[f],
+					 table);
+				if (length == strlen(header) &&
+				    strncmp(line, header, length) == 0 &&
+				    !(layout->tables & (1u << f))) {
+					ok = in_table = true;
+					family = f;
+					layout->tables |= 1u << f;
+				}
+			}
+		}
+		if (!ok) {
+			backend_nft_layout_free(layout);
+			return -1;
+		}
+		line = next;
+	}
+	if (in_table || object != NULL) {
+		backend_nft_layout_free(layout);
+		return -1;
+	}
+	return 0;
+}
+
+/* The hook line of a chain's body (its `type ... hook ...` line), or NULL for a regular chain. */
+static const char *backend_nft_hook_line(const struct backend_nft_object *object, size_t *length)
+{
+	for (const char *line = object->body; line < object->body + object->body_length;) {
+		const char *end =
+		    memchr(line, '\n', (size_t)(object->body + object->body_length - line));
+		size_t line_length = end != NULL
+					 ? (size_t)(end - line + 1)
+					 : (size_t)(object->body + object->body_length - line);
+
+		if (strncmp(line, "\t\ttype ", 7) == 0) {
+			*length = line_length;
+			return line;
+		}
+		line += line_length;
+	}
+	return NULL;
+}
+
+/*
+ * The script's objects as commands adding them to tables that exist
+ * already (a table block would send the table itself, and nft cannot ask
+ * for the flags an owned table has, which the kernel insists on): every
+ * chain first, hooked ones with their hook (the maps' verdicts jump to
+ * them), then sets and maps whole (the rules look into them), then each
+ * chain's rules.  In the script's order, so the kernel lists the same.
+ */
+static void backend_nft_layout_commands(struct backend_nft_text *text,
+					const struct backend_nft_layout *layout, const char *table)
+{
+	static const char *const families[] = {"inet", "bridge"};
+
+	for (size_t i = 0; i < layout->count; i++) {
+		const struct backend_nft_object *object = &layout->objects[i];
+		size_t length = 0;
+		const char *hook = backend_nft_hook_line(object, &length);
+
+		if (strcmp(object->kind, "chain") != 0)
+			continue;
+		backend_nft_append(text, "add chain %s %s %s", families[object->family], table,
+				   object->name);
+		if (hook != NULL)
+			backend_nft_append(text, " { %.*s }", (int)(length - 3), hook + 2);
+		backend_nft_append(text, "\n");
+	}
+	for (size_t i = 0; i < layout->count; i++) {
+		const struct backend_nft_object *object = &layout->objects[i];
+
+		if (strcmp(object->kind, "chain") == 0)
+			continue;
+		backend_nft_append(text, "add %s %s %s %s {\n%.*s}\n", object->kind,
+				   families[object->family], table, object->name,
+				   (int)object->body_length, object->body);
+	}
+	for (size_t i = 0; i < layout->count; i++) {
+		const struct backend_nft_object *object = &layout->objects[i];
+		size_t length = 0;
+		const char *hook = backend_nft_hook_line(object, &length);
+		size_t before = hook != NULL ? (size_t)(hook - object->body) : object->body_length;
+		size_t after = hook != NULL ? object->body_length - before - length : 0;
+
+		if (strcmp(object->kind, "chain") != 0 || before + after == 0)
+			continue;
+		backend_nft_append(text, "add chain %s %s %s {\n%.*s%.*s}\n",
+				   families[object->family], table, object->name, (int)before,
+				   object->body, (int)after,
+				   hook != NULL ? hook + length : object->body);
+	}
+}
+
+/* Tells whether a JSON listing's object kind is one a whole replacement deletes by handle. */
+static const char *backend_nft_deletable(const char *kind)
+{
+	static const char *const kinds[][2] = {
+	    {"set", "set"},	{"map", "set"},	    {"counter", "counter"},
+	    {"quota", "quota"}, {"limit", "limit"}, {"flowtable", "flowtable"},
+	};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kind, kinds[i][0]) == 0)
+			return kinds[i][1];
+	return NULL;
+}
+
+/*
+ * Appends the commands that delete what table `family` holds, as the
+ * kernel lists it: flush (its rules hold on to sets, maps and chains),
+ * then sets, maps and named objects by handle, then chains.  1 when it
+ * holds something else (nothing appended), 0 done, -1 error.
+ */
+static int backend_nft_emptying_listed(struct backend_nft_state *state, size_t family,
+				       struct backend_nft_text *text, char *err, size_t errlen)
+{
+	static const char *const families[] = {"inet", "bridge"};
+	struct backend_nft_text commands = {0}, chains = {0};
+	char command[BACKEND_NFT_TABLE_MAX + 32], *listing = NULL;
+	json_t *root = NULL, *items, *item;
+	json_error_t error;
+	bool any = false;
+	size_t i;
+	int ret = -1;
+
+	snprintf(command, sizeof(command), "list table %s %s", families[family], state->table);
+	if (backend_nft_run(state, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_TERSE, command, &listing,
+			    "reading our table", err, errlen) < 0)
+		goto out;
+	root = json_loads(listing, 0, &error);
+	items = json_object_get(root, "nftables");
+	if (!json_is_array(items)) {
+		error_format(err, errlen, "reading our table: unexpected JSON from nft");
+		goto out;
+	}
+	ret = 1;
+	json_array_foreach(items, i, item)
+	{
+		const char *kind = json_object_iter_key(json_object_iter(item));
+		json_t *object = json_object_get(item, kind != NULL ? kind : "");
+		json_t *handle = json_object_get(object, "handle");
+		const char *deleted = kind != NULL ? backend_nft_deletable(kind) : NULL;
+
+		if (kind == NULL || json_object_size(item) != 1)
+			goto out;
+		if (strcmp(kind, "metainfo") == 0 || strcmp(kind, "table") == 0 ||
+		    strcmp(kind, "rule") == 0)
+			continue;
+		if ((deleted == NULL && strcmp(kind, "chain") != 0) || !json_is_integer(handle) ||
+		    json_integer_value(handle) <= 0)
+			goto out;
+		any = true;
+		backend_nft_append(deleted != NULL ? &commands : &chains,
+				   "delete %s %s %s handle %" JSON_INTEGER_FORMAT "\n",
+				   deleted != NULL ? deleted : "chain", families[family],
+				   state->table, json_integer_value(handle));
+	}
+	if (any)
+		backend_nft_append(text, "flush table %s %s\n%s%s", families[family], state->table,
+				   commands.data != NULL ? commands.data : "",
+				   chains.data != NULL ? chains.data : "");
+	ret = commands.failed || chains.failed ? -1 : 0;
+	if (ret < 0)
+		error_format(err, errlen, "out of memory");
+out:
+	json_decref(root);
+	free(listing);
+	free(commands.data);
+	free(chains.data);
+	return ret;
+}
+
+/*
+ * Appends the commands that delete what table `family` holds before a
+ * whole replacement.  The kernel holds the script we committed last when
+ * we own the table and nothing failed since: its names say it all.  Else
+ * the kernel's listing does (an orphan we adopted may hold anything).
+ * 1 when the table holds something these commands cannot delete.
+ */
+static int backend_nft_emptying(struct backend_nft_state *state, size_t family,
+				struct backend_nft_text *text, char *err, size_t errlen)
+{
+	static const char *const families[] = {"inet", "bridge"};
+	struct backend_nft_layout last;
+	bool any = false;
+
+	if (!state->applied_trusted || state->applied_script == NULL ||
+	    backend_nft_layout_parse(state->applied_script, state->table, &last) < 0)
+		return backend_nft_emptying_listed(state, family, text, err, errlen);
+	for (int chains = 0; chains < 2; chains++) {
+		for (size_t i = 0; i < last.count; i++) {
+			const struct backend_nft_object *object = &last.objects[i];
+
+			if (object->family != family ||
+			    (strcmp(object->kind, "chain") == 0) != (chains == 1))
+				continue;
+			if (!any)
+				backend_nft_append(text, "flush table %s %s\n", families[family],
+						   state->table);
+			any = true;
+			backend_nft_append(text, "delete %s %s %s %s\n", object->kind,
+					   families[family], state->table, object->name);
+		}
+	}
+	backend_nft_layout_free(&last);
+	return 0;
+}
+
+/* The name of the copy that protects while our table is replaced whole. */
+static void backend_nft_handover_table(const struct backend_nft_state *state, char *out,
+				       size_t size)
+{
+	/* the longest name (tjd_<12>-l2) leaves room for the suffix */
+	snprintf(out, size, "%.*s%s",
+		 (int)(BACKEND_NFT_TABLE_MAX - sizeof(BACKEND_NFT_HANDOVER_SUFFIX)), state->table,
+		 BACKEND_NFT_HANDOVER_SUFFIX);
+}
+
+/* Appends the deletion of whatever copies a replacement left, if any are there. */
+static int backend_nft_handover_cleanup(struct backend_nft_state *state,
+					struct backend_nft_text *text, char *err, size_t errlen)
+{
+	static const char *const families[] = {"inet", "bridge"};
+	char copy[BACKEND_NFT_TABLE_MAX];
+	unsigned present;
+
+	if (!state->handover_left)
+		return 0;
+	backend_nft_handover_table(state, copy, sizeof(copy));
+	if (backend_nft_present_named(state, copy, &present, err, errlen) < 0)
+		return -1;
+	for (size_t f = 0; f < 2; f++)
+		if (present & (1u << f))
+			backend_nft_append(text, "delete table %s %s\n", families[f], copy);
+	return 0;
+}
+
+/*
+ * Replaces the contents of our owned tables in one transaction, leaving
+ * the tables (and their flags) in place: what they hold is deleted, the
+ * script's objects added.  1 when a table holds what cannot be deleted
+ * piecewise; then nothing was committed.
+ */
+static int backend_nft_replace(struct backend_nft_state *state,
+			       const struct backend_nft_layout *layout, char *err, size_t errlen)
+{
+	struct backend_nft_text text = {0};
+	int ret = -1, rc = 0;
+
+	for (size_t f = 0; f < 2 && rc == 0; f++)
+		if (backend_nft_ours(state) & (1u << f))
+			rc = backend_nft_emptying(state, f, &text, err, errlen);
+	if (rc != 0) {
+		ret = rc;
+		goto out;
+	}
+	backend_nft_layout_commands(&text, layout, state->table);
+	if (backend_nft_handover_cleanup(state, &text, err, errlen) < 0)
+		goto out;
+	if (text.failed) {
+		error_format(err, errlen, "out of memory (or over %u bytes) rendering the ruleset",
+			     BACKEND_NFT_TEXT_MAX);
+		goto out;
+	}
+	if (backend_nft_run(state, 0, text.data, NULL, "nftables refused the ruleset", err,
+			    errlen) < 0)
+		goto out;
+	state->handover_left = false;
+	ret = 0;
+out:
+	free(text.data);
+	return ret;
+}
+
+/*
+ * Replaces our tables whole without a moment unprotected, where their
+ * contents cannot be replaced in place (`tables`: a table made before
+ * tjd owned it, which cannot be adopted; or one holding what cannot be
+ * named): a copy of the desired state goes in first under another name
+ * (tables only ever drop, so both together are only stricter), then one
+ * transaction of ours deletes the tables and makes them again owned, then
+ * one fills them and deletes the copy.
+ */
+static int backend_nft_handover(struct backend_nft_state *state, const struct ruleset *desired,
+				const struct backend_nft_layout *layout, unsigned tables, char *err,
+				size_t errlen)
+{
+	static const uint8_t families[] = {NFPROTO_INET, NFPROTO_BRIDGE};
+	struct nft_owner_request requests[4];
+	char copy[BACKEND_NFT_TABLE_MAX], *script;
+	size_t count = 0;
+	int kernel_error, rc;
+
+	backend_nft_handover_table(state, copy, sizeof(copy));
+	script = state->bridge_only ? backend_nft_bridge_script(copy, desired, err, errlen)
+				    : backend_nft_script(copy, desired, err, errlen);
+	if (script == NULL)
+		return -1;
+	rc = backend_nft_run(state, 0, script, NULL, "nftables refused the ruleset", err, errlen);
+	free(script);
+	if (rc < 0)
+		return -1;
+	state->handover_left = true;
+	for (size_t f = 0; f < 2; f++) {
+		if (!(tables & (1u << f)))
+			continue;
+		requests[count++] = (struct nft_owner_request){
+		    .op = NFT_OWNER_DELETE, .family = families[f], .table = state->table};
+		requests[count++] = (struct nft_owner_request){.op = NFT_OWNER_CLAIM,
+							       .family = families[f],
+							       .table = state->table,
+							       .comment = layout->comment[f]};
+	}
+	if (nft_owner_send(&state->owner, requests, count, &kernel_error, err, errlen) < 0)
+		return -1;
+	state->owned |= tables;
+	/* they are empty now: what was committed last is in the copy only */
+	state->applied_trusted = false;
+	backend_nft_protection_update(state, NULL);
+	rc = backend_nft_replace(state, layout, err, errlen);
+	if (rc > 0)
+		error_format(err, errlen, "our tables, just made, hold what cannot be deleted");
+	return rc == 0 ? 0 : -1;
+}
+
+/* Says who owns one of our tables, when someone else does (for messages). */
+static void backend_nft_owner_phrase(const struct nft_owner_table *info, char *out, size_t size)
+{
+	char comm[32];
+	pid_t pid = nft_owner_pid(info->owner, comm, sizeof(comm));
+
+	if (pid > 0 && strcmp(comm, "tjd") == 0)
+		snprintf(out, size, "the running tjd (pid %d)", (int)pid);
+	else if (pid > 0)
+		snprintf(out, size, "process %d (%s)", (int)pid, comm);
+	else
+		snprintf(out, size, "another process's netlink socket (port %u)", info->owner);
+}
+
+/*
+ * Makes every table of ours owned by our socket: a missing one is made,
+ * an orphan adopted (its contents stay until the commit replaces them);
+ * those that exist without persist are left in *handover.  -1 when
+ * someone else owns one (the kernel would refuse every change of ours).
+ */
+static int backend_nft_claim(struct backend_nft_state *state, unsigned *handover,
+			     const struct backend_nft_layout *layout, char *err, size_t errlen)
+{
+	static const char *const names[] = {"inet", "bridge"};
+	static const uint8_t families[] = {NFPROTO_INET, NFPROTO_BRIDGE};
+	struct nft_owner_request requests[2];
+	size_t count = 0;
+	unsigned claiming = 0;
+	int kernel_error;
+
+	*handover = 0;
+	for (size_t f = 0; f < 2; f++) {
+		struct nft_owner_table info;
+		char owner[96];
+
+		if (!(backend_nft_ours(state) & ~state->owned & (1u << f)))
+			continue;
+		if (nft_owner_query(families[f], state->table, &info, err, errlen) < 0)
+			return -1;
+		if (info.exists && info.has_owner && info.owner == state->owner.port) {
+			state->owned |= 1u << f;
+		} else if (info.exists && info.has_owner) {
+			backend_nft_owner_phrase(&info, owner, sizeof(owner));
+			error_format(err, errlen, "table %s %s is owned by %s: %s", names[f],
+				     state->table, owner, strerror(EPERM));
+			return -1;
+		} else if (info.exists && !(info.flags & NFT_OWNER_FLAG_PERSIST)) {
+			*handover |= 1u << f;
+		} else {
+			claiming |= 1u << f;
+			requests[count++] =
+			    (struct nft_owner_request){.op = NFT_OWNER_CLAIM,
+						       .family = families[f],
+						       .table = state->table,
+						       .comment = layout->comment[f]};
+		}
+	}
+	if (count > 0 &&
+	    nft_owner_send(&state->owner, requests, count, &kernel_error, err, errlen) < 0)
+		return -1;
+	state->owned |= claiming;
+	backend_nft_protection_update(state, NULL);
+	return 0;
+}
+
+/* A whole commit into owned tables: claimed first, then their contents replaced. */
+static int backend_nft_commit_owned(struct backend_nft_state *state, const struct ruleset *desired,
+				    const char *script, char *err, size_t errlen)
+{
+	struct backend_nft_layout layout;
+	unsigned handover = 0;
+	int rc = -1;
+
+	if (backend_nft_layout_parse(script, state->table, &layout) < 0 ||
+	    layout.tables != backend_nft_ours(state)) {
+		error_format(err, errlen, "the rendered ruleset has an unexpected shape");
+		return -1;
+	}
+	if (backend_nft_claim(state, &handover, &layout, err, errlen) < 0)
+		goto out;
+	if (handover == 0) {
+		rc = backend_nft_replace(state, &layout, err, errlen);
+		if (rc <= 0)
+			goto out;
+		/* something we cannot name in a table we adopted: replace it whole */
+		handover = backend_nft_ours(state);
+	}
+	rc = backend_nft_handover(state, desired, &layout, handover, err, errlen);
+out:
+	backend_nft_layout_free(&layout);
+	return rc;
+}
+
+/*
+ * A whole commit into unowned tables: those that exist are deleted and
+ * made anew in one transaction.  (The rendered script's own way, adding
+ * each table before deleting it so a missing one is no error, sends the
+ * table without flags, which the kernel refuses for a persistent orphan
+ * that an owning run left.)  A table that vanished meanwhile is retried.
+ */
+static int backend_nft_commit_unowned(struct backend_nft_state *state, const char *script,
+				      char *err, size_t errlen)
+{
+	static const char *const families[] = {"inet", "bridge"};
+	const char *body = script;
+	unsigned present, again;
+
+	while (strncmp(body, "add table ", 10) == 0 || strncmp(body, "delete table ", 13) == 0) {
+		const char *end = strchr(body, '\n');
+		body = end != NULL ? end + 1 : body + strlen(body);
+	}
+	if (backend_nft_present(state, &present, err, errlen) < 0)
+		return -1;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct backend_nft_text text = {0};
+		char ignored[128];
+		int rc;
+
+		for (size_t f = 0; f < 2; f++)
+			if (present & (1u << f))
+				backend_nft_append(&text, "delete table %s %s\n", families[f],
+						   state->table);
+		backend_nft_append(&text, "%s", body);
+		if (text.failed) {
+			free(text.data);
+			error_format(err, errlen,
+				     "out of memory (or over %u bytes) rendering the ruleset",
+				     BACKEND_NFT_TEXT_MAX);
+			return -1;
+		}
+		rc = backend_nft_run(state, 0, text.data, NULL, "nftables refused the ruleset", err,
+				     errlen);
+		free(text.data);
+		if (rc == 0)
+			return 0;
+		/* err keeps the commit's error */
+		if (backend_nft_present(state, &again, ignored, sizeof(ignored)) < 0 ||
+		    again == present)
+			return -1;
+		present = again;
+	}
+	return -1;
+}
+
+/* A whole commit: into owned tables where tjd owns them or can, else as before. */
+static int backend_nft_commit(struct backend_nft_state *state, const struct ruleset *desired,
+			      const char *script, char *err, size_t errlen)
+{
+	if (state->owning)
+		return backend_nft_commit_owned(state, desired, script, err, errlen);
+	return backend_nft_commit_unowned(state, script, err, errlen);
+}
+
 /* Frees everything the state holds. */
 static void backend_nft_state_free(struct backend_nft_state *state)
 {
@@ -1618,7 +2325,9 @@ static void backend_nft_state_free(struct backend_nft_state *state)
 static int backend_nft_open(struct backend *backend, char *err, size_t errlen)
 {
 	struct backend_nft_state *state = NULL;
-	char probe[256], probe_table[BACKEND_NFT_TABLE_MAX];
+	struct nft_owner_sockets before = {0};
+	char probe[256], probe_table[BACKEND_NFT_TABLE_MAX], why[160];
+	bool listed;
 	int ret = -1;
 
 	backend->priv = NULL;
@@ -1645,6 +2354,8 @@ static int backend_nft_open(struct backend *backend, char *err, size_t errlen)
 	if (state->monitor == NULL)
 		goto out;
 	state->monitor_buffer = malloc(BACKEND_NFT_MONITOR_BUFFER);
+	/* libnftables' socket is the one that appears with its context */
+	listed = nft_owner_sockets_list(&before, why, sizeof(why)) == 0;
 	state->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (state->monitor_buffer == NULL || state->ctx == NULL ||
 	    nft_ctx_buffer_output(state->ctx) != 0 || nft_ctx_buffer_error(state->ctx) != 0) {
@@ -1668,10 +2379,15 @@ static int backend_nft_open(struct backend *backend, char *err, size_t errlen)
 			    err, errlen) < 0)
 		goto out;
 	backend_nft_monitor_learn(state);
+	if (listed)
+		backend_nft_owning_open(backend, state, &before);
+	else
+		backend_nft_disown(state, why);
 	backend->priv = state;
 	state = NULL;
 	ret = 0;
 out:
+	nft_owner_sockets_free(&before);
 	backend_nft_state_free(state);
 	return ret;
 }
@@ -1696,6 +2412,7 @@ static int backend_nft_apply(struct backend *backend, const struct ruleset *desi
 {
 	struct backend_nft_state *state = backend->priv;
 	char *script = NULL, *listing = NULL, *delta = NULL;
+	bool kept;
 	int ret = -1;
 
 	*changed = false;
@@ -1703,21 +2420,24 @@ static int backend_nft_apply(struct backend *backend, const struct ruleset *desi
 		error_format(err, errlen, "nft backend is not open");
 		goto out;
 	}
+	/* the kernel holds our last commit unless the monitor said otherwise, or no one else may */
+	kept = backend->watched || (state->owning && state->owned == backend_nft_ours(state));
 	script = state->bridge_only ? backend_nft_bridge_script(state->table, desired, err, errlen)
 				    : backend_nft_script(state->table, desired, err, errlen);
 	if (script == NULL)
 		goto out;
 	/*
-	 * Watched, and the kernel holds our last commit: a change that only
-	 * adds or removes allow-listed addresses is committed as just that, in
-	 * one transaction, whatever the size of the rest (counters survive).
+	 * Watched (or owned), and the kernel holds our last commit: a change
+	 * that only adds or removes allow-listed addresses is committed as
+	 * just that, in one transaction, whatever the size of the rest
+	 * (counters survive).
 	 */
-	if (backend->watched && state->applied_trusted && state->applied_script != NULL &&
+	if (kept && state->applied_trusted && state->applied_script != NULL &&
 	    strcmp(script, state->applied_script) == 0) {
 		ret = 0;
 		goto out;
 	}
-	if (backend->watched && state->applied_trusted && state->applied_script != NULL &&
+	if (kept && state->applied_trusted && state->applied_script != NULL &&
 	    (delta = backend_nft_delta(state->table, state->applied_script, script)) != NULL &&
 	    delta[0] != '\0' &&
 	    backend_nft_run(state, 0, delta, NULL, "nftables refused the change", err, errlen) ==
@@ -1743,8 +2463,7 @@ static int backend_nft_apply(struct backend *backend, const struct ruleset *desi
 		listing = NULL;
 	}
 	backend_nft_keep_counts(state);
-	if (backend_nft_run(state, 0, script, NULL, "nftables refused the ruleset", err, errlen) <
-	    0)
+	if (backend_nft_commit(state, desired, script, err, errlen) < 0)
 		goto out;
 	*changed = true;
 	state->applied_trusted = true;
@@ -1755,10 +2474,10 @@ static int backend_nft_apply(struct backend *backend, const struct ruleset *desi
 	script = NULL;
 	/*
 	 * Without the listing the next apply simply commits again.  A watched
-	 * backend learns of foreign changes from the monitor, so it need not
-	 * read back what it just wrote.
+	 * backend learns of foreign changes from the monitor, and an owned
+	 * table has none, so it need not read back what it just wrote.
 	 */
-	if (!backend->watched &&
+	if (!kept &&
 	    backend_nft_list(state, NFT_CTX_OUTPUT_STATELESS, &listing, err, errlen) == 0) {
 		state->applied_listing = listing;
 		listing = NULL;
@@ -1771,31 +2490,88 @@ out:
 	return ret;
 }
 
-/* Deletes both tables in one transaction; absent is success. */
+/*
+ * 1 when another socket than ours owns one of our tables, with err saying
+ * whose; 0 when none does; -1 when the kernel cannot be asked.
+ */
+static int backend_nft_owned_elsewhere(struct backend_nft_state *state, char *err, size_t errlen)
+{
+	static const uint8_t families[] = {NFPROTO_INET, NFPROTO_BRIDGE};
+
+	for (size_t f = 0; f < 2; f++) {
+		struct nft_owner_table info;
+		char owner[96];
+
+		if (!(backend_nft_ours(state) & (1u << f)))
+			continue;
+		if (nft_owner_query(families[f], state->table, &info, err, errlen) < 0)
+			return -1;
+		if (!info.exists || !info.has_owner ||
+		    (state->owning && info.owner == state->owner.port))
+			continue;
+		backend_nft_owner_phrase(&info, owner, sizeof(owner));
+		error_format(err, errlen,
+			     "tjd's nftables tables are owned by %s, and the kernel refuses their "
+			     "deletion to anyone else; use `tjctl clear`",
+			     owner);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Deletes our tables (and copies a whole replacement left) in one
+ * transaction; absent is success.  Only the tables that exist are named:
+ * adding one first, so a missing one is no error, would be refused for a
+ * persistent orphan.  A table that came or went meanwhile is retried.
+ */
 static int backend_nft_clear(struct backend *backend, char *err, size_t errlen)
 {
+	static const char *const families[] = {"inet", "bridge"};
 	struct backend_nft_state *state = backend->priv;
-	char commands[4 * (BACKEND_NFT_TABLE_MAX + 32)];
+	char copy[BACKEND_NFT_TABLE_MAX];
+	unsigned listed[2] = {0, 0};
 
 	if (state == NULL) {
 		error_format(err, errlen, "nft backend is not open");
 		return -1;
 	}
-	if (state->bridge_only)
-		snprintf(commands, sizeof(commands),
-			 "add table bridge %s\ndelete table bridge %s\n", state->table,
-			 state->table);
-	else
-		snprintf(commands, sizeof(commands),
-			 "add table inet %s\ndelete table inet %s\n"
-			 "add table bridge %s\ndelete table bridge %s\n",
-			 state->table, state->table, state->table, state->table);
-	if (backend_nft_run(state, 0, commands, NULL, "cannot delete our tables", err, errlen) < 0)
-		return -1;
+	backend_nft_handover_table(state, copy, sizeof(copy));
+	for (int attempt = 0;; attempt++) {
+		const char *names[2] = {state->table, copy};
+		char commands[4 * (BACKEND_NFT_TABLE_MAX + 32)];
+		unsigned present[2];
+		size_t n = 0;
+
+		for (size_t t = 0; t < 2; t++)
+			if (backend_nft_present_named(state, names[t], &present[t], err, errlen) <
+			    0)
+				return -1;
+		if (attempt > 0 && present[0] == listed[0] && present[1] == listed[1])
+			return -1; /* err: the deletion's own error */
+		listed[0] = present[0];
+		listed[1] = present[1];
+		for (size_t t = 0; t < 2; t++)
+			for (size_t f = 0; f < 2; f++)
+				if (present[t] & (1u << f))
+					n += (size_t)snprintf(commands + n, sizeof(commands) - n,
+							      "delete table %s %s\n", families[f],
+							      names[t]);
+		if (n == 0 || backend_nft_run(state, 0, commands, NULL, "cannot delete our tables",
+					      err, errlen) == 0)
+			break;
+		if (backend_nft_owned_elsewhere(state, err, errlen) != 0 || attempt > 0)
+			return -1;
+	}
 	free(state->applied_script);
 	free(state->applied_listing);
 	state->applied_script = state->applied_listing = NULL;
 	state->applied_trusted = false;
+	state->handover_left = false;
+	if (state->owning) {
+		state->owned = 0;
+		backend_nft_protection_update(state, NULL);
+	}
 	free(state->baseline.items);
 	memset(&state->baseline, 0, sizeof(state->baseline));
 	return 0;
@@ -1960,7 +2736,27 @@ static bool backend_nft_monitor_drain(struct backend *backend)
 	return foreign;
 }
 
-/* Frees the state; our tables stay in the kernel. */
+/* How our tables are kept from others (static text in the state). */
+static const char *backend_nft_protection(const struct backend *backend)
+{
+	const struct backend_nft_state *state = backend->priv;
+
+	return state != NULL ? state->protection : "nft backend not open";
+}
+
+/* For `tjd --clear`: 1 when a running process owns our tables (err says which). */
+static int backend_nft_held_elsewhere(struct backend *backend, char *err, size_t errlen)
+{
+	struct backend_nft_state *state = backend->priv;
+
+	if (state == NULL) {
+		error_format(err, errlen, "nft backend is not open");
+		return -1;
+	}
+	return backend_nft_owned_elsewhere(state, err, errlen);
+}
+
+/* Frees the state; our tables stay in the kernel (owned ones as orphans, flags persist). */
 static void backend_nft_close(struct backend *backend)
 {
 	backend_nft_state_free(backend->priv);
@@ -1977,6 +2773,8 @@ const struct backend_ops backend_nft_ops = {
     .counters = backend_nft_counters,
     .monitor_fd = backend_nft_monitor_fd,
     .monitor_drain = backend_nft_monitor_drain,
+    .protection = backend_nft_protection,
+    .held_elsewhere = backend_nft_held_elsewhere,
 };
 
 const struct backend_ops backend_nft_bridge_ops = {
@@ -1989,4 +2787,6 @@ const struct backend_ops backend_nft_bridge_ops = {
     .counters = backend_nft_counters,
     .monitor_fd = backend_nft_monitor_fd,
     .monitor_drain = backend_nft_monitor_drain,
+    .protection = backend_nft_protection,
+    .held_elsewhere = backend_nft_held_elsewhere,
 };

@@ -60,6 +60,16 @@ struct backend_ops {
 	 */
 	int (*monitor_fd)(struct backend *backend);
 	bool (*monitor_drain)(struct backend *backend);
+	/*
+	 * Optional: how tjd's rules are kept from others, for status (a
+	 * phrase such as "tables owned by tjd: deletion refused by the kernel").
+	 */
+	const char *(*protection)(const struct backend *backend);
+	/*
+	 * Optional: 1 when another running process holds tjd's rules so that
+	 * clear would be refused (err names it), 0 when not, -1 on error.
+	 */
+	int (*held_elsewhere)(struct backend *backend, char *err, size_t errlen);
 };
 
 struct backend {
@@ -69,6 +79,12 @@ struct backend {
 	char chain_output[BACKEND_CHAIN_MAX + 1];
 	/* Opened only to clear: skip the checks that enforcing needs (br_netfilter). */
 	bool clear_only;
+	/*
+	 * nftables: leave tjd's tables unowned (own_tables = no), so that
+	 * anyone may change them and the monitor repairs it, rather than the
+	 * kernel refusing it (tjd/nft-owner.h).
+	 */
+	bool unowned_tables;
 	/*
 	 * The caller drains monitor_fd and repairs every foreign change it
 	 * reports: apply may then trust that the kernel holds its last commit

@@ -32,6 +32,7 @@ struct conf {
 	unsigned poll_interval;   /* seconds */
 	char *instance_id;        /* "" = default */
 	char *backend;            /* "auto", "nftables" or "iptables" */
+	bool own_tables;          /* nftables: tables only tjd may change (default yes) */
 	bool debug;
 	struct conf_network *networks;
 	size_t network_count;

@@ -182,6 +182,30 @@ static bool ctl_status_counters(struct ctl_context *ctx, struct backend_counter 
 	return ok;
 }
 
+/*
+ * Why this backend, and how its rules are kept from others: the backend's
+ * own phrase, and the layer-2 companion's beside an IP backend without it.
+ */
+static char *ctl_status_backend_reason(struct ctl_context *ctx)
+{
+	const struct enforce *enforce = ctx->tjd->enforce;
+	const struct backend *backend = enforce_backend(enforce);
+	const struct backend *layer2 = enforce_layer2_backend(enforce);
+	char reason[768];
+	size_t n;
+
+	n = (size_t)snprintf(reason, sizeof(reason), "%s", enforce_backend_reason(enforce));
+	if (backend->ops->protection != NULL && n < sizeof(reason))
+		n += (size_t)snprintf(reason + n, sizeof(reason) - n, "; %s",
+				      backend->ops->protection(backend));
+	if (enforce_layer2_reason(enforce)[0] != '\0' && n < sizeof(reason))
+		n += (size_t)snprintf(reason + n, sizeof(reason) - n, "; layer 2: %s",
+				      enforce_layer2_reason(enforce));
+	if (layer2 != NULL && layer2->ops->protection != NULL && n < sizeof(reason))
+		snprintf(reason + n, sizeof(reason) - n, ", %s", layer2->ops->protection(layer2));
+	return ctl_strdup(ctx, reason);
+}
+
 /* Fills the reply with the daemon's status. */
 static int ctl_status_exec(struct ctl_context *ctx, const Tjd__V1__Request *request,
 			   Tjd__V1__Response *reply)
@@ -198,14 +222,7 @@ static int ctl_status_exec(struct ctl_context *ctx, const Tjd__V1__Request *requ
 	tjd__v1__status_response__init(status);
 	status->version = (char *)PACKAGE_VERSION;
 	status->backend = (char *)enforce_backend_name(tjd->enforce);
-	if (enforce_layer2_reason(tjd->enforce)[0] != '\0') {
-		char reason[600];
-		snprintf(reason, sizeof(reason), "%s; layer 2: %s",
-			 enforce_backend_reason(tjd->enforce), enforce_layer2_reason(tjd->enforce));
-		status->backend_reason = ctl_strdup(ctx, reason);
-	} else {
-		status->backend_reason = ctl_strdup(ctx, enforce_backend_reason(tjd->enforce));
-	}
+	status->backend_reason = ctl_status_backend_reason(ctx);
 	status->docker_host = ctl_strdup(ctx, conf->docker_host);
 	status->docker_connected = tjd->docker_connected;
 	status->ready = stats->ready;

@@ -141,6 +141,12 @@ int daemon_reload(struct tjd *tjd, char *err, size_t errlen)
 		conf_free(conf);
 		return -1;
 	}
+	if (conf->own_tables != tjd->conf->own_tables) {
+		/* the kernel lets no one take the owner flag off a table */
+		snprintf(err, errlen, "own_tables cannot change on reload; restart tjd");
+		conf_free(conf);
+		return -1;
+	}
 	if (strcmp(conf->docker_host, tjd->conf->docker_host) != 0) {
 		docker = docker_client_new(tjd->base, conf->docker_host, err, errlen);
 		if (docker == NULL) {
@@ -464,6 +470,7 @@ int daemon_main(const struct daemon_options *options)
 	    .state_file = options->state_file,
 	    .dry_run = options->dry_run,
 	    .conntrack_purge = true,
+	    .unowned_tables = !tjd.conf->own_tables,
 	};
 	tjd.enforce = enforce_new(&enforce_options, err, sizeof(err));
 	if (tjd.enforce == NULL) {

@@ -54,6 +54,7 @@ struct enforce {
 	char instance_id[64];
 	char *state_file;
 	bool dry_run;
+	bool unowned_tables;		      /* enforce_options.unowned_tables */
 	const struct backend_ops *forced_ops; /* enforce_options.ops */
 	bool stopping;
 	struct enforce_target host;
@@ -460,6 +461,7 @@ static void enforce_open_layer2(struct enforce *enforce)
 	if (backend_init(&template, &backend_nft_bridge_ops, enforce->instance_id) < 0 ||
 	    backend_netns_init(&enforce->host.layer2, &template, "") < 0)
 		return;
+	enforce->host.layer2.backend.unowned_tables = enforce->unowned_tables;
 	if (template.ops->open(&enforce->host.layer2.backend, err, sizeof(err)) < 0) {
 		log_warnx("no layer-2 protection beside the iptables tables (%s): VLAN-tagged "
 			  "frames, ARP and neighbour advertisements are not bound to ports",
@@ -485,6 +487,8 @@ static int enforce_open_backend(struct enforce *enforce, const struct backend_op
 		error_format(err, errlen, "invalid instance id \"%s\"", enforce->instance_id);
 		return -1;
 	}
+	/* overlay namespaces' backends copy it from this one */
+	enforce->host.netns.backend.unowned_tables = enforce->unowned_tables;
 	if (ops->open(&enforce->host.netns.backend, err, errlen) < 0)
 		return -1;
 	enforce->host.netns.open = true;
@@ -534,6 +538,7 @@ struct enforce *enforce_new(const struct enforce_options *options, char *err, si
 	}
 	enforce->dry_run = options->dry_run;
 	enforce->conntrack_purge = options->conntrack_purge;
+	enforce->unowned_tables = options->unowned_tables;
 	enforce->forced_ops = options->ops;
 	ruleset_init(&enforce->host.installed);
 	if ((size_t)snprintf(enforce->instance_id, sizeof(enforce->instance_id), "%s",
@@ -964,19 +969,29 @@ int enforce_clear_offline(const char *instance_id, const char *state_file)
 {
 	static const struct backend_ops *const all[] = {&backend_iptc_ops, &backend_nft_ops,
 							&backend_nft_bridge_ops};
+	struct backend opened[sizeof(all) / sizeof(all[0])];
+	bool usable[sizeof(all) / sizeof(all[0])];
 	char err[512];
 	int rc = 0;
 
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		usable[i] = enforce_open_for_clearing(&opened[i], all[i], instance_id);
+	/* All or nothing: a running tjd that holds some of them keeps every one. */
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && rc == 0; i++) {
+		if (usable[i] && opened[i].ops->held_elsewhere != NULL &&
+		    opened[i].ops->held_elsewhere(&opened[i], err, sizeof(err)) != 0) {
+			log_warnx("not clearing: %s", err);
+			rc = -1;
+		}
+	}
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		struct backend backend;
-
-		if (!enforce_open_for_clearing(&backend, all[i], instance_id))
+		if (!usable[i])
 			continue;
-		if (backend.ops->clear(&backend, err, sizeof(err)) < 0) {
+		if (rc == 0 && opened[i].ops->clear(&opened[i], err, sizeof(err)) < 0) {
 			log_warnx("clear (%s) failed: %s", all[i]->name, err);
 			rc = -1;
 		}
-		backend.ops->close(&backend);
+		opened[i].ops->close(&opened[i]);
 	}
 	/* and the other namespaces the last run wrote into, as its state file lists them */
 	if (state_file != NULL) {
@@ -1027,6 +1042,11 @@ const char *enforce_backend_reason(const struct enforce *enforce)
 const struct backend *enforce_backend(const struct enforce *enforce)
 {
 	return &enforce->host.netns.backend;
+}
+
+const struct backend *enforce_layer2_backend(const struct enforce *enforce)
+{
+	return enforce->host.has_layer2 ? &enforce->host.layer2.backend : NULL;
 }
 
 const struct ruleset *enforce_installed(const struct enforce *enforce)

@@ -54,6 +54,7 @@ struct enforce_options {
 	 * (tjd/conntrack.h), in tjd's own namespace, after the host commit.
 	 */
 	bool conntrack_purge;
+	bool unowned_tables;	 /* nftables: tables anyone may change (own_tables = no) */
 	/* Tests: this backend as it is, with no choosing and no br_netfilter check. */
 	const struct backend_ops *ops;
 };
@@ -117,7 +118,9 @@ void enforce_stop(struct enforce *enforce);
 
 /*
  * tjd --clear without a running daemon: removes what either backend holds
- * in tjd's namespace, and the saved state.  0, or -1 (logged).
+ * in tjd's namespace, and the saved state.  0, or -1 (logged).  Refuses,
+ * removing nothing, when a running tjd holds rules the kernel keeps from
+ * anyone else (owned nftables tables): that one must clear them.
  */
 int enforce_clear_offline(const char *instance_id, const char *state_file);
 
@@ -128,6 +131,8 @@ const char *enforce_backend_reason(const struct enforce *enforce);
 /* How layer 2 is enforced beside an IP backend without it ("" when the backend has it). */
 const char *enforce_layer2_reason(const struct enforce *enforce);
 const struct backend *enforce_backend(const struct enforce *enforce);
+/* The layer-2 companion beside an IP backend without layer 2; NULL when there is none. */
+const struct backend *enforce_layer2_backend(const struct enforce *enforce);
 /* The host ruleset last committed (or compiled, in a dry run). */
 const struct ruleset *enforce_installed(const struct enforce *enforce);
 /* Rules the last apply gave a network (by id): the host's, or its namespace's. */

@@ -15,12 +15,17 @@
 
 ssize_t netlink_receive(struct mnl_socket *sock, void *buffer, size_t size, int flags)
 {
+	return netlink_receive_fd(mnl_socket_get_fd(sock), buffer, size, flags);
+}
+
+ssize_t netlink_receive_fd(int fd, void *buffer, size_t size, int flags)
+{
 	struct sockaddr_nl sender;
 	socklen_t sender_length = sizeof(sender);
 	ssize_t got;
 
-	got = recvfrom(mnl_socket_get_fd(sock), buffer, size, flags | MSG_TRUNC,
-		       (struct sockaddr *)&sender, &sender_length);
+	got = recvfrom(fd, buffer, size, flags | MSG_TRUNC, (struct sockaddr *)&sender,
+		       &sender_length);
 	if (got < 0)
 		return -1;
 	if (sender_length != sizeof(sender) || sender.nl_family != AF_NETLINK || sender.nl_pid != 0)
@@ -34,14 +39,31 @@ ssize_t netlink_receive(struct mnl_socket *sock, void *buffer, size_t size, int 
 
 bool netlink_datagram_whole(const void *buffer, size_t length)
 {
-	const struct nlmsghdr *message = buffer;
-	int remaining;
+	const unsigned char *at = buffer;
+	size_t left = length;
 
 	if (length == 0 || length > INT_MAX)
 		return false;
-	remaining = (int)length;
-	while (mnl_nlmsg_ok(message, remaining))
-		message = mnl_nlmsg_next(message, &remaining);
-	/* the last message's padding may be missing: nothing else may be */
-	return remaining <= 0 && remaining > -(int)NLMSG_ALIGNTO;
+	/*
+	 * By hand: libmnl's mnl_nlmsg_ok compares the length as an int, so a
+	 * message claiming 2 GiB or more passes it and the walk leaves the
+	 * buffer.
+	 */
+	while (left > 0) {
+		const struct nlmsghdr *message = (const struct nlmsghdr *)at;
+		size_t size;
+
+		if (left < sizeof(*message))
+			return false;
+		size = message->nlmsg_len;
+		if (size < sizeof(*message) || size > left)
+			return false;
+		/* the last message's padding may be missing: nothing else may be */
+		size = NLMSG_ALIGN(size);
+		if (size >= left)
+			return true;
+		at += size;
+		left -= size;
+	}
+	return true;
 }

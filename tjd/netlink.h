@@ -6,7 +6,7 @@
  * namespace tjd opened a socket in.  libmnl's mnl_socket_recvfrom does not
  * say who the sender was, and mnl_cb_run stops quietly at a message that
  * runs past the end of the datagram; both checks live here, once, for every
- * netlink reader in tjd (netns.c, the nftables monitor).
+ * netlink reader in tjd (netns.c, the nftables monitor, nft-owner.c).
  */
 #ifndef TJD_NETLINK_H
 #define TJD_NETLINK_H
@@ -23,6 +23,8 @@ struct mnl_socket;
  * errno set, ENOSPC when it was larger than the buffer (its rest is lost).
  */
 ssize_t netlink_receive(struct mnl_socket *sock, void *buffer, size_t size, int flags);
+/* The same on a netlink socket that is not libmnl's (libnftables' own, for one). */
+ssize_t netlink_receive_fd(int fd, void *buffer, size_t size, int flags);
 
 /* Tells whether a datagram is a run of netlink messages that ends exactly at its end. */
 bool netlink_datagram_whole(const void *buffer, size_t length);

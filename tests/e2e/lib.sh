@@ -386,8 +386,11 @@ legacy_rules_flush() {
 			in_ns "$family-legacy" -w -t filter -X
 		fi
 	done
-	for family in inet bridge; do
-		in_ns nft delete table "$family" tjd 2>/dev/null || true
+	# (owned tables are orphans by now: tjd is gone, anyone may delete them)
+	for table in "inet tjd" "bridge tjd" "bridge tjd-l2" "inet tjd-handover" \
+		"bridge tjd-handover" "bridge tjd-l2-handover"; do
+		# shellcheck disable=SC2086 # family and name
+		in_ns nft delete table $table 2>/dev/null || true
 	done
 }
 
@@ -549,11 +552,14 @@ expect_ping() {
 # ---------------------------------------------------------------- tjd
 
 # Write the test configuration: protect the web network, allow the label.
+# E2E_OWN_TABLES=no writes own_tables = no (tables anyone may change, so a
+# test can show tjd repairing a change rather than the kernel refusing it).
 tjd_config_write() {
 	{
 		printf '[daemon]\n'
 		printf 'docker_host = unix://%s\n' "$DOCKER_SOCK"
 		printf 'poll_interval = 5\n'
+		[ "${E2E_OWN_TABLES:-yes}" = yes ] || printf 'own_tables = no\n'
 		printf '[network %s]\n' "$WEB_NET"
 		printf 'allow = label=tjd.allow=true\n'
 		printf 'allow_host_traffic = no\n'
@@ -689,11 +695,31 @@ tjd_rules_present() {
 		grep -q '^-A TJD-FORWARD ' <<<"$listing"
 }
 
+# Start the leak prober in b1: every ~50 ms a connection attempt to b2:80,
+# each its own process (so a blocked one never delays the next); a reply
+# from b2 is a leak.  See probe_counts.
+probe_start() {
+	dk exec -d b1 sh -c "rm -f /tmp/leaks /tmp/tries; while :; do
+		( printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 1 $B2_V4 80 2>/dev/null |
+			grep -q 'tjd-e2e:b2' && echo leak >>/tmp/leaks ) &
+		echo try >>/tmp/tries; sleep 0.05; done"
+}
+
+# Print how many of the prober's attempts got through, and how many were made.
+probe_counts() {
+	# shellcheck disable=SC2016 # expanded inside the container
+	dk exec b1 sh -c 'echo $(cat /tmp/leaks 2>/dev/null | wc -l) $(cat /tmp/tries 2>/dev/null | wc -l)'
+}
+
 # ---------------------------------------------------------------- rulesets
 
 # Print the namespace's whole ruleset in a comparable form: the legacy
 # x_tables (IPv4 and IPv6) without comments and counters, then nftables
-# (where Docker's iptables-nft rules live) without counter values.
+# (where Docker's iptables-nft rules live) without counter values.  tjd's
+# tables are owned while it runs and orphans once it stops, their rules
+# unchanged: the owner's name (`# progname`) and the flags lines that say
+# so (`flags owner`, and the persist flag, which nft 1.0.6 prints as an
+# empty `flags`) are left out.
 ruleset_snapshot() {
 	local family
 	for family in iptables ip6tables; do
@@ -702,7 +728,8 @@ ruleset_snapshot() {
 	done
 	echo "## nftables"
 	in_ns nft list ruleset 2>/dev/null | sed -E -e '/^[[:space:]]*#/d' \
-		-e 's/counter packets [0-9]+ bytes [0-9]+/counter/'
+		-e 's/counter packets [0-9]+ bytes [0-9]+/counter/' \
+		-e 's/ # progname [^ ]*$//' -e '/^\tflags (owner)? ?$/d' -e '/^$/d'
 }
 
 # Normalise iptables-save output.  A table that holds only built-in chains

@@ -3,14 +3,15 @@
 # the unit suites already hold: the recorded Docker API responses and event
 # stream (tests/unit/data), the configurations check_config.c tries and the
 # packaged example, and what tests/fuzz/seeds.c generates (control requests,
-# saved states, swarm rounds and wire messages, framed event streams).
+# saved states, swarm rounds and wire messages, framed event streams, the
+# kernel's answers to table claims and queries).
 # Run after scripts/build.sh; commit the result with the change that needs it.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 DATA=$TOP/tests/unit/data
 CORPUS=$TOP/tests/fuzz/corpus
-TARGETS=(fuzz_conf fuzz_ctl fuzz_docker_json fuzz_event_stream fuzz_state fuzz_swarm)
+TARGETS=(fuzz_conf fuzz_ctl fuzz_docker_json fuzz_event_stream fuzz_nft_owner fuzz_state fuzz_swarm)
 
 # Writes stdin as one seed of a target.
 seed() {
@@ -28,6 +29,7 @@ conf_seeds() {
 		instance_id = blue_1
 		debug = yes
 		backend = nftables
+		own_tables = no
 		[network traefik_public]
 		allow = ancestor=traefik:v3
 		allow = label=tjd.allow=true

@@ -4,12 +4,19 @@
  * send them; saved states compiled by the policy compiler from the unit
  * suites' recorded networks; coordinator rounds, agent reports and peers
  * messages from the recorded two-node swarm; and the recorded /events
- * stream framed for fuzz_event_stream.  tests/fuzz/make-corpus.sh runs it
+ * stream framed for fuzz_event_stream; the kernel's answers to table claims
+ * and queries framed for fuzz_nft_owner.  tests/fuzz/make-corpus.sh runs it
  * and adds the recorded documents themselves.
  * Usage: seeds DATA_DIR OUT_DIR   (DATA_DIR is tests/unit/data)
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +30,7 @@
 #include "swarm/wire.h"
 #include "tjd/conf.h"
 #include "tjd/docker-json.h"
+#include "tjd/nft-owner.h"
 #include "tjd/policy.h"
 #include "tjd/state.h"
 
@@ -420,10 +428,110 @@ static void seeds_streams(void)
 	seeds_stream("events-backlog-too-large", 160, 20, 127, 0, false);
 }
 
+/* A fuzz_nft_owner input being built: header, then length-prefixed datagrams. */
+struct seeds_owner {
+	uint8_t data[4096];
+	size_t used;
+};
+
+/* Starts an input: `count` requests sent from port 4242, the batch beginning at `first`. */
+static void seeds_owner_start(struct seeds_owner *input, uint8_t count, uint32_t first)
+{
+	const uint32_t port = 4242;
+
+	memset(input, 0, sizeof(*input));
+	input->data[0] = count;
+	for (size_t i = 0; i < 4; i++) {
+		input->data[1 + i] = (uint8_t)(port >> (8 * i));
+		input->data[5 + i] = (uint8_t)(first >> (8 * i));
+	}
+	input->used = 9;
+}
+
+/* Appends one netlink message as a datagram of its own. */
+static void seeds_owner_datagram(struct seeds_owner *input, const struct nlmsghdr *message)
+{
+	if (input->used + 2 + message->nlmsg_len > sizeof(input->data))
+		seeds_fail("fuzz_nft_owner", "seed too large");
+	input->data[input->used++] = (uint8_t)message->nlmsg_len;
+	input->data[input->used++] = (uint8_t)(message->nlmsg_len >> 8);
+	memcpy(input->data + input->used, message, message->nlmsg_len);
+	input->used += message->nlmsg_len;
+}
+
+/* Appends the kernel's NLMSG_ERROR (0: acknowledgement) answering `seq`. */
+static void seeds_owner_error(struct seeds_owner *input, uint32_t seq, int error)
+{
+	char buffer[256] = {0};
+	struct nlmsghdr *message = mnl_nlmsg_put_header(buffer);
+	struct nlmsgerr *body;
+
+	message->nlmsg_type = NLMSG_ERROR;
+	message->nlmsg_pid = 4242;
+	message->nlmsg_seq = seq;
+	body = mnl_nlmsg_put_extra_header(message, sizeof(*body));
+	body->error = error;
+	body->msg.nlmsg_seq = seq;
+	body->msg.nlmsg_pid = 4242;
+	seeds_owner_datagram(input, message);
+}
+
+/* Appends the kernel's answer to GETTABLE: table tjd of `family` with flags and owner. */
+static void seeds_owner_table(struct seeds_owner *input, uint32_t seq, uint8_t family,
+			      uint32_t flags, uint32_t owner)
+{
+	char buffer[512] = {0};
+	struct nftnl_table *table = nftnl_table_alloc();
+	struct nlmsghdr *message;
+
+	if (table == NULL)
+		seeds_fail("fuzz_nft_owner", "out of memory");
+	nftnl_table_set_str(table, NFTNL_TABLE_NAME, "tjd");
+	nftnl_table_set_u32(table, NFTNL_TABLE_FLAGS, flags);
+	message = nftnl_table_nlmsg_build_hdr(buffer, NFT_MSG_NEWTABLE, family, 0, seq);
+	nftnl_table_nlmsg_build_payload(message, table);
+	mnl_attr_put_u32(message, NFTA_TABLE_USE, htonl(5));
+	if (owner != 0)
+		mnl_attr_put_u32(message, NFTA_TABLE_OWNER, htonl(owner));
+	message->nlmsg_pid = 4242;
+	nftnl_table_free(table);
+	seeds_owner_datagram(input, message);
+}
+
+/* The replies tjd/nft-owner.c reads: to claims (a batch) and to table queries. */
+static void seeds_nft_owner(void)
+{
+	struct seeds_owner input;
+
+	seeds_owner_start(&input, 2, 1000);
+	seeds_owner_error(&input, 1001, 0);
+	seeds_owner_error(&input, 1002, 0);
+	seeds_write("fuzz_nft_owner", "claim-acknowledged", input.data, input.used);
+	seeds_owner_start(&input, 2, 1000);
+	seeds_owner_error(&input, 1001, -EPERM);
+	seeds_owner_error(&input, 1002, -EOPNOTSUPP);
+	seeds_write("fuzz_nft_owner", "claim-refused", input.data, input.used);
+	seeds_owner_start(&input, 4, 1000);
+	seeds_owner_error(&input, 1000, -EINVAL);
+	seeds_write("fuzz_nft_owner", "batch-refused", input.data, input.used);
+	seeds_owner_start(&input, 1, UINT32_MAX);
+	seeds_owner_error(&input, 0, 0);
+	seeds_write("fuzz_nft_owner", "sequence-wraps", input.data, input.used);
+	seeds_owner_start(&input, 0, 2000);
+	seeds_owner_table(&input, 2000, NFPROTO_INET, NFT_OWNER_FLAGS, 77);
+	seeds_write("fuzz_nft_owner", "query-owned", input.data, input.used);
+	seeds_owner_start(&input, 0, 2001);
+	seeds_owner_table(&input, 2001, NFPROTO_BRIDGE, NFT_OWNER_FLAG_PERSIST, 0);
+	seeds_write("fuzz_nft_owner", "query-orphan", input.data, input.used);
+	seeds_owner_start(&input, 0, 2000);
+	seeds_owner_error(&input, 2000, -ENOENT);
+	seeds_write("fuzz_nft_owner", "query-missing", input.data, input.used);
+}
+
 int main(int argc, char **argv)
 {
-	static const char *const targets[] = {"fuzz_ctl", "fuzz_event_stream", "fuzz_state",
-					      "fuzz_swarm"};
+	static const char *const targets[] = {"fuzz_ctl", "fuzz_event_stream", "fuzz_nft_owner",
+					      "fuzz_state", "fuzz_swarm"};
 	char path[4096];
 
 	if (argc != 3) {
@@ -442,5 +550,6 @@ int main(int argc, char **argv)
 	seeds_swarm(false);
 	seeds_swarm(true);
 	seeds_streams();
+	seeds_nft_owner();
 	return 0;
 }

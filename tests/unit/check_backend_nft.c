@@ -33,8 +33,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tjd/backend-netns.h"
 #include "tjd/backend.h"
+#include "tjd/enforce.h"
+#include "tjd/nft-owner.h"
 #include "tjd/ruleset.h"
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 /* libnftables.h defines _GNU_SOURCE again, without a value; config.h has. */
 #undef _GNU_SOURCE
@@ -277,6 +285,23 @@ static void check_nft_setup(void)
 		      "open failed: %s", check_nft_err);
 }
 
+/*
+ * For the cases about repairing someone else's changes: the test's backend
+ * reopened with unowned tables (own_tables = no), which anyone may change.
+ * With owned ones the kernel refuses those changes (the test_owned_ cases).
+ */
+static void check_nft_unowned(void)
+{
+	check_nft_backend.ops->close(&check_nft_backend);
+	ck_assert_int_eq(backend_init(&check_nft_backend, &backend_nft_ops, ""), 0);
+	check_nft_backend.unowned_tables = true;
+	ck_assert_msg(check_nft_backend.ops->open(&check_nft_backend, check_nft_err,
+						  sizeof(check_nft_err)) == 0,
+		      "open failed: %s", check_nft_err);
+	ck_assert_ptr_nonnull(strstr(check_nft_backend.ops->protection(&check_nft_backend),
+				     "not owned (own_tables = no)"));
+}
+
 /* Frees the backend; the namespace goes away with the test process. */
 static void check_nft_teardown(void)
 {
@@ -314,6 +339,8 @@ START_TEST(test_clear_only_needs_no_bridge_netfilter)
 	ruleset_init(&set);
 	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
 	ck_assert(check_nft_apply(&set));
+	/* as after tjd stopped: its tables stay, owned by no one (see test_owned_clear_*) */
+	check_nft_backend.ops->close(&check_nft_backend);
 	check_nft_bridge("0");
 	ck_assert_int_eq(backend_init(&clearing, &backend_nft_ops, ""), 0);
 	clearing.clear_only = true;
@@ -522,6 +549,8 @@ START_TEST(test_watched_commits_only_differences)
 			  "fd00:20::2");
 	check_nft_l2_port(&wider, "br-web", "veth9", "02:42:ac:14:00:09", "172.20.0.9",
 			  "fd00:20::9");
+	/* a second backend writes the same tables (see test_owned_applies_keep_working) */
+	check_nft_unowned();
 	check_nft_backend.watched = true;
 	ck_assert(check_nft_apply(&set));
 	handles_before = check_nft_capture("nft -a list chain inet tjd forward && "
@@ -539,6 +568,7 @@ START_TEST(test_watched_commits_only_differences)
 	ck_assert_ptr_nonnull(strstr(by_delta, "02:42:ac:14:00:09 . \"veth9\""));
 	/* exactly what a whole commit of the same ruleset leaves */
 	ck_assert_int_eq(backend_init(&fresh, &backend_nft_ops, ""), 0);
+	fresh.unowned_tables = true;
 	ck_assert_msg(fresh.ops->open(&fresh, check_nft_err, sizeof(check_nft_err)) == 0, "%s",
 		      check_nft_err);
 	ck_assert(check_nft_apply_with(&fresh, &wider));
@@ -594,6 +624,7 @@ START_TEST(test_drift_is_repaired)
 	struct ruleset set;
 	char *before, *after;
 
+	check_nft_unowned();
 	ruleset_init(&set);
 	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
 	ck_assert(check_nft_apply(&set));
@@ -753,9 +784,11 @@ START_TEST(test_instances_keep_to_their_tables)
 	struct ruleset set;
 	char *tables;
 
+	check_nft_unowned();
 	ruleset_init(&set);
 	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
 	ck_assert_int_eq(backend_init(&blue, &backend_nft_ops, "blue"), 0);
+	blue.unowned_tables = true;
 	ck_assert_msg(blue.ops->open(&blue, check_nft_err, sizeof(check_nft_err)) == 0,
 		      "open failed: %s", check_nft_err);
 	ck_assert(check_nft_apply(&set));
@@ -819,6 +852,7 @@ START_TEST(test_monitor_repairs_within_milliseconds)
 	struct ruleset set;
 	char *before, *after;
 
+	check_nft_unowned();
 	ruleset_init(&set);
 	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
 	ck_assert(check_nft_apply(&set));
@@ -883,8 +917,11 @@ static int check_nft_pid_namespace_child(void)
 		return 1;
 	ruleset_init(&set);
 	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
-	if (backend_init(&inside, &backend_nft_ops, "inside") != 0 ||
-	    inside.ops->open(&inside, err, sizeof(err)) != 0)
+	if (backend_init(&inside, &backend_nft_ops, "inside") != 0)
+		return 2;
+	/* the deletion below is the foreign change to report */
+	inside.unowned_tables = true;
+	if (inside.ops->open(&inside, err, sizeof(err)) != 0)
 		return 2;
 	if (inside.ops->apply(&inside, &set, &changed, err, sizeof(err)) != 0 || !changed)
 		return 3;
@@ -908,6 +945,17 @@ static int check_nft_pid_namespace_child(void)
 		return 8;
 	if (inside.ops->monitor_drain(&inside))
 		return 9;
+	inside.ops->close(&inside);
+	/* and libnftables' socket is found here too: another instance's tables get owned */
+	if (backend_init(&inside, &backend_nft_ops, "owned") != 0 ||
+	    inside.ops->open(&inside, err, sizeof(err)) != 0)
+		return 10;
+	if (inside.ops->apply(&inside, &set, &changed, err, sizeof(err)) != 0 || !changed ||
+	    strcmp(inside.ops->protection(&inside),
+		   "tables owned by tjd: deletion refused by the kernel") != 0)
+		return 11;
+	if (check_util_run("nft delete table inet tjd_owned 2>/dev/null") == 0)
+		return 12;
 	inside.ops->close(&inside);
 	ruleset_free(&set);
 	return 0;
@@ -961,6 +1009,7 @@ START_TEST(test_drain_is_bounded)
 	int drains = 1;
 
 	ck_assert_ptr_nonnull(other);
+	check_nft_unowned();
 	ruleset_init(&set);
 	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
 	ck_assert(check_nft_apply(&set));
@@ -1111,6 +1160,8 @@ START_TEST(test_real_packets)
 	long echoes;
 	double started, restored;
 
+	/* someone deletes tjd's tables below: they must be unowned to let them */
+	check_nft_unowned();
 	CHECK_NFT_MUST(
 	    "ip link add br0 type bridge && ip link set br0 up && "
 	    "ip addr add 10.77.0.1/24 dev br0 && ip -6 addr add fd77::1/64 dev br0 nodad");
@@ -1700,6 +1751,7 @@ START_TEST(test_layer2_packets)
 	struct ruleset set;
 	bool arrived[CHECK_NFT_PROBES];
 
+	check_nft_unowned(); /* the bridge table is deleted below, to show what it stops */
 	CHECK_NFT_MUST(
 	    "ip link add br0 type bridge && ip link set br0 up && "
 	    "ip addr add 10.77.0.1/24 dev br0 && ip -6 addr add fd77::1/64 dev br0 nodad");
@@ -1788,6 +1840,697 @@ START_TEST(test_layer2_packets)
 }
 END_TEST
 
+/*
+ * Owned tables (tjd/nft-owner.h): the kernel refuses every change by
+ * anyone but the backend's own socket, and keeps the tables when it goes.
+ */
+
+/* A table as the kernel describes it (flags, owner). */
+static struct nft_owner_table check_nft_table(uint8_t family, const char *name)
+{
+	struct nft_owner_table info;
+
+	ck_assert_msg(nft_owner_query(family, name, &info, check_nft_err, sizeof(check_nft_err)) ==
+			  0,
+		      "query: %s", check_nft_err);
+	return info;
+}
+
+/* Asserts both of the default instance's tables exist, owned (OWNER|PERSIST) or orphans. */
+static void check_nft_tables_are(bool owned)
+{
+	static const uint8_t families[] = {NFPROTO_INET, NFPROTO_BRIDGE};
+
+	for (size_t f = 0; f < 2; f++) {
+		struct nft_owner_table info = check_nft_table(families[f], "tjd");
+
+		ck_assert_msg(info.exists, "table %zu is gone", f);
+		ck_assert_uint_eq(info.flags, owned ? NFT_OWNER_FLAGS : NFT_OWNER_FLAG_PERSIST);
+		ck_assert(info.has_owner == owned);
+	}
+}
+
+/* What the default instance's tables hold, without the lines that show owner and flags. */
+static char *check_nft_contents(void)
+{
+	return check_nft_capture("for f in inet bridge; do nft -s list table $f tjd | "
+				 "sed -e '/^table /d' -e '/^[[:space:]]flags/d' -e '/^$/d'; done");
+}
+
+/* The handle the kernel gave table `family` tjd: a new table, a new handle. */
+static long check_nft_table_handle(const char *family)
+{
+	char *text = check_nft_capture("nft -a list table %s tjd | head -n 1", family);
+	char *at = strstr(text, "# handle ");
+	long handle = -1;
+
+	if (at == NULL)
+		at = strstr(text, " handle ");
+	ck_assert_msg(at != NULL, "no handle in \"%s\"", text);
+	handle = strtol(strstr(at, "handle ") + 7, NULL, 10);
+	free(text);
+	ck_assert_int_gt(handle, 0);
+	return handle;
+}
+
+/* Asserts two listings are equal, printing how they differ when not (too long for Check). */
+static void check_nft_same(const char *got, const char *expected)
+{
+	FILE *file;
+
+	if (strcmp(got, expected) == 0)
+		return;
+	file = fopen("/tmp/check_nft_got", "w");
+	if (file != NULL) {
+		fputs(got, file);
+		fclose(file);
+	}
+	file = fopen("/tmp/check_nft_expected", "w");
+	if (file != NULL) {
+		fputs(expected, file);
+		fclose(file);
+	}
+	(void)check_util_run("diff -u /tmp/check_nft_expected /tmp/check_nft_got >&2");
+	ck_abort_msg("the listings differ (diff above)");
+}
+
+/* The test's backend reopened owned (a restart of tjd, the old socket gone). */
+static void check_nft_reopen(void)
+{
+	check_nft_backend.ops->close(&check_nft_backend);
+	ck_assert_int_eq(backend_init(&check_nft_backend, &backend_nft_ops, ""), 0);
+	ck_assert_msg(check_nft_backend.ops->open(&check_nft_backend, check_nft_err,
+						  sizeof(check_nft_err)) == 0,
+		      "open failed: %s", check_nft_err);
+}
+
+/* Asserts the test's backend says its tables are owned. */
+static void check_nft_says_owned(void)
+{
+	const char *said = check_nft_backend.ops->protection(&check_nft_backend);
+
+	ck_assert_msg(strcmp(said, "tables owned by tjd: deletion refused by the kernel") == 0,
+		      "protection: %s", said);
+}
+
+/* Changes someone else might try; `flush ruleset` passes over owned tables and succeeds. */
+static const struct {
+	const char *command;
+	bool refused; /* with our tables owned, the command fails */
+} check_nft_foreign[] = {
+    {"nft delete table inet tjd", true},
+    {"nft delete table bridge tjd", true},
+    {"nft flush ruleset", false},
+    {"nft flush table inet tjd", true},
+    {"nft flush chain inet tjd forward", true},
+    {"nft flush chain bridge tjd prerouting", true},
+    {"nft delete rule inet tjd forward handle "
+     "$(nft -a list chain inet tjd forward | awk '/isolate/ { print $NF; exit }')",
+     true},
+    {"nft insert rule inet tjd forward accept", true},
+    {"nft add rule inet tjd input tcp dport 22 drop", true},
+    {"nft 'chain inet tjd forward { policy drop ; }'", true},
+    {"nft add chain inet tjd sneaky '{ type filter hook forward priority -20; }'", true},
+    {"nft add element inet tjd fwd4_br_web '{ 172.20.0.66 }'", true},
+    {"nft delete element inet tjd fwd6_br_web '{ fd00:20::2 }'", true},
+    {"nft flush set bridge tjd bound4", true},
+    {"nft add element bridge tjd bound4 '{ 172.20.0.66 . \"vethevil\" }'", true},
+    {"nft add table inet tjd '{ flags dormant; }'", true},
+};
+
+START_TEST(test_owned_refuses_others)
+{
+	const char *command = check_nft_foreign[_i].command;
+	struct backend unowned;
+	struct ruleset set;
+	char *before, *after;
+	int rc;
+
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	/* first, without ownership: the command works and changes our tables */
+	ck_assert_int_eq(backend_init(&unowned, &backend_nft_ops, ""), 0);
+	unowned.unowned_tables = true;
+	ck_assert_msg(unowned.ops->open(&unowned, check_nft_err, sizeof(check_nft_err)) == 0, "%s",
+		      check_nft_err);
+	ck_assert(check_nft_apply_with(&unowned, &set));
+	before = check_nft_ruleset();
+	ck_assert_msg(check_util_run("%s", command) == 0, "unowned: `%s` failed", command);
+	after = check_nft_ruleset();
+	ck_assert_msg(strcmp(before, after) != 0, "unowned: `%s` changed nothing", command);
+	free(before);
+	free(after);
+	ck_assert_int_eq(unowned.ops->clear(&unowned, check_nft_err, sizeof(check_nft_err)), 0);
+	unowned.ops->close(&unowned);
+
+	/* owned: the kernel refuses it, and nothing changes */
+	check_nft_backend.watched = true;
+	(void)check_nft_backend.ops->monitor_drain(&check_nft_backend); /* the control's events */
+	ck_assert(check_nft_apply(&set));
+	check_nft_tables_are(true);
+	check_nft_says_owned();
+	before = check_nft_ruleset();
+	ck_assert(!check_nft_backend.ops->monitor_drain(&check_nft_backend));
+	rc = check_util_run("%s 2>/dev/null", command);
+	if (check_nft_foreign[_i].refused)
+		ck_assert_msg(rc != 0, "owned: `%s` was not refused", command);
+	else
+		ck_assert_msg(rc == 0, "owned: `%s` failed", command);
+	after = check_nft_ruleset();
+	ck_assert_str_eq(after, before);
+	check_nft_tables_are(true);
+	/* nothing of ours changed, so nothing to repair */
+	ck_assert(!check_nft_monitor_reports(&check_nft_backend, CHECK_NFT_QUIET_MS, NULL));
+	ck_assert(!check_nft_apply(&set));
+	free(before);
+	free(after);
+	ruleset_free(&set);
+}
+END_TEST
+
+START_TEST(test_owned_applies_keep_working)
+{
+	struct ruleset set, wider;
+	struct rule *rule;
+	char *handles_before, *handles_after, *by_delta, *by_whole;
+	long inet_handle, bridge_handle;
+
+	ruleset_init(&set);
+	ruleset_init(&wider);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1");
+	check_nft_l2_port(&set, "br-web", "veth1", "02:42:ac:14:00:02", "172.20.0.2", "fd00:20::2");
+	ck_assert_int_eq(ruleset_copy(&wider, &set), 0);
+	check_nft_l2_port(&wider, "br-web", "veth9", "02:42:ac:14:00:09", "172.20.0.9",
+			  "fd00:20::9");
+	check_nft_backend.watched = true;
+	ck_assert(check_nft_apply(&set));
+	check_nft_tables_are(true);
+	inet_handle = check_nft_table_handle("inet");
+	bridge_handle = check_nft_table_handle("bridge");
+	/* a port more: set elements only, committed as such into the owned tables */
+	handles_before = check_nft_capture("nft -a list chain bridge tjd bound");
+	ck_assert(check_nft_apply(&wider));
+	ck_assert(!check_nft_apply(&wider));
+	handles_after = check_nft_capture("nft -a list chain bridge tjd bound");
+	ck_assert_str_eq(handles_after, handles_before);
+	by_delta = check_nft_contents();
+	ck_assert_ptr_nonnull(strstr(by_delta, "\"veth9\" : jump bound"));
+	/* exactly what a whole commit of the same ruleset leaves */
+	ck_assert_int_eq(
+	    check_nft_backend.ops->clear(&check_nft_backend, check_nft_err, sizeof(check_nft_err)),
+	    0);
+	by_whole = check_nft_capture("nft list tables");
+	ck_assert_str_eq(by_whole, "");
+	free(by_whole);
+	ck_assert(check_nft_apply(&wider));
+	check_nft_tables_are(true);
+	by_whole = check_nft_contents();
+	check_nft_same(by_whole, by_delta);
+	free(by_whole);
+	/* a new rule: a whole commit, in place, so the tables (and their flags) stay */
+	inet_handle = check_nft_table_handle("inet");
+	bridge_handle = check_nft_table_handle("bridge");
+	rule = check_nft_rule(&wider, AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	strcpy(rule->in_iface, "br-web");
+	strcpy(rule->comment, "tjd web extra");
+	ck_assert(check_nft_apply(&wider));
+	ck_assert(!check_nft_apply(&wider));
+	ck_assert_int_eq(check_nft_table_handle("inet"), inet_handle);
+	ck_assert_int_eq(check_nft_table_handle("bridge"), bridge_handle);
+	check_nft_tables_are(true);
+	by_whole = check_nft_contents();
+	ck_assert_ptr_nonnull(strstr(by_whole, "tjd web extra"));
+	/* the names of the last commit told what to delete: nothing was left behind */
+	ck_assert_int_eq(check_util_run("nft list table inet tjd | grep -c 'chain forward' | "
+					"grep -qx 1"),
+			 0);
+	ck_assert(!check_nft_backend.ops->monitor_drain(&check_nft_backend));
+	free(handles_before);
+	free(handles_after);
+	free(by_delta);
+	free(by_whole);
+	ruleset_free(&set);
+	ruleset_free(&wider);
+}
+END_TEST
+
+START_TEST(test_owned_tables_outlive_their_owner)
+{
+	struct ruleset set;
+	char *contents, *now;
+	long inet_handle, bridge_handle;
+
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	ck_assert(check_nft_apply(&set));
+	check_nft_tables_are(true);
+	contents = check_nft_contents();
+	inet_handle = check_nft_table_handle("inet");
+	bridge_handle = check_nft_table_handle("bridge");
+	/* tjd stops (or crashes): its socket goes, the tables stay, rules and all */
+	check_nft_backend.ops->close(&check_nft_backend);
+	check_nft_tables_are(false);
+	now = check_nft_contents();
+	check_nft_same(now, contents);
+	free(now);
+	/* the next tjd adopts them: owned again, the same tables (never deleted) */
+	check_nft_reopen();
+	ck_assert(check_nft_apply(&set));
+	check_nft_tables_are(true);
+	check_nft_says_owned();
+	ck_assert_int_eq(check_nft_table_handle("inet"), inet_handle);
+	ck_assert_int_eq(check_nft_table_handle("bridge"), bridge_handle);
+	now = check_nft_contents();
+	check_nft_same(now, contents);
+	free(now);
+	ck_assert_int_ne(check_util_run("nft delete table inet tjd 2>/dev/null"), 0);
+	/* and clearing, by the owner, deletes them */
+	ck_assert_int_eq(
+	    check_nft_backend.ops->clear(&check_nft_backend, check_nft_err, sizeof(check_nft_err)),
+	    0);
+	now = check_nft_capture("nft list tables");
+	ck_assert_str_eq(now, "");
+	free(now);
+	free(contents);
+	ruleset_free(&set);
+}
+END_TEST
+
+START_TEST(test_owned_clear_from_elsewhere)
+{
+	struct backend clearing;
+	struct ruleset set;
+	char *before, *after, expected[64];
+
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	ck_assert(check_nft_apply(&set));
+	before = check_nft_ruleset();
+	/* `tjd --clear` while tjd runs: refused with the reason, nothing removed */
+	ck_assert_int_eq(backend_init(&clearing, &backend_nft_ops, ""), 0);
+	clearing.clear_only = true;
+	ck_assert_msg(clearing.ops->open(&clearing, check_nft_err, sizeof(check_nft_err)) == 0,
+		      "open failed: %s", check_nft_err);
+	ck_assert_int_eq(
+	    clearing.ops->held_elsewhere(&clearing, check_nft_err, sizeof(check_nft_err)), 1);
+	snprintf(expected, sizeof(expected), "owned by process %d (", (int)getpid());
+	ck_assert_msg(strstr(check_nft_err, expected) != NULL, "said: %s", check_nft_err);
+	ck_assert_ptr_nonnull(strstr(check_nft_err, "use `tjctl clear`"));
+	ck_assert_int_eq(clearing.ops->clear(&clearing, check_nft_err, sizeof(check_nft_err)), -1);
+	ck_assert_ptr_nonnull(strstr(check_nft_err, "use `tjctl clear`"));
+	clearing.ops->close(&clearing);
+	ck_assert_int_eq(enforce_clear_offline("", NULL), -1);
+	after = check_nft_ruleset();
+	ck_assert_str_eq(after, before);
+	free(after);
+	/* the owner itself may */
+	ck_assert_int_eq(check_nft_backend.ops->held_elsewhere(&check_nft_backend, check_nft_err,
+							       sizeof(check_nft_err)),
+			 0);
+	/* once tjd is gone, `tjd --clear` removes the orphans */
+	check_nft_backend.ops->close(&check_nft_backend);
+	ck_assert_int_eq(enforce_clear_offline("", NULL), 0);
+	after = check_nft_capture("nft list tables");
+	ck_assert_str_eq(after, "");
+	free(after);
+	free(before);
+	ruleset_free(&set);
+}
+END_TEST
+
+START_TEST(test_owned_falls_back_without_persist)
+{
+	struct ruleset set;
+	char *before, *after;
+	const char *said;
+
+	/* a flag no kernel knows is refused exactly as PERSIST is before Linux 6.9 */
+	nft_owner_claim_flags = NFT_OWNER_FLAGS | 0x80000000u;
+	check_nft_reopen();
+	said = check_nft_backend.ops->protection(&check_nft_backend);
+	ck_assert_msg(strcmp(said, "tables not owned (kernel lacks table persist, Linux 6.9): "
+				   "deletion repaired") == 0,
+		      "protection: %s", said);
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	check_nft_backend.watched = true;
+	ck_assert(check_nft_apply(&set));
+	ck_assert_uint_eq(check_nft_table(NFPROTO_INET, "tjd").flags, 0);
+	ck_assert_uint_eq(check_nft_table(NFPROTO_BRIDGE, "tjd").flags, 0);
+	before = check_nft_ruleset();
+	/* today's behaviour: the deletion goes through and is repaired */
+	CHECK_NFT_MUST("nft delete table inet tjd");
+	ck_assert(
+	    check_nft_monitor_reports(&check_nft_backend, CHECK_NFT_MONITOR_TIMEOUT_MS, NULL));
+	ck_assert(check_nft_apply(&set));
+	after = check_nft_ruleset();
+	ck_assert_str_eq(after, before);
+	nft_owner_claim_flags = NFT_OWNER_FLAGS;
+	free(before);
+	free(after);
+	ruleset_free(&set);
+}
+END_TEST
+
+/* A netlink socket that hears every nf_tables transaction in the namespace. */
+static struct mnl_socket *check_nft_listen(void)
+{
+	struct mnl_socket *sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int group = NFNLGRP_NFTABLES, size = 8 << 20;
+
+	ck_assert_ptr_nonnull(sock);
+	ck_assert_int_eq(mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID), 0);
+	ck_assert_int_eq(mnl_socket_setsockopt(sock, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)),
+			 0);
+	(void)setsockopt(mnl_socket_get_fd(sock), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	return sock;
+}
+
+/* What an event names: its table (attribute 1) and, for a chain, the chain (attribute 3). */
+struct check_nft_event_names {
+	const char *table;
+	const char *chain;
+};
+
+/* mnl_attr_parse callback filling check_nft_event_names. */
+static int check_nft_event_attribute(const struct nlattr *attribute, void *data)
+{
+	struct check_nft_event_names *names = data;
+
+	if (mnl_attr_validate(attribute, MNL_TYPE_NUL_STRING) < 0)
+		return MNL_CB_OK;
+	if (mnl_attr_get_type(attribute) == 1)
+		names->table = mnl_attr_get_str(attribute);
+	else if (mnl_attr_get_type(attribute) == NFTA_CHAIN_NAME)
+		names->chain = mnl_attr_get_str(attribute);
+	return MNL_CB_OK;
+}
+
+/* One family's protection at a transaction's end: tjd's table, its chains, the copy. */
+struct check_nft_cover {
+	bool table;
+	char chains[8][32];
+	bool copy;
+};
+
+/* Adds or removes a chain name of a cover. */
+static void check_nft_cover_chain(struct check_nft_cover *cover, const char *name, bool add)
+{
+	for (size_t i = 0; i < 8; i++)
+		if (strcmp(cover->chains[i], name) == 0) {
+			if (!add)
+				cover->chains[i][0] = '\0';
+			return;
+		}
+	for (size_t i = 0; add && i < 8; i++)
+		if (cover->chains[i][0] == '\0') {
+			snprintf(cover->chains[i], sizeof(cover->chains[i]), "%s", name);
+			return;
+		}
+}
+
+/* Counts a cover's chains. */
+static int check_nft_cover_chains(const struct check_nft_cover *cover)
+{
+	int count = 0;
+
+	for (size_t i = 0; i < 8; i++)
+		count += cover->chains[i][0] != '\0';
+	return count;
+}
+
+/*
+ * Replays the table and chain events heard since `sock` was opened, from
+ * tjd's unowned tables with their chains: at the end of every transaction,
+ * each family must still be covered, by tjd's table with all its chains or
+ * by the copy "tjd-handover".  Returns the transactions that touched them;
+ * *swapped says whether tjd's table was deleted and made again.
+ */
+static int check_nft_never_uncovered(struct mnl_socket *sock, bool *swapped)
+{
+	static const char *const base[2][3] = {{"forward", "input", "output"},
+					       {"prerouting", "bound", "unattributed"}};
+	struct check_nft_cover cover[2];
+	static char buffer[256 * 1024];
+	int transactions = 0;
+	bool touched = false;
+
+	*swapped = false;
+	memset(cover, 0, sizeof(cover));
+	for (size_t f = 0; f < 2; f++) {
+		cover[f].table = true;
+		for (size_t c = 0; c < 3; c++)
+			if (base[f][c] != NULL)
+				check_nft_cover_chain(&cover[f], base[f][c], true);
+	}
+	for (;;) {
+		ssize_t got = recv(mnl_socket_get_fd(sock), buffer, sizeof(buffer), MSG_DONTWAIT);
+		const struct nlmsghdr *message = (const struct nlmsghdr *)buffer;
+		int remaining = (int)got;
+
+		if (got < 0) {
+			ck_assert_msg(errno == EAGAIN, "reading events: %s", strerror(errno));
+			break;
+		}
+		for (; mnl_nlmsg_ok(message, remaining);
+		     message = mnl_nlmsg_next(message, &remaining)) {
+			const struct nfgenmsg *header = mnl_nlmsg_get_payload(message);
+			unsigned type = NFNL_MSG_TYPE(message->nlmsg_type);
+			struct check_nft_event_names names = {NULL, NULL};
+			struct check_nft_cover *family;
+
+			if (NFNL_SUBSYS_ID(message->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
+				continue;
+			if (type == NFT_MSG_NEWGEN) {
+				for (size_t f = 0; touched && f < 2; f++)
+					ck_assert_msg(
+					    cover[f].copy ||
+						(cover[f].table &&
+						 check_nft_cover_chains(&cover[f]) == 3),
+					    "after transaction %d, family %zu was uncovered",
+					    transactions + 1, f);
+				transactions += touched;
+				touched = false;
+				continue;
+			}
+			if (header->nfgen_family != NFPROTO_INET &&
+			    header->nfgen_family != NFPROTO_BRIDGE)
+				continue;
+			family = &cover[header->nfgen_family == NFPROTO_BRIDGE];
+			(void)mnl_attr_parse(message, sizeof(*header), check_nft_event_attribute,
+					     &names);
+			if (names.table == NULL)
+				continue;
+			if (strcmp(names.table, "tjd-handover") == 0 &&
+			    (type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE)) {
+				family->copy = type == NFT_MSG_NEWTABLE;
+				touched = true;
+			}
+			if (strcmp(names.table, "tjd") != 0)
+				continue;
+			touched = true;
+			if (type == NFT_MSG_DELTABLE) {
+				family->table = false;
+				memset(family->chains, 0, sizeof(family->chains));
+				*swapped = true;
+			} else if (type == NFT_MSG_NEWTABLE) {
+				family->table = true;
+			} else if ((type == NFT_MSG_NEWCHAIN || type == NFT_MSG_DELCHAIN) &&
+				   names.chain != NULL) {
+				check_nft_cover_chain(family, names.chain,
+						      type == NFT_MSG_NEWCHAIN);
+			}
+		}
+	}
+	return transactions;
+}
+
+START_TEST(test_owned_replaces_unowned_tables_without_a_gap)
+{
+	struct backend unowned;
+	struct mnl_socket *events;
+	struct ruleset set;
+	char *contents, *now;
+	bool swapped;
+
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	/* an earlier tjd, or own_tables = no, left tables that cannot be adopted */
+	ck_assert_int_eq(backend_init(&unowned, &backend_nft_ops, ""), 0);
+	unowned.unowned_tables = true;
+	ck_assert_msg(unowned.ops->open(&unowned, check_nft_err, sizeof(check_nft_err)) == 0, "%s",
+		      check_nft_err);
+	ck_assert(check_nft_apply_with(&unowned, &set));
+	unowned.ops->close(&unowned);
+	ck_assert_uint_eq(check_nft_table(NFPROTO_INET, "tjd").flags, 0);
+	contents = check_nft_contents();
+	events = check_nft_listen();
+	ck_assert(check_nft_apply(&set));
+	check_nft_tables_are(true);
+	check_nft_says_owned();
+	now = check_nft_contents();
+	check_nft_same(now, contents);
+	free(now);
+	now = check_nft_capture("nft list tables");
+	ck_assert_str_eq(now, "table inet tjd\ntable bridge tjd\n");
+	free(now);
+	ck_assert_int_ge(check_nft_never_uncovered(events, &swapped), 3);
+	ck_assert_msg(swapped, "the unowned tables were not replaced");
+	mnl_socket_close(events);
+	free(contents);
+	ruleset_free(&set);
+}
+END_TEST
+
+START_TEST(test_owned_adoption_replaces_what_cannot_be_named)
+{
+	struct mnl_socket *events;
+	struct ruleset set;
+	char *contents, *now;
+	bool swapped;
+
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1111111");
+	ck_assert(check_nft_apply(&set));
+	contents = check_nft_contents();
+	check_nft_backend.ops->close(&check_nft_backend);
+	/* while no tjd runs, anyone may add to the orphan; a ct helper has no handle to delete by
+	 */
+	CHECK_NFT_MUST("nft add ct helper inet tjd ftp '{ type \"ftp\" protocol tcp; }'");
+	check_nft_reopen();
+	events = check_nft_listen();
+	ck_assert(check_nft_apply(&set));
+	check_nft_tables_are(true);
+	now = check_nft_contents();
+	check_nft_same(now, contents);
+	free(now);
+	ck_assert_int_ge(check_nft_never_uncovered(events, &swapped), 3);
+	ck_assert(swapped);
+	mnl_socket_close(events);
+	free(contents);
+	ruleset_free(&set);
+}
+END_TEST
+
+START_TEST(test_owned_layer2_companion)
+{
+	struct backend layer2;
+	struct ruleset set;
+	struct nft_owner_table info;
+	const char *said;
+
+	ruleset_init(&set);
+	check_nft_policy(&set, "br-web", "172.20.0.2", "fd00:20::2", "veth1");
+	check_nft_l2_port(&set, "br-web", "veth1", "02:42:ac:14:00:02", "172.20.0.2", "fd00:20::2");
+	ck_assert_int_eq(backend_init(&layer2, &backend_nft_bridge_ops, ""), 0);
+	ck_assert_msg(layer2.ops->open(&layer2, check_nft_err, sizeof(check_nft_err)) == 0, "%s",
+		      check_nft_err);
+	ck_assert(check_nft_apply_with(&layer2, &set));
+	info = check_nft_table(NFPROTO_BRIDGE, "tjd-l2");
+	ck_assert_uint_eq(info.flags, NFT_OWNER_FLAGS);
+	said = layer2.ops->protection(&layer2);
+	ck_assert_str_eq(said, "tables owned by tjd: deletion refused by the kernel");
+	ck_assert_int_ne(check_util_run("nft delete table bridge tjd-l2 2>/dev/null"), 0);
+	ck_assert_int_ne(check_util_run("nft flush chain bridge tjd-l2 bound 2>/dev/null"), 0);
+	ck_assert(!check_nft_apply_with(&layer2, &set));
+	layer2.ops->close(&layer2);
+	ck_assert_uint_eq(check_nft_table(NFPROTO_BRIDGE, "tjd-l2").flags, NFT_OWNER_FLAG_PERSIST);
+	ck_assert_int_eq(check_util_run("nft delete table bridge tjd-l2"), 0);
+	ruleset_free(&set);
+}
+END_TEST
+
+/* Runs a backend's apply (backend_netns_run's callback). */
+static int check_nft_netns_apply(struct backend *backend, void *arg, char *err, size_t errlen)
+{
+	bool changed;
+
+	return backend->ops->apply(backend, arg, &changed, err, errlen);
+}
+
+START_TEST(test_owned_in_another_namespace)
+{
+	struct check_nft_container *overlay = &check_nft_containers[0];
+	struct backend_netns netns;
+	struct ruleset set;
+	char path[64];
+
+	/* a namespace bound at a path of its own, as dockerd binds a swarm overlay's */
+	CHECK_NFT_MUST("ip link add br0 type bridge && ip link set br0 up");
+	check_nft_container_start(overlay, "vethoverlay", 2);
+	snprintf(path, sizeof(path), "/tmp/check_nft_netns.%d", (int)getpid());
+	CHECK_NFT_MUST("touch %s && mount --bind /proc/%d/ns/net %s", path, (int)overlay->pid,
+		       path);
+	ruleset_init(&set);
+	check_nft_policy(&set, "br0", "10.77.0.9", "fd77::9", "veth9");
+	ck_assert_int_eq(backend_netns_init(&netns, &check_nft_backend, path), 0);
+	ck_assert_msg(backend_netns_run(&netns, true, check_nft_netns_apply, &set, check_nft_err,
+					sizeof(check_nft_err)) == 1,
+		      "%s", check_nft_err);
+	/* inside, no one else may touch it; tjd's own namespace has nothing of it */
+	CHECK_NFT_MUST("nsenter --net=%s nft list table inet tjd | grep -q 'flags owner'", path);
+	ck_assert_int_ne(
+	    check_util_run("nsenter --net=%s nft delete table inet tjd 2>/dev/null", path), 0);
+	ck_assert_int_ne(
+	    check_util_run("nsenter --net=%s nft flush chain bridge tjd prerouting 2>/dev/null",
+			   path),
+	    0);
+	ck_assert_int_ne(check_util_run("nft list table inet tjd >/dev/null 2>&1"), 0);
+	/* closed (tjd stops): the namespace keeps its rules, an orphan anyone may delete */
+	backend_netns_close(&netns);
+	CHECK_NFT_MUST("nsenter --net=%s nft list chain inet tjd forward | grep -q isolate", path);
+	CHECK_NFT_MUST("nsenter --net=%s nft delete table inet tjd", path);
+	CHECK_NFT_MUST("umount %s && rm -f %s", path, path);
+	ruleset_free(&set);
+	kill(overlay->pid, SIGKILL);
+}
+END_TEST
+
+START_TEST(test_owned_packets)
+{
+	struct check_nft_container *proxy = &check_nft_containers[0];
+	struct check_nft_container *backend = &check_nft_containers[1];
+	struct ruleset set;
+	double started;
+
+	CHECK_NFT_MUST(
+	    "ip link add br0 type bridge && ip link set br0 up && "
+	    "ip addr add 10.77.0.1/24 dev br0 && ip -6 addr add fd77::1/64 dev br0 nodad");
+	check_nft_container_start(proxy, "vethproxy", 2);
+	check_nft_container_start(backend, "vethbackend", 3);
+	/* no firewall: the backend reaches the proxy */
+	ck_assert(check_nft_ping(backend, proxy->ipv4));
+	/* opened after the forks: a child holding the socket would keep the tables owned */
+	check_nft_reopen();
+	ruleset_init(&set);
+	check_nft_policy(&set, "br0", proxy->ipv4, proxy->ipv6, proxy->port);
+	check_nft_backend.watched = true;
+	ck_assert(check_nft_apply(&set));
+	ck_assert(!check_nft_ping(backend, proxy->ipv4));
+	ck_assert(check_nft_ping(proxy, backend->ipv4));
+	/* root deletes tjd's table: refused, so the network never opens */
+	started = check_nft_now_ms();
+	ck_assert_int_ne(check_util_run("nft delete table inet tjd 2>/dev/null"), 0);
+	printf("nft backend (owned): `nft delete table inet tjd` refused by the kernel "
+	       "(%.2f ms for the command); the table never left: no gap, nothing to repair\n",
+	       check_nft_now_ms() - started);
+	ck_assert(!check_nft_ping(backend, proxy->ipv4));
+	ck_assert(!check_nft_monitor_reports(&check_nft_backend, CHECK_NFT_QUIET_MS, NULL));
+	fflush(stdout);
+	/* tjd gone (as after a crash): the rules stay */
+	check_nft_backend.ops->close(&check_nft_backend);
+	ck_assert(!check_nft_ping(backend, proxy->ipv4));
+	ck_assert(check_nft_ping(proxy, backend->ipv4));
+	/* it is that table that blocks: an orphan anyone may delete, and then it opens */
+	CHECK_NFT_MUST("nft delete table inet tjd");
+	ck_assert(check_nft_ping(backend, proxy->ipv4));
+	ruleset_free(&set);
+	for (size_t i = 0; i < CHECK_NFT_CONTAINERS; i++)
+		if (check_nft_containers[i].pid > 0)
+			kill(check_nft_containers[i].pid, SIGKILL);
+}
+END_TEST
+
 /* The suite. */
 static Suite *check_nft_suite(void)
 {
@@ -1815,6 +2558,17 @@ static Suite *check_nft_suite(void)
 	tcase_add_test(tcase, test_drain_is_bounded);
 	tcase_add_test(tcase, test_real_packets);
 	tcase_add_test(tcase, test_layer2_packets);
+	tcase_add_loop_test(tcase, test_owned_refuses_others, 0,
+			    sizeof(check_nft_foreign) / sizeof(check_nft_foreign[0]));
+	tcase_add_test(tcase, test_owned_applies_keep_working);
+	tcase_add_test(tcase, test_owned_tables_outlive_their_owner);
+	tcase_add_test(tcase, test_owned_clear_from_elsewhere);
+	tcase_add_test(tcase, test_owned_falls_back_without_persist);
+	tcase_add_test(tcase, test_owned_replaces_unowned_tables_without_a_gap);
+	tcase_add_test(tcase, test_owned_adoption_replaces_what_cannot_be_named);
+	tcase_add_test(tcase, test_owned_layer2_companion);
+	tcase_add_test(tcase, test_owned_in_another_namespace);
+	tcase_add_test(tcase, test_owned_packets);
 	suite_add_tcase(suite, tcase);
 	return suite;
 }

@@ -422,6 +422,11 @@ START_TEST(test_datagrams_must_be_whole)
 	/* a length shorter than a header */
 	second->nlmsg_len = 8;
 	ck_assert(!netlink_datagram_whole(buffer.bytes, NLMSG_ALIGN(first->nlmsg_len) + 16));
+	/* one of 2 GiB or more, which libmnl's own check takes for a negative length */
+	second->nlmsg_len = 0x80000010u;
+	ck_assert(!netlink_datagram_whole(buffer.bytes, total));
+	first->nlmsg_len = 0xfffffff0u;
+	ck_assert(!netlink_datagram_whole(buffer.bytes, total));
 }
 END_TEST
 
