@@ -15,6 +15,8 @@ PACKAGES=(
 	# end-to-end tests and demo: a private dockerd in a network namespace
 	docker.io containerd runc iptables nftables iproute2 busybox-static
 	util-linux kmod procps passwd coreutils python3
+	# end-to-end attack suite (tests/e2e/attack.py)
+	python3-scapy
 	# fuzzing (tests/fuzz/run.sh)
 	clang
 	# Debian package test (scripts/package-test.sh)
