@@ -129,6 +129,14 @@ static void cmd_status_print_daemon(const Tjd__V1__StatusResponse *status, time_
 	output_field(stdout, 0, "reconciles", "%" PRIu64, status->reconcile_count);
 	output_field(stdout, 0, "rule applies", "%" PRIu64, status->apply_count);
 	output_field(stdout, 0, "drift repairs", "%" PRIu64, status->drift_repairs);
+	if (status->conntrack_failures > 0)
+		output_field(stdout, 0, "connections cut",
+			     "%" PRIu64 " in %" PRIu64 " purge(s), %" PRIu64 " purge(s) FAILED",
+			     status->conntrack_deleted, status->conntrack_purges,
+			     status->conntrack_failures);
+	else
+		output_field(stdout, 0, "connections cut", "%" PRIu64 " in %" PRIu64 " purge(s)",
+			     status->conntrack_deleted, status->conntrack_purges);
 	if (cmd_status_str(status->last_error)[0] != '\0') {
 		output_field(stdout, 0, "last error", "%s", status->last_error);
 		if (status->last_error_unix != 0) {
@@ -416,6 +424,12 @@ static json_t *cmd_status_json(const Tjd__V1__StatusResponse *status, bool *fail
 	output_json_set(object, "last_peer_push_from",
 			output_json_string(status->last_peer_push_from), failed);
 	cmd_status_json_time(object, "last_peer_push", status->last_peer_push_unix, failed);
+	output_json_set(object, "conntrack_purges",
+			cmd_status_json_unsigned(status->conntrack_purges), failed);
+	output_json_set(object, "conntrack_deleted",
+			cmd_status_json_unsigned(status->conntrack_deleted), failed);
+	output_json_set(object, "conntrack_failures",
+			cmd_status_json_unsigned(status->conntrack_failures), failed);
 	return object;
 }
 

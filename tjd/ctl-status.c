@@ -234,6 +234,9 @@ static int ctl_status_exec(struct ctl_context *ctx, const Tjd__V1__Request *requ
 	status->reconcile_count = tjd->reconcile_count;
 	status->apply_count = stats->apply_count;
 	status->drift_repairs = stats->drift_repairs;
+	status->conntrack_purges = stats->conntrack_purges;
+	status->conntrack_deleted = stats->conntrack_deleted;
+	status->conntrack_failures = stats->conntrack_failures;
 	status->instance_id = ctl_strdup(ctx, conf->instance_id);
 	status->config_file = ctl_strdup(ctx, conf->path ? conf->path : "");
 	status->poll_interval = conf->poll_interval;

@@ -115,6 +115,10 @@ for name in proxy-b2-tcp4 proxy-b2-udp6 proxy2-b2-tcp4; do
 done
 expect_true "tjd logged the purge" grep -q "conntrack: deleted" "$TJD_LOG"
 echo "  RESULT [$E2E_BACKEND] first purge: $(grep -m1 'conntrack: deleted' "$TJD_LOG" | sed 's/.*conntrack: //')"
+# Each of the five flows stopped above is a tracked connection tjd deleted.
+expect_true "tjctl status counts at least the five connections cut" \
+	test "$(status_query 's["conntrack_deleted"]')" -ge 5
+expect_equal "tjctl status: no purge failed" 0 "$(status_query 's["conntrack_failures"]')"
 # The blocked flows stay blocked: no way back in through a new connection either.
 expect_tcp blocked b1 "$B2_V4" 80 b2
 
