@@ -108,6 +108,28 @@ in_ns() {
 	nsenter --net="/run/netns/$E2E_NS" -- "$@"
 }
 
+# Make the kernel track IPv6 connections in the dockerd namespace, as it
+# does under a Docker that writes ip6tables rules (27 and later by default;
+# 20.10 writes none).  Nothing tracks a connection that started before any
+# rule asked for tracking, so once tjd's rules are in, its next packet is
+# picked up in mid-stream, and tjd cuts that: nobody can tell which end
+# opened it.  Tests that show an allowed flow surviving tjd's start track
+# it from the beginning with this; ipv6_tracking_off undoes it.
+ipv6_tracking_on() {
+	in_ns nft -f - <<'NFT'
+table ip6 e2e-track {
+	chain forward {
+		type filter hook forward priority 100; policy accept;
+		ct state new counter
+	}
+}
+NFT
+}
+
+ipv6_tracking_off() {
+	in_ns nft delete table ip6 e2e-track 2>/dev/null || true
+}
+
 # Path of the tjctl binary (built in-tree; TJCTL_BIN overrides).
 tjctl_path() {
 	echo "${TJCTL_BIN:-$E2E_TOP/tjctl/tjctl}"

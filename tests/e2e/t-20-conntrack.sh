@@ -88,7 +88,9 @@ mkdir -p "$FLOW_DIR"
 topology_up
 server_run proxy2 "$WEB_NET" --ip "$PROXY2_V4" --label tjd.allow=true
 
-# Without tjd, every flow flows, both ways.
+# Without tjd, every flow flows, both ways (and is tracked: see ipv6_tracking_on).
+ipv6_tracking_on
+on_cleanup ipv6_tracking_off
 flow b1-b2-tcp4 tcp b1 b2 "$B2_V4" 9001
 flow b1-b2-tcp6 tcp b1 b2 "$B2_V6" 9002
 flow b1-b2-udp4 udp b1 b2 "$B2_V4" 9003
@@ -96,9 +98,10 @@ flow b1-proxy-tcp4 tcp b1 proxy "$PROXY_V4" 9004
 flow b1-host-tcp4 tcp b1 - "$WEB_V4_GW" 9005
 flow proxy-b2-tcp4 tcp proxy b2 "$B2_V4" 9006
 flow proxy-b2-udp6 udp proxy b2 "$B2_V6" 9007
+flow proxy-b2-tcp6 tcp proxy b2 "$B2_V6" 9009
 flow proxy2-b2-tcp4 tcp proxy2 b2 "$B2_V4" 9008
 all=(b1-b2-tcp4 b1-b2-tcp6 b1-b2-udp4 b1-proxy-tcp4 b1-host-tcp4 proxy-b2-tcp4 proxy-b2-udp6
-	proxy2-b2-tcp4)
+	proxy-b2-tcp6 proxy2-b2-tcp4)
 sleep 1
 for name in "${all[@]}"; do
 	expect_true "without tjd, flow $name flows both ways" flows_now "$name"
@@ -110,7 +113,7 @@ sleep 1
 for name in b1-b2-tcp4 b1-b2-tcp6 b1-b2-udp4 b1-proxy-tcp4 b1-host-tcp4; do
 	expect_true "flow $name, opened before tjd, stopped within 1 s of ready" stopped "$name"
 done
-for name in proxy-b2-tcp4 proxy-b2-udp6 proxy2-b2-tcp4; do
+for name in proxy-b2-tcp4 proxy-b2-udp6 proxy-b2-tcp6 proxy2-b2-tcp4; do
 	expect_true "the allowed flow $name still flows" flows_now "$name"
 done
 expect_true "tjd logged the purge" grep -q "conntrack: deleted" "$TJD_LOG"
@@ -136,7 +139,7 @@ kill -HUP "$E2E_TJD_PID"
 expect_true "the reload withdrew proxy2's allowance" \
 	wait_until 10 tcp_blocked proxy2 "$B2_V4" 80 b2
 expect_true "proxy2's flow stopped with its allowance" stopped proxy2-b2-tcp4
-for name in proxy-b2-tcp4 proxy-b2-udp6; do
+for name in proxy-b2-tcp4 proxy-b2-udp6 proxy-b2-tcp6; do
 	expect_true "the proxy's flow $name survived the reload" flows_now "$name"
 done
 expect_tcp reach proxy "$B2_V4" 80 b2

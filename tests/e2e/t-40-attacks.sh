@@ -760,6 +760,9 @@ group_preexisting() {
 	started=$(now_ms)
 	tjd_down
 	lan_restore
+	# tracked from their first packet, as Docker 27 and later would
+	ipv6_tracking_on
+	on_cleanup ipv6_tracking_off
 	for flow in "${selected[@]}"; do
 		flow_tag[$flow]=pre-$flow-$NEXT_PORT
 		flow_start atk "${flow:0:3}" "${flow:3}" "${flow_tag[$flow]}"
@@ -797,6 +800,7 @@ group_preexisting() {
 		proxy_flow_survived preexisting.proxy "$flow" "${px_tag[$flow]}" "$TJD_READY_MS" "tjd's start"
 		stop_pid "${px_pid[$flow]}"
 	done
+	ipv6_tracking_off
 	proxy_health preexisting
 	e2e_log "   (group took $(($(now_ms) - started)) ms)"
 }
