@@ -92,11 +92,32 @@ def send_frames(sc, args, frame):
 
 
 def cmd_udp(args):
-    """A UDP datagram from --src:--sport to --dst:--dport (any source address)."""
+    """A UDP datagram from --src:--sport to --dst:--dport (any source address).
+
+    With --fragment SIZE, the datagram (its payload padded with spaces,
+    which the sink strips, to 20 fragments' worth) goes out as IP fragments
+    of SIZE payload bytes each (a multiple of 8): with 8, the first IPv4
+    fragment holds the UDP header and nothing else.
+    """
     sc = scapy()
-    frame = ether(sc, args) / ip_header(sc, args.src, args.dst)
-    frame = frame / sc.UDP(sport=args.sport, dport=args.dport) / args.payload.encode()
-    return send_frames(sc, args, frame)
+    payload = args.payload.encode()
+    if not args.fragment:
+        frame = ether(sc, args) / ip_header(sc, args.src, args.dst)
+        frame = frame / sc.UDP(sport=args.sport, dport=args.dport) / payload
+        return send_frames(sc, args, frame)
+    payload = payload.ljust(max(len(payload), 20 * args.fragment), b" ")
+    udp = sc.UDP(sport=args.sport, dport=args.dport) / payload
+    if family_of(args.dst) == socket.AF_INET6:
+        packet = ip_header(sc, args.src, args.dst) / sc.IPv6ExtHdrFragment() / udp
+        # fragment6's size counts the IPv6 and fragment headers (48 bytes)
+        pieces = sc.fragment6(packet, args.fragment + 48)
+    else:
+        pieces = sc.fragment(ip_header(sc, args.src, args.dst) / udp, fragsize=args.fragment)
+    for i in range(args.count):
+        if i:
+            time.sleep(args.interval)
+        sc.sendp([ether(sc, args) / piece for piece in pieces], iface=args.iface)
+    return 0
 
 
 def cmd_arp_reply(args):
@@ -484,6 +505,7 @@ def parse(argv):
     p.add_argument("--sport", type=int, default=40000)
     p.add_argument("--dport", type=int, required=True)
     p.add_argument("--payload", required=True)
+    p.add_argument("--fragment", type=int, default=0, help="send as IP fragments of this size")
     p.set_defaults(run=cmd_udp)
 
     p = sub.add_parser("arp-reply", help=cmd_arp_reply.__doc__)

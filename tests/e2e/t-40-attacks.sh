@@ -20,6 +20,8 @@
 #                 poisoning b1's entry for the proxy, a router advertisement
 #                 giving b1 a prefix and a default route via atk.  Blocked:
 #                 the isolation does not depend on frames being untagged.
+#   frag.*        the same UDP to b2 as IP fragments, untagged (the first
+#                 IPv4 one holding the UDP header alone) and VLAN-tagged.
 #   arp.spoof     an untagged ARP reply "proxy's IP is at atk's MAC" to b1
 #                 is ignored: b1 keeps sending to the real proxy.
 #   impersonate.* atk poisons the proxy's neighbour entry for b1 (ARP for
@@ -365,6 +367,28 @@ udp_to_b2() {
 	EVIDENCE="b2's UDP socket received nothing from $src:$PORT"
 	return 1
 }
+# The same as IP fragments of SIZE bytes: untagged, the IP rules see the
+# reassembled datagram (conntrack reassembles before them); tagged, the
+# frames never reach the IP rules and layer 2 drops them.
+# Usage: check_frag.* MODE -> frag_to_b2 MODE VLAN FAMILY SIZE
+frag_to_b2() {
+	local mode=$1 vlan=$2 family=$3 size=$4 src dst tag
+	port_take
+	if [ "$family" = 4 ]; then src=$ATK_V4 dst=$B2_V4; else src=$ATK_V6 dst=$B2_V6; fi
+	tag=frag$family-$vlan-$mode-$PORT
+	atk_send udp --dst-mac "${MAC[b2]}" --vlan "$vlan" --src "$src" --dst "$dst" \
+		--sport "$PORT" --dport "$SINK_UDP" --payload "$tag" --fragment "$size" --count 3
+	if wait_until 1 sink_got b2 "$tag" "$src"; then
+		EVIDENCE="b2's UDP socket received '$tag' (sent in $size-byte fragments) from $src"
+		return 0
+	fi
+	EVIDENCE="b2's UDP socket received nothing from $src:$PORT"
+	return 1
+}
+check_frag.udp4-tiny() { frag_to_b2 "$1" none 4 8; }
+check_frag.udp6() { frag_to_b2 "$1" none 6 56; }
+check_frag.udp4-dot1q() { frag_to_b2 "$1" dot1q 4 8; }
+check_frag.udp6-dot1q() { frag_to_b2 "$1" dot1q 6 56; }
 check_vlan.udp4-dot1q() { udp_to_b2 "$1" dot1q 4; }
 check_vlan.udp6-dot1q() { udp_to_b2 "$1" dot1q 6; }
 check_vlan.udp4-qinq() { udp_to_b2 "$1" qinq 4; }
@@ -905,6 +929,11 @@ run_group "attack 1: frames tagged with VLAN id 0 (802.1Q, 802.1ad)" \
 	"vlan.udp6-qinq|802.1ad+802.1Q VID 0 UDP atk->b2 (IPv6)" \
 	"vlan.arp|802.1Q VID 0 ARP reply poisons b1's entry for the proxy" \
 	"vlan.ra|802.1Q VID 0 router advertisement to b1"
+run_group "attack 1: IP fragments (untagged, and tagged with VLAN id 0)" \
+	"frag.udp4-tiny|UDP atk->b2 in 8-byte IPv4 fragments (the header alone in the first)" \
+	"frag.udp6|UDP atk->b2 in IPv6 fragments" \
+	"frag.udp4-dot1q|802.1Q VID 0 UDP atk->b2 in IPv4 fragments" \
+	"frag.udp6-dot1q|802.1Q VID 0 UDP atk->b2 in IPv6 fragments"
 run_group "attack 2: ARP spoofing of the proxy's address" \
 	"arp.spoof|ARP reply to b1: the proxy's IPv4 is at atk's MAC"
 run_group "attack 3: a backend impersonating a sibling to the proxy" \
