@@ -80,6 +80,7 @@
 #include "config.h"
 
 #include "tjd/conntrack.h"
+#include "tjd/ruleset.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -224,46 +225,14 @@ bool conntrack_should_delete(const struct conntrack_network *networks, size_t co
 	return false;
 }
 
-/* The value of one hexadecimal digit, or -1. */
-static int conntrack_hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int conntrack_link_local(const char *mac, struct prefix *out)
 {
-	unsigned char bytes[6];
+	uint8_t bytes[L2_MAC_LEN];
 
 	memset(out, 0, sizeof(*out));
-	if (mac == NULL || strlen(mac) != 17)
+	if (l2_mac_parse(mac, bytes) < 0)
 		return -1;
-	for (size_t i = 0; i < 6; i++) {
-		int high = conntrack_hex_digit(mac[i * 3]),
-		    low = conntrack_hex_digit(mac[i * 3 + 1]);
-
-		if (high < 0 || low < 0 || (i < 5 && mac[i * 3 + 2] != ':'))
-			return -1;
-		bytes[i] = (unsigned char)(high << 4 | low);
-	}
-	out->family = AF_INET6;
-	out->length = 128;
-	out->addr.v6.s6_addr[0] = 0xfe;
-	out->addr.v6.s6_addr[1] = 0x80;
-	/* modified EUI-64 (RFC 4291 appendix A): the universal/local bit flipped, ff:fe inserted */
-	out->addr.v6.s6_addr[8] = bytes[0] ^ 0x02;
-	out->addr.v6.s6_addr[9] = bytes[1];
-	out->addr.v6.s6_addr[10] = bytes[2];
-	out->addr.v6.s6_addr[11] = 0xff;
-	out->addr.v6.s6_addr[12] = 0xfe;
-	out->addr.v6.s6_addr[13] = bytes[3];
-	out->addr.v6.s6_addr[14] = bytes[4];
-	out->addr.v6.s6_addr[15] = bytes[5];
+	l2_link_local(bytes, out);
 	return 0;
 }
 
