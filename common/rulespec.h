@@ -190,10 +190,13 @@ struct rulespec_error {
 int rulespec_parse_rule(const char *text, struct rulespec_rule *out, struct rulespec_error *err);
 /*
  * Reads one container's labels (count of them, keys and values non-NULL,
- * other labels among them ignored).  Returns 1 with the policy in *out,
- * 0 when there is none (no policy label or no enable label: source NULL
- * or set, enabled false), -1 on error with err set and *out empty.  *out
- * is always safe to free.
+ * other labels among them ignored).  Returns 1 with the enabled policy in
+ * *out; 0 when there is none: no policy label (source NULL), or no enable
+ * label or enable false (source set, enabled false, no rules); -1 on error
+ * with err set (its key the label's) and *out empty.  Every error is an
+ * error whatever the enable label says, except those in the values of
+ * policies and rules, which are read only when enabled.  *out is always
+ * safe to free.
  */
 int rulespec_parse_labels(const struct rulespec_label *labels, size_t count,
 			  struct rulespec_policy *out, struct rulespec_error *err);
