@@ -793,6 +793,9 @@ START_TEST(test_labels_keys)
 	ck_assert_int_eq(parse_labels(same_n_other_way, 2, &policy, &err), 0);
 	ck_assert_ptr_nonnull(policy.source);
 	ck_assert_str_eq(labels_error(repeated, 2), "label dcfw.enable: label given twice");
+	/* a NULL error is allowed */
+	ck_assert_int_eq(parse_labels(repeated, 2, &policy, NULL), -1);
+	ck_assert_ptr_null(policy.source);
 	ck_assert_str_eq(labels_error(repeated_policy, 2),
 			 "label dcfw.output.policy: label given twice");
 	ck_assert_str_eq(labels_error(bad_policy, 2),
