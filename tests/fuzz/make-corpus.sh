@@ -4,14 +4,16 @@
 # stream (tests/unit/data), the configurations check_config.c tries and the
 # packaged example, and what tests/fuzz/seeds.c generates (control requests,
 # saved states, swarm rounds and wire messages, framed event streams, the
-# kernel's answers to table claims and queries).
+# kernel's answers to table claims and queries), and the rules and labels
+# check_rulespec.c tries.
 # Run after scripts/build.sh; commit the result with the change that needs it.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 DATA=$TOP/tests/unit/data
 CORPUS=$TOP/tests/fuzz/corpus
-TARGETS=(fuzz_conf fuzz_ctl fuzz_docker_json fuzz_event_stream fuzz_nft_owner fuzz_state fuzz_swarm)
+TARGETS=(fuzz_conf fuzz_ctl fuzz_docker_json fuzz_event_stream fuzz_nft_owner fuzz_rulespec fuzz_state
+	fuzz_swarm)
 
 # Writes stdin as one seed of a target.
 seed() {
@@ -91,6 +93,57 @@ swarm_seeds() {
 	printf 'health=healthy' | seed fuzz_swarm filter-local-only
 }
 
+# Rules (one per seed, no newline) and container labels (a key=value a line),
+# DCFW's README examples first, then one of each form and error check_rulespec.c makes.
+rulespec_seeds() {
+	local rule number=0
+	for rule in \
+		'allow on eth0 proto tcp from 192.168.110.0/24 to any port 80' \
+		'allow proto tcp to 192.168.150.6 port 3306 comment "Allow access to MariaDB"' \
+		'reject log on eth1 proto udp from 1.2.3.4 port 53 to any port 1024-65535 comment dns' \
+		'deny proto tcp from 10.0.0.0/8 port 1,2,3-9,100 to 10.1.2.3 port 80,443' \
+		'allow proto icmpv6 from fd00::/8 to 2001:db8::1' \
+		'allow proto ipv6-icmp to ::ffff:10.0.0.1' \
+		'allow proto icmp from 0.0.0.0/0 to any' \
+		'allow proto sctp from container /web to container db port 9' \
+		'allow from label app=tautulli to label=tjd.web' \
+		'allow from name=plex to @trusted_hosts-1' \
+		'allow comment "say \"hi\" \\o/" proto all' \
+		'allow to any port 80 comment web proto tcp log on e from any' \
+		'allow to any port 80' \
+		'deny to any port 99999' \
+		'allow from db.example.com' \
+		'allow from 10.0.0.1/24' \
+		'allow from 10.0.0.1 to fd00::1' \
+		'allow proto tcp to any port 80,80' \
+		'allow comment "open'; do
+		number=$((number + 1))
+		printf '%s' "$rule" | seed fuzz_rulespec "rule-$number"
+	done
+	seed fuzz_rulespec labels-dcfw-readme <<-'EOF'
+		dcfw.enable=true
+		dcfw.input.policy=deny
+		dcfw.input.rule.1=allow on eth0 proto tcp from 192.168.110.0/24 to any port 80
+		dcfw.input.rule.2=allow on eth0 proto tcp from 172.16.64.0/24 to any port 80
+		dcfw.output.policy=deny
+		dcfw.output.rule.1=allow proto tcp to 192.168.150.6 port 3306 comment "Allow access to MariaDB"
+		com.docker.compose.project=web
+	EOF
+	seed fuzz_rulespec labels-tjd <<-'EOF'
+		tjd.enable=yes
+		tjd.allow=true
+		tjd.output.policy=deny
+		tjd.output.rule.10=allow proto udp to any port 53
+		tjd.output.rule.2=allow proto tcp to container db port 5432
+		tjd.input.rule.0=allow from label app=proxy
+	EOF
+	printf 'dcfw.enable=false\ndcfw.input.rule.1=nonsense\n' | seed fuzz_rulespec labels-disabled
+	printf 'dcfw.enable=true\ntjd.input.rule.1=allow\n' | seed fuzz_rulespec labels-both
+	printf 'dcfw.enable=true\ndcfw.input.rule.01=allow\ndcfw.input.rule.1=deny\n' |
+		seed fuzz_rulespec labels-same-number
+	printf 'dcfw.enable=maybe\ndcfw.inptu.policy=allow\n' | seed fuzz_rulespec labels-bad-keys
+}
+
 main() {
 	local target
 	make -C "$TOP" -s tests/fuzz/seeds >/dev/null
@@ -101,6 +154,7 @@ main() {
 	conf_seeds
 	docker_json_seeds
 	swarm_seeds
+	rulespec_seeds
 	"$TOP/tests/fuzz/seeds" "$DATA" "$CORPUS"
 	for target in "${TARGETS[@]}"; do
 		echo "corpus: $target: $(find "$CORPUS/$target" -type f | wc -l) seeds," \
