@@ -91,7 +91,11 @@ static json_t *state_port_json(const struct l2_port *port)
 	return object;
 }
 
-/* Creates the state directory if it is missing. */
+/*
+ * Creates the state directory if it is missing, mode 0700, and any missing
+ * directory above it, mode 0755 (as `install -d` would: a tree built with
+ * --prefix=/usr/local has no /usr/local/var/lib until something makes it).
+ */
 static int state_make_directory(const char *path, char *err, size_t errlen)
 {
 	char directory[4096];
@@ -105,11 +109,19 @@ static int state_make_directory(const char *path, char *err, size_t errlen)
 	if (slash == NULL || slash == directory)
 		return 0;
 	*slash = '\0';
-	if (mkdir(directory, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "creating %s: %s", directory, strerror(errno));
-		return -1;
+	for (char *next = strchr(directory + 1, '/');; next = strchr(next + 1, '/')) {
+		bool last = next == NULL;
+
+		if (!last)
+			*next = '\0';
+		if (mkdir(directory, last ? 0700 : 0755) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "creating %s: %s", directory, strerror(errno));
+			return -1;
+		}
+		if (last)
+			return 0;
+		*next = '/';
 	}
-	return 0;
 }
 
 void state_netns_free(struct state_netns *ns)

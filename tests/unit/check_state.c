@@ -127,6 +127,37 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/*
+ * A state directory whose parents are missing too (a build with
+ * --prefix=/usr/local has no /usr/local/var/lib): all of them are made,
+ * the state directory itself 0700, the ones above it 0755.
+ */
+START_TEST(test_save_makes_missing_parents)
+{
+	char deep[400], parent[400], state_dir[400], err[256];
+	struct ruleset saved;
+	struct stat st;
+	mode_t mask = umask(0);
+
+	umask(mask);
+	snprintf(parent, sizeof(parent), "%s/usr/local/var/lib", directory);
+	snprintf(state_dir, sizeof(state_dir), "%s/tjd", parent);
+	snprintf(deep, sizeof(deep), "%s/ruleset.json", state_dir);
+	ck_assert_int_ne(access(parent, F_OK), 0);
+	state_sample(&saved);
+	ck_assert_msg(state_save(deep, &saved, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(stat(deep, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(stat(state_dir, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	ck_assert_int_eq(stat(parent, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0755 & ~mask);
+	/* saved again into what now exists */
+	ck_assert_msg(state_save(deep, &saved, err, sizeof(err)) == 0, "%s", err);
+	ruleset_free(&saved);
+}
+END_TEST
+
 START_TEST(test_namespaces_round_trip)
 {
 	static const char *const refused[] = {
@@ -364,6 +395,7 @@ static Suite *state_suite(void)
 
 	tcase_add_checked_fixture(tc, state_setup, state_teardown);
 	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_save_makes_missing_parents);
 	tcase_add_test(tc, test_namespaces_round_trip);
 	tcase_add_test(tc, test_damaged_files_refused);
 	tcase_add_test(tc, test_symlink_refused);
