@@ -531,3 +531,64 @@ fail:
 	conf_free(conf);
 	return NULL;
 }
+
+/* inih callback for conf_load_for_clear(): [daemon] instance_id, nothing else. */
+static int conf_clear_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct conf_parse *parse = user;
+
+	if (parse->error[0] != '\0' || strcmp(section, "daemon") != 0 ||
+	    strcmp(name, "instance_id") != 0)
+		return 1;
+	if (strlen(value) > CONF_MAX_VALUE || text_has_control(value, strlen(value)) ||
+	    conf_daemon_key(parse, name, value) < 0) {
+		if (parse->error[0] == '\0')
+			snprintf(parse->error, sizeof(parse->error), "bad value for instance_id");
+		return 0;
+	}
+	return 1;
+}
+
+struct conf *conf_load_for_clear(const char *path, conf_getenv_fn getenv_fn, char *err,
+				 size_t errlen)
+{
+	struct conf *conf = calloc(1, sizeof(*conf));
+	struct conf_parse parse;
+	const char *value;
+	FILE *file = NULL;
+	int rc;
+
+	if (conf == NULL || conf_set_string(&conf->docker_host, CONF_DEFAULT_DOCKER_HOST) < 0 ||
+	    conf_set_string(&conf->instance_id, "") < 0 ||
+	    conf_set_string(&conf->backend, "auto") < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	memset(&parse, 0, sizeof(parse));
+	parse.conf = conf;
+	parse.path = path;
+	if (path != NULL && (file = fopen(path, "re")) == NULL && errno != ENOENT) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (file != NULL) {
+		rc = ini_parse_file(file, conf_clear_handler, &parse);
+		fclose(file);
+		if (parse.error[0] != '\0') {
+			snprintf(err, errlen, "%s:%d: %s", path, rc, parse.error);
+			goto fail;
+		}
+	}
+	value = getenv_fn != NULL ? getenv_fn("INSTANCE_ID") : NULL;
+	if (value != NULL && value[0] != '\0' &&
+	    (strlen(value) > CONF_MAX_VALUE || text_has_control(value, strlen(value)) ||
+	     conf_daemon_key(&parse, "instance_id", value) < 0)) {
+		snprintf(err, errlen, "environment INSTANCE_ID: %s",
+			 parse.error[0] ? parse.error : "bad value");
+		goto fail;
+	}
+	return conf;
+fail:
+	conf_free(conf);
+	return NULL;
+}

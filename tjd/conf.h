@@ -51,6 +51,16 @@ typedef char *(*conf_getenv_fn)(const char *name);
  */
 struct conf *conf_load(const char *path, bool required, conf_getenv_fn getenv_fn, char *err,
 		       size_t errlen);
+/*
+ * What clearing needs, whatever else the configuration says: the instance
+ * (INSTANCE_ID, else [daemon] instance_id of the file at `path`, which may
+ * be missing), read without judging any other key or section, so that a
+ * configuration that does not load, or TrafficJam's environment without
+ * WHITELIST_FILTER, still lets `tjd --clear` remove tjd's rules.  NULL with
+ * err only when the instance itself cannot be told.
+ */
+struct conf *conf_load_for_clear(const char *path, conf_getenv_fn getenv_fn, char *err,
+				 size_t errlen);
 void conf_free(struct conf *conf);
 const struct conf_network *conf_find_network(const struct conf *conf, const char *name);
 

@@ -446,6 +446,16 @@ int daemon_main(const struct daemon_options *options)
 			  options->backend);
 		return 2;
 	}
+	if (options->clear) {
+		/* clearing never depends on the rest of the configuration */
+		tjd.conf = conf_load_for_clear(tjd.conf_path, getenv, err, sizeof(err));
+		if (tjd.conf == NULL) {
+			log_warnx("%s", err);
+			return 1;
+		}
+		rc = enforce_clear_offline(tjd.conf->instance_id, options->state_file) < 0 ? 1 : 0;
+		goto out;
+	}
 	tjd.conf = conf_load(tjd.conf_path, tjd.conf_required, getenv, err, sizeof(err));
 	if (tjd.conf == NULL) {
 		log_warnx("%s", err);
@@ -455,10 +465,6 @@ int daemon_main(const struct daemon_options *options)
 	if (options->check_config) {
 		printf("configuration OK: %zu protected network(s)\n", tjd.conf->network_count);
 		rc = 0;
-		goto out;
-	}
-	if (options->clear) {
-		rc = enforce_clear_offline(tjd.conf->instance_id, options->state_file) < 0 ? 1 : 0;
 		goto out;
 	}
 	if (tjd.conf->network_count == 0)

@@ -2,7 +2,8 @@
 # Clearing leaves the kernel ruleset exactly as it was before tjd started
 # (legacy x_tables for IPv4 and IPv6, and nftables, with the same containers
 # running), in all three ways: `tjctl clear` (tjd then exits 0), SIGUSR1
-# (tjd exits 0), and `tjd --clear` after tjd was stopped with SIGTERM.
+# (tjd exits 0), and `tjd --clear` after tjd was stopped with SIGTERM (also
+# with a configuration that does not load).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -51,4 +52,22 @@ rc=0
 tjd_clear_offline || rc=$?
 expect_equal "tjd --clear with nothing installed: exit status" 0 "$rc"
 expect_ruleset_equal "after a second tjd --clear" "$BEFORE"
+
+# TrafficJam's environment file reused for the clear, without
+# WHITELIST_FILTER (which would stop tjd from starting), and a config file
+# with errors: clearing reads only the instance.
+e2e_log "case 4: tjd --clear with an incomplete environment and a broken config"
+start_and_check_installed
+tjd_signal_and_wait TERM
+expect_true "rules still installed after SIGTERM" tjd_rules_present
+printf '[network %s]\npoll_interval = soon\n' "$WEB_NET" >"$E2E_DIR/broken.conf"
+rc=0
+in_ns env NETWORK="$WEB_NET" "$TJD_BIN" -c "$E2E_DIR/broken.conf" --check-config \
+	>/dev/null 2>&1 || rc=$?
+expect_equal "that configuration does not load (--check-config exit status)" 1 "$rc"
+rc=0
+in_ns env NETWORK="$WEB_NET" "$TJD_BIN" -c "$E2E_DIR/broken.conf" --state-file "$TJD_STATE" \
+	--clear || rc=$?
+expect_equal "NETWORK=... tjd --clear exit status" 0 "$rc"
+expect_ruleset_equal "after the clear with an incomplete configuration" "$BEFORE"
 test_end

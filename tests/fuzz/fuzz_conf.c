@@ -22,6 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		conf = conf_load(path, true, NULL, err, sizeof(err));
 		conf_free(conf);
+		/* what tjd --clear reads of the same file */
+		conf = conf_load_for_clear(path, NULL, err, sizeof(err));
+		conf_free(conf);
 	}
 	close(fd);
 	return 0;

@@ -210,6 +210,53 @@ START_TEST(test_environment_errors)
 }
 END_TEST
 
+/*
+ * Clearing reads only the instance: the configurations conf_load refuses
+ * (TrafficJam's environment without WHITELIST_FILTER, a file with errors
+ * elsewhere) still name it; only a bad instance itself is refused.
+ */
+START_TEST(test_load_for_clear)
+{
+	static const char *const only_network[] = {"NETWORK", "traefik_public", NULL};
+	static const char *const instance[] = {"NETWORK", "web", "INSTANCE_ID", "green", NULL};
+	static const char *const bad_instance[] = {"INSTANCE_ID", "no-dashes", NULL};
+	static const char *const broken =
+	    "[daemon]\ninstance_id = blue\npoll_interval = never\n[network web]\n[bogus]\n";
+	char err[512];
+	struct conf *conf;
+
+	environment = only_network;
+	ck_assert_ptr_null(conf_load(NULL, false, config_getenv, err, sizeof(err)));
+	conf = conf_load_for_clear("/nonexistent/tjd.conf", config_getenv, err, sizeof(err));
+	ck_assert_msg(conf != NULL, "%s", err);
+	ck_assert_str_eq(conf->instance_id, "");
+	conf_free(conf);
+	/* a file conf_load refuses still names its instance */
+	ck_assert_ptr_null(conf_load(config_write(broken), true, config_getenv, err, sizeof(err)));
+	conf = conf_load_for_clear(config_write(broken), config_getenv, err, sizeof(err));
+	ck_assert_msg(conf != NULL, "%s", err);
+	ck_assert_str_eq(conf->instance_id, "blue");
+	conf_free(conf);
+	unlink(path);
+	/* INSTANCE_ID overrides the file, as for conf_load */
+	environment = instance;
+	conf = conf_load_for_clear(config_write(broken), config_getenv, err, sizeof(err));
+	ck_assert_msg(conf != NULL, "%s", err);
+	ck_assert_str_eq(conf->instance_id, "green");
+	conf_free(conf);
+	unlink(path);
+	/* the instance itself must be right: clearing another one would leave the rules */
+	environment = bad_instance;
+	ck_assert_ptr_null(conf_load_for_clear(NULL, config_getenv, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "INSTANCE_ID"));
+	environment = NULL;
+	ck_assert_ptr_null(conf_load_for_clear(config_write("[daemon]\ninstance_id = a.b\n"),
+					       config_getenv, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "instance_id"));
+	unlink(path);
+}
+END_TEST
+
 START_TEST(test_bool_values)
 {
 	ck_assert_int_eq(conf_parse_bool("Yes"), 1);
@@ -233,6 +280,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_too_many_networks);
 	tcase_add_test(tc, test_trafficjam_environment);
 	tcase_add_test(tc, test_environment_errors);
+	tcase_add_test(tc, test_load_for_clear);
 	tcase_add_test(tc, test_bool_values);
 	suite_add_tcase(s, tc);
 	return s;
