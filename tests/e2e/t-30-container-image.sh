@@ -114,6 +114,13 @@ expect_ruleset_equal "after SIGUSR1" "$BEFORE"
 e2e_log "case 2: plus --cap-add SYS_ADMIN -v NETNS:NETNS:ro,rslave"
 tjd_container_run --cap-add SYS_ADMIN -v "$NETNS_DIR:$NETNS_DIR:ro,rslave"
 expect_true "tjd's rules are installed" tjd_rules_present
+# In case 1 the proxy's port sent nothing at all (not even neighbour
+# solicitations): its neighbour entries may still be failing when this case
+# starts, and resolving them again takes up to a few retransmissions.
+for backend in "b1 $B1_V4" "b1 $B1_V6" "b2 $B2_V4" "b2 $B2_V6"; do
+	read -r name address <<<"$backend"
+	wait_until 10 tcp_reaches proxy "$address" 80 "$name" || true
+done
 for backend in "b1 $B1_V4 $B1_V6" "b2 $B2_V4 $B2_V6"; do
 	read -r name v4 v6 <<<"$backend"
 	expect_tcp reach proxy "$v4" 80 "$name"
