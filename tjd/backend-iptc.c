@@ -38,6 +38,8 @@
 #include <linux/netfilter/xt_conntrack.h>
 #include <linux/netfilter/xt_physdev.h>
 #include <linux/netfilter/xt_tcpudp.h>
+#include <linux/netfilter_ipv4/ipt_REJECT.h>
+#include <linux/netfilter_ipv6/ip6t_REJECT.h>
 
 #define BACKEND_IPTC_TABLE "filter"
 #define BACKEND_IPTC_DOCKER_USER "DOCKER-USER"
@@ -62,6 +64,9 @@ struct backend_iptc_family {
 	size_t entry_size;	   /* sizeof(struct ipt_entry) or ip6t_entry */
 	uint8_t icmp_protocol;
 	const char *icmp_match;
+	/* REJECT's answers: the family's ICMP port unreachable, and a TCP reset */
+	uint32_t reject_port_unreachable;
+	uint32_t reject_tcp_reset;
 	const void *(*first_rule)(const char *chain, struct xtc_handle *handle);
 	const void *(*next_rule)(const void *previous, struct xtc_handle *handle);
 	const char *(*get_target)(const void *entry, struct xtc_handle *handle);
@@ -362,6 +367,8 @@ static const struct backend_iptc_family backend_iptc_families[] = {
 		.entry_size = sizeof(struct ipt_entry),
 		.icmp_protocol = IPPROTO_ICMP,
 		.icmp_match = "icmp",
+		.reject_port_unreachable = IPT_ICMP_PORT_UNREACHABLE,
+		.reject_tcp_reset = IPT_TCP_RESET,
 		.first_rule = backend_iptc_ipv4_first_rule,
 		.next_rule = backend_iptc_ipv4_next_rule,
 		.get_target = backend_iptc_ipv4_get_target,
@@ -382,6 +389,8 @@ static const struct backend_iptc_family backend_iptc_families[] = {
 		.entry_size = sizeof(struct ip6t_entry),
 		.icmp_protocol = IPPROTO_ICMPV6,
 		.icmp_match = "icmp6",
+		.reject_port_unreachable = IP6T_ICMP6_PORT_UNREACH,
+		.reject_tcp_reset = IP6T_TCP_RESET,
 		.first_rule = backend_iptc_ipv6_first_rule,
 		.next_rule = backend_iptc_ipv6_next_rule,
 		.get_target = backend_iptc_ipv6_get_target,
@@ -472,7 +481,7 @@ static int backend_iptc_canonical_rule(const struct rule *in, struct rule *out, 
 		error_format(why, whylen, "unknown hook %d", (int)in->hook);
 		return -1;
 	}
-	if (in->verdict != RULE_RETURN && in->verdict != RULE_DROP) {
+	if (in->verdict != RULE_RETURN && in->verdict != RULE_DROP && in->verdict != RULE_REJECT) {
 		error_format(why, whylen, "unknown verdict %d", (int)in->verdict);
 		return -1;
 	}
@@ -501,6 +510,19 @@ static int backend_iptc_canonical_rule(const struct rule *in, struct rule *out, 
 		error_format(why, whylen, "TCP flags need protocol TCP");
 		return -1;
 	}
+	if ((in->sport_last != 0 || in->dport_last != 0) && in->protocol != IPPROTO_TCP &&
+	    in->protocol != IPPROTO_UDP) {
+		error_format(why, whylen, "ports need protocol TCP or UDP here (the legacy tables "
+					  "have no SCTP port match in tjd)");
+		return -1;
+	}
+	if ((in->sport_last != 0 && (in->sport_first == 0 || in->sport_first > in->sport_last)) ||
+	    (in->sport_last == 0 && in->sport_first != 0) ||
+	    (in->dport_last != 0 && (in->dport_first == 0 || in->dport_first > in->dport_last)) ||
+	    (in->dport_last == 0 && in->dport_first != 0)) {
+		error_format(why, whylen, "port range out of order or with port 0");
+		return -1;
+	}
 	if (!backend_iptc_terminated(in->comment, RULE_COMMENT_MAX)) {
 		error_format(why, whylen, "comment longer than %d characters",
 			     RULE_COMMENT_MAX - 1);
@@ -520,6 +542,10 @@ static int backend_iptc_canonical_rule(const struct rule *in, struct rule *out, 
 	out->has_icmp_type = in->has_icmp_type;
 	out->icmp_type = in->has_icmp_type ? in->icmp_type : 0;
 	out->tcp_not_syn = in->tcp_not_syn;
+	out->sport_first = in->sport_first;
+	out->sport_last = in->sport_last;
+	out->dport_first = in->dport_first;
+	out->dport_last = in->dport_last;
 	out->verdict = in->verdict;
 	strcpy(out->comment, in->comment);
 	return 0;
@@ -533,6 +559,13 @@ static const struct xt_tcp backend_iptc_not_syn = {
     .flg_cmp = 0x02,
     .invflags = XT_TCP_INV_FLAGS,
 };
+
+/* A rule's port range in the tcp/udp match's encoding: any port is 0..65535. */
+static void backend_iptc_port_range(uint16_t first, uint16_t last, uint16_t out[2])
+{
+	out[0] = last != 0 ? first : 0;
+	out[1] = last != 0 ? last : 0xffff;
+}
 
 /* Appends one match (header + payload) to an entry under construction. */
 static int backend_iptc_put_match(union backend_iptc_entry_buffer *buffer, size_t *offset,
@@ -588,9 +621,25 @@ static int backend_iptc_encode(const struct backend_iptc_family *family, const s
 					   sizeof(icmp)) < 0)
 			return -1;
 	}
-	if (rule->tcp_not_syn) {
-		struct xt_tcp tcp = backend_iptc_not_syn;
+	if (rule->protocol == IPPROTO_TCP &&
+	    (rule->tcp_not_syn || rule->sport_last != 0 || rule->dport_last != 0)) {
+		struct xt_tcp tcp;
+
+		memset(&tcp, 0, sizeof(tcp));
+		if (rule->tcp_not_syn)
+			tcp = backend_iptc_not_syn;
+		backend_iptc_port_range(rule->sport_first, rule->sport_last, tcp.spts);
+		backend_iptc_port_range(rule->dport_first, rule->dport_last, tcp.dpts);
 		if (backend_iptc_put_match(buffer, &offset, "tcp", 0, &tcp, sizeof(tcp)) < 0)
+			return -1;
+	} else if (rule->protocol == IPPROTO_UDP &&
+		   (rule->sport_last != 0 || rule->dport_last != 0)) {
+		struct xt_udp udp;
+
+		memset(&udp, 0, sizeof(udp));
+		backend_iptc_port_range(rule->sport_first, rule->sport_last, udp.spts);
+		backend_iptc_port_range(rule->dport_first, rule->dport_last, udp.dpts);
+		if (backend_iptc_put_match(buffer, &offset, "udp", 0, &udp, sizeof(udp)) < 0)
 			return -1;
 	}
 	if (rule->physdev_in[0] != '\0') {
@@ -618,6 +667,24 @@ static int backend_iptc_encode(const struct backend_iptc_family *family, const s
 					   sizeof(comment)) < 0)
 			return -1;
 	}
+	if (jump_to == NULL && rule->verdict == RULE_REJECT) {
+		/* REJECT's payload is one 32-bit answer code in both families */
+		size_t reject_size = XT_ALIGN(sizeof(struct xt_entry_target)) +
+				     XT_ALIGN(sizeof(uint32_t));
+		struct xt_entry_target *reject;
+		uint32_t with = rule->protocol == IPPROTO_TCP ? family->reject_tcp_reset
+							      : family->reject_port_unreachable;
+
+		if (offset + reject_size > sizeof(buffer->bytes))
+			return -1;
+		reject = (struct xt_entry_target *)(buffer->bytes + offset);
+		reject->u.user.target_size = (uint16_t)reject_size;
+		snprintf(reject->u.user.name, sizeof(reject->u.user.name), "REJECT");
+		memcpy(reject->data, &with, sizeof(with));
+		family->encode_header(buffer, rule, (uint16_t)offset,
+				      (uint16_t)(offset + reject_size));
+		return 0;
+	}
 	if (offset + target_size > sizeof(buffer->bytes))
 		return -1;
 	target = (struct xt_standard_target *)(buffer->bytes + offset);
@@ -628,6 +695,20 @@ static int backend_iptc_encode(const struct backend_iptc_family *family, const s
 		target_name = rule->verdict == RULE_DROP ? IPTC_LABEL_DROP : IPTC_LABEL_RETURN;
 	snprintf(target->target.u.user.name, sizeof(target->target.u.user.name), "%s", target_name);
 	family->encode_header(buffer, rule, (uint16_t)offset, (uint16_t)(offset + target_size));
+	return 0;
+}
+
+/* Reads a port range back from the tcp/udp match's encoding; -1 for an empty one. */
+static int backend_iptc_decode_ports(const uint16_t in[2], uint16_t *first, uint16_t *last)
+{
+	if (in[0] == 0 && in[1] == 0xffff) {
+		*first = *last = 0;
+		return 0;
+	}
+	if (in[0] == 0 || in[0] > in[1])
+		return -1;
+	*first = in[0];
+	*last = in[1];
 	return 0;
 }
 
@@ -662,17 +743,35 @@ static int backend_iptc_decode_match(const struct backend_iptc_family *family,
 		return 0;
 	}
 	if (strcmp(name, "tcp") == 0 && revision == 0 &&
-	    payload == XT_ALIGN(sizeof(struct xt_tcp)) && !rule->tcp_not_syn) {
+	    payload == XT_ALIGN(sizeof(struct xt_tcp)) && !rule->tcp_not_syn &&
+	    rule->sport_last == 0 && rule->dport_last == 0) {
 		const struct xt_tcp *tcp = (const void *)match->data;
 		const struct xt_tcp *want = &backend_iptc_not_syn;
+		bool not_syn = tcp->flg_mask != 0 || tcp->flg_cmp != 0 || tcp->invflags != 0;
+
 		/* field by field: the kernel gives the struct's padding back as it got it */
-		if (memcmp(tcp->spts, want->spts, sizeof(want->spts)) != 0 ||
-		    memcmp(tcp->dpts, want->dpts, sizeof(want->dpts)) != 0 ||
-		    tcp->option != want->option || tcp->flg_mask != want->flg_mask ||
-		    tcp->flg_cmp != want->flg_cmp || tcp->invflags != want->invflags)
+		if (tcp->option != 0 ||
+		    (not_syn && (tcp->flg_mask != want->flg_mask || tcp->flg_cmp != want->flg_cmp ||
+				 tcp->invflags != want->invflags)) ||
+		    backend_iptc_decode_ports(tcp->spts, &rule->sport_first, &rule->sport_last) <
+			0 ||
+		    backend_iptc_decode_ports(tcp->dpts, &rule->dport_first, &rule->dport_last) < 0)
 			return -1;
-		rule->tcp_not_syn = true;
-		return 0;
+		rule->tcp_not_syn = not_syn;
+		/* a tcp match that matches everything is not one tjd writes */
+		return not_syn || rule->sport_last != 0 || rule->dport_last != 0 ? 0 : -1;
+	}
+	if (strcmp(name, "udp") == 0 && revision == 0 &&
+	    payload == XT_ALIGN(sizeof(struct xt_udp)) && rule->sport_last == 0 &&
+	    rule->dport_last == 0) {
+		const struct xt_udp *udp = (const void *)match->data;
+
+		if (udp->invflags != 0 ||
+		    backend_iptc_decode_ports(udp->spts, &rule->sport_first, &rule->sport_last) <
+			0 ||
+		    backend_iptc_decode_ports(udp->dpts, &rule->dport_first, &rule->dport_last) < 0)
+			return -1;
+		return rule->sport_last != 0 || rule->dport_last != 0 ? 0 : -1;
 	}
 	if (strcmp(name, "physdev") == 0 && revision == 0 &&
 	    payload == XT_ALIGN(sizeof(struct xt_physdev_info)) && rule->physdev_in[0] == '\0') {
@@ -765,6 +864,8 @@ static int backend_iptc_decode(const struct backend_iptc_family *family, struct 
 		rule.verdict = RULE_DROP;
 	else if (target != NULL && strcmp(target, IPTC_LABEL_RETURN) == 0)
 		rule.verdict = RULE_RETURN;
+	else if (target != NULL && strcmp(target, "REJECT") == 0)
+		rule.verdict = RULE_REJECT;
 	else
 		return -1;
 	if (backend_iptc_canonical_rule(&rule, out, NULL, 0) < 0)
@@ -775,9 +876,15 @@ static int backend_iptc_decode(const struct backend_iptc_family *family, struct 
 	if (expected_target_offset != target_offset || expected_next_offset != next_offset)
 		return -1;
 	/* the matches must be exactly ours: no extra flags, ranges or bytes */
-	return backend_iptc_same_matches(expected.bytes, bytes, family->entry_size, target_offset)
-		   ? 0
-		   : -1;
+	if (!backend_iptc_same_matches(expected.bytes, bytes, family->entry_size, target_offset))
+		return -1;
+	/* and REJECT's answer the one tjd asks for */
+	if (rule.verdict == RULE_REJECT &&
+	    memcmp(((const struct xt_entry_target *)(expected.bytes + target_offset))->data,
+		   ((const struct xt_entry_target *)(bytes + target_offset))->data,
+		   sizeof(uint32_t)) != 0)
+		return -1;
+	return 0;
 }
 
 /* Tells whether an entry is an unconditional jump to `chain` and nothing else. */

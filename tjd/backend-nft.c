@@ -364,7 +364,8 @@ static int backend_nft_check_rule(const struct rule *rule, size_t index, char *e
 		why = "unknown address family";
 	else if ((unsigned)rule->hook >= RULE_HOOK_COUNT)
 		why = "unknown hook";
-	else if (rule->verdict != RULE_RETURN && rule->verdict != RULE_DROP)
+	else if (rule->verdict != RULE_RETURN && rule->verdict != RULE_DROP &&
+		 rule->verdict != RULE_REJECT)
 		why = "unknown verdict";
 	else if ((rule->in_iface[0] != '\0' && !backend_nft_valid_iface(rule->in_iface)) ||
 		 (rule->out_iface[0] != '\0' && !backend_nft_valid_iface(rule->out_iface)) ||
@@ -384,6 +385,16 @@ static int backend_nft_check_rule(const struct rule *rule, size_t index, char *e
 		why = "ICMP type without the family's ICMP protocol";
 	else if (rule->tcp_not_syn && rule->protocol != IPPROTO_TCP)
 		why = "TCP flags without protocol TCP";
+	else if ((rule->sport_last != 0 || rule->dport_last != 0) &&
+		 !rule_protocol_has_ports(rule->protocol))
+		why = "ports without protocol TCP, UDP or SCTP";
+	else if ((rule->sport_last != 0 &&
+		  (rule->sport_first == 0 || rule->sport_first > rule->sport_last)) ||
+		 (rule->sport_last == 0 && rule->sport_first != 0) ||
+		 (rule->dport_last != 0 &&
+		  (rule->dport_first == 0 || rule->dport_first > rule->dport_last)) ||
+		 (rule->dport_last == 0 && rule->dport_first != 0))
+		why = "port range out of order or with port 0";
 	else if (rule->physdev_in[0] != '\0' &&
 		 (rule->verdict != RULE_RETURN || !backend_nft_is_host(&rule->src)))
 		why = "a bridge port (physdev-in) can only bind an allowance: RETURN from one "
@@ -409,7 +420,9 @@ static bool backend_nft_same_group(const struct rule *a, const struct rule *b)
 	       prefix_equal(&a->dst, &b->dst) && a->ctstate == b->ctstate &&
 	       a->protocol == b->protocol && a->has_icmp_type == b->has_icmp_type &&
 	       (!a->has_icmp_type || a->icmp_type == b->icmp_type) &&
-	       a->tcp_not_syn == b->tcp_not_syn && a->verdict == b->verdict;
+	       a->tcp_not_syn == b->tcp_not_syn && a->sport_first == b->sport_first &&
+	       a->sport_last == b->sport_last && a->dport_first == b->dport_first &&
+	       a->dport_last == b->dport_last && a->verdict == b->verdict;
 }
 
 /* Tells whether an earlier group's set already has this group's set name. */
@@ -606,6 +619,18 @@ static void backend_nft_render_ctstate(struct backend_nft_text *text, uint8_t ct
 	}
 }
 
+/* Appends " th NAME FIRST[-LAST]" for a port range that is set. */
+static void backend_nft_render_ports(struct backend_nft_text *text, const char *name,
+				     uint16_t first, uint16_t last)
+{
+	if (last == 0)
+		return;
+	if (first == last)
+		backend_nft_append(text, " th %s %u", name, first);
+	else
+		backend_nft_append(text, " th %s %u-%u", name, first, last);
+}
+
 /* Appends the matches of a rule; the source is `@set` when set_name is given. */
 static void backend_nft_render_matches(struct backend_nft_text *text, const struct rule *rule,
 				       const char *set_name)
@@ -633,14 +658,29 @@ static void backend_nft_render_matches(struct backend_nft_text *text, const stru
 		else
 			backend_nft_append(text, " %s daddr %s", ip, address);
 	}
-	/* an ICMP type brings its protocol match along */
-	if (rule->has_icmp_type)
+	/* an ICMP type brings its protocol match along, and so do TCP flags */
+	if (rule->has_icmp_type) {
 		backend_nft_append(text, " %s type %u", rule->family == AF_INET ? "icmp" : "icmpv6",
 				   rule->icmp_type);
-	else if (rule->tcp_not_syn)
-		backend_nft_append(text, " tcp flags & (fin | syn | rst | ack) != syn");
-	else if (rule->protocol != 0)
+		return;
+	}
+	if (rule->protocol != 0 && (!rule->tcp_not_syn || rule->sport_last != 0 ||
+				    rule->dport_last != 0))
 		backend_nft_append(text, " meta l4proto %u", rule->protocol);
+	/* the transport header's ports, for TCP, UDP and SCTP alike */
+	backend_nft_render_ports(text, "sport", rule->sport_first, rule->sport_last);
+	backend_nft_render_ports(text, "dport", rule->dport_first, rule->dport_last);
+	if (rule->tcp_not_syn)
+		backend_nft_append(text, " tcp flags & (fin | syn | rst | ack) != syn");
+}
+
+/* The verdict of a rule: REJECT answers TCP with a reset, the rest with port unreachable. */
+static const char *backend_nft_verdict(const struct rule *rule)
+{
+	if (rule->verdict == RULE_REJECT)
+		return rule->protocol == IPPROTO_TCP ? " counter reject with tcp reset"
+						     : " counter reject";
+	return rule->verdict == RULE_DROP ? " counter drop" : " return";
 }
 
 /* Renders one base chain of the inet table. */
@@ -666,8 +706,7 @@ static void backend_nft_render_chain(struct backend_nft_text *text,
 		else
 			backend_nft_comment(comment, sizeof(comment), rule->comment,
 					    RULE_COMMENT_MAX);
-		backend_nft_append(text, "%s",
-				   rule->verdict == RULE_DROP ? " counter drop" : " return");
+		backend_nft_append(text, "%s", backend_nft_verdict(rule));
 		if (comment[0] != '\0')
 			backend_nft_append(text, " comment \"%s\"", comment);
 		backend_nft_append(text, "\n");

@@ -147,6 +147,11 @@ int ruleset_copy(struct ruleset *dst, const struct ruleset *src)
 	return 0;
 }
 
+bool rule_protocol_has_ports(uint8_t protocol)
+{
+	return protocol == IPPROTO_TCP || protocol == IPPROTO_UDP || protocol == IPPROTO_SCTP;
+}
+
 /* Field-by-field comparison, so struct padding never matters. */
 bool rule_equal(const struct rule *a, const struct rule *b)
 {
@@ -158,7 +163,9 @@ bool rule_equal(const struct rule *a, const struct rule *b)
 	       a->ctstate == b->ctstate && a->protocol == b->protocol &&
 	       a->has_icmp_type == b->has_icmp_type &&
 	       (!a->has_icmp_type || a->icmp_type == b->icmp_type) &&
-	       a->tcp_not_syn == b->tcp_not_syn && a->verdict == b->verdict &&
+	       a->tcp_not_syn == b->tcp_not_syn && a->sport_first == b->sport_first &&
+	       a->sport_last == b->sport_last && a->dport_first == b->dport_first &&
+	       a->dport_last == b->dport_last && a->verdict == b->verdict &&
 	       strncmp(a->comment, b->comment, RULE_COMMENT_MAX) == 0;
 }
 
@@ -263,6 +270,8 @@ int rule_format(const struct rule *rule, char *buf, size_t size)
 		RULE_FORMAT_ADD(" -p tcp");
 	else if (rule->protocol == IPPROTO_UDP)
 		RULE_FORMAT_ADD(" -p udp");
+	else if (rule->protocol == IPPROTO_SCTP)
+		RULE_FORMAT_ADD(" -p sctp");
 	else if (rule->protocol != 0)
 		RULE_FORMAT_ADD(" -p %u", rule->protocol);
 	if (rule->has_icmp_type) {
@@ -271,8 +280,23 @@ int rule_format(const struct rule *rule, char *buf, size_t size)
 		else
 			RULE_FORMAT_ADD(" -m icmp --icmp-type %u", rule->icmp_type);
 	}
-	if (rule->tcp_not_syn)
-		RULE_FORMAT_ADD(" -m tcp ! --tcp-flags FIN,SYN,RST,ACK SYN");
+	if (rule->tcp_not_syn || rule->sport_last != 0 || rule->dport_last != 0) {
+		const char *match = rule->protocol == IPPROTO_TCP   ? "tcp"
+				    : rule->protocol == IPPROTO_UDP ? "udp"
+								    : "sctp";
+
+		RULE_FORMAT_ADD(" -m %s", match);
+		if (rule->sport_last != 0 && rule->sport_first == rule->sport_last)
+			RULE_FORMAT_ADD(" --sport %u", rule->sport_first);
+		else if (rule->sport_last != 0)
+			RULE_FORMAT_ADD(" --sport %u:%u", rule->sport_first, rule->sport_last);
+		if (rule->dport_last != 0 && rule->dport_first == rule->dport_last)
+			RULE_FORMAT_ADD(" --dport %u", rule->dport_first);
+		else if (rule->dport_last != 0)
+			RULE_FORMAT_ADD(" --dport %u:%u", rule->dport_first, rule->dport_last);
+		if (rule->tcp_not_syn)
+			RULE_FORMAT_ADD(" ! --tcp-flags FIN,SYN,RST,ACK SYN");
+	}
 	if (rule->physdev_in[0] != '\0')
 		RULE_FORMAT_ADD(" -m physdev --physdev-in %.*s", TJD_IFNAMSIZ, rule->physdev_in);
 	if (rule->ctstate != 0) {
@@ -282,7 +306,14 @@ int rule_format(const struct rule *rule, char *buf, size_t size)
 	}
 	if (rule->comment[0] != '\0')
 		RULE_FORMAT_ADD(" -m comment --comment \"%.*s\"", RULE_COMMENT_MAX, rule->comment);
-	RULE_FORMAT_ADD(" -j %s", rule->verdict == RULE_DROP ? "DROP" : "RETURN");
+	if (rule->verdict == RULE_REJECT && rule->protocol == IPPROTO_TCP)
+		RULE_FORMAT_ADD(" -j REJECT --reject-with tcp-reset");
+	else if (rule->verdict == RULE_REJECT)
+		RULE_FORMAT_ADD(" -j REJECT --reject-with %s",
+				rule->family == AF_INET6 ? "icmp6-port-unreachable"
+							 : "icmp-port-unreachable");
+	else
+		RULE_FORMAT_ADD(" -j %s", rule->verdict == RULE_DROP ? "DROP" : "RETURN");
 #undef RULE_FORMAT_ADD
 	return snprintf(buf, size, "%s", text + 1);
 }

@@ -4,8 +4,9 @@
  *
  * A ruleset is an ordered list of rules for three chains per family,
  * jumped to from FORWARD, INPUT and OUTPUT.  Each rule either
- * RETURNs (this packet is not ours to stop; Docker's own rules decide) or
- * DROPs.  tjd never ACCEPTs: it only takes traffic away.
+ * RETURNs (this packet is not ours to stop; Docker's own rules decide),
+ * DROPs, or REJECTs (drops with an answer).  tjd never ACCEPTs: it only
+ * takes traffic away.
  *
  * Addresses are struct prefix (common/prefix.h), included here so every
  * user of a ruleset has the prefix helpers too.
@@ -36,7 +37,15 @@ const char *rule_hook_name(enum rule_hook hook);
 enum rule_verdict {
 	RULE_RETURN = 0,
 	RULE_DROP = 1,
+	/*
+	 * Dropped with an answer: a TCP reset for a rule with protocol TCP,
+	 * else ICMP (ICMPv6) port unreachable.
+	 */
+	RULE_REJECT = 2,
 };
+
+/* Whether a protocol has ports a rule may match (TCP, UDP, SCTP). */
+bool rule_protocol_has_ports(uint8_t protocol);
 
 /* conntrack state bits (rule.ctstate); 0 means no conntrack match. */
 #define RULE_CT_NEW 0x1
@@ -61,6 +70,12 @@ struct rule {
 	 * is the kernel picking a connection up in mid-stream.
 	 */
 	bool tcp_not_syn;
+	/*
+	 * Port ranges, first..last inclusive, only with a protocol that has
+	 * ports (rule_protocol_has_ports); 0..0 = any port.
+	 */
+	uint16_t sport_first, sport_last;
+	uint16_t dport_first, dport_last;
 	enum rule_verdict verdict;
 	char comment[RULE_COMMENT_MAX]; /* "" = none; printable ASCII only */
 };

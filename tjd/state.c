@@ -39,6 +39,23 @@ static int state_put_prefix(json_t *object, const char *key, const struct prefix
 	return json_object_set_new(object, key, json_string(text));
 }
 
+/* Adds "KEY": [first, last] for a port range that is set; 0, or -1 on failure. */
+static int state_put_ports(json_t *object, const char *key, uint16_t first, uint16_t last)
+{
+	json_t *pair;
+
+	if (last == 0)
+		return 0;
+	pair = json_pack("[ii]", (int)first, (int)last);
+	return pair == NULL ? -1 : json_object_set_new(object, key, pair);
+}
+
+/* The saved name of a verdict. */
+static const char *state_verdict_name(enum rule_verdict verdict)
+{
+	return verdict == RULE_DROP ? "drop" : verdict == RULE_REJECT ? "reject" : "return";
+}
+
 /* One rule as a JSON object; NULL on failure. */
 static json_t *state_rule_json(const struct rule *rule)
 {
@@ -57,8 +74,9 @@ static json_t *state_rule_json(const struct rule *rule)
 	    (rule->has_icmp_type &&
 	     json_object_set_new(object, "icmp_type", json_integer(rule->icmp_type))) ||
 	    (rule->tcp_not_syn && json_object_set_new(object, "tcp_not_syn", json_true())) ||
-	    json_object_set_new(object, "verdict",
-				json_string(rule->verdict == RULE_DROP ? "drop" : "return")) ||
+	    state_put_ports(object, "sport", rule->sport_first, rule->sport_last) ||
+	    state_put_ports(object, "dport", rule->dport_first, rule->dport_last) ||
+	    json_object_set_new(object, "verdict", json_string(state_verdict_name(rule->verdict))) ||
 	    json_object_set_new(
 		object, "comment",
 		json_stringn(rule->comment, strnlen(rule->comment, RULE_COMMENT_MAX)))) {
@@ -305,6 +323,26 @@ static int state_get_small(json_t *object, const char *key, long long max, long 
 	return *out < 0 || *out > max ? -1 : 0;
 }
 
+/* Reads an optional "KEY": [first, last], 1 <= first <= last <= 65535; 0, or -1. */
+static int state_get_ports(json_t *object, const char *key, uint16_t *first, uint16_t *last)
+{
+	json_t *pair = json_object_get(object, key);
+	json_int_t low, high;
+
+	if (pair == NULL)
+		return 0;
+	if (!json_is_array(pair) || json_array_size(pair) != 2 ||
+	    !json_is_integer(json_array_get(pair, 0)) || !json_is_integer(json_array_get(pair, 1)))
+		return -1;
+	low = json_integer_value(json_array_get(pair, 0));
+	high = json_integer_value(json_array_get(pair, 1));
+	if (low < 1 || low > high || high > 65535)
+		return -1;
+	*first = (uint16_t)low;
+	*last = (uint16_t)high;
+	return 0;
+}
+
 /* Validates a saved comment: printable ASCII without '"', shorter than RULE_COMMENT_MAX. */
 static int state_get_comment(json_t *object, char out[RULE_COMMENT_MAX])
 {
@@ -346,6 +384,8 @@ static int state_rule_parse(json_t *object, struct rule *rule)
 		rule->verdict = RULE_DROP;
 	else if (strcmp(json_string_value(verdict), "return") == 0)
 		rule->verdict = RULE_RETURN;
+	else if (strcmp(json_string_value(verdict), "reject") == 0)
+		rule->verdict = RULE_REJECT;
 	else
 		return -1;
 	if (state_get_iface(object, "in", rule->in_iface) < 0 ||
@@ -374,6 +414,13 @@ static int state_rule_parse(json_t *object, struct rule *rule)
 			return -1;
 		rule->tcp_not_syn = true;
 	}
+	if (state_get_ports(object, "sport", &rule->sport_first, &rule->sport_last) < 0 ||
+	    state_get_ports(object, "dport", &rule->dport_first, &rule->dport_last) < 0)
+		return -1;
+	/* ports belong to TCP, UDP and SCTP only */
+	if ((rule->sport_last != 0 || rule->dport_last != 0) &&
+	    !rule_protocol_has_ports(rule->protocol))
+		return -1;
 	return state_get_comment(object, rule->comment);
 }
 

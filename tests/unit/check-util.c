@@ -3,12 +3,28 @@
 
 #include "check-util.h"
 
+#include <check.h>
+
+#include "tjd/ruleset.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
 #include <event2/event.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+/* How long a probe waits for an answer: loopback answers in microseconds. */
+#define CHECK_UTIL_PROBE_MSEC 300
 
 int check_util_run(const char *format, ...)
 {
@@ -41,4 +57,173 @@ void check_util_loop_for(struct event_base *base, int ms)
 	while (!expired)
 		event_base_loop(base, EVLOOP_ONCE);
 	event_free(timer);
+}
+
+int check_util_loopback_up(void)
+{
+	struct ifreq request;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc = -1;
+
+	if (fd < 0)
+		return -1;
+	memset(&request, 0, sizeof(request));
+	snprintf(request.ifr_name, sizeof(request.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &request) == 0) {
+		request.ifr_flags |= IFF_UP;
+		rc = ioctl(fd, SIOCSIFFLAGS, &request);
+	}
+	close(fd);
+	return rc;
+}
+
+/* The loopback address of family at port. */
+static socklen_t check_util_loopback(int family, unsigned port, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_addr = in6addr_loopback;
+		in6->sin6_port = htons((uint16_t)port);
+		return sizeof(*in6);
+	}
+	struct sockaddr_in *in = (struct sockaddr_in *)out;
+	in->sin_family = AF_INET;
+	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	in->sin_port = htons((uint16_t)port);
+	return sizeof(*in);
+}
+
+/* A socket of family and type bound to the loopback address at port; -1 on failure. */
+static int check_util_bound(int family, int type, unsigned port)
+{
+	struct sockaddr_storage address;
+	socklen_t length = check_util_loopback(family, port, &address);
+	int one = 1;
+	int fd = socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&address, length) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+enum check_util_probe check_util_probe_local(int family, int type, unsigned port,
+					     unsigned client_port)
+{
+	struct sockaddr_storage address;
+	socklen_t length = check_util_loopback(family, port, &address);
+	enum check_util_probe result = CHECK_PROBE_SILENT;
+	int server = check_util_bound(family, type, port);
+	int client = check_util_bound(family, type, client_port);
+	struct pollfd wait;
+	char byte = 'x';
+
+	if (server < 0 || client < 0 || (type == SOCK_STREAM && listen(server, 4) < 0))
+		goto out;
+	if (connect(client, (struct sockaddr *)&address, length) < 0 && errno != EINPROGRESS) {
+		result = errno == ECONNREFUSED ? CHECK_PROBE_REFUSED : CHECK_PROBE_SILENT;
+		goto out;
+	}
+	if (type == SOCK_STREAM) {
+		int error = 0;
+		socklen_t size = sizeof(error);
+
+		wait = (struct pollfd){.fd = client, .events = POLLOUT};
+		if (poll(&wait, 1, CHECK_UTIL_PROBE_MSEC) == 1 &&
+		    getsockopt(client, SOL_SOCKET, SO_ERROR, &error, &size) == 0)
+			result = error == 0	       ? CHECK_PROBE_ANSWERED
+				 : error == ECONNREFUSED ? CHECK_PROBE_REFUSED
+							 : CHECK_PROBE_SILENT;
+		goto out;
+	}
+	if (send(client, &byte, 1, 0) != 1)
+		goto out;
+	/* the datagram at the server, or port unreachable at the client */
+	for (int round = 0; round < CHECK_UTIL_PROBE_MSEC / 10; round++) {
+		if (recv(server, &byte, 1, 0) == 1) {
+			result = CHECK_PROBE_ANSWERED;
+			break;
+		}
+		if (recv(client, &byte, 1, 0) < 0 && errno == ECONNREFUSED) {
+			result = CHECK_PROBE_REFUSED;
+			break;
+		}
+		(void)poll(NULL, 0, 10);
+	}
+out:
+	if (server >= 0)
+		close(server);
+	if (client >= 0)
+		close(client);
+	return result;
+}
+
+/* One INPUT rule of the ports ruleset. */
+static struct rule *check_util_port_rule(struct ruleset *set, int family, uint8_t protocol,
+					 enum rule_verdict verdict, unsigned first, unsigned last)
+{
+	struct rule *rule = ruleset_add(set);
+
+	ck_assert_ptr_nonnull(rule);
+	rule->family = family;
+	rule->hook = RULE_HOOK_INPUT;
+	rule->protocol = protocol;
+	rule->verdict = verdict;
+	rule->dport_first = (uint16_t)first;
+	rule->dport_last = (uint16_t)last;
+	return rule;
+}
+
+void check_util_ports_ruleset(struct ruleset *set)
+{
+	struct rule *rule;
+
+	check_util_port_rule(set, AF_INET, IPPROTO_TCP, RULE_REJECT, 8080, 8080);
+	check_util_port_rule(set, AF_INET, IPPROTO_TCP, RULE_DROP, 8081, 8081);
+	check_util_port_rule(set, AF_INET, IPPROTO_TCP, RULE_REJECT, 9000, 9010);
+	rule = check_util_port_rule(set, AF_INET, IPPROTO_TCP, RULE_DROP, 0, 0);
+	rule->sport_first = rule->sport_last = 40000;
+	check_util_port_rule(set, AF_INET, IPPROTO_UDP, RULE_REJECT, 5300, 5300);
+	check_util_port_rule(set, AF_INET6, IPPROTO_TCP, RULE_REJECT, 8443, 8443);
+	check_util_port_rule(set, AF_INET6, IPPROTO_UDP, RULE_REJECT, 5301, 5301);
+}
+
+void check_util_expect_ports(bool installed)
+{
+	static const struct {
+		int family, type;
+		unsigned port, client_port;
+		enum check_util_probe with_rules;
+		const char *what;
+	} probes[] = {
+	    {AF_INET, SOCK_STREAM, 8080, 0, CHECK_PROBE_REFUSED, "tcp/8080 (REJECT: reset)"},
+	    {AF_INET, SOCK_STREAM, 8081, 0, CHECK_PROBE_SILENT, "tcp/8081 (DROP)"},
+	    {AF_INET, SOCK_STREAM, 8082, 0, CHECK_PROBE_ANSWERED, "tcp/8082 (no rule)"},
+	    {AF_INET, SOCK_STREAM, 9000, 0, CHECK_PROBE_REFUSED, "tcp/9000 (range start)"},
+	    {AF_INET, SOCK_STREAM, 9010, 0, CHECK_PROBE_REFUSED, "tcp/9010 (range end)"},
+	    {AF_INET, SOCK_STREAM, 9011, 0, CHECK_PROBE_ANSWERED, "tcp/9011 (past the range)"},
+	    {AF_INET, SOCK_STREAM, 8082, 40000, CHECK_PROBE_SILENT, "tcp/8082 from port 40000"},
+	    {AF_INET, SOCK_DGRAM, 5300, 0, CHECK_PROBE_REFUSED, "udp/5300 (REJECT: unreachable)"},
+	    {AF_INET, SOCK_DGRAM, 5302, 0, CHECK_PROBE_ANSWERED, "udp/5302 (no rule)"},
+	    {AF_INET6, SOCK_STREAM, 8443, 0, CHECK_PROBE_REFUSED, "tcp6/8443 (REJECT: reset)"},
+	    {AF_INET6, SOCK_STREAM, 8080, 0, CHECK_PROBE_ANSWERED, "tcp6/8080 (an IPv4 rule)"},
+	    {AF_INET6, SOCK_DGRAM, 5301, 0, CHECK_PROBE_REFUSED, "udp6/5301 (REJECT)"},
+	    {AF_INET6, SOCK_DGRAM, 5300, 0, CHECK_PROBE_ANSWERED, "udp6/5300 (an IPv4 rule)"},
+	};
+
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		enum check_util_probe want = installed ? probes[i].with_rules : CHECK_PROBE_ANSWERED;
+		enum check_util_probe got = check_util_probe_local(
+		    probes[i].family, probes[i].type, probes[i].port, probes[i].client_port);
+
+		ck_assert_msg(got == want, "%s %s: got %d, expected %d",
+			      installed ? "with the rules" : "without rules", probes[i].what,
+			      (int)got, (int)want);
+	}
 }

@@ -644,6 +644,96 @@ START_TEST(test_all_matches_round_trip)
 }
 END_TEST
 
+/* Port ranges and REJECT, as a container's policy uses them, grouped by family and hook. */
+static void check_iptc_ports(struct ruleset *set)
+{
+	struct rule *rule;
+
+	rule = check_iptc_rule(set, AF_INET, RULE_HOOK_INPUT, RULE_RETURN);
+	check_iptc_prefix(&rule->src, "10.1.0.0/16");
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = rule->dport_last = 80;
+	rule = check_iptc_rule(set, AF_INET, RULE_HOOK_INPUT, RULE_REJECT);
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = 8000;
+	rule->dport_last = 8080;
+	rule = check_iptc_rule(set, AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	rule->protocol = IPPROTO_TCP;
+	rule->sport_first = rule->sport_last = 25;
+	rule->tcp_not_syn = true;
+	rule = check_iptc_rule(set, AF_INET, RULE_HOOK_INPUT, RULE_REJECT);
+	rule->protocol = IPPROTO_UDP;
+	rule = check_iptc_rule(set, AF_INET, RULE_HOOK_OUTPUT, RULE_RETURN);
+	rule->protocol = IPPROTO_UDP;
+	rule->sport_first = 1024;
+	rule->sport_last = 65535;
+	rule->dport_first = rule->dport_last = 53;
+	rule = check_iptc_rule(set, AF_INET, RULE_HOOK_OUTPUT, RULE_REJECT);
+	rule = check_iptc_rule(set, AF_INET6, RULE_HOOK_INPUT, RULE_REJECT);
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = rule->dport_last = 443;
+	rule = check_iptc_rule(set, AF_INET6, RULE_HOOK_OUTPUT, RULE_DROP);
+	rule->protocol = IPPROTO_UDP;
+	rule->dport_first = rule->dport_last = 5353;
+	strcpy(rule->comment, "no mdns");
+	rule = check_iptc_rule(set, AF_INET6, RULE_HOOK_OUTPUT, RULE_REJECT);
+	rule->protocol = IPPROTO_UDP;
+}
+
+/* Ports and REJECT read back exactly, and say what iptables-save says. */
+START_TEST(test_ports_and_reject_round_trip)
+{
+	struct ruleset set;
+	char *save;
+
+	ruleset_init(&set);
+	check_iptc_ports(&set);
+	ck_assert(check_iptc_apply(&set));
+	ck_assert(!check_iptc_apply(&set));
+	check_iptc_dump_is(&set);
+	check_iptc_compare_save(&set, AF_INET);
+	check_iptc_compare_save(&set, AF_INET6);
+	save = check_iptc_save();
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-INPUT -s 10.1.0.0/16 -p tcp -m tcp --dport 80 "
+					   "-j RETURN\n"));
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-INPUT -p tcp -m tcp --dport 8000:8080 "
+					   "-j REJECT --reject-with tcp-reset\n"));
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-INPUT -p udp -j REJECT --reject-with "
+					   "icmp-port-unreachable\n"));
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-OUTPUT -p udp -m udp --sport 1024:65535 "
+					   "--dport 53 -j RETURN\n"));
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-OUTPUT -p udp -j REJECT --reject-with "
+					   "icmp6-port-unreachable\n"));
+	free(save);
+	ruleset_free(&set);
+}
+END_TEST
+
+/* What the legacy tables cannot hold as tjd writes them is refused before the kernel. */
+START_TEST(test_ports_refused_without_their_protocol)
+{
+	struct ruleset set;
+	struct rule *rule;
+
+	ruleset_init(&set);
+	rule = check_iptc_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	rule->protocol = IPPROTO_SCTP;
+	rule->dport_first = rule->dport_last = 9;
+	check_iptc_apply_fails(&set, "ports need protocol TCP or UDP");
+	rule->protocol = IPPROTO_ICMP;
+	check_iptc_apply_fails(&set, "ports need protocol TCP or UDP");
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = 90;
+	rule->dport_last = 80;
+	check_iptc_apply_fails(&set, "port range");
+	rule->dport_first = 0;
+	check_iptc_apply_fails(&set, "port range");
+	rule->dport_first = 80;
+	ck_assert(check_iptc_apply(&set));
+	ruleset_free(&set);
+}
+END_TEST
+
 START_TEST(test_interleaved_order_is_kept_per_chain)
 {
 	struct ruleset rich, interleaved, grouped;
@@ -1238,6 +1328,25 @@ START_TEST(test_clearing_creates_no_legacy_tables)
 }
 END_TEST
 
+/*
+ * Ports and REJECT on real packets over loopback: each probe first
+ * answers without the rules; with them, REJECT answers (a TCP reset, ICMP
+ * port unreachable), DROP stays silent, and the ports beside them answer.
+ */
+START_TEST(test_ports_and_reject_packets)
+{
+	struct ruleset set;
+
+	ck_assert_int_eq(check_util_loopback_up(), 0);
+	check_util_expect_ports(false);
+	ruleset_init(&set);
+	check_util_ports_ruleset(&set);
+	ck_assert(check_iptc_apply(&set));
+	check_util_expect_ports(true);
+	ruleset_free(&set);
+}
+END_TEST
+
 static Suite *check_iptc_suite(void)
 {
 	Suite *suite = suite_create("backend_iptc");
@@ -1253,6 +1362,9 @@ static Suite *check_iptc_suite(void)
 			    (int)(sizeof(check_iptc_drifts) / sizeof(check_iptc_drifts[0])));
 	tcase_add_test(tc, test_rule_before_jump_is_moved_behind);
 	tcase_add_test(tc, test_all_matches_round_trip);
+	tcase_add_test(tc, test_ports_and_reject_round_trip);
+	tcase_add_test(tc, test_ports_and_reject_packets);
+	tcase_add_test(tc, test_ports_refused_without_their_protocol);
 	tcase_add_test(tc, test_interleaved_order_is_kept_per_chain);
 	tcase_add_test(tc, test_ipv6_neighbour_discovery);
 	tcase_add_test(tc, test_docker_user_gets_the_forward_jump);

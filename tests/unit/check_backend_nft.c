@@ -2532,6 +2532,25 @@ START_TEST(test_owned_packets)
 END_TEST
 
 /* The suite. */
+/*
+ * Ports and REJECT on real packets over loopback: each probe first
+ * answers without the rules; with them, REJECT answers (a TCP reset, ICMP
+ * port unreachable), DROP stays silent, and the ports beside them answer.
+ */
+START_TEST(test_ports_and_reject_packets)
+{
+	struct ruleset set;
+
+	ck_assert_int_eq(check_util_loopback_up(), 0);
+	check_util_expect_ports(false);
+	ruleset_init(&set);
+	check_util_ports_ruleset(&set);
+	ck_assert(check_nft_apply(&set));
+	check_util_expect_ports(true);
+	ruleset_free(&set);
+}
+END_TEST
+
 static Suite *check_nft_suite(void)
 {
 	Suite *suite = suite_create("backend_nft");
@@ -2558,6 +2577,7 @@ static Suite *check_nft_suite(void)
 	tcase_add_test(tcase, test_drain_is_bounded);
 	tcase_add_test(tcase, test_real_packets);
 	tcase_add_test(tcase, test_layer2_packets);
+	tcase_add_test(tcase, test_ports_and_reject_packets);
 	tcase_add_loop_test(tcase, test_owned_refuses_others, 0,
 			    sizeof(check_nft_foreign) / sizeof(check_nft_foreign[0]));
 	tcase_add_test(tcase, test_owned_applies_keep_working);

@@ -588,7 +588,25 @@ START_TEST(test_every_match)
 	rule->protocol = IPPROTO_TCP;
 	rule->tcp_not_syn = true;
 	rule->ctstate = RULE_CT_NEW;
+	rule = check_render_rule(AF_INET, RULE_HOOK_INPUT, RULE_REJECT);
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = 8000;
+	rule->dport_last = 8080;
+	rule = check_render_rule(AF_INET6, RULE_HOOK_OUTPUT, RULE_REJECT);
+	rule->protocol = IPPROTO_UDP;
+	rule->sport_first = rule->sport_last = 53;
+	rule = check_render_rule(AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = rule->dport_last = 25;
+	rule->tcp_not_syn = true;
 	script = check_render();
+	ck_assert_ptr_nonnull(strstr(script, "\t\tmeta nfproto ipv4 meta l4proto 6 th dport "
+					     "8000-8080 counter reject with tcp reset\n"));
+	ck_assert_ptr_nonnull(strstr(script, "\t\tmeta nfproto ipv6 meta l4proto 17 th sport 53 "
+					     "counter reject\n"));
+	ck_assert_ptr_nonnull(strstr(script, "\t\tmeta nfproto ipv4 meta l4proto 6 th dport 25 "
+					     "tcp flags & (fin | syn | rst | ack) != syn counter "
+					     "drop\n"));
 	ck_assert_ptr_nonnull(strstr(script,
 				     "\t\tmeta nfproto ipv6 iifname \"br-web\" oifname "
 				     "\"br-web\" ct state new tcp flags & (fin | syn | rst | "
@@ -778,6 +796,18 @@ START_TEST(test_unexpressible_rules_refused)
 	rule->tcp_not_syn = true;
 	check_render_fails("TCP flags");
 	rule->tcp_not_syn = false;
+	rule->protocol = IPPROTO_ICMP;
+	rule->dport_first = rule->dport_last = 80;
+	check_render_fails("ports without protocol");
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = 81;
+	check_render_fails("port range");
+	rule->dport_first = 0;
+	check_render_fails("port range");
+	rule->dport_first = rule->dport_last = 0;
+	rule->sport_first = 5;
+	check_render_fails("port range");
+	rule->sport_first = 0;
 	rule->protocol = 0;
 	rule->ctstate = 0x8;
 	check_render_fails("conntrack state");

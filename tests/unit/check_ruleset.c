@@ -76,12 +76,17 @@ START_TEST(test_rule_equal_ignores_padding)
 		r->protocol = 0;
 		r->has_icmp_type = false;
 		r->tcp_not_syn = false;
+		r->sport_first = r->sport_last = 0;
+		r->dport_first = r->dport_last = 0;
 		r->verdict = RULE_DROP;
 		strcpy(r->in_iface, "br-1");
 	}
 	a.icmp_type = 1;
 	b.icmp_type = 2; /* irrelevant without has_icmp_type */
 	ck_assert(rule_equal(&a, &b));
+	b.dport_first = b.dport_last = 80;
+	ck_assert(!rule_equal(&a, &b));
+	b.dport_first = b.dport_last = 0;
 	b.verdict = RULE_RETURN;
 	ck_assert(!rule_equal(&a, &b));
 }

@@ -86,6 +86,14 @@ static void state_sample(struct ruleset *set)
 	r->protocol = IPPROTO_TCP;
 	r->tcp_not_syn = true;
 	r->verdict = RULE_DROP;
+	r = ruleset_add(set);
+	r->family = AF_INET6;
+	r->hook = RULE_HOOK_OUTPUT;
+	r->protocol = IPPROTO_UDP;
+	r->sport_first = 1024;
+	r->sport_last = 65535;
+	r->dport_first = r->dport_last = 53;
+	r->verdict = RULE_REJECT;
 	state_sample_ports(set);
 }
 
@@ -242,6 +250,18 @@ static const char *const damaged[] = {
     "\"ctstate\":1,\"protocol\":17,\"tcp_not_syn\":true}]}",
     "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\","
     "\"ctstate\":1,\"protocol\":6,\"tcp_not_syn\":1}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"input\",\"verdict\":\"reject\","
+    "\"ctstate\":0,\"protocol\":1,\"dport\":[80,80]}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"input\",\"verdict\":\"drop\","
+    "\"ctstate\":0,\"protocol\":6,\"dport\":[81,80]}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"input\",\"verdict\":\"drop\","
+    "\"ctstate\":0,\"protocol\":6,\"sport\":[0,80]}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"input\",\"verdict\":\"drop\","
+    "\"ctstate\":0,\"protocol\":17,\"dport\":[1,65536]}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"input\",\"verdict\":\"drop\","
+    "\"ctstate\":0,\"protocol\":17,\"dport\":80}]}",
+    "{\"version\":1,\"rules\":[{\"family\":4,\"hook\":\"input\",\"verdict\":\"accept\","
+    "\"ctstate\":0,\"protocol\":0}]}",
     "{\"version\":1,\"version\":1,\"rules\":[]}",
 };
 
