@@ -512,8 +512,9 @@ static int backend_iptc_canonical_rule(const struct rule *in, struct rule *out, 
 	}
 	if ((in->sport_last != 0 || in->dport_last != 0) && in->protocol != IPPROTO_TCP &&
 	    in->protocol != IPPROTO_UDP) {
-		error_format(why, whylen, "ports need protocol TCP or UDP here (the legacy tables "
-					  "have no SCTP port match in tjd)");
+		error_format(why, whylen,
+			     "ports need protocol TCP or UDP here (the legacy tables "
+			     "have no SCTP port match in tjd)");
 		return -1;
 	}
 	if ((in->sport_last != 0 && (in->sport_first == 0 || in->sport_first > in->sport_last)) ||
@@ -669,8 +670,8 @@ static int backend_iptc_encode(const struct backend_iptc_family *family, const s
 	}
 	if (jump_to == NULL && rule->verdict == RULE_REJECT) {
 		/* REJECT's payload is one 32-bit answer code in both families */
-		size_t reject_size = XT_ALIGN(sizeof(struct xt_entry_target)) +
-				     XT_ALIGN(sizeof(uint32_t));
+		size_t reject_size =
+		    XT_ALIGN(sizeof(struct xt_entry_target)) + XT_ALIGN(sizeof(uint32_t));
 		struct xt_entry_target *reject;
 		uint32_t with = rule->protocol == IPPROTO_TCP ? family->reject_tcp_reset
 							      : family->reject_port_unreachable;

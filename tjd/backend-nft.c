@@ -664,8 +664,8 @@ static void backend_nft_render_matches(struct backend_nft_text *text, const stru
 				   rule->icmp_type);
 		return;
 	}
-	if (rule->protocol != 0 && (!rule->tcp_not_syn || rule->sport_last != 0 ||
-				    rule->dport_last != 0))
+	if (rule->protocol != 0 &&
+	    (!rule->tcp_not_syn || rule->sport_last != 0 || rule->dport_last != 0))
 		backend_nft_append(text, " meta l4proto %u", rule->protocol);
 	/* the transport header's ports, for TCP, UDP and SCTP alike */
 	backend_nft_render_ports(text, "sport", rule->sport_first, rule->sport_last);

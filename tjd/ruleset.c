@@ -309,9 +309,9 @@ int rule_format(const struct rule *rule, char *buf, size_t size)
 	if (rule->verdict == RULE_REJECT && rule->protocol == IPPROTO_TCP)
 		RULE_FORMAT_ADD(" -j REJECT --reject-with tcp-reset");
 	else if (rule->verdict == RULE_REJECT)
-		RULE_FORMAT_ADD(" -j REJECT --reject-with %s",
-				rule->family == AF_INET6 ? "icmp6-port-unreachable"
-							 : "icmp-port-unreachable");
+		RULE_FORMAT_ADD(" -j REJECT --reject-with %s", rule->family == AF_INET6
+								   ? "icmp6-port-unreachable"
+								   : "icmp-port-unreachable");
 	else
 		RULE_FORMAT_ADD(" -j %s", rule->verdict == RULE_DROP ? "DROP" : "RETURN");
 #undef RULE_FORMAT_ADD

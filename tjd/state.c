@@ -76,7 +76,8 @@ static json_t *state_rule_json(const struct rule *rule)
 	    (rule->tcp_not_syn && json_object_set_new(object, "tcp_not_syn", json_true())) ||
 	    state_put_ports(object, "sport", rule->sport_first, rule->sport_last) ||
 	    state_put_ports(object, "dport", rule->dport_first, rule->dport_last) ||
-	    json_object_set_new(object, "verdict", json_string(state_verdict_name(rule->verdict))) ||
+	    json_object_set_new(object, "verdict",
+				json_string(state_verdict_name(rule->verdict))) ||
 	    json_object_set_new(
 		object, "comment",
 		json_stringn(rule->comment, strnlen(rule->comment, RULE_COMMENT_MAX)))) {

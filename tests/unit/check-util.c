@@ -137,7 +137,7 @@ enum check_util_probe check_util_probe_local(int family, int type, unsigned port
 		wait = (struct pollfd){.fd = client, .events = POLLOUT};
 		if (poll(&wait, 1, CHECK_UTIL_PROBE_MSEC) == 1 &&
 		    getsockopt(client, SOL_SOCKET, SO_ERROR, &error, &size) == 0)
-			result = error == 0	       ? CHECK_PROBE_ANSWERED
+			result = error == 0		 ? CHECK_PROBE_ANSWERED
 				 : error == ECONNREFUSED ? CHECK_PROBE_REFUSED
 							 : CHECK_PROBE_SILENT;
 		goto out;
@@ -218,7 +218,8 @@ void check_util_expect_ports(bool installed)
 	};
 
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
-		enum check_util_probe want = installed ? probes[i].with_rules : CHECK_PROBE_ANSWERED;
+		enum check_util_probe want =
+		    installed ? probes[i].with_rules : CHECK_PROBE_ANSWERED;
 		enum check_util_probe got = check_util_probe_local(
 		    probes[i].family, probes[i].type, probes[i].port, probes[i].client_port);
 
