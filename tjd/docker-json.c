@@ -526,6 +526,16 @@ out:
 	return ret;
 }
 
+/* We open this path and setns() into it: an absolute, plain path, no ".." component. */
+static bool docker_json_plain_absolute_path(const char *path, size_t len)
+{
+	if (len == 0 || path[0] != '/' || text_has_control(path, len))
+		return false;
+	if (strstr(path, "/../") != NULL)
+		return false;
+	return !(len >= 3 && strcmp(path + len - 3, "/..") == 0);
+}
+
 int docker_json_sandbox_key(const char *json, size_t len, char *sandbox, size_t sandboxlen,
 			    char *err, size_t errlen)
 {
@@ -560,9 +570,7 @@ int docker_json_sandbox_key(const char *json, size_t len, char *sandbox, size_t 
 		ret = 0;
 		goto out;
 	}
-	/* We open this path and setns() into it: insist on an absolute, plain path. */
-	if (key[0] != '/' || strstr(key, "/../") != NULL ||
-	    (key_len >= 3 && strcmp(key + key_len - 3, "/..") == 0)) {
+	if (!docker_json_plain_absolute_path(key, key_len)) {
 		error_format(err, errlen, "container: SandboxKey is not an absolute path");
 		goto out;
 	}
@@ -798,16 +806,6 @@ static void docker_json_free_containers(struct docker_container *list, size_t co
 	for (size_t i = 0; i < count; i++)
 		docker_container_free(&list[i]);
 	free(list);
-}
-
-/* We open this path and setns() into it: an absolute, plain path, no ".." component. */
-static bool docker_json_plain_absolute_path(const char *path, size_t len)
-{
-	if (len == 0 || path[0] != '/' || text_has_control(path, len))
-		return false;
-	if (strstr(path, "/../") != NULL)
-		return false;
-	return !(len >= 3 && strcmp(path + len - 3, "/..") == 0);
 }
 
 /* Id: exactly 64 lowercase hex digits, as Docker names containers. */
