@@ -30,6 +30,20 @@ bool ident_valid_container_id(const char *s, size_t len)
 	return ident_valid_chars(s, len, "0123456789abcdef");
 }
 
+/* Docker's name characters (moby's names.RestrictedNameChars), no leading '_', '.' or '-'. */
+bool ident_valid_container_name(const char *s, size_t len)
+{
+	if (len == 0 || len > IDENT_NAME_MAX || s[0] == '_' || s[0] == '.' || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
 /* The kernel's dev_valid_name(), narrowed to printable ASCII. */
 bool ident_valid_ifname(const char *s, size_t len)
 {

@@ -13,6 +13,8 @@
 #define IDENT_ID_MAX 64
 /* IFNAMSIZ: a Linux interface name is at most 15 bytes and a NUL. */
 #define IDENT_IFNAMSIZ 16
+/* Longest container name tjd takes from Docker (Docker itself sets no bound). */
+#define IDENT_NAME_MAX 255
 
 /*
  * A Docker object id: 1 to IDENT_ID_MAX lowercase letters and digits.
@@ -22,6 +24,11 @@
 bool ident_valid_id(const char *s, size_t len);
 /* A container id: 1 to IDENT_ID_MAX lowercase hex digits (64 in practice). */
 bool ident_valid_container_id(const char *s, size_t len);
+/*
+ * A container name as Docker allows it, without the leading '/':
+ * [a-zA-Z0-9][a-zA-Z0-9_.-]*, 1 to IDENT_NAME_MAX bytes.
+ */
+bool ident_valid_container_name(const char *s, size_t len);
 /*
  * A Linux interface name as the kernel takes it (1 to 15 bytes, not "."
  * or "..", no '/', ':' or white space), and printable ASCII.

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "common/filter.h"
+#include "common/ident.h"
 #include "common/text.h"
 
 /* What separates words. */
@@ -365,8 +366,6 @@ static int rulespec_parse_container(struct rulespec_parser *parser,
 				    const struct rulespec_word *keyword,
 				    struct rulespec_address *address)
 {
-	static const char name_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					 "0123456789_.-";
 	struct rulespec_word word, name;
 
 	if (rulespec_argument(parser, keyword, "a container name", true, &word) < 0)
@@ -379,11 +378,9 @@ static int rulespec_parse_container(struct rulespec_parser *parser,
 	if (name.length > RULESPEC_CONTAINER_MAX)
 		return rulespec_fail_at(parser, &word, "container name longer than %d bytes",
 					RULESPEC_CONTAINER_MAX);
-	for (size_t i = 0; i < name.length; i++)
-		if (strchr(name_chars, name.start[i]) == NULL ||
-		    (i == 0 && strchr("_.-", name.start[i]) != NULL))
-			return rulespec_fail_at(
-			    parser, &word, "not a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)");
+	if (!ident_valid_container_name(name.start, name.length))
+		return rulespec_fail_at(parser, &word,
+					"not a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)");
 	return rulespec_address_name(parser, address, RULESPEC_ADDRESS_CONTAINER, &name, "");
 }
 

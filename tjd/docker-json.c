@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -525,6 +526,16 @@ out:
 	return ret;
 }
 
+/* We open this path and setns() into it: an absolute, plain path, no ".." component. */
+static bool docker_json_plain_absolute_path(const char *path, size_t len)
+{
+	if (len == 0 || path[0] != '/' || text_has_control(path, len))
+		return false;
+	if (strstr(path, "/../") != NULL)
+		return false;
+	return !(len >= 3 && strcmp(path + len - 3, "/..") == 0);
+}
+
 int docker_json_sandbox_key(const char *json, size_t len, char *sandbox, size_t sandboxlen,
 			    char *err, size_t errlen)
 {
@@ -559,9 +570,7 @@ int docker_json_sandbox_key(const char *json, size_t len, char *sandbox, size_t 
 		ret = 0;
 		goto out;
 	}
-	/* We open this path and setns() into it: insist on an absolute, plain path. */
-	if (key[0] != '/' || strstr(key, "/../") != NULL ||
-	    (key_len >= 3 && strcmp(key + key_len - 3, "/..") == 0)) {
+	if (!docker_json_plain_absolute_path(key, key_len)) {
 		error_format(err, errlen, "container: SandboxKey is not an absolute path");
 		goto out;
 	}
@@ -751,4 +760,492 @@ out:
 	json_decref(filters);
 	filter_free(&filter);
 	return result;
+}
+
+/* The container parsers keep to their own bounds. */
+_Static_assert(DOCKER_CONTAINERS_MAX <= DOCKER_JSON_MAX_CONTAINERS, "a list tjd reads in full");
+_Static_assert(INV_NAME_MAX == IDENT_NAME_MAX, "inventory names are Docker names");
+/* Names a container has: its own, plus one "/parent/alias" per legacy link to it. */
+#define DOCKER_JSON_MAX_NAMES 4096
+
+/*
+ * The length of a member key of an object being iterated.  jansson's
+ * parser refuses NUL in keys (and, without JSON_ALLOW_NUL, in values), but
+ * the length comes from jansson where it can, so that a key holding one
+ * would be refused, never cut.
+ */
+static size_t docker_json_key_length(const char *key)
+{
+#if JANSSON_VERSION_HEX >= 0x020e00
+	return json_object_iter_key_len(json_object_key_to_iter(key));
+#else
+	return strlen(key);
+#endif
+}
+
+/* Untrusted text made printable (and cut) for an error message. */
+static const char *docker_json_shown(const char *text, size_t len, char *buf, size_t size)
+{
+	text_sanitize(buf, size, text, len, '?');
+	return buf;
+}
+
+void docker_container_free(struct docker_container *container)
+{
+	if (container == NULL)
+		return;
+	free(container->labels);
+	free(container->label_text);
+	free(container->addresses);
+	memset(container, 0, sizeof(*container));
+}
+
+/* Frees a list built by docker_json_container_list. */
+static void docker_json_free_containers(struct docker_container *list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		docker_container_free(&list[i]);
+	free(list);
+}
+
+/* Id: exactly 64 lowercase hex digits, as Docker names containers. */
+static int docker_json_container_id(json_t *item, struct docker_container *container,
+				    const char *where, char *err, size_t errlen)
+{
+	const char *id;
+	size_t len;
+
+	if (jsonfield_string(item, "Id", true, &id, &len, where, err, errlen) < 0)
+		return -1;
+	if (len != INV_ID_MAX || !ident_valid_container_id(id, len)) {
+		error_format(err, errlen, "%s: invalid Id", where);
+		return -1;
+	}
+	memcpy(container->id, id, len + 1);
+	return 0;
+}
+
+/* A Docker name, "/name", stored without its '/'. */
+static int docker_json_container_name(const char *text, size_t len,
+				      struct docker_container *container, const char *where,
+				      char *err, size_t errlen)
+{
+	char shown[64];
+
+	if (len > 0 && text[0] == '/') {
+		text++;
+		len--;
+	}
+	if (!ident_valid_container_name(text, len)) {
+		error_format(err, errlen, "%s: invalid container name \"%s\"", where,
+			     docker_json_shown(text, len, shown, sizeof(shown)));
+		return -1;
+	}
+	memcpy(container->name, text, len);
+	container->name[len] = '\0';
+	return 0;
+}
+
+/*
+ * Names, from a list: the first that is the container's own.  A legacy
+ * link adds "/parent/alias", which may sort before it.
+ */
+static int docker_json_container_names(json_t *item, struct docker_container *container,
+				       const char *where, char *err, size_t errlen)
+{
+	json_t *names, *name;
+	size_t index;
+
+	if (jsonfield_array(item, "Names", true, DOCKER_JSON_MAX_NAMES, &names, where, err,
+			    errlen) < 0)
+		return -1;
+	json_array_foreach(names, index, name)
+	{
+		const char *text;
+		size_t len;
+
+		if (!json_is_string(name)) {
+			error_format(err, errlen, "%s: Names[%zu] is not a string", where, index);
+			return -1;
+		}
+		text = json_string_value(name);
+		len = json_string_length(name);
+		if (len > 0 && memchr(text + 1, '/', len - 1) != NULL)
+			continue;
+		return docker_json_container_name(text, len, container, where, err, errlen);
+	}
+	error_format(err, errlen, "%s: no container name in Names", where);
+	return -1;
+}
+
+/* HostConfig.NetworkMode: any text Docker may store ("host", "container:<id>", a network). */
+static int docker_json_network_mode(json_t *item, struct docker_container *container,
+				    const char *where, char *err, size_t errlen)
+{
+	json_t *host_config;
+	const char *mode;
+	size_t len;
+
+	if (jsonfield_object(item, "HostConfig", false, &host_config, where, err, errlen) < 0 ||
+	    jsonfield_string(host_config, "NetworkMode", false, &mode, &len, where, err, errlen) <
+		0)
+		return -1;
+	if (mode == NULL)
+		return 0;
+	if (!text_is_utf8(mode, len)) {
+		error_format(err, errlen, "%s: NetworkMode is not UTF-8", where);
+		return -1;
+	}
+	return jsonfield_copy(container->network_mode, sizeof(container->network_mode), mode, len,
+			      where, "NetworkMode", err, errlen);
+}
+
+/*
+ * Checks one label: a key of 1 to DOCKER_LABEL_KEY_MAX bytes of UTF-8
+ * without control characters, a value of at most DOCKER_LABEL_VALUE_MAX
+ * bytes of UTF-8 without NUL (a value may span lines; what a policy label
+ * may hold is the rule grammar's to say).
+ */
+static int docker_json_check_label(const char *key, size_t key_len, json_t *value,
+				   const char *where, char *err, size_t errlen)
+{
+	const char *text;
+	size_t len;
+	char shown[64];
+
+	docker_json_shown(key, key_len, shown, sizeof(shown));
+	if (key_len == 0 || key_len > DOCKER_LABEL_KEY_MAX || text_has_control(key, key_len) ||
+	    !text_is_utf8(key, key_len)) {
+		error_format(err, errlen, "%s: invalid label key \"%s\" (%zu bytes)", where, shown,
+			     key_len);
+		return -1;
+	}
+	if (!json_is_string(value)) {
+		error_format(err, errlen, "%s: label \"%s\" is not a string", where, shown);
+		return -1;
+	}
+	text = json_string_value(value);
+	len = json_string_length(value);
+	if (len > DOCKER_LABEL_VALUE_MAX) {
+		error_format(err, errlen, "%s: label \"%s\" too long (%zu bytes, at most %d)",
+			     where, shown, len, DOCKER_LABEL_VALUE_MAX);
+		return -1;
+	}
+	if (memchr(text, '\0', len) != NULL || !text_is_utf8(text, len)) {
+		error_format(err, errlen, "%s: label \"%s\": value holds NUL or is not UTF-8",
+			     where, shown);
+		return -1;
+	}
+	return 0;
+}
+
+/* A Labels object (NULL: none) into container->labels, all text in one allocation. */
+static int docker_json_container_labels(json_t *labels, struct docker_container *container,
+					const char *where, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *value;
+	size_t total = 0, count, used = 0;
+
+	if (labels == NULL || json_object_size(labels) == 0)
+		return 0;
+	count = json_object_size(labels);
+	if (count > DOCKER_LABELS_MAX) {
+		error_format(err, errlen, "%s: %zu labels, at most %d", where, count,
+			     DOCKER_LABELS_MAX);
+		return -1;
+	}
+	json_object_foreach(labels, key, value)
+	{
+		size_t key_len = docker_json_key_length(key);
+
+		if (docker_json_check_label(key, key_len, value, where, err, errlen) < 0)
+			return -1;
+		total += key_len + 1 + json_string_length(value) + 1;
+	}
+	container->labels = calloc(count, sizeof(*container->labels));
+	container->label_text = malloc(total);
+	if (container->labels == NULL || container->label_text == NULL) {
+		error_format(err, errlen, "%s: out of memory", where);
+		return -1;
+	}
+	/* jansson iterates in insertion order, the same both times. */
+	json_object_foreach(labels, key, value)
+	{
+		struct rulespec_label *label = &container->labels[container->label_count++];
+		size_t key_len = docker_json_key_length(key);
+		size_t value_len = json_string_length(value);
+		char *text = container->label_text + used;
+
+		memcpy(text, key, key_len);
+		text[key_len] = '\0';
+		memcpy(text + key_len + 1, json_string_value(value), value_len);
+		text[key_len + 1 + value_len] = '\0';
+		label->key = text;
+		label->value = text + key_len + 1;
+		used += key_len + 1 + value_len + 1;
+	}
+	return 0;
+}
+
+/* A bare address of the wanted family ("" for none) into a host prefix. */
+static int docker_json_bare_address(json_t *endpoint, const char *member, int family,
+				    struct prefix *out, const char *where, char *err, size_t errlen)
+{
+	const char *text;
+	size_t len;
+	char buf[PREFIX_TEXT_MAX], shown[PREFIX_TEXT_MAX];
+
+	memset(out, 0, sizeof(*out));
+	if (jsonfield_string(endpoint, member, false, &text, &len, where, err, errlen) < 0)
+		return -1;
+	if (text == NULL || len == 0)
+		return 0;
+	if (len < sizeof(buf) && !text_has_control(text, len)) {
+		memcpy(buf, text, len);
+		buf[len] = '\0';
+		if (prefix_parse_address(buf, out) == 0 && out->family == family)
+			return 0;
+	}
+	memset(out, 0, sizeof(*out));
+	error_format(err, errlen, "%s: invalid %s \"%s\"", where, member,
+		     docker_json_shown(text, len, shown, sizeof(shown)));
+	return -1;
+}
+
+/* One member of NetworkSettings.Networks: the network's name and the endpoint in it. */
+static int docker_json_container_address(const char *network, json_t *endpoint,
+					 struct docker_container_address *address,
+					 const char *where, char *err, size_t errlen)
+{
+	size_t network_len = docker_json_key_length(network);
+	const char *text;
+	size_t len;
+	char at[INV_NAME_MAX + 64], shown[64];
+
+	if (network_len == 0 || network_len > INV_NAME_MAX ||
+	    text_has_control(network, network_len) || !text_is_utf8(network, network_len)) {
+		error_format(err, errlen, "%s: invalid network name \"%s\"", where,
+			     docker_json_shown(network, network_len, shown, sizeof(shown)));
+		return -1;
+	}
+	memcpy(address->network, network, network_len + 1);
+	snprintf(at, sizeof(at), "%s: network %.64s", where, address->network);
+	if (!json_is_object(endpoint)) {
+		error_format(err, errlen, "%s: not an object", at);
+		return -1;
+	}
+	/* "" while the container is created but not started. */
+	if (jsonfield_string(endpoint, "NetworkID", false, &text, &len, at, err, errlen) < 0)
+		return -1;
+	if (text != NULL && len > 0) {
+		if (!ident_valid_id(text, len)) {
+			error_format(err, errlen, "%s: invalid NetworkID", at);
+			return -1;
+		}
+		memcpy(address->network_id, text, len + 1);
+	}
+	if (docker_json_bare_address(endpoint, "IPAddress", AF_INET, &address->ipv4, at, err,
+				     errlen) < 0 ||
+	    docker_json_bare_address(endpoint, "GlobalIPv6Address", AF_INET6, &address->ipv6, at,
+				     err, errlen) < 0)
+		return -1;
+	if (jsonfield_string(endpoint, "MacAddress", false, &text, &len, at, err, errlen) < 0)
+		return -1;
+	return docker_json_mac(text, len, address->mac, sizeof(address->mac), at, err, errlen);
+}
+
+/* NetworkSettings.Networks (settings NULL, or no Networks: none). */
+static int docker_json_container_networks(json_t *settings, struct docker_container *container,
+					  const char *where, char *err, size_t errlen)
+{
+	json_t *networks, *endpoint;
+	const char *network;
+	size_t count;
+
+	if (jsonfield_object(settings, "Networks", false, &networks, where, err, errlen) < 0)
+		return -1;
+	count = networks != NULL ? json_object_size(networks) : 0;
+	if (count == 0)
+		return 0;
+	if (count > DOCKER_CONTAINER_NETWORKS_MAX) {
+		error_format(err, errlen, "%s: %zu networks, at most %d", where, count,
+			     DOCKER_CONTAINER_NETWORKS_MAX);
+		return -1;
+	}
+	container->addresses = calloc(count, sizeof(*container->addresses));
+	if (container->addresses == NULL) {
+		error_format(err, errlen, "%s: out of memory", where);
+		return -1;
+	}
+	json_object_foreach(networks, network, endpoint)
+	{
+		if (docker_json_container_address(network, endpoint,
+						  &container->addresses[container->address_count],
+						  where, err, errlen) < 0)
+			return -1;
+		container->address_count++;
+	}
+	return 0;
+}
+
+/* One item of GET /containers/json. */
+static int docker_json_list_item(json_t *item, struct docker_container *container,
+				 const char *where, char *err, size_t errlen)
+{
+	json_t *labels, *settings;
+
+	if (!json_is_object(item)) {
+		error_format(err, errlen, "%s: not an object", where);
+		return -1;
+	}
+	if (docker_json_container_id(item, container, where, err, errlen) < 0 ||
+	    docker_json_container_names(item, container, where, err, errlen) < 0 ||
+	    docker_json_network_mode(item, container, where, err, errlen) < 0 ||
+	    jsonfield_object(item, "Labels", false, &labels, where, err, errlen) < 0 ||
+	    docker_json_container_labels(labels, container, where, err, errlen) < 0 ||
+	    jsonfield_object(item, "NetworkSettings", false, &settings, where, err, errlen) < 0 ||
+	    docker_json_container_networks(settings, container, where, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+int docker_json_container_list(const char *json, size_t len, struct docker_container **out,
+			       size_t *count, char *err, size_t errlen)
+{
+	struct docker_container *list = NULL;
+	json_t *root, *item;
+	size_t index, total = 0;
+	int ret = -1;
+
+	*out = NULL;
+	*count = 0;
+	root = docker_json_load(json, len, "container list", err, errlen);
+	if (root == NULL)
+		return -1;
+	if (!json_is_array(root)) {
+		error_format(err, errlen, "container list: not an array");
+		goto out;
+	}
+	total = json_array_size(root);
+	if (total > DOCKER_CONTAINERS_MAX) {
+		error_format(err, errlen, "container list: %zu containers, at most %d", total,
+			     DOCKER_CONTAINERS_MAX);
+		goto out;
+	}
+	list = calloc(total ? total : 1, sizeof(*list));
+	if (list == NULL) {
+		error_format(err, errlen, "container list: out of memory");
+		goto out;
+	}
+	json_array_foreach(root, index, item)
+	{
+		char where[48];
+
+		snprintf(where, sizeof(where), "container list item %zu", index);
+		if (docker_json_list_item(item, &list[index], where, err, errlen) < 0)
+			goto out;
+	}
+	*out = list;
+	*count = total;
+	list = NULL;
+	ret = 0;
+out:
+	/* Items not reached are still zeroed: freeing them all is fine. */
+	if (list != NULL)
+		docker_json_free_containers(list, total);
+	json_decref(root);
+	return ret;
+}
+
+/* State.Pid and State.Running, both required. */
+static int docker_json_container_state(json_t *root, struct docker_container *container, char *err,
+				       size_t errlen)
+{
+	json_t *state, *value;
+	json_int_t pid;
+
+	if (jsonfield_object(root, "State", true, &state, "container", err, errlen) < 0)
+		return -1;
+	value = json_object_get(state, "Pid");
+	if (!json_is_integer(value)) {
+		error_format(err, errlen, "container: State: \"Pid\" missing or not an integer");
+		return -1;
+	}
+	pid = json_integer_value(value);
+	if (pid < 0 || pid > INT32_MAX) {
+		error_format(err, errlen, "container: State: Pid %lld out of range",
+			     (long long)pid);
+		return -1;
+	}
+	container->pid = (long)pid;
+	value = json_object_get(state, "Running");
+	if (!json_is_boolean(value)) {
+		error_format(err, errlen, "container: State: \"Running\" missing or not a boolean");
+		return -1;
+	}
+	container->running = json_is_true(value);
+	return 0;
+}
+
+/* NetworkSettings.SandboxKey: "" (not started, or sharing another's) or a plain absolute path. */
+static int docker_json_container_sandbox(json_t *settings, struct docker_container *container,
+					 char *err, size_t errlen)
+{
+	const char *key;
+	size_t len;
+
+	if (jsonfield_string(settings, "SandboxKey", false, &key, &len,
+			     "container: NetworkSettings", err, errlen) < 0)
+		return -1;
+	if (key == NULL || len == 0)
+		return 0;
+	if (len > DOCKER_SANDBOX_KEY_MAX) {
+		error_format(err, errlen, "container: SandboxKey too long (%zu bytes)", len);
+		return -1;
+	}
+	if (!docker_json_plain_absolute_path(key, len)) {
+		error_format(err, errlen, "container: SandboxKey is not a plain absolute path");
+		return -1;
+	}
+	memcpy(container->sandbox_key, key, len + 1);
+	return 0;
+}
+
+int docker_json_container_inspect(const char *json, size_t len, struct docker_container *out,
+				  char *err, size_t errlen)
+{
+	json_t *root, *config, *labels, *settings;
+	const char *name;
+	size_t name_len;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	root = docker_json_load(json, len, "container", err, errlen);
+	if (root == NULL)
+		return -1;
+	if (!json_is_object(root)) {
+		error_format(err, errlen, "container: not an object");
+		goto out;
+	}
+	if (docker_json_container_id(root, out, "container", err, errlen) < 0 ||
+	    jsonfield_string(root, "Name", true, &name, &name_len, "container", err, errlen) < 0 ||
+	    docker_json_container_name(name, name_len, out, "container", err, errlen) < 0 ||
+	    docker_json_container_state(root, out, err, errlen) < 0 ||
+	    docker_json_network_mode(root, out, "container", err, errlen) < 0 ||
+	    jsonfield_object(root, "Config", false, &config, "container", err, errlen) < 0 ||
+	    jsonfield_object(config, "Labels", false, &labels, "container: Config", err, errlen) <
+		0 ||
+	    docker_json_container_labels(labels, out, "container", err, errlen) < 0 ||
+	    jsonfield_object(root, "NetworkSettings", false, &settings, "container", err, errlen) <
+		0 ||
+	    docker_json_container_sandbox(settings, out, err, errlen) < 0 ||
+	    docker_json_container_networks(settings, out, "container", err, errlen) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret < 0)
+		docker_container_free(out);
+	json_decref(root);
+	return ret;
 }

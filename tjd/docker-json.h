@@ -6,8 +6,11 @@
 #ifndef TJD_DOCKER_JSON_H
 #define TJD_DOCKER_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "common/prefix.h"
+#include "common/rulespec.h"
 #include "tjd/inventory.h"
 
 /* GET /networks: finds the id of the network named `name`; 0 found, 1 absent, -1 error. */
@@ -62,5 +65,66 @@ int docker_json_parse_event(const char *json, size_t len, struct docker_event *e
  * set for an expression filter_parse() refuses or an invalid network name.
  */
 char *docker_filters_json(const char *expression, const char *network, char *err, size_t errlen);
+
+/* Bounds on what one container may carry; more is an error, never cut. */
+#define DOCKER_LABELS_MAX 512		 /* labels per container */
+#define DOCKER_LABEL_KEY_MAX 255	 /* bytes of a label key */
+#define DOCKER_LABEL_VALUE_MAX 4096	 /* bytes of a label value */
+#define DOCKER_CONTAINER_NETWORKS_MAX 64 /* networks per container */
+#define DOCKER_CONTAINERS_MAX 16384	 /* containers per list */
+#define DOCKER_SANDBOX_KEY_MAX 4095	 /* bytes of a SandboxKey path */
+/* NetworkMode: a network name, or "container:" and a 64-digit id. */
+#define DOCKER_NETWORK_MODE_MAX (INV_NAME_MAX + 10)
+
+/* One member of a container's NetworkSettings.Networks. */
+struct docker_container_address {
+	char network[INV_NAME_MAX + 1];	 /* the member's key, the network's name */
+	char network_id[INV_ID_MAX + 1]; /* NetworkID, "" if not given */
+	struct prefix ipv4;		 /* IPAddress as a /32, family 0 if "" */
+	struct prefix ipv6;		 /* GlobalIPv6Address as a /128, family 0 if "" */
+	char mac[18];			 /* MacAddress lowercased, "" if not given */
+};
+
+/*
+ * What tjd reads of one container to apply its own firewall inside its
+ * namespace.  The parser owns every pointer: labels[i].key and .value
+ * point into label_text (one allocation holding them all, each
+ * NUL-terminated); docker_container_free releases everything.
+ */
+struct docker_container {
+	char id[INV_ID_MAX + 1];			/* 64 lowercase hex digits */
+	char name[INV_NAME_MAX + 1];			/* without the leading '/' */
+	char network_mode[DOCKER_NETWORK_MODE_MAX + 1]; /* HostConfig.NetworkMode, "" if absent */
+	char sandbox_key[DOCKER_SANDBOX_KEY_MAX + 1];	/* inspect only; "" otherwise */
+	long pid;					/* State.Pid, inspect only; 0 otherwise */
+	bool running;					/* State.Running, inspect only */
+	struct rulespec_label *labels;			/* in Docker's order */
+	size_t label_count;
+	char *label_text;
+	struct docker_container_address *addresses; /* in Docker's order */
+	size_t address_count;
+};
+
+/* Releases what a container holds and empties it; an empty container is fine. */
+void docker_container_free(struct docker_container *container);
+
+/*
+ * GET /containers/json (with or without filters): every container listed,
+ * with Id, the first of its Names that is not a legacy link alias
+ * ("/parent/alias"), Labels, HostConfig.NetworkMode and
+ * NetworkSettings.Networks.  *out is malloc'd: docker_container_free each,
+ * then free the array.  0, or -1 with err naming the item and *out NULL,
+ * *count 0.
+ */
+int docker_json_container_list(const char *json, size_t len, struct docker_container **out,
+			       size_t *count, char *err, size_t errlen);
+
+/*
+ * GET /containers/{id}/json: Id, Name, State.Pid and State.Running,
+ * HostConfig.NetworkMode, NetworkSettings.SandboxKey and .Networks,
+ * Config.Labels.  0, or -1 with err set and *out empty.
+ */
+int docker_json_container_inspect(const char *json, size_t len, struct docker_container *out,
+				  char *err, size_t errlen);
 
 #endif

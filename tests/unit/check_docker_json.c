@@ -1,6 +1,7 @@
 /*
  * docker-json on responses recorded from a real dockerd 20.10.24 (API 1.41)
- * in tests/unit/data/, and on hostile input.
+ * in tests/unit/data/, on container answers written by hand in the same
+ * shape, and on hostile input.
  */
 #include "config.h"
 
@@ -730,6 +731,672 @@ START_TEST(filters_invalid)
 }
 END_TEST
 
+/*
+ * The container parsers.  containers-policy.json, container-policy.json and
+ * container-host.json are written by hand in the shape Engine API v1.41
+ * documents (a dcfw policy, host and container: network modes, a legacy
+ * link alias, dual-stack addresses); the others are recorded.
+ */
+#define FW_ID "3f6c1b1f0c7b4a6e9d2a8b5c4e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f"
+#define HOSTNET_ID "9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
+#define BACK_ID "b37f4a16b423cef0f2e5603e4d079f18209312868de7a916bf2dbbe88ef2a9d0"
+
+/* The value of label key, NULL when the container has none. */
+static const char *label_value(const struct docker_container *c, const char *key)
+{
+	for (size_t i = 0; i < c->label_count; i++)
+		if (strcmp(c->labels[i].key, key) == 0)
+			return c->labels[i].value;
+	return NULL;
+}
+
+/* The address on network, which must be there. */
+static const struct docker_container_address *address_on(const struct docker_container *c,
+							 const char *network)
+{
+	for (size_t i = 0; i < c->address_count; i++)
+		if (strcmp(c->addresses[i].network, network) == 0)
+			return &c->addresses[i];
+	ck_abort_msg("%s: no address on %s", c->name, network);
+	return NULL;
+}
+
+/* Frees a list from docker_json_container_list. */
+static void free_containers(struct docker_container *list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		docker_container_free(&list[i]);
+	free(list);
+}
+
+/* Parses a data file as a container list, which must succeed. */
+static struct docker_container *list_file(const char *name, size_t *count)
+{
+	struct docker_container *list;
+	char err[256];
+	size_t len;
+	char *json = read_data(name, &len);
+
+	ck_assert_msg(docker_json_container_list(json, len, &list, count, err, sizeof(err)) == 0,
+		      "%s: %s", name, err);
+	free(json);
+	return list;
+}
+
+/* Parses a data file as an inspected container, which must succeed. */
+static void inspect_file(const char *name, struct docker_container *c)
+{
+	char err[256];
+	size_t len;
+	char *json = read_data(name, &len);
+
+	ck_assert_msg(docker_json_container_inspect(json, len, c, err, sizeof(err)) == 0, "%s: %s",
+		      name, err);
+	free(json);
+}
+
+/* The dcfw policy of the hand-written fw container, as the labels parser reads it. */
+static void check_fw_container(const struct docker_container *fw)
+{
+	const struct docker_container_address *web, *back;
+	struct rulespec_policy policy;
+	struct rulespec_error rerr;
+	char a[64];
+
+	ck_assert_str_eq(fw->id, FW_ID);
+	ck_assert_str_eq(fw->name, "shop-fw-1");
+	ck_assert_str_eq(fw->network_mode, "web");
+	ck_assert_uint_eq(fw->label_count, 9);
+	/* Docker's order is kept. */
+	ck_assert_str_eq(fw->labels[0].key, "com.docker.compose.project");
+	ck_assert_str_eq(fw->labels[0].value, "shop");
+	ck_assert_str_eq(label_value(fw, "dcfw.enable"), "true");
+	ck_assert_str_eq(label_value(fw, "dcfw.output.rule.1"),
+			 "allow proto tcp to 172.18.0.3 port 5432 comment \"Allow access to "
+			 "PostgreSQL\"");
+	/* UTF-8 and line breaks are a value's own business. */
+	ck_assert_str_eq(label_value(fw, "org.opencontainers.image.description"),
+			 "caf\xc3\xa9 \xe2\x98\x95\nsecond line");
+	ck_assert_int_eq(rulespec_parse_labels(fw->labels, fw->label_count, &policy, &rerr), 1);
+	ck_assert_str_eq(policy.source, "dcfw");
+	ck_assert_uint_eq(policy.input.count, 2);
+	ck_assert_uint_eq(policy.output.count, 1);
+	rulespec_policy_free(&policy);
+
+	ck_assert_uint_eq(fw->address_count, 2);
+	web = address_on(fw, "web");
+	ck_assert_str_eq(web->network_id, WEB_ID);
+	ck_assert_str_eq(fmt_prefix(&web->ipv4, a, sizeof(a)), "172.30.0.5/32");
+	ck_assert_str_eq(fmt_prefix(&web->ipv6, a, sizeof(a)), "fd00:30::5/128");
+	ck_assert_str_eq(web->mac, "02:42:ac:1e:00:05");
+	back = address_on(fw, "back");
+	ck_assert_str_eq(back->network_id, BACK_ID);
+	ck_assert_str_eq(fmt_prefix(&back->ipv4, a, sizeof(a)), "172.18.0.4/32");
+	ck_assert_int_eq(back->ipv6.family, 0);
+}
+
+START_TEST(container_list_policy)
+{
+	struct docker_container *list;
+	size_t count;
+	const struct docker_container_address *host;
+
+	list = list_file("containers-policy.json", &count);
+	ck_assert_uint_eq(count, 5);
+	check_fw_container(&list[0]);
+	ck_assert_str_eq(list[0].sandbox_key, "");
+	ck_assert_int_eq(list[0].pid, 0);
+	ck_assert(!list[0].running);
+
+	/* Host networking: one "host" member without addresses. */
+	ck_assert_str_eq(list[1].id, HOSTNET_ID);
+	ck_assert_str_eq(list[1].name, "hostnet");
+	ck_assert_str_eq(list[1].network_mode, "host");
+	ck_assert_str_eq(label_value(&list[1], "tjd.enable"), "yes");
+	ck_assert_uint_eq(list[1].address_count, 1);
+	host = address_on(&list[1], "host");
+	ck_assert_int_eq(host->ipv4.family, 0);
+	ck_assert_int_eq(host->ipv6.family, 0);
+	ck_assert_str_eq(host->mac, "");
+
+	/* Sharing another container's namespace: no networks of its own. */
+	ck_assert_str_eq(list[2].name, "sidecar");
+	ck_assert_str_eq(list[2].network_mode, "container:" FW_ID);
+	ck_assert_uint_eq(list[2].address_count, 0);
+	ck_assert_ptr_null(list[2].addresses);
+	ck_assert_str_eq(label_value(&list[2], "dcfw.enable"), "false");
+
+	/* A legacy link alias ("/app/zdb") sorted first is not the name. */
+	ck_assert_str_eq(list[3].name, "zdb");
+	ck_assert_uint_eq(list[3].label_count, 0);
+	ck_assert_ptr_null(list[3].labels);
+
+	ck_assert_str_eq(list[4].name, "isolated");
+	ck_assert_str_eq(list[4].network_mode, "none");
+	ck_assert_str_eq(address_on(&list[4], "none")->mac, "");
+	free_containers(list, count);
+}
+END_TEST
+
+START_TEST(container_list_recorded)
+{
+	struct docker_container *list;
+	size_t count;
+	bool proxy = false, app1 = false, ovc = false, lone = false;
+	char err[256];
+	char a[64];
+
+	list = list_file("containers.json", &count);
+	ck_assert_uint_eq(count, 5);
+	for (size_t i = 0; i < count; i++) {
+		const struct docker_container *c = &list[i];
+
+		ck_assert_uint_eq(strlen(c->id), 64);
+		if (strcmp(c->name, "proxy") == 0) {
+			proxy = true;
+			ck_assert_str_eq(c->id, PROXY_ID);
+			ck_assert_uint_eq(c->label_count, 1);
+			ck_assert_str_eq(label_value(c, "tjd.allow"), "true");
+			ck_assert_str_eq(fmt_prefix(&address_on(c, "web")->ipv6, a, sizeof(a)),
+					 "fd00:30::2/128");
+		} else if (strcmp(c->name, "app1") == 0) {
+			app1 = true;
+			ck_assert_str_eq(c->network_mode, "web");
+			ck_assert_uint_eq(c->address_count, 2);
+			ck_assert_str_eq(fmt_prefix(&address_on(c, "back")->ipv4, a, sizeof(a)),
+					 "172.18.0.2/32");
+		} else if (strcmp(c->name, "ovc") == 0) {
+			ovc = true;
+			/* swarm-scoped networks have 25-character ids */
+			ck_assert_str_eq(address_on(c, "ov")->network_id,
+					 "k418cmmodbm5n2cs6o9gb8sns");
+		} else if (strcmp(c->name, "lone") == 0) {
+			lone = true;
+			ck_assert_str_eq(c->network_mode, "default");
+			ck_assert_str_eq(address_on(c, "bridge")->mac, "02:42:ac:11:00:02");
+		}
+	}
+	ck_assert(proxy && app1 && ovc && lone);
+	free_containers(list, count);
+
+	list = list_file("containers-all.json", &count);
+	ck_assert_uint_eq(count, 6);
+	free_containers(list, count);
+
+	ck_assert_int_eq(docker_json_container_list("[]", 2, &list, &count, err, sizeof(err)), 0);
+	ck_assert_uint_eq(count, 0);
+	free(list);
+}
+END_TEST
+
+START_TEST(container_inspect_recorded)
+{
+	struct docker_container c;
+	const struct docker_container_address *host;
+
+	inspect_file("container-policy.json", &c);
+	check_fw_container(&c);
+	ck_assert_int_eq(c.pid, 41873);
+	ck_assert(c.running);
+	ck_assert_str_eq(c.sandbox_key, "/var/run/docker/netns/8a1b2c3d4e5f");
+	docker_container_free(&c);
+	/* Freeing twice is fine: free empties. */
+	docker_container_free(&c);
+
+	inspect_file("container-host.json", &c);
+	ck_assert_str_eq(c.name, "hostnet");
+	ck_assert_str_eq(c.network_mode, "host");
+	ck_assert_str_eq(c.sandbox_key, "/var/run/docker/netns/default");
+	ck_assert_int_eq(c.pid, 2210);
+	host = address_on(&c, "host");
+	ck_assert_int_eq(host->ipv4.family, 0);
+	ck_assert_uint_eq(c.label_count, 3);
+	docker_container_free(&c);
+
+	inspect_file("container-proxy.json", &c);
+	ck_assert_str_eq(c.id, PROXY_ID);
+	ck_assert_str_eq(c.name, "proxy");
+	ck_assert_int_eq(c.pid, 3853);
+	ck_assert(c.running);
+	ck_assert_str_eq(c.sandbox_key, "/tmp/tjdrec/exec/netns/36e2b4b7036e");
+	ck_assert_str_eq(label_value(&c, "tjd.allow"), "true");
+	ck_assert_str_eq(address_on(&c, "web")->mac, "02:42:ac:1e:00:02");
+	docker_container_free(&c);
+
+	/* Created, never started: no pid, no sandbox, an endpoint without anything yet. */
+	inspect_file("container-stopped.json", &c);
+	ck_assert_str_eq(c.name, "stopped");
+	ck_assert_int_eq(c.pid, 0);
+	ck_assert(!c.running);
+	ck_assert_str_eq(c.sandbox_key, "");
+	ck_assert_uint_eq(c.label_count, 0);
+	ck_assert_str_eq(address_on(&c, "web")->network_id, "");
+	ck_assert_int_eq(address_on(&c, "web")->ipv4.family, 0);
+	docker_container_free(&c);
+}
+END_TEST
+
+/* A list item with the given Labels, NetworkMode and Networks members (JSON text). */
+#define LIST_ITEM(id, names, labels, mode, networks)                                               \
+	"{\"Id\":\"" id "\",\"Names\":" names ",\"Labels\":" labels                                \
+	",\"HostConfig\":{\"NetworkMode\":" mode "},\"NetworkSettings\":{\"Networks\":" networks   \
+	"}}"
+#define GOOD_ITEM LIST_ITEM(HEX64, "[\"/a\"]", "{}", "\"web\"", "{}")
+/* A second item with one member of Networks, web, holding body. */
+#define NET_ITEM(body)                                                                             \
+	"[" GOOD_ITEM "," LIST_ITEM(HEX64, "[\"/b\"]", "{}", "\"web\"", "{\"web\":{" body "}}") "]"
+/* A second item with Labels labels. */
+#define LABEL_ITEM(labels)                                                                         \
+	"[" GOOD_ITEM "," LIST_ITEM(HEX64, "[\"/b\"]", labels, "\"web\"", "{}") "]"
+
+START_TEST(container_list_lenient)
+{
+	static const char *const good[] = {
+	    /* Labels and Networks absent or null are none; unknown members are ignored. */
+	    "[{\"Id\":\"" HEX64 "\",\"Names\":[\"/a\"],\"SizeRw\":12,\"Future\":{\"x\":[1]}}]",
+	    "[" LIST_ITEM(HEX64, "[\"/a\"]", "null", "\"host\"", "null") "]",
+	    "[{\"Id\":\"" HEX64 "\",\"Names\":[\"/a\"],\"HostConfig\":{},\"NetworkSettings\":{}}]",
+	    "[{\"Id\":\"" HEX64 "\",\"Names\":[\"/a\"],\"HostConfig\":null,\"Labels\":null}]",
+	    /* Empty addresses mean none; a MAC in capitals is stored in lower case. */
+	    NET_ITEM("\"IPAddress\":\"\",\"GlobalIPv6Address\":\"\",\"MacAddress\":\"02:42:AC:1E:"
+		     "00:0A\","
+		     "\"NetworkID\":\"\""),
+	    /* An empty label value is a value. */
+	    LABEL_ITEM("{\"dcfw.enable\":\"\"}"),
+	};
+	struct docker_container *list;
+	size_t count;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ck_assert_msg(docker_json_container_list(good[i], strlen(good[i]), &list, &count,
+							 err, sizeof(err)) == 0,
+			      "%s: %s", good[i], err);
+		ck_assert_uint_ge(count, 1);
+		if (i == 4)
+			ck_assert_str_eq(list[1].addresses[0].mac, "02:42:ac:1e:00:0a");
+		if (i == 5)
+			ck_assert_str_eq(label_value(&list[1], "dcfw.enable"), "");
+		free_containers(list, count);
+	}
+}
+END_TEST
+
+/* Expects a container list to be refused, err containing what, the out params empty. */
+static void expect_list_error(const char *json, size_t len, const char *what)
+{
+	struct docker_container *list = (struct docker_container *)1;
+	size_t count = 99;
+	char err[512] = "";
+
+	ck_assert_msg(docker_json_container_list(json, len, &list, &count, err, sizeof(err)) == -1,
+		      "accepted %.300s", json);
+	ck_assert_ptr_null(list);
+	ck_assert_uint_eq(count, 0);
+	ck_assert_msg(strstr(err, what) != NULL, "%.200s: error \"%s\" lacks \"%s\"", json, err,
+		      what);
+}
+
+START_TEST(container_list_refused)
+{
+	static const struct {
+		const char *json, *what;
+	} bad[] = {
+	    {"{}", "not an array"},
+	    {"[1]", "item 0: not an object"},
+	    {"[" GOOD_ITEM ",[]]", "item 1: not an object"},
+	    /* ids: exactly 64 lowercase hex digits, the item named */
+	    {"[" GOOD_ITEM ",{\"Names\":[\"/b\"]}]", "item 1: missing \"Id\""},
+	    {"[" GOOD_ITEM "," LIST_ITEM("0123456789ab", "[\"/b\"]", "{}", "\"web\"", "{}") "]",
+	     "item 1: invalid Id"},
+	    {"[" LIST_ITEM(HEX64 "0", "[\"/b\"]", "{}", "\"web\"", "{}") "]", "item 0: invalid Id"},
+	    {"[" LIST_ITEM("0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+			   "[\"/b\"]", "{}", "\"web\"", "{}") "]",
+	     "invalid Id"},
+	    {"[{\"Id\":7,\"Names\":[\"/b\"]}]", "\"Id\" is not a string"},
+	    /* names */
+	    {"[{\"Id\":\"" HEX64 "\"}]", "missing \"Names\""},
+	    {"[{\"Id\":\"" HEX64 "\",\"Names\":\"/a\"}]", "\"Names\" is not an array"},
+	    {"[{\"Id\":\"" HEX64 "\",\"Names\":[]}]", "no container name"},
+	    {"[{\"Id\":\"" HEX64 "\",\"Names\":[\"/p/alias\"]}]", "no container name"},
+	    {"[{\"Id\":\"" HEX64 "\",\"Names\":[5]}]", "Names[0] is not a string"},
+	    {"[" GOOD_ITEM "," LIST_ITEM(HEX64, "[\"/-b\"]", "{}", "\"web\"", "{}") "]",
+	     "item 1: invalid container name \"-b\""},
+	    {"[" LIST_ITEM(HEX64, "[\"/a b\"]", "{}", "\"web\"", "{}") "]",
+	     "invalid container name"},
+	    {"[" LIST_ITEM(HEX64, "[\"/\"]", "{}", "\"web\"", "{}") "]", "invalid container name"},
+	    /* NUL in a string value: the loader refuses it (no JSON_ALLOW_NUL) */
+	    {"[" LIST_ITEM(HEX64, "[\"/a\\u0000b\"]", "{}", "\"web\"", "{}") "]", "is not allowed"},
+	    {"[" LIST_ITEM(HEX64, "[\"/caf\\u00e9\"]", "{}", "\"web\"", "{}") "]",
+	     "invalid container name"},
+	    /* labels */
+	    {LABEL_ITEM("[]"), "item 1: \"Labels\" is not an object"},
+	    {LABEL_ITEM("{\"dcfw.enable\":true}"), "label \"dcfw.enable\" is not a string"},
+	    {LABEL_ITEM("{\"dcfw.enable\":null}"), "is not a string"},
+	    {LABEL_ITEM("{\"dcfw.enable\":\"true\\u0000false\"}"), "is not allowed"},
+	    /* and NUL in a key: refused, never cut at it */
+	    {LABEL_ITEM("{\"dcfw.enable\\u0000x\":\"true\"}"), "NUL byte in object key"},
+	    {LABEL_ITEM("{\"\":\"x\"}"), "invalid label key"},
+	    {LABEL_ITEM("{\"a\\nb\":\"x\"}"), "invalid label key"},
+	    /* network mode */
+	    {"[{\"Id\":\"" HEX64 "\",\"Names\":[\"/a\"],\"HostConfig\":\"host\"}]",
+	     "\"HostConfig\" is not an object"},
+	    {"[" LIST_ITEM(HEX64, "[\"/a\"]", "{}", "7", "{}") "]",
+	     "\"NetworkMode\" is not a string"},
+	    {"[" LIST_ITEM(HEX64, "[\"/a\"]", "{}", "\"we\\u0001b\"", "{}") "]",
+	     "NetworkMode contains control characters"},
+	    /* networks and addresses */
+	    {"[" LIST_ITEM(HEX64, "[\"/a\"]", "{}", "\"web\"", "[]") "]",
+	     "\"Networks\" is not an object"},
+	    {"[{\"Id\":\"" HEX64 "\",\"Names\":[\"/a\"],\"NetworkSettings\":[]}]",
+	     "\"NetworkSettings\" is not an object"},
+	    {"[" LIST_ITEM(HEX64, "[\"/a\"]", "{}", "\"web\"", "{\"web\":\"x\"}") "]",
+	     "network web: not an object"},
+	    {"[" LIST_ITEM(HEX64, "[\"/a\"]", "{}", "\"web\"", "{\"\":{}}") "]",
+	     "invalid network name"},
+	    {"[" LIST_ITEM(HEX64, "[\"/a\"]", "{}", "\"web\"", "{\"we\\u0000b\":{}}") "]",
+	     "NUL byte in object key"},
+	    {NET_ITEM("\"IPAddress\":\"fd00:30::5\""),
+	     "item 1: network web: invalid IPAddress \"fd00:30::5\""},
+	    {NET_ITEM("\"IPAddress\":\"172.30.0.5/24\""), "invalid IPAddress"},
+	    {NET_ITEM("\"IPAddress\":\"172.30.0.256\""), "invalid IPAddress"},
+	    {NET_ITEM("\"IPAddress\":\"172.30.0.5 \""), "invalid IPAddress"},
+	    {NET_ITEM("\"IPAddress\":\"172.30.0.5\\u0000\""), "is not allowed"},
+	    {NET_ITEM("\"IPAddress\":5"), "\"IPAddress\" is not a string"},
+	    {NET_ITEM("\"GlobalIPv6Address\":\"172.30.0.5\""), "invalid GlobalIPv6Address"},
+	    {NET_ITEM("\"GlobalIPv6Address\":\"::ffff:172.30.0.5/128\""),
+	     "invalid GlobalIPv6Address"},
+	    {NET_ITEM("\"GlobalIPv6Address\":\"fe80::1%eth0\""), "invalid GlobalIPv6Address"},
+	    {NET_ITEM("\"MacAddress\":\"02:42:ac:1e:00\""), "invalid MacAddress"},
+	    {NET_ITEM("\"MacAddress\":\"02-42-ac-1e-00-05\""), "invalid MacAddress"},
+	    {NET_ITEM("\"NetworkID\":\"../x\""), "invalid NetworkID"},
+	    {NET_ITEM("\"NetworkID\":[]"), "\"NetworkID\" is not a string"},
+	    /* duplicate members could make two readers disagree */
+	    {"[{\"Id\":\"" HEX64 "\",\"Id\":\"" HEX64 "\",\"Names\":[\"/a\"]}]", "duplicate"},
+	    {LABEL_ITEM("{\"dcfw.enable\":\"false\",\"dcfw.enable\":\"true\"}"), "duplicate"},
+	    {"[" GOOD_ITEM, "invalid JSON"},
+	    {"", "invalid JSON"},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_list_error(bad[i].json, strlen(bad[i].json), bad[i].what);
+	/* Overstated length: refused before reading. */
+	expect_list_error("[]", DOCKER_MAX_BODY + 1, "too large");
+}
+END_TEST
+
+/* Builds one list item with count labels, the last with a key and value of the given sizes. */
+static char *labels_document(size_t count, size_t key_len, size_t value_len, size_t *len)
+{
+	size_t cap = count * 48 + key_len + value_len + 512, used;
+	char *doc = malloc(cap);
+
+	ck_assert_ptr_nonnull(doc);
+	used = (size_t)snprintf(doc, cap, "[{\"Id\":\"" HEX64 "\",\"Names\":[\"/a\"],\"Labels\":{");
+	for (size_t i = 0; i + 1 < count; i++)
+		used += (size_t)snprintf(doc + used, cap - used,
+					 "\"dcfw.input.rule.%zu\":\"allow\",", i + 1);
+	doc[used++] = '"';
+	memset(doc + used, 'k', key_len);
+	used += key_len;
+	used += (size_t)snprintf(doc + used, cap - used, "\":\"");
+	memset(doc + used, 'v', value_len);
+	used += value_len;
+	used += (size_t)snprintf(doc + used, cap - used, "\"}}]");
+	ck_assert_uint_lt(used, cap);
+	*len = used;
+	return doc;
+}
+
+START_TEST(container_list_bounds)
+{
+	struct docker_container *list;
+	size_t count, len;
+	char err[256];
+	char *doc;
+
+	/* At the bounds: accepted. */
+	doc =
+	    labels_document(DOCKER_LABELS_MAX, DOCKER_LABEL_KEY_MAX, DOCKER_LABEL_VALUE_MAX, &len);
+	ck_assert_msg(docker_json_container_list(doc, len, &list, &count, err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(list[0].label_count, DOCKER_LABELS_MAX);
+	ck_assert_uint_eq(strlen(list[0].labels[DOCKER_LABELS_MAX - 1].key), DOCKER_LABEL_KEY_MAX);
+	ck_assert_uint_eq(strlen(list[0].labels[DOCKER_LABELS_MAX - 1].value),
+			  DOCKER_LABEL_VALUE_MAX);
+	free_containers(list, count);
+	free(doc);
+	/* One past each: refused. */
+	doc = labels_document(DOCKER_LABELS_MAX + 1, 1, 1, &len);
+	expect_list_error(doc, len, "513 labels, at most 512");
+	free(doc);
+	doc = labels_document(1, DOCKER_LABEL_KEY_MAX + 1, 1, &len);
+	expect_list_error(doc, len, "invalid label key");
+	free(doc);
+	doc = labels_document(1, 1, DOCKER_LABEL_VALUE_MAX + 1, &len);
+	expect_list_error(doc, len, "too long");
+	free(doc);
+
+	/* Networks per container. */
+	for (int round = 0; round < 2; round++) {
+		size_t networks = DOCKER_CONTAINER_NETWORKS_MAX + (size_t)round;
+		size_t cap = networks * 64 + 256, used;
+
+		doc = malloc(cap);
+		ck_assert_ptr_nonnull(doc);
+		used = (size_t)snprintf(doc, cap,
+					"[{\"Id\":\"" HEX64 "\",\"Names\":[\"/a\"],"
+					"\"NetworkSettings\":{\"Networks\":{");
+		for (size_t i = 0; i < networks; i++)
+			used += (size_t)snprintf(doc + used, cap - used,
+						 "%s\"n%zu\":{\"IPAddress\":\"10.0.%zu.2\"}",
+						 i ? "," : "", i, i);
+		used += (size_t)snprintf(doc + used, cap - used, "}}}]");
+		ck_assert_uint_lt(used, cap);
+		if (round == 0) {
+			ck_assert_msg(docker_json_container_list(doc, used, &list, &count, err,
+								 sizeof(err)) == 0,
+				      "%s", err);
+			ck_assert_uint_eq(list[0].address_count, DOCKER_CONTAINER_NETWORKS_MAX);
+			free_containers(list, count);
+		} else {
+			expect_list_error(doc, used, "65 networks, at most 64");
+		}
+		free(doc);
+	}
+
+	/* Containers per list: refused before any item is read. */
+	{
+		size_t items = DOCKER_CONTAINERS_MAX + 1, used = 0;
+
+		doc = malloc(items * 3 + 2);
+		ck_assert_ptr_nonnull(doc);
+		doc[used++] = '[';
+		for (size_t i = 0; i < items; i++) {
+			memcpy(doc + used, i ? ",{}" : "{}", i ? 3 : 2);
+			used += i ? 3 : 2;
+		}
+		doc[used++] = ']';
+		expect_list_error(doc, used, "16385 containers, at most 16384");
+		free(doc);
+	}
+}
+END_TEST
+
+/* An inspect document with the given State, Name, Config and NetworkSettings members. */
+#define INSPECT(state, name, config, settings)                                                     \
+	"{\"Id\":\"" HEX64 "\",\"Name\":" name ",\"State\":" state                                 \
+	",\"HostConfig\":{\"NetworkMode\":\"container:" HEX64 "\"},\"Config\":" config             \
+	",\"NetworkSettings\":" settings "}"
+#define STATE_OK "{\"Running\":true,\"Pid\":12}"
+#define SETTINGS_OK "{\"SandboxKey\":\"\",\"Networks\":{}}"
+#define INSPECT_SANDBOX(key) INSPECT(STATE_OK, "\"/a\"", "{}", "{\"SandboxKey\":" key "}")
+
+START_TEST(container_inspect_lenient)
+{
+	static const char doc[] = INSPECT(STATE_OK, "\"/a\"", "{\"Labels\":null}", SETTINGS_OK);
+	static const char bare[] = "{\"Id\":\"" HEX64 "\",\"Name\":\"/b\",\"State\":{\"Pid\":"
+				   "2147483647,\"Running\":false}}";
+	struct docker_container c;
+	char err[256];
+
+	/* Another container's namespace: no sandbox, no networks of its own. */
+	ck_assert_msg(docker_json_container_inspect(doc, strlen(doc), &c, err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_str_eq(c.name, "a");
+	ck_assert_str_eq(c.network_mode, "container:" HEX64);
+	ck_assert_str_eq(c.sandbox_key, "");
+	ck_assert_int_eq(c.pid, 12);
+	ck_assert(c.running);
+	ck_assert_uint_eq(c.label_count, 0);
+	ck_assert_uint_eq(c.address_count, 0);
+	docker_container_free(&c);
+
+	/* Only Id, Name and State are required; the largest pid fits. */
+	ck_assert_msg(docker_json_container_inspect(bare, strlen(bare), &c, err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_int_eq(c.pid, 2147483647);
+	ck_assert_str_eq(c.network_mode, "");
+	docker_container_free(&c);
+}
+END_TEST
+
+/* Expects an inspect document to be refused, err containing what, *out empty. */
+static void expect_inspect_error(const char *json, size_t len, const char *what)
+{
+	struct docker_container c;
+	char err[512] = "";
+
+	memset(&c, 0x5a, sizeof(c));
+	ck_assert_msg(docker_json_container_inspect(json, len, &c, err, sizeof(err)) == -1,
+		      "accepted %.300s", json);
+	ck_assert_str_eq(c.id, "");
+	ck_assert_str_eq(c.name, "");
+	ck_assert_str_eq(c.sandbox_key, "");
+	ck_assert_ptr_null(c.labels);
+	ck_assert_ptr_null(c.label_text);
+	ck_assert_ptr_null(c.addresses);
+	ck_assert_uint_eq(c.label_count + c.address_count, 0);
+	ck_assert_msg(strstr(err, what) != NULL, "%.200s: error \"%s\" lacks \"%s\"", json, err,
+		      what);
+}
+
+START_TEST(container_inspect_refused)
+{
+	static const struct {
+		const char *json, *what;
+	} bad[] = {
+	    {"[]", "container: not an object"},
+	    {"{\"Name\":\"/a\",\"State\":" STATE_OK "}", "missing \"Id\""},
+	    {"{\"Id\":\"" HEX64 "x\",\"Name\":\"/a\",\"State\":" STATE_OK "}", "invalid Id"},
+	    {"{\"Id\":\"" HEX64 "\",\"State\":" STATE_OK "}", "missing \"Name\""},
+	    {INSPECT(STATE_OK, "[\"/a\"]", "{}", SETTINGS_OK), "\"Name\" is not a string"},
+	    {INSPECT(STATE_OK, "\"/a/b\"", "{}", SETTINGS_OK), "invalid container name"},
+	    {INSPECT(STATE_OK, "\"/.a\"", "{}", SETTINGS_OK), "invalid container name"},
+	    /* State.Pid: an integer in [0, INT32_MAX]; Running a boolean */
+	    {"{\"Id\":\"" HEX64 "\",\"Name\":\"/a\"}", "missing \"State\""},
+	    {INSPECT("[]", "\"/a\"", "{}", SETTINGS_OK), "\"State\" is not an object"},
+	    {INSPECT("{\"Running\":true}", "\"/a\"", "{}", SETTINGS_OK), "\"Pid\" missing"},
+	    {INSPECT("{\"Running\":true,\"Pid\":-1}", "\"/a\"", "{}", SETTINGS_OK),
+	     "Pid -1 out of range"},
+	    {INSPECT("{\"Running\":true,\"Pid\":2147483648}", "\"/a\"", "{}", SETTINGS_OK),
+	     "Pid 2147483648 out of range"},
+	    {INSPECT("{\"Running\":true,\"Pid\":99999999999999999999}", "\"/a\"", "{}",
+		     SETTINGS_OK),
+	     "invalid JSON"},
+	    {INSPECT("{\"Running\":true,\"Pid\":12.0}", "\"/a\"", "{}", SETTINGS_OK),
+	     "not an integer"},
+	    {INSPECT("{\"Running\":true,\"Pid\":\"12\"}", "\"/a\"", "{}", SETTINGS_OK),
+	     "not an integer"},
+	    {INSPECT("{\"Running\":true,\"Pid\":null}", "\"/a\"", "{}", SETTINGS_OK),
+	     "not an integer"},
+	    {INSPECT("{\"Pid\":12}", "\"/a\"", "{}", SETTINGS_OK), "\"Running\" missing"},
+	    {INSPECT("{\"Pid\":12,\"Running\":\"true\"}", "\"/a\"", "{}", SETTINGS_OK),
+	     "not a boolean"},
+	    /* SandboxKey: "" or a plain absolute path */
+	    {INSPECT_SANDBOX("\"var/run/docker/netns/x\""), "not a plain absolute path"},
+	    {INSPECT_SANDBOX("\"/var/run/../../etc/x\""), "not a plain absolute path"},
+	    {INSPECT_SANDBOX("\"/var/run/docker/..\""), "not a plain absolute path"},
+	    {INSPECT_SANDBOX("\"/var/run/\\u0001x\""), "not a plain absolute path"},
+	    {INSPECT_SANDBOX("\"/var/run/x\\u0000/../y\""), "is not allowed"},
+	    {INSPECT_SANDBOX("7"), "\"SandboxKey\" is not a string"},
+	    /* Config.Labels and the rest, as in a list */
+	    {INSPECT(STATE_OK, "\"/a\"", "[]", SETTINGS_OK), "\"Config\" is not an object"},
+	    {INSPECT(STATE_OK, "\"/a\"", "{\"Labels\":[]}", SETTINGS_OK),
+	     "\"Labels\" is not an object"},
+	    {INSPECT(STATE_OK, "\"/a\"", "{\"Labels\":{\"dcfw.enable\":\"tr\\u0000ue\"}}",
+		     SETTINGS_OK),
+	     "is not allowed"},
+	    {INSPECT(STATE_OK, "\"/a\"", "{}", "\"x\""), "\"NetworkSettings\" is not an object"},
+	    {INSPECT(STATE_OK, "\"/a\"", "{}",
+		     "{\"Networks\":{\"web\":{\"IPAddress\":\"fd00::5\"}}}"),
+	     "container: network web: invalid IPAddress"},
+	    {"{\"Id\":\"" HEX64 "\",\"Name\":\"/a\",\"State\":" STATE_OK
+	     ",\"HostConfig\":{\"NetworkMode\":\"a\\tb\"}}",
+	     "NetworkMode contains control characters"},
+	    {"{\"Id\":\"" HEX64 "\"", "invalid JSON"},
+	};
+	char *doc;
+	size_t used;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_inspect_error(bad[i].json, strlen(bad[i].json), bad[i].what);
+
+	/* A SandboxKey of DOCKER_SANDBOX_KEY_MAX + 1 bytes, labels allocated before it. */
+	doc = malloc(DOCKER_SANDBOX_KEY_MAX + 512);
+	ck_assert_ptr_nonnull(doc);
+	used = (size_t)snprintf(doc, 512,
+				"{\"Id\":\"" HEX64 "\",\"Name\":\"/a\",\"State\":" STATE_OK
+				",\"Config\":{\"Labels\":{\"a\":\"b\"}},"
+				"\"NetworkSettings\":{\"SandboxKey\":\"/");
+	memset(doc + used, 'x', DOCKER_SANDBOX_KEY_MAX);
+	used += DOCKER_SANDBOX_KEY_MAX;
+	used += (size_t)snprintf(doc + used, 16, "\"}}");
+	expect_inspect_error(doc, used, "SandboxKey too long");
+	/* One byte less fits. */
+	{
+		struct docker_container c;
+		char err[256];
+
+		memmove(doc + used - 4, doc + used - 3, 4);
+		ck_assert_msg(docker_json_container_inspect(doc, used - 1, &c, err, sizeof(err)) ==
+				  0,
+			      "%s", err);
+		ck_assert_uint_eq(strlen(c.sandbox_key), DOCKER_SANDBOX_KEY_MAX);
+		docker_container_free(&c);
+	}
+	free(doc);
+}
+END_TEST
+
+START_TEST(container_truncated)
+{
+	static const char *const files[] = {"containers-policy.json", "container-policy.json"};
+
+	/* Every proper prefix of a document is refused cleanly, by both parsers. */
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		size_t len;
+		char *json = read_data(files[f], &len);
+
+		for (size_t cut = 0; cut + 1 < len; cut++) {
+			struct docker_container *list = (struct docker_container *)1, c;
+			size_t count = 1;
+			char err[256];
+
+			ck_assert_msg(docker_json_container_list(json, cut, &list, &count, err,
+								 sizeof(err)) == -1,
+				      "%s: accepted %zu-byte prefix", files[f], cut);
+			ck_assert_ptr_null(list);
+			ck_assert_msg(
+			    docker_json_container_inspect(json, cut, &c, err, sizeof(err)) == -1,
+			    "%s: accepted %zu-byte prefix", files[f], cut);
+			ck_assert_ptr_null(c.labels);
+		}
+		free(json);
+	}
+}
+END_TEST
+
 /* Builds the suite. */
 static Suite *docker_json_suite(void)
 {
@@ -747,6 +1414,9 @@ static Suite *docker_json_suite(void)
 	tcase_add_test(recorded, container_list);
 	tcase_add_test(recorded, container_sandbox_key);
 	tcase_add_test(recorded, events_recorded);
+	tcase_add_test(recorded, container_list_policy);
+	tcase_add_test(recorded, container_list_recorded);
+	tcase_add_test(recorded, container_inspect_recorded);
 	suite_add_tcase(s, recorded);
 
 	tcase_set_timeout(hostile, 60);
@@ -760,6 +1430,12 @@ static Suite *docker_json_suite(void)
 	tcase_add_test(hostile, network_bad_addresses);
 	tcase_add_test(hostile, network_too_many_endpoints);
 	tcase_add_test(hostile, network_too_many_subnets);
+	tcase_add_test(hostile, container_list_lenient);
+	tcase_add_test(hostile, container_list_refused);
+	tcase_add_test(hostile, container_list_bounds);
+	tcase_add_test(hostile, container_inspect_lenient);
+	tcase_add_test(hostile, container_inspect_refused);
+	tcase_add_test(hostile, container_truncated);
 	suite_add_tcase(s, hostile);
 
 	tcase_add_test(filters, filters_valid);

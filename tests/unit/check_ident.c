@@ -1,4 +1,4 @@
-/* common/ident: Docker object and container ids, interface names. */
+/* common/ident: Docker object and container ids, container names, interface names. */
 #include "config.h"
 
 #include <check.h>
@@ -45,6 +45,31 @@ START_TEST(test_container_ids)
 }
 END_TEST
 
+START_TEST(test_container_names)
+{
+	char longest[IDENT_NAME_MAX + 2];
+
+	ck_assert(ident_valid_container_name(LITERAL("proxy")));
+	ck_assert(ident_valid_container_name(LITERAL("a")));
+	ck_assert(ident_valid_container_name(LITERAL("web_app.1-b")));
+	ck_assert(ident_valid_container_name(LITERAL("0Traefik")));
+	ck_assert(!ident_valid_container_name(LITERAL("")));
+	ck_assert(!ident_valid_container_name(LITERAL("/proxy")));
+	ck_assert(!ident_valid_container_name(LITERAL("web/db")));
+	ck_assert(!ident_valid_container_name(LITERAL("_a")));
+	ck_assert(!ident_valid_container_name(LITERAL(".a")));
+	ck_assert(!ident_valid_container_name(LITERAL("-a")));
+	ck_assert(!ident_valid_container_name(LITERAL("a b")));
+	ck_assert(!ident_valid_container_name(LITERAL("we:b")));
+	ck_assert(!ident_valid_container_name(LITERAL("a\0b")));
+	ck_assert(!ident_valid_container_name(LITERAL("\0")));
+	ck_assert(!ident_valid_container_name(LITERAL("caf\xc3\xa9")));
+	memset(longest, 'a', sizeof(longest));
+	ck_assert(ident_valid_container_name(longest, IDENT_NAME_MAX));
+	ck_assert(!ident_valid_container_name(longest, IDENT_NAME_MAX + 1));
+}
+END_TEST
+
 START_TEST(test_ifnames)
 {
 	ck_assert(ident_valid_ifname(LITERAL("docker0")));
@@ -75,6 +100,7 @@ static Suite *ident_suite(void)
 
 	tcase_add_test(tc, test_object_ids);
 	tcase_add_test(tc, test_container_ids);
+	tcase_add_test(tc, test_container_names);
 	tcase_add_test(tc, test_ifnames);
 	suite_add_tcase(s, tc);
 	return s;
