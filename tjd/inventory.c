@@ -11,6 +11,68 @@ void inventory_init(struct inventory *inv)
 	memset(inv, 0, sizeof(*inv));
 }
 
+void inv_container_free(struct inv_container *container)
+{
+	for (size_t i = 0; i < container->label_count; i++) {
+		free(container->labels[i].key);
+		free(container->labels[i].value);
+	}
+	free(container->labels);
+	free(container->addresses);
+	memset(container, 0, sizeof(*container));
+}
+
+void inventory_free_containers(struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->container_count; i++)
+		inv_container_free(&inv->containers[i]);
+	free(inv->containers);
+	inv->containers = NULL;
+	inv->container_count = 0;
+	inv->containers_read = false;
+}
+
+int inv_container_copy(struct inv_container *dst, const struct inv_container *src)
+{
+	*dst = *src;
+	dst->labels = NULL;
+	dst->label_count = 0;
+	dst->addresses = NULL;
+	dst->address_count = 0;
+	if (src->label_count > 0) {
+		dst->labels = calloc(src->label_count, sizeof(*dst->labels));
+		if (dst->labels == NULL)
+			goto fail;
+		for (size_t i = 0; i < src->label_count; i++) {
+			dst->labels[i].key = strdup(src->labels[i].key);
+			dst->labels[i].value = strdup(src->labels[i].value);
+			dst->label_count++;
+			if (dst->labels[i].key == NULL || dst->labels[i].value == NULL)
+				goto fail;
+		}
+	}
+	if (src->address_count > 0) {
+		dst->addresses = calloc(src->address_count, sizeof(*dst->addresses));
+		if (dst->addresses == NULL)
+			goto fail;
+		memcpy(dst->addresses, src->addresses,
+		       src->address_count * sizeof(*src->addresses));
+		dst->address_count = src->address_count;
+	}
+	return 0;
+fail:
+	inv_container_free(dst);
+	return -1;
+}
+
+const struct inv_container *inventory_find_container(const struct inventory *inv, const char *id)
+{
+	for (size_t i = 0; i < inv->container_count; i++)
+		if (strcmp(inv->containers[i].id, id) == 0)
+			return &inv->containers[i];
+	return NULL;
+}
+
 void inventory_free(struct inventory *inv)
 {
 	for (size_t i = 0; i < inv->count; i++) {
@@ -18,6 +80,7 @@ void inventory_free(struct inventory *inv)
 		free(inv->networks[i].members);
 	}
 	free(inv->networks);
+	inventory_free_containers(inv);
 	inventory_init(inv);
 }
 
@@ -83,6 +146,17 @@ int inventory_copy(struct inventory *dst, const struct inventory *src)
 
 	inventory_init(&copy);
 	memcpy(copy.netns_dir, src->netns_dir, sizeof(copy.netns_dir));
+	if (src->container_count > 0) {
+		copy.containers = calloc(src->container_count, sizeof(*copy.containers));
+		if (copy.containers == NULL)
+			goto fail;
+		for (size_t i = 0; i < src->container_count; i++) {
+			if (inv_container_copy(&copy.containers[i], &src->containers[i]) < 0)
+				goto fail;
+			copy.container_count++;
+		}
+	}
+	copy.containers_read = src->containers_read;
 	for (size_t n = 0; n < src->count; n++) {
 		const struct inv_network *from = &src->networks[n];
 		struct inv_network *to = inventory_add_network(&copy);

@@ -53,6 +53,35 @@ struct inv_network {
 
 /* Longest directory of network namespaces (dockerd's <exec-root>/netns) we accept. */
 #define INV_NETNS_DIR_MAX 200
+/* Longest container network namespace path (a SandboxKey: that directory + "/" + 12 characters). */
+#define INV_NETNS_PATH_MAX (INV_NETNS_DIR_MAX + 16)
+/* Longest HostConfig.NetworkMode ("container:" + a 64-character id fits). */
+#define INV_NETWORK_MODE_MAX (INV_NAME_MAX + 10)
+#define INV_MAX_CONTAINERS 16384
+
+/* One label of a container; both strings owned by the inventory. */
+struct inv_label {
+	char *key;
+	char *value;
+};
+
+/*
+ * A running container as the container list shows it, for per-container
+ * policy: the labelled ones are enforced, every one can be named in a
+ * rule (by name or label) and resolves to its addresses.
+ */
+struct inv_container {
+	char id[INV_ID_MAX + 1];
+	char name[INV_NAME_MAX + 1]; /* without the leading '/' */
+	char network_mode[INV_NETWORK_MODE_MAX + 1];
+	/* Its network namespace (SandboxKey), for containers with a policy; "" unknown. */
+	char netns[INV_NETNS_PATH_MAX + 1];
+	struct inv_label *labels;
+	size_t label_count;
+	struct prefix *addresses; /* of every network it is on, both families */
+	size_t address_count;
+	bool policy; /* carries dcfw.* or tjd.enable/input/output labels */
+};
 
 struct inventory {
 	struct inv_network *networks;
@@ -64,6 +93,10 @@ struct inventory {
 	 * overlay namespaces live there as 1-<first 10 characters of the id>.
 	 */
 	char netns_dir[INV_NETNS_DIR_MAX + 1];
+	/* Every running container (containers_read: the list was read this run). */
+	struct inv_container *containers;
+	size_t container_count;
+	bool containers_read;
 };
 
 void inventory_init(struct inventory *inv);
@@ -81,5 +114,13 @@ void inv_network_clear(struct inv_network *net);
 /* Removes network `index`, keeping the order of the others. */
 void inventory_remove_network(struct inventory *inv, size_t index);
 struct inv_endpoint *inv_network_find_endpoint(struct inv_network *net, const char *container_id);
+/* Releases one container's labels and addresses and empties it. */
+void inv_container_free(struct inv_container *container);
+/* Drops every container of the inventory. */
+void inventory_free_containers(struct inventory *inv);
+/* Deep copy of one container; 0, or -1 on OOM (dst empty). */
+int inv_container_copy(struct inv_container *dst, const struct inv_container *src);
+const struct inv_container *inventory_find_container(const struct inventory *inv,
+						     const char *id);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "common/log.h"
@@ -24,10 +25,12 @@ static const char *const reconcile_ignored_actions[] = {
 };
 
 enum reconcile_stage {
-	RECONCILE_STAGE_NETWORKS,  /* GET /networks */
-	RECONCILE_STAGE_INSPECT,   /* GET /networks/{id} per protected network */
-	RECONCILE_STAGE_ALLOWED,   /* GET /containers/json per allow filter */
-	RECONCILE_STAGE_SANDBOXES, /* GET /containers/{id}/json per allowed endpoint */
+	RECONCILE_STAGE_NETWORKS,	  /* GET /networks */
+	RECONCILE_STAGE_INSPECT,	  /* GET /networks/{id} per protected network */
+	RECONCILE_STAGE_ALLOWED,	  /* GET /containers/json per allow filter */
+	RECONCILE_STAGE_SANDBOXES,	  /* GET /containers/{id}/json per allowed endpoint */
+	RECONCILE_STAGE_CONTAINERS,	  /* GET /containers/json: every running container */
+	RECONCILE_STAGE_POLICY_SANDBOXES, /* GET /containers/{id}/json per policy namespace */
 };
 
 struct reconcile_run;
@@ -70,7 +73,7 @@ struct reconcile_call {
 	struct reconcile_call *next;
 	struct docker_request *request;
 	size_t network;	 /* index into run->inventory */
-	size_t endpoint; /* index into that network's endpoints */
+	size_t endpoint; /* index into that network's endpoints (or its containers) */
 	bool probe;	 /* only to learn where dockerd keeps namespaces */
 	char *path;	 /* what was asked (malloc'd) */
 };
@@ -1021,6 +1024,187 @@ static void reconcile_stage_sandboxes(struct reconcile_run *run)
 	}
 }
 
+/* Whether a label is one of a container firewall's (dcfw.*, tjd.enable, tjd.input.*, tjd.output.*).
+ */
+static bool reconcile_policy_label(const char *key)
+{
+	return strncmp(key, "dcfw.", 5) == 0 || strcmp(key, "tjd.enable") == 0 ||
+	       strncmp(key, "tjd.input.", 10) == 0 || strncmp(key, "tjd.output.", 11) == 0;
+}
+
+/* Turns one listed container into the inventory's form; 0, or -1 on OOM. */
+static int reconcile_container_take(const struct docker_container *from, struct inv_container *to)
+{
+	size_t addresses = 0;
+
+	memset(to, 0, sizeof(*to));
+	snprintf(to->id, sizeof(to->id), "%s", from->id);
+	snprintf(to->name, sizeof(to->name), "%s", from->name);
+	snprintf(to->network_mode, sizeof(to->network_mode), "%s", from->network_mode);
+	if (from->label_count > 0) {
+		to->labels = calloc(from->label_count, sizeof(*to->labels));
+		if (to->labels == NULL)
+			goto fail;
+	}
+	for (size_t i = 0; i < from->label_count; i++) {
+		to->labels[i].key = strdup(from->labels[i].key);
+		to->labels[i].value = strdup(from->labels[i].value);
+		to->label_count++;
+		if (to->labels[i].key == NULL || to->labels[i].value == NULL)
+			goto fail;
+		to->policy = to->policy || reconcile_policy_label(from->labels[i].key);
+	}
+	if (from->address_count > 0) {
+		to->addresses = calloc(2 * from->address_count, sizeof(*to->addresses));
+		if (to->addresses == NULL)
+			goto fail;
+	}
+	for (size_t i = 0; i < from->address_count; i++) {
+		if (from->addresses[i].ipv4.family != 0)
+			to->addresses[addresses++] = from->addresses[i].ipv4;
+		if (from->addresses[i].ipv6.family != 0)
+			to->addresses[addresses++] = from->addresses[i].ipv6;
+	}
+	to->address_count = addresses;
+	return 0;
+fail:
+	inv_container_free(to);
+	return -1;
+}
+
+/* The namespace an earlier run found for a container, while it is still there. */
+static void reconcile_recall_netns(const struct reconcile *reconcile,
+				   struct inv_container *container)
+{
+	const struct inv_container *before =
+	    reconcile->have_last ? inventory_find_container(&reconcile->last, container->id) : NULL;
+	struct stat st;
+
+	/* a restarted container has a new namespace: the old path is gone with the old one */
+	if (before != NULL && before->netns[0] != '\0' && stat(before->netns, &st) == 0)
+		snprintf(container->netns, sizeof(container->netns), "%s", before->netns);
+}
+
+/* Stage CONTAINERS: every running container, for their policies and for names in rules. */
+static void reconcile_containers_done(void *arg, long status, const char *body, size_t len,
+				      const char *error)
+{
+	struct reconcile_call *call = arg;
+	struct reconcile_run *run = call->run;
+	struct inventory *inv = &run->inventory;
+	struct docker_container *listed = NULL;
+	size_t count = 0;
+	char err[256];
+
+	if (!reconcile_response_ok(call, "container list", status, error))
+		goto out;
+	if (docker_json_container_list(body, len, &listed, &count, err, sizeof(err)) < 0) {
+		reconcile_fail(run, "container list: %s", err);
+		goto out;
+	}
+	run->parsed++;
+	inventory_free_containers(inv);
+	if (count > INV_MAX_CONTAINERS) {
+		reconcile_fail(run, "container list: more than %d containers", INV_MAX_CONTAINERS);
+		goto out;
+	}
+	inv->containers = calloc(count ? count : 1, sizeof(*inv->containers));
+	if (inv->containers == NULL) {
+		reconcile_fail(run, "container list: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (reconcile_container_take(&listed[i], &inv->containers[i]) < 0) {
+			reconcile_fail(run, "container list: out of memory");
+			goto out;
+		}
+		inv->container_count++;
+		reconcile_recall_netns(run->owner, &inv->containers[i]);
+	}
+	inv->containers_read = true;
+out:
+	for (size_t i = 0; i < count; i++)
+		docker_container_free(&listed[i]);
+	free(listed);
+	reconcile_advance(run);
+}
+
+static void reconcile_stage_containers(struct reconcile_run *run)
+{
+	if (!run->owner->conf->container_rules) {
+		inventory_free_containers(&run->inventory);
+		return;
+	}
+	(void)reconcile_get(run, "/containers/json", reconcile_containers_done);
+}
+
+/* Stage POLICY_SANDBOXES: one container's network namespace. */
+static void reconcile_policy_sandbox_done(void *arg, long status, const char *body, size_t len,
+					  const char *error)
+{
+	struct reconcile_call *call = arg;
+	struct reconcile_run *run = call->run;
+	struct inv_container *container;
+	struct docker_container inspected;
+	char err[256];
+
+	memset(&inspected, 0, sizeof(inspected));
+	if (!reconcile_response_ok(call, "container inspect", status, error))
+		goto out;
+	container = &run->inventory.containers[call->endpoint];
+	if (docker_json_container_inspect(body, len, &inspected, err, sizeof(err)) < 0) {
+		reconcile_fail(run, "container %.12s: %s", container->id, err);
+		goto out;
+	}
+	run->parsed++;
+	/* a path longer than tjd keeps stays unknown: that container's policy is reported, not
+	 * applied */
+	if (strlen(inspected.sandbox_key) <= INV_NETNS_PATH_MAX)
+		snprintf(container->netns, sizeof(container->netns), "%s", inspected.sandbox_key);
+	else
+		log_warnx("container %s: network namespace path longer than %d bytes",
+			  container->name, INV_NETNS_PATH_MAX);
+out:
+	docker_container_free(&inspected);
+	reconcile_advance(run);
+}
+
+/* Whether some container with a policy runs in `owner`'s namespace (network_mode container:). */
+static bool reconcile_namespace_wanted(const struct inventory *inv,
+				       const struct inv_container *owner)
+{
+	if (owner->policy)
+		return true;
+	for (size_t i = 0; i < inv->container_count; i++) {
+		const char *mode = inv->containers[i].network_mode;
+
+		if (inv->containers[i].policy && strncmp(mode, "container:", 10) == 0 &&
+		    (strcmp(mode + 10, owner->id) == 0 || strcmp(mode + 10, owner->name) == 0))
+			return true;
+	}
+	return false;
+}
+
+static void reconcile_stage_policy_sandboxes(struct reconcile_run *run)
+{
+	struct inventory *inv = &run->inventory;
+	char path[256];
+
+	for (size_t i = 0; i < inv->container_count && !run->failed; i++) {
+		struct inv_container *container = &inv->containers[i];
+		struct reconcile_call *call;
+
+		if (container->netns[0] != '\0' || strcmp(container->network_mode, "host") == 0 ||
+		    strncmp(container->network_mode, "container:", 10) == 0 ||
+		    !reconcile_namespace_wanted(inv, container))
+			continue;
+		snprintf(path, sizeof(path), "/containers/%s/json", container->id);
+		call = reconcile_get(run, path, reconcile_policy_sandbox_done);
+		if (call != NULL)
+			call->endpoint = i;
+	}
+}
+
 /* Starts the next stage once every request of this one has answered; finishes at the end. */
 static void reconcile_advance(struct reconcile_run *run)
 {
@@ -1041,6 +1225,14 @@ static void reconcile_advance(struct reconcile_run *run)
 			reconcile_stage_sandboxes(run);
 			break;
 		case RECONCILE_STAGE_SANDBOXES:
+			run->stage = RECONCILE_STAGE_CONTAINERS;
+			reconcile_stage_containers(run);
+			break;
+		case RECONCILE_STAGE_CONTAINERS:
+			run->stage = RECONCILE_STAGE_POLICY_SANDBOXES;
+			reconcile_stage_policy_sandboxes(run);
+			break;
+		case RECONCILE_STAGE_POLICY_SANDBOXES:
 			reconcile_finish(run);
 			return;
 		}
@@ -1114,16 +1306,19 @@ static void reconcile_begin(struct reconcile *reconcile)
 	clock_gettime(CLOCK_MONOTONIC, &run->started);
 	reconcile->run = run;
 	if (reconcile_partial(reconcile, run, &scope)) {
+		bool container_event = scope.container_count > 0;
+
 		reconcile_scope_clear(&scope);
 		for (size_t n = 0; n < run->inventory.count; n++)
 			any = any || run->fresh[n];
-		if (!any) {
+		if (!any && !(container_event && reconcile->conf->container_rules)) {
 			/* Nothing tjd protects was touched: nothing to read. */
 			reconcile->run = NULL;
 			reconcile_run_free(run);
 			return;
 		}
-		run->stage = RECONCILE_STAGE_NETWORKS;
+		/* only containers changed: their firewalls are all there is to read */
+		run->stage = any ? RECONCILE_STAGE_NETWORKS : RECONCILE_STAGE_SANDBOXES;
 		reconcile_advance(run);
 		return;
 	}

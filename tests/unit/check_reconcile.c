@@ -329,9 +329,10 @@ START_TEST(test_first_run_builds_inventory_and_rules)
 	ck_assert(fixture_allows("172.30.0.2", "vp0002"));
 	ck_assert(fixture_allows("fd00:30::2", "vp0002"));
 	ck_assert(!fixture_allows("172.30.0.11", "vp000b"));
-	/* one inspect per container (layer 2 binds every one to its port) */
+	/* one inspect per container (layer 2 binds every one to its port), the allow
+	 * filter's list, and the list of every container (for containers' own firewalls) */
 	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/json?"), 1);
-	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/"), 4);
+	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/"), 5);
 	/* every port of the bridge is bound to its container, the stray one to nothing */
 	ck_assert_uint_eq(net->member_count, 4);
 	ck_assert_uint_eq(fixture_kernel()->installed.port_count, 4);
@@ -604,6 +605,40 @@ START_TEST(test_known_ports_spare_inspects)
 }
 END_TEST
 
+/*
+ * Containers' own firewalls: every run lists the running containers, and a
+ * container's start is read even on no protected network (its labels may
+ * carry a policy), asking only the container list and that container.
+ */
+START_TEST(test_container_start_reads_its_firewall)
+{
+	const struct inv_container *app = NULL;
+	size_t c_app;
+
+	reconcile_start(fx.reconcile, true);
+	ck_assert(fixture_wait_runs(1, SAFETY_MS));
+	fixture_wait_stream();
+	ck_assert(fx.inventory.containers_read);
+	for (size_t i = 0; i < fx.inventory.container_count; i++)
+		ck_assert(!fx.inventory.containers[i].policy);
+	http_fixture_reset_requests(fx.http);
+	c_app = docker_sim_add_container(fx.sim, "app", "dcfw.enable=true,dcfw.input.policy=deny");
+	fixture_event("container", "start", docker_sim_container_id(fx.sim, c_app));
+	ck_assert(fixture_wait_runs(2, SAFETY_MS));
+	ck_assert_uint_eq(http_fixture_requests(fx.http, "/networks"), 0);
+	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/json"), 1);
+	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/"), 2);
+	for (size_t i = 0; i < fx.inventory.container_count; i++)
+		if (strcmp(fx.inventory.containers[i].name, "app") == 0)
+			app = &fx.inventory.containers[i];
+	ck_assert_ptr_nonnull(app);
+	ck_assert(app->policy);
+	ck_assert_uint_eq(app->label_count, 2);
+	ck_assert_str_eq(app->netns, docker_sim_sandbox(fx.sim, c_app));
+	ck_assert_str_eq(app->network_mode, "default");
+}
+END_TEST
+
 START_TEST(test_events_read_only_what_changed)
 {
 	size_t api, c_api, c_stranger;
@@ -611,7 +646,9 @@ START_TEST(test_events_read_only_what_changed)
 	/* a second protected network */
 	conf_free(fx.conf);
 	unlink(fx.conf_path);
-	fixture_conf("[network web]\nallow = label=tjd.allow=true\n"
+	/* (containers' own firewalls off: with them, any container's start is read) */
+	fixture_conf("[daemon]\ncontainer_rules = no\n"
+		     "[network web]\nallow = label=tjd.allow=true\n"
 		     "[network api]\nallow = label=tjd.allow=true\n");
 	reconcile_set_conf(fx.reconcile, fx.conf);
 	api = docker_sim_add_network(fx.sim, "api", "bridge", "172.32.0.0/24", NULL);
@@ -731,6 +768,7 @@ static Suite *reconcile_suite(void)
 	tcase_add_test(tc, test_overlay_ports_and_netns_dir);
 	tcase_add_test(tc, test_known_ports_spare_inspects);
 	tcase_add_test(tc, test_events_read_only_what_changed);
+	tcase_add_test(tc, test_container_start_reads_its_firewall);
 	tcase_add_test(tc, test_unchanged_answers_are_not_parsed_again);
 	suite_add_tcase(suite, tc);
 	return suite;

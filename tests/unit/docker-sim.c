@@ -432,6 +432,34 @@ out:
 	return list;
 }
 
+/* GET /containers/json: every running container, with its labels. */
+static json_t *docker_sim_all(struct docker_sim *sim)
+{
+	json_t *list = json_array();
+
+	FIXTURE_ASSERT(list != NULL);
+	for (size_t c = 0; c < sim->container_count; c++) {
+		const struct sim_container *container = &sim->containers[c];
+		json_t *labels = json_object();
+
+		/* Docker lists containers only: no load-balancer endpoints */
+		if (container->removed || strlen(container->id) != 64 ||
+		    strspn(container->id, "0123456789abcdef") != 64) {
+			json_decref(labels);
+			continue;
+		}
+		FIXTURE_ASSERT(labels != NULL);
+		for (size_t l = 0; l < container->label_count; l++)
+			json_object_set_new(labels, container->labels[l][0],
+					    json_string(container->labels[l][1]));
+		json_array_append_new(list, json_pack("{s:s, s:[s+], s:o, s:{s:s}, s:{s:{}}}", "Id",
+						      container->id, "Names", "/", container->name,
+						      "Labels", labels, "HostConfig", "NetworkMode",
+						      "default", "NetworkSettings", "Networks"));
+	}
+	return list;
+}
+
 /* GET /containers/{id}/json; NULL when no such container. */
 static json_t *docker_sim_container(struct docker_sim *sim, const char *id)
 {
@@ -439,9 +467,10 @@ static json_t *docker_sim_container(struct docker_sim *sim, const char *id)
 		const struct sim_container *container = &sim->containers[c];
 		if (container->removed || strcmp(container->id, id) != 0)
 			continue;
-		return json_pack("{s:s, s:s+, s:{s:s}}", "Id", container->id, "Name", "/",
-				 container->name, "NetworkSettings", "SandboxKey",
-				 container->sandbox);
+		return json_pack("{s:s, s:s+, s:{s:i, s:b}, s:{s:s}, s:{s:s}}", "Id", container->id,
+				 "Name", "/", container->name, "State", "Pid", 4242, "Running", 1,
+				 "HostConfig", "NetworkMode", "default", "NetworkSettings",
+				 "SandboxKey", container->sandbox);
 	}
 	return NULL;
 }
@@ -462,6 +491,8 @@ bool docker_sim_handler(void *arg, const char *target, int *status, char **body,
 		doc = docker_sim_networks(sim, NULL);
 	} else if (strncmp(target, "/networks?filters=", 18) == 0) {
 		doc = docker_sim_networks(sim, target + 18);
+	} else if (strcmp(target, "/containers/json") == 0) {
+		doc = docker_sim_all(sim);
 	} else if (strncmp(target, "/containers/json?filters=", 25) == 0) {
 		doc = docker_sim_list(sim, target + 25);
 		if (doc == NULL) {
