@@ -270,6 +270,36 @@ static void cmd_status_print_network(const Tjd__V1__NetworkStatus *network, time
 	cmd_status_print_allowed(network);
 }
 
+/* Prints the containers that carry a firewall of their own. */
+static void cmd_status_print_containers(const Tjd__V1__StatusResponse *status)
+{
+	for (size_t i = 0; i < status->n_containers; i++) {
+		const Tjd__V1__ContainerPolicyStatus *container = status->containers[i];
+		char short_id[CMD_STATUS_SHORT_ID + 1];
+
+		if (container == NULL)
+			continue;
+		snprintf(short_id, sizeof(short_id), "%s", cmd_status_str(container->id));
+		fputs("\ncontainer ", stdout);
+		output_text(stdout, cmd_status_or_dash(container->name));
+		fputs(" (id ", stdout);
+		output_text(stdout, short_id);
+		fputs(")\n", stdout);
+		output_label(stdout, 2, "namespace");
+		output_text(stdout, cmd_status_or_dash(container->netns));
+		putchar('\n');
+		output_field(stdout, 2, "rules", "%" PRIu32 "%s", container->rule_count,
+			     container->enforced			   ? ""
+			     : cmd_status_str(container->netns)[0] == '\0' ? " (none written)"
+									   : " (NOT in place)");
+		if (cmd_status_str(container->problem)[0] != '\0') {
+			output_label(stdout, 2, "problem");
+			output_text(stdout, container->problem);
+			putchar('\n');
+		}
+	}
+}
+
 /* Prints the whole human-readable status. */
 static void cmd_status_print_text(const Tjd__V1__StatusResponse *status)
 {
@@ -283,6 +313,7 @@ static void cmd_status_print_text(const Tjd__V1__StatusResponse *status)
 		if (status->networks[i] != NULL)
 			cmd_status_print_network(status->networks[i], now);
 	}
+	cmd_status_print_containers(status);
 }
 
 /* ---- JSON output ---- */
@@ -379,6 +410,34 @@ static json_t *cmd_status_json_network(const Tjd__V1__NetworkStatus *network, bo
 	return object;
 }
 
+/* The containers with a firewall of their own, as a JSON array. */
+static json_t *cmd_status_json_containers(const Tjd__V1__StatusResponse *status, bool *failed)
+{
+	json_t *array = json_array();
+
+	for (size_t i = 0; array != NULL && i < status->n_containers; i++) {
+		const Tjd__V1__ContainerPolicyStatus *container = status->containers[i];
+		json_t *object;
+
+		if (container == NULL)
+			continue;
+		object = json_object();
+		if (object == NULL) {
+			*failed = true;
+			continue;
+		}
+		output_json_set(object, "id", output_json_string(container->id), failed);
+		output_json_set(object, "name", output_json_string(container->name), failed);
+		output_json_set(object, "netns", output_json_string(container->netns), failed);
+		output_json_set(object, "rule_count", json_integer(container->rule_count), failed);
+		output_json_set(object, "enforced", json_boolean(container->enforced), failed);
+		output_json_set(object, "problem", output_json_string(container->problem), failed);
+		if (json_array_append_new(array, object) != 0)
+			*failed = true;
+	}
+	return array;
+}
+
 /* The whole StatusResponse as one JSON object, keys in .proto field order. */
 static json_t *cmd_status_json(const Tjd__V1__StatusResponse *status, bool *failed)
 {
@@ -430,6 +489,7 @@ static json_t *cmd_status_json(const Tjd__V1__StatusResponse *status, bool *fail
 			cmd_status_json_unsigned(status->conntrack_deleted), failed);
 	output_json_set(object, "conntrack_failures",
 			cmd_status_json_unsigned(status->conntrack_failures), failed);
+	output_json_set(object, "containers", cmd_status_json_containers(status, failed), failed);
 	return object;
 }
 

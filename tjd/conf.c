@@ -231,6 +231,16 @@ static int conf_daemon_key(struct conf_parse *parse, const char *name, const cha
 		}
 		return conf_set_string(&conf->backend, value);
 	}
+	if (strcmp(name, "container_rules") == 0) {
+		flag = conf_parse_bool(value);
+		if (flag < 0) {
+			snprintf(parse->error, sizeof(parse->error),
+				 "container_rules must be yes or no");
+			return -1;
+		}
+		conf->container_rules = flag;
+		return 0;
+	}
 	if (strcmp(name, "own_tables") == 0) {
 		flag = conf_parse_bool(value);
 		if (flag < 0) {
@@ -514,6 +524,7 @@ struct conf *conf_load(const char *path, bool required, conf_getenv_fn getenv_fn
 	}
 	conf->poll_interval = CONF_DEFAULT_POLL_INTERVAL;
 	conf->own_tables = true;
+	conf->container_rules = true;
 	if (conf_set_string(&conf->docker_host, CONF_DEFAULT_DOCKER_HOST) < 0 ||
 	    conf_set_string(&conf->instance_id, "") < 0 ||
 	    conf_set_string(&conf->backend, "auto") < 0) {

@@ -33,6 +33,7 @@ struct conf {
 	char *instance_id;        /* "" = default */
 	char *backend;            /* "auto", "nftables" or "iptables" */
 	bool own_tables;          /* nftables: tables only tjd may change (default yes) */
+	bool container_rules;     /* enforce containers' dcfw.* / tjd.* labels (default yes) */
 	bool debug;
 	struct conf_network *networks;
 	size_t network_count;

@@ -206,6 +206,36 @@ static char *ctl_status_backend_reason(struct ctl_context *ctx)
 	return ctl_strdup(ctx, reason);
 }
 
+/* The containers with a firewall of their own; false on OOM. */
+static bool ctl_status_containers(struct ctl_context *ctx, Tjd__V1__StatusResponse *status)
+{
+	size_t count;
+	const struct enforce_container_status *all = enforce_containers(ctx->tjd->enforce, &count);
+
+	if (count == 0)
+		return true;
+	status->containers = ctl_alloc(ctx, count * sizeof(*status->containers));
+	if (status->containers == NULL)
+		return false;
+	for (size_t i = 0; i < count; i++) {
+		Tjd__V1__ContainerPolicyStatus *cs = ctl_alloc(ctx, sizeof(*cs));
+
+		if (cs == NULL)
+			return false;
+		tjd__v1__container_policy_status__init(cs);
+		cs->id = ctl_strdup(ctx, all[i].id);
+		cs->name = ctl_strdup(ctx, all[i].name);
+		cs->netns = ctl_strdup(ctx, all[i].netns);
+		cs->problem = ctl_strdup(ctx, all[i].problem);
+		if (cs->id == NULL || cs->name == NULL || cs->netns == NULL || cs->problem == NULL)
+			return false;
+		cs->rule_count = (uint32_t)all[i].rule_count;
+		cs->enforced = all[i].enforced;
+		status->containers[status->n_containers++] = cs;
+	}
+	return true;
+}
+
 /* Fills the reply with the daemon's status. */
 static int ctl_status_exec(struct ctl_context *ctx, const Tjd__V1__Request *request,
 			   Tjd__V1__Response *reply)
@@ -255,6 +285,8 @@ static int ctl_status_exec(struct ctl_context *ctx, const Tjd__V1__Request *requ
 			return 0;
 		status->networks[status->n_networks++] = ns;
 	}
+	if (!ctl_status_containers(ctx, status))
+		return 0;
 	reply->result_case = TJD__V1__RESPONSE__RESULT_STATUS;
 	reply->status = status;
 	return 0;

@@ -76,7 +76,12 @@ struct enforce {
 	struct state_netns saved_netns; /* the namespaces the state file lists */
 	/* Namespaces the saved state listed, not yet seen in a plan: cleared at the first apply. */
 	struct state_netns restored_netns;
-	bool conntrack_purge;		/* enforce_options.conntrack_purge */
+	bool conntrack_purge; /* enforce_options.conntrack_purge */
+	/* The container problems the last apply logged (policy_target.problem). */
+	char (*problems)[400];
+	size_t problem_count;
+	struct enforce_container_status *containers; /* for status, from the last apply */
+	size_t container_count;
 	struct policy_conntrack purged; /* what the last purge (or apply) judged by */
 	bool purged_once;
 };
@@ -606,6 +611,8 @@ void enforce_free(struct enforce *enforce)
 	state_netns_free(&enforce->restored_netns);
 	free(enforce->namespaces);
 	free(enforce->host_rules);
+	free(enforce->problems);
+	free(enforce->containers);
 	free(enforce->state_file);
 	free(enforce);
 }
@@ -818,10 +825,13 @@ static int enforce_namespaces(struct enforce *enforce, const struct policy_plan 
 		enforce->namespaces[i].wanted = false;
 	for (size_t t = 0; t < plan->count; t++) {
 		const struct policy_target *wanted = &plan->targets[t];
-		struct enforce_target *target = enforce_namespace(enforce, wanted);
+		struct enforce_target *target;
 		bool changed = false;
 		int found;
 
+		if (wanted->netns[0] == '\0')
+			continue; /* refused (network_mode host), or no namespace to write */
+		target = enforce_namespace(enforce, wanted);
 		if (target == NULL) {
 			error_format(err, errlen, "out of memory");
 			return -1;
@@ -842,7 +852,10 @@ static int enforce_namespaces(struct enforce *enforce, const struct policy_plan 
 		target->rule_count = found > 0 ? wanted->rules.count : 0;
 		if (found > 0)
 			enforce_namespace_watch(enforce, target);
-		if (changed)
+		if (changed && wanted->container_id[0] != '\0')
+			log_info("container %s: %zu rules applied in %s", wanted->container_name,
+				 wanted->rules.count, target->netns.path);
+		else if (changed)
 			log_info("overlay %s: %zu rules applied in %s", wanted->network_name,
 				 wanted->rules.count, target->netns.path);
 	}
@@ -882,6 +895,71 @@ static int enforce_namespaces(struct enforce *enforce, const struct policy_plan 
 	return ret;
 }
 
+/*
+ * Logs each container problem of the plan (fail closed, refused) once: when
+ * it appears or its text changes, not at every apply.
+ */
+static void enforce_note_problems(struct enforce *enforce, const struct policy_plan *plan)
+{
+	char(*now)[sizeof(plan->targets[0].problem)] = NULL;
+	size_t count = 0;
+
+	for (size_t t = 0; t < plan->count; t++) {
+		const char *problem = plan->targets[t].problem;
+		bool known = false;
+
+		if (problem[0] == '\0')
+			continue;
+		for (size_t i = 0; i < enforce->problem_count && !known; i++)
+			known = strcmp(enforce->problems[i], problem) == 0;
+		if (!known)
+			log_warnx("%s", problem);
+		if (now == NULL)
+			now = calloc(plan->count, sizeof(*now));
+		if (now != NULL)
+			snprintf(now[count++], sizeof(now[0]), "%s", problem);
+	}
+	free(enforce->problems);
+	enforce->problems = now;
+	enforce->problem_count = now != NULL ? count : 0;
+}
+
+/* Notes, for status, what each container target of the plan got. */
+static void enforce_note_containers(struct enforce *enforce, const struct policy_plan *plan)
+{
+	size_t count = 0;
+
+	free(enforce->containers);
+	enforce->containers = calloc(plan->count ? plan->count : 1, sizeof(*enforce->containers));
+	enforce->container_count = 0;
+	if (enforce->containers == NULL)
+		return;
+	for (size_t t = 0; t < plan->count; t++) {
+		const struct policy_target *wanted = &plan->targets[t];
+		struct enforce_container_status *status = &enforce->containers[count];
+
+		if (wanted->container_id[0] == '\0')
+			continue;
+		snprintf(status->id, sizeof(status->id), "%s", wanted->container_id);
+		snprintf(status->name, sizeof(status->name), "%s", wanted->container_name);
+		snprintf(status->netns, sizeof(status->netns), "%s", wanted->netns);
+		snprintf(status->problem, sizeof(status->problem), "%s", wanted->problem);
+		status->rule_count = wanted->rules.count;
+		for (size_t i = 0; i < enforce->namespace_count && wanted->netns[0] != '\0'; i++)
+			if (strcmp(enforce->namespaces[i].netns.path, wanted->netns) == 0)
+				status->enforced = enforce->namespaces[i].has_installed;
+		count++;
+	}
+	enforce->container_count = count;
+}
+
+const struct enforce_container_status *enforce_containers(const struct enforce *enforce,
+							  size_t *count)
+{
+	*count = enforce->container_count;
+	return enforce->containers;
+}
+
 int enforce_apply(struct enforce *enforce, const struct conf *conf, const struct inventory *inv,
 		  const struct peer_set *peers, size_t peer_count, char *err, size_t errlen)
 {
@@ -899,8 +977,10 @@ int enforce_apply(struct enforce *enforce, const struct conf *conf, const struct
 		goto out;
 	}
 	if (policy_compile(conf, inv, &desired, counts, err, errlen) < 0 ||
-	    policy_compile_overlays(conf, inv, peers, peer_count, &plan, err, errlen) < 0)
+	    policy_compile_overlays(conf, inv, peers, peer_count, &plan, err, errlen) < 0 ||
+	    policy_compile_containers(conf, inv, &plan, err, errlen) < 0)
 		goto out;
+	enforce_note_problems(enforce, &plan);
 	if (enforce_commit(enforce, &enforce->host, &desired, false, &changed, err, errlen) < 0)
 		goto out;
 	if (changed)
@@ -916,12 +996,19 @@ int enforce_apply(struct enforce *enforce, const struct conf *conf, const struct
 	ret = 0;
 	if (enforce->dry_run) {
 		for (size_t t = 0; t < plan.count; t++)
-			log_info("dry run: overlay %s would get %zu rules in %s",
-				 plan.targets[t].network_name, plan.targets[t].rules.count,
-				 plan.targets[t].netns);
+			if (plan.targets[t].container_id[0] != '\0')
+				log_info(
+				    "dry run: container %s would get %zu rules in %s",
+				    plan.targets[t].container_name, plan.targets[t].rules.count,
+				    plan.targets[t].netns[0] ? plan.targets[t].netns : "(none)");
+			else
+				log_info("dry run: overlay %s would get %zu rules in %s",
+					 plan.targets[t].network_name, plan.targets[t].rules.count,
+					 plan.targets[t].netns);
 	} else if (enforce_namespaces(enforce, &plan, err, errlen) < 0) {
 		ret = 1;
 	}
+	enforce_note_containers(enforce, &plan);
 	enforce_save_state(enforce);
 out:
 	free(counts);

@@ -69,6 +69,16 @@ struct enforce_stats {
 	uint64_t conntrack_failures; /* purges that failed (retried at the next apply) */
 };
 
+/* What status shows about one container with its own firewall. */
+struct enforce_container_status {
+	char id[INV_ID_MAX + 1];
+	char name[INV_NAME_MAX + 1];
+	char netns[INV_NETNS_PATH_MAX + 1]; /* "" when refused or unknown */
+	size_t rule_count;
+	bool enforced;
+	char problem[400];
+};
+
 /* What status shows about one network namespace tjd manages. */
 struct enforce_netns_status {
 	char netns[256];
@@ -140,6 +150,9 @@ size_t enforce_rule_count(const struct enforce *enforce, const char *network_id)
 /* Fills *status for an overlay network id; false when tjd holds nothing for it. */
 bool enforce_netns_lookup(const struct enforce *enforce, const char *network_id,
 			  struct enforce_netns_status *status);
+/* The containers with a firewall of their own, as the last apply left them. */
+const struct enforce_container_status *enforce_containers(const struct enforce *enforce,
+							  size_t *count);
 /* Dropped-packet counters of many networks from one read; -1 if unsupported or failing. */
 int enforce_counters(struct enforce *enforce, struct backend_counter *counters, size_t count,
 		     char *err, size_t errlen);

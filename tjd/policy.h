@@ -8,6 +8,9 @@
  *                            on a local bridge (policy.c);
  *   policy_compile_overlays  one ruleset per swarm overlay namespace on
  *                            this node (policy-overlay.c);
+ *   policy_compile_containers one ruleset per namespace of a container
+ *                            with a firewall policy in its labels
+ *                            (policy-containers.c, over policy-container.h);
  *   policy_conntrack_build   what the conntrack purge judges tracked
  *                            connections by (policy-conntrack.c).
  */
@@ -33,12 +36,20 @@
 int policy_compile(const struct conf *conf, const struct inventory *inv, struct ruleset *out,
 		   size_t *rule_counts, char *err, size_t errlen);
 
-/* One network namespace other than tjd's own, and the rules tjd wants there. */
+/*
+ * One network namespace other than tjd's own, and the rules tjd wants
+ * there: a swarm overlay's (network_id set) or a container's (container_id
+ * set: the container whose namespace it is).
+ */
 struct policy_target {
 	char network_id[INV_ID_MAX + 1];
 	char network_name[INV_NAME_MAX + 1];
-	char netns[OVERLAY_PATH_MAX + 1];
+	char container_id[INV_ID_MAX + 1];
+	char container_name[INV_NAME_MAX + 1];
+	char netns[OVERLAY_PATH_MAX + 1]; /* "" : refused, nothing to write (see problem) */
 	struct ruleset rules;
+	/* Containers: why the rules are the fail-closed ones, or why none (refused). */
+	char problem[400];
 };
 
 /* Every such namespace of one compile. */
@@ -69,6 +80,22 @@ struct policy_target *policy_plan_add(struct policy_plan *plan);
 int policy_compile_overlays(const struct conf *conf, const struct inventory *inv,
 			    const struct peer_set *peers, size_t peer_count,
 			    struct policy_plan *out, char *err, size_t errlen);
+
+/*
+ * Appends to `out`, for every container of `inv` whose dcfw.* / tjd.*
+ * labels enable a policy (when conf->container_rules), a target for its
+ * network namespace: the compiled policy; the fail-closed rules (deny both
+ * ways) when the labels cannot be parsed, a name in them cannot be
+ * resolved, or containers sharing the namespace carry conflicting
+ * policies; nothing (netns "", problem set) for network_mode host, which
+ * tjd refuses: the host's own firewall is never rewritten from a label.
+ * Names resolve against the inventory's containers: `container NAME` to
+ * that container's addresses, `label KEY[=VALUE]` to those carrying it;
+ * other filter keys and address sets are errors.  Returns 0, or -1 with
+ * err set (out of memory).
+ */
+int policy_compile_containers(const struct conf *conf, const struct inventory *inv,
+			      struct policy_plan *out, char *err, size_t errlen);
 
 /*
  * The host namespace's protected networks as the conntrack purge sees

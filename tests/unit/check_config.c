@@ -56,6 +56,7 @@ START_TEST(test_full_file)
 						   "poll_interval = 7\n"
 						   "instance_id = blue_1\n"
 						   "own_tables = no\n"
+						   "container_rules = no\n"
 						   "debug = yes\n"
 						   "[network traefik_public]\n"
 						   "allow = ancestor=traefik:v3\n"
@@ -72,6 +73,7 @@ START_TEST(test_full_file)
 	ck_assert_uint_eq(conf->poll_interval, 7);
 	ck_assert_str_eq(conf->instance_id, "blue_1");
 	ck_assert(!conf->own_tables);
+	ck_assert(!conf->container_rules);
 	ck_assert(conf->debug);
 	ck_assert_uint_eq(conf->network_count, 2);
 	ck_assert_str_eq(conf->networks[0].name, "traefik_public");
@@ -116,6 +118,7 @@ START_TEST(test_errors_name_line_and_key)
 	config_expect_error("[daemon]\ninstance_id = way-too-long-instance\n", ":2: instance_id");
 	config_expect_error("[daemon]\ndebug = maybe\n", ":2: debug");
 	config_expect_error("[daemon]\nown_tables = sometimes\n", ":2: own_tables");
+	config_expect_error("[daemon]\ncontainer_rules = maybe\n", ":2: container_rules");
 	config_expect_error("[network web]\nallow = colour=red\n", ":2:");
 	config_expect_error("[network web]\nallow = label\n", ":2:");
 	config_expect_error("[network web]\nallow = label=x\nallow_host_traffic = sometimes\n",
@@ -179,6 +182,7 @@ START_TEST(test_trafficjam_environment)
 	ck_assert_uint_eq(conf->poll_interval, 2);
 	ck_assert(conf->debug);
 	ck_assert(conf->own_tables); /* the default */
+	ck_assert(conf->container_rules); /* the default */
 	ck_assert_str_eq(conf->instance_id, "x1");
 	ck_assert_str_eq(conf->docker_host, "tcp://socket-proxy:2375");
 	conf_free(conf);

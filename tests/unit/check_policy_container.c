@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "tjd/policy-container.h"
+#include "tjd/policy.h"
 
 #define COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
@@ -403,6 +404,182 @@ START_TEST(test_deny_all)
 }
 END_TEST
 
+/* Adds a running container to inv: labels "k=v" and addresses. */
+static struct inv_container *add_container(struct inventory *inv, const char *id, const char *name,
+					   const char *mode, const char *netns,
+					   const char *const *labels, size_t label_count,
+					   const char *const *addresses, size_t address_count)
+{
+	struct inv_container *grown =
+	    realloc(inv->containers, (inv->container_count + 1) * sizeof(*grown));
+	struct inv_container *container;
+
+	ck_assert_ptr_nonnull(grown);
+	inv->containers = grown;
+	container = &grown[inv->container_count++];
+	memset(container, 0, sizeof(*container));
+	snprintf(container->id, sizeof(container->id), "%s", id);
+	snprintf(container->name, sizeof(container->name), "%s", name);
+	snprintf(container->network_mode, sizeof(container->network_mode), "%s", mode);
+	snprintf(container->netns, sizeof(container->netns), "%s", netns);
+	container->labels = calloc(label_count ? label_count : 1, sizeof(*container->labels));
+	container->addresses =
+	    calloc(address_count ? address_count : 1, sizeof(*container->addresses));
+	ck_assert_ptr_nonnull(container->labels);
+	ck_assert_ptr_nonnull(container->addresses);
+	for (size_t i = 0; i < label_count; i++) {
+		const char *equals = strchr(labels[i], '=');
+
+		container->labels[i].key = strndup(labels[i], (size_t)(equals - labels[i]));
+		container->labels[i].value = strdup(equals + 1);
+		container->label_count++;
+		if (strncmp(labels[i], "dcfw.", 5) == 0 ||
+		    strncmp(labels[i], "tjd.enable", 10) == 0)
+			container->policy = true;
+	}
+	for (size_t i = 0; i < address_count; i++)
+		ck_assert_int_eq(prefix_parse(addresses[i], &container->addresses[i]), 0);
+	container->address_count = address_count;
+	return container;
+}
+
+/* The plan's target for a container name; NULL when none. */
+static const struct policy_target *target_of(const struct policy_plan *plan, const char *name)
+{
+	for (size_t t = 0; t < plan->count; t++)
+		if (strcmp(plan->targets[t].container_name, name) == 0)
+			return &plan->targets[t];
+	return NULL;
+}
+
+#define ID(c) "c" #c "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+
+/* One plan over a host's containers: each kind of container gets what it should. */
+START_TEST(test_plan_over_the_inventory)
+{
+	static const char *const web[] = {
+	    "dcfw.enable=true", "dcfw.output.policy=deny",
+	    "dcfw.output.rule.1=allow proto tcp to label tier=db port 5432",
+	    "com.docker.compose.service=web"};
+	static const char *const db[] = {"tier=db"};
+	static const char *const db_addresses[] = {"10.9.0.5", "fd00:9::5"};
+	static const char *const replica_addresses[] = {"10.9.0.6"};
+	static const char *const bad[] = {"dcfw.enable=true",
+					  "dcfw.input.rule.1=allow to any port 8"};
+	static const char *const host[] = {"dcfw.enable=true"};
+	static const char *const off[] = {"dcfw.enable=false", "dcfw.input.policy=allow"};
+	static const char *const sidecar[] = {"tjd.enable=true", "tjd.input.policy=allow"};
+	static const char *const unknown[] = {"dcfw.enable=true",
+					      "dcfw.output.rule.1=allow to container nowhere"};
+	struct conf conf = {.container_rules = true};
+	struct inventory inv;
+	struct policy_plan plan;
+	const struct policy_target *target;
+	char err[256] = "";
+	char *text;
+
+	inventory_init(&inv);
+	policy_plan_init(&plan);
+	add_container(&inv, ID(1), "web", "app", "/run/docker/netns/web", web, COUNT(web), NULL, 0);
+	add_container(&inv, ID(2), "db", "app", "", db, COUNT(db), db_addresses,
+		      COUNT(db_addresses));
+	add_container(&inv, ID(3), "replica", "app", "", db, COUNT(db), replica_addresses,
+		      COUNT(replica_addresses));
+	add_container(&inv, ID(4), "bad", "app", "/run/docker/netns/bad", bad, COUNT(bad), NULL, 0);
+	add_container(&inv, ID(5), "host", "host", "", host, COUNT(host), NULL, 0);
+	add_container(&inv, ID(6), "off", "app", "/run/docker/netns/off", off, COUNT(off), NULL, 0);
+	add_container(&inv, ID(7), "sidecar", "container:" ID(4), "", sidecar, COUNT(sidecar), NULL,
+		      0);
+	add_container(&inv, ID(8), "lost", "app", "/run/docker/netns/lost", unknown, COUNT(unknown),
+		      NULL, 0);
+	ck_assert_msg(policy_compile_containers(&conf, &inv, &plan, err, sizeof(err)) == 0, "%s",
+		      err);
+	/* web: its rule names both databases by label, in both families */
+	target = target_of(&plan, "web");
+	ck_assert_ptr_nonnull(target);
+	ck_assert_str_eq(target->netns, "/run/docker/netns/web");
+	ck_assert_str_eq(target->container_id, ID(1));
+	ck_assert_str_eq(target->problem, "");
+	text = ruleset_format(&target->rules, chains);
+	has_line(text, "-A TJD-OUTPUT -d 10.9.0.5/32 -p tcp -m tcp --dport 5432 -m comment "
+		       "--comment \"dcfw.output.rule.1\" -j RETURN");
+	has_line(text, "-A TJD-OUTPUT -d 10.9.0.6/32 -p tcp -m tcp --dport 5432 -m comment "
+		       "--comment \"dcfw.output.rule.1\" -j RETURN");
+	has_line(text, "-A TJD-OUTPUT -d fd00:9::5/128 -p tcp -m tcp --dport 5432 -m comment "
+		       "--comment \"dcfw.output.rule.1\" -j RETURN");
+	free(text);
+	/* bad: denied both ways, saying why; and the sidecar sharing its namespace conflicts */
+	target = target_of(&plan, "bad");
+	ck_assert_ptr_nonnull(target);
+	ck_assert_msg(strstr(target->problem, "containers bad and sidecar share a network "
+					      "namespace") != NULL,
+		      "%s", target->problem);
+	text = ruleset_format(&target->rules, chains);
+	has_line(text, "-A TJD-INPUT -m comment --comment \"tjd container fail closed\" -j DROP");
+	has_line(text, "-A TJD-OUTPUT -m comment --comment \"tjd container fail closed\" -j DROP");
+	free(text);
+	ck_assert_ptr_null(target_of(&plan, "sidecar"));
+	/* host: refused, nothing to write */
+	target = target_of(&plan, "host");
+	ck_assert_ptr_nonnull(target);
+	ck_assert_str_eq(target->netns, "");
+	ck_assert_uint_eq(target->rules.count, 0);
+	ck_assert_ptr_nonnull(strstr(target->problem, "network_mode host: refused"));
+	/* off, db, replica: no policy, no target */
+	ck_assert_ptr_null(target_of(&plan, "off"));
+	ck_assert_ptr_null(target_of(&plan, "db"));
+	/* lost: a container name that resolves to nothing is nothing allowed, not an error */
+	target = target_of(&plan, "lost");
+	ck_assert_ptr_nonnull(target);
+	ck_assert_str_eq(target->problem, "");
+	ck_assert_uint_eq(plan.count, 4);
+	policy_plan_free(&plan);
+	/* container_rules = no: nothing at all */
+	conf.container_rules = false;
+	policy_plan_init(&plan);
+	ck_assert_int_eq(policy_compile_containers(&conf, &inv, &plan, err, sizeof(err)), 0);
+	ck_assert_uint_eq(plan.count, 0);
+	policy_plan_free(&plan);
+	inventory_free(&inv);
+}
+END_TEST
+
+/* A label that cannot be parsed names itself in the problem; only label= filters resolve. */
+START_TEST(test_plan_problems)
+{
+	static const char *const bad_port[] = {
+	    "dcfw.enable=true", "dcfw.input.rule.10=deny proto tcp to any port 99999"};
+	static const char *const other_filter[] = {"dcfw.enable=true",
+						   "dcfw.output.rule.1=allow to name=db"};
+	static const char *const set[] = {"tjd.enable=true", "tjd.output.rule.1=allow to @office"};
+	struct conf conf = {.container_rules = true};
+	struct inventory inv;
+	struct policy_plan plan;
+	char err[256] = "";
+
+	inventory_init(&inv);
+	policy_plan_init(&plan);
+	add_container(&inv, ID(1), "a", "app", "/n/a", bad_port, COUNT(bad_port), NULL, 0);
+	add_container(&inv, ID(2), "b", "app", "/n/b", other_filter, COUNT(other_filter), NULL, 0);
+	add_container(&inv, ID(3), "c", "app", "/n/c", set, COUNT(set), NULL, 0);
+	ck_assert_int_eq(policy_compile_containers(&conf, &inv, &plan, err, sizeof(err)), 0);
+	ck_assert_uint_eq(plan.count, 3);
+	ck_assert_msg(
+	    strstr(target_of(&plan, "a")->problem,
+		   "label dcfw.input.rule.10, column 28 (\"99999\"): port out of range") != NULL,
+	    "%s", target_of(&plan, "a")->problem);
+	ck_assert_msg(strstr(target_of(&plan, "b")->problem, "only label= filters") != NULL, "%s",
+		      target_of(&plan, "b")->problem);
+	ck_assert_msg(strstr(target_of(&plan, "c")->problem, "no address set @office") != NULL,
+		      "%s", target_of(&plan, "c")->problem);
+	for (size_t t = 0; t < plan.count; t++)
+		ck_assert_uint_eq(ruleset_count(&plan.targets[t].rules, AF_INET, RULE_HOOK_INPUT),
+				  3);
+	policy_plan_free(&plan);
+	inventory_free(&inv);
+}
+END_TEST
+
 static Suite *policy_container_suite(void)
 {
 	Suite *s = suite_create("policy_container");
@@ -417,6 +594,8 @@ static Suite *policy_container_suite(void)
 	tcase_add_test(tc, test_kernel_rule_limit);
 	tcase_add_test(tc, test_log_iface_and_comment);
 	tcase_add_test(tc, test_deny_all);
+	tcase_add_test(tc, test_plan_over_the_inventory);
+	tcase_add_test(tc, test_plan_problems);
 	suite_add_tcase(s, tc);
 	return s;
 }
