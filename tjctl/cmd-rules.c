@@ -10,8 +10,9 @@ static int cmd_rules_exec(const struct tjctl_context *context, int argc, char **
 
 const struct cmd_entry cmd_rules_entry = {
     .name = "rules",
-    .usage = "",
-    .summary = "print the ruleset as installed, in the backend's syntax",
+    .usage = "[CONTAINER]",
+    .summary = "print the ruleset as installed (in a container's namespace), in the "
+	       "backend's syntax",
     .flags = 0,
     .exec = cmd_rules_exec,
 };
@@ -26,9 +27,16 @@ static int cmd_rules_exec(const struct tjctl_context *context, int argc, char **
 	size_t len;
 	int status;
 
-	status = tjctl_no_arguments(context, argc, argv);
-	if (status != TJCTL_EXIT_OK)
+	if (argc > 2) {
+		status = tjctl_usage_error(context->entry, "rules takes at most one container");
 		goto done;
+	}
+	if (argc == 2 && (argv[1][0] == '\0' || strlen(argv[1]) > 255)) {
+		status = tjctl_usage_error(context->entry, "a container name is 1 to 255 bytes");
+		goto done;
+	}
+	if (argc == 2)
+		rules.container = argv[1];
 	request.command_case = TJD__V1__REQUEST__COMMAND_RULES;
 	request.rules = &rules;
 	status = client_call(context, &request, &response);

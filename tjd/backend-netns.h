@@ -1,7 +1,7 @@
 /*
  * A backend opened inside one network namespace: tjd's own (path "") or
- * another one bound at a path (a swarm overlay network's namespace today,
- * a container's namespace next).  The backends are namespace-agnostic:
+ * another one bound at a path (a swarm overlay network's namespace, or a
+ * container's with a firewall of its own).  The backends are namespace-agnostic:
  * libiptc and libnftables open their sockets in whatever namespace the
  * calling thread is in, so opening one inside a namespace ties it there.
  *

@@ -2,6 +2,9 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#include "common/text.h"
 
 #include "tjd/ctl.h"
 #include "tjd/daemon.h"
@@ -15,9 +18,25 @@ static int ctl_rules_exec(struct ctl_context *ctx, const Tjd__V1__Request *reque
 	Tjd__V1__RulesResponse *rules;
 	char err[512], *text = NULL;
 
-	if (enforce_dump(tjd->enforce, &text, err, sizeof(err)) < 0)
+	const char *container = request->rules != NULL ? request->rules->container : NULL;
+
+	if (container != NULL &&
+	    (strlen(container) > 255 || text_has_control(container, strlen(container))))
+		return ctl_error(
+		    ctx, reply, TJD__V1__ERROR_CODE__ERROR_INVALID,
+		    "a container is named by 1 to 255 bytes without control characters");
+	if (container != NULL && container[0] != '\0') {
+		int rc = enforce_dump_container(tjd->enforce, container, &text, err, sizeof(err));
+
+		if (rc > 0)
+			return ctl_error(ctx, reply, TJD__V1__ERROR_CODE__ERROR_INVALID, "%s", err);
+		if (rc < 0)
+			return ctl_error(ctx, reply, TJD__V1__ERROR_CODE__ERROR_FAILED,
+					 "reading the ruleset back: %s", err);
+	} else if (enforce_dump(tjd->enforce, &text, err, sizeof(err)) < 0) {
 		return ctl_error(ctx, reply, TJD__V1__ERROR_CODE__ERROR_FAILED,
 				 "reading the ruleset back: %s", err);
+	}
 	rules = ctl_alloc(ctx, sizeof(*rules));
 	if (rules != NULL) {
 		tjd__v1__rules_response__init(rules);
@@ -32,8 +51,8 @@ static int ctl_rules_exec(struct ctl_context *ctx, const Tjd__V1__Request *reque
 }
 
 const struct ctl_command ctl_rules_command = {
-	.name = "rules",
-	.command = TJD__V1__REQUEST__COMMAND_RULES,
-	.flags = 0,
-	.exec = ctl_rules_exec,
+    .name = "rules",
+    .command = TJD__V1__REQUEST__COMMAND_RULES,
+    .flags = 0,
+    .exec = ctl_rules_exec,
 };

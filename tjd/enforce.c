@@ -1180,6 +1180,51 @@ int enforce_counters(struct enforce *enforce, struct backend_counter *counters, 
 	return backend->ops->counters(backend, counters, count, err, errlen);
 }
 
+/* backend_netns_fn: dumps the namespace's backend into *(char **)arg. */
+static int enforce_dump_fn(struct backend *backend, void *arg, char *err, size_t errlen)
+{
+	return backend->ops->dump(backend, (char **)arg, err, errlen);
+}
+
+int enforce_dump_container(struct enforce *enforce, const char *container, char **text, char *err,
+			   size_t errlen)
+{
+	const struct enforce_container_status *found = NULL;
+	size_t length = strlen(container);
+	int rc;
+
+	*text = NULL;
+	for (size_t i = 0; i < enforce->container_count && found == NULL; i++)
+		if (strcmp(enforce->containers[i].name, container) == 0)
+			found = &enforce->containers[i];
+	for (size_t i = 0; i < enforce->container_count && found == NULL && length > 0; i++)
+		if (strncmp(enforce->containers[i].id, container, length) == 0)
+			found = &enforce->containers[i];
+	if (found == NULL) {
+		error_format(err, errlen, "no container %s has a firewall of its own", container);
+		return 1;
+	}
+	if (found->netns[0] == '\0') {
+		error_format(err, errlen, "container %s: no rules written: %s", found->name,
+			     found->problem);
+		return 1;
+	}
+	for (size_t i = 0; i < enforce->namespace_count; i++) {
+		struct enforce_target *target = &enforce->namespaces[i];
+
+		if (strcmp(target->netns.path, found->netns) != 0)
+			continue;
+		rc = backend_netns_run(&target->netns, false, enforce_dump_fn, text, err, errlen);
+		if (rc == 0)
+			error_format(err, errlen, "container %s: its namespace %s is gone",
+				     found->name, found->netns);
+		return rc > 0 ? 0 : -1;
+	}
+	error_format(err, errlen, "container %s: namespace %s not written yet", found->name,
+		     found->netns);
+	return 1;
+}
+
 int enforce_dump(struct enforce *enforce, char **text, char *err, size_t errlen)
 {
 	struct backend *backend = &enforce->host.netns.backend;

@@ -54,18 +54,18 @@ struct enforce_options {
 	 * (tjd/conntrack.h), in tjd's own namespace, after the host commit.
 	 */
 	bool conntrack_purge;
-	bool unowned_tables;	 /* nftables: tables anyone may change (own_tables = no) */
+	bool unowned_tables; /* nftables: tables anyone may change (own_tables = no) */
 	/* Tests: this backend as it is, with no choosing and no br_netfilter check. */
 	const struct backend_ops *ops;
 };
 
 /* Counters for status. */
 struct enforce_stats {
-	uint64_t apply_count;	/* commits that changed a kernel ruleset */
-	uint64_t drift_repairs; /* of them, undoing someone else's change */
-	bool ready;		/* a ruleset is in place (restored or applied) */
-	uint64_t conntrack_purges;  /* purges run (the policy became stricter) */
-	uint64_t conntrack_deleted; /* connections they deleted */
+	uint64_t apply_count;	     /* commits that changed a kernel ruleset */
+	uint64_t drift_repairs;	     /* of them, undoing someone else's change */
+	bool ready;		     /* a ruleset is in place (restored or applied) */
+	uint64_t conntrack_purges;   /* purges run (the policy became stricter) */
+	uint64_t conntrack_deleted;  /* connections they deleted */
 	uint64_t conntrack_failures; /* purges that failed (retried at the next apply) */
 };
 
@@ -158,5 +158,12 @@ int enforce_counters(struct enforce *enforce, struct backend_counter *counters, 
 		     char *err, size_t errlen);
 /* The host's rules as the kernel holds them, in the backend's syntax; malloc'd. */
 int enforce_dump(struct enforce *enforce, char **text, char *err, size_t errlen);
+/*
+ * The same for the namespace of a container with a firewall of its own,
+ * named by its name or (a prefix of) its id.  0; 1 when tjd holds no such
+ * container (err says so); -1 on failure.
+ */
+int enforce_dump_container(struct enforce *enforce, const char *container, char **text, char *err,
+			   size_t errlen);
 
 #endif
