@@ -20,6 +20,7 @@
 #include "tjd/control.h"
 #include "tjd/docker.h"
 #include "tjd/enforce.h"
+#include "tjd/policy.h"
 #include "tjd/reconcile.h"
 
 static void daemon_enforce_again(struct tjd *tjd, const char *why);
@@ -249,6 +250,34 @@ static void daemon_ready(struct tjd *tjd, const char *status)
 	daemon_sd_notify(state);
 }
 
+/* Dry run: each container's own firewall, as it would be installed in its namespace. */
+static void daemon_print_containers(struct tjd *tjd, const struct inventory *inv,
+				    const char *const chains[RULE_HOOK_COUNT], FILE *out)
+{
+	struct policy_plan plan;
+	char err[256];
+
+	policy_plan_init(&plan);
+	if (policy_compile_containers(tjd->conf, inv, &plan, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		policy_plan_free(&plan);
+		return;
+	}
+	for (size_t t = 0; t < plan.count; t++) {
+		const struct policy_target *target = &plan.targets[t];
+		char *text = ruleset_format(&target->rules, chains);
+
+		fprintf(out, "\n# container %s, namespace %s\n", target->container_name,
+			target->netns[0] ? target->netns : "(none: nothing written)");
+		if (target->problem[0] != '\0')
+			fprintf(out, "# %s\n", target->problem);
+		if (text != NULL && target->netns[0] != '\0')
+			fputs(text, out);
+		free(text);
+	}
+	policy_plan_free(&plan);
+}
+
 /* Dry run: prints what a reconcile found and would install, then stops. */
 static void daemon_dry_run_done(struct tjd *tjd, const struct inventory *inv, bool ok)
 {
@@ -262,6 +291,7 @@ static void daemon_dry_run_done(struct tjd *tjd, const struct inventory *inv, bo
 	if (ok && text != NULL) {
 		daemon_print_networks(tjd, inv, stdout);
 		fputs(text, stdout);
+		daemon_print_containers(tjd, inv, chains, stdout);
 	}
 	free(text);
 	daemon_stop(tjd, ok ? 0 : 1);
