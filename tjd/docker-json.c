@@ -625,6 +625,14 @@ static void docker_json_event_name(json_t *actor, struct docker_event *event)
 		memcpy(event->name, text, text_len);
 		event->name[text_len] = '\0';
 	}
+	/* network connect/disconnect: which container */
+	name = json_is_object(attributes) ? json_object_get(attributes, "container") : NULL;
+	text = json_is_string(name) ? json_string_value(name) : NULL;
+	text_len = text != NULL ? json_string_length(name) : 0;
+	if (text != NULL && text_len == 64 && strspn(text, "0123456789abcdef") == 64) {
+		memcpy(event->container, text, text_len);
+		event->container[text_len] = '\0';
+	}
 }
 
 int docker_json_parse_event(const char *json, size_t len, struct docker_event *event, char *err,

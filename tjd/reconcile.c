@@ -1389,6 +1389,17 @@ static void reconcile_event_line(void *arg, const char *line, size_t len)
 			return;
 	snprintf(reason, sizeof(reason), "%s %s %.12s", event.type, event.action, event.id);
 	if (strcmp(event.type, "network") == 0) {
+		/*
+		 * A container joins a network before its process starts: the
+		 * earliest moment its own firewall can go in.
+		 */
+		if (reconcile->conf->container_rules && strcmp(event.action, "connect") == 0 &&
+		    event.container[0] != '\0' &&
+		    !reconcile_event_network_matters(reconcile, &event)) {
+			reconcile_scope_add(&reconcile->wanted, false, event.container);
+			reconcile_schedule(reconcile, reason);
+			return;
+		}
 		if (!reconcile_event_network_matters(reconcile, &event)) {
 			log_debug("ignoring %s: not a protected network", reason);
 			return;

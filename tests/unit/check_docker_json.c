@@ -467,6 +467,32 @@ START_TEST(events_hostile)
 			ck_assert_str_eq(event.id, HEX64);
 		}
 	}
+	/* A network event names its container, when it is a container's id; else nothing. */
+	{
+		static const char *const connect =
+		    "{\"Type\":\"network\",\"Action\":\"connect\",\"Actor\":{\"ID\":\"" HEX64
+		    "\",\"Attributes\":{\"container\":\"" HEX64 "\",\"name\":\"apps\"}}}";
+		static const char *const odd[] = {
+		    "{\"Type\":\"network\",\"Action\":\"connect\",\"Actor\":{\"ID\":\"" HEX64
+		    "\",\"Attributes\":{\"container\":\"abc\"}}}",
+		    "{\"Type\":\"network\",\"Action\":\"connect\",\"Actor\":{\"ID\":\"" HEX64
+		    "\",\"Attributes\":{\"container\":\"" HEX64 "0\"}}}",
+		    "{\"Type\":\"network\",\"Action\":\"connect\",\"Actor\":{\"ID\":\"" HEX64
+		    "\",\"Attributes\":{\"container\":12}}}",
+		};
+
+		ck_assert_int_eq(docker_json_parse_event(connect, strlen(connect), &event, err,
+							 sizeof(err)),
+				 0);
+		ck_assert_str_eq(event.container, HEX64);
+		ck_assert_str_eq(event.name, "apps");
+		for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+			ck_assert_msg(docker_json_parse_event(odd[i], strlen(odd[i]), &event, err,
+							      sizeof(err)) == 0,
+				      "%s: %s", odd[i], err);
+			ck_assert_str_eq(event.container, "");
+		}
+	}
 	/* Over-long lines are refused before parsing. */
 	ck_assert_int_eq(
 	    docker_json_parse_event("{}", DOCKER_MAX_EVENT_LINE + 1, &event, err, sizeof(err)), -1);
