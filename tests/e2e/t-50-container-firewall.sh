@@ -5,10 +5,11 @@
 # 80 only from one subnet (and, over IPv6, from one address), and may open
 # connections only to a database container's port 3306, named by container
 # name.  Every probe first works without tjd; with tjd exactly the allowed
-# connections pass.  The database is then re-created with a new address and
+# connections pass, on a bridge network and on a macvlan network alike.
+# On the bridge, the database is then re-created with a new address and
 # the rule follows it; a container whose label cannot be parsed is denied
-# both ways (and tjctl status says why); a container in the host's network namespace is refused and the
-# host's firewall left as it was.
+# both ways (and tjctl status says why).  A container in the host's
+# network namespace is refused and the host's firewall left as it was.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -77,6 +78,12 @@ web_rules_absent() {
 	! web_rules_present
 }
 
+# Succeed when `tjctl rules CONTAINER` prints TEXT.
+tjctl_rules_has() {
+	local listing
+	listing=$(tjctl rules "$1") && [[ $listing == *"$2"* ]]
+}
+
 # Succeed when tjctl status lists container NAME with a problem containing TEXT.
 status_has() {
 	tjctl status --json | python3 -c '
@@ -97,17 +104,37 @@ check_probes() {
 	done
 }
 
+# The apps network of DRIVER (bridge, or macvlan over a dummy parent) and its containers.
+apps_up() {
+	local driver=$1
+	if [ "$driver" = macvlan ]; then
+		in_ns ip link add e2e-mv0 type dummy 2>/dev/null || true
+		in_ns ip link set e2e-mv0 up
+		dk network create -d macvlan -o parent=e2e-mv0 --ipv6 --subnet "$APPS_V4_SUBNET" \
+			--subnet "$APPS_V6_SUBNET" "$APPS_NET" >/dev/null
+	else
+		dk network create --ipv6 --subnet "$APPS_V4_SUBNET" --subnet "$APPS_V6_SUBNET" \
+			"$APPS_NET" >/dev/null
+	fi
+	app_run db --ip "$DB_V4" --ip6 "$DB_V6"
+	app_run c1 --ip "$C1_V4" --ip6 "$C1_V6"
+	app_run c2 --ip "$C2_V4" --ip6 "$C2_V6"
+	web_run
+	# its rule's port is out of range: the labels cannot be parsed
+	app_run bad --ip "$BAD_V4" --label dcfw.enable=true \
+		--label "dcfw.input.rule.1=allow proto tcp to any port 99999"
+	wait_until 10 tcp_reaches c2 "$WEB_APP_V4" 80 web ||
+		e2e_die "the $driver apps network does not work"
+}
+
+apps_down() {
+	dk rm -f web db c1 c2 bad >/dev/null
+	dk network rm "$APPS_NET" >/dev/null
+}
+
 test_begin
-dk network create --ipv6 --subnet "$APPS_V4_SUBNET" --subnet "$APPS_V6_SUBNET" \
-	"$APPS_NET" >/dev/null
-app_run db --ip "$DB_V4" --ip6 "$DB_V6"
-app_run c1 --ip "$C1_V4" --ip6 "$C1_V6"
-app_run c2 --ip "$C2_V4" --ip6 "$C2_V6"
-web_run
-# its rule's port is out of range: the labels cannot be parsed
-app_run bad --ip "$BAD_V4" --label dcfw.enable=true \
-	--label "dcfw.input.rule.1=allow proto tcp to any port 99999"
-wait_until 10 tcp_reaches c2 "$WEB_APP_V4" 80 web || e2e_die "the apps network does not work"
+on_cleanup "in_ns ip link del e2e-mv0 2>/dev/null"
+apps_up bridge
 
 e2e_log "without tjd: every probe connects"
 check_probes no
@@ -115,12 +142,23 @@ BEFORE=$E2E_DIR/t50-before
 ruleset_snapshot >"$BEFORE"
 
 tjd_config_write
+rc=0
+output=$(in_ns "$TJD_BIN" -c "$TJD_CONF" --socket "$TJD_SOCK" --dry-run 2>&1) || rc=$?
+expect_equal "tjd --dry-run exit status" 0 "$rc"
+expect_true "tjd --dry-run prints web's rules" \
+	grep -q 'dcfw.output.rule.1: Allow access to MariaDB' <<<"$output"
+expect_true "tjd --dry-run prints bad's problem" grep -q 'container bad: label' <<<"$output"
+expect_true "the dry run changed nothing" web_rules_absent
 tjd_start
 e2e_log "with tjd: DCFW's README example on web"
 expect_true "tjd logged web's rules" \
 	wait_until 10 grep -q "container web: [0-9]* rules applied" "$TJD_LOG"
 check_probes yes
 expect_true "web's rules live in its own namespace" web_rules_present
+expect_true "tjctl rules web prints them" tjctl_rules_has web "dcfw.input.rule.1"
+rc=0
+tjctl rules nosuchcontainer >/dev/null 2>&1 || rc=$?
+expect_equal "tjctl rules for a container without a firewall: exit status" 1 "$rc"
 
 e2e_log "db re-created with a new address: the rule follows it"
 dk rm -f db >/dev/null
@@ -141,6 +179,18 @@ expect_tcp blocked c1 "$BAD_V4" 80 bad
 expect_tcp blocked bad "$C1_V4" 80 c1
 expect_true "tjctl status shows bad's problem" \
 	status_has "bad" "port out of range"
+
+e2e_log "the same on a macvlan network (over a dummy parent): no host bridge sees that traffic"
+tjd_signal_and_wait TERM
+apps_down
+apps_up macvlan
+e2e_log "without tjd, on macvlan: every probe connects"
+check_probes no
+tjd_start
+expect_true "tjd logged web's rules" \
+	wait_until 10 grep -q "container web: [0-9]* rules applied" "$TJD_LOG"
+e2e_log "with tjd, on macvlan"
+check_probes yes
 
 e2e_log "network_mode host with labels: refused, the host's firewall untouched"
 HOST_BEFORE=$E2E_DIR/t50-host-before
