@@ -65,12 +65,15 @@ PROBES=(
 
 # Succeed when tjd's rules are in web's namespace (per backend).
 web_rules_present() {
-	local net
+	local net listing
 	net=/proc/$(container_pid web)/ns/net
+	# read whole before matching: grep -q may exit early, and pipefail sees SIGPIPE
 	if [ "$E2E_BACKEND" = iptables ]; then
-		nsenter --net="$net" iptables-legacy -S TJD-INPUT 2>/dev/null | grep -q DROP
+		listing=$(nsenter --net="$net" iptables-legacy -S TJD-INPUT 2>/dev/null) || return 1
+		[[ $listing == *DROP* ]]
 	else
-		nsenter --net="$net" nft list table inet tjd 2>/dev/null | grep -q drop
+		listing=$(nsenter --net="$net" nft list table inet tjd 2>/dev/null) || return 1
+		[[ $listing == *drop* ]]
 	fi
 }
 
@@ -104,12 +107,14 @@ check_probes() {
 	done
 }
 
-# The apps network of DRIVER (bridge, or macvlan over a dummy parent) and its containers.
+# The apps network of DRIVER (bridge, or macvlan over a veth parent) and its containers.
 apps_up() {
 	local driver=$1
 	if [ "$driver" = macvlan ]; then
-		in_ns ip link add e2e-mv0 type dummy 2>/dev/null || true
+		# a veth as the parent: the kernel may have no dummy device
+		in_ns ip link add e2e-mv0 type veth peer name e2e-mv1 2>/dev/null || true
 		in_ns ip link set e2e-mv0 up
+		in_ns ip link set e2e-mv1 up
 		dk network create -d macvlan -o parent=e2e-mv0 --ipv6 --subnet "$APPS_V4_SUBNET" \
 			--subnet "$APPS_V6_SUBNET" "$APPS_NET" >/dev/null
 	else
@@ -138,8 +143,6 @@ apps_up bridge
 
 e2e_log "without tjd: every probe connects"
 check_probes no
-BEFORE=$E2E_DIR/t50-before
-ruleset_snapshot >"$BEFORE"
 
 tjd_config_write
 rc=0
@@ -180,7 +183,7 @@ expect_tcp blocked bad "$C1_V4" 80 c1
 expect_true "tjctl status shows bad's problem" \
 	status_has "bad" "port out of range"
 
-e2e_log "the same on a macvlan network (over a dummy parent): no host bridge sees that traffic"
+e2e_log "the same on a macvlan network (over a veth parent): no host bridge sees that traffic"
 tjd_signal_and_wait TERM
 apps_down
 apps_up macvlan
@@ -209,5 +212,6 @@ tjctl clear >/dev/null
 tjd_wait_exit
 expect_tcp reach c2 "$WEB_APP_V4" 80 web
 expect_true "no rule of tjd's is left in web's namespace" web_rules_absent
-expect_ruleset_equal "tjd's own namespace after tjctl clear" "$BEFORE"
+host_rules_absent() { ! tjd_rules_present; }
+expect_true "no rule of tjd's is left in its own namespace" host_rules_absent
 test_end
