@@ -84,8 +84,8 @@ int docker_json_find_networks(const char *json, size_t len, const char *const *n
 				error_format(err, errlen, "network \"%s\": invalid Id", names[n]);
 				goto out;
 			}
-			if (jsonfield_copy(ids[n], sizeof(ids[n]), item_id, id_len, where, "Id", err,
-					   errlen) < 0)
+			if (jsonfield_copy(ids[n], sizeof(ids[n]), item_id, id_len, where, "Id",
+					   err, errlen) < 0)
 				goto out;
 		}
 	}
@@ -463,6 +463,29 @@ static void docker_json_free_ids(char **ids, size_t count)
 	free(ids);
 }
 
+/* GET /containers/json's array, of at most `max` containers; NULL with err set. */
+static json_t *docker_json_load_list(const char *json, size_t len, size_t max, size_t *total,
+				     char *err, size_t errlen)
+{
+	json_t *root = docker_json_load(json, len, "container list", err, errlen);
+
+	if (root == NULL)
+		return NULL;
+	if (!json_is_array(root)) {
+		error_format(err, errlen, "container list: not an array");
+		json_decref(root);
+		return NULL;
+	}
+	*total = json_array_size(root);
+	if (*total > max) {
+		error_format(err, errlen, "container list: %zu containers, at most %zu", *total,
+			     max);
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
 int docker_json_container_ids(const char *json, size_t len, char ***ids, size_t *count, char *err,
 			      size_t errlen)
 {
@@ -473,19 +496,9 @@ int docker_json_container_ids(const char *json, size_t len, char ***ids, size_t 
 
 	*ids = NULL;
 	*count = 0;
-	root = docker_json_load(json, len, "container list", err, errlen);
+	root = docker_json_load_list(json, len, DOCKER_JSON_MAX_CONTAINERS, &total, err, errlen);
 	if (root == NULL)
 		return -1;
-	if (!json_is_array(root)) {
-		error_format(err, errlen, "container list: not an array");
-		goto out;
-	}
-	total = json_array_size(root);
-	if (total > DOCKER_JSON_MAX_CONTAINERS) {
-		error_format(err, errlen, "container list: %zu containers, at most %d", total,
-			     DOCKER_JSON_MAX_CONTAINERS);
-		goto out;
-	}
 	list = calloc(total ? total : 1, sizeof(*list));
 	if (list == NULL) {
 		error_format(err, errlen, "container list: out of memory");
@@ -620,8 +633,7 @@ static void docker_json_event_name(json_t *actor, struct docker_event *event)
 	const char *text = json_is_string(name) ? json_string_value(name) : NULL;
 	size_t text_len = text != NULL ? json_string_length(name) : 0;
 
-	if (text != NULL && text_len < sizeof(event->name) &&
-	    !text_has_control(text, text_len)) {
+	if (text != NULL && text_len < sizeof(event->name) && !text_has_control(text, text_len)) {
 		memcpy(event->name, text, text_len);
 		event->name[text_len] = '\0';
 	}
@@ -1128,19 +1140,9 @@ int docker_json_container_list(const char *json, size_t len, struct docker_conta
 
 	*out = NULL;
 	*count = 0;
-	root = docker_json_load(json, len, "container list", err, errlen);
+	root = docker_json_load_list(json, len, DOCKER_CONTAINERS_MAX, &total, err, errlen);
 	if (root == NULL)
 		return -1;
-	if (!json_is_array(root)) {
-		error_format(err, errlen, "container list: not an array");
-		goto out;
-	}
-	total = json_array_size(root);
-	if (total > DOCKER_CONTAINERS_MAX) {
-		error_format(err, errlen, "container list: %zu containers, at most %d", total,
-			     DOCKER_CONTAINERS_MAX);
-		goto out;
-	}
 	list = calloc(total ? total : 1, sizeof(*list));
 	if (list == NULL) {
 		error_format(err, errlen, "container list: out of memory");
