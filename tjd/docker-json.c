@@ -1109,6 +1109,28 @@ static int docker_json_container_networks(json_t *settings, struct docker_contai
 	return 0;
 }
 
+/* A list item's State: a short lower-case word when present. */
+static int docker_json_list_state(json_t *item, struct docker_container *container,
+				  const char *where, char *err, size_t errlen)
+{
+	const char *state;
+	size_t len;
+
+	if (jsonfield_string(item, "State", false, &state, &len, where, err, errlen) < 0)
+		return -1;
+	if (state == NULL)
+		return 0;
+	if (len == 0 || len >= sizeof(container->state) ||
+	    strspn(state, "abcdefghijklmnopqrstuvwxyz") != len) {
+		error_format(err, errlen, "%s: State is not a state", where);
+		return -1;
+	}
+	memcpy(container->state, state, len);
+	container->state[len] = '\0';
+	container->running = strcmp(container->state, "running") == 0;
+	return 0;
+}
+
 /* One item of GET /containers/json. */
 static int docker_json_list_item(json_t *item, struct docker_container *container,
 				 const char *where, char *err, size_t errlen)
@@ -1120,6 +1142,7 @@ static int docker_json_list_item(json_t *item, struct docker_container *containe
 		return -1;
 	}
 	if (docker_json_container_id(item, container, where, err, errlen) < 0 ||
+	    docker_json_list_state(item, container, where, err, errlen) < 0 ||
 	    docker_json_container_names(item, container, where, err, errlen) < 0 ||
 	    docker_json_network_mode(item, container, where, err, errlen) < 0 ||
 	    jsonfield_object(item, "Labels", false, &labels, where, err, errlen) < 0 ||

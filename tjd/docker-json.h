@@ -99,7 +99,8 @@ struct docker_container {
 	char network_mode[DOCKER_NETWORK_MODE_MAX + 1]; /* HostConfig.NetworkMode, "" if absent */
 	char sandbox_key[DOCKER_SANDBOX_KEY_MAX + 1];	/* inspect only; "" otherwise */
 	long pid;					/* State.Pid, inspect only; 0 otherwise */
-	bool running;					/* State.Running, inspect only */
+	bool running;					/* State.Running, or a list's State "running" */
+	char state[16]; /* a list's State ("created", "running", "exited"...), "" if absent */
 	struct rulespec_label *labels;			/* in Docker's order */
 	size_t label_count;
 	char *label_text;

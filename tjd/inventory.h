@@ -80,7 +80,8 @@ struct inv_container {
 	size_t label_count;
 	struct prefix *addresses; /* of every network it is on, both families */
 	size_t address_count;
-	bool policy; /* carries dcfw.* or tjd.enable/input/output labels */
+	bool policy;  /* carries dcfw.* or tjd.enable/input/output labels */
+	bool running; /* else created and not started yet (its namespace may come) */
 };
 
 struct inventory {

@@ -205,6 +205,12 @@ int policy_compile_containers(const struct conf *conf, const struct inventory *i
 			ruleset_reset(&target->rules);
 			continue;
 		}
+		if (owner != NULL && owner->netns[0] == '\0' && !owner->running) {
+			/* created, not started: no namespace yet, nothing to report */
+			ruleset_free(&target->rules);
+			out->count--;
+			continue;
+		}
 		if (owner == NULL || owner->netns[0] == '\0') {
 			error_format(target->problem, sizeof(target->problem),
 				     "container %s: its network namespace is not known",

@@ -1041,6 +1041,7 @@ static int reconcile_container_take(const struct docker_container *from, struct 
 	snprintf(to->id, sizeof(to->id), "%s", from->id);
 	snprintf(to->name, sizeof(to->name), "%s", from->name);
 	snprintf(to->network_mode, sizeof(to->network_mode), "%s", from->network_mode);
+	to->running = from->running || from->state[0] == '\0';
 	if (from->label_count > 0) {
 		to->labels = calloc(from->label_count, sizeof(*to->labels));
 		if (to->labels == NULL)
@@ -1114,12 +1115,23 @@ static void reconcile_containers_done(void *arg, long status, const char *body, 
 		goto out;
 	}
 	for (size_t i = 0; i < count; i++) {
-		if (reconcile_container_take(&listed[i], &inv->containers[i]) < 0) {
+		struct inv_container *container = &inv->containers[inv->container_count];
+		const char *state = listed[i].state;
+
+		/*
+		 * Running ones, and created ones: Docker lists a container it is
+		 * starting as created until its process runs, and its namespace
+		 * is there already, so its firewall can go in first.
+		 */
+		if (state[0] != '\0' && strcmp(state, "running") != 0 &&
+		    strcmp(state, "created") != 0)
+			continue;
+		if (reconcile_container_take(&listed[i], container) < 0) {
 			reconcile_fail(run, "container list: out of memory");
 			goto out;
 		}
 		inv->container_count++;
-		reconcile_recall_netns(run->owner, &inv->containers[i]);
+		reconcile_recall_netns(run->owner, container);
 	}
 	inv->containers_read = true;
 out:
@@ -1135,7 +1147,7 @@ static void reconcile_stage_containers(struct reconcile_run *run)
 		inventory_free_containers(&run->inventory);
 		return;
 	}
-	(void)reconcile_get(run, "/containers/json", reconcile_containers_done);
+	(void)reconcile_get(run, "/containers/json?all=1", reconcile_containers_done);
 }
 
 /* Stage POLICY_SANDBOXES: one container's network namespace. */

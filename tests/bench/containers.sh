@@ -14,7 +14,7 @@
 # parallel); for each, the time from its `docker run` returning to tjctl
 # status reporting its rules enforced; median and max, and tjd's CPU time
 # over the whole batch.  2. The start-up window: a container with the same
-# labels whose entrypoint at once tries, every 25 ms for 1 s, a connection
+# labels whose entrypoint at once starts, every 25 ms for 1 s, a connection
 # its labels deny; first without tjd (every attempt connects: the control),
 # then BENCH_STARTS times with tjd; prints how many starts leaked and how
 # many attempts got through.  Prints figures, asserts nothing.
@@ -55,7 +55,7 @@ for c in json.load(sys.stdin).get("containers", []):
 # Starts COUNT labelled containers at once; prints median and max ms from
 # each `docker run` returning to its rules enforced, and tjd's CPU time.
 batch() {
-	local count=$1 i before after pending name returned
+	local count=$1 i before after pending name returned runs=()
 	declare -A enforced_at=()
 	before=$(cpu_ns "$E2E_TJD_PID")
 	mkdir -p "$E2E_DIR/batch"
@@ -66,6 +66,7 @@ batch() {
 				--label dcfw.output.policy=deny "$IMAGE" sleep 600 >/dev/null
 			now_ms >"$E2E_DIR/batch/lab$i"
 		) &
+		runs+=($!)
 	done
 	pending=$count
 	while [ "$pending" -gt 0 ]; do
@@ -79,7 +80,8 @@ batch() {
 		done
 		sleep 0.02
 	done
-	wait
+	# (not a bare wait: tjd is a child of this shell too)
+	wait "${runs[@]}"
 	after=$(cpu_ns "$E2E_TJD_PID")
 	for ((i = 0; i < count; i++)); do
 		returned=$(cat "$E2E_DIR/batch/lab$i")
@@ -101,8 +103,9 @@ eager_start() {
 	local name=$1 count
 	dk run -d --name "$name" --network "$NET" --label dcfw.enable=true \
 		--label dcfw.output.policy=deny "$IMAGE" sh -c "i=0; while [ \$i -lt 40 ]; do
-			printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 1 $SERVER_V4 80 | grep -q tjd-e2e && echo through
-			i=\$((i + 1)); usleep 25000; done; echo done" >/dev/null
+			( printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 1 $SERVER_V4 80 | grep -q tjd-e2e &&
+				echo through ) &
+			i=\$((i + 1)); usleep 25000; done; wait; echo done" >/dev/null
 	wait_until 10 eval "dk logs $name 2>/dev/null | grep -q done" || true
 	count=$(dk logs "$name" 2>/dev/null | grep -c through || true)
 	dk rm -f "$name" >/dev/null

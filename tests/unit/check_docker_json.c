@@ -129,22 +129,23 @@ END_TEST
 START_TEST(network_transient_endpoint_skipped)
 {
 	static const char json[] =
-		"{\"Name\":\"web\",\"Id\":\"" WEB_ID "\",\"Driver\":\"bridge\",\"Scope\":\"local\","
-		"\"Internal\":false,\"IPAM\":{\"Config\":[{\"Subnet\":\"172.30.0.0/24\"}]},"
-		"\"Options\":{},\"Containers\":{"
-		"\"ep-6f894854d0c1e7b38c5bd0fd0b1d11a6b7da0f4a04b9d3b0c3e2f9f1a2b3c4d5\":"
-		"{\"Name\":\"proxy\",\"EndpointID\":\"6f89\",\"MacAddress\":\"\","
-		"\"IPv4Address\":\"172.30.0.9/24\",\"IPv6Address\":\"\"},"
-		"\"" PROXY_ID "\":{\"Name\":\"proxy\",\"EndpointID\":\"aa\","
-		"\"MacAddress\":\"02:42:ac:1e:00:02\",\"IPv4Address\":\"172.30.0.2/24\","
-		"\"IPv6Address\":\"\"}}}";
+	    "{\"Name\":\"web\",\"Id\":\"" WEB_ID "\",\"Driver\":\"bridge\",\"Scope\":\"local\","
+	    "\"Internal\":false,\"IPAM\":{\"Config\":[{\"Subnet\":\"172.30.0.0/24\"}]},"
+	    "\"Options\":{},\"Containers\":{"
+	    "\"ep-6f894854d0c1e7b38c5bd0fd0b1d11a6b7da0f4a04b9d3b0c3e2f9f1a2b3c4d5\":"
+	    "{\"Name\":\"proxy\",\"EndpointID\":\"6f89\",\"MacAddress\":\"\","
+	    "\"IPv4Address\":\"172.30.0.9/24\",\"IPv6Address\":\"\"},"
+	    "\"" PROXY_ID "\":{\"Name\":\"proxy\",\"EndpointID\":\"aa\","
+	    "\"MacAddress\":\"02:42:ac:1e:00:02\",\"IPv4Address\":\"172.30.0.2/24\","
+	    "\"IPv6Address\":\"\"}}}";
 	struct inventory inv;
 	struct inv_network *net;
 	char err[256];
 
 	inventory_init(&inv);
 	net = inventory_add_network(&inv);
-	ck_assert_int_eq(docker_json_parse_network(json, sizeof(json) - 1, net, err, sizeof(err)), 0);
+	ck_assert_int_eq(docker_json_parse_network(json, sizeof(json) - 1, net, err, sizeof(err)),
+			 0);
 	ck_assert_uint_eq(net->endpoint_count, 1);
 	ck_assert_ptr_nonnull(inv_network_find_endpoint(net, PROXY_ID));
 	inventory_free(&inv);
@@ -391,8 +392,8 @@ START_TEST(events_recorded)
 	    {"network", "create", "k418cmmodbm5n2cs6o9gb8sns", "ov"},
 	    {"network", "disconnect",
 	     "b37f4a16b423cef0f2e5603e4d079f18209312868de7a916bf2dbbe88ef2a9d0", "back"},
-	    {"container", "die",
-	     "feb7ca882392689b252fc0fdb6c1fc56bd89a411062bde3a2d2fb6ea7606c68e", "app2"},
+	    {"container", "die", "feb7ca882392689b252fc0fdb6c1fc56bd89a411062bde3a2d2fb6ea7606c68e",
+	     "app2"},
 	    {"container", "exec_create", APP1_ID, "app1"}, /* ": sh -c echo ..." dropped */
 	    {"network", "connect", "k418cmmodbm5n2cs6o9gb8sns", "ov"},
 	};
@@ -481,9 +482,8 @@ START_TEST(events_hostile)
 		    "\",\"Attributes\":{\"container\":12}}}",
 		};
 
-		ck_assert_int_eq(docker_json_parse_event(connect, strlen(connect), &event, err,
-							 sizeof(err)),
-				 0);
+		ck_assert_int_eq(
+		    docker_json_parse_event(connect, strlen(connect), &event, err, sizeof(err)), 0);
 		ck_assert_str_eq(event.container, HEX64);
 		ck_assert_str_eq(event.name, "apps");
 		for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
@@ -872,7 +872,25 @@ START_TEST(container_list_policy)
 	check_fw_container(&list[0]);
 	ck_assert_str_eq(list[0].sandbox_key, "");
 	ck_assert_int_eq(list[0].pid, 0);
-	ck_assert(!list[0].running);
+	/* a list says its State in a word */
+	ck_assert_str_eq(list[0].state, "running");
+	ck_assert(list[0].running);
+	{
+		static const char *const bad[] = {
+		    "[{\"Id\":\"" HEX64 "\",\"Names\":[\"/a\"],\"State\":\"Running\"}]",
+		    "[{\"Id\":\"" HEX64 "\",\"Names\":[\"/a\"],\"State\":7}]",
+		    "[{\"Id\":\"" HEX64 "\",\"Names\":[\"/a\"],\"State\":\"\"}]",
+		    "[{\"Id\":\"" HEX64 "\",\"Names\":[\"/a\"],\"State\":\"runningrunningrun\"}]",
+		};
+		struct docker_container *none;
+		size_t n;
+		char err[256];
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			ck_assert_msg(docker_json_container_list(bad[i], strlen(bad[i]), &none, &n,
+								 err, sizeof(err)) == -1,
+				      "accepted %s", bad[i]);
+	}
 
 	/* Host networking: one "host" member without addresses. */
 	ck_assert_str_eq(list[1].id, HOSTNET_ID);

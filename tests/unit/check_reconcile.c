@@ -331,7 +331,7 @@ START_TEST(test_first_run_builds_inventory_and_rules)
 	ck_assert(!fixture_allows("172.30.0.11", "vp000b"));
 	/* one inspect per container (layer 2 binds every one to its port), the allow
 	 * filter's list, and the list of every container (for containers' own firewalls) */
-	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/json?"), 1);
+	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/json?filters"), 1);
 	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/"), 5);
 	/* every port of the bridge is bound to its container, the stray one to nothing */
 	ck_assert_uint_eq(net->member_count, 4);
@@ -668,7 +668,7 @@ START_TEST(test_events_read_only_what_changed)
 	ck_assert(fixture_allows("172.30.0.9", "vp0009"));
 	ck_assert_uint_eq(http_fixture_requests(fx.http, "/networks?"), 0);
 	ck_assert_uint_eq(http_fixture_requests(fx.http, "/networks/"), 1);
-	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/json?"), 1);
+	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/json?filters"), 1);
 	ck_assert_uint_eq(fx.inventory.count, 2);
 	fixture_assert_compiled();
 	/* a known container's event reads the networks it is on */
