@@ -115,6 +115,9 @@ struct reconcile_run {
 	unsigned reused;    /* answers identical to the last run's, not parsed again */
 	unsigned parsed;    /* answers read afresh */
 	struct reconcile_call *calls;
+	/* The containers the events behind a partial run named (their ids). */
+	char (*named)[INV_ID_MAX + 1];
+	size_t named_count;
 };
 
 struct reconcile {
@@ -207,6 +210,7 @@ static void reconcile_run_free(struct reconcile_run *run)
 		free(call);
 	}
 	inventory_free(&run->inventory);
+	free(run->named);
 	free(run->fresh);
 	free(run->gone);
 	free(run);
@@ -1197,6 +1201,19 @@ static bool reconcile_namespace_wanted(const struct inventory *inv,
 	return false;
 }
 
+/*
+ * Whether an event behind this run named the container: a created one is
+ * worth an inspect then (it is being started: its namespace may be there
+ * before its process runs), not at every poll.
+ */
+static bool reconcile_named(const struct reconcile_run *run, const char *id)
+{
+	for (size_t i = 0; i < run->named_count; i++)
+		if (strcmp(run->named[i], id) == 0)
+			return true;
+	return false;
+}
+
 static void reconcile_stage_policy_sandboxes(struct reconcile_run *run)
 {
 	struct inventory *inv = &run->inventory;
@@ -1208,7 +1225,8 @@ static void reconcile_stage_policy_sandboxes(struct reconcile_run *run)
 
 		if (container->netns[0] != '\0' || strcmp(container->network_mode, "host") == 0 ||
 		    strncmp(container->network_mode, "container:", 10) == 0 ||
-		    !reconcile_namespace_wanted(inv, container))
+		    !reconcile_namespace_wanted(inv, container) ||
+		    (!container->running && !reconcile_named(run, container->id)))
 			continue;
 		snprintf(path, sizeof(path), "/containers/%s/json", container->id);
 		call = reconcile_get(run, path, reconcile_policy_sandbox_done);
@@ -1319,6 +1337,16 @@ static void reconcile_begin(struct reconcile *reconcile)
 	reconcile->run = run;
 	if (reconcile_partial(reconcile, run, &scope)) {
 		bool container_event = scope.container_count > 0;
+
+		/* kept: a created container is inspected only when an event names it */
+		if (container_event) {
+			run->named = calloc(scope.container_count, sizeof(*run->named));
+			if (run->named != NULL) {
+				memcpy(run->named, scope.containers,
+				       scope.container_count * sizeof(*run->named));
+				run->named_count = scope.container_count;
+			}
+		}
 
 		reconcile_scope_clear(&scope);
 		for (size_t n = 0; n < run->inventory.count; n++)
