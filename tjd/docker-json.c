@@ -637,6 +637,17 @@ static void docker_json_event_name(json_t *actor, struct docker_event *event)
 		memcpy(event->name, text, text_len);
 		event->name[text_len] = '\0';
 	}
+	/* container events carry the container's labels among the attributes */
+	if (json_is_object(attributes)) {
+		const char *key;
+		json_t *value;
+
+		json_object_foreach(attributes, key, value)
+		{
+			if (strncmp(key, "dcfw.", 5) == 0 || strcmp(key, "tjd.enable") == 0)
+				event->policy = true;
+		}
+	}
 	/* network connect/disconnect: which container */
 	name = json_is_object(attributes) ? json_object_get(attributes, "container") : NULL;
 	text = json_is_string(name) ? json_string_value(name) : NULL;

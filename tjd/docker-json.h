@@ -55,6 +55,8 @@ struct docker_event {
 	char name[INV_NAME_MAX + 1]; /* Actor.Attributes.name, "" if absent or unusable */
 	/* Network events: Actor.Attributes.container, "" unless a valid container id. */
 	char container[INV_ID_MAX + 1];
+	/* Container events: its labels (in Attributes) carry dcfw.* or tjd.enable. */
+	bool policy;
 };
 /* One /events line. */
 int docker_json_parse_event(const char *json, size_t len, struct docker_event *event, char *err,

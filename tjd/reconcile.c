@@ -115,6 +115,8 @@ struct reconcile_run {
 	unsigned reused;    /* answers identical to the last run's, not parsed again */
 	unsigned parsed;    /* answers read afresh */
 	struct reconcile_call *calls;
+	/* Containers' own firewalls are read in this run (always in a full one). */
+	bool containers;
 	/* The containers the events behind a partial run named (their ids). */
 	char (*named)[INV_ID_MAX + 1];
 	size_t named_count;
@@ -129,6 +131,12 @@ struct reconcile {
 	void *hook_arg;
 	struct reconcile_run *run;     /* NULL when idle */
 	struct reconcile_scope wanted; /* what the next run must look at */
+	/*
+	 * A partial run read networks and left containers' own firewalls for
+	 * a run of their own (Docker answers the container list slowly while
+	 * a container starts, and that must not hold the network's rules back).
+	 */
+	bool containers_wanted;
 	/* The last inventory the owner took: partial runs start from it. */
 	struct inventory last;
 	bool have_last;
@@ -667,6 +675,8 @@ static void reconcile_finish(struct reconcile_run *run)
 	}
 	if (!reconcile_scope_empty(&reconcile->wanted))
 		reconcile_schedule(reconcile, "changes during the last reconcile");
+	else if (reconcile->containers_wanted)
+		reconcile_schedule(reconcile, "a container with a firewall of its own");
 }
 
 /* Moves to the next stage once every request of this one has answered. */
@@ -1123,9 +1133,9 @@ static void reconcile_containers_done(void *arg, long status, const char *body, 
 		const char *state = listed[i].state;
 
 		/*
-		 * Running ones, and created ones: Docker lists a container it is
-		 * starting as created until its process runs, and its namespace
-		 * is there already, so its firewall can go in first.
+		 * The list holds running containers; one in another state (a
+		 * created one, listed as it is being started) is kept too when
+		 * Docker shows it, as its namespace may be there already.
 		 */
 		if (state[0] != '\0' && strcmp(state, "running") != 0 &&
 		    strcmp(state, "created") != 0)
@@ -1151,7 +1161,7 @@ static void reconcile_stage_containers(struct reconcile_run *run)
 		inventory_free_containers(&run->inventory);
 		return;
 	}
-	(void)reconcile_get(run, "/containers/json?all=1", reconcile_containers_done);
+	(void)reconcile_get(run, "/containers/json", reconcile_containers_done);
 }
 
 /* Stage POLICY_SANDBOXES: one container's network namespace. */
@@ -1235,6 +1245,15 @@ static void reconcile_stage_policy_sandboxes(struct reconcile_run *run)
 	}
 }
 
+/* Whether the last inventory holds a container with a firewall of its own. */
+static bool reconcile_last_has_policy(const struct reconcile *reconcile)
+{
+	for (size_t i = 0; reconcile->have_last && i < reconcile->last.container_count; i++)
+		if (reconcile->last.containers[i].policy)
+			return true;
+	return false;
+}
+
 /* Starts the next stage once every request of this one has answered; finishes at the end. */
 static void reconcile_advance(struct reconcile_run *run)
 {
@@ -1255,6 +1274,16 @@ static void reconcile_advance(struct reconcile_run *run)
 			reconcile_stage_sandboxes(run);
 			break;
 		case RECONCILE_STAGE_SANDBOXES:
+			if (run->partial && !run->containers) {
+				/*
+				 * No container with a firewall of its own is known or
+				 * named: an event about the networks reads nothing more
+				 * (Docker answers the container list slowly while a
+				 * container starts; the network's rules must not wait).
+				 */
+				reconcile_finish(run);
+				return;
+			}
 			run->stage = RECONCILE_STAGE_CONTAINERS;
 			reconcile_stage_containers(run);
 			break;
@@ -1313,13 +1342,15 @@ static void reconcile_begin(struct reconcile *reconcile)
 	struct reconcile_scope scope = reconcile->wanted;
 	struct reconcile_run *run;
 	char *path;
-	bool any = false;
+	bool any = false, containers;
 
 	if (reconcile->run != NULL)
 		return; /* the wanted scope waits for the run in flight to finish */
 	event_del(reconcile->retry);
 	memset(&reconcile->wanted, 0, sizeof(reconcile->wanted));
-	if (reconcile_scope_empty(&scope))
+	containers = reconcile->containers_wanted;
+	reconcile->containers_wanted = false;
+	if (reconcile_scope_empty(&scope) && !containers)
 		return;
 	run = calloc(1, sizeof(*run));
 	if (run == NULL) {
@@ -1336,8 +1367,11 @@ static void reconcile_begin(struct reconcile *reconcile)
 	clock_gettime(CLOCK_MONOTONIC, &run->started);
 	reconcile->run = run;
 	if (reconcile_partial(reconcile, run, &scope)) {
-		bool container_event = scope.container_count > 0;
+		bool container_event = scope.container_count > 0 || containers;
 
+		/* some container carries a policy (or an event said one does): read them */
+		run->containers = reconcile->conf->container_rules &&
+				  (containers || reconcile_last_has_policy(reconcile));
 		/* kept: a created container is inspected only when an event names it */
 		if (container_event) {
 			run->named = calloc(scope.container_count, sizeof(*run->named));
@@ -1351,7 +1385,7 @@ static void reconcile_begin(struct reconcile *reconcile)
 		reconcile_scope_clear(&scope);
 		for (size_t n = 0; n < run->inventory.count; n++)
 			any = any || run->fresh[n];
-		if (!any && !(container_event && reconcile->conf->container_rules)) {
+		if (!any && !(container_event && run->containers)) {
 			/* Nothing tjd protects was touched: nothing to read. */
 			reconcile->run = NULL;
 			reconcile_run_free(run);
@@ -1451,6 +1485,8 @@ static void reconcile_event_line(void *arg, const char *line, size_t len)
 		else
 			reconcile_request(reconcile, reason);
 	} else if (strcmp(event.type, "container") == 0) {
+		if (event.policy)
+			reconcile->containers_wanted = true;
 		reconcile_scope_add(&reconcile->wanted, false, event.id);
 	} else {
 		reconcile_scope_clear(&reconcile->wanted);

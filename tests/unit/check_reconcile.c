@@ -606,9 +606,9 @@ START_TEST(test_known_ports_spare_inspects)
 END_TEST
 
 /*
- * Containers' own firewalls: every run lists the running containers, and a
- * container's start is read even on no protected network (its labels may
- * carry a policy), asking only the container list and that container.
+ * Containers' own firewalls: every full run lists the running containers,
+ * and the start of a container whose labels carry a policy is read even on
+ * no protected network, asking only the container list and that container.
  */
 START_TEST(test_container_start_reads_its_firewall)
 {
@@ -623,7 +623,17 @@ START_TEST(test_container_start_reads_its_firewall)
 		ck_assert(!fx.inventory.containers[i].policy);
 	http_fixture_reset_requests(fx.http);
 	c_app = docker_sim_add_container(fx.sim, "app", "dcfw.enable=true,dcfw.input.policy=deny");
-	fixture_event("container", "start", docker_sim_container_id(fx.sim, c_app));
+	/* Docker's container events carry the container's labels among the attributes */
+	{
+		char line[768];
+
+		snprintf(line, sizeof(line),
+			 "{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":{\"ID\":\"%s\","
+			 "\"Attributes\":{\"name\":\"app\",\"dcfw.enable\":\"true\"}},"
+			 "\"time\":1764000000}\n",
+			 docker_sim_container_id(fx.sim, c_app));
+		ck_assert_int_eq(http_fixture_stream_send(fx.http, line), 1);
+	}
 	ck_assert(fixture_wait_runs(2, SAFETY_MS));
 	ck_assert_uint_eq(http_fixture_requests(fx.http, "/networks"), 0);
 	ck_assert_uint_eq(http_fixture_requests(fx.http, "/containers/json"), 1);

@@ -432,7 +432,7 @@ out:
 	return list;
 }
 
-/* GET /containers/json?all=1: every container, running (the sim has no other), with its labels. */
+/* GET /containers/json: every running container, with its labels. */
 static json_t *docker_sim_all(struct docker_sim *sim)
 {
 	json_t *list = json_array();
@@ -491,7 +491,7 @@ bool docker_sim_handler(void *arg, const char *target, int *status, char **body,
 		doc = docker_sim_networks(sim, NULL);
 	} else if (strncmp(target, "/networks?filters=", 18) == 0) {
 		doc = docker_sim_networks(sim, target + 18);
-	} else if (strcmp(target, "/containers/json?all=1") == 0) {
+	} else if (strcmp(target, "/containers/json") == 0) {
 		doc = docker_sim_all(sim);
 	} else if (strncmp(target, "/containers/json?filters=", 25) == 0) {
 		doc = docker_sim_list(sim, target + 25);
