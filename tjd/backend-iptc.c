@@ -34,8 +34,10 @@
 #include <libiptc/libip6tc.h>
 #include <libiptc/libiptc.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/xt_NFLOG.h>
 #include <linux/netfilter/xt_comment.h>
 #include <linux/netfilter/xt_conntrack.h>
+#include <linux/netfilter/xt_limit.h>
 #include <linux/netfilter/xt_physdev.h>
 #include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
@@ -481,7 +483,8 @@ static int backend_iptc_canonical_rule(const struct rule *in, struct rule *out, 
 		error_format(why, whylen, "unknown hook %d", (int)in->hook);
 		return -1;
 	}
-	if (in->verdict != RULE_RETURN && in->verdict != RULE_DROP && in->verdict != RULE_REJECT) {
+	if (in->verdict != RULE_RETURN && in->verdict != RULE_DROP && in->verdict != RULE_REJECT &&
+	    in->verdict != RULE_LOG) {
 		error_format(why, whylen, "unknown verdict %d", (int)in->verdict);
 		return -1;
 	}
@@ -566,6 +569,25 @@ static void backend_iptc_port_range(uint16_t first, uint16_t last, uint16_t out[
 {
 	out[0] = last != 0 ? first : 0;
 	out[1] = last != 0 ? last : 0xffff;
+}
+
+/* Ends an entry under construction with a target and its payload; 0, or -1 when it is full. */
+static int backend_iptc_put_target(const struct backend_iptc_family *family,
+				   union backend_iptc_entry_buffer *buffer, const struct rule *rule,
+				   size_t offset, const char *name, const void *payload,
+				   size_t payload_size)
+{
+	size_t size = XT_ALIGN(sizeof(struct xt_entry_target)) + XT_ALIGN(payload_size);
+	struct xt_entry_target *target;
+
+	if (offset + size > sizeof(buffer->bytes))
+		return -1;
+	target = (struct xt_entry_target *)(buffer->bytes + offset);
+	target->u.user.target_size = (uint16_t)size;
+	snprintf(target->u.user.name, sizeof(target->u.user.name), "%s", name);
+	memcpy(target->data, payload, payload_size);
+	family->encode_header(buffer, rule, (uint16_t)offset, (uint16_t)(offset + size));
+	return 0;
 }
 
 /* Appends one match (header + payload) to an entry under construction. */
@@ -668,23 +690,30 @@ static int backend_iptc_encode(const struct backend_iptc_family *family, const s
 					   sizeof(comment)) < 0)
 			return -1;
 	}
+	if (jump_to == NULL && rule->verdict == RULE_LOG) {
+		/* the limit match last, so that it counts only the packets the rest matched */
+		struct xt_rateinfo limit;
+		struct xt_nflog_info nflog;
+
+		memset(&limit, 0, sizeof(limit));
+		limit.avg = XT_LIMIT_SCALE / RULE_LOG_RATE;
+		limit.burst = RULE_LOG_BURST;
+		if (backend_iptc_put_match(buffer, &offset, "limit", 0, &limit, sizeof(limit)) < 0)
+			return -1;
+		memset(&nflog, 0, sizeof(nflog));
+		nflog.group = RULE_LOG_GROUP;
+		/* threshold 0, iptables' default: the reader's own queue threshold applies */
+		snprintf(nflog.prefix, sizeof(nflog.prefix), "%s", rule->comment);
+		return backend_iptc_put_target(family, buffer, rule, offset, "NFLOG", &nflog,
+					       sizeof(nflog));
+	}
 	if (jump_to == NULL && rule->verdict == RULE_REJECT) {
 		/* REJECT's payload is one 32-bit answer code in both families */
-		size_t reject_size =
-		    XT_ALIGN(sizeof(struct xt_entry_target)) + XT_ALIGN(sizeof(uint32_t));
-		struct xt_entry_target *reject;
 		uint32_t with = rule->protocol == IPPROTO_TCP ? family->reject_tcp_reset
 							      : family->reject_port_unreachable;
 
-		if (offset + reject_size > sizeof(buffer->bytes))
-			return -1;
-		reject = (struct xt_entry_target *)(buffer->bytes + offset);
-		reject->u.user.target_size = (uint16_t)reject_size;
-		snprintf(reject->u.user.name, sizeof(reject->u.user.name), "REJECT");
-		memcpy(reject->data, &with, sizeof(with));
-		family->encode_header(buffer, rule, (uint16_t)offset,
-				      (uint16_t)(offset + reject_size));
-		return 0;
+		return backend_iptc_put_target(family, buffer, rule, offset, "REJECT", &with,
+					       sizeof(with));
 	}
 	if (offset + target_size > sizeof(buffer->bytes))
 		return -1;
@@ -789,6 +818,10 @@ static int backend_iptc_decode_match(const struct backend_iptc_family *family,
 			return -1;
 		return rule->ctstate != 0 ? 0 : -1;
 	}
+	/* its rate and burst are checked against the re-encoding, as the verdict is */
+	if (strcmp(name, "limit") == 0 && revision == 0 &&
+	    payload == XT_ALIGN(sizeof(struct xt_rateinfo)))
+		return 0;
 	if (strcmp(name, "comment") == 0 && revision == 0 &&
 	    payload == XT_ALIGN(sizeof(struct xt_comment_info)) && rule->comment[0] == '\0') {
 		const struct xt_comment_info *comment = (const void *)match->data;
@@ -867,6 +900,8 @@ static int backend_iptc_decode(const struct backend_iptc_family *family, struct 
 		rule.verdict = RULE_RETURN;
 	else if (target != NULL && strcmp(target, "REJECT") == 0)
 		rule.verdict = RULE_REJECT;
+	else if (target != NULL && strcmp(target, "NFLOG") == 0)
+		rule.verdict = RULE_LOG;
 	else
 		return -1;
 	if (backend_iptc_canonical_rule(&rule, out, NULL, 0) < 0)
@@ -879,11 +914,12 @@ static int backend_iptc_decode(const struct backend_iptc_family *family, struct 
 	/* the matches must be exactly ours: no extra flags, ranges or bytes */
 	if (!backend_iptc_same_matches(expected.bytes, bytes, family->entry_size, target_offset))
 		return -1;
-	/* and REJECT's answer the one tjd asks for */
-	if (rule.verdict == RULE_REJECT &&
+	/* and REJECT's answer, NFLOG's group and prefix the ones tjd asks for */
+	if ((rule.verdict == RULE_REJECT || rule.verdict == RULE_LOG) &&
 	    memcmp(((const struct xt_entry_target *)(expected.bytes + target_offset))->data,
 		   ((const struct xt_entry_target *)(bytes + target_offset))->data,
-		   sizeof(uint32_t)) != 0)
+		   rule.verdict == RULE_REJECT ? sizeof(uint32_t) : sizeof(struct xt_nflog_info)) !=
+		0)
 		return -1;
 	return 0;
 }

@@ -365,7 +365,7 @@ static int backend_nft_check_rule(const struct rule *rule, size_t index, char *e
 	else if ((unsigned)rule->hook >= RULE_HOOK_COUNT)
 		why = "unknown hook";
 	else if (rule->verdict != RULE_RETURN && rule->verdict != RULE_DROP &&
-		 rule->verdict != RULE_REJECT)
+		 rule->verdict != RULE_REJECT && rule->verdict != RULE_LOG)
 		why = "unknown verdict";
 	else if ((rule->in_iface[0] != '\0' && !backend_nft_valid_iface(rule->in_iface)) ||
 		 (rule->out_iface[0] != '\0' && !backend_nft_valid_iface(rule->out_iface)) ||
@@ -706,7 +706,14 @@ static void backend_nft_render_chain(struct backend_nft_text *text,
 		else
 			backend_nft_comment(comment, sizeof(comment), rule->comment,
 					    RULE_COMMENT_MAX);
-		backend_nft_append(text, "%s", backend_nft_verdict(rule));
+		if (rule->verdict == RULE_LOG)
+			backend_nft_append(
+			    text,
+			    " limit rate %u/second burst %u packets log prefix \"%s\" "
+			    "group %u",
+			    RULE_LOG_RATE, RULE_LOG_BURST, comment, RULE_LOG_GROUP);
+		else
+			backend_nft_append(text, "%s", backend_nft_verdict(rule));
 		if (comment[0] != '\0')
 			backend_nft_append(text, " comment \"%s\"", comment);
 		backend_nft_append(text, "\n");

@@ -157,7 +157,53 @@ static void policy_container_ranges(const struct rulespec_ports *ports, size_t i
 	*last = ports->ranges[index].last;
 }
 
-/* Emits one kernel rule per address pair and port range pair of a family. */
+/* Where one kernel rule of a label's rule applies. */
+struct policy_container_match {
+	enum rule_hook hook;
+	int family;
+	const struct prefix *src, *dst; /* NULL: any */
+	size_t sport, dport;		/* indexes into the sides' port ranges */
+	uint8_t protocol;
+};
+
+/* Emits one kernel rule; 0, or -1 (build failed). */
+static int policy_container_emit(struct policy_build *build, const char *source,
+				 const char *direction, const struct rulespec_entry *entry,
+				 const struct policy_container_side *from,
+				 const struct policy_container_side *to,
+				 const struct policy_container_match *match,
+				 enum rule_verdict verdict)
+{
+	struct rule *rule;
+
+	if (build->out->count >= POLICY_CONTAINER_RULES_MAX) {
+		error_format(build->err, build->errlen,
+			     "%s.%s.rule.%u: more than %d kernel rules for one container",
+			     source ? source : "tjd", direction, entry->number,
+			     POLICY_CONTAINER_RULES_MAX);
+		build->failed = true;
+		return -1;
+	}
+	rule = policy_build_rule(build, match->family, match->hook, verdict);
+	if (rule == NULL)
+		return -1;
+	policy_container_ranges(from->ports, match->sport, &rule->sport_first, &rule->sport_last);
+	policy_container_ranges(to->ports, match->dport, &rule->dport_first, &rule->dport_last);
+	rule->protocol = match->protocol;
+	if (match->src != NULL)
+		rule->src = *match->src;
+	if (match->dst != NULL)
+		rule->dst = *match->dst;
+	snprintf(match->hook == RULE_HOOK_INPUT ? rule->in_iface : rule->out_iface, TJD_IFNAMSIZ,
+		 "%s", entry->rule.iface);
+	policy_container_comment(rule, source, direction, entry);
+	return 0;
+}
+
+/*
+ * Emits one kernel rule per address pair and port range pair of a family;
+ * a `log` rule's each preceded by its RULE_LOG twin.
+ */
 static void policy_container_expand(struct policy_build *build, const char *source,
 				    const char *direction, enum rule_hook hook, int family,
 				    const struct rulespec_entry *entry,
@@ -166,49 +212,28 @@ static void policy_container_expand(struct policy_build *build, const char *sour
 				    enum rule_verdict verdict, uint8_t protocol)
 {
 	size_t from_count = from->any ? 1 : from->count, to_count = to->any ? 1 : to->count;
+	size_t sport_count = from->ports->count ? from->ports->count : 1;
+	size_t dport_count = to->ports->count ? to->ports->count : 1;
+	struct policy_container_match match = {
+	    .hook = hook, .family = family, .protocol = protocol};
 
 	for (size_t f = 0; f < from_count; f++) {
-		const struct prefix *src = from->any ? NULL : &from->prefixes[f];
-
-		if (src != NULL && src->family != family)
+		match.src = from->any ? NULL : &from->prefixes[f];
+		if (match.src != NULL && match.src->family != family)
 			continue;
 		for (size_t t = 0; t < to_count; t++) {
-			const struct prefix *dst = to->any ? NULL : &to->prefixes[t];
-			size_t sport_count = from->ports->count ? from->ports->count : 1;
-			size_t dport_count = to->ports->count ? to->ports->count : 1;
-
-			if (dst != NULL && dst->family != family)
+			match.dst = to->any ? NULL : &to->prefixes[t];
+			if (match.dst != NULL && match.dst->family != family)
 				continue;
-			for (size_t sp = 0; sp < sport_count; sp++) {
-				for (size_t dp = 0; dp < dport_count; dp++) {
-					struct rule *rule;
-
-					if (build->out->count >= POLICY_CONTAINER_RULES_MAX) {
-						error_format(build->err, build->errlen,
-							     "%s.%s.rule.%u: more than %d kernel "
-							     "rules for one container",
-							     source ? source : "tjd", direction,
-							     entry->number,
-							     POLICY_CONTAINER_RULES_MAX);
-						build->failed = true;
+			for (match.sport = 0; match.sport < sport_count; match.sport++) {
+				for (match.dport = 0; match.dport < dport_count; match.dport++) {
+					if ((entry->rule.log &&
+					     policy_container_emit(build, source, direction, entry,
+								   from, to, &match,
+								   RULE_LOG) < 0) ||
+					    policy_container_emit(build, source, direction, entry,
+								  from, to, &match, verdict) < 0)
 						return;
-					}
-					rule = policy_build_rule(build, family, hook, verdict);
-					if (rule == NULL)
-						return;
-					policy_container_ranges(from->ports, sp, &rule->sport_first,
-								&rule->sport_last);
-					policy_container_ranges(to->ports, dp, &rule->dport_first,
-								&rule->dport_last);
-					rule->protocol = protocol;
-					if (src != NULL)
-						rule->src = *src;
-					if (dst != NULL)
-						rule->dst = *dst;
-					snprintf(hook == RULE_HOOK_INPUT ? rule->in_iface
-									 : rule->out_iface,
-						 TJD_IFNAMSIZ, "%s", entry->rule.iface);
-					policy_container_comment(rule, source, direction, entry);
 				}
 			}
 		}

@@ -47,7 +47,7 @@ typedef int (*policy_container_resolve_fn)(void *arg, const struct rulespec_addr
 
 /* What a compile noticed beyond the rules. */
 struct policy_container_notes {
-	size_t log_rules; /* rules with `log`, whose matches are not logged by the kernel rules */
+	size_t log_rules; /* rules with `log` (each kernel rule preceded by a RULE_LOG twin) */
 };
 
 /*

@@ -312,6 +312,11 @@ int rule_format(const struct rule *rule, char *buf, size_t size)
 		RULE_FORMAT_ADD(" -j REJECT --reject-with %s", rule->family == AF_INET6
 								   ? "icmp6-port-unreachable"
 								   : "icmp-port-unreachable");
+	else if (rule->verdict == RULE_LOG)
+		RULE_FORMAT_ADD(" -m limit --limit %u/sec --limit-burst %u -j NFLOG --nflog-prefix "
+				"\"%.*s\" --nflog-group %u",
+				RULE_LOG_RATE, RULE_LOG_BURST, RULE_COMMENT_MAX, rule->comment,
+				RULE_LOG_GROUP);
 	else
 		RULE_FORMAT_ADD(" -j %s", rule->verdict == RULE_DROP ? "DROP" : "RETURN");
 #undef RULE_FORMAT_ADD

@@ -42,7 +42,20 @@ enum rule_verdict {
 	 * else ICMP (ICMPv6) port unreachable.
 	 */
 	RULE_REJECT = 2,
+	/*
+	 * Not a verdict: a sample of the packets the rule matches, at most
+	 * RULE_LOG_RATE a second after a burst of RULE_LOG_BURST, goes to
+	 * netfilter's log group RULE_LOG_GROUP with the rule's comment as
+	 * prefix, and evaluation goes on with the next rule.
+	 */
+	RULE_LOG = 3,
 };
+
+/* The netfilter log group (nfnetlink_log) of RULE_LOG rules, in every namespace. */
+#define RULE_LOG_GROUP 7480
+/* Packets a RULE_LOG rule passes on per second, and its burst. */
+#define RULE_LOG_RATE 5
+#define RULE_LOG_BURST 10
 
 /* Whether a protocol has ports a rule may match (TCP, UDP, SCTP). */
 bool rule_protocol_has_ports(uint8_t protocol);

@@ -53,7 +53,10 @@ static int state_put_ports(json_t *object, const char *key, uint16_t first, uint
 /* The saved name of a verdict. */
 static const char *state_verdict_name(enum rule_verdict verdict)
 {
-	return verdict == RULE_DROP ? "drop" : verdict == RULE_REJECT ? "reject" : "return";
+	return verdict == RULE_DROP	? "drop"
+	       : verdict == RULE_REJECT ? "reject"
+	       : verdict == RULE_LOG	? "log"
+					: "return";
 }
 
 /* One rule as a JSON object; NULL on failure. */
@@ -387,6 +390,8 @@ static int state_rule_parse(json_t *object, struct rule *rule)
 		rule->verdict = RULE_RETURN;
 	else if (strcmp(json_string_value(verdict), "reject") == 0)
 		rule->verdict = RULE_REJECT;
+	else if (strcmp(json_string_value(verdict), "log") == 0)
+		rule->verdict = RULE_LOG;
 	else
 		return -1;
 	if (state_get_iface(object, "in", rule->in_iface) < 0 ||

@@ -361,7 +361,10 @@ START_TEST(test_kernel_rule_limit)
 }
 END_TEST
 
-/* log is noted; iface and comment reach the kernel rule as printable ASCII. */
+/*
+ * log puts a rate-limited NFLOG twin before the rule's verdict; iface and
+ * comment reach the kernel rule (and the log prefix) as printable ASCII.
+ */
 START_TEST(test_log_iface_and_comment)
 {
 	static const char *const labels[] = {
@@ -378,6 +381,15 @@ START_TEST(test_log_iface_and_comment)
 	ck_assert_uint_eq(notes.log_rules, 1);
 	has_line(text, "-A TJD-INPUT -s 198.51.100.0/24 -i eth1 -m comment --comment "
 		       "\"dcfw.input.rule.3: caf?? ?x?\" -j DROP");
+	has_line(text, "-A TJD-INPUT -s 198.51.100.0/24 -i eth1 -m comment --comment "
+		       "\"dcfw.input.rule.3: caf?? ?x?\" -m limit --limit 5/sec --limit-burst 10 "
+		       "-j NFLOG --nflog-prefix \"dcfw.input.rule.3: caf?? ?x?\" --nflog-group 7480");
+	for (size_t i = 0; i + 1 < set.count; i++)
+		if (set.rules[i].verdict == RULE_LOG) {
+			ck_assert_int_eq(set.rules[i + 1].verdict, RULE_DROP);
+			ck_assert_str_eq(set.rules[i].comment, set.rules[i + 1].comment);
+		}
+	ck_assert(strstr(text, "NFLOG") < strstr(text, "caf?? ?x?\" -j DROP"));
 	free(text);
 	ruleset_free(&set);
 }
