@@ -9,7 +9,7 @@ PACKAGES=(
 	# build
 	build-essential autoconf automake libtool pkg-config
 	libevent-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
-	libip4tc-dev libip6tc-dev libjansson-dev libinih-dev libmnl-dev libnftables-dev libnftnl-dev libnetfilter-conntrack-dev libssl-dev
+	libip4tc-dev libip6tc-dev libjansson-dev libinih-dev libmnl-dev libnftables-dev libnftnl-dev libnetfilter-conntrack-dev libnetfilter-log-dev libssl-dev
 	# unit tests (Check links libsubunit; conntrack makes entries for check_conntrack)
 	check libsubunit-dev valgrind conntrack
 	# end-to-end tests and demo: a private dockerd in a network namespace

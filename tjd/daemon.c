@@ -20,6 +20,7 @@
 #include "tjd/control.h"
 #include "tjd/docker.h"
 #include "tjd/enforce.h"
+#include "tjd/pktlog.h"
 #include "tjd/policy.h"
 #include "tjd/reconcile.h"
 
@@ -74,6 +75,32 @@ int daemon_clear_and_exit(struct tjd *tjd, char *err, size_t errlen)
 
 static int daemon_new_reconcile(struct tjd *tjd);
 
+/* Listens in the namespaces of the containers whose rules log, as the last apply left them. */
+static void daemon_pktlog_sync(struct tjd *tjd)
+{
+	const struct enforce_container_status *containers;
+	struct pktlog_source *sources;
+	size_t count, wanted = 0;
+
+	if (tjd->pktlog == NULL)
+		return;
+	containers = enforce_containers(tjd->enforce, &count);
+	sources = calloc(count ? count : 1, sizeof(*sources));
+	if (sources == NULL)
+		return;
+	for (size_t i = 0; i < count; i++) {
+		if (containers[i].log_rule_count == 0 || !containers[i].enforced ||
+		    containers[i].netns[0] == '\0')
+			continue;
+		sources[wanted].id = containers[i].id;
+		sources[wanted].name = containers[i].name;
+		sources[wanted].netns = containers[i].netns;
+		wanted++;
+	}
+	pktlog_sync(tjd->pktlog, sources, wanted);
+	free(sources);
+}
+
 /*
  * Something tjd holds besides Docker's state changed (the swarm peers):
  * compile and commit again from the last inventory, without asking Docker;
@@ -92,6 +119,7 @@ static void daemon_enforce_again(struct tjd *tjd, const char *why)
 		daemon_set_error(tjd, "%s: %s", why, err);
 		reconcile_request(tjd->reconcile, why);
 	}
+	daemon_pktlog_sync(tjd);
 }
 
 /* Tells systemd (if it started us with Type=notify) a state line. */
@@ -327,6 +355,7 @@ static int daemon_reconcile_done(void *arg, const struct reconcile_result *resul
 	tjd->docker_connected = true;
 	rc = enforce_apply(tjd->enforce, tjd->conf, result->inventory, tjd->peers,
 			   tjd->peer_network_count, err, sizeof(err));
+	daemon_pktlog_sync(tjd);
 	if (rc < 0) {
 		daemon_set_error(tjd, "applying the ruleset (%s): %s",
 				 enforce_backend_name(tjd->enforce), err);
@@ -448,6 +477,7 @@ static void daemon_free(struct tjd *tjd)
 			event_free(tjd->signal_events[i]);
 	if (tjd->poll_timer != NULL)
 		event_free(tjd->poll_timer);
+	pktlog_free(tjd->pktlog);
 	enforce_free(tjd->enforce);
 	peer_sets_free(tjd->peers, tjd->peer_network_count);
 	conf_free(tjd->conf);
@@ -534,6 +564,9 @@ int daemon_main(const struct daemon_options *options)
 	if (enforce_watch(tjd.enforce, tjd.base) < 0)
 		fatalx("out of memory watching the firewall");
 	if (!options->dry_run) {
+		tjd.pktlog = pktlog_new(tjd.base);
+		if (tjd.pktlog == NULL)
+			fatalx("out of memory setting up the log readers");
 		tjd.control = control_new(&tjd, tjd.socket_path, err, sizeof(err));
 		if (tjd.control == NULL) {
 			log_warnx("control socket: %s", err);

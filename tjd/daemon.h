@@ -22,6 +22,7 @@ struct docker_client;
 struct reconcile;
 struct control;
 struct enforce;
+struct pktlog;
 
 struct tjd {
 	struct event_base *base;
@@ -33,6 +34,7 @@ struct tjd {
 	struct docker_client *docker;
 	struct reconcile *reconcile; /* Docker's state -> inventory */
 	struct enforce *enforce;     /* inventory -> the kernel (the only writer) */
+	struct pktlog *pktlog;	     /* what log rules pass on, read in their namespaces */
 	struct control *control;
 	struct event *poll_timer;
 	struct event *signal_events[5];

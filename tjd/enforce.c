@@ -945,6 +945,9 @@ static void enforce_note_containers(struct enforce *enforce, const struct policy
 		snprintf(status->netns, sizeof(status->netns), "%s", wanted->netns);
 		snprintf(status->problem, sizeof(status->problem), "%s", wanted->problem);
 		status->rule_count = wanted->rules.count;
+		for (size_t i = 0; i < wanted->rules.count; i++)
+			if (wanted->rules.rules[i].verdict == RULE_LOG)
+				status->log_rule_count++;
 		for (size_t i = 0; i < enforce->namespace_count && wanted->netns[0] != '\0'; i++)
 			if (strcmp(enforce->namespaces[i].netns.path, wanted->netns) == 0)
 				status->enforced = enforce->namespaces[i].has_installed;

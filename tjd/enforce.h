@@ -75,6 +75,7 @@ struct enforce_container_status {
 	char name[INV_NAME_MAX + 1];
 	char netns[INV_NETNS_PATH_MAX + 1]; /* "" when refused or unknown */
 	size_t rule_count;
+	size_t log_rule_count; /* of them, RULE_LOG (tjd/pktlog.h reads what they pass on) */
 	bool enforced;
 	char problem[400];
 };

@@ -5,10 +5,13 @@
 
 #include <check.h>
 
+#include "tjd/pktlog.h"
 #include "tjd/ruleset.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <event2/event.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -227,4 +231,115 @@ void check_util_expect_ports(bool installed)
 			      installed ? "with the rules" : "without rules", probes[i].what,
 			      (int)got, (int)want);
 	}
+}
+
+/* Comments (and so log prefixes) of the log ruleset's two rules. */
+#define CHECK_UTIL_LOG_V4 "tjd.input.rule.7: probe v4"
+#define CHECK_UTIL_LOG_V6 "tjd.input.rule.8: probe v6"
+
+void check_util_log_ruleset(struct ruleset *set)
+{
+	static const struct {
+		int family;
+		unsigned port;
+		const char *comment;
+	} rules[] = {
+	    {AF_INET, 8095, CHECK_UTIL_LOG_V4},
+	    {AF_INET6, 8096, CHECK_UTIL_LOG_V6},
+	};
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		for (int pass = 0; pass < 2; pass++) {
+			struct rule *rule = check_util_port_rule(set, rules[i].family, IPPROTO_TCP,
+								 pass == 0 ? RULE_LOG : RULE_DROP,
+								 rules[i].port, rules[i].port);
+			snprintf(rule->comment, sizeof(rule->comment), "%s", rules[i].comment);
+		}
+	}
+}
+
+/* What the observer saw. */
+struct check_util_logged {
+	size_t count;
+	struct pktlog_event events[16];
+};
+
+/* Keeps each decoded packet. */
+static void check_util_observe(void *arg, const char *container, const struct pktlog_event *event)
+{
+	struct check_util_logged *seen = arg;
+
+	ck_assert_str_eq(container, "probe");
+	if (seen->count < sizeof(seen->events) / sizeof(seen->events[0]))
+		seen->events[seen->count++] = *event;
+}
+
+/* Whether a logged packet is the probe of `port` over `family`, with `prefix`. */
+static bool check_util_logged_has(const struct check_util_logged *seen, int family, unsigned port,
+				  const char *prefix)
+{
+	for (size_t i = 0; i < seen->count; i++) {
+		const struct pktlog_event *event = &seen->events[i];
+
+		if (event->family == family && event->protocol == IPPROTO_TCP && event->has_ports &&
+		    event->dport == port && strcmp(event->prefix, prefix) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A path to this thread's network namespace that is not a symbolic link
+ * (as Docker's are): bound over a file, in a mount namespace of the test's
+ * own so that nothing outlives it.
+ */
+static const char *check_util_netns_path(void)
+{
+	static char path[64];
+	int fd;
+
+	if (path[0] != '\0')
+		return path;
+	ck_assert_msg(unshare(CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS): %s", strerror(errno));
+	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	snprintf(path, sizeof(path), "/tmp/check-util-netns.%ld", (long)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_msg(mount("/proc/thread-self/ns/net", path, NULL, MS_BIND, NULL) == 0,
+		      "bind mount of the namespace: %s", strerror(errno));
+	return path;
+}
+
+void check_util_expect_logged(bool installed)
+{
+	struct event_base *base = event_base_new();
+	struct pktlog *log;
+	struct check_util_logged seen;
+	struct pktlog_source source = {
+	    .id = "0123456789ab", .name = "probe", .netns = check_util_netns_path()};
+	enum check_util_probe want = installed ? CHECK_PROBE_SILENT : CHECK_PROBE_ANSWERED;
+
+	memset(&seen, 0, sizeof(seen));
+	ck_assert_ptr_nonnull(base);
+	log = pktlog_new(base);
+	ck_assert_ptr_nonnull(log);
+	pktlog_set_observer(log, check_util_observe, &seen);
+	ck_assert_uint_eq(pktlog_sync(log, &source, 1), 1);
+	/* a second sync keeps the listener it has */
+	ck_assert_uint_eq(pktlog_sync(log, &source, 1), 1);
+	ck_assert_int_eq(check_util_probe_local(AF_INET, SOCK_STREAM, 8095, 0), want);
+	ck_assert_int_eq(check_util_probe_local(AF_INET6, SOCK_STREAM, 8096, 0), want);
+	check_util_loop_for(base, 200);
+	if (installed) {
+		ck_assert_msg(check_util_logged_has(&seen, AF_INET, 8095, CHECK_UTIL_LOG_V4),
+			      "the IPv4 probe was not logged (%zu packets logged)", seen.count);
+		ck_assert_msg(check_util_logged_has(&seen, AF_INET6, 8096, CHECK_UTIL_LOG_V6),
+			      "the IPv6 probe was not logged (%zu packets logged)", seen.count);
+	} else {
+		ck_assert_uint_eq(seen.count, 0);
+	}
+	ck_assert_uint_eq(pktlog_sync(log, NULL, 0), 0);
+	pktlog_free(log);
+	event_base_free(base);
 }

@@ -45,4 +45,19 @@ void check_util_ports_ruleset(struct ruleset *set);
  */
 void check_util_expect_ports(bool installed);
 
+/*
+ * Fills set with INPUT rules that log and drop tcp/8095 (IPv4) and tcp/8096
+ * (IPv6), each a RULE_LOG twin before its DROP, as a container's `log`
+ * rule compiles; check_util_expect_logged() checks what they pass on.
+ */
+void check_util_log_ruleset(struct ruleset *set);
+/*
+ * Listens to the log group in this thread's namespace (tjd/pktlog.c),
+ * probes tcp/8095 and tcp6/8096 on loopback, and checks that each probe
+ * was logged, decoded (family, protocol, destination port) and carries its
+ * rule's comment as prefix, when `installed`; that nothing was logged
+ * otherwise (and each probe answered).
+ */
+void check_util_expect_logged(bool installed);
+
 #endif

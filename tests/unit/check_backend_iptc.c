@@ -1347,6 +1347,29 @@ START_TEST(test_ports_and_reject_packets)
 }
 END_TEST
 
+/*
+ * Log rules on real packets: their samples reach tjd's reader in the
+ * namespace, decoded and with the rule's comment as prefix, and the rules
+ * read back as written (a second apply commits nothing).
+ */
+START_TEST(test_log_rules_packets)
+{
+	struct ruleset set;
+
+	ck_assert_int_eq(check_util_loopback_up(), 0);
+	check_util_expect_logged(false);
+	ruleset_init(&set);
+	check_util_log_ruleset(&set);
+	ck_assert(check_iptc_apply(&set));
+	ck_assert(!check_iptc_apply(&set));
+	check_iptc_dump_is(&set);
+	check_iptc_compare_save(&set, AF_INET);
+	check_iptc_compare_save(&set, AF_INET6);
+	check_util_expect_logged(true);
+	ruleset_free(&set);
+}
+END_TEST
+
 static Suite *check_iptc_suite(void)
 {
 	Suite *suite = suite_create("backend_iptc");
@@ -1364,6 +1387,7 @@ static Suite *check_iptc_suite(void)
 	tcase_add_test(tc, test_all_matches_round_trip);
 	tcase_add_test(tc, test_ports_and_reject_round_trip);
 	tcase_add_test(tc, test_ports_and_reject_packets);
+	tcase_add_test(tc, test_log_rules_packets);
 	tcase_add_test(tc, test_ports_refused_without_their_protocol);
 	tcase_add_test(tc, test_interleaved_order_is_kept_per_chain);
 	tcase_add_test(tc, test_ipv6_neighbour_discovery);

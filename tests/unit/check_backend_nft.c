@@ -2551,6 +2551,26 @@ START_TEST(test_ports_and_reject_packets)
 }
 END_TEST
 
+/*
+ * Log rules on real packets: their samples reach tjd's reader in the
+ * namespace, decoded and with the rule's comment as prefix, and the rules
+ * read back as written (a second apply commits nothing).
+ */
+START_TEST(test_log_rules_packets)
+{
+	struct ruleset set;
+
+	ck_assert_int_eq(check_util_loopback_up(), 0);
+	check_util_expect_logged(false);
+	ruleset_init(&set);
+	check_util_log_ruleset(&set);
+	ck_assert(check_nft_apply(&set));
+	ck_assert(!check_nft_apply(&set));
+	check_util_expect_logged(true);
+	ruleset_free(&set);
+}
+END_TEST
+
 static Suite *check_nft_suite(void)
 {
 	Suite *suite = suite_create("backend_nft");
@@ -2578,6 +2598,7 @@ static Suite *check_nft_suite(void)
 	tcase_add_test(tcase, test_real_packets);
 	tcase_add_test(tcase, test_layer2_packets);
 	tcase_add_test(tcase, test_ports_and_reject_packets);
+	tcase_add_test(tcase, test_log_rules_packets);
 	tcase_add_loop_test(tcase, test_owned_refuses_others, 0,
 			    sizeof(check_nft_foreign) / sizeof(check_nft_foreign[0]));
 	tcase_add_test(tcase, test_owned_applies_keep_working);
