@@ -1228,6 +1228,205 @@ int enforce_dump_container(struct enforce *enforce, const char *container, char 
 	return 1;
 }
 
+/* Reads one namespace's rules back, layer 2 after the IP rules; 0, 1 when it is gone, -1. */
+static int enforce_dump_target(struct enforce_target *target, char **text, char *err, size_t errlen)
+{
+	char *ip = NULL, *layer2 = NULL;
+	int rc;
+
+	*text = NULL;
+	rc = backend_netns_run(&target->netns, false, enforce_dump_fn, &ip, err, errlen);
+	if (rc <= 0)
+		return rc == 0 ? 1 : -1;
+	if (!target->has_layer2) {
+		*text = ip;
+		return 0;
+	}
+	rc = backend_netns_run(&target->layer2, false, enforce_dump_fn, &layer2, err, errlen);
+	if (rc <= 0) {
+		free(ip);
+		return rc == 0 ? 1 : -1;
+	}
+	if (asprintf(text, "%s\n# layer 2\n%s", ip, layer2) < 0) {
+		*text = NULL;
+		error_format(err, errlen, "out of memory");
+	}
+	free(ip);
+	free(layer2);
+	return *text != NULL ? 0 : -1;
+}
+
+/* The overlay network's target, by name or (a prefix of) its id; NULL when tjd holds none. */
+static struct enforce_target *enforce_find_overlay(struct enforce *enforce, const char *network)
+{
+	size_t length = strlen(network);
+
+	for (size_t i = 0; i < enforce->namespace_count; i++)
+		if (enforce->namespaces[i].network_id[0] != '\0' &&
+		    strcmp(enforce->namespaces[i].network_name, network) == 0)
+			return &enforce->namespaces[i];
+	for (size_t i = 0; i < enforce->namespace_count && length > 0; i++)
+		if (enforce->namespaces[i].network_id[0] != '\0' &&
+		    strncmp(enforce->namespaces[i].network_id, network, length) == 0)
+			return &enforce->namespaces[i];
+	return NULL;
+}
+
+int enforce_dump_network(struct enforce *enforce, const char *network, char **text, char *err,
+			 size_t errlen)
+{
+	struct enforce_target *target = enforce_find_overlay(enforce, network);
+	int rc;
+
+	*text = NULL;
+	if (target == NULL) {
+		error_format(err, errlen, "tjd holds no overlay namespace for network %s", network);
+		return 1;
+	}
+	rc = enforce_dump_target(target, text, err, errlen);
+	if (rc == 1)
+		error_format(err, errlen, "network %s: its namespace %s is gone",
+			     target->network_name, target->netns.path);
+	return rc == 1 ? -1 : rc;
+}
+
+/* Text growing up to a budget, with what did not fit named at the end. */
+struct enforce_listing {
+	char *text;
+	size_t length;
+	size_t budget;
+	char left_out[512];
+	size_t left_out_count;
+	bool failed;
+};
+
+/* Appends a section (heading and body), or notes its name when it would not fit. */
+static void enforce_listing_add(struct enforce_listing *listing, const char *name,
+				const char *heading, const char *body)
+{
+	size_t heading_length = strlen(heading), body_length = body ? strlen(body) : 0;
+	size_t need = heading_length + body_length + 2;
+	char *grown;
+
+	if (listing->failed)
+		return;
+	if (listing->length + need > listing->budget) {
+		size_t used = strlen(listing->left_out);
+
+		if (used + strlen(name) + 3 < sizeof(listing->left_out))
+			snprintf(listing->left_out + used, sizeof(listing->left_out) - used, "%s%s",
+				 used ? ", " : "", name);
+		listing->left_out_count++;
+		return;
+	}
+	grown = realloc(listing->text, listing->length + need + 1);
+	if (grown == NULL) {
+		listing->failed = true;
+		return;
+	}
+	listing->text = grown;
+	memcpy(listing->text + listing->length, heading, heading_length);
+	listing->length += heading_length;
+	if (body_length > 0) {
+		memcpy(listing->text + listing->length, body, body_length);
+		listing->length += body_length;
+		if (body[body_length - 1] != '\n')
+			listing->text[listing->length++] = '\n';
+	}
+	listing->text[listing->length++] = '\n';
+	listing->text[listing->length] = '\0';
+}
+
+int enforce_dump_all(struct enforce *enforce, size_t budget, char **text, char *err, size_t errlen)
+{
+	struct enforce_listing listing = {.budget = budget};
+	char heading[INV_NETNS_PATH_MAX + INV_NAME_MAX + 640], name[INV_NAME_MAX + 32];
+	char *body = NULL;
+
+	*text = NULL;
+	if (enforce_dump(enforce, &body, err, errlen) < 0)
+		return -1;
+	snprintf(heading, sizeof(heading), "# tjd's own network namespace (backend %s)\n",
+		 enforce_backend_name(enforce));
+	enforce_listing_add(&listing, "tjd's own namespace", heading, body);
+	free(body);
+	for (size_t i = 0; i < enforce->namespace_count; i++) {
+		struct enforce_target *target = &enforce->namespaces[i];
+		char why[256];
+		int rc;
+
+		if (target->network_id[0] == '\0')
+			continue;
+		snprintf(name, sizeof(name), "overlay network %s", target->network_name);
+		rc = enforce_dump_target(target, &body, why, sizeof(why));
+		if (rc == 0)
+			snprintf(heading, sizeof(heading), "# %s, namespace %s\n", name,
+				 target->netns.path);
+		else
+			snprintf(heading, sizeof(heading),
+				 "# %s, namespace %s: cannot be read: %s\n", name,
+				 target->netns.path, rc == 1 ? "it is gone" : why);
+		enforce_listing_add(&listing, name, heading, rc == 0 ? body : NULL);
+		free(body);
+		body = NULL;
+	}
+	for (size_t i = 0; i < enforce->container_count; i++) {
+		const struct enforce_container_status *container = &enforce->containers[i];
+		char why[256];
+		int rc = 1;
+
+		snprintf(name, sizeof(name), "container %s", container->name);
+		if (container->netns[0] == '\0') {
+			snprintf(heading, sizeof(heading), "# %s: no rules written: %s\n", name,
+				 container->problem);
+			enforce_listing_add(&listing, name, heading, NULL);
+			continue;
+		}
+		for (size_t t = 0; t < enforce->namespace_count; t++)
+			if (strcmp(enforce->namespaces[t].netns.path, container->netns) == 0)
+				rc = enforce_dump_target(&enforce->namespaces[t], &body, why,
+							 sizeof(why));
+		if (rc == 0)
+			snprintf(heading, sizeof(heading), "# %s, namespace %s\n", name,
+				 container->netns);
+		else
+			snprintf(heading, sizeof(heading),
+				 "# %s, namespace %s: cannot be read: %s\n", name, container->netns,
+				 rc == 1 ? "not written or gone" : why);
+		enforce_listing_add(&listing, name, heading, rc == 0 ? body : NULL);
+		free(body);
+		body = NULL;
+	}
+	if (!listing.failed && listing.left_out_count > 0) {
+		/* the note itself always fits: the budget leaves room below the frame limit */
+		char note[768];
+		size_t length;
+		char *grown;
+
+		snprintf(note, sizeof(note),
+			 "# %zu more not shown (the reply's size limit): %s%s; name one with "
+			 "tjctl rules --network NAME or tjctl rules CONTAINER\n",
+			 listing.left_out_count, listing.left_out,
+			 strlen(listing.left_out) + 40 >= sizeof(listing.left_out) ? ", ..." : "");
+		length = strlen(note);
+		grown = realloc(listing.text, listing.length + length + 1);
+		if (grown == NULL) {
+			listing.failed = true;
+		} else {
+			listing.text = grown;
+			memcpy(listing.text + listing.length, note, length + 1);
+			listing.length += length;
+		}
+	}
+	if (listing.failed) {
+		free(listing.text);
+		error_format(err, errlen, "out of memory");
+		return -1;
+	}
+	*text = listing.text != NULL ? listing.text : strdup("");
+	return *text != NULL ? 0 : -1;
+}
+
 int enforce_dump(struct enforce *enforce, char **text, char *err, size_t errlen)
 {
 	struct backend *backend = &enforce->host.netns.backend;

@@ -167,4 +167,18 @@ int enforce_dump(struct enforce *enforce, char **text, char *err, size_t errlen)
 int enforce_dump_container(struct enforce *enforce, const char *container, char **text, char *err,
 			   size_t errlen);
 
+/*
+ * The same for an overlay network's namespace, named by its name or (a
+ * prefix of) its id.  0; 1 when tjd holds no namespace for it; -1.
+ */
+int enforce_dump_network(struct enforce *enforce, const char *network, char **text, char *err,
+			 size_t errlen);
+/*
+ * Every namespace tjd manages, each headed by a comment saying where it
+ * lives: its own, each overlay network's, each container's.  Sections
+ * that would take the text past `budget` bytes are left out and named at
+ * the end.  0, or -1 (err set).
+ */
+int enforce_dump_all(struct enforce *enforce, size_t budget, char **text, char *err, size_t errlen);
+
 #endif

@@ -332,6 +332,43 @@ START_TEST(test_overlay_namespace_lifecycle)
 }
 END_TEST
 
+/*
+ * tjctl rules: every namespace headed by where it lives, one by name, and
+ * what does not fit in a reply left out and named.
+ */
+START_TEST(test_dump_every_namespace)
+{
+	char err[256], *text = NULL, *host = NULL;
+
+	check_enforce_overlay();
+	check_enforce_run("ip netns add " OVERLAY_NETNS_NAME);
+	ck_assert_int_eq(check_enforce_apply(), 0);
+	ck_assert_int_eq(enforce_dump_all(fx.enforce, 65536, &text, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(text, "# tjd's own network namespace (backend "));
+	ck_assert_ptr_nonnull(
+	    strstr(text, "# overlay network ovl, namespace " OVERLAY_NETNS_PATH "\n"));
+	ck_assert_ptr_null(strstr(text, "not shown"));
+	free(text);
+	/* by name and by id prefix; a network tjd holds nothing for is refused */
+	ck_assert_int_eq(enforce_dump_network(fx.enforce, "ovl", &text, err, sizeof(err)), 0);
+	free(text);
+	ck_assert_int_eq(enforce_dump_network(fx.enforce, "ovtest12", &text, err, sizeof(err)), 0);
+	free(text);
+	ck_assert_int_eq(enforce_dump_network(fx.enforce, "web", &text, err, sizeof(err)), 1);
+	ck_assert_ptr_nonnull(strstr(err, "no overlay namespace for network web"));
+	/* a budget the host's section alone fills: the overlay is named, not shown */
+	ck_assert_int_eq(enforce_dump(fx.enforce, &host, err, sizeof(err)), 0);
+	ck_assert_int_eq(enforce_dump_all(fx.enforce, strlen(host) + 80, &text, err, sizeof(err)),
+			 0);
+	ck_assert_ptr_null(strstr(text, "# overlay network ovl, namespace"));
+	ck_assert_ptr_nonnull(strstr(text, "# 1 more not shown (the reply's size limit): overlay "
+					   "network ovl; name one with tjctl rules --network"));
+	free(text);
+	free(host);
+	check_enforce_run("ip netns delete " OVERLAY_NETNS_NAME);
+}
+END_TEST
+
 /* Writes a value into a /proc/sys file. */
 static void check_enforce_sysctl(const char *path, const char *value)
 {
@@ -512,6 +549,7 @@ static Suite *enforce_suite(void)
 	tcase_add_test(tc, test_one_commit_per_change_and_drift_once);
 	tcase_add_test(tc, test_failed_commit_leaves_kernel);
 	tcase_add_test(tc, test_state_survives_restart);
+	tcase_add_test(tc, test_dump_every_namespace);
 	tcase_add_test(tc, test_clear_removes_everything_and_stops);
 	tcase_add_test(tc, test_overlay_namespace_lifecycle);
 	tcase_add_loop_test(tc, test_overlay_namespace_repaired_live, 0, 2);
