@@ -16,7 +16,8 @@
  *              whose other end is in the sandbox's nsid, on the bridge.
  *              The namespace Docker named is the identity: a MAC another
  *              container copies does not matter.
- *   host side  dump tjd's links, keep the veths enslaved to the bridge whose
+ *   host side  (the SandboxKey's directory is missing or empty in tjd's
+ *              mount namespace) dump tjd's links, keep the veths enslaved to the bridge whose
  *              other end is in another namespace (IFLA_LINK_NETNSID and
  *              IFLA_LINK), read each other end there and keep its MAC; the
  *              MAC is then the identity, so it must name exactly one port.
@@ -46,6 +47,7 @@
 
 #include "tjd/netns.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
@@ -692,18 +694,23 @@ static int netns_host_port(struct mnl_socket *outside, const char *where, const 
 	return 0;
 }
 
-/* The SandboxKey route's answer when the key's directory is not visible to tjd. */
+/* The sandbox route's answer when tjd does not see dockerd's namespace directory. */
 #define NETNS_UNSEEN 1
 
 /*
- * Whether the directory holding path exists in tjd's mount namespace: false
- * only when it (or a directory above it) is missing.
+ * Whether the directory holding path can be dockerd's namespace directory
+ * as tjd sees it: false only when it (or one above it) is missing, or it
+ * is empty.  dockerd's holds the namespace of every running container with
+ * a network, the one just reported among them; an empty one is a mount
+ * point nothing was mounted on (tjd's image has /var/run/docker/netns).
  */
-static bool netns_directory_visible(const char *path)
+static bool netns_directory_dockerd(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	char directory[4096];
-	struct stat st;
+	struct dirent *entry;
+	bool empty = true;
+	DIR *dir;
 
 	if (slash == NULL || slash == path)
 		return true;
@@ -711,14 +718,25 @@ static bool netns_directory_visible(const char *path)
 		return true;
 	memcpy(directory, path, (size_t)(slash - path));
 	directory[slash - path] = '\0';
-	return stat(directory, &st) == 0 || (errno != ENOENT && errno != ENOTDIR);
+	dir = opendir(directory);
+	if (dir == NULL)
+		return errno != ENOENT && errno != ENOTDIR;
+	errno = 0;
+	while (empty && (entry = readdir(dir)) != NULL)
+		if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
+			empty = false;
+	/* a directory that cannot be read through is not known to be empty */
+	if (empty && errno != 0)
+		empty = false;
+	closedir(dir);
+	return !empty;
 }
 
 /*
  * The sandbox route (see the top of the file): 0 with port filled, -1 with
- * err set, NETNS_UNSEEN (err set) when the SandboxKey's directory is not
- * visible to tjd.  The namespace stays open, and so cannot be replaced by
- * another with its id, until the answer is in.
+ * err set, NETNS_UNSEEN (err set) when tjd does not see dockerd's
+ * namespace directory where the SandboxKey is.  The namespace stays open, and so cannot be replaced
+ * by another with its id, until the answer is in.
  */
 static int netns_sandbox_port(const char *sandbox_key, const char *mac,
 			      const unsigned char address[NETNS_MAC_LEN], const char *bridge,
@@ -730,7 +748,7 @@ static int netns_sandbox_port(const char *sandbox_key, const char *mac,
 
 	fd = netns_open_file(sandbox_key, err, errlen);
 	if (fd < 0) {
-		if (errno == ENOENT && !netns_directory_visible(sandbox_key))
+		if (errno == ENOENT && !netns_directory_dockerd(sandbox_key))
 			return NETNS_UNSEEN;
 		return -1;
 	}

@@ -84,15 +84,16 @@ int netns_peer_match(const struct netns_peer *peers, size_t count, const char *m
  *              links through IFLA_TARGET_NETNSID, finds the MAC there and
  *              checks its peer is a veth on `bridge` whose other end is in
  *              that very namespace.
- *   host side  when the SandboxKey's directory is not visible to tjd at all
- *              (a container started without dockerd's netns directory):
+ *   host side  when tjd does not see dockerd's namespace directory: the
+ *              SandboxKey's directory is missing or empty (tjd's container
+ *              run without dockerd's netns directory mounted):
  *              every veth port of `bridge`, its other end read through
  *              IFLA_TARGET_NETNSID, and the one whose MAC is `mac`; none or
  *              several fail.  `host_side` caches the table for the caller
  *              (NULL: a table for this call alone).
  *
- * Any other state of the SandboxKey (gone from a visible directory, not a
- * network namespace, a symlink) fails: the container is going away, and a
+ * Any other state of the SandboxKey (gone from a directory holding other
+ * namespaces, not a network namespace, a symlink) fails: the container is going away, and a
  * MAC alone could name whoever inherits its address.  Returns 0 with port
  * filled, -1 with err set.
  */

@@ -216,6 +216,7 @@ START_TEST(test_paths_that_are_not_namespaces)
 	ck_assert_int_eq(mkdir(directory, 0755), 0);
 	check_netns_refused(directory, CHECK_NETNS_MAC, "not a regular file");
 	check_netns_refused("/dev/null", CHECK_NETNS_MAC, "not a regular file");
+	/* gone from a directory that holds other namespaces: the container went away */
 	check_netns_refused(check_netns_path("missing"), CHECK_NETNS_MAC,
 			    "No such file or directory");
 	/* opening a FIFO for reading would block the daemon until a writer came */
@@ -507,6 +508,12 @@ START_TEST(test_host_side_port_is_found)
 	ck_assert_int_eq(
 	    check_netns_lookup(check_netns_unseen(), "02:42:AC:11:00:03", port, sizeof(port)), 0);
 	ck_assert_str_eq(port, "vethcheck1");
+	/* an empty directory is a mount point nothing was mounted on, not dockerd's */
+	ck_assert_int_eq(mkdir(check_netns_path("mount-point"), 0755), 0);
+	ck_assert_msg(check_netns_lookup(check_netns_path("mount-point/1234abcd"), CHECK_NETNS_MAC,
+					 port, sizeof(port)) == 0,
+		      "lookup under an empty directory: %s", check_netns_err);
+	ck_assert_str_eq(port, CHECK_NETNS_PORT);
 	/* a directory missing higher up is not seen either */
 	ck_assert_int_eq(check_netns_lookup(check_netns_path("no/such/dir/netns/x"),
 					    CHECK_NETNS_MAC, port, sizeof(port)),
