@@ -94,7 +94,7 @@ struct reconcile_ports {
 			      size_t max, size_t *count, char *err, size_t errlen);
 };
 
-/* The real lookups, through the containers' network namespaces. */
+/* The real lookups (tjd/netns.h): bridge ports from tjd's namespace, overlays' inside theirs. */
 extern const struct reconcile_ports reconcile_netns_ports;
 
 struct reconcile *reconcile_new(struct event_base *base, struct docker_client *docker,
