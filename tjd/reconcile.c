@@ -115,6 +115,9 @@ struct reconcile_run {
 	unsigned reused;    /* answers identical to the last run's, not parsed again */
 	unsigned parsed;    /* answers read afresh */
 	struct reconcile_call *calls;
+	/* Per inventory network: its bridge's ports read from the host side, when needed. */
+	struct netns_peers *host_side;
+	size_t host_side_count;
 	/* Containers' own firewalls are read in this run (always in a full one). */
 	bool containers;
 	/* The containers the events behind a partial run named (their ids). */
@@ -218,6 +221,9 @@ static void reconcile_run_free(struct reconcile_run *run)
 		free(call);
 	}
 	inventory_free(&run->inventory);
+	for (size_t n = 0; n < run->host_side_count; n++)
+		netns_peers_clear(&run->host_side[n]);
+	free(run->host_side);
 	free(run->named);
 	free(run->fresh);
 	free(run->gone);
@@ -682,6 +688,21 @@ static void reconcile_finish(struct reconcile_run *run)
 /* Moves to the next stage once every request of this one has answered. */
 static void reconcile_advance(struct reconcile_run *run);
 
+/*
+ * The run's host-side table of network n's bridge (read by netns.c when a
+ * lookup needs it); NULL when out of memory, and the lookup reads its own.
+ */
+static struct netns_peers *reconcile_host_side(struct reconcile_run *run, size_t n)
+{
+	if (run->host_side == NULL) {
+		run->host_side = calloc(run->inventory.count, sizeof(*run->host_side));
+		if (run->host_side == NULL)
+			return NULL;
+		run->host_side_count = run->inventory.count;
+	}
+	return n < run->host_side_count ? &run->host_side[n] : NULL;
+}
+
 /* Stage SANDBOXES: resolves an allowed endpoint's host-side bridge port. */
 static void reconcile_sandbox_done(void *arg, long status, const char *body, size_t len,
 				   const char *error)
@@ -705,8 +726,9 @@ static void reconcile_sandbox_done(void *arg, long status, const char *body, siz
 		goto out;
 	}
 	if (sandbox[0] == '\0' || endpoint->mac[0] == '\0' ||
-	    run->owner->ports->bridge_port(sandbox, endpoint->mac, endpoint->bridge_port,
-					   sizeof(endpoint->bridge_port), err, sizeof(err)) < 0) {
+	    run->owner->ports->bridge_port(
+		sandbox, endpoint->mac, net->bridge, reconcile_host_side(run, call->network),
+		endpoint->bridge_port, sizeof(endpoint->bridge_port), err, sizeof(err)) < 0) {
 		/*
 		 * Not fatal for the run: fail closed.  An allow-listed container's
 		 * allowance is withheld; and any container's port, not attributed,

@@ -36,6 +36,8 @@
 
 #include "tjd/inventory.h"
 
+struct netns_peers;
+
 struct conf;
 struct docker_client;
 struct event_base;
@@ -75,9 +77,14 @@ struct reconcile_hooks {
  * table in tests).  Both return 0 with port filled, or -1 with err.
  */
 struct reconcile_ports {
-	/* The host-side veth of the interface with `mac` in the sandbox. */
-	int (*bridge_port)(const char *sandbox_key, const char *mac, char *port, size_t portlen,
-			   char *err, size_t errlen);
+	/*
+	 * The veth on `bridge`, in tjd's namespace, of the interface with `mac`
+	 * in the sandbox; `host_side` is the run's table of that bridge, for a
+	 * lookup that cannot see the sandbox (netns_bridge_port).
+	 */
+	int (*bridge_port)(const char *sandbox_key, const char *mac, const char *bridge,
+			   struct netns_peers *host_side, char *port, size_t portlen, char *err,
+			   size_t errlen);
 	/* The port on `bridge` inside overlay_netns of the interface with `mac`. */
 	int (*overlay_port)(const char *sandbox_key, const char *mac, const char *overlay_netns,
 			    const char *bridge, char *port, size_t portlen, char *err,
@@ -87,7 +94,7 @@ struct reconcile_ports {
 			      size_t max, size_t *count, char *err, size_t errlen);
 };
 
-/* The real lookups, through the containers' network namespaces. */
+/* The real lookups (tjd/netns.h): bridge ports from tjd's namespace, overlays' inside theirs. */
 extern const struct reconcile_ports reconcile_netns_ports;
 
 struct reconcile *reconcile_new(struct event_base *base, struct docker_client *docker,

@@ -85,8 +85,9 @@ static long bench_status_kb(const char *field)
 }
 
 /* Every allow-listed container's port: "v" and its network and container numbers. */
-static int bench_port(const char *sandbox_key, const char *mac, char *port, size_t portlen,
-		      char *err, size_t errlen)
+static int bench_port(const char *sandbox_key, const char *mac, const char *bridge,
+		      struct netns_peers *host_side, char *port, size_t portlen, char *err,
+		      size_t errlen)
 {
 	snprintf(port, portlen, "v%.2s%.2s%.2s", mac + 9, mac + 12, mac + 15);
 	return 0;
@@ -107,8 +108,8 @@ static int bench_members(const struct inv_network *net, char (*ports)[TJD_IFNAMS
 {
 	*count = 0;
 	for (size_t e = 0; e < net->endpoint_count && *count < max; e++)
-		bench_port(NULL, net->endpoints[e].mac, ports[(*count)++], TJD_IFNAMSIZ, err,
-			   errlen);
+		bench_port(NULL, net->endpoints[e].mac, NULL, NULL, ports[(*count)++], TJD_IFNAMSIZ,
+			   err, errlen);
 	return 0;
 }
 

@@ -4,16 +4,16 @@
 # stream (tests/unit/data), the configurations check_config.c tries and the
 # packaged example, and what tests/fuzz/seeds.c generates (control requests,
 # saved states, swarm rounds and wire messages, framed event streams, the
-# kernel's answers to table claims and queries), and the rules and labels
-# check_rulespec.c tries.
+# kernel's answers to table claims and queries, link dumps), and the rules
+# and labels check_rulespec.c tries.
 # Run after scripts/build.sh; commit the result with the change that needs it.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 DATA=$TOP/tests/unit/data
 CORPUS=$TOP/tests/fuzz/corpus
-TARGETS=(fuzz_conf fuzz_ctl fuzz_docker_json fuzz_event_stream fuzz_nft_owner fuzz_rulespec fuzz_state
-	fuzz_swarm)
+TARGETS=(fuzz_conf fuzz_ctl fuzz_docker_json fuzz_event_stream fuzz_netns_link fuzz_nft_owner
+	fuzz_rulespec fuzz_state fuzz_swarm)
 
 # Writes stdin as one seed of a target.
 seed() {

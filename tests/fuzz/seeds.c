@@ -5,7 +5,8 @@
  * suites' recorded networks; coordinator rounds, agent reports and peers
  * messages from the recorded two-node swarm; and the recorded /events
  * stream framed for fuzz_event_stream; the kernel's answers to table claims
- * and queries framed for fuzz_nft_owner.  tests/fuzz/make-corpus.sh runs it
+ * and queries framed for fuzz_nft_owner; link dumps as the host-side
+ * bridge-port lookup reads them, for fuzz_netns_link.  tests/fuzz/make-corpus.sh runs it
  * and adds the recorded documents themselves.
  * Usage: seeds DATA_DIR OUT_DIR   (DATA_DIR is tests/unit/data)
  */
@@ -15,8 +16,10 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/table.h>
+#include <linux/if_link.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,7 @@
 #include "swarm/wire.h"
 #include "tjd/conf.h"
 #include "tjd/docker-json.h"
+#include "tjd/netns.h"
 #include "tjd/nft-owner.h"
 #include "tjd/policy.h"
 #include "tjd/state.h"
@@ -498,6 +502,98 @@ static void seeds_owner_table(struct seeds_owner *input, uint32_t seq, uint8_t f
 	seeds_owner_datagram(input, message);
 }
 
+/* A fuzz_netns_link input being built: the MAC looked for, then one datagram. */
+struct seeds_links {
+	uint8_t data[4096] __attribute__((aligned(4)));
+	size_t used;
+};
+
+/* Appends one RTM_NEWLINK to the datagram: name, kind, MAC, and the links it names. */
+static void seeds_links_add(struct seeds_links *input, int index, const char *name,
+			    const char *kind, uint8_t last, int master, int peer, int nsid,
+			    int target)
+{
+	const uint8_t mac[6] = {0x02, 0x42, 0xac, 0x11, 0x00, last};
+	struct nlmsghdr *message;
+	struct ifinfomsg *ifi;
+	struct nlattr *nest;
+
+	if (input->used + 512 > sizeof(input->data))
+		seeds_fail("fuzz_netns_link", "seed too large");
+	message = mnl_nlmsg_put_header(input->data + input->used);
+	message->nlmsg_type = RTM_NEWLINK;
+	message->nlmsg_flags = NLM_F_MULTI;
+	message->nlmsg_seq = 7;
+	ifi = mnl_nlmsg_put_extra_header(message, sizeof(*ifi));
+	ifi->ifi_index = index;
+	mnl_attr_put_strz(message, IFLA_IFNAME, name);
+	mnl_attr_put(message, IFLA_ADDRESS, sizeof(mac), mac);
+	if (master > 0)
+		mnl_attr_put_u32(message, IFLA_MASTER, (uint32_t)master);
+	if (peer > 0)
+		mnl_attr_put_u32(message, IFLA_LINK, (uint32_t)peer);
+	if (nsid >= 0)
+		mnl_attr_put_u32(message, IFLA_LINK_NETNSID, (uint32_t)nsid);
+	if (target >= 0)
+		mnl_attr_put_u32(message, IFLA_TARGET_NETNSID, (uint32_t)target);
+	nest = mnl_attr_nest_start(message, IFLA_LINKINFO);
+	mnl_attr_put_strz(message, IFLA_INFO_KIND, kind);
+	mnl_attr_nest_end(message, nest);
+	input->used += NLMSG_ALIGN(message->nlmsg_len);
+}
+
+/* Ends the datagram as a dump ends, with NLMSG_DONE. */
+static void seeds_links_done(struct seeds_links *input)
+{
+	struct nlmsghdr *message = mnl_nlmsg_put_header(input->data + input->used);
+
+	message->nlmsg_type = NLMSG_DONE;
+	message->nlmsg_flags = NLM_F_MULTI;
+	message->nlmsg_seq = 7;
+	mnl_nlmsg_put_extra_header(message, sizeof(int));
+	input->used += message->nlmsg_len;
+}
+
+/* Starts an input looking for MAC 02:42:ac:11:00:<last>. */
+static void seeds_links_start(struct seeds_links *input, uint8_t last)
+{
+	const uint8_t mac[6] = {0x02, 0x42, 0xac, 0x11, 0x00, last};
+
+	memset(input, 0, sizeof(*input));
+	memcpy(input->data, mac, sizeof(mac));
+	input->used = 8; /* the datagram starts aligned */
+}
+
+/* Writes an input, the datagram right after the MAC. */
+static void seeds_links_write(struct seeds_links *input, const char *name)
+{
+	memmove(input->data + 6, input->data + 8, input->used - 8);
+	seeds_write("fuzz_netns_link", name, input->data, input->used - 2);
+}
+
+/* Link dumps: tjd's namespace with a bridge and its ports, a container's other end. */
+static void seeds_netns_link(void)
+{
+	struct seeds_links input;
+
+	seeds_links_start(&input, 2);
+	seeds_links_add(&input, 1, "lo", "", 0, 0, 0, -1, -1);
+	seeds_links_add(&input, 3, "br-0123456789ab", "bridge", 1, 0, 0, -1, -1);
+	seeds_links_add(&input, 5, "veth1a2b3c4", "veth", 0x10, 3, 2, 0, -1);
+	seeds_links_add(&input, 7, "veth5d6e7f8", "veth", 0x11, 3, 2, 1, -1);
+	seeds_links_done(&input);
+	seeds_links_write(&input, "host-dump");
+	seeds_links_start(&input, 2);
+	seeds_links_add(&input, 2, "eth0", "veth", 2, 0, 5, 4, 0);
+	seeds_links_write(&input, "peer-answer");
+	seeds_links_start(&input, 3);
+	seeds_links_add(&input, 2, "eth0", "veth", 3, 0, 5, 4, 0);
+	seeds_links_add(&input, 2, "eth0", "veth", 3, 0, 7, 4, 1);
+	seeds_links_add(&input, 9, "eth1", "veth", 2, 0, 8, 4, 2);
+	seeds_links_done(&input);
+	seeds_links_write(&input, "mac-twice");
+}
+
 /* The replies tjd/nft-owner.c reads: to claims (a batch) and to table queries. */
 static void seeds_nft_owner(void)
 {
@@ -530,8 +626,10 @@ static void seeds_nft_owner(void)
 
 int main(int argc, char **argv)
 {
-	static const char *const targets[] = {"fuzz_ctl", "fuzz_event_stream", "fuzz_nft_owner",
-					      "fuzz_state", "fuzz_swarm"};
+	static const char *const targets[] = {
+	    "fuzz_ctl",	      "fuzz_event_stream", "fuzz_netns_link",
+	    "fuzz_nft_owner", "fuzz_state",	   "fuzz_swarm",
+	};
 	char path[4096];
 
 	if (argc != 3) {
@@ -551,5 +649,6 @@ int main(int argc, char **argv)
 	seeds_swarm(true);
 	seeds_streams();
 	seeds_nft_owner();
+	seeds_netns_link();
 	return 0;
 }

@@ -19,7 +19,9 @@
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <limits.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -126,8 +128,8 @@ static int check_netns_lookup(const char *sandbox, const char *mac, char *port, 
 	int ret;
 
 	check_netns_err[0] = '\0';
-	ret = netns_bridge_port(sandbox, mac, port, portlen, check_netns_err,
-				sizeof(check_netns_err));
+	ret = netns_bridge_port(sandbox, mac, CHECK_NETNS_BRIDGE, NULL, port, portlen,
+				check_netns_err, sizeof(check_netns_err));
 	ck_assert_msg(check_netns_self() == before, "the thread was left in another namespace");
 	return ret;
 }
@@ -208,11 +210,13 @@ START_TEST(test_paths_that_are_not_namespaces)
 	fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
-	check_netns_refused(file, CHECK_NETNS_MAC, "Invalid argument");
-	check_netns_refused("/proc/self/status", CHECK_NETNS_MAC, "Invalid argument");
+	check_netns_refused(file, CHECK_NETNS_MAC,
+			    "not a network namespace (the container stopped");
+	check_netns_refused("/proc/self/status", CHECK_NETNS_MAC, "not a network namespace");
 	ck_assert_int_eq(mkdir(directory, 0755), 0);
 	check_netns_refused(directory, CHECK_NETNS_MAC, "not a regular file");
 	check_netns_refused("/dev/null", CHECK_NETNS_MAC, "not a regular file");
+	/* gone from a directory that holds other namespaces: the container went away */
 	check_netns_refused(check_netns_path("missing"), CHECK_NETNS_MAC,
 			    "No such file or directory");
 	/* opening a FIFO for reading would block the daemon until a writer came */
@@ -223,7 +227,7 @@ START_TEST(test_paths_that_are_not_namespaces)
 	ck_assert_int_ge(fd, 0);
 	close(fd);
 	ck_assert_int_eq(mount("/proc/self/ns/uts", uts, NULL, MS_BIND, NULL), 0);
-	check_netns_refused(uts, CHECK_NETNS_MAC, "Invalid argument");
+	check_netns_refused(uts, CHECK_NETNS_MAC, "not a network namespace");
 	/* a symlink, even to a real sandbox, and the kernel's own magic links */
 	ck_assert_int_eq(symlink(sandbox, link), 0);
 	check_netns_refused(link, CHECK_NETNS_MAC, "a symbolic link");
@@ -430,6 +434,292 @@ START_TEST(test_datagrams_must_be_whole)
 }
 END_TEST
 
+/* A SandboxKey in a directory tjd cannot see: what the image run without the netns mount gets. */
+static const char *check_netns_unseen(void)
+{
+	return check_netns_path("not-mounted/1234abcd");
+}
+
+START_TEST(test_sandbox_ignores_a_copied_mac)
+{
+	const char *sandbox = check_netns_sandbox("genuine");
+	char port[IF_NAMESIZE];
+
+	check_netns_plug(sandbox, CHECK_NETNS_MAC, NULL, CHECK_NETNS_PORT, CHECK_NETNS_BRIDGE);
+	/* another container took the same MAC: the namespace Docker named decides */
+	check_netns_plug(check_netns_sandbox("copycat"), CHECK_NETNS_MAC, NULL, "vethcopy",
+			 CHECK_NETNS_BRIDGE);
+	ck_assert_msg(check_netns_lookup(sandbox, CHECK_NETNS_MAC, port, sizeof(port)) == 0,
+		      "lookup failed: %s", check_netns_err);
+	ck_assert_str_eq(port, CHECK_NETNS_PORT);
+	/* found through its namespace id, the port must also be on the network's bridge */
+	CHECK_NETNS_MUST("ip link add br-other type bridge && ip link set br-other up && "
+			 "ip link set %s master br-other",
+			 CHECK_NETNS_PORT);
+	check_netns_refused(sandbox, CHECK_NETNS_MAC, "enslaved to br-other, not br-check");
+}
+END_TEST
+
+START_TEST(test_sandbox_peer_in_another_namespace)
+{
+	const char *sandbox = check_netns_sandbox("far-sandbox");
+	const char *third = check_netns_sandbox("far-third");
+	const char *fourth = check_netns_sandbox("far-fourth");
+
+	/*
+	 * The container's eth0 (index 77) has its peer (index 4243) in a third
+	 * namespace; tjd's has a veth with index 4243 on the bridge pointing at
+	 * an index 77 too, but in a fourth namespace: not the peer.
+	 */
+	CHECK_NETNS_MUST("nsenter --net=%s ip link add vethfar index 4243 type veth peer name eth0 "
+			 "index 77 netns %s",
+			 third, sandbox);
+	CHECK_NETNS_MUST("nsenter --net=%s ip link set eth0 address %s", sandbox, CHECK_NETNS_MAC);
+	CHECK_NETNS_MUST("ip link add decoy index 4243 type veth peer name eth0 index 77 netns %s",
+			 fourth);
+	CHECK_NETNS_MUST("ip link set decoy master %s", CHECK_NETNS_BRIDGE);
+	check_netns_refused(sandbox, CHECK_NETNS_MAC,
+			    "interface decoy (index 4243) in tjd's namespace is not the veth peer "
+			    "of eth0");
+}
+END_TEST
+
+START_TEST(test_host_side_port_is_found)
+{
+	struct netns_peers table = {0};
+	char port[IF_NAMESIZE];
+
+	check_netns_plug(check_netns_sandbox("host-a"), CHECK_NETNS_MAC, NULL, CHECK_NETNS_PORT,
+			 CHECK_NETNS_BRIDGE);
+	check_netns_plug(check_netns_sandbox("host-b"), "02:42:ac:11:00:03", NULL, "vethcheck1",
+			 CHECK_NETNS_BRIDGE);
+	/* ports that are no container's: a veth with both ends here, the MAC on its other end */
+	CHECK_NETNS_MUST("ip link add vethlocal type veth peer name vethlocal1 && "
+			 "ip link set vethlocal1 address %s && ip link set vethlocal master %s",
+			 CHECK_NETNS_MAC, CHECK_NETNS_BRIDGE);
+	/* ... and a container with the MAC on another bridge */
+	CHECK_NETNS_MUST("ip link add br-other type bridge && ip link set br-other up");
+	check_netns_plug(check_netns_sandbox("host-c"), CHECK_NETNS_MAC, NULL, "vethelse",
+			 "br-other");
+	ck_assert_msg(
+	    check_netns_lookup(check_netns_unseen(), CHECK_NETNS_MAC, port, sizeof(port)) == 0,
+	    "host-side lookup failed: %s", check_netns_err);
+	ck_assert_str_eq(port, CHECK_NETNS_PORT);
+	ck_assert_int_eq(
+	    check_netns_lookup(check_netns_unseen(), "02:42:AC:11:00:03", port, sizeof(port)), 0);
+	ck_assert_str_eq(port, "vethcheck1");
+	/* an empty directory is a mount point nothing was mounted on, not dockerd's */
+	ck_assert_int_eq(mkdir(check_netns_path("mount-point"), 0755), 0);
+	ck_assert_msg(check_netns_lookup(check_netns_path("mount-point/1234abcd"), CHECK_NETNS_MAC,
+					 port, sizeof(port)) == 0,
+		      "lookup under an empty directory: %s", check_netns_err);
+	ck_assert_str_eq(port, CHECK_NETNS_PORT);
+	/* a directory missing higher up is not seen either */
+	ck_assert_int_eq(check_netns_lookup(check_netns_path("no/such/dir/netns/x"),
+					    CHECK_NETNS_MAC, port, sizeof(port)),
+			 0);
+	ck_assert_str_eq(port, CHECK_NETNS_PORT);
+	/* a run's table: read once, and once more for a container that started since */
+	ck_assert_int_eq(netns_bridge_port(check_netns_unseen(), CHECK_NETNS_MAC,
+					   CHECK_NETNS_BRIDGE, &table, port, sizeof(port),
+					   check_netns_err, sizeof(check_netns_err)),
+			 0);
+	ck_assert_uint_eq(table.reads, 1);
+	ck_assert_uint_eq(table.count, 2);
+	check_netns_plug(check_netns_sandbox("host-d"), "02:42:ac:11:00:04", NULL, "vethcheck2",
+			 CHECK_NETNS_BRIDGE);
+	ck_assert_msg(netns_bridge_port(check_netns_unseen(), "02:42:ac:11:00:04",
+					CHECK_NETNS_BRIDGE, &table, port, sizeof(port),
+					check_netns_err, sizeof(check_netns_err)) == 0,
+		      "lookup after a new container: %s", check_netns_err);
+	ck_assert_str_eq(port, "vethcheck2");
+	ck_assert_uint_eq(table.reads, 2);
+	ck_assert_int_eq(netns_bridge_port(check_netns_unseen(), "02:42:ac:11:00:99",
+					   CHECK_NETNS_BRIDGE, &table, port, sizeof(port),
+					   check_netns_err, sizeof(check_netns_err)),
+			 -1);
+	ck_assert_uint_eq(table.reads, 2);
+	netns_peers_clear(&table);
+	ck_assert_ptr_null(table.peers);
+}
+END_TEST
+
+START_TEST(test_host_side_refuses_ambiguity)
+{
+	char port[IF_NAMESIZE] = "";
+
+	check_netns_plug(check_netns_sandbox("amb-a"), CHECK_NETNS_MAC, NULL, CHECK_NETNS_PORT,
+			 CHECK_NETNS_BRIDGE);
+	check_netns_refused(check_netns_unseen(), "02:42:ac:11:00:99",
+			    "br-check: no port whose other end has MAC 02:42:ac:11:00:99");
+	check_netns_refused(check_netns_unseen(), "02:42:ac:11:0:99", "invalid MAC address");
+	/* a container copied the proxy's MAC: neither port can be told to be the proxy's */
+	check_netns_plug(check_netns_sandbox("amb-b"), CHECK_NETNS_MAC, NULL, "vethcopy",
+			 CHECK_NETNS_BRIDGE);
+	check_netns_refused(check_netns_unseen(), CHECK_NETNS_MAC,
+			    "2 ports whose other ends have MAC 02:42:ac:11:00:02");
+	/* the bridge must be one */
+	ck_assert_int_eq(netns_bridge_port(check_netns_unseen(), CHECK_NETNS_MAC, "br-none", NULL,
+					   port, sizeof(port), check_netns_err,
+					   sizeof(check_netns_err)),
+			 -1);
+	ck_assert_ptr_nonnull(strstr(check_netns_err, "bridge br-none"));
+	ck_assert_int_eq(netns_bridge_port(check_netns_unseen(), CHECK_NETNS_MAC, "vethcopy", NULL,
+					   port, sizeof(port), check_netns_err,
+					   sizeof(check_netns_err)),
+			 -1);
+	ck_assert_ptr_nonnull(strstr(check_netns_err, "is not a bridge"));
+	ck_assert_int_eq(netns_bridge_port(check_netns_unseen(), CHECK_NETNS_MAC, "", NULL, port,
+					   sizeof(port), check_netns_err, sizeof(check_netns_err)),
+			 -1);
+	ck_assert_int_eq(netns_bridge_port(check_netns_unseen(), CHECK_NETNS_MAC,
+					   "a-bridge-name-too-long", NULL, port, sizeof(port),
+					   check_netns_err, sizeof(check_netns_err)),
+			 -1);
+	ck_assert_ptr_nonnull(strstr(check_netns_err, "no valid bridge name"));
+}
+END_TEST
+
+/* A netlink message under construction, aligned as a receive buffer is. */
+static union {
+	struct nlmsghdr header;
+	char bytes[1024];
+} check_netns_message;
+
+/* Starts an RTM_NEWLINK for link `index` in check_netns_message. */
+static struct nlmsghdr *check_netns_newlink(int index)
+{
+	struct nlmsghdr *message;
+	struct ifinfomsg *ifi;
+
+	memset(&check_netns_message, 0, sizeof(check_netns_message));
+	message = mnl_nlmsg_put_header(check_netns_message.bytes);
+	message->nlmsg_type = RTM_NEWLINK;
+	ifi = mnl_nlmsg_put_extra_header(message, sizeof(*ifi));
+	ifi->ifi_index = index;
+	return message;
+}
+
+START_TEST(test_link_messages_are_validated)
+{
+	static const unsigned char mac[6] = {0x02, 0x42, 0xac, 0x11, 0x00, 0x02};
+	struct netns_link link;
+	struct nlmsghdr *message = check_netns_newlink(7);
+	struct nlattr *nest;
+
+	mnl_attr_put_strz(message, IFLA_IFNAME, "eth0");
+	mnl_attr_put(message, IFLA_ADDRESS, sizeof(mac), mac);
+	mnl_attr_put_u32(message, IFLA_LINK, 12);
+	mnl_attr_put_u32(message, IFLA_LINK_NETNSID, 3);
+	mnl_attr_put_u32(message, IFLA_TARGET_NETNSID, 5);
+	mnl_attr_put_u32(message, IFLA_MASTER, 2);
+	nest = mnl_attr_nest_start(message, IFLA_LINKINFO);
+	mnl_attr_put_strz(message, IFLA_INFO_KIND, "veth");
+	mnl_attr_nest_end(message, nest);
+	ck_assert_int_eq(netns_link_read(message, message->nlmsg_len, &link), 1);
+	ck_assert_int_eq(link.index, 7);
+	ck_assert_str_eq(link.name, "eth0");
+	ck_assert(link.has_address && memcmp(link.address, mac, 6) == 0);
+	ck_assert(link.has_peer && link.peer_index == 12);
+	ck_assert(link.has_link_netnsid && link.link_netnsid == 3);
+	ck_assert(link.has_target_netnsid && link.target_netnsid == 5);
+	ck_assert_int_eq(link.master, 2);
+	ck_assert_str_eq(link.kind, "veth");
+	/* the message must fit in what was received */
+	ck_assert_int_eq(netns_link_read(message, message->nlmsg_len - 1, &link), -1);
+	ck_assert_int_eq(netns_link_read(message, 8, &link), -1);
+	ck_assert_int_eq(netns_link_read(NULL, 64, &link), -1);
+	/* other messages are left to the caller */
+	message->nlmsg_type = RTM_NEWADDR;
+	ck_assert_int_eq(netns_link_read(message, message->nlmsg_len, &link), 0);
+
+	/* an id that is not 32 bits, a name without its NUL or too long */
+	message = check_netns_newlink(7);
+	mnl_attr_put_u16(message, IFLA_LINK_NETNSID, 3);
+	ck_assert_int_eq(netns_link_read(message, message->nlmsg_len, &link), -1);
+	ck_assert(!link.has_link_netnsid);
+	message = check_netns_newlink(7);
+	mnl_attr_put_u16(message, IFLA_TARGET_NETNSID, 3);
+	ck_assert_int_eq(netns_link_read(message, message->nlmsg_len, &link), -1);
+	message = check_netns_newlink(7);
+	mnl_attr_put(message, IFLA_IFNAME, 4, "eth0");
+	ck_assert_int_eq(netns_link_read(message, message->nlmsg_len, &link), -1);
+	message = check_netns_newlink(7);
+	mnl_attr_put_strz(message, IFLA_IFNAME, "a-name-of-16-chr");
+	ck_assert_int_eq(netns_link_read(message, message->nlmsg_len, &link), -1);
+	/* a payload shorter than ifinfomsg */
+	message = check_netns_newlink(7);
+	message->nlmsg_len = NLMSG_HDRLEN + 4;
+	ck_assert_int_eq(netns_link_read(message, message->nlmsg_len, &link), -1);
+	/* an address that is not Ethernet's, and an overlong kind, are none */
+	message = check_netns_newlink(7);
+	mnl_attr_put(message, IFLA_ADDRESS, 4, mac);
+	nest = mnl_attr_nest_start(message, IFLA_LINKINFO);
+	mnl_attr_put_strz(message, IFLA_INFO_KIND, "a-kind-of-16-chr");
+	mnl_attr_nest_end(message, nest);
+	ck_assert_int_eq(netns_link_read(message, message->nlmsg_len, &link), 1);
+	ck_assert(!link.has_address);
+	ck_assert_str_eq(link.kind, "");
+	/* an attribute running past the message */
+	message = check_netns_newlink(7);
+	mnl_attr_put_u32(message, IFLA_LINK, 12);
+	message->nlmsg_len -= 2;
+	ck_assert_int_eq(netns_link_read(message, message->nlmsg_len, &link), -1);
+}
+END_TEST
+
+START_TEST(test_peer_match)
+{
+	struct netns_peer peers[3] = {
+	    {.port = "vetha", .mac = {0x02, 0x42, 0xac, 0x11, 0x00, 0x02}},
+	    {.port = "vethb", .mac = {0x02, 0x42, 0xac, 0x11, 0x00, 0x03}},
+	    {.port = "vethc", .mac = {0x02, 0x42, 0xac, 0x11, 0x00, 0x04}},
+	};
+	char port[IF_NAMESIZE] = "stale";
+	size_t matches = 99;
+
+	ck_assert_int_eq(netns_peer_match(peers, 3, "02:42:AC:11:00:03", &matches, port,
+					  sizeof(port), check_netns_err, sizeof(check_netns_err)),
+			 0);
+	ck_assert_str_eq(port, "vethb");
+	ck_assert_uint_eq(matches, 1);
+	ck_assert_int_eq(netns_peer_match(peers, 3, "02:42:ac:11:00:05", &matches, port,
+					  sizeof(port), check_netns_err, sizeof(check_netns_err)),
+			 -1);
+	ck_assert_str_eq(port, "");
+	ck_assert_uint_eq(matches, 0);
+	ck_assert_int_eq(netns_peer_match(NULL, 0, "02:42:ac:11:00:05", &matches, port,
+					  sizeof(port), check_netns_err, sizeof(check_netns_err)),
+			 -1);
+	ck_assert_int_eq(netns_peer_match(peers, 3, "02:42:ac:11:00", NULL, port, sizeof(port),
+					  check_netns_err, sizeof(check_netns_err)),
+			 -1);
+	ck_assert_ptr_nonnull(strstr(check_netns_err, "invalid MAC"));
+	/* room for the name, or not */
+	ck_assert_int_eq(netns_peer_match(peers, 3, "02:42:ac:11:00:02", NULL, port, 6,
+					  check_netns_err, sizeof(check_netns_err)),
+			 0);
+	ck_assert_int_eq(netns_peer_match(peers, 3, "02:42:ac:11:00:02", NULL, port, 5,
+					  check_netns_err, sizeof(check_netns_err)),
+			 -1);
+	ck_assert_int_eq(netns_peer_match(peers, 3, "02:42:ac:11:00:02", NULL, port, 0,
+					  check_netns_err, sizeof(check_netns_err)),
+			 -1);
+	/* two with the MAC: never a guess */
+	memcpy(peers[2].mac, peers[0].mac, 6);
+	ck_assert_int_eq(netns_peer_match(peers, 3, "02:42:ac:11:00:02", &matches, port,
+					  sizeof(port), check_netns_err, sizeof(check_netns_err)),
+			 -1);
+	ck_assert_uint_eq(matches, 2);
+	ck_assert_str_eq(port, "");
+	/* a table entry without a terminated name is refused, not read past */
+	memset(peers[1].port, 'x', sizeof(peers[1].port));
+	ck_assert_int_eq(netns_peer_match(peers, 3, "02:42:ac:11:00:03", &matches, port,
+					  sizeof(port), check_netns_err, sizeof(check_netns_err)),
+			 -1);
+}
+END_TEST
+
 /* The suite. */
 static Suite *check_netns_suite(void)
 {
@@ -446,10 +736,16 @@ static Suite *check_netns_suite(void)
 	tcase_add_test(kernel, test_links_that_are_not_bridge_ports);
 	tcase_add_test(kernel, test_overlay_port);
 	tcase_add_test(kernel, test_enter_and_leave);
+	tcase_add_test(kernel, test_sandbox_ignores_a_copied_mac);
+	tcase_add_test(kernel, test_sandbox_peer_in_another_namespace);
+	tcase_add_test(kernel, test_host_side_port_is_found);
+	tcase_add_test(kernel, test_host_side_refuses_ambiguity);
 	suite_add_tcase(suite, kernel);
 	tcase_add_checked_fixture(netlink, check_netns_setup, NULL);
 	tcase_add_test(netlink, test_only_the_kernel_is_heard);
 	tcase_add_test(netlink, test_datagrams_must_be_whole);
+	tcase_add_test(netlink, test_link_messages_are_validated);
+	tcase_add_test(netlink, test_peer_match);
 	suite_add_tcase(suite, netlink);
 	return suite;
 }

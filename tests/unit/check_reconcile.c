@@ -55,8 +55,9 @@ static size_t net_web, net_other;
 static size_t c_proxy, c_b1, c_b2;
 
 /* The bridge port of a MAC: "vp" and its last two bytes, unless it is unresolvable. */
-static int fake_bridge_port(const char *sandbox_key, const char *mac, char *port, size_t portlen,
-			    char *err, size_t errlen)
+static int fake_bridge_port(const char *sandbox_key, const char *mac, const char *bridge,
+			    struct netns_peers *host_side, char *port, size_t portlen, char *err,
+			    size_t errlen)
 {
 	for (size_t i = 0; i < sizeof(fx.unresolvable) / sizeof(fx.unresolvable[0]); i++) {
 		if (fx.unresolvable[i] != NULL && strcmp(fx.unresolvable[i], mac) == 0) {
@@ -66,6 +67,9 @@ static int fake_bridge_port(const char *sandbox_key, const char *mac, char *port
 	}
 	ck_assert_uint_eq(strlen(mac), 17);
 	ck_assert_ptr_nonnull(strstr(sandbox_key, "/sim/netns/"));
+	/* a bridge network's lookup names its bridge, and the run's table for it */
+	ck_assert(bridge == NULL || bridge[0] != '\0');
+	ck_assert(bridge == NULL || host_side != NULL);
 	snprintf(port, portlen, "vp%.2s%.2s", mac + 12, mac + 15);
 	return 0;
 }
@@ -77,7 +81,7 @@ static int fake_overlay_port(const char *sandbox_key, const char *mac, const cha
 {
 	ck_assert_str_eq(bridge, OVERLAY_BRIDGE);
 	ck_assert_ptr_nonnull(strstr(overlay_netns, "/sim/netns/1-"));
-	if (fake_bridge_port(sandbox_key, mac, port, portlen, err, errlen) < 0)
+	if (fake_bridge_port(sandbox_key, mac, NULL, NULL, port, portlen, err, errlen) < 0)
 		return -1;
 	port[0] = 'o';
 	return 0;
