@@ -12,6 +12,8 @@ PACKAGES=(
 	libip4tc-dev libip6tc-dev libjansson-dev libinih-dev libmnl-dev libnftables-dev libnftnl-dev libnetfilter-conntrack-dev libnetfilter-log-dev libssl-dev
 	# unit tests (Check links libsubunit; conntrack makes entries for check_conntrack)
 	check libsubunit-dev valgrind conntrack
+	# promtool checks the metrics format (tests/e2e/t-60-metrics.sh)
+	prometheus
 	# end-to-end tests and demo: a private dockerd in a network namespace
 	docker.io containerd runc iptables nftables iproute2 busybox-static
 	util-linux kmod procps passwd coreutils python3

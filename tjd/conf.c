@@ -46,6 +46,7 @@ void conf_free(struct conf *conf)
 	free(conf->docker_host);
 	free(conf->instance_id);
 	free(conf->backend);
+	free(conf->metrics_file);
 	free(conf);
 }
 
@@ -230,6 +231,29 @@ static int conf_daemon_key(struct conf_parse *parse, const char *name, const cha
 			return -1;
 		}
 		return conf_set_string(&conf->backend, value);
+	}
+	if (strcmp(name, "metrics_file") == 0) {
+		bool plain = true;
+
+		for (const char *c = value; *c != '\0'; c++)
+			plain = plain && (unsigned char)*c >= 0x20 && *c != 0x7f;
+		if (value[0] != '/' || strlen(value) > CONF_MAX_PATH || !plain) {
+			snprintf(parse->error, sizeof(parse->error),
+				 "metrics_file must be an absolute path of at most %d bytes, "
+				 "without control characters",
+				 CONF_MAX_PATH);
+			return -1;
+		}
+		return conf_set_string(&conf->metrics_file, value);
+	}
+	if (strcmp(name, "metrics_interval") == 0) {
+		if (conf_parse_interval(value, &conf->metrics_interval) < 0) {
+			snprintf(parse->error, sizeof(parse->error),
+				 "metrics_interval must be whole seconds between 1 and %d",
+				 CONF_MAX_POLL_INTERVAL);
+			return -1;
+		}
+		return 0;
 	}
 	if (strcmp(name, "container_rules") == 0) {
 		flag = conf_parse_bool(value);
@@ -525,6 +549,7 @@ struct conf *conf_load(const char *path, bool required, conf_getenv_fn getenv_fn
 	conf->poll_interval = CONF_DEFAULT_POLL_INTERVAL;
 	conf->own_tables = true;
 	conf->container_rules = true;
+	conf->metrics_interval = CONF_DEFAULT_METRICS_INTERVAL;
 	if (conf_set_string(&conf->docker_host, CONF_DEFAULT_DOCKER_HOST) < 0 ||
 	    conf_set_string(&conf->instance_id, "") < 0 ||
 	    conf_set_string(&conf->backend, "auto") < 0) {

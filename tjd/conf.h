@@ -12,6 +12,9 @@
 #define CONF_DEFAULT_DOCKER_HOST "unix:///var/run/docker.sock"
 #define CONF_DEFAULT_POLL_INTERVAL 5
 #define CONF_MAX_POLL_INTERVAL 86400
+#define CONF_DEFAULT_METRICS_INTERVAL 15
+/* Longest path accepted for a file tjd writes (metrics_file). */
+#define CONF_MAX_PATH 1024
 #define CONF_MAX_NETWORKS 64
 #define CONF_MAX_ALLOW 32
 #define CONF_MAX_VALUE 1024
@@ -35,6 +38,8 @@ struct conf {
 	bool own_tables;          /* nftables: tables only tjd may change (default yes) */
 	bool container_rules;     /* enforce containers' dcfw.* / tjd.* labels (default yes) */
 	bool debug;
+	char *metrics_file;       /* write Prometheus metrics here; NULL = never */
+	unsigned metrics_interval; /* seconds between writes */
 	struct conf_network *networks;
 	size_t network_count;
 };

@@ -12,8 +12,8 @@
 
 /* Every command the daemon understands. */
 static const struct ctl_command *const ctl_commands[] = {
-	&ctl_status_command, &ctl_clear_command, &ctl_reload_command,
-	&ctl_rules_command,  &ctl_set_peers_command,
+    &ctl_status_command, &ctl_clear_command,	 &ctl_reload_command,
+    &ctl_rules_command,	 &ctl_set_peers_command, &ctl_metrics_command,
 };
 
 /* A chunk list: simple, and nothing a handler allocates can leak. */
@@ -133,8 +133,7 @@ void ctl_dispatch(struct tjd *tjd, const uint8_t *frame, size_t len, bool trunca
 	}
 	request = tjd__v1__request__unpack(NULL, len, frame);
 	if (request == NULL) {
-		ctl_error(&ctx, &reply, TJD__V1__ERROR_CODE__ERROR_MALFORMED,
-			  "malformed request");
+		ctl_error(&ctx, &reply, TJD__V1__ERROR_CODE__ERROR_MALFORMED, "malformed request");
 		goto send;
 	}
 	if (request->version != TJD_PROTOCOL_VERSION) {
@@ -151,8 +150,8 @@ void ctl_dispatch(struct tjd *tjd, const uint8_t *frame, size_t len, bool trunca
 	}
 	if ((command->flags & CTL_MUTATES) && uid != 0) {
 		log_warnx("control: refused %s from uid %u", command->name, (unsigned)uid);
-		ctl_error(&ctx, &reply, TJD__V1__ERROR_CODE__ERROR_PERMISSION,
-			  "%s requires root", command->name);
+		ctl_error(&ctx, &reply, TJD__V1__ERROR_CODE__ERROR_PERMISSION, "%s requires root",
+			  command->name);
 		goto send;
 	}
 	log_debug("control: %s from uid %u", command->name, (unsigned)uid);

@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "tjd/control.h"
+#include "tjd/ctl.h"
 #include "tjd/docker.h"
 #include "tjd/enforce.h"
 #include "tjd/pktlog.h"
@@ -74,6 +75,38 @@ int daemon_clear_and_exit(struct tjd *tjd, char *err, size_t errlen)
 }
 
 static int daemon_new_reconcile(struct tjd *tjd);
+
+/* Writes the metrics file (metrics_file), and arms the next write. */
+static void daemon_metrics_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tjd *tjd = arg;
+	struct timeval next = {.tv_sec = tjd->conf->metrics_interval};
+	char err[512], *text;
+
+	(void)fd;
+	(void)what;
+	if (tjd->conf->metrics_file == NULL)
+		return;
+	text = ctl_metrics_text(tjd);
+	if (text == NULL || metrics_write_file(tjd->conf->metrics_file, text, err, sizeof(err)) < 0)
+		daemon_set_error(tjd, "writing the metrics file: %s",
+				 text == NULL ? "out of memory" : err);
+	free(text);
+	evtimer_add(tjd->metrics_timer, &next);
+}
+
+/* Writes the metrics file now and then every metrics_interval, or stops when there is none. */
+static void daemon_arm_metrics(struct tjd *tjd)
+{
+	struct timeval now = {0};
+
+	if (tjd->metrics_timer == NULL)
+		return;
+	if (tjd->conf->metrics_file != NULL)
+		evtimer_add(tjd->metrics_timer, &now);
+	else
+		evtimer_del(tjd->metrics_timer);
+}
 
 /* Listens in the namespaces of the containers whose rules log, as the last apply left them. */
 static void daemon_pktlog_sync(struct tjd *tjd)
@@ -186,6 +219,7 @@ int daemon_reload(struct tjd *tjd, char *err, size_t errlen)
 	reconcile_set_conf(tjd->reconcile, conf);
 	conf_free(tjd->conf);
 	tjd->conf = conf;
+	daemon_arm_metrics(tjd);
 	log_set_debug(conf->debug || log_is_debug());
 	if (docker != NULL) {
 		/* The old client's requests die with it; start over on the new one. */
@@ -345,6 +379,7 @@ static int daemon_reconcile_done(void *arg, const struct reconcile_result *resul
 		malloc_trim(0);
 	tjd->last_reconcile = time(NULL);
 	tjd->last_reconcile_usec = result->elapsed_usec;
+	metrics_histogram_observe(&tjd->reconcile_seconds, result->elapsed_usec / 1e6);
 	if (tjd->stopping)
 		return -1;
 	if (result->inventory == NULL) {
@@ -477,6 +512,8 @@ static void daemon_free(struct tjd *tjd)
 			event_free(tjd->signal_events[i]);
 	if (tjd->poll_timer != NULL)
 		event_free(tjd->poll_timer);
+	if (tjd->metrics_timer != NULL)
+		event_free(tjd->metrics_timer);
 	pktlog_free(tjd->pktlog);
 	enforce_free(tjd->enforce);
 	peer_sets_free(tjd->peers, tjd->peer_network_count);
@@ -565,14 +602,16 @@ int daemon_main(const struct daemon_options *options)
 		fatalx("out of memory watching the firewall");
 	if (!options->dry_run) {
 		tjd.pktlog = pktlog_new(tjd.base);
-		if (tjd.pktlog == NULL)
-			fatalx("out of memory setting up the log readers");
+		tjd.metrics_timer = evtimer_new(tjd.base, daemon_metrics_cb, &tjd);
+		if (tjd.pktlog == NULL || tjd.metrics_timer == NULL)
+			fatalx("out of memory setting up the log readers and metrics");
 		tjd.control = control_new(&tjd, tjd.socket_path, err, sizeof(err));
 		if (tjd.control == NULL) {
 			log_warnx("control socket: %s", err);
 			goto out;
 		}
 		daemon_arm_poll(&tjd);
+		daemon_arm_metrics(&tjd);
 	}
 	log_info("tjd %s starting: backend %s, %zu protected network(s), docker %s",
 		 PACKAGE_VERSION, enforce_backend_name(tjd.enforce), tjd.conf->network_count,

@@ -14,6 +14,7 @@
 
 #include "tjd/conf.h"
 #include "tjd/inventory.h"
+#include "tjd/metrics.h"
 #include "tjd/peers.h"
 
 struct event_base;
@@ -51,6 +52,8 @@ struct tjd {
 	char last_error[512];
 	time_t last_error_time;
 	uint64_t reconcile_count;
+	struct metrics_histogram reconcile_seconds;
+	struct event *metrics_timer; /* metrics_file: written every metrics_interval */
 
 	/* Swarm peers (set-peers). */
 	struct peer_set *peers;

@@ -1,0 +1,320 @@
+/* Prometheus text exposition of tjd's counters; see metrics.h. */
+#include "config.h"
+
+#include "tjd/metrics.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/error.h"
+
+const double metrics_bucket_bounds[METRICS_BUCKETS] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
+};
+
+void metrics_histogram_observe(struct metrics_histogram *histogram, double seconds)
+{
+	if (seconds < 0)
+		seconds = 0;
+	for (size_t i = 0; i < METRICS_BUCKETS; i++)
+		if (seconds <= metrics_bucket_bounds[i]) {
+			histogram->buckets[i]++;
+			break;
+		}
+	histogram->count++;
+	histogram->sum += seconds;
+}
+
+/* Growing text. */
+struct metrics_text {
+	char *data;
+	size_t length, capacity;
+	bool failed;
+};
+
+/* Appends formatted text; remembers an allocation failure. */
+static void metrics_add(struct metrics_text *text, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+static void metrics_add(struct metrics_text *text, const char *format, ...)
+{
+	va_list args;
+	int n;
+
+	if (text->failed)
+		return;
+	for (;;) {
+		size_t room = text->capacity - text->length;
+
+		va_start(args, format);
+		n = vsnprintf(text->data ? text->data + text->length : NULL, room, format, args);
+		va_end(args);
+		if (n < 0) {
+			text->failed = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			text->length += (size_t)n;
+			return;
+		}
+		size_t capacity = text->capacity ? text->capacity * 2 : 4096;
+		while (capacity - text->length <= (size_t)n)
+			capacity *= 2;
+		char *grown = realloc(text->data, capacity);
+		if (grown == NULL) {
+			text->failed = true;
+			return;
+		}
+		text->data = grown;
+		text->capacity = capacity;
+	}
+}
+
+/* A label value as the format wants it: backslash, quote and newline escaped. */
+static void metrics_escape(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; in != NULL && *in != '\0' && n + 3 < size; in++) {
+		if (*in == '\\' || *in == '"') {
+			out[n++] = '\\';
+			out[n++] = *in;
+		} else if (*in == '\n') {
+			out[n++] = '\\';
+			out[n++] = 'n';
+		} else {
+			out[n++] = *in;
+		}
+	}
+	out[n] = '\0';
+}
+
+/* HELP and TYPE lines of one metric family. */
+static void metrics_family(struct metrics_text *text, const char *name, const char *type,
+			   const char *help)
+{
+	metrics_add(text, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A family with one unlabelled sample. */
+static void metrics_single(struct metrics_text *text, const char *name, const char *type,
+			   const char *help, double value)
+{
+	metrics_family(text, name, type, help);
+	metrics_add(text, "%s %.17g\n", name, value);
+}
+
+/* A family with one sample per configured network that passes `want`. */
+static void metrics_per_network(struct metrics_text *text, const struct metrics_snapshot *s,
+				const char *name, const char *type, const char *help,
+				bool (*want)(const struct metrics_network *),
+				double (*value)(const struct metrics_network *, time_t now))
+{
+	bool any = false;
+
+	for (size_t i = 0; i < s->network_count; i++) {
+		char label[512];
+
+		if (!want(&s->networks[i]))
+			continue;
+		if (!any)
+			metrics_family(text, name, type, help);
+		any = true;
+		metrics_escape(s->networks[i].name, label, sizeof(label));
+		metrics_add(text, "%s{network=\"%s\"} %.17g\n", name, label,
+			    value(&s->networks[i], s->now));
+	}
+}
+
+static bool metrics_any(const struct metrics_network *n)
+{
+	(void)n;
+	return true;
+}
+static bool metrics_present(const struct metrics_network *n)
+{
+	return n->present;
+}
+static bool metrics_has_drops(const struct metrics_network *n)
+{
+	return n->present && n->has_drops;
+}
+static bool metrics_has_peers(const struct metrics_network *n)
+{
+	return n->overlay && n->has_peers;
+}
+static double metrics_present_value(const struct metrics_network *n, time_t now)
+{
+	(void)now;
+	return n->present;
+}
+static double metrics_allowed_value(const struct metrics_network *n, time_t now)
+{
+	(void)now;
+	return (double)n->allowed;
+}
+static double metrics_rules_value(const struct metrics_network *n, time_t now)
+{
+	(void)now;
+	return (double)n->rules;
+}
+static double metrics_packets_value(const struct metrics_network *n, time_t now)
+{
+	(void)now;
+	return (double)n->dropped_packets;
+}
+static double metrics_bytes_value(const struct metrics_network *n, time_t now)
+{
+	(void)now;
+	return (double)n->dropped_bytes;
+}
+static double metrics_peer_age_value(const struct metrics_network *n, time_t now)
+{
+	return now > n->peers_updated ? (double)(now - n->peers_updated) : 0;
+}
+
+/* The reconcile duration histogram, cumulative buckets as the format wants. */
+static void metrics_histogram(struct metrics_text *text, const struct metrics_histogram *h)
+{
+	static const struct metrics_histogram empty;
+	uint64_t cumulative = 0;
+
+	if (h == NULL)
+		h = &empty;
+	metrics_family(text, "tjd_reconcile_duration_seconds", "histogram",
+		       "Time from a reconcile's start to its inventory, in seconds.");
+	for (size_t i = 0; i < METRICS_BUCKETS; i++) {
+		cumulative += h->buckets[i];
+		metrics_add(text, "tjd_reconcile_duration_seconds_bucket{le=\"%g\"} %llu\n",
+			    metrics_bucket_bounds[i], (unsigned long long)cumulative);
+	}
+	metrics_add(text, "tjd_reconcile_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+		    (unsigned long long)h->count);
+	metrics_add(text, "tjd_reconcile_duration_seconds_sum %.17g\n", h->sum);
+	metrics_add(text, "tjd_reconcile_duration_seconds_count %llu\n",
+		    (unsigned long long)h->count);
+}
+
+char *metrics_render(const struct metrics_snapshot *s)
+{
+	struct metrics_text text = {0};
+	char version[128], backend[64];
+
+	metrics_escape(s->version, version, sizeof(version));
+	metrics_escape(s->backend, backend, sizeof(backend));
+	metrics_family(&text, "tjd_build_info", "gauge",
+		       "Always 1; the version and the firewall backend in use as labels.");
+	metrics_add(&text, "tjd_build_info{version=\"%s\",backend=\"%s\"} 1\n", version, backend);
+	metrics_single(&text, "tjd_ready", "gauge",
+		       "1 once a ruleset is in place (restored or applied), else 0.", s->ready);
+	metrics_single(&text, "tjd_docker_connected", "gauge",
+		       "1 when the last reconcile reached Docker, else 0.", s->docker_connected);
+	metrics_single(&text, "tjd_start_time_seconds", "gauge",
+		       "When tjd started, in seconds since the epoch.", (double)s->started);
+	metrics_single(&text, "tjd_last_reconcile_timestamp_seconds", "gauge",
+		       "When the last reconcile finished, in seconds since the epoch; 0 before "
+		       "the first.",
+		       (double)s->last_reconcile);
+	metrics_single(&text, "tjd_last_error_timestamp_seconds", "gauge",
+		       "When tjd last recorded an error, in seconds since the epoch; 0 for none.",
+		       (double)s->last_error);
+	metrics_single(&text, "tjd_reconciles_total", "counter",
+		       "Reconciles with Docker finished, successful or not.",
+		       (double)s->reconciles);
+	metrics_single(&text, "tjd_applies_total", "counter",
+		       "Commits that changed a kernel ruleset, in any namespace.",
+		       (double)s->applies);
+	metrics_single(&text, "tjd_drift_repairs_total", "counter",
+		       "Commits that undid someone else's change to tjd's rules.",
+		       (double)s->drift_repairs);
+	metrics_histogram(&text, s->reconcile_seconds);
+	metrics_single(&text, "tjd_conntrack_purges_total", "counter",
+		       "Purges of tracked connections a stricter policy no longer admits.",
+		       (double)s->conntrack_purges);
+	metrics_single(&text, "tjd_conntrack_deleted_connections_total", "counter",
+		       "Tracked connections those purges deleted.", (double)s->conntrack_deleted);
+	metrics_single(&text, "tjd_conntrack_purge_failures_total", "counter",
+		       "Purges that failed (retried at the next apply).",
+		       (double)s->conntrack_failures);
+	metrics_single(&text, "tjd_container_firewalls", "gauge",
+		       "Containers with a firewall of their own (dcfw.* or tjd.* labels).",
+		       (double)s->container_firewalls);
+	metrics_single(&text, "tjd_container_firewall_problems", "gauge",
+		       "Of them, containers denied everything or refused (see tjctl status).",
+		       (double)s->container_firewall_problems);
+	metrics_single(&text, "tjd_log_lines_total", "counter",
+		       "Lines written for packets that log rules passed on.", (double)s->log_lines);
+	metrics_single(&text, "tjd_log_lines_suppressed_total", "counter",
+		       "Packets log rules passed on that the rate limit kept out of the log.",
+		       (double)s->log_lines_suppressed);
+	metrics_per_network(&text, s, "tjd_network_present", "gauge",
+			    "1 when Docker has the configured network, else 0.", metrics_any,
+			    metrics_present_value);
+	metrics_per_network(&text, s, "tjd_network_allowed_containers", "gauge",
+			    "Allow-listed containers on the network.", metrics_present,
+			    metrics_allowed_value);
+	metrics_per_network(&text, s, "tjd_network_rules", "gauge",
+			    "Kernel rules the last apply gave the network.", metrics_present,
+			    metrics_rules_value);
+	metrics_per_network(&text, s, "tjd_network_dropped_packets_total", "counter",
+			    "Packets tjd's rules dropped on the network.", metrics_has_drops,
+			    metrics_packets_value);
+	metrics_per_network(&text, s, "tjd_network_dropped_bytes_total", "counter",
+			    "Bytes of those packets.", metrics_has_drops, metrics_bytes_value);
+	metrics_per_network(&text, s, "tjd_overlay_peers_age_seconds", "gauge",
+			    "Seconds since the swarm coordinator last pushed the overlay "
+			    "network's peers.",
+			    metrics_has_peers, metrics_peer_age_value);
+	if (text.failed) {
+		free(text.data);
+		return NULL;
+	}
+	return text.data != NULL ? text.data : strdup("");
+}
+
+int metrics_write_file(const char *path, const char *text, char *err, size_t errlen)
+{
+	char temporary[4096];
+	size_t length = strlen(text), done = 0;
+	int fd;
+
+	if (snprintf(temporary, sizeof(temporary), "%s.tmp", path) >= (int)sizeof(temporary)) {
+		error_format(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		error_format(err, errlen, "%s: %s", temporary, strerror(errno));
+		return -1;
+	}
+	while (done < length) {
+		ssize_t n = write(fd, text + done, length - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			error_format(err, errlen, "%s: %s", temporary,
+				     n < 0 ? strerror(errno) : "short write");
+			close(fd);
+			unlink(temporary);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	if (fchmod(fd, 0644) < 0 || close(fd) < 0) {
+		error_format(err, errlen, "%s: %s", temporary, strerror(errno));
+		unlink(temporary);
+		return -1;
+	}
+	if (rename(temporary, path) < 0) {
+		error_format(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(temporary);
+		return -1;
+	}
+	return 0;
+}
