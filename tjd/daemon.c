@@ -20,6 +20,7 @@
 #include "tjd/control.h"
 #include "tjd/ctl.h"
 #include "tjd/docker.h"
+#include "tjd/droplog.h"
 #include "tjd/enforce.h"
 #include "tjd/pktlog.h"
 #include "tjd/policy.h"
@@ -108,6 +109,27 @@ static void daemon_arm_metrics(struct tjd *tjd)
 		evtimer_del(tjd->metrics_timer);
 }
 
+/* The drop log's line for a packet a network's closing drop sampled (tjd/droplog.h). */
+static bool daemon_pktlog_format(void *arg, const char *id, const char *name,
+				 const struct pktlog_event *packet, char *line, size_t size)
+{
+	struct tjd *tjd = arg;
+	struct droplog_event event;
+
+	(void)name;
+	if (strcmp(id, "tjd") != 0)
+		return false;
+	if (tjd->inventory != NULL && droplog_resolve(tjd->inventory, packet, &event) == 0) {
+		droplog_format(&event, line, size);
+	} else {
+		char what[160];
+
+		pktlog_describe(packet, what, sizeof(what));
+		snprintf(line, size, "%s: %s", packet->prefix[0] ? packet->prefix : "tjd", what);
+	}
+	return true;
+}
+
 /* Listens in the namespaces of the containers whose rules log, as the last apply left them. */
 static void daemon_pktlog_sync(struct tjd *tjd)
 {
@@ -118,9 +140,14 @@ static void daemon_pktlog_sync(struct tjd *tjd)
 	if (tjd->pktlog == NULL)
 		return;
 	containers = enforce_containers(tjd->enforce, &count);
-	sources = calloc(count ? count : 1, sizeof(*sources));
+	sources = calloc(count + 1, sizeof(*sources));
 	if (sources == NULL)
 		return;
+	/* tjd's own namespace: what the networks' closing drops sample */
+	sources[wanted].id = "tjd";
+	sources[wanted].name = "tjd";
+	sources[wanted].netns = "";
+	wanted++;
 	for (size_t i = 0; i < count; i++) {
 		if (containers[i].log_rule_count == 0 || !containers[i].enforced ||
 		    containers[i].netns[0] == '\0')
@@ -605,6 +632,7 @@ int daemon_main(const struct daemon_options *options)
 		tjd.metrics_timer = evtimer_new(tjd.base, daemon_metrics_cb, &tjd);
 		if (tjd.pktlog == NULL || tjd.metrics_timer == NULL)
 			fatalx("out of memory setting up the log readers and metrics");
+		pktlog_set_formatter(tjd.pktlog, daemon_pktlog_format, &tjd);
 		tjd.control = control_new(&tjd, tjd.socket_path, err, sizeof(err));
 		if (tjd.control == NULL) {
 			log_warnx("control socket: %s", err);

@@ -60,6 +60,8 @@ struct pktlog {
 	uint64_t logged, suppressed;
 	pktlog_observer_fn *observer;
 	void *observer_arg;
+	pktlog_format_fn *formatter;
+	void *formatter_arg;
 };
 
 /* Copies an attribute's string, at most size-1 bytes, non-printable bytes as '?'. */
@@ -276,13 +278,25 @@ static bool pktlog_take_token(struct pktlog_listener *listener)
 /* Logs one decoded packet, or counts it when the rate limit holds it back. */
 static void pktlog_emit(struct pktlog_listener *listener, const struct pktlog_event *event)
 {
-	char what[160];
+	char what[160], line[768];
 
 	if (listener->owner->observer != NULL)
 		listener->owner->observer(listener->owner->observer_arg, listener->name, event);
 	if (!pktlog_take_token(listener)) {
 		listener->held++;
 		listener->owner->suppressed++;
+		return;
+	}
+	if (listener->owner->formatter != NULL &&
+	    listener->owner->formatter(listener->owner->formatter_arg, listener->id, listener->name,
+				       event, line, sizeof(line))) {
+		if (listener->held > 0)
+			log_info("%s (and %llu more not shown)", line,
+				 (unsigned long long)listener->held);
+		else
+			log_info("%s", line);
+		listener->held = 0;
+		listener->owner->logged++;
 		return;
 	}
 	pktlog_describe(event, what, sizeof(what));
@@ -372,10 +386,14 @@ static int pktlog_open_socket(struct pktlog_listener *listener, char *err, size_
 	struct mnl_socket *sock;
 	int saved;
 
-	if (netns_enter(listener->netns, &saved, err, errlen) < 0)
-		return -1;
-	sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	netns_leave(saved, listener->netns);
+	if (listener->netns[0] == '\0') {
+		sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	} else {
+		if (netns_enter(listener->netns, &saved, err, errlen) < 0)
+			return -1;
+		sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+		netns_leave(saved, listener->netns);
+	}
 	if (sock == NULL) {
 		error_format(err, errlen, "netlink socket: %s", strerror(errno));
 		return -1;
@@ -483,9 +501,13 @@ pktlog_listener_open(struct pktlog *log, const struct pktlog_source *source, con
 	listener->tokens = PKTLOG_LINES_BURST;
 	clock_gettime(CLOCK_MONOTONIC, &listener->refilled);
 	if (pktlog_open_socket(listener, err, sizeof(err)) < 0) {
-		if (!pktlog_warned(log, source->id))
+		bool first = !pktlog_warned(log, source->id);
+
+		if (first && source->netns[0] != '\0')
 			log_warnx("container %s: its log rules' matches cannot be read: %s",
 				  source->name, err);
+		else if (first)
+			log_warnx("blocked connections cannot be logged: %s", err);
 		pktlog_listener_free(listener);
 		return NULL;
 	}
@@ -524,7 +546,9 @@ size_t pktlog_sync(struct pktlog *log, const struct pktlog_source *sources, size
 		struct stat st;
 		void *grown;
 
-		if (stat(sources[i].netns, &st) < 0)
+		/* tjd's own namespace: its identity through /proc */
+		if (stat(sources[i].netns[0] != '\0' ? sources[i].netns : "/proc/self/ns/net",
+			 &st) < 0)
 			continue;
 		listener = pktlog_find(log, &sources[i], &st);
 		if (listener != NULL) {
@@ -556,6 +580,12 @@ void pktlog_set_observer(struct pktlog *log, pktlog_observer_fn *fn, void *arg)
 {
 	log->observer = fn;
 	log->observer_arg = arg;
+}
+
+void pktlog_set_formatter(struct pktlog *log, pktlog_format_fn *fn, void *arg)
+{
+	log->formatter = fn;
+	log->formatter_arg = arg;
 }
 
 void pktlog_counts(const struct pktlog *log, uint64_t *logged, uint64_t *suppressed)

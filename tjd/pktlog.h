@@ -59,11 +59,11 @@ int pktlog_decode(const struct nlmsghdr *message, size_t length, struct pktlog_e
 /* "tcp 10.1.0.5:41234 -> 10.1.0.2:80" (or "icmpv6 type 128 ...", "proto 47 ..."). */
 void pktlog_describe(const struct pktlog_event *event, char *buf, size_t size);
 
-/* A namespace to listen in: a container whose rules log. */
+/* A namespace to listen in: tjd's own, or a container's whose rules log. */
 struct pktlog_source {
-	const char *id;	   /* the container's id */
+	const char *id;	   /* the container's id; "tjd" for tjd's own namespace */
 	const char *name;  /* its name, for the lines */
-	const char *netns; /* its namespace's path */
+	const char *netns; /* its namespace's path; "" for tjd's own */
 };
 
 struct pktlog;
@@ -85,6 +85,14 @@ size_t pktlog_sync(struct pktlog *log, const struct pktlog_source *sources, size
  */
 typedef void pktlog_observer_fn(void *arg, const char *container, const struct pktlog_event *event);
 void pktlog_set_observer(struct pktlog *log, pktlog_observer_fn *fn, void *arg);
+/*
+ * Writes the line of a packet from source `id` (name: the source's name)
+ * into line and returns true, or returns false for the default line
+ * ("container NAME: PREFIX: what").
+ */
+typedef bool pktlog_format_fn(void *arg, const char *id, const char *name,
+			      const struct pktlog_event *event, char *line, size_t size);
+void pktlog_set_formatter(struct pktlog *log, pktlog_format_fn *fn, void *arg);
 /* Lines written and held back by the rate limit, since start. */
 void pktlog_counts(const struct pktlog *log, uint64_t *logged, uint64_t *suppressed);
 

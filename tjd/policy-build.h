@@ -41,7 +41,10 @@ void policy_build_neighbour_discovery(struct policy_build *build, const char *br
 void policy_build_allow(struct policy_build *build, enum rule_hook hook, const char *bridge,
 			const struct prefix *address, const char *port, const char *network,
 			const char *what, const char *name);
-/* The closing drop of a network's rules on one hook (forward: between ports of `bridge`). */
+/*
+ * The closing drop of a network's rules on one hook (forward: between ports of
+ * `bridge`), after a RULE_LOG twin that samples the connection attempts it drops.
+ */
 void policy_build_drop(struct policy_build *build, int family, enum rule_hook hook,
 		       const char *bridge, const char *network);
 

@@ -123,13 +123,20 @@ void policy_build_allow(struct policy_build *build, enum rule_hook hook, const c
 void policy_build_drop(struct policy_build *build, int family, enum rule_hook hook,
 		       const char *bridge, const char *network)
 {
-	struct rule *rule = policy_build_rule(build, family, hook, RULE_DROP);
+	const char *what = hook == RULE_HOOK_FORWARD ? "isolate" : "no-host";
+	/* first a sample of the connection attempts it drops, for the drop log */
+	struct rule *rule = policy_build_rule(build, family, hook, RULE_LOG);
 
 	if (rule == NULL)
 		return;
 	policy_scope(rule, bridge, hook);
-	policy_build_comment(rule, network, hook == RULE_HOOK_FORWARD ? "isolate" : "no-host",
-			     NULL);
+	rule->ctstate = RULE_CT_NEW;
+	policy_build_comment(rule, network, what, NULL);
+	rule = policy_build_rule(build, family, hook, RULE_DROP);
+	if (rule == NULL)
+		return;
+	policy_scope(rule, bridge, hook);
+	policy_build_comment(rule, network, what, NULL);
 }
 
 /* Allowances for allow-listed endpoints of one family on one hook. */

@@ -118,7 +118,9 @@ static void overlay_render(int family, char *out, size_t size)
 		if (rule->src.family != 0)
 			prefix_format(&rule->src, src, sizeof(src));
 		snprintf(out + strlen(out), size - strlen(out), "%s%s %s %s%s;",
-			 rule->verdict == RULE_DROP ? "drop" : "return",
+			 rule->verdict == RULE_DROP  ? "drop"
+			 : rule->verdict == RULE_LOG ? "log"
+						     : "return",
 			 rule->ctstate	       ? "(ct)"
 			 : rule->has_icmp_type ? "(nd)"
 					       : "",
@@ -149,6 +151,7 @@ START_TEST(test_overlay_rules)
 			       "return 10.231.0.5/32 veth0@br0;"
 			       "return 10.231.0.6/32 vxlan0@br0;"
 			       "return 10.231.0.9/32 vxlan0@br0;"
+			       "log(ct) any -@br0;"
 			       "drop any -@br0;");
 	overlay_render(AF_INET6, text, sizeof(text));
 	ck_assert_str_eq(text, "return(ct) any -;"
@@ -156,6 +159,7 @@ START_TEST(test_overlay_rules)
 			       "return(nd) any -@br0;"
 			       "return fd00:231::2/128 veth2@br0;"
 			       "return fd00:231::9/128 vxlan0@br0;"
+			       "log(ct) any -@br0;"
 			       "drop any -@br0;");
 }
 END_TEST
@@ -171,7 +175,7 @@ START_TEST(test_overlay_withholds_unbound)
 	net->endpoints[2].bridge_port[0] = '\0';
 	ck_assert_int_eq(policy_compile_overlays(conf, &inv, NULL, 0, &plan, err, sizeof(err)), 0);
 	overlay_render(AF_INET, text, sizeof(text));
-	ck_assert_str_eq(text, "return(ct) any -;drop any -@br0;");
+	ck_assert_str_eq(text, "return(ct) any -;log(ct) any -@br0;drop any -@br0;");
 	/* without a namespace directory, dockerd's default */
 	ck_assert_str_eq(plan.targets[0].netns, "/var/run/docker/netns/1-pdjhre727w");
 }
