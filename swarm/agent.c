@@ -7,6 +7,8 @@
  * networks every interval, and hands each peer set it receives to the
  * local tjd with set-peers, only when it differs from what it last handed
  * over, or when tjd restarted (tjd keeps pushed peers in memory only).
+ * A set larger than one control frame goes in parts (wire.h), which tjd
+ * applies whole with the last one.
  * When the coordinator is gone the agent retries with back-off and tjd
  * keeps enforcing the last set (fail closed).
  */
@@ -26,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/frame.h"
 #include "common/ident.h"
 #include "common/log.h"
 #include "swarm/tls.h"
@@ -142,11 +145,20 @@ static void agent_report(const Tjd__V1__StatusResponse *status, struct swarm_wir
 	}
 }
 
+/* Appends text at *at (room was counted). */
+static void agent_digest_add(char **at, const char *text)
+{
+	size_t length = strlen(text);
+
+	memcpy(*at, text, length + 1);
+	*at += length;
+}
+
 /* A canonical text of a peer set, to tell whether tjd already holds it. */
 static char *agent_digest(const Tjd__V1__SetPeersRequest *request)
 {
 	size_t size = 1;
-	char *text;
+	char *text, *at;
 
 	for (size_t n = 0; n < request->n_networks; n++) {
 		const Tjd__V1__NetworkPeers *peers = request->networks[n];
@@ -159,20 +171,21 @@ static char *agent_digest(const Tjd__V1__SetPeersRequest *request)
 	text = calloc(1, size);
 	if (text == NULL)
 		return NULL;
+	at = text;
 	for (size_t n = 0; n < request->n_networks; n++) {
 		const Tjd__V1__NetworkPeers *peers = request->networks[n];
-		strcat(text, peers->network_id);
-		strcat(text, " lb");
+		agent_digest_add(&at, peers->network_id);
+		agent_digest_add(&at, " lb");
 		for (size_t i = 0; i < peers->n_lb_ips; i++) {
-			strcat(text, " ");
-			strcat(text, peers->lb_ips[i]);
+			agent_digest_add(&at, " ");
+			agent_digest_add(&at, peers->lb_ips[i]);
 		}
-		strcat(text, " allow");
+		agent_digest_add(&at, " allow");
 		for (size_t i = 0; i < peers->n_allowed_ips; i++) {
-			strcat(text, " ");
-			strcat(text, peers->allowed_ips[i]);
+			agent_digest_add(&at, " ");
+			agent_digest_add(&at, peers->allowed_ips[i]);
 		}
-		strcat(text, "\n");
+		agent_digest_add(&at, "\n");
 	}
 	return text;
 }
@@ -183,6 +196,8 @@ static void agent_apply(struct agent *agent, const char *line, int64_t tjd_start
 	Tjd__V1__SetPeersRequest peers;
 	Tjd__V1__Request request = TJD__V1__REQUEST__INIT;
 	Tjd__V1__Response *response = NULL;
+	Tjd__V1__SetPeersRequest *parts = NULL;
+	size_t count, done;
 	char err[256], *digest;
 
 	if (swarm_wire_peers_decode(line, &peers, err, sizeof(err)) < 0) {
@@ -196,11 +211,29 @@ static void agent_apply(struct agent *agent, const char *line, int64_t tjd_start
 		swarm_wire_peers_free(&peers);
 		return;
 	}
+	count = digest != NULL ? swarm_wire_peers_split(&peers, FRAME_MAX, &parts, err, sizeof(err))
+			       : 0;
+	if (count == 0)
+		log_warnx("cannot hand peer set generation %llu to tjd: %s; it keeps its last set",
+			  (unsigned long long)peers.generation,
+			  digest != NULL ? err : "out of memory");
 	request.command_case = TJD__V1__REQUEST__COMMAND_SET_PEERS;
-	request.set_peers = &peers;
-	if (digest != NULL && agent->tjd->call(agent->tjd, &request, &response) == 0) {
-		log_info("tjd now holds peer set generation %llu (%zu network(s))",
-			 (unsigned long long)peers.generation, peers.n_networks);
+	/* tjd applies the set with the last part; a refused part leaves its last set whole. */
+	for (done = 0; done < count; done++) {
+		request.set_peers = &parts[done];
+		swarm_tjd_free(response);
+		response = NULL;
+		if (agent->tjd->call(agent->tjd, &request, &response) < 0) {
+			log_warnx(
+			    "tjd refused part %zu of %zu of peer set generation %llu; it keeps "
+			    "its last set",
+			    done + 1, count, (unsigned long long)peers.generation);
+			break;
+		}
+	}
+	if (count > 0 && done == count) {
+		log_info("tjd now holds peer set generation %llu (%zu network(s), %zu request(s))",
+			 (unsigned long long)peers.generation, peers.n_networks, count);
 		free(agent->applied);
 		agent->applied = digest;
 		agent->tjd_started = tjd_started;
@@ -208,6 +241,7 @@ static void agent_apply(struct agent *agent, const char *line, int64_t tjd_start
 	}
 	free(digest);
 	swarm_tjd_free(response);
+	swarm_wire_parts_free(parts, count);
 	swarm_wire_peers_free(&peers);
 }
 
@@ -217,7 +251,7 @@ static void agent_session(struct agent *agent, SSL_CTX *ctx, const struct swarm_
 {
 	struct swarm_identity peer;
 	struct swarm_conn conn;
-	char *line = malloc(SWARM_LINE_MAX);
+	char *line = malloc(SWARM_PEERS_LINE_MAX);
 	char err[512] = "stopping";
 	int64_t next_report = 0;
 
@@ -225,6 +259,7 @@ static void agent_session(struct agent *agent, SSL_CTX *ctx, const struct swarm_
 	conn.fd = fd;
 	if (line == NULL ||
 	    swarm_conn_open(&conn, ctx, fd, false, AGENT_HANDSHAKE_MS, err, sizeof(err)) < 0 ||
+	    swarm_conn_limit(&conn, SWARM_PEERS_LINE_MAX, err, sizeof(err)) < 0 ||
 	    swarm_tls_peer(conn.ssl, own, &peer, err, sizeof(err)) < 0)
 		goto out;
 	if (strcmp(peer.role, "swarm-manager") != 0) {
@@ -258,7 +293,8 @@ static void agent_session(struct agent *agent, SSL_CTX *ctx, const struct swarm_
 			}
 			free(message);
 		}
-		got = swarm_conn_recv(&conn, line, SWARM_LINE_MAX, AGENT_TICK_MS, err, sizeof(err));
+		got = swarm_conn_recv(&conn, line, SWARM_PEERS_LINE_MAX, AGENT_TICK_MS, err,
+				      sizeof(err));
 		if (got < 0)
 			break;
 		if (got > 0) {

@@ -50,6 +50,8 @@ struct coordinator_agent {
 	struct swarm_wire_report report;
 	unsigned long long sent_generation;
 	time_t last_push;
+	unsigned long long refused_generation; /* a plan more than tjd holds, not pushed */
+	char push_error[256];		       /* why, "" when the last plan was pushed */
 };
 
 struct coordinator {
@@ -183,8 +185,20 @@ static void *coordinator_agent_thread(void *arg)
 			break; /* a newer connection from the same node took over */
 		}
 		generation = coordinator_generation(c, peer.node_id, &plan);
-		if (generation != 0 && generation != agent->sent_generation)
-			message = swarm_wire_peers_encode(plan, generation, c->own.node_id);
+		if (generation != 0 && generation != agent->sent_generation &&
+		    generation != agent->refused_generation) {
+			/* More than tjd holds is not pushed at all: the node keeps its last set. */
+			if (swarm_wire_peers_fit(plan, agent->push_error,
+						 sizeof(agent->push_error)) < 0) {
+				log_warnx("peer set generation %llu of node %s not pushed: %s; the "
+					  "node keeps its last set",
+					  generation, peer.node_id, agent->push_error);
+				agent->refused_generation = generation;
+			} else {
+				agent->push_error[0] = '\0';
+				message = swarm_wire_peers_encode(plan, generation, c->own.node_id);
+			}
+		}
 		pthread_mutex_unlock(&c->lock);
 		if (message != NULL) {
 			int sent = swarm_conn_send(&conn, message, err, sizeof(err));
@@ -329,6 +343,7 @@ static json_t *coordinator_status_node(const struct coordinator *c, const struct
 	json_object_set_new(object, "pushed_generation",
 			    json_integer(agent ? (json_int_t)agent->sent_generation : 0));
 	json_object_set_new(object, "last_push_unix", json_integer(agent ? agent->last_push : 0));
+	json_object_set_new(object, "push_error", json_string(agent ? agent->push_error : ""));
 	json_object_set_new(object, "tjd_ready", json_boolean(agent && agent->report.tjd_ready));
 	json_object_set_new(object, "tjd_error", json_string(agent ? agent->report.tjd_error : ""));
 	for (size_t n = 0; n < c->cluster.network_count; n++) {

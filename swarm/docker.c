@@ -19,6 +19,7 @@
 struct swarm_docker_body {
 	char *data;
 	size_t length;
+	size_t size; /* allocated, doubling: a 50 MB task list comes in 16 kB pieces */
 	bool too_large;
 };
 
@@ -33,11 +34,17 @@ static size_t swarm_docker_write(char *data, size_t size, size_t count, void *ar
 		body->too_large = true;
 		return 0;
 	}
-	grown = realloc(body->data, body->length + add + 1);
-	if (grown == NULL)
-		return 0;
-	memcpy(grown + body->length, data, add);
-	body->data = grown;
+	if (body->length + add + 1 > body->size) {
+		size_t room = body->size ? body->size : 65536;
+		while (room < body->length + add + 1)
+			room *= 2;
+		grown = realloc(body->data, room);
+		if (grown == NULL)
+			return 0;
+		body->data = grown;
+		body->size = room;
+	}
+	memcpy(body->data + body->length, data, add);
 	body->length += add;
 	body->data[body->length] = '\0';
 	return add;

@@ -866,8 +866,42 @@ static int swarm_fact_add(struct swarm_facts *facts, size_t node, size_t network
 	return 0;
 }
 
+/* qsort/bsearch comparator for address slots. */
+static int swarm_address_compare(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Every address of every task the manager knows, sorted, to look claims up in. */
+struct swarm_taken {
+	char (*addresses)[SWARM_ADDRESS_MAX];
+	size_t count;
+};
+
+/* Collects and sorts the tasks' addresses; -1 on OOM. */
+static int swarm_taken_build(const struct swarm_cluster *cluster, struct swarm_taken *taken)
+{
+	size_t total = 0;
+
+	for (size_t t = 0; t < cluster->task_count; t++)
+		for (size_t a = 0; a < cluster->tasks[t].attachment_count; a++)
+			total += cluster->tasks[t].attachments[a].address_count;
+	taken->count = 0;
+	taken->addresses = malloc((total + 1) * sizeof(*taken->addresses));
+	if (taken->addresses == NULL)
+		return -1;
+	for (size_t t = 0; t < cluster->task_count; t++)
+		for (size_t a = 0; a < cluster->tasks[t].attachment_count; a++)
+			for (size_t i = 0; i < cluster->tasks[t].attachments[a].address_count; i++)
+				strcpy(taken->addresses[taken->count++],
+				       cluster->tasks[t].attachments[a].addresses[i]);
+	qsort(taken->addresses, taken->count, sizeof(*taken->addresses), swarm_address_compare);
+	return 0;
+}
+
 /* True when the manager knows the address as a task's or container's. */
-static bool swarm_address_taken(const struct swarm_cluster *cluster, size_t network,
+static bool swarm_address_taken(const struct swarm_cluster *cluster,
+				const struct swarm_taken *taken, size_t network,
 				const char *address)
 {
 	const struct swarm_network *net = &cluster->networks[network];
@@ -875,13 +909,22 @@ static bool swarm_address_taken(const struct swarm_cluster *cluster, size_t netw
 	for (size_t i = 0; i < net->endpoint_count; i++)
 		if (strcmp(net->endpoint_ips[i], address) == 0)
 			return true;
-	for (size_t t = 0; t < cluster->task_count; t++)
-		for (size_t a = 0; a < cluster->tasks[t].attachment_count; a++)
-			for (size_t i = 0; i < cluster->tasks[t].attachments[a].address_count; i++)
-				if (strcmp(cluster->tasks[t].attachments[a].addresses[i],
-					   address) == 0)
-					return true;
-	return false;
+	return bsearch(address, taken->addresses, taken->count, sizeof(*taken->addresses),
+		       swarm_address_compare) != NULL;
+}
+
+/* Orders facts by network, then address, then node. */
+static int swarm_fact_compare(const void *a, const void *b)
+{
+	const struct swarm_fact *x = a, *y = b;
+	int order;
+
+	if (x->network != y->network)
+		return x->network < y->network ? -1 : 1;
+	order = strcmp(x->address, y->address);
+	if (order != 0)
+		return order;
+	return (x->node > y->node) - (x->node < y->node);
 }
 
 /* Notes a rejected claim in the plan. */
@@ -903,6 +946,10 @@ static int swarm_verify_reports(const struct swarm_cluster *cluster,
 				const struct swarm_report *reports, size_t report_count,
 				struct swarm_facts *out, struct swarm_plan *plan)
 {
+	struct swarm_taken taken;
+
+	if (swarm_taken_build(cluster, &taken) < 0)
+		return -1;
 	for (size_t r = 0; r < report_count; r++) {
 		const struct swarm_report *report = &reports[r];
 		long node = swarm_node_index(cluster, report->node_id);
@@ -927,7 +974,7 @@ static int swarm_verify_reports(const struct swarm_cluster *cluster,
 			for (size_t s = 0; s < net->subnet_count; s++)
 				inside |= swarm_subnet_contains(net->subnets[s], address);
 			if (!inside || family_seen[family] ||
-			    swarm_address_taken(cluster, (size_t)network, address)) {
+			    swarm_address_taken(cluster, &taken, (size_t)network, address)) {
 				swarm_reject(plan,
 					     "node %s: load-balancer address %s on %s refused "
 					     "(outside the subnets, a second one, or a task's)",
@@ -935,16 +982,22 @@ static int swarm_verify_reports(const struct swarm_cluster *cluster,
 				continue;
 			}
 			family_seen[family] = true;
-			if (swarm_fact_add(out, (size_t)node, (size_t)network, address) < 0)
+			if (swarm_fact_add(out, (size_t)node, (size_t)network, address) < 0) {
+				free(taken.addresses);
 				return -1;
+			}
 		}
 	}
-	/* An address two nodes claim belongs to neither. */
+	free(taken.addresses);
+	/* An address two nodes claim belongs to neither (facts sorted by network, address). */
+	if (out->count > 1)
+		qsort(out->items, out->count, sizeof(*out->items), swarm_fact_compare);
 	for (size_t i = 0; i < out->count; i++)
-		for (size_t j = i + 1; j < out->count; j++)
-			if (out->items[i].network == out->items[j].network &&
-			    out->items[i].node != out->items[j].node &&
-			    strcmp(out->items[i].address, out->items[j].address) == 0) {
+		for (size_t j = i + 1;
+		     j < out->count && out->items[j].network == out->items[i].network &&
+		     strcmp(out->items[i].address, out->items[j].address) == 0;
+		     j++)
+			if (out->items[i].node != out->items[j].node) {
 				out->items[i].rejected = out->items[j].rejected = true;
 				swarm_reject(plan, "load-balancer address %s claimed by two nodes",
 					     out->items[i].address);
@@ -988,37 +1041,42 @@ static int swarm_allowed_tasks(const struct swarm_cluster *cluster, struct swarm
 	return 0;
 }
 
-/* qsort comparator for address slots. */
-static int swarm_address_compare(const void *a, const void *b)
+/* The range of facts (sorted by network, address) on each network. */
+static int swarm_fact_ranges(struct swarm_facts *facts, size_t network_count, size_t **first)
 {
-	return strcmp(a, b);
+	*first = calloc(network_count + 1, sizeof(**first));
+	if (*first == NULL)
+		return -1;
+	if (facts->count > 1)
+		qsort(facts->items, facts->count, sizeof(*facts->items), swarm_fact_compare);
+	for (size_t k = 0, i = 0; k <= network_count; k++) {
+		while (i < facts->count && facts->items[i].network < k)
+			i++;
+		(*first)[k] = i;
+	}
+	return 0;
 }
 
-/* Collects the addresses of facts on `network` not on `node`, sorted and unique. */
-static int swarm_collect(const struct swarm_facts *facts, size_t node, size_t network,
-			 char (**out)[SWARM_ADDRESS_MAX], size_t *count)
+/*
+ * Collects the addresses of facts on `network` (facts[first[network]] up to
+ * the next network's) not on `node`: sorted, each once.
+ */
+static int swarm_collect(const struct swarm_facts *facts, const size_t *first, size_t node,
+			 size_t network, char (**out)[SWARM_ADDRESS_MAX], size_t *count)
 {
-	*out = NULL;
+	size_t begin = first[network], end = first[network + 1];
+
 	*count = 0;
-	for (size_t i = 0; i < facts->count; i++) {
+	*out = malloc((end - begin + 1) * sizeof(**out));
+	if (*out == NULL)
+		return -1;
+	for (size_t i = begin; i < end; i++) {
 		const struct swarm_fact *fact = &facts->items[i];
-		char(*slot)[SWARM_ADDRESS_MAX];
-		if (fact->rejected || fact->network != network || fact->node == node)
+		if (fact->rejected || fact->node == node)
 			continue;
-		slot = swarm_grow((void **)out, count, sizeof(*slot), SIZE_MAX / sizeof(*slot));
-		if (slot == NULL)
-			return -1;
-		strcpy(*slot, fact->address);
-	}
-	if (*count > 1)
-		qsort(*out, *count, sizeof(**out), swarm_address_compare);
-	for (size_t i = 1; *count > 1 && i < *count;) {
-		if (strcmp((*out)[i], (*out)[i - 1]) == 0) {
-			memmove(&(*out)[i - 1], &(*out)[i], (*count - i) * sizeof(**out));
-			(*count)--;
-		} else {
-			i++;
-		}
+		if (*count > 0 && strcmp((*out)[*count - 1], fact->address) == 0)
+			continue;
+		strcpy((*out)[(*count)++], fact->address);
 	}
 	return 0;
 }
@@ -1086,11 +1144,14 @@ int swarm_plan_compute(const struct swarm_cluster *cluster, const struct swarm_r
 		       size_t report_count, struct swarm_plan *plan, char *err, size_t errlen)
 {
 	struct swarm_facts lbs = {0}, allowed = {0};
+	size_t *lb_first = NULL, *allowed_first = NULL;
 	int ret = -1;
 
 	memset(plan, 0, sizeof(*plan));
 	if (swarm_verify_reports(cluster, reports, report_count, &lbs, plan) < 0 ||
-	    swarm_allowed_tasks(cluster, &allowed) < 0)
+	    swarm_allowed_tasks(cluster, &allowed) < 0 ||
+	    swarm_fact_ranges(&lbs, cluster->network_count, &lb_first) < 0 ||
+	    swarm_fact_ranges(&allowed, cluster->network_count, &allowed_first) < 0)
 		goto oom;
 	for (size_t n = 0; n < cluster->node_count; n++) {
 		struct swarm_node_plan *node;
@@ -1109,9 +1170,9 @@ int swarm_plan_compute(const struct swarm_cluster *cluster, const struct swarm_r
 			struct swarm_peer_network *net = &node->networks[node->network_count++];
 			strcpy(net->network_id, cluster->networks[k].id);
 			strcpy(net->network_name, cluster->networks[k].name);
-			if (swarm_collect(&lbs, n, k, &net->lb_ips, &net->lb_count) < 0 ||
-			    swarm_collect(&allowed, n, k, &net->allowed_ips, &net->allowed_count) <
-				0)
+			if (swarm_collect(&lbs, lb_first, n, k, &net->lb_ips, &net->lb_count) < 0 ||
+			    swarm_collect(&allowed, allowed_first, n, k, &net->allowed_ips,
+					  &net->allowed_count) < 0)
 				goto oom;
 		}
 		if (swarm_digest(node) < 0)
@@ -1123,6 +1184,8 @@ oom:
 	error_format(err, errlen, "out of memory planning peer sets");
 	swarm_plan_free(plan);
 out:
+	free(lb_first);
+	free(allowed_first);
 	free(lbs.items);
 	free(allowed.items);
 	return ret;

@@ -29,7 +29,8 @@
 #define SWARM_ID_MAX 64
 #define SWARM_NAME_MAX 255
 #define SWARM_ADDRESS_MAX 46 /* INET6_ADDRSTRLEN */
-#define SWARM_MAX_DOCUMENT (32u * 1024 * 1024)
+/* A task is 1.5 to 2.5 kB of JSON: SWARM_MAX_TASKS of them with room to spare. */
+#define SWARM_MAX_DOCUMENT (256u * 1024 * 1024)
 #define SWARM_MAX_NODES 4096
 #define SWARM_MAX_SERVICES 16384
 #define SWARM_MAX_TASKS 65536

@@ -43,6 +43,12 @@
 #define SWARM_DEFAULT_DOCKER_HOST "unix:///var/run/docker.sock"
 /* One message on the wire (a JSON object and a newline) is at most this long. */
 #define SWARM_LINE_MAX 65536
+/*
+ * Except a peers message (coordinator -> agent): a whole peer set, which at
+ * tjd's limits (64 networks, 2 x 1,024 addresses each) takes up to 6.6 MB
+ * of JSON (wire.c checks the bound).  Only the agent reads lines this long.
+ */
+#define SWARM_PEERS_LINE_MAX (8u * 1024 * 1024)
 
 /*
  * The node's tjd as the coordinator and the agent reach it; tjctl fills

@@ -193,7 +193,8 @@ int swarm_conn_open(struct swarm_conn *conn, SSL_CTX *ctx, int fd, bool server, 
 {
 	memset(conn, 0, sizeof(*conn));
 	conn->fd = fd;
-	conn->buffer = malloc(SWARM_LINE_MAX);
+	conn->limit = SWARM_LINE_MAX;
+	conn->buffer = malloc(conn->limit);
 	conn->ssl = SSL_new(ctx);
 	if (conn->buffer == NULL || conn->ssl == NULL || SSL_set_fd(conn->ssl, fd) != 1) {
 		snprintf(err, errlen, "out of memory");
@@ -221,6 +222,23 @@ void swarm_conn_close(struct swarm_conn *conn)
 	conn->fd = -1;
 }
 
+/* Grows the receive buffer to `limit` bytes. */
+int swarm_conn_limit(struct swarm_conn *conn, size_t limit, char *err, size_t errlen)
+{
+	char *grown;
+
+	if (limit <= conn->limit)
+		return 0;
+	grown = realloc(conn->buffer, limit);
+	if (grown == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	conn->buffer = grown;
+	conn->limit = limit;
+	return 0;
+}
+
 /* Sends one message as one line. */
 int swarm_conn_send(struct swarm_conn *conn, const char *message, char *err, size_t errlen)
 {
@@ -228,7 +246,7 @@ int swarm_conn_send(struct swarm_conn *conn, const char *message, char *err, siz
 	char *line;
 	int ret = -1;
 
-	if (length + 1 > SWARM_LINE_MAX || strchr(message, '\n') != NULL) {
+	if (length + 1 > SWARM_PEERS_LINE_MAX || strchr(message, '\n') != NULL) {
 		snprintf(err, errlen, "message too long or not one line");
 		return -1;
 	}
@@ -255,8 +273,8 @@ static int swarm_conn_take_line(struct swarm_conn *conn, char *line, size_t line
 	size_t length;
 
 	if (newline == NULL) {
-		if (conn->used >= SWARM_LINE_MAX) {
-			snprintf(err, errlen, "message longer than %d bytes", SWARM_LINE_MAX);
+		if (conn->used >= conn->limit) {
+			snprintf(err, errlen, "message longer than %zu bytes", conn->limit);
 			return -1;
 		}
 		return 0;
@@ -294,8 +312,7 @@ int swarm_conn_recv(struct swarm_conn *conn, char *line, size_t linelen, int tim
 				return -1;
 			}
 		}
-		n = SSL_read(conn->ssl, conn->buffer + conn->used,
-			     (int)(SWARM_LINE_MAX - conn->used));
+		n = SSL_read(conn->ssl, conn->buffer + conn->used, (int)(conn->limit - conn->used));
 		if (n <= 0) {
 			int code = SSL_get_error(conn->ssl, n);
 			if (code == SSL_ERROR_WANT_READ)

@@ -2,7 +2,8 @@
  * Mutual TLS between the swarm agent and the coordinator, with the node
  * certificates Docker's swarm CA issues to every node, and the framing
  * they speak over it: one message per line, each line at most
- * SWARM_LINE_MAX (swarm.h) bytes with its newline.
+ * SWARM_LINE_MAX (swarm.h) bytes with its newline, a peers message at most
+ * SWARM_PEERS_LINE_MAX.
  */
 #ifndef TJD_SWARM_TLS_H
 #define TJD_SWARM_TLS_H
@@ -37,14 +38,17 @@ int swarm_tls_peer(SSL *ssl, const struct swarm_identity *own, struct swarm_iden
 struct swarm_conn {
 	SSL *ssl;
 	int fd;
-	char *buffer; /* SWARM_LINE_MAX bytes */
+	char *buffer; /* `limit` bytes */
 	size_t used;
+	size_t limit; /* the longest line received: SWARM_LINE_MAX unless raised */
 };
 
 /* Wraps a connected socket; handshake as server or client within timeout_ms. */
 int swarm_conn_open(struct swarm_conn *conn, SSL_CTX *ctx, int fd, bool server, int timeout_ms,
 		    char *err, size_t errlen);
 void swarm_conn_close(struct swarm_conn *conn);
+/* Raises the longest line this end receives (the agent's, for peers messages); -1 on OOM. */
+int swarm_conn_limit(struct swarm_conn *conn, size_t limit, char *err, size_t errlen);
 /* Sends one message (a newline is added). */
 int swarm_conn_send(struct swarm_conn *conn, const char *message, char *err, size_t errlen);
 /* Receives one message: 1 with line filled, 0 on timeout, -1 on error or close. */

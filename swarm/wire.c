@@ -8,8 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/frame.h"
 #include "common/ident.h"
 #include "common/jsonfield.h"
+
+/* The largest peers message within the limits fits in a peers line (names: escapes, 6x). */
+_Static_assert((unsigned long long)
+			   SWARM_MAX_NETWORKS *(2ull * SWARM_MAX_PEERS * (SWARM_ADDRESS_MAX + 3) +
+						6ull * SWARM_NAME_MAX + 2 * SWARM_ID_MAX + 256) +
+		       1024 <
+		   SWARM_PEERS_LINE_MAX,
+	       "a peer set within tjd's limits fits in one peers message");
 
 /* Appends an array of address strings; false on OOM. */
 static bool swarm_wire_addresses(json_t *object, const char *key, char (*items)[SWARM_ADDRESS_MAX],
@@ -62,9 +71,10 @@ char *swarm_wire_report_encode(const struct swarm_wire_report *report)
 }
 
 /* Parses one message (at most a line's worth) and checks its type. */
-static json_t *swarm_wire_load(const char *line, const char *type, char *err, size_t errlen)
+static json_t *swarm_wire_load(const char *line, const char *type, size_t limit, char *err,
+			       size_t errlen)
 {
-	json_t *root = jsonfield_load(line, strlen(line), SWARM_LINE_MAX, "message", err, errlen);
+	json_t *root = jsonfield_load(line, strlen(line), limit, "message", err, errlen);
 	const char *text;
 	size_t length;
 
@@ -112,7 +122,8 @@ static int swarm_wire_id(json_t *object, const char *key, char *out, size_t outl
 int swarm_wire_report_decode(const char *line, struct swarm_wire_report *report, char *err,
 			     size_t errlen)
 {
-	json_t *root = swarm_wire_load(line, "report", err, errlen), *networks, *item;
+	json_t *root = swarm_wire_load(line, "report", SWARM_LINE_MAX, err, errlen), *networks,
+	       *item;
 	size_t index;
 	int ret = -1;
 
@@ -245,7 +256,8 @@ static int swarm_wire_peer_list(json_t *array, char ***out, size_t *count, char 
 int swarm_wire_peers_decode(const char *line, Tjd__V1__SetPeersRequest *request, char *err,
 			    size_t errlen)
 {
-	json_t *root = swarm_wire_load(line, "peers", err, errlen), *networks, *item, *generation;
+	json_t *root = swarm_wire_load(line, "peers", SWARM_PEERS_LINE_MAX, err, errlen), *networks,
+	       *item, *generation;
 	char coordinator[SWARM_ID_MAX + 1];
 	size_t index;
 	int ret = -1;
@@ -326,4 +338,269 @@ void swarm_wire_peers_free(Tjd__V1__SetPeersRequest *request)
 	if (request->coordinator != protobuf_c_empty_string)
 		free(request->coordinator);
 	tjd__v1__set_peers_request__init(request);
+}
+
+/* Checks a plan against the limits tjd holds. */
+int swarm_wire_peers_fit(const struct swarm_node_plan *plan, char *err, size_t errlen)
+{
+	if (plan->network_count > SWARM_MAX_NETWORKS) {
+		snprintf(err, errlen, "%zu networks, more than tjd holds (%d)", plan->network_count,
+			 SWARM_MAX_NETWORKS);
+		return -1;
+	}
+	for (size_t n = 0; n < plan->network_count; n++) {
+		const struct swarm_peer_network *net = &plan->networks[n];
+		if (net->lb_count > SWARM_MAX_PEERS || net->allowed_count > SWARM_MAX_PEERS) {
+			snprintf(err, errlen,
+				 "network %s: %zu load-balancer and %zu allowed addresses, more "
+				 "than tjd holds per list (%d)",
+				 net->network_name, net->lb_count, net->allowed_count,
+				 SWARM_MAX_PEERS);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Bytes of a protobuf varint. */
+static size_t swarm_wire_varint(unsigned long long value)
+{
+	size_t bytes = 1;
+
+	while (value >= 0x80) {
+		value >>= 7;
+		bytes++;
+	}
+	return bytes;
+}
+
+/* Bytes of a length-delimited field (one-byte tag) holding `length` bytes. */
+static size_t swarm_wire_field(size_t length)
+{
+	return 1 + swarm_wire_varint(length) + length;
+}
+
+/* Bytes of a proto3 string field: nothing when empty. */
+static size_t swarm_wire_string_field(const char *text)
+{
+	size_t length = text != NULL ? strlen(text) : 0;
+
+	return length == 0 ? 0 : swarm_wire_field(length);
+}
+
+/* Bytes of the Request around a SetPeersRequest of `size` bytes. */
+static size_t swarm_wire_frame(size_t size)
+{
+	return 1 + swarm_wire_varint(TJD_PROTOCOL_VERSION) + swarm_wire_field(size);
+}
+
+/* The packed size of a Request carrying one set-peers request, as tjd receives it. */
+static size_t swarm_wire_packed(const Tjd__V1__SetPeersRequest *push)
+{
+	Tjd__V1__Request request = TJD__V1__REQUEST__INIT;
+
+	request.version = TJD_PROTOCOL_VERSION;
+	request.command_case = TJD__V1__REQUEST__COMMAND_SET_PEERS;
+	request.set_peers = (Tjd__V1__SetPeersRequest *)push;
+	return tjd__v1__request__get_packed_size(&request);
+}
+
+/* Parts being built: each a range of fragments, each fragment a network's slice. */
+struct swarm_wire_split {
+	Tjd__V1__NetworkPeers **fragments;
+	size_t fragment_count;
+	size_t *part_first; /* first fragment of each part */
+	size_t part_count;
+};
+
+/* Opens a fragment of network np (its lists empty so far); false on OOM. */
+static bool swarm_wire_fragment(struct swarm_wire_split *split, const Tjd__V1__NetworkPeers *np,
+				size_t lb_first, size_t allowed_first)
+{
+	Tjd__V1__NetworkPeers **grown =
+	    realloc(split->fragments, (split->fragment_count + 1) * sizeof(*grown));
+	Tjd__V1__NetworkPeers *fragment = malloc(sizeof(*fragment));
+
+	if (grown != NULL)
+		split->fragments = grown;
+	if (grown == NULL || fragment == NULL) {
+		free(fragment);
+		return false;
+	}
+	tjd__v1__network_peers__init(fragment);
+	fragment->network_id = np->network_id;
+	fragment->network_name = np->network_name;
+	fragment->lb_ips = np->lb_ips != NULL ? np->lb_ips + lb_first : NULL;
+	fragment->allowed_ips = np->allowed_ips != NULL ? np->allowed_ips + allowed_first : NULL;
+	split->fragments[split->fragment_count++] = fragment;
+	return true;
+}
+
+/* Starts a new part at the next fragment; false on OOM or past SWARM_MAX_PARTS. */
+static bool swarm_wire_part(struct swarm_wire_split *split)
+{
+	size_t *grown;
+
+	if (split->part_count >= SWARM_MAX_PARTS)
+		return false;
+	grown = realloc(split->part_first, (split->part_count + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return false;
+	split->part_first = grown;
+	split->part_first[split->part_count++] = split->fragment_count;
+	return true;
+}
+
+/*
+ * Fills parts in order.  A part's size is kept exactly (protobuf's rules,
+ * with room for its part and part_count fields) and checked before every
+ * address is added: the current fragment's bytes, the fragments closed
+ * before it in this part, and the fixed fields.
+ */
+static bool swarm_wire_fill(const Tjd__V1__SetPeersRequest *request, size_t frame_max,
+			    struct swarm_wire_split *split)
+{
+	/* coordinator, generation, and part/part_count at their widest (< 2^14) */
+	size_t fixed = swarm_wire_string_field(request->coordinator) +
+		       (request->generation ? 1 + swarm_wire_varint(request->generation) : 0) +
+		       2 * (1 + swarm_wire_varint(SWARM_MAX_PARTS));
+	size_t closed = 0; /* bytes of the fragments closed in the current part */
+
+	if (!swarm_wire_part(split))
+		return false;
+	for (size_t n = 0; n < request->n_networks; n++) {
+		const Tjd__V1__NetworkPeers *np = request->networks[n];
+		size_t header = swarm_wire_string_field(np->network_id) +
+				swarm_wire_string_field(np->network_name);
+		size_t total = np->n_lb_ips + np->n_allowed_ips;
+		size_t current = header; /* bytes of the open fragment */
+
+		for (size_t i = 0; i <= total; i++) {
+			const char *address = i < np->n_lb_ips ? np->lb_ips[i]
+					      : i < total      ? np->allowed_ips[i - np->n_lb_ips]
+							       : NULL;
+			size_t add = address != NULL ? swarm_wire_field(strlen(address)) : 0;
+
+			if (i == total && i > 0)
+				break; /* the last address is in */
+			if (i == 0 ||
+			    swarm_wire_frame(fixed + closed + swarm_wire_field(current + add)) >
+				frame_max) {
+				/* A fragment opens here: in this part if it fits, else in a new
+				 * one. */
+				if (i > 0 ||
+				    swarm_wire_frame(fixed + closed +
+						     swarm_wire_field(header + add)) > frame_max) {
+					if (!swarm_wire_part(split))
+						return false;
+					closed = 0;
+				}
+				if (swarm_wire_frame(fixed + closed +
+						     swarm_wire_field(header + add)) > frame_max)
+					return false; /* not even alone in a part */
+				current = header;
+				if (!swarm_wire_fragment(split, np,
+							 i < np->n_lb_ips ? i : np->n_lb_ips,
+							 i < np->n_lb_ips ? 0 : i - np->n_lb_ips))
+					return false;
+			}
+			if (address == NULL)
+				break; /* a network without addresses */
+			current += add;
+			if (i < np->n_lb_ips)
+				split->fragments[split->fragment_count - 1]->n_lb_ips++;
+			else
+				split->fragments[split->fragment_count - 1]->n_allowed_ips++;
+		}
+		closed += swarm_wire_field(current);
+	}
+	return true;
+}
+
+/* Releases parts from swarm_wire_peers_split (their fragments, not the strings). */
+void swarm_wire_parts_free(Tjd__V1__SetPeersRequest *parts, size_t count)
+{
+	for (size_t p = 0; parts != NULL && p < count; p++) {
+		for (size_t n = 0; n < parts[p].n_networks; n++)
+			free(parts[p].networks[n]);
+		free(parts[p].networks);
+	}
+	free(parts);
+}
+
+/* Splits a peer set into requests that each fit in a frame; see wire.h. */
+size_t swarm_wire_peers_split(const Tjd__V1__SetPeersRequest *request, size_t frame_max,
+			      Tjd__V1__SetPeersRequest **parts, char *err, size_t errlen)
+{
+	struct swarm_wire_split split = {0};
+	Tjd__V1__SetPeersRequest whole = *request;
+	size_t count = 0;
+
+	*parts = NULL;
+	whole.part = 0;
+	whole.part_count = 0;
+	if (swarm_wire_packed(&whole) <= frame_max) {
+		/* One request, as before parts existed: one fragment per network. */
+		if (!swarm_wire_part(&split))
+			goto oom;
+		for (size_t n = 0; n < request->n_networks; n++) {
+			if (!swarm_wire_fragment(&split, request->networks[n], 0, 0))
+				goto oom;
+			split.fragments[n]->n_lb_ips = request->networks[n]->n_lb_ips;
+			split.fragments[n]->n_allowed_ips = request->networks[n]->n_allowed_ips;
+		}
+	} else if (!swarm_wire_fill(request, frame_max, &split)) {
+		snprintf(err, errlen,
+			 "the peer set (%zu bytes) does not split into %d frames of %zu bytes",
+			 swarm_wire_packed(&whole), SWARM_MAX_PARTS, frame_max);
+		goto fail;
+	}
+	*parts = calloc(split.part_count, sizeof(**parts));
+	if (*parts == NULL)
+		goto oom;
+	for (count = 0; count < split.part_count; count++) {
+		Tjd__V1__SetPeersRequest *part = &(*parts)[count];
+		size_t first = split.part_first[count];
+		size_t end = count + 1 < split.part_count ? split.part_first[count + 1]
+							  : split.fragment_count;
+
+		tjd__v1__set_peers_request__init(part);
+		part->coordinator = request->coordinator;
+		part->generation = request->generation;
+		if (split.part_count > 1) {
+			part->part = (uint32_t)count;
+			part->part_count = (uint32_t)split.part_count;
+		}
+		part->networks = calloc(end - first + 1, sizeof(*part->networks));
+		if (part->networks == NULL)
+			goto oom;
+		for (size_t f = first; f < end; f++) {
+			part->networks[part->n_networks++] = split.fragments[f];
+			split.fragments[f] = NULL;
+		}
+	}
+	/* Measured, not only estimated: a part too large is never handed out. */
+	for (size_t p = 0; p < count; p++) {
+		size_t packed = swarm_wire_packed(&(*parts)[p]);
+		if (packed > frame_max) {
+			snprintf(err, errlen, "part %zu of %zu packs into %zu bytes, more than %zu",
+				 p, count, packed, frame_max);
+			goto fail;
+		}
+	}
+	for (size_t f = 0; f < split.fragment_count; f++)
+		free(split.fragments[f]);
+	free(split.fragments);
+	free(split.part_first);
+	return count;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	for (size_t f = 0; f < split.fragment_count; f++)
+		free(split.fragments[f]);
+	free(split.fragments);
+	free(split.part_first);
+	swarm_wire_parts_free(*parts, count);
+	*parts = NULL;
+	return 0;
 }

@@ -141,6 +141,11 @@ static void swarm_status_print_node(json_t *node)
 	       swarm_status_integer(node, "pushed_generation"));
 	swarm_status_age(node, "last_push_unix");
 	fputs(")\n", stdout);
+	if (json_string_length(json_object_get(node, "push_error")) > 0) {
+		output_label(stdout, 2, "NOT pushed");
+		swarm_status_put(node, "push_error");
+		putchar('\n');
+	}
 	output_label(stdout, 2, "tjd");
 	printf("%s, last error: ", swarm_status_flag(node, "tjd_ready", "ready", "not ready"));
 	swarm_status_put(node, "tjd_error");

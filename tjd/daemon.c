@@ -544,6 +544,7 @@ static void daemon_free(struct tjd *tjd)
 	pktlog_free(tjd->pktlog);
 	enforce_free(tjd->enforce);
 	peer_sets_free(tjd->peers, tjd->peer_network_count);
+	peer_parts_free(tjd->peer_parts);
 	conf_free(tjd->conf);
 	if (tjd->base != NULL)
 		event_base_free(tjd->base);

@@ -60,6 +60,7 @@ struct tjd {
 	size_t peer_network_count;
 	char last_peer_push_from[128];
 	time_t last_peer_push;
+	struct peer_parts *peer_parts; /* a push in parts, until its last part */
 
 	bool stopping; /* no more applies: clearing or exiting */
 	int exit_code;

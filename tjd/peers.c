@@ -15,6 +15,14 @@ void peer_sets_free(struct peer_set *sets, size_t count)
 	free(sets);
 }
 
+void peer_parts_free(struct peer_parts *parts)
+{
+	if (parts == NULL)
+		return;
+	peer_sets_free(parts->sets, parts->set_count);
+	free(parts);
+}
+
 const struct peer_set *peer_sets_find(const struct peer_set *sets, size_t count,
 				      const char *network_id)
 {

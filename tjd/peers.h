@@ -16,6 +16,8 @@
 
 #define PEERS_MAX_NETWORKS 64
 #define PEERS_MAX_ADDRESSES 1024
+/* Parts of one set-peers push (the largest set takes fewer than 100 frames). */
+#define PEERS_MAX_PARTS 256
 
 /* Addresses the swarm coordinator pushed for one overlay network. */
 struct peer_set {
@@ -28,8 +30,20 @@ struct peer_set {
 	time_t updated;
 };
 
+/* The parts of a push received so far, held aside until the last one (set-peers). */
+struct peer_parts {
+	char coordinator[128];
+	unsigned long long generation;
+	unsigned next;	/* the part expected next */
+	unsigned count; /* parts in the push */
+	struct peer_set *sets;
+	size_t set_count;
+};
+
 /* Frees `count` peer sets and the array holding them. */
 void peer_sets_free(struct peer_set *sets, size_t count);
+/* Frees a push's parts (NULL is fine). */
+void peer_parts_free(struct peer_parts *parts);
 /* The peer set of a network id, or NULL. */
 const struct peer_set *peer_sets_find(const struct peer_set *sets, size_t count,
 				      const char *network_id);

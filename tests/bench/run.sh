@@ -7,3 +7,5 @@ make -C "$TOP" -s tests/bench/bench_apply tests/bench/bench_reconcile
 echo
 # The reconciler's own log lines go to stderr; the figures to stdout.
 "$TOP/tests/bench/bench_reconcile" 2>/dev/null
+echo
+"$TOP/tests/bench/swarm.sh"

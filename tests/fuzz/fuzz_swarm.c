@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/frame.h"
 #include "swarm/plan.h"
 #include "swarm/wire.h"
 
@@ -35,9 +36,17 @@ static void fuzz_swarm_send(const struct swarm_cluster *cluster, const struct sw
 		    swarm_wire_peers_encode(&plan->nodes[i], i + 1, cluster->nodes[0].id);
 		Tjd__V1__SetPeersRequest peers;
 
+		Tjd__V1__SetPeersRequest *parts;
+		size_t count;
+
 		if (message == NULL ||
 		    swarm_wire_peers_decode(message, &peers, err, sizeof(err)) < 0)
 			abort();
+		/* The agent's split: every part within the frame (checked inside), or none. */
+		count = swarm_wire_peers_split(&peers, FRAME_MAX, &parts, err, sizeof(err));
+		if (count == 0)
+			abort();
+		swarm_wire_parts_free(parts, count);
 		swarm_wire_peers_free(&peers);
 		free(message);
 		if (swarm_plan_changed(plan, plan, plan->nodes[i].node_id))

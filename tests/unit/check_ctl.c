@@ -92,12 +92,12 @@ static void ctl_setup(void)
 	prefix_parse("fd00:30::2", &e->ipv6);
 	strcpy(e->bridge_port, "veth0");
 	e->allowed = true;
-	ck_assert_msg(
-	    enforce_apply(tjd.enforce, tjd.conf, &inventory, NULL, 0, err, sizeof(err)) == 0,
-	    "%s", err);
+	ck_assert_msg(enforce_apply(tjd.enforce, tjd.conf, &inventory, NULL, 0, err, sizeof(err)) ==
+			  0,
+		      "%s", err);
 	ruleset_init(&compiled);
-	ck_assert_int_eq(
-	    policy_compile(tjd.conf, &inventory, &compiled, counts, err, sizeof(err)), 0);
+	ck_assert_int_eq(policy_compile(tjd.conf, &inventory, &compiled, counts, err, sizeof(err)),
+			 0);
 	compiled_rules = compiled.count;
 	network_rules = counts[0];
 	ck_assert_uint_gt(network_rules, 0);
@@ -115,6 +115,7 @@ static void ctl_teardown(void)
 	enforce_free(tjd.enforce);
 	inventory_free(&inventory);
 	peer_sets_free(tjd.peers, tjd.peer_network_count);
+	peer_parts_free(tjd.peer_parts);
 	conf_free(tjd.conf);
 	event_base_free(tjd.base);
 	unlink(conf_path);
@@ -255,6 +256,31 @@ START_TEST(test_hostile_frames)
 }
 END_TEST
 
+/* Sends part `part` of `count` of a push (generation) with one network as root. */
+static void ctl_test_set_peers_part(const char *id, char **lb, size_t n_lb,
+				    unsigned long long generation, unsigned part, unsigned count)
+{
+	Tjd__V1__Request request = TJD__V1__REQUEST__INIT;
+	Tjd__V1__SetPeersRequest push = TJD__V1__SET_PEERS_REQUEST__INIT;
+	Tjd__V1__NetworkPeers network = TJD__V1__NETWORK_PEERS__INIT;
+	Tjd__V1__NetworkPeers *networks[] = {&network};
+
+	request.version = TJD_PROTOCOL_VERSION;
+	request.command_case = TJD__V1__REQUEST__COMMAND_SET_PEERS;
+	request.set_peers = &push;
+	push.coordinator = (char *)"manager-1";
+	push.generation = generation;
+	push.part = part;
+	push.part_count = count;
+	push.n_networks = 1;
+	push.networks = networks;
+	network.network_id = (char *)id;
+	network.network_name = (char *)"ovl";
+	network.lb_ips = lb;
+	network.n_lb_ips = n_lb;
+	ctl_test_call(&request, 0);
+}
+
 /* Sends a set-peers with one network as uid. */
 static void ctl_test_set_peers(const char *id, char **lb, size_t n_lb, uid_t uid)
 {
@@ -306,6 +332,123 @@ START_TEST(test_set_peers_validates_everything)
 }
 END_TEST
 
+/* Asserts that tjd holds the peer set of the first whole push: network abc123, 2 addresses. */
+static void ctl_test_peers_unchanged(void)
+{
+	ck_assert_ptr_null(tjd.peer_parts);
+	ck_assert_uint_eq(tjd.peer_network_count, 1);
+	ck_assert_str_eq(tjd.peers[0].network_id, "abc123");
+	ck_assert_uint_eq(tjd.peers[0].lb_count, 2);
+}
+
+START_TEST(test_set_peers_in_parts_apply_whole)
+{
+	char *good[] = {(char *)"10.0.1.5", (char *)"fd00::5"};
+	char *more[] = {(char *)"10.0.1.6"};
+	static char texts[PEERS_MAX_ADDRESSES][16];
+	static char *many[PEERS_MAX_ADDRESSES];
+
+	for (size_t i = 0; i < PEERS_MAX_ADDRESSES; i++) {
+		snprintf(texts[i], sizeof(texts[i]), "10.1.%zu.%zu", i / 250, i % 250 + 1);
+		many[i] = texts[i];
+	}
+	ctl_test_set_peers("abc123", good, 2, 0);
+	ck_assert_msg(reply->ok, "%s", reply->error);
+	/* Parts are held aside: nothing changes before the last one. */
+	ctl_test_set_peers_part("def456", good, 2, 5, 0, 3);
+	ck_assert_msg(reply->ok, "%s", reply->error);
+	ck_assert_uint_eq(tjd.peer_network_count, 1);
+	ck_assert_str_eq(tjd.peers[0].network_id, "abc123");
+	ctl_test_set_peers_part("def456", more, 1, 5, 1, 3);
+	ck_assert_msg(reply->ok, "%s", reply->error);
+	ck_assert_str_eq(tjd.peers[0].network_id, "abc123");
+	ck_assert_ptr_nonnull(tjd.peer_parts);
+	/* The last part swaps in the union: one network, its lists appended. */
+	ctl_test_set_peers_part("def456", more, 1, 5, 2, 3);
+	ck_assert_msg(reply->ok, "%s", reply->error);
+	ck_assert_ptr_null(tjd.peer_parts);
+	ck_assert_uint_eq(tjd.peer_network_count, 1);
+	ck_assert_str_eq(tjd.peers[0].network_id, "def456");
+	ck_assert_uint_eq(tjd.peers[0].lb_count, 4);
+	ck_assert_str_eq(tjd.last_peer_push_from, "manager-1");
+	/* Exactly the limit across parts is accepted. */
+	ctl_test_set_peers_part("abc123", many, PEERS_MAX_ADDRESSES - 1, 6, 0, 2);
+	ck_assert_msg(reply->ok, "%s", reply->error);
+	ctl_test_set_peers_part("abc123", more, 1, 6, 1, 2);
+	ck_assert_msg(reply->ok, "%s", reply->error);
+	ck_assert_uint_eq(tjd.peers[0].lb_count, PEERS_MAX_ADDRESSES);
+	ctl_test_set_peers("abc123", good, 2, 0);
+	ck_assert_msg(reply->ok, "%s", reply->error);
+	ctl_test_peers_unchanged();
+}
+END_TEST
+
+START_TEST(test_set_peers_in_parts_fail_closed)
+{
+	char *good[] = {(char *)"10.0.1.5", (char *)"fd00::5"};
+	char *more[] = {(char *)"10.0.1.6"};
+	char *bad[] = {(char *)"10.0.1.7/24"};
+	static char texts[PEERS_MAX_ADDRESSES][16];
+	static char *many[PEERS_MAX_ADDRESSES];
+
+	for (size_t i = 0; i < PEERS_MAX_ADDRESSES; i++) {
+		snprintf(texts[i], sizeof(texts[i]), "10.1.%zu.%zu", i / 250, i % 250 + 1);
+		many[i] = texts[i];
+	}
+	ctl_test_set_peers("abc123", good, 2, 0);
+	ck_assert_msg(reply->ok, "%s", reply->error);
+	/* A part without its predecessors. */
+	ctl_test_set_peers_part("def456", more, 1, 5, 1, 2);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_INVALID);
+	ctl_test_peers_unchanged();
+	/* A skipped part discards the push: the parts after it are refused too. */
+	ctl_test_set_peers_part("def456", more, 1, 5, 0, 3);
+	ctl_test_set_peers_part("def456", more, 1, 5, 2, 3);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_INVALID);
+	ctl_test_set_peers_part("def456", more, 1, 5, 1, 3);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_INVALID);
+	ctl_test_peers_unchanged();
+	/* Parts of two generations, or two part counts, do not mix. */
+	ctl_test_set_peers_part("def456", more, 1, 7, 0, 2);
+	ctl_test_set_peers_part("def456", more, 1, 8, 1, 2);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_INVALID);
+	ctl_test_set_peers_part("def456", more, 1, 9, 0, 2);
+	ctl_test_set_peers_part("def456", more, 1, 9, 1, 3);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_INVALID);
+	ctl_test_peers_unchanged();
+	/* An invalid last part: the valid ones before it are not applied. */
+	ctl_test_set_peers_part("def456", more, 1, 10, 0, 2);
+	ck_assert_msg(reply->ok, "%s", reply->error);
+	ctl_test_set_peers_part("def456", bad, 1, 10, 1, 2);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_INVALID);
+	ctl_test_peers_unchanged();
+	/* The limit holds across parts: 1,024 + 1 addresses on one network. */
+	ctl_test_set_peers_part("def456", many, PEERS_MAX_ADDRESSES, 11, 0, 2);
+	ck_assert_msg(reply->ok, "%s", reply->error);
+	ctl_test_set_peers_part("def456", more, 1, 11, 1, 2);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_INVALID);
+	ck_assert_ptr_nonnull(strstr(reply->error, "more than 1024 addresses"));
+	ctl_test_peers_unchanged();
+	/* A whole set between parts supersedes them. */
+	ctl_test_set_peers_part("def456", more, 1, 12, 0, 2);
+	ctl_test_set_peers("abc123", good, 2, 0);
+	ck_assert_msg(reply->ok, "%s", reply->error);
+	ctl_test_set_peers_part("def456", more, 1, 12, 1, 2);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_INVALID);
+	ctl_test_peers_unchanged();
+	/* Nonsense counts. */
+	ctl_test_set_peers_part("def456", more, 1, 13, 2, 2);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_INVALID);
+	ctl_test_set_peers_part("def456", more, 1, 13, 0, PEERS_MAX_PARTS + 1);
+	ck_assert_int_eq(reply->code, TJD__V1__ERROR_CODE__ERROR_INVALID);
+	ctl_test_peers_unchanged();
+	/* A push cut short (the agent went away) is never applied; teardown frees it. */
+	ctl_test_set_peers_part("def456", more, 1, 14, 0, 2);
+	ck_assert_msg(reply->ok, "%s", reply->error);
+	ck_assert_uint_eq(tjd.peers[0].lb_count, 2);
+}
+END_TEST
+
 /* Builds the suite. */
 static Suite *ctl_suite(void)
 {
@@ -320,6 +463,8 @@ static Suite *ctl_suite(void)
 	tcase_add_test(tc, test_reload_needs_root_and_keeps_old_on_error);
 	tcase_add_test(tc, test_hostile_frames);
 	tcase_add_test(tc, test_set_peers_validates_everything);
+	tcase_add_test(tc, test_set_peers_in_parts_apply_whole);
+	tcase_add_test(tc, test_set_peers_in_parts_fail_closed);
 	suite_add_tcase(s, tc);
 	return s;
 }
