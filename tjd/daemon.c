@@ -22,6 +22,7 @@
 #include "tjd/docker.h"
 #include "tjd/droplog.h"
 #include "tjd/enforce.h"
+#include "tjd/events.h"
 #include "tjd/pktlog.h"
 #include "tjd/policy.h"
 #include "tjd/reconcile.h"
@@ -128,6 +129,83 @@ static bool daemon_pktlog_format(void *arg, const char *id, const char *name,
 		snprintf(line, size, "%s: %s", packet->prefix[0] ? packet->prefix : "tjd", what);
 	}
 	return true;
+}
+
+/* The name of the container with this address, from the inventory; "" when none. */
+static void daemon_address_owner(const struct tjd *tjd, int family, const uint8_t *bytes,
+				 char *name, size_t size)
+{
+	const struct inventory *inv = tjd->inventory;
+
+	name[0] = '\0';
+	for (size_t c = 0; inv != NULL && c < inv->container_count; c++)
+		for (size_t a = 0; a < inv->containers[c].address_count; a++) {
+			const struct prefix *address = &inv->containers[c].addresses[a];
+
+			if (address->family == family &&
+			    memcmp(&address->addr, bytes, family == AF_INET ? 4 : 16) == 0) {
+				snprintf(name, size, "%s", inv->containers[c].name);
+				return;
+			}
+		}
+}
+
+/* The protocol's name in the log's entries. */
+static void daemon_protocol_name(uint8_t protocol, char *buf, size_t size)
+{
+	const char *name = protocol == IPPROTO_TCP	? "tcp"
+			   : protocol == IPPROTO_UDP	? "udp"
+			   : protocol == IPPROTO_SCTP	? "sctp"
+			   : protocol == IPPROTO_ICMP	? "icmp"
+			   : protocol == IPPROTO_ICMPV6 ? "icmpv6"
+							: NULL;
+
+	if (name != NULL)
+		snprintf(buf, size, "%s", name);
+	else
+		snprintf(buf, size, "%u", protocol);
+}
+
+/* Keeps every decoded packet in the ring tjctl log reads. */
+static void daemon_pktlog_observe(void *arg, const char *id, const char *name,
+				  const struct pktlog_event *packet)
+{
+	struct tjd *tjd = arg;
+	struct events_entry entry;
+	struct droplog_event drop;
+
+	if (tjd->events == NULL)
+		return;
+	memset(&entry, 0, sizeof(entry));
+	entry.time = time(NULL);
+	snprintf(entry.rule, sizeof(entry.rule), "%s", packet->prefix);
+	daemon_protocol_name(packet->protocol, entry.protocol, sizeof(entry.protocol));
+	entry.port = packet->has_ports ? packet->dport : 0;
+	if (strcmp(id, "tjd") == 0) {
+		if (tjd->inventory == NULL || droplog_resolve(tjd->inventory, packet, &drop) < 0)
+			return;
+		snprintf(entry.kind, sizeof(entry.kind), "%s", droplog_kind_name(drop.kind));
+		snprintf(entry.network, sizeof(entry.network), "%s", drop.network);
+		snprintf(entry.src_name, sizeof(entry.src_name), "%s", drop.src.name);
+		snprintf(entry.src_address, sizeof(entry.src_address), "%s", drop.src.address);
+		snprintf(entry.dst_name, sizeof(entry.dst_name), "%s", drop.dst.name);
+		snprintf(entry.dst_address, sizeof(entry.dst_address), "%s", drop.dst.address);
+		snprintf(entry.reason, sizeof(entry.reason), "%s", drop.reason);
+	} else {
+		snprintf(entry.kind, sizeof(entry.kind), "container");
+		snprintf(entry.container, sizeof(entry.container), "%s", name);
+		if (inet_ntop(packet->family, packet->src, entry.src_address,
+			      sizeof(entry.src_address)) == NULL ||
+		    inet_ntop(packet->family, packet->dst, entry.dst_address,
+			      sizeof(entry.dst_address)) == NULL)
+			return;
+		daemon_address_owner(tjd, packet->family, packet->src, entry.src_name,
+				     sizeof(entry.src_name));
+		daemon_address_owner(tjd, packet->family, packet->dst, entry.dst_name,
+				     sizeof(entry.dst_name));
+		snprintf(entry.reason, sizeof(entry.reason), "matched %s's log rule", name);
+	}
+	events_add(tjd->events, &entry);
 }
 
 /* Listens in the namespaces of the containers whose rules log, as the last apply left them. */
@@ -542,6 +620,7 @@ static void daemon_free(struct tjd *tjd)
 	if (tjd->metrics_timer != NULL)
 		event_free(tjd->metrics_timer);
 	pktlog_free(tjd->pktlog);
+	events_free(tjd->events);
 	enforce_free(tjd->enforce);
 	peer_sets_free(tjd->peers, tjd->peer_network_count);
 	peer_parts_free(tjd->peer_parts);
@@ -634,6 +713,10 @@ int daemon_main(const struct daemon_options *options)
 		if (tjd.pktlog == NULL || tjd.metrics_timer == NULL)
 			fatalx("out of memory setting up the log readers and metrics");
 		pktlog_set_formatter(tjd.pktlog, daemon_pktlog_format, &tjd);
+		tjd.events = events_new();
+		if (tjd.events == NULL)
+			fatalx("out of memory setting up the connection log");
+		pktlog_set_observer(tjd.pktlog, daemon_pktlog_observe, &tjd);
 		tjd.control = control_new(&tjd, tjd.socket_path, err, sizeof(err));
 		if (tjd.control == NULL) {
 			log_warnx("control socket: %s", err);

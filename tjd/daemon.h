@@ -24,6 +24,7 @@ struct reconcile;
 struct control;
 struct enforce;
 struct pktlog;
+struct events;
 
 struct tjd {
 	struct event_base *base;
@@ -36,6 +37,7 @@ struct tjd {
 	struct reconcile *reconcile; /* Docker's state -> inventory */
 	struct enforce *enforce;     /* inventory -> the kernel (the only writer) */
 	struct pktlog *pktlog;	     /* what log rules pass on, read in their namespaces */
+	struct events *events;	     /* the recent ones, for tjctl log */
 	struct control *control;
 	struct event *poll_timer;
 	struct event *signal_events[5];

@@ -281,7 +281,8 @@ static void pktlog_emit(struct pktlog_listener *listener, const struct pktlog_ev
 	char what[160], line[768];
 
 	if (listener->owner->observer != NULL)
-		listener->owner->observer(listener->owner->observer_arg, listener->name, event);
+		listener->owner->observer(listener->owner->observer_arg, listener->id,
+					  listener->name, event);
 	if (!pktlog_take_token(listener)) {
 		listener->held++;
 		listener->owner->suppressed++;

@@ -81,9 +81,10 @@ void pktlog_free(struct pktlog *log);
 size_t pktlog_sync(struct pktlog *log, const struct pktlog_source *sources, size_t count);
 /*
  * Also hands every decoded packet (rate limit or not) to fn, with the
- * container's name; NULL to stop.
+ * source's id and name; NULL to stop.
  */
-typedef void pktlog_observer_fn(void *arg, const char *container, const struct pktlog_event *event);
+typedef void pktlog_observer_fn(void *arg, const char *id, const char *name,
+				const struct pktlog_event *event);
 void pktlog_set_observer(struct pktlog *log, pktlog_observer_fn *fn, void *arg);
 /*
  * Writes the line of a packet from source `id` (name: the source's name)

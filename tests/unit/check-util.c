@@ -10,12 +10,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -265,10 +265,12 @@ struct check_util_logged {
 };
 
 /* Keeps each decoded packet. */
-static void check_util_observe(void *arg, const char *container, const struct pktlog_event *event)
+static void check_util_observe(void *arg, const char *id, const char *container,
+			       const struct pktlog_event *event)
 {
 	struct check_util_logged *seen = arg;
 
+	ck_assert_str_eq(id, "0123456789ab");
 	ck_assert_str_eq(container, "probe");
 	if (seen->count < sizeof(seen->events) / sizeof(seen->events[0]))
 		seen->events[seen->count++] = *event;
