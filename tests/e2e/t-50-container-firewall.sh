@@ -14,8 +14,12 @@
 # dockerd restarted without live-restore starts web (restart always) in a
 # new namespace before tjd can hear of it: web's rules must be there again,
 # and the test reports how many denied attempts from the host got through
-# meanwhile, and when.  A container in the host's network namespace is
-# refused and the host's firewall left as it was.
+# meanwhile, and when.  The first packet: a labelled container whose first
+# act is a denied connection is started 20 times on each network; the test
+# reports how many of those connections got through before tjd's rules were
+# in (tjd hears of a container only once it runs) and asserts that the
+# rules were there after every start.  A container in the host's network
+# namespace is refused and the host's firewall left as it was.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -39,6 +43,7 @@ HOST_PROBES=(
 	"$WEB_APP_V4 3306 web v4:3306"
 	"$WEB_APP_V6 80 web v6:80"
 )
+FIRST_PACKET_STARTS=20
 
 # A container serving its name over HTTP on port 80 and, as the database, 3306.
 # Restart policy always: a dockerd that does not keep containers across its
@@ -314,6 +319,89 @@ dockerd_restart_measured() {
 	expect_true "the host's probes really ran ($tries attempts)" test "$tries" -gt 40
 }
 
+# ---------------------------------------------------------------- first packet
+
+# Start container NAME (fp-N): a firewall of its own, and an entrypoint whose
+# first act is a connection to c1:80, which its output policy denies.  It
+# prints "first-packet: reached" if c1 answered, and "first-packet: done"
+# 0.2 s on (time enough for an answer on this network).
+fp_run() {
+	dk run -d --name "$1" --hostname fp --network "$APPS_NET" \
+		--label dcfw.enable=true --label dcfw.output.policy=deny "$IMAGE" sh -c \
+		"(printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 1 $C1_V4 80 | grep -q tjd-e2e:c1 &&
+			echo first-packet: reached) & sleep 0.2; echo first-packet: done; exec sleep 600" >/dev/null
+}
+
+# Succeed when container NAME has printed "first-packet: done".
+fp_done() {
+	local logs
+	logs=$(dk logs "$1" 2>&1) && [[ $logs == *"first-packet: done"* ]]
+}
+
+# One start of a new fp-N: FP_VERDICT is reached or blocked; FP_RULES yes if
+# tjd's rules were in its namespace within 5 s, and FP_RULES_MS when they
+# were seen there, in ms after Docker's start time (an upper bound: polled
+# from the moment `docker run` returns).  The container is removed in the
+# background (FP_REMOVING holds those removals).
+FP_COUNT=0
+FP_REMOVING=()
+fp_once() {
+	local name=fp-$FP_COUNT logs seen started
+	FP_COUNT=$((FP_COUNT + 1))
+	fp_run "$name"
+	FP_RULES=no
+	FP_RULES_MS=
+	if wait_until 5 container_rules_present "$name"; then
+		seen=$(now_ms)
+		FP_RULES=yes
+		started=$(date -d "$(dk inspect -f '{{.State.StartedAt}}' "$name")" +%s%3N)
+		FP_RULES_MS=$((seen - started))
+	fi
+	wait_until 5 fp_done "$name" || e2e_die "$name did not run its probe"
+	logs=$(dk logs "$name" 2>&1)
+	FP_VERDICT=blocked
+	[[ $logs != *"first-packet: reached"* ]] || FP_VERDICT=reached
+	dk rm -f "$name" >/dev/null 2>&1 &
+	FP_REMOVING+=($!)
+}
+
+# Wait for the removals fp_once started.
+fp_removed() {
+	[ ${#FP_REMOVING[@]} -eq 0 ] || wait "${FP_REMOVING[@]}" || true
+	FP_REMOVING=()
+}
+
+# FIRST_PACKET_STARTS starts of fp with tjd running: report how many of them
+# let the first packet through, and when the rules were seen; assert that
+# they were in place after every start.
+first_packet_starts() {
+	local driver=$1 i leaked=0 ruled=0 started delays=()
+	started=$(now_ms)
+	for ((i = 0; i < FIRST_PACKET_STARTS; i++)); do
+		fp_once
+		[ "$FP_VERDICT" = blocked ] || leaked=$((leaked + 1))
+		[ "$FP_RULES" = no ] || ruled=$((ruled + 1))
+		[ -z "$FP_RULES_MS" ] || delays+=("$FP_RULES_MS")
+	done
+	fp_removed
+	echo "  RESULT [$E2E_BACKEND] $driver: first packet: $leaked of $FIRST_PACKET_STARTS starts leaked" \
+		"($(($(now_ms) - started)) ms for the $FIRST_PACKET_STARTS)"
+	if [ ${#delays[@]} -gt 0 ]; then
+		mapfile -t delays < <(printf '%s\n' "${delays[@]}" | sort -n)
+		echo "  RESULT [$E2E_BACKEND] $driver: rules seen in fp's namespace at most" \
+			"${delays[0]}/${delays[${#delays[@]} / 2]}/${delays[-1]} ms (min/median/max) after Docker's start time"
+	fi
+	expect_equal "$driver: starts of fp after which its rules were in place" \
+		"$FIRST_PACKET_STARTS" "$ruled"
+}
+
+# Assert that fp's first connection reaches c1 (run without tjd).
+expect_fp_reaches() {
+	fp_once
+	fp_removed
+	expect_equal "$1: fp's first connection to c1 without tjd" reached "$FP_VERDICT"
+}
+
 # The apps network of DRIVER (bridge, or macvlan over a veth parent) and its containers.
 apps_up() {
 	local driver=$1
@@ -351,6 +439,7 @@ apps_up bridge
 e2e_log "without tjd: every probe connects"
 check_probes no
 check_host_probes reach
+expect_fp_reaches bridge
 
 tjd_config_write
 rc=0
@@ -412,17 +501,23 @@ expect_tcp reach web "$DB_NEW_V4" 3306 db
 expect_tcp blocked c2 "$WEB_APP_V4" 80 web
 expect_tcp blocked web "$C1_V4" 80 c1
 
+e2e_log "first packet: $FIRST_PACKET_STARTS starts of a container whose first act is a denied connection, on the bridge"
+first_packet_starts bridge
+
 e2e_log "the same on a macvlan network (over a veth parent): no host bridge sees that traffic"
 tjd_signal_and_wait TERM
 apps_down
 apps_up macvlan
 e2e_log "without tjd, on macvlan: every probe connects"
 check_probes no
+expect_fp_reaches macvlan
 tjd_start
 expect_true "tjd logged web's rules" \
 	wait_until 10 grep -q "container web: [0-9]* rules applied" "$TJD_LOG"
 e2e_log "with tjd, on macvlan"
 check_probes yes
+e2e_log "first packet: $FIRST_PACKET_STARTS starts of a container whose first act is a denied connection, on macvlan"
+first_packet_starts macvlan
 
 e2e_log "network_mode host with labels: refused, the host's firewall untouched"
 HOST_BEFORE=$E2E_DIR/t50-host-before
