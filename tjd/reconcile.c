@@ -123,6 +123,7 @@ struct reconcile_run {
 	/* The containers the events behind a partial run named (their ids). */
 	char (*named)[INV_ID_MAX + 1];
 	size_t named_count;
+	unsigned epoch; /* the owner's docker_epoch when the run began */
 };
 
 struct reconcile {
@@ -143,6 +144,15 @@ struct reconcile {
 	/* The last inventory the owner took: partial runs start from it. */
 	struct inventory last;
 	bool have_last;
+	/*
+	 * Counts the event stream's openings (reconcile_forget_ports): the
+	 * containers' namespaces in `last` are recalled only when the run that
+	 * read them began after the latest (last_epoch == docker_epoch).
+	 * While tjd did not listen, Docker may have replaced a namespace and
+	 * left a file at the old path.
+	 */
+	unsigned docker_epoch;
+	unsigned last_epoch;
 	struct reconcile_answer *answers;
 	size_t answer_count;
 	/* Bridge ports found by earlier runs; see reconcile_recall_port. */
@@ -384,6 +394,7 @@ static void reconcile_forget_ports(struct reconcile *reconcile)
 	reconcile->known = NULL;
 	reconcile->known_count = 0;
 	reconcile->netns_dir[0] = '\0';
+	reconcile->docker_epoch++;
 	reconcile_forget_answers(reconcile);
 }
 
@@ -655,6 +666,7 @@ static void reconcile_finish(struct reconcile_run *run)
 		reconcile->last = run->inventory;
 		inventory_init(&run->inventory);
 		reconcile->have_last = true;
+		reconcile->last_epoch = run->epoch;
 		reconcile_prune_answers(reconcile, !run->partial);
 	} else {
 		/* The kept answers must match the last inventory: start again from nothing. */
@@ -1114,10 +1126,15 @@ static void reconcile_recall_netns(const struct reconcile *reconcile,
 				   struct inv_container *container)
 {
 	const struct inv_container *before =
-	    reconcile->have_last ? inventory_find_container(&reconcile->last, container->id) : NULL;
+	    reconcile->have_last && reconcile->last_epoch == reconcile->docker_epoch
+		? inventory_find_container(&reconcile->last, container->id)
+		: NULL;
 	struct stat st;
 
-	/* a restarted container has a new namespace: the old path is gone with the old one */
+	/*
+	 * a container restarted while tjd listened has a new namespace and left the list
+	 * meanwhile; one restarted while it did not is not recalled (see docker_epoch)
+	 */
 	if (before != NULL && before->netns[0] != '\0' && stat(before->netns, &st) == 0)
 		snprintf(container->netns, sizeof(container->netns), "%s", before->netns);
 }
@@ -1385,6 +1402,7 @@ static void reconcile_begin(struct reconcile *reconcile)
 		return;
 	}
 	run->owner = reconcile;
+	run->epoch = reconcile->docker_epoch;
 	inventory_init(&run->inventory);
 	clock_gettime(CLOCK_MONOTONIC, &run->started);
 	reconcile->run = run;

@@ -236,11 +236,14 @@ dockerd_up() {
 	# Own trust key and containerd namespaces, so that nothing is shared with
 	# a dockerd the host may run (a running system containerd is reused by
 	# dockerd 20.10; separate namespaces keep the containers apart).
-	# live-restore: containers survive a dockerd restart (a test restarts it).
+	# live-restore: containers survive a dockerd restart (a test restarts it);
+	# E2E_LIVE_RESTORE=false starts a dockerd that stops them as it stops
+	# and starts those with a restart policy again as it starts (Docker's
+	# default).
 	cat >"$E2E_DIR/daemon.json" <<-EOF
 		{
 		  "shutdown-timeout": 2,
-		  "live-restore": true,
+		  "live-restore": ${E2E_LIVE_RESTORE:-true},
 		  "deprecated-key-path": "$E2E_DIR/key.json",
 		  "containerd-namespace": "$E2E_NS",
 		  "containerd-plugins-namespace": "$E2E_NS-plugins"
