@@ -12,10 +12,18 @@
 #include "common/prefix.h"
 #include "tjd/policy.h"
 
-/* Whether a rule's interface condition holds ("" in the rule: any; NULL packet: any). */
+/*
+ * Whether a rule's interface condition holds ("" in the rule: any).  A
+ * NULL packet interface is a container's own, whichever it is, but never
+ * loopback: a connection between two containers does not use it.
+ */
 static bool explain_iface(const char *rule, const char *packet)
 {
-	return rule[0] == '\0' || packet == NULL || strncmp(rule, packet, TJD_IFNAMSIZ) == 0;
+	if (rule[0] == '\0')
+		return true;
+	if (packet == NULL)
+		return strcmp(rule, "lo") != 0;
+	return strncmp(rule, packet, TJD_IFNAMSIZ) == 0;
 }
 
 /* Whether a port lies in a rule's range (0..0: any). */

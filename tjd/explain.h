@@ -40,7 +40,7 @@ struct explain_result {
 struct explain_packet {
 	int family;
 	enum rule_hook hook;
-	const char *in_iface, *out_iface; /* "" none; NULL: any (inside a container) */
+	const char *in_iface, *out_iface; /* "" none; NULL: any but lo (inside a container) */
 	const char *physdev_in;		  /* "" none */
 	struct prefix src, dst;
 	uint8_t protocol;
