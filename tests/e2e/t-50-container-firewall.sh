@@ -8,7 +8,10 @@
 # connections pass, on a bridge network and on a macvlan network alike.
 # On the bridge, the database is then re-created with a new address and
 # the rule follows it; a container whose label cannot be parsed is denied
-# both ways (and tjctl status says why).  While c2 and web try denied
+# both ways (and tjctl status says why).  A `log` rule's matches show in
+# tjd's log and in `tjctl log`, naming the container, the rule and the
+# connection; `tjctl rules` shows web's namespace among those tjd manages,
+# headed by where it lives.  While c2 and web try denied
 # connections without pause, tjd is killed (SIGKILL) and started again, and
 # dockerd restarted with live-restore: not one attempt may get through.
 # dockerd restarted without live-restore starts web (restart always) in a
@@ -63,6 +66,7 @@ web_run() {
 		--label dcfw.input.policy=deny \
 		--label "dcfw.input.rule.1=allow on eth0 proto tcp from 172.29.0.0/25 to any port 80" \
 		--label "dcfw.input.rule.2=allow on eth0 proto tcp from $C1_V6 to any port 80" \
+		--label "dcfw.input.rule.3=deny log proto tcp to any port 3306 comment \"not the db\"" \
 		--label dcfw.output.policy=deny \
 		--label "dcfw.output.rule.1=allow proto tcp to container db port 3306 comment \"Allow access to MariaDB\""
 }
@@ -454,9 +458,26 @@ e2e_log "with tjd: DCFW's README example on web"
 expect_true "tjd logged web's rules" \
 	wait_until 10 grep -q "container web: [0-9]* rules applied" "$TJD_LOG"
 check_probes yes
+e2e_log "a log rule: its matches named in tjd's log and in tjctl log"
+expect_true "tjd logged c1's attempt on web:3306 with the rule and its comment" \
+	wait_until 2 grep -qE "container web: dcfw.input.rule.3: not the db: tcp $C1_V4:[0-9]+ -> $WEB_APP_V4:3306\$" "$TJD_LOG"
+web_log_has_rule3() {
+	tjctl log --json --container web | python3 -c '
+import json, sys
+sys.exit(0 if any(e["kind"] == "container" and e["container"] == "web"
+                  and e["rule"].startswith("dcfw.input.rule.3") and e["port"] == 3306
+                  and e["src_name"] == "c1" for e in map(json.loads, sys.stdin)) else 1)'
+}
+expect_true "tjctl log --container web has it, with c1 named" web_log_has_rule3
 check_host_probes blocked
 expect_true "web's rules live in its own namespace" web_rules_present
 expect_true "tjctl rules web prints them" tjctl_rules_has web "dcfw.input.rule.1"
+all_rules_show_web() {
+	local listing
+	listing=$(tjctl rules) && [[ $listing == *"# container web, namespace "* ]] &&
+		[[ $listing == *"# tjd's own network namespace"* ]] && [[ $listing == *dcfw.input.rule.1* ]]
+}
+expect_true "tjctl rules shows tjd's namespace and web's, each headed" all_rules_show_web
 rc=0
 tjctl rules nosuchcontainer >/dev/null 2>&1 || rc=$?
 expect_equal "tjctl rules for a container without a firewall: exit status" 1 "$rc"
