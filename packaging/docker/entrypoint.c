@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -137,6 +138,26 @@ static void entrypoint_report(const char *name, int status)
 }
 
 /*
+ * Docker mounts /proc/sys read-only in a container, and a service cannot
+ * ask otherwise.  tjd switches br_netfilter back on inside an overlay
+ * namespace where it was turned off (net.bridge.*), so the node role makes
+ * /proc/sys/net, and nothing else, writable again: a bind of it over
+ * itself, remounted read-write (CAP_SYS_ADMIN, which the node service has
+ * for entering namespaces anyway).  Best effort: where a security profile
+ * forbids it (AppArmor's docker-default does), tjd still enforces wherever
+ * the setting is on, as it is in every new namespace, and says so where not.
+ */
+static void entrypoint_writable_net_sysctls(void)
+{
+	if (mount("/proc/sys/net", "/proc/sys/net", NULL, MS_BIND, NULL) < 0 ||
+	    mount(NULL, "/proc/sys/net", NULL, MS_REMOUNT | MS_BIND, NULL) < 0)
+		fprintf(stderr,
+			"tjd-entrypoint: /proc/sys/net stays read-only (%s): tjd cannot switch "
+			"br_netfilter back on inside a namespace where it was turned off\n",
+			strerror(errno));
+}
+
+/*
  * The node role: tjd and the swarm agent, supervised.  Exits 0 after a
  * SIGTERM/SIGINT it passed on, 1 when a child ended on its own.
  */
@@ -152,6 +173,7 @@ static int entrypoint_node(void)
 	bool alive[2] = {true, true};
 	int status, stopped_by = 0;
 
+	entrypoint_writable_net_sysctls();
 	entrypoint_add_env_option(tjd_args, &tjd_count, "--state-file", "TJD_STATE_FILE");
 	entrypoint_add_env_option(agent_args, &agent_count, "--coordinator",
 				  "TJD_SWARM_COORDINATOR");
