@@ -117,8 +117,8 @@ int swarm_deploy_parse_self(const char *json, size_t len, struct swarm_deploy_se
 		return -1;
 	if (jsonfield_string(root, "Id", true, &text, &length, where, err, errlen) < 0)
 		goto out;
-	if (!ident_valid_container_id(text, length)) {
-		error_format(err, errlen, "%s: invalid Id", where);
+	if (length != 64 || !ident_valid_container_id(text, length)) {
+		error_format(err, errlen, "%s: invalid Id (64 hex digits)", where);
 		goto out;
 	}
 	memcpy(self->container_id, text, length + 1);
