@@ -1,4 +1,4 @@
-/* Blocking GETs against the Docker Engine API for the coordinator; see docker.h. */
+/* Blocking requests against the Docker Engine API for the swarm code; see docker.h. */
 #include "config.h"
 
 #include "swarm/docker.h"
@@ -50,11 +50,13 @@ static size_t swarm_docker_write(char *data, size_t size, size_t count, void *ar
 	return add;
 }
 
-/* One GET with a time limit and a bounded body; see docker.h. */
-int swarm_docker_get(const char *docker_host, const char *path, char **out, size_t *len, char *err,
-		     size_t errlen)
+/* One request with a time limit and a bounded body; see docker.h. */
+int swarm_docker_request(const char *docker_host, const char *method, const char *path,
+			 const char *request_body, long *status_out, char **out, size_t *len,
+			 char *err, size_t errlen)
 {
 	struct swarm_docker_body body = {0};
+	struct curl_slist *headers = NULL;
 	char url[2048];
 	CURL *curl = curl_easy_init();
 	CURLcode code;
@@ -63,6 +65,7 @@ int swarm_docker_get(const char *docker_host, const char *path, char **out, size
 
 	*out = NULL;
 	*len = 0;
+	*status_out = 0;
 	if (curl == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -84,28 +87,55 @@ int swarm_docker_get(const char *docker_host, const char *path, char **out, size
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, swarm_docker_write);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+	if (strcmp(method, "GET") != 0)
+		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	if (request_body != NULL) {
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+		if (headers == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request_body);
+	}
 	code = curl_easy_perform(curl);
 	if (code != CURLE_OK) {
-		snprintf(err, errlen, "Docker GET %s: %s", path,
+		snprintf(err, errlen, "Docker %s %s: %s", method, path,
 			 body.too_large ? "response too large" : curl_easy_strerror(code));
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200) {
-		snprintf(err, errlen, "Docker GET %s: HTTP %ld%s", path, status,
-			 status == 503 ? " (is this node a swarm manager?)" : "");
-		goto out;
-	}
-	if (body.data == NULL) {
-		snprintf(err, errlen, "Docker GET %s: empty response", path);
-		goto out;
-	}
+	*status_out = status;
 	*out = body.data;
 	*len = body.length;
 	body.data = NULL;
 	ret = 0;
 out:
 	free(body.data);
+	curl_slist_free_all(headers);
 	curl_easy_cleanup(curl);
 	return ret;
+}
+
+/* One GET that must answer 200 with a body; see docker.h. */
+int swarm_docker_get(const char *docker_host, const char *path, char **out, size_t *len, char *err,
+		     size_t errlen)
+{
+	long status = 0;
+
+	if (swarm_docker_request(docker_host, "GET", path, NULL, &status, out, len, err, errlen) <
+	    0)
+		return -1;
+	if (status != 200) {
+		snprintf(err, errlen, "Docker GET %s: HTTP %ld%s", path, status,
+			 status == 503 ? " (is this node a swarm manager?)" : "");
+	} else if (*out == NULL) {
+		snprintf(err, errlen, "Docker GET %s: empty response", path);
+	} else {
+		return 0;
+	}
+	free(*out);
+	*out = NULL;
+	*len = 0;
+	return -1;
 }

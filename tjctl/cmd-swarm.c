@@ -1,6 +1,6 @@
 /*
  * tjctl swarm: the verb and its table of subcommands (coordinate, agent,
- * status; one cmd-swarm-*.c each, with its options as data).  They run
+ * status, deploy; one cmd-swarm-*.c each, with its options as data).  They run
  * the swarm library (swarm/swarm.h for the design) and reach the node's
  * tjd through client_call().
  */
@@ -17,8 +17,9 @@ static int cmd_swarm_exec(const struct tjctl_context *context, int argc, char **
 
 const struct cmd_entry cmd_swarm_entry = {
     .name = "swarm",
-    .usage = "coordinate|agent|status [OPTIONS]",
-    .summary = "Docker Swarm: coordinate peer sets, relay them on a node, or show every node",
+    .usage = "coordinate|agent|status|deploy [OPTIONS]",
+    .summary = "Docker Swarm: coordinate peer sets, relay them on a node, show every node, "
+	       "or deploy it all",
     .flags = 0,
     .exec = cmd_swarm_exec,
 };
@@ -28,6 +29,7 @@ static const struct cmd_entry *const cmd_swarm_commands[] = {
     &cmd_swarm_coordinate_entry,
     &cmd_swarm_agent_entry,
     &cmd_swarm_status_entry,
+    &cmd_swarm_deploy_entry,
 };
 
 #define CMD_SWARM_NCOMMANDS (sizeof(cmd_swarm_commands) / sizeof(cmd_swarm_commands[0]))
@@ -59,7 +61,7 @@ static int cmd_swarm_exec(const struct tjctl_context *context, int argc, char **
 		return tjctl_usage_error(context->entry, "unknown swarm subcommand \"%s\"",
 					 argv[1]);
 	}
-	/* "coordinate, agent or status" */
+	/* "coordinate, agent, status or deploy" */
 	for (size_t i = 0; i < CMD_SWARM_NCOMMANDS; i++)
 		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
 			 i == 0				? ""

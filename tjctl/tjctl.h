@@ -68,6 +68,7 @@ extern const struct cmd_entry cmd_swarm_entry;
 extern const struct cmd_entry cmd_swarm_coordinate_entry;
 extern const struct cmd_entry cmd_swarm_agent_entry;
 extern const struct cmd_entry cmd_swarm_status_entry;
+extern const struct cmd_entry cmd_swarm_deploy_entry;
 
 /* tjctl.c */
 void tjctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

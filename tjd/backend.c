@@ -87,7 +87,8 @@ int backend_enable_bridge_netfilter(const char *where, char *err, size_t errlen)
 		const char *path = backend_bridge_sysctls[i];
 		char value[8] = "";
 		ssize_t length;
-		int fd = open(path, O_RDWR | O_CLOEXEC);
+		/* read-only first: a container's /proc/sys may be, and 1 needs no write */
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0) {
 			error_format(err, errlen, "%s inside %s: %s (is br_netfilter loaded?)",
@@ -95,11 +96,11 @@ int backend_enable_bridge_netfilter(const char *where, char *err, size_t errlen)
 			return -1;
 		}
 		length = read(fd, value, sizeof(value) - 1);
-		if (length > 0 && value[0] == '1') {
-			close(fd);
+		close(fd);
+		if (length > 0 && value[0] == '1')
 			continue;
-		}
-		if (lseek(fd, 0, SEEK_SET) < 0 || write(fd, "1\n", 2) != 2) {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "1\n", 2) != 2) {
 			error_format(err, errlen, "cannot switch on %s inside %s: %s", path, where,
 				     strerror(errno));
 			close(fd);

@@ -1,20 +1,23 @@
 #!/bin/bash
 # Build tjd's container image without a registry: a root file system holding
-# the built tjd and tjctl, the shared libraries they load (as ldd lists them)
-# and a minimal /etc, imported with `docker import`.  The image runs
-# `tjd -f`, driven by TrafficJam's environment variables (packaging/docker/
-# README.md has the run line).
+# the built tjd, tjctl and the image's entrypoint, the shared libraries they
+# load (as ldd lists them) and a minimal /etc, imported with `docker import`.
+# The entrypoint (packaging/docker/entrypoint.c) runs `tjd -f`, driven by
+# TrafficJam's environment variables (packaging/docker/README.md has the run
+# line), or tjctl, or the swarm roles (doc/swarm.md).
 #
 # Usage: packaging/docker/build-image.sh [IMAGE]       (default tjd:latest)
 #
-# Environment: TJD_BIN and TJCTL_BIN name the binaries (default: the in-tree
-# build, tjd/tjd and tjctl/tjctl); DOCKER (default docker) is the client and
+# Environment: TJD_BIN, TJCTL_BIN and ENTRYPOINT_BIN name the binaries
+# (default: the in-tree build, tjd/tjd, tjctl/tjctl and
+# packaging/docker/tjd-entrypoint); DOCKER (default docker) is the client and
 # DOCKER_HOST the engine it imports into, as for any docker command.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 TJD_BIN=${TJD_BIN:-$TOP/tjd/tjd}
 TJCTL_BIN=${TJCTL_BIN:-$TOP/tjctl/tjctl}
+ENTRYPOINT_BIN=${ENTRYPOINT_BIN:-$TOP/packaging/docker/tjd-entrypoint}
 DOCKER=${DOCKER:-docker}
 ROOTFS=
 
@@ -41,6 +44,9 @@ rootfs_build() {
 	chmod 1777 "$ROOTFS/tmp"
 	install -m 0755 "$TJD_BIN" "$ROOTFS/usr/sbin/tjd"
 	install -m 0755 "$TJCTL_BIN" "$ROOTFS/usr/bin/tjctl"
+	install -m 0755 "$ENTRYPOINT_BIN" "$ROOTFS/usr/sbin/tjd-entrypoint"
+	# The node role keeps tjd's saved ruleset in a volume mounted here.
+	mkdir -p "$ROOTFS/var/lib/tjd" "$ROOTFS/run/tjd"
 	while read -r library; do
 		if [[ $library == missing:* ]]; then
 			echo "build-image: ${library#missing:} not found (ldd)" >&2
@@ -50,6 +56,7 @@ rootfs_build() {
 	done < <({
 		shared_libraries "$TJD_BIN"
 		shared_libraries "$TJCTL_BIN"
+		shared_libraries "$ENTRYPOINT_BIN"
 	} | sort -u)
 	# Only root exists; no group tjd, so the control socket is 0600 and
 	# `docker exec CONTAINER tjctl status` (as root) uses it.
@@ -71,8 +78,9 @@ rootfs_build() {
 
 main() {
 	local image=${1:-tjd:latest} version
-	if [ ! -x "$TJD_BIN" ] || [ ! -x "$TJCTL_BIN" ]; then
-		echo "build-image: $TJD_BIN or $TJCTL_BIN missing: build first (scripts/build.sh)" >&2
+	if [ ! -x "$TJD_BIN" ] || [ ! -x "$TJCTL_BIN" ] || [ ! -x "$ENTRYPOINT_BIN" ]; then
+		echo "build-image: $TJD_BIN, $TJCTL_BIN or $ENTRYPOINT_BIN missing:" \
+			"build first (scripts/build.sh)" >&2
 		exit 1
 	fi
 	ROOTFS=$(mktemp -d /tmp/tjd-image.XXXXXX)
@@ -81,7 +89,7 @@ main() {
 	version=$("$TJD_BIN" --version | awk '{print $2}')
 	tar --numeric-owner --owner=0 --group=0 -C "$ROOTFS" -c . |
 		"$DOCKER" import \
-			--change 'ENTRYPOINT ["/usr/sbin/tjd", "-f"]' \
+			--change 'ENTRYPOINT ["/usr/sbin/tjd-entrypoint"]' \
 			--change 'ENV PATH=/usr/sbin:/usr/bin' \
 			--change "LABEL org.opencontainers.image.title=tjd" \
 			--change "LABEL org.opencontainers.image.version=$version" \

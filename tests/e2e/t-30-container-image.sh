@@ -20,7 +20,8 @@
 # tjd reads the proxy's own namespace through its id instead, and the copy
 # changes nothing.  Both ways of clearing leave the ruleset as it was:
 # SIGUSR1 (TrafficJam's "clear"), and `docker stop` (rules stay) followed by
-# the image run with --clear.
+# the image run with --clear.  The image's entrypoint runs tjctl by name
+# and refuses a role it does not know.
 #
 # The netns directory is made a shared mount for the test, as it is on a host
 # booted by systemd (where / is shared); here / is private, and Docker refuses
@@ -193,4 +194,10 @@ rc=0
 dk run --rm --network host --cap-add NET_ADMIN "$TJD_IMAGE" --clear >/dev/null 2>&1 || rc=$?
 expect_equal "docker run IMAGE --clear: exit status" 0 "$rc"
 expect_ruleset_equal "after --clear" "$BEFORE"
+# The entrypoint's roles: tjctl by name, and an unknown role refused.
+expect_equal "docker run IMAGE tjctl --version" "$("$(tjctl_path)" --version)" \
+	"$(dk run --rm "$TJD_IMAGE" tjctl --version 2>&1)"
+rc=0
+dk run --rm "$TJD_IMAGE" no-such-role >/dev/null 2>&1 || rc=$?
+expect_equal "docker run IMAGE no-such-role: exit status" 2 "$rc"
 test_end

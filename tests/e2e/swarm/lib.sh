@@ -25,6 +25,10 @@ SW_SUBNET=10.231.0.0/24
 SW_CONTROL_NET=tjd_control
 SW_IMAGE=tjdbox:latest
 SW_AGENT_IMAGE=tjdswarm:latest
+# tjd's own image (packaging/docker/build-image.sh), for the one-command deployment.
+SW_TJD_IMAGE=tjd-swarm:e2e
+# The controller's service name: its children are $SW_DEPLOY-coordinator and -node.
+SW_DEPLOY=trafficjam
 SW_PORT=7399
 # Inside each node's mount namespace, that node's own directory.
 SW_NODE_DIR=$SW_DIR/node
@@ -157,14 +161,18 @@ node_netns_up() {
 # Both nodes share this machine's filesystem, but a global service mounts
 # the same host paths on every node.  So each dockerd gets a mount
 # namespace of its own in which $SW_NODE_DIR is the node's own directory
-# (tjd's socket under run/, a link to the node's swarm certificates): the
-# agents, one global service, each see their own node's.  dockerd's mounts
-# (the namespaces under exec-root/netns among them) stay in that mount
-# namespace, so the node's tjd runs there too.
+# (tjd's socket under run/, links to the node's swarm certificates and
+# Docker socket, and the exec-root): the agents, one global service, each
+# see their own node's.  dockerd's mounts (the namespaces under
+# exec-root/netns among them) stay in that mount namespace, so the node's
+# tjd runs there too.  The directory is a shared mount there, as / is on a
+# host booted by systemd, so that the node service may mount the netns
+# directory rslave.
 node_dockerd_up() {
 	local node=$1 dir=$SW_DIR/n$1
 	mkdir -p "$dir/run" "$dir/node/run" "$SW_NODE_DIR"
 	ln -sfn "$dir/data/swarm/certificates" "$dir/node/certs"
+	ln -sfn "$dir/docker.sock" "$dir/node/docker.sock"
 	cat >"$dir/daemon.json" <<-JSON
 		{
 		  "shutdown-timeout": 2,
@@ -176,10 +184,11 @@ node_dockerd_up() {
 	setsid nsenter --net="/run/netns/$SW_NS_PREFIX$node" -- \
 		unshare --uts --mount --propagation slave -- \
 		sh -c "hostname swnode$node; mount --bind $dir/node $SW_NODE_DIR; \
+			mount --make-rshared $SW_NODE_DIR; \
 			exec /usr/sbin/dockerd \
 			--host unix://$dir/docker.sock \
 			--data-root $dir/data \
-			--exec-root $dir/exec \
+			--exec-root $SW_NODE_DIR/exec \
 			--pidfile $dir/dockerd.pid \
 			--config-file $dir/daemon.json" \
 		</dev/null >"$dir/dockerd.log" 2>&1 &
@@ -215,6 +224,10 @@ node_images() {
 			done
 	fi
 	tar -C "$agentfs" -c . | dkn "$node" import - "$SW_AGENT_IMAGE" >/dev/null
+	# tjd's image, imported on each node as one would without a registry
+	DOCKER="$DOCKER_BIN" DOCKER_HOST="unix://$SW_DIR/n$node/docker.sock" \
+		TJD_BIN="$TJD_BIN" TJCTL_BIN="$TJCTL_BIN" \
+		"$SW_TOP/packaging/docker/build-image.sh" "$SW_TJD_IMAGE" >/dev/null
 }
 
 # Write node N's tjd configuration: protect the overlay network.
@@ -376,6 +389,23 @@ coordination_up() {
 		--mount "type=bind,src=$SW_NODE_DIR/certs,dst=/certs,readonly" \
 		"$SW_AGENT_IMAGE" /bin/tjctl --socket /run/tjd/tjd.sock swarm agent \
 		--certs /certs --coordinator "tasks.tjd-coordinator:$SW_PORT" --interval 0.5 >/dev/null
+}
+
+# TrafficJam's one command, with tjd's image: the controller on the manager,
+# which starts the coordinator and the node service itself.  The SWARM_*
+# paths are this suite's per-node ones ($SW_NODE_DIR in each dockerd's
+# mount namespace); in production they are left at their defaults.
+deploy_up() {
+	dkn 1 service create -q --detach --name "$SW_DEPLOY" \
+		--mount "type=bind,source=$SW_NODE_DIR/docker.sock,destination=/var/run/docker.sock" \
+		--env NETWORK="$SW_NET" --env WHITELIST_FILTER=label=tjd.allow=true \
+		--env SWARM_DAEMON=true --env POLL_INTERVAL=2 \
+		--env SWARM_DOCKER_SOCK="$SW_NODE_DIR/docker.sock" \
+		--env SWARM_NETNS_DIR="$SW_NODE_DIR/exec/netns" \
+		--env SWARM_CERTS_DIR="$SW_NODE_DIR/certs" \
+		--env SWARM_RUN_DIR="$SW_NODE_DIR/run" --env SWARM_INTERVAL=0.5 \
+		--replicas 1 --constraint node.role==manager --no-resolve-image \
+		--stop-grace-period 30s "$SW_TJD_IMAGE" >/dev/null
 }
 
 # Succeed when COUNT tasks of SERVICE run.

@@ -2,19 +2,27 @@
 # tjd on a real two-node Docker Swarm, on one machine.
 #
 # Usage: tests/e2e/swarm/run.sh            (needs root; about 2 minutes)
+#        SW_ROUTE=manual tests/e2e/swarm/run.sh
 #
 # Two dockerd, each in its own network namespace (tjdsw1, tjdsw2) wired
-# through a bridge namespace (tjdswbr), form a swarm; each node runs tjd;
-# `tjctl swarm coordinate` runs as a service on the manager and `tjctl
-# swarm agent` as a global service.  An allow-listed proxy service and a
-# global backend service share the protected overlay network "web".  Real
-# connections prove the isolation, then the proxy moves, a node leaves and
-# joins again, and the coordinator goes away.  Every assertion prints
+# through a bridge namespace (tjdswbr), form a swarm.  An allow-listed proxy
+# service and a global backend service share the protected overlay network
+# "web".  By default tjd is deployed with TrafficJam's one command: tjd's
+# image (packaging/docker/build-image.sh, imported on each node) as a
+# service on the manager with SWARM_DAEMON=true, which starts the
+# coordinator and tjd with its agent on every node as services of its own.
+# With SW_ROUTE=manual, as tjctl(8) describes it by hand: each node runs
+# tjd, `tjctl swarm coordinate` runs as a service on the manager and `tjctl
+# swarm agent` as a global service.  Real connections prove the isolation,
+# then the proxy moves, a node leaves and joins again, and the coordinator
+# goes away; the one-command route finally removes its service and every
+# node's rules go.  Every assertion prints
 # "ok" or "FAIL"; the last line is "N passed, N failed"; the exit status is
 # non-zero when anything failed.  Everything is removed at the end.
 set -euo pipefail
 
 SW_HERE=$(cd "$(dirname "$0")" && pwd)
+SW_ROUTE=${SW_ROUTE:-deploy}
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$SW_HERE/lib.sh"
 
@@ -41,7 +49,7 @@ s = json.load(sys.stdin)
 for n in s["networks"]:
     if n["name"] == sys.argv[1]:
         print(eval(sys.argv[2]))
-' "$SW_NET" "$2"
+' "$SW_NET" "$2" 2>/dev/null
 }
 
 # Node N's load-balancer address on the protected network.
@@ -117,14 +125,20 @@ scene_setup() {
 	started=$(now_ms)
 	swarm_up
 	sw_log "swarm of 2 nodes formed in $(seconds_between "$started" "$(now_ms)") s"
-	node_tjd_up 1
-	node_tjd_up 2
+	if [ "$SW_ROUTE" = manual ]; then
+		node_tjd_up 1
+		node_tjd_up 2
+	fi
 	services_up 1
 	wait_until 60 service_running proxy 1 || sw_die "proxy did not start"
 	wait_until 60 service_running backend 2 || sw_die "backends did not start"
-	coordination_up
-	wait_until 60 service_running tjd-coordinator 1 || sw_die "coordinator did not start"
-	wait_until 60 service_running tjd-agent 2 || sw_die "agents did not start"
+	if [ "$SW_ROUTE" = manual ]; then
+		coordination_up
+		wait_until 60 service_running tjd-coordinator 1 || sw_die "coordinator did not start"
+		wait_until 60 service_running tjd-agent 2 || sw_die "agents did not start"
+	else
+		scene_deploy
+	fi
 	PROXY=$(task_container proxy 1)
 	B1=$(task_container backend 1)
 	B2=$(task_container backend 2)
@@ -144,6 +158,44 @@ scene_setup() {
 	sw_log "proxy $PROXY_IP (node 1), backends $B1_IP (node 1) $B2_IP (node 2)," \
 		"loners $L1_IP $L2_IP, load balancers $LB1 (node 1) $LB2 (node 2)"
 	sw_log "setup done in $(seconds_between "$started" "$(now_ms)") s"
+}
+
+# TrafficJam's one command: the controller starts the coordinator and the
+# node service; tjd answers on both nodes.
+scene_deploy() {
+	local started
+	started=$(now_ms)
+	deploy_up
+	wait_until 60 service_running "$SW_DEPLOY" 1 || deploy_die "the controller did not start"
+	wait_until 60 service_running "$SW_DEPLOY-coordinator" 1 ||
+		deploy_die "the controller did not start the coordinator"
+	wait_until 60 service_running "$SW_DEPLOY-node" 2 ||
+		deploy_die "the controller did not start tjd on both nodes"
+	wait_until 30 tjd_ready 1 && wait_until 30 tjd_ready 2 ||
+		deploy_die "tjd in the node service did not become ready"
+	echo "RESULT deployment: one \`docker service create\` to tjd ready on both nodes in" \
+		"$(seconds_between "$started" "$(now_ms)") s"
+	expect "the controller named both child services as its own" \
+		test "$(dkn 1 service ls -q --filter "label=tjd.swarm.controller=$SW_DEPLOY" | wc -l)" = 2
+	expect "the node service adds NET_ADMIN, NET_RAW and SYS_ADMIN" \
+		test "$(dkn 1 service inspect -f '{{json .Spec.TaskTemplate.ContainerSpec.CapabilityAdd}}' \
+			"$SW_DEPLOY-node")" = '["CAP_NET_ADMIN","CAP_NET_RAW","CAP_SYS_ADMIN"]'
+}
+
+# Print the controller's log and die.
+deploy_die() {
+	dkn 1 service logs --raw "$SW_DEPLOY" 2>&1 | tail -n 30 | sed 's/^/  | /' >&2
+	dkn 1 service ps --no-trunc "$SW_DEPLOY-node" 2>&1 | tail -n 10 | sed 's/^/  | /' >&2
+	sw_die "$1"
+}
+
+# Node N's tjd log: its file, or the node service's task on that node.
+tjd_log() {
+	if [ "$SW_ROUTE" = manual ]; then
+		cat "$SW_DIR/n$1/tjd.log"
+	else
+		dkn "$1" logs "$(task_container "$SW_DEPLOY-node" "$1")" 2>&1
+	fi
 }
 
 # Succeed when both nodes' tjd report their load balancer.
@@ -255,7 +307,7 @@ scene_bridge_netfilter() {
 	in_node 1 nsenter --net="$netns" -- sh -c 'echo 0 > /proc/sys/net/bridge/bridge-nf-call-iptables'
 	expect "tjd switches br_netfilter back on inside the overlay namespace" \
 		wait_until 10 bridge_netfilter_on 1 "$netns"
-	expect "tjd logged it" grep -q "was 0 inside network namespace" "$SW_DIR/n1/tjd.log"
+	expect "tjd logged it" grep -q "was 0 inside network namespace" <<<"$(tjd_log 1)"
 }
 
 # Succeed when bridge-nf-call-iptables reads 1 inside NETNS of node N.
@@ -331,10 +383,20 @@ print(sum(1 for n in s["nodes"] if n["agent_connected"] and n["ready"]))' 2>/dev
 }
 
 # Without the coordinator, every node keeps enforcing its last peer set.
+# One-command route: the controller stops first (its service stays: it
+# leaves everything in place), then its coordinator goes.
 scene_coordinator_gone() {
 	local before
 	before=$(net_status 1 '" ".join(n.get("peer_ips", []))')
-	dkn 1 service rm tjd-coordinator >/dev/null
+	if [ "$SW_ROUTE" = manual ]; then
+		dkn 1 service rm tjd-coordinator >/dev/null
+	else
+		dkn 1 service update -q --detach --replicas 0 "$SW_DEPLOY" >/dev/null
+		wait_until 30 service_running "$SW_DEPLOY" 0 || true
+		expect "a stopped controller leaves its child services in place" \
+			test "$(dkn 1 service ls -q --filter "label=tjd.swarm.controller=$SW_DEPLOY" | wc -l)" = 2
+		dkn 1 service rm "$SW_DEPLOY-coordinator" >/dev/null
+	fi
 	sleep 3
 	expect "without the coordinator node 1 keeps its peer set" \
 		test "$(net_status 1 '" ".join(n.get("peer_ips", []))')" = "$before"
@@ -342,6 +404,21 @@ scene_coordinator_gone() {
 		reaches 2 "$PROXY" "$B1_IP" backend-swnode1
 	expect "without the coordinator backends stay isolated" \
 		blocked 1 "$B1" "$B2_IP" backend-swnode2
+	if [ "$SW_ROUTE" != manual ]; then
+		dkn 1 service update -q --detach --replicas 1 "$SW_DEPLOY" >/dev/null
+		expect "the controller, started again, brings the coordinator back" \
+			wait_until 60 service_running "$SW_DEPLOY-coordinator" 1
+		expect "both agents report to the new coordinator" wait_until 30 agents_connected 2
+	fi
+}
+
+# Succeed when `tjctl swarm status` counts COUNT ready nodes with their agent connected.
+agents_connected() {
+	test "$("$TJCTL_BIN" swarm status --json --status-socket "$SW_DIR/n1/node/run/swarm.sock" \
+		2>/dev/null | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+print(sum(1 for n in s["nodes"] if n["agent_connected"] and n["ready"]))' 2>/dev/null)" = "$1"
 }
 
 # Succeed when NETNS of node N has no chain of tjd's.
@@ -361,6 +438,58 @@ scene_clear() {
 		reaches 1 "$B1" "$L1_IP" loner1
 }
 
+# Removing the controller's service clears every node's rules and removes its children.
+scene_remove() {
+	local started took netns1 netns2 logs
+	netns1=$(overlay_netns 1)
+	netns2=$(overlay_netns 2)
+	expect "before the removal node 1's overlay namespace holds tjd's rules" \
+		tjd_in_netns 1 "$netns1"
+	expect "before the removal node 2's overlay namespace holds tjd's rules" \
+		tjd_in_netns 2 "$netns2"
+	# its log, to the end: the container goes with the service
+	dkn 1 logs -f "$(task_container "$SW_DEPLOY" 1)" >"$SW_DIR/controller.log" 2>&1 &
+	logs=$!
+	started=$(now_ms)
+	dkn 1 service rm "$SW_DEPLOY" >/dev/null
+	if wait_until 40 children_gone; then
+		took=$(($(now_ms) - started))
+		sw_pass "the controller removed its coordinator and node services"
+		echo "RESULT removal: \`docker service rm $SW_DEPLOY\` to every node cleared and" \
+			"both child services gone in $(seconds_between 0 "$took") s"
+	else
+		sw_fail "the child services are still there 40 s after the removal"
+		dkn 1 service ps --no-trunc "$SW_DEPLOY-node" 2>&1 | sed 's/^/  | /' || true
+	fi
+	expect "after the removal node 1's overlay namespace holds no rule of tjd's" \
+		not tjd_in_netns 1 "$netns1"
+	expect "after the removal node 2's overlay namespace holds no rule of tjd's" \
+		not tjd_in_netns 2 "$netns2"
+	expect "after the removal neither node's namespace holds a tjd table" \
+		test -z "$(in_node 1 nft list tables | grep -i tjd)$(in_node 2 nft list tables | grep -i tjd)"
+	expect "after the removal the backends on node 1 reach each other again" \
+		reaches 1 "$B1" "$L1_IP" loner1
+	expect "after the removal the backend on node 1 reaches the backend on node 2" \
+		reaches 1 "$B1" "$B2_IP" backend-swnode2
+	wait_until 10 not process_alive "$logs" || kill "$logs" 2>/dev/null || true
+}
+
+# Succeed when NETNS of node N holds a chain (iptables) or table (nftables) of tjd's.
+tjd_in_netns() {
+	in_node "$1" nsenter --net="$2" -- iptables-legacy-save -t filter | grep -q TJD ||
+		in_node "$1" nsenter --net="$2" -- nft list tables | grep -q tjd
+}
+
+# The negation of a command.
+not() {
+	! "$@"
+}
+
+# Succeed when neither child service exists any more.
+children_gone() {
+	[ -z "$(dkn 1 service ls -q --filter "label=tjd.swarm.controller=$SW_DEPLOY")" ]
+}
+
 NETWORK_IDS=()
 
 main() {
@@ -378,14 +507,25 @@ main() {
 	scene_leave_and_join
 	scene_swarm_status
 	scene_coordinator_gone
-	scene_clear
 	if [ "$SW_FAILURES" != 0 ]; then
 		for node in 1 2; do
 			echo "--- tjd log of node $node (last 30 lines)"
-			tail -n 30 "$SW_DIR/n$node/tjd.log" | sed 's/^/  | /'
+			tjd_log "$node" | tail -n 30 | sed 's/^/  | /'
 		done
 		echo "--- coordinator and agents (last 30 lines)"
-		dkn 1 service logs --raw tjd-agent 2>&1 | tail -n 30 | sed 's/^/  | /' || true
+		if [ "$SW_ROUTE" = manual ]; then
+			dkn 1 service logs --raw tjd-agent 2>&1 | tail -n 30 | sed 's/^/  | /' || true
+		else
+			dkn 1 service logs --raw "$SW_DEPLOY-coordinator" 2>&1 | tail -n 30 |
+				sed 's/^/  | /' || true
+		fi
+	fi
+	if [ "$SW_ROUTE" = manual ]; then
+		scene_clear
+	else
+		scene_remove
+		echo "--- the controller's log"
+		sed 's/^/  | /' "$SW_DIR/controller.log"
 	fi
 	mapfile -t NETWORK_IDS < <(dkn 1 network ls -q --no-trunc --filter driver=overlay)
 	swarm_down
