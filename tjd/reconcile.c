@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
+
+#include <linux/magic.h>
 
 #include "common/log.h"
 #include "tjd/conf.h"
@@ -1121,7 +1124,13 @@ fail:
 	return -1;
 }
 
-/* The namespace an earlier run found for a container, while it is still there. */
+/*
+ * The namespace an earlier run found for a container, while a namespace is
+ * still mounted there.  dockerd may leave a plain file at a namespace's
+ * path when it replaces the namespace (a restart without live-restore):
+ * stat() finds it, but it is no namespace, and the container lives in a
+ * new one elsewhere, which only an inspect finds.
+ */
 static void reconcile_recall_netns(const struct reconcile *reconcile,
 				   struct inv_container *container)
 {
@@ -1129,15 +1138,18 @@ static void reconcile_recall_netns(const struct reconcile *reconcile,
 	    reconcile->have_last && reconcile->last_epoch == reconcile->docker_epoch
 		? inventory_find_container(&reconcile->last, container->id)
 		: NULL;
-	struct stat st;
+	struct statfs fs;
 
 	/*
 	 * a container restarted while tjd listened has a new namespace and left the list
 	 * meanwhile; one restarted while it did not is not recalled (see docker_epoch)
 	 */
-	if (before != NULL && before->netns[0] != '\0' && stat(before->netns, &st) == 0)
+	if (before != NULL && before->netns[0] != '\0' && statfs(before->netns, &fs) == 0 &&
+	    (unsigned long)fs.f_type == (unsigned long)NSFS_MAGIC)
 		snprintf(container->netns, sizeof(container->netns), "%s", before->netns);
 }
+
+static bool reconcile_named(const struct reconcile_run *run, const char *id);
 
 /* Stage CONTAINERS: every running container, for their policies and for names in rules. */
 static void reconcile_containers_done(void *arg, long status, const char *body, size_t len,
@@ -1184,7 +1196,9 @@ static void reconcile_containers_done(void *arg, long status, const char *body, 
 			goto out;
 		}
 		inv->container_count++;
-		reconcile_recall_netns(run->owner, container);
+		/* an event named it (started, died, connected): its namespace may be new */
+		if (!reconcile_named(run, container->id))
+			reconcile_recall_netns(run->owner, container);
 	}
 	inv->containers_read = true;
 out:
