@@ -255,6 +255,15 @@ static int conf_daemon_key(struct conf_parse *parse, const char *name, const cha
 		}
 		return 0;
 	}
+	if (strcmp(name, "drop_log") == 0) {
+		flag = conf_parse_bool(value);
+		if (flag < 0) {
+			snprintf(parse->error, sizeof(parse->error), "drop_log must be yes or no");
+			return -1;
+		}
+		conf->drop_log = flag;
+		return 0;
+	}
 	if (strcmp(name, "container_rules") == 0) {
 		flag = conf_parse_bool(value);
 		if (flag < 0) {
@@ -549,6 +558,7 @@ struct conf *conf_load(const char *path, bool required, conf_getenv_fn getenv_fn
 	conf->poll_interval = CONF_DEFAULT_POLL_INTERVAL;
 	conf->own_tables = true;
 	conf->container_rules = true;
+	conf->drop_log = true;
 	conf->metrics_interval = CONF_DEFAULT_METRICS_INTERVAL;
 	if (conf_set_string(&conf->docker_host, CONF_DEFAULT_DOCKER_HOST) < 0 ||
 	    conf_set_string(&conf->instance_id, "") < 0 ||

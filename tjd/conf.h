@@ -37,6 +37,7 @@ struct conf {
 	char *backend;            /* "auto", "nftables" or "iptables" */
 	bool own_tables;          /* nftables: tables only tjd may change (default yes) */
 	bool container_rules;     /* enforce containers' dcfw.* / tjd.* labels (default yes) */
+	bool drop_log;            /* log samples of blocked connection attempts (default yes) */
 	bool debug;
 	char *metrics_file;       /* write Prometheus metrics here; NULL = never */
 	unsigned metrics_interval; /* seconds between writes */

@@ -18,6 +18,7 @@ struct policy_build {
 	char *err;
 	size_t errlen;
 	bool failed;
+	bool drop_log; /* closing drops get their RULE_LOG twin (conf drop_log) */
 };
 
 /* Appends a zeroed rule of family/hook/verdict; NULL (and build failed) on OOM. */

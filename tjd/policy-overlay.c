@@ -112,7 +112,7 @@ int policy_compile_overlays(const struct conf *conf, const struct inventory *inv
 			    const struct peer_set *peers, size_t peer_count,
 			    struct policy_plan *out, char *err, size_t errlen)
 {
-	struct policy_build build = {.err = err, .errlen = errlen};
+	struct policy_build build = {.err = err, .errlen = errlen, .drop_log = conf->drop_log};
 
 	policy_plan_free(out);
 	for (size_t n = 0; n < inv->count; n++) {

@@ -124,14 +124,17 @@ void policy_build_drop(struct policy_build *build, int family, enum rule_hook ho
 		       const char *bridge, const char *network)
 {
 	const char *what = hook == RULE_HOOK_FORWARD ? "isolate" : "no-host";
-	/* first a sample of the connection attempts it drops, for the drop log */
-	struct rule *rule = policy_build_rule(build, family, hook, RULE_LOG);
+	struct rule *rule;
 
-	if (rule == NULL)
-		return;
-	policy_scope(rule, bridge, hook);
-	rule->ctstate = RULE_CT_NEW;
-	policy_build_comment(rule, network, what, NULL);
+	/* first a sample of the connection attempts it drops, for the drop log */
+	if (build->drop_log) {
+		rule = policy_build_rule(build, family, hook, RULE_LOG);
+		if (rule == NULL)
+			return;
+		policy_scope(rule, bridge, hook);
+		rule->ctstate = RULE_CT_NEW;
+		policy_build_comment(rule, network, what, NULL);
+	}
 	rule = policy_build_rule(build, family, hook, RULE_DROP);
 	if (rule == NULL)
 		return;
@@ -306,7 +309,8 @@ int policy_compile(const struct conf *conf, const struct inventory *inv, struct 
 {
 	static const int families[] = {AF_INET, AF_INET6};
 	static const enum rule_hook hooks[] = {RULE_HOOK_FORWARD, RULE_HOOK_INPUT};
-	struct policy_build build = {.out = out, .err = err, .errlen = errlen};
+	struct policy_build build = {
+	    .out = out, .err = err, .errlen = errlen, .drop_log = conf->drop_log};
 
 	ruleset_reset(out);
 	if (rule_counts != NULL)

@@ -59,6 +59,7 @@ START_TEST(test_full_file)
 						   "container_rules = no\n"
 						   "metrics_file = /var/lib/node_exporter/tjd.prom\n"
 						   "metrics_interval = 30\n"
+						   "drop_log = no\n"
 						   "debug = yes\n"
 						   "[network traefik_public]\n"
 						   "allow = ancestor=traefik:v3\n"
@@ -78,6 +79,7 @@ START_TEST(test_full_file)
 	ck_assert(!conf->container_rules);
 	ck_assert_str_eq(conf->metrics_file, "/var/lib/node_exporter/tjd.prom");
 	ck_assert_uint_eq(conf->metrics_interval, 30);
+	ck_assert(!conf->drop_log);
 	ck_assert(conf->debug);
 	ck_assert_uint_eq(conf->network_count, 2);
 	ck_assert_str_eq(conf->networks[0].name, "traefik_public");
@@ -127,6 +129,7 @@ START_TEST(test_errors_name_line_and_key)
 	config_expect_error("[daemon]\nmetrics_file = /tmp/a\x1b[2Jb\n",
 			    ":2: bad value for \"metrics_file\"");
 	config_expect_error("[daemon]\nmetrics_interval = 0\n", ":2: metrics_interval");
+	config_expect_error("[daemon]\ndrop_log = loud\n", ":2: drop_log");
 	config_expect_error("[network web]\nallow = colour=red\n", ":2:");
 	config_expect_error("[network web]\nallow = label\n", ":2:");
 	config_expect_error("[network web]\nallow = label=x\nallow_host_traffic = sometimes\n",
@@ -192,6 +195,7 @@ START_TEST(test_trafficjam_environment)
 	ck_assert(conf->own_tables); /* the default */
 	ck_assert(conf->container_rules); /* the default */
 	ck_assert_ptr_null(conf->metrics_file);
+	ck_assert(conf->drop_log);
 	ck_assert_uint_eq(conf->metrics_interval, CONF_DEFAULT_METRICS_INTERVAL);
 	ck_assert_str_eq(conf->instance_id, "x1");
 	ck_assert_str_eq(conf->docker_host, "tcp://socket-proxy:2375");

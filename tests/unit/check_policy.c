@@ -287,6 +287,12 @@ START_TEST(test_compile_is_deterministic)
 	ck_assert(ruleset_equal(&out, &again));
 	/* replies, mid-stream, 17 allowances, the drop and its log twin */
 	ck_assert_uint_eq(ruleset_count(&out, AF_INET, RULE_HOOK_FORWARD), 1 + 1 + 17 + 2);
+	/* drop_log = no: the closing drops alone */
+	conf->drop_log = false;
+	ck_assert_int_eq(policy_compile(conf, &inv, &again, NULL, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ruleset_count(&again, AF_INET, RULE_HOOK_FORWARD), 1 + 1 + 17 + 1);
+	for (size_t i = 0; i < again.count; i++)
+		ck_assert_int_ne(again.rules[i].verdict, RULE_LOG);
 	ruleset_free(&again);
 }
 END_TEST
