@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/ident.h"
 #include "common/text.h"
 
 /* Parses a whole document; the length bound keeps a hostile peer from ballooning memory. */
@@ -128,5 +129,40 @@ int jsonfield_copy(char *dst, size_t dstsize, const char *src, size_t len, const
 	}
 	memcpy(dst, src, len);
 	dst[len] = '\0';
+	return 0;
+}
+
+int jsonfield_text(json_t *object, const char *key, char *dst, size_t size, const char *where,
+		   char *err, size_t errlen)
+{
+	const char *text;
+	size_t length;
+
+	dst[0] = '\0';
+	if (jsonfield_string(object, key, false, &text, &length, where, err, errlen) < 0)
+		return -1;
+	return text == NULL ? 0 : jsonfield_copy(dst, size, text, length, where, key, err, errlen);
+}
+
+int jsonfield_id(json_t *object, const char *key, char *out, bool required, const char *where,
+		 char *err, size_t errlen)
+{
+	const char *text;
+	size_t length;
+
+	out[0] = '\0';
+	if (jsonfield_string(object, key, false, &text, &length, where, err, errlen) < 0)
+		return -1;
+	if (text == NULL || length == 0) {
+		if (!required)
+			return 0;
+		error_format(err, errlen, "%s: missing %s", where, key);
+		return -1;
+	}
+	if (!ident_valid_id(text, length)) {
+		error_format(err, errlen, "%s: invalid %s", where, key);
+		return -1;
+	}
+	memcpy(out, text, length + 1);
 	return 0;
 }

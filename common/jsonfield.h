@@ -42,4 +42,17 @@ int jsonfield_array(json_t *object, const char *key, bool required, size_t max, 
 int jsonfield_copy(char *dst, size_t dstsize, const char *src, size_t len, const char *where,
 		   const char *what, char *err, size_t errlen);
 
+/*
+ * Member `key` as text copied into dst ("" when absent), refusing overlong
+ * or control text; 0 or -1 with err set.
+ */
+int jsonfield_text(json_t *object, const char *key, char *dst, size_t size, const char *where,
+		   char *err, size_t errlen);
+/*
+ * An id member (ident_valid_id: 1 to 64 of [A-Za-z0-9]) copied into out,
+ * which has room for 65 bytes; "" when absent and not required.
+ */
+int jsonfield_id(json_t *object, const char *key, char *out, bool required, const char *where,
+		 char *err, size_t errlen);
+
 #endif

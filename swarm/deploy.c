@@ -31,48 +31,11 @@ static volatile sig_atomic_t deploy_stop, deploy_clear;
 
 /* ---------------------------------------------------------------- parsers */
 
-/* Member key as text copied into dst ("" when absent), refusing overlong or control text. */
-static int deploy_text(json_t *object, const char *key, char *dst, size_t size, const char *where,
-		       char *err, size_t errlen)
-{
-	const char *text;
-	size_t length;
-
-	dst[0] = '\0';
-	if (jsonfield_string(object, key, false, &text, &length, where, err, errlen) < 0)
-		return -1;
-	return text == NULL ? 0 : jsonfield_copy(dst, size, text, length, where, key, err, errlen);
-}
-
-/* An id member (ident_valid_id); "" when absent and not required. */
-static int deploy_id(json_t *object, const char *key, char *out, bool required, const char *where,
-		     char *err, size_t errlen)
-{
-	const char *text;
-	size_t length;
-
-	out[0] = '\0';
-	if (jsonfield_string(object, key, false, &text, &length, where, err, errlen) < 0)
-		return -1;
-	if (text == NULL || length == 0) {
-		if (!required)
-			return 0;
-		error_format(err, errlen, "%s: missing %s", where, key);
-		return -1;
-	}
-	if (!ident_valid_id(text, length)) {
-		error_format(err, errlen, "%s: invalid %s", where, key);
-		return -1;
-	}
-	memcpy(out, text, length + 1);
-	return 0;
-}
-
 /* A short word (a state, a role): lowercase letters and '-' only, "" when absent. */
 static int deploy_word(json_t *object, const char *key, char *out, size_t size, const char *where,
 		       char *err, size_t errlen)
 {
-	if (deploy_text(object, key, out, size, where, err, errlen) < 0)
+	if (jsonfield_text(object, key, out, size, where, err, errlen) < 0)
 		return -1;
 	for (const char *c = out; *c != '\0'; c++) {
 		if ((*c < 'a' || *c > 'z') && *c != '-') {
@@ -139,10 +102,10 @@ int swarm_deploy_parse_self(const char *json, size_t len, struct swarm_deploy_se
 	}
 	memcpy(self->image_ref, text, length + 1);
 	if (jsonfield_object(config, "Labels", false, &labels, where, err, errlen) < 0 ||
-	    deploy_id(labels, "com.docker.swarm.service.id", self->service_id, true, where, err,
-		      errlen) < 0 ||
-	    deploy_id(labels, "com.docker.swarm.node.id", self->node_id, true, where, err, errlen) <
-		0 ||
+	    jsonfield_id(labels, "com.docker.swarm.service.id", self->service_id, true, where, err,
+			 errlen) < 0 ||
+	    jsonfield_id(labels, "com.docker.swarm.node.id", self->node_id, true, where, err,
+			 errlen) < 0 ||
 	    jsonfield_string(labels, "com.docker.swarm.service.name", true, &text, &length, where,
 			     err, errlen) < 0)
 		goto out;
@@ -229,7 +192,7 @@ static int deploy_node(json_t *item, struct swarm_deploy_node *node, const char 
 	char text[SWARM_DEPLOY_ADDRESS_MAX + 16], word[16];
 
 	memset(node, 0, sizeof(*node));
-	if (deploy_id(item, "ID", node->id, true, where, err, errlen) < 0 ||
+	if (jsonfield_id(item, "ID", node->id, true, where, err, errlen) < 0 ||
 	    jsonfield_object(item, "Status", false, &status, where, err, errlen) < 0 ||
 	    jsonfield_object(item, "Spec", false, &spec, where, err, errlen) < 0 ||
 	    jsonfield_object(item, "ManagerStatus", false, &manager, where, err, errlen) < 0 ||
@@ -239,11 +202,11 @@ static int deploy_node(json_t *item, struct swarm_deploy_node *node, const char 
 	if (deploy_word(spec, "Availability", word, sizeof(word), where, err, errlen) < 0)
 		return -1;
 	node->active = strcmp(word, "active") == 0;
-	if (deploy_text(manager, "Addr", text, sizeof(text), where, err, errlen) < 0)
+	if (jsonfield_text(manager, "Addr", text, sizeof(text), where, err, errlen) < 0)
 		return -1;
 	deploy_address_of(text, node->address, sizeof(node->address));
 	if (node->address[0] == '\0') {
-		if (deploy_text(status, "Addr", text, sizeof(text), where, err, errlen) < 0)
+		if (jsonfield_text(status, "Addr", text, sizeof(text), where, err, errlen) < 0)
 			return -1;
 		deploy_address_of(text, node->address, sizeof(node->address));
 	}
@@ -332,7 +295,7 @@ int swarm_deploy_parse_services(const char *json, size_t len, struct swarm_deplo
 
 		memset(service, 0, sizeof(*service));
 		snprintf(where, sizeof(where), "service list item %zu", index);
-		if (deploy_id(item, "ID", service->id, true, where, err, errlen) < 0 ||
+		if (jsonfield_id(item, "ID", service->id, true, where, err, errlen) < 0 ||
 		    jsonfield_object(item, "Version", true, &version, where, err, errlen) < 0 ||
 		    jsonfield_object(item, "Spec", true, &spec, where, err, errlen) < 0 ||
 		    jsonfield_object(spec, "Labels", false, &labels, where, err, errlen) < 0 ||
@@ -351,8 +314,8 @@ int swarm_deploy_parse_services(const char *json, size_t len, struct swarm_deplo
 		service->version = (uint64_t)json_integer_value(number);
 		if (deploy_word(labels, SWARM_DEPLOY_LABEL_ROLE, service->role,
 				sizeof(service->role), where, err, errlen) < 0 ||
-		    deploy_text(labels, SWARM_DEPLOY_LABEL_SPEC, service->spec,
-				sizeof(service->spec), where, err, errlen) < 0)
+		    jsonfield_text(labels, SWARM_DEPLOY_LABEL_SPEC, service->spec,
+				   sizeof(service->spec), where, err, errlen) < 0)
 			goto out;
 		*count = index + 1;
 	}
@@ -392,8 +355,8 @@ int swarm_deploy_parse_tasks(const char *json, size_t len, struct swarm_deploy_t
 
 		snprintf(where, sizeof(where), "task list item %zu", index);
 		task->exit_code = -1;
-		if (deploy_id(item, "ID", task->id, true, where, err, errlen) < 0 ||
-		    deploy_id(item, "NodeID", task->node_id, false, where, err, errlen) < 0 ||
+		if (jsonfield_id(item, "ID", task->id, true, where, err, errlen) < 0 ||
+		    jsonfield_id(item, "NodeID", task->node_id, false, where, err, errlen) < 0 ||
 		    deploy_word(item, "DesiredState", task->desired, sizeof(task->desired), where,
 				err, errlen) < 0 ||
 		    jsonfield_object(item, "Status", false, &status, where, err, errlen) < 0 ||

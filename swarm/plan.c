@@ -94,43 +94,6 @@ static int swarm_string(json_t *object, const char *key, const char **out, const
 	return jsonfield_string(object, key, false, out, &length, where, err, errlen);
 }
 
-/* Member `key` as text copied into dst ("" when absent), refusing overlong or control text. */
-static int swarm_text(json_t *object, const char *key, char *dst, size_t size, const char *where,
-		      char *err, size_t errlen)
-{
-	const char *text;
-	size_t length;
-
-	dst[0] = '\0';
-	if (jsonfield_string(object, key, false, &text, &length, where, err, errlen) < 0)
-		return -1;
-	return text == NULL ? 0 : jsonfield_copy(dst, size, text, length, where, key, err, errlen);
-}
-
-/* An id member (ident_valid_id); "" when absent and not required. */
-static int swarm_id(json_t *object, const char *key, char *out, bool required, const char *where,
-		    char *err, size_t errlen)
-{
-	const char *text;
-	size_t length;
-
-	out[0] = '\0';
-	if (jsonfield_string(object, key, false, &text, &length, where, err, errlen) < 0)
-		return -1;
-	if (text == NULL || length == 0) {
-		if (!required)
-			return 0;
-		error_format(err, errlen, "%s: missing %s", where, key);
-		return -1;
-	}
-	if (!ident_valid_id(text, length)) {
-		error_format(err, errlen, "%s: invalid %s", where, key);
-		return -1;
-	}
-	memcpy(out, text, length + 1);
-	return 0;
-}
-
 /* Grows an array of `size`-byte items by one, zeroed; NULL at `limit` or OOM. */
 static void *swarm_grow(void **array, size_t *count, size_t size, size_t limit)
 {
@@ -211,15 +174,15 @@ int swarm_parse_nodes(const char *json, size_t len, struct swarm_cluster *cluste
 			error_format(err, errlen, "%s: too many nodes or out of memory", where);
 			goto out;
 		}
-		if (swarm_id(item, "ID", node->id, true, where, err, errlen) < 0 ||
+		if (jsonfield_id(item, "ID", node->id, true, where, err, errlen) < 0 ||
 		    jsonfield_object(item, "Description", false, &description, where, err, errlen) <
 			0 ||
 		    jsonfield_object(item, "Status", false, &status, where, err, errlen) < 0 ||
 		    jsonfield_object(item, "Spec", false, &spec, where, err, errlen) < 0 ||
-		    swarm_text(description, "Hostname", node->hostname, sizeof(node->hostname),
-			       where, err, errlen) < 0 ||
-		    swarm_text(status, "Addr", node->address, sizeof(node->address), where, err,
-			       errlen) < 0 ||
+		    jsonfield_text(description, "Hostname", node->hostname, sizeof(node->hostname),
+				   where, err, errlen) < 0 ||
+		    jsonfield_text(status, "Addr", node->address, sizeof(node->address), where, err,
+				   errlen) < 0 ||
 		    swarm_string(status, "State", &text, where, err, errlen) < 0)
 			goto out;
 		node->ready = text != NULL && strcmp(text, "ready") == 0;
@@ -260,10 +223,10 @@ int swarm_parse_services(const char *json, size_t len, struct swarm_cluster *clu
 			error_format(err, errlen, "%s: too many services or out of memory", where);
 			goto out;
 		}
-		if (swarm_id(item, "ID", service->id, true, where, err, errlen) < 0 ||
+		if (jsonfield_id(item, "ID", service->id, true, where, err, errlen) < 0 ||
 		    jsonfield_object(item, "Spec", false, &spec, where, err, errlen) < 0 ||
-		    swarm_text(spec, "Name", service->name, sizeof(service->name), where, err,
-			       errlen) < 0 ||
+		    jsonfield_text(spec, "Name", service->name, sizeof(service->name), where, err,
+				   errlen) < 0 ||
 		    jsonfield_object(spec, "Mode", false, &mode, where, err, errlen) < 0 ||
 		    jsonfield_object(mode, "Global", false, &global, where, err, errlen) < 0)
 			goto out;
@@ -334,7 +297,8 @@ static int swarm_parse_attachments(json_t *item, struct swarm_task *task, const 
 			return -1;
 		}
 		if (jsonfield_object(attached, "Network", true, &network, where, err, errlen) < 0 ||
-		    swarm_id(network, "ID", attachment->network_id, true, where, err, errlen) < 0 ||
+		    jsonfield_id(network, "ID", attachment->network_id, true, where, err, errlen) <
+			0 ||
 		    jsonfield_array(attached, "Addresses", false, SWARM_MAX_ADDRESSES, &addresses,
 				    where, err, errlen) < 0)
 			return -1;
@@ -361,17 +325,17 @@ static int swarm_parse_task(json_t *item, json_t *status, struct swarm_task *tas
 	json_t *slot = json_object_get(item, "Slot");
 
 	task->running = true;
-	if (swarm_id(item, "ID", task->id, true, where, err, errlen) < 0 ||
-	    swarm_id(item, "ServiceID", task->service_id, false, where, err, errlen) < 0 ||
-	    swarm_id(item, "NodeID", task->node_id, false, where, err, errlen) < 0 ||
+	if (jsonfield_id(item, "ID", task->id, true, where, err, errlen) < 0 ||
+	    jsonfield_id(item, "ServiceID", task->service_id, false, where, err, errlen) < 0 ||
+	    jsonfield_id(item, "NodeID", task->node_id, false, where, err, errlen) < 0 ||
 	    jsonfield_object(status, "ContainerStatus", false, &container_status, where, err,
 			     errlen) < 0 ||
-	    swarm_id(container_status, "ContainerID", task->container_id, false, where, err,
-		     errlen) < 0 ||
+	    jsonfield_id(container_status, "ContainerID", task->container_id, false, where, err,
+			 errlen) < 0 ||
 	    jsonfield_object(item, "Spec", false, &spec, where, err, errlen) < 0 ||
 	    jsonfield_object(spec, "ContainerSpec", false, &container, where, err, errlen) < 0 ||
-	    swarm_text(container, "Image", task->image, sizeof(task->image), where, err, errlen) <
-		0 ||
+	    jsonfield_text(container, "Image", task->image, sizeof(task->image), where, err,
+			   errlen) < 0 ||
 	    jsonfield_object(container, "Labels", false, &labels, where, err, errlen) < 0)
 		return -1;
 	if (slot != NULL && json_is_integer(slot) && json_integer_value(slot) >= 0)
@@ -604,8 +568,9 @@ int swarm_parse_network(const char *json, size_t len, char *const *allow, size_t
 		error_format(err, errlen, "network: not an object");
 		goto out;
 	}
-	if (swarm_id(root, "Id", net->id, true, "network", err, errlen) < 0 ||
-	    swarm_text(root, "Name", net->name, sizeof(net->name), "network", err, errlen) < 0 ||
+	if (jsonfield_id(root, "Id", net->id, true, "network", err, errlen) < 0 ||
+	    jsonfield_text(root, "Name", net->name, sizeof(net->name), "network", err, errlen) <
+		0 ||
 	    swarm_parse_subnets(root, net, err, errlen) < 0)
 		goto out;
 	if (allow_count > SWARM_MAX_FILTERS) {

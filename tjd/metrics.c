@@ -109,73 +109,62 @@ static void metrics_single(struct metrics_text *text, const char *name, const ch
 	metrics_add(text, "%s %.17g\n", name, value);
 }
 
-/* A family with one sample per configured network that passes `want`. */
+/* What one per-network family shows. */
+enum metrics_field {
+	METRICS_PRESENT,
+	METRICS_ALLOWED,
+	METRICS_RULES,
+	METRICS_DROPPED_PACKETS,
+	METRICS_DROPPED_BYTES,
+	METRICS_PEERS_AGE,
+};
+
+/* Whether a network has a sample of the field, and its value. */
+static bool metrics_network_value(const struct metrics_network *n, enum metrics_field field,
+				  time_t now, double *value)
+{
+	switch (field) {
+	case METRICS_PRESENT:
+		*value = n->present;
+		return true;
+	case METRICS_ALLOWED:
+		*value = (double)n->allowed;
+		return n->present;
+	case METRICS_RULES:
+		*value = (double)n->rules;
+		return n->present;
+	case METRICS_DROPPED_PACKETS:
+		*value = (double)n->dropped_packets;
+		return n->present && n->has_drops;
+	case METRICS_DROPPED_BYTES:
+		*value = (double)n->dropped_bytes;
+		return n->present && n->has_drops;
+	case METRICS_PEERS_AGE:
+		*value = now > n->peers_updated ? (double)(now - n->peers_updated) : 0;
+		return n->overlay && n->has_peers;
+	}
+	return false;
+}
+
+/* A family with one sample per configured network that has the field. */
 static void metrics_per_network(struct metrics_text *text, const struct metrics_snapshot *s,
 				const char *name, const char *type, const char *help,
-				bool (*want)(const struct metrics_network *),
-				double (*value)(const struct metrics_network *, time_t now))
+				enum metrics_field field)
 {
 	bool any = false;
 
 	for (size_t i = 0; i < s->network_count; i++) {
 		char label[512];
+		double value;
 
-		if (!want(&s->networks[i]))
+		if (!metrics_network_value(&s->networks[i], field, s->now, &value))
 			continue;
 		if (!any)
 			metrics_family(text, name, type, help);
 		any = true;
 		metrics_escape(s->networks[i].name, label, sizeof(label));
-		metrics_add(text, "%s{network=\"%s\"} %.17g\n", name, label,
-			    value(&s->networks[i], s->now));
+		metrics_add(text, "%s{network=\"%s\"} %.17g\n", name, label, value);
 	}
-}
-
-static bool metrics_any(const struct metrics_network *n)
-{
-	(void)n;
-	return true;
-}
-static bool metrics_present(const struct metrics_network *n)
-{
-	return n->present;
-}
-static bool metrics_has_drops(const struct metrics_network *n)
-{
-	return n->present && n->has_drops;
-}
-static bool metrics_has_peers(const struct metrics_network *n)
-{
-	return n->overlay && n->has_peers;
-}
-static double metrics_present_value(const struct metrics_network *n, time_t now)
-{
-	(void)now;
-	return n->present;
-}
-static double metrics_allowed_value(const struct metrics_network *n, time_t now)
-{
-	(void)now;
-	return (double)n->allowed;
-}
-static double metrics_rules_value(const struct metrics_network *n, time_t now)
-{
-	(void)now;
-	return (double)n->rules;
-}
-static double metrics_packets_value(const struct metrics_network *n, time_t now)
-{
-	(void)now;
-	return (double)n->dropped_packets;
-}
-static double metrics_bytes_value(const struct metrics_network *n, time_t now)
-{
-	(void)now;
-	return (double)n->dropped_bytes;
-}
-static double metrics_peer_age_value(const struct metrics_network *n, time_t now)
-{
-	return now > n->peers_updated ? (double)(now - n->peers_updated) : 0;
 }
 
 /* The reconcile duration histogram, cumulative buckets as the format wants. */
@@ -253,23 +242,19 @@ char *metrics_render(const struct metrics_snapshot *s)
 		       "Packets log rules passed on that the rate limit kept out of the log.",
 		       (double)s->log_lines_suppressed);
 	metrics_per_network(&text, s, "tjd_network_present", "gauge",
-			    "1 when Docker has the configured network, else 0.", metrics_any,
-			    metrics_present_value);
+			    "1 when Docker has the configured network, else 0.", METRICS_PRESENT);
 	metrics_per_network(&text, s, "tjd_network_allowed_containers", "gauge",
-			    "Allow-listed containers on the network.", metrics_present,
-			    metrics_allowed_value);
+			    "Allow-listed containers on the network.", METRICS_ALLOWED);
 	metrics_per_network(&text, s, "tjd_network_rules", "gauge",
-			    "Kernel rules the last apply gave the network.", metrics_present,
-			    metrics_rules_value);
+			    "Kernel rules the last apply gave the network.", METRICS_RULES);
 	metrics_per_network(&text, s, "tjd_network_dropped_packets_total", "counter",
-			    "Packets tjd's rules dropped on the network.", metrics_has_drops,
-			    metrics_packets_value);
+			    "Packets tjd's rules dropped on the network.", METRICS_DROPPED_PACKETS);
 	metrics_per_network(&text, s, "tjd_network_dropped_bytes_total", "counter",
-			    "Bytes of those packets.", metrics_has_drops, metrics_bytes_value);
+			    "Bytes of those packets.", METRICS_DROPPED_BYTES);
 	metrics_per_network(&text, s, "tjd_overlay_peers_age_seconds", "gauge",
 			    "Seconds since the swarm coordinator last pushed the overlay "
 			    "network's peers.",
-			    metrics_has_peers, metrics_peer_age_value);
+			    METRICS_PEERS_AGE);
 	if (text.failed) {
 		free(text.data);
 		return NULL;

@@ -32,16 +32,6 @@ source "$TOP/tests/e2e/lib.sh"
 NET=bench_apps
 SERVER_V4=172.28.0.2
 
-# Nanoseconds of CPU the process has used, all threads.
-cpu_ns() {
-	local pid=$1 total=0 task
-	for task in /proc/"$pid"/task/*/schedstat; do
-		read -r ns _ <"$task"
-		total=$((total + ns))
-	done
-	echo "$total"
-}
-
 # Prints the names of the containers tjctl status reports enforced, one a line.
 enforced_names() {
 	tjctl status --json | python3 -c '

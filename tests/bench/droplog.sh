@@ -23,16 +23,6 @@ export E2E_DIR=${E2E_DIR:-/tmp/tjd-bench}
 # shellcheck source=../e2e/lib.sh
 source "$TOP/tests/e2e/lib.sh"
 
-# Nanoseconds of CPU the process has used, all threads.
-cpu_ns() {
-	local pid=$1 total=0 task
-	for task in /proc/"$pid"/task/*/schedstat; do
-		read -r ns _ <"$task"
-		total=$((total + ns))
-	done
-	echo "$total"
-}
-
 # One setting: tjd with drop_log = $1; prints a line per flood.
 setting() {
 	local log=$1 round before after packets

@@ -32,16 +32,6 @@ base_build() {
 	echo "$BASE_TREE/tjd/tjd"
 }
 
-# Nanoseconds of CPU the process has used, all threads.
-cpu_ns() {
-	local pid=$1 total=0 task
-	for task in /proc/"$pid"/task/*/schedstat; do
-		read -r ns _ <"$task"
-		total=$((total + ns))
-	done
-	echo "$total"
-}
-
 # A field of /proc/PID/status or smaps_rollup, in kB.
 memory_kb() {
 	local pid=$1 file=$2 field=$3

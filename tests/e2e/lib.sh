@@ -486,6 +486,16 @@ pid_tcp_blocked() {
 	! pid_tcp_reaches "$@"
 }
 
+# Nanoseconds of CPU process PID has used, all threads (for the benchmarks).
+cpu_ns() {
+	local pid=$1 total=0 task
+	for task in /proc/"$pid"/task/*/schedstat; do
+		read -r ns _ <"$task"
+		total=$((total + ns))
+	done
+	echo "$total"
+}
+
 # Print the pid of a container's main process.
 container_pid() {
 	dk inspect -f '{{.State.Pid}}' "$1"

@@ -128,6 +128,36 @@ START_TEST(test_copy)
 END_TEST
 
 /* The suite. */
+/* A text member copied whole or refused; an id member checked. */
+START_TEST(test_text_and_id)
+{
+	json_t *object = json_loads("{\"Name\":\"web\",\"Bad\":\"a\\u001bb\",\"ID\":\"abc123\","
+				    "\"NotID\":\"ab/c\",\"Empty\":\"\"}",
+				    0, NULL);
+	char text[8], id[65], err[256];
+
+	ck_assert_ptr_nonnull(object);
+	ck_assert_int_eq(jsonfield_text(object, "Name", text, sizeof(text), "n", err, sizeof(err)),
+			 0);
+	ck_assert_str_eq(text, "web");
+	ck_assert_int_eq(jsonfield_text(object, "Gone", text, sizeof(text), "n", err, sizeof(err)),
+			 0);
+	ck_assert_str_eq(text, "");
+	ck_assert_int_eq(jsonfield_text(object, "Bad", text, sizeof(text), "n", err, sizeof(err)),
+			 -1);
+	ck_assert_int_eq(jsonfield_text(object, "ID", text, 4, "n", err, sizeof(err)), -1);
+	ck_assert_int_eq(jsonfield_id(object, "ID", id, true, "n", err, sizeof(err)), 0);
+	ck_assert_str_eq(id, "abc123");
+	ck_assert_int_eq(jsonfield_id(object, "NotID", id, false, "n", err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "invalid NotID"));
+	ck_assert_int_eq(jsonfield_id(object, "Empty", id, false, "n", err, sizeof(err)), 0);
+	ck_assert_str_eq(id, "");
+	ck_assert_int_eq(jsonfield_id(object, "Gone", id, true, "n", err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "missing Gone"));
+	json_decref(object);
+}
+END_TEST
+
 static Suite *jsonfield_suite(void)
 {
 	Suite *s = suite_create("jsonfield");
@@ -137,6 +167,7 @@ static Suite *jsonfield_suite(void)
 	tcase_add_test(tc, test_string);
 	tcase_add_test(tc, test_object_and_array);
 	tcase_add_test(tc, test_copy);
+	tcase_add_test(tc, test_text_and_id);
 	suite_add_tcase(s, tc);
 	return s;
 }
