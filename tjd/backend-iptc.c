@@ -86,6 +86,22 @@ struct backend_iptc_family {
 	/* Reads that part back; -1 when it uses anything tjd never writes. */
 	int (*decode_header)(const void *entry, struct rule *rule);
 	void (*entry_offsets)(const void *entry, uint16_t *target_offset, uint16_t *next_offset);
+	/* The entry's counters and its input and output interface names. */
+	void (*entry_counts)(const void *entry, uint64_t *packets, uint64_t *bytes,
+			     const char **in_iface, const char **out_iface);
+};
+
+/* One bridge's drops of one kind. */
+struct backend_iptc_tally {
+	char iface[IFNAMSIZ];
+	int kind; /* enum backend_drop_kind */
+	uint64_t packets, bytes;
+};
+
+/* A list of tallies. */
+struct backend_iptc_tallies {
+	struct backend_iptc_tally *items;
+	size_t count, capacity;
 };
 
 /* Per-backend state behind backend->priv. */
@@ -93,6 +109,8 @@ struct backend_iptc_state {
 	char lock_path[PATH_MAX];
 	/* Opened to clear: which families (IPv4, IPv6) have a legacy filter table at all. */
 	bool present[2];
+	/* Drops counted by rules a rewrite replaced (new entries start at zero). */
+	struct backend_iptc_tallies baseline;
 };
 
 /* Chain names as the full, zero-padded buffers libiptc's label API takes. */
@@ -108,6 +126,14 @@ struct backend_iptc_places {
 	size_t count;
 	size_t capacity;
 };
+
+static void backend_iptc_close(struct backend *backend);
+static int backend_iptc_tally_add(struct backend_iptc_tallies *tallies, const char *iface, int kind,
+				  uint64_t packets, uint64_t bytes);
+struct backend_iptc_labels;
+static int backend_iptc_collect(const struct backend_iptc_family *family, struct xtc_handle *handle,
+				const struct backend_iptc_labels *labels,
+				struct backend_iptc_tallies *out);
 
 /* One entry under construction, aligned like the kernel wants it. */
 union backend_iptc_entry_buffer {
@@ -132,6 +158,28 @@ static const void *backend_iptc_ipv4_next_rule(const void *previous, struct xtc_
 static const char *backend_iptc_ipv4_get_target(const void *entry, struct xtc_handle *handle)
 {
 	return iptc_get_target(entry, handle);
+}
+
+static void backend_iptc_ipv4_entry_counts(const void *entry, uint64_t *packets, uint64_t *bytes,
+					   const char **in_iface, const char **out_iface)
+{
+	const struct ipt_entry *e = entry;
+
+	*packets = e->counters.pcnt;
+	*bytes = e->counters.bcnt;
+	*in_iface = e->ip.iniface;
+	*out_iface = e->ip.outiface;
+}
+
+static void backend_iptc_ipv6_entry_counts(const void *entry, uint64_t *packets, uint64_t *bytes,
+					   const char **in_iface, const char **out_iface)
+{
+	const struct ip6t_entry *e = entry;
+
+	*packets = e->counters.pcnt;
+	*bytes = e->counters.bcnt;
+	*in_iface = e->ipv6.iniface;
+	*out_iface = e->ipv6.outiface;
 }
 
 /* See backend_iptc_ipv4_first_rule. */
@@ -382,6 +430,7 @@ static const struct backend_iptc_family backend_iptc_families[] = {
 		.encode_header = backend_iptc_ipv4_encode_header,
 		.decode_header = backend_iptc_ipv4_decode_header,
 		.entry_offsets = backend_iptc_ipv4_entry_offsets,
+		.entry_counts = backend_iptc_ipv4_entry_counts,
 	},
 	{
 		.family = AF_INET6,
@@ -404,6 +453,7 @@ static const struct backend_iptc_family backend_iptc_families[] = {
 		.encode_header = backend_iptc_ipv6_encode_header,
 		.decode_header = backend_iptc_ipv6_decode_header,
 		.entry_offsets = backend_iptc_ipv6_entry_offsets,
+		.entry_counts = backend_iptc_ipv6_entry_counts,
 	},
 };
 /* clang-format on */
@@ -1403,6 +1453,7 @@ static int backend_iptc_transaction(struct backend *backend, const struct rulese
 {
 	struct xtc_handle *handles[BACKEND_IPTC_FAMILIES] = {NULL};
 	struct xtc_handle *snapshots[BACKEND_IPTC_FAMILIES] = {NULL};
+	struct backend_iptc_tallies kept[BACKEND_IPTC_FAMILIES] = {{0}};
 	bool dirty[BACKEND_IPTC_FAMILIES] = {false};
 	struct backend_iptc_labels labels;
 	size_t last_dirty = BACKEND_IPTC_FAMILIES;
@@ -1440,6 +1491,9 @@ static int backend_iptc_transaction(struct backend *backend, const struct rulese
 			if (backend_iptc_in_sync(family, handles[i], &labels, desired, &in_sync,
 						 err, errlen) < 0)
 				goto out;
+			/* a rewrite starts its entries' counters at zero: keep what they hold */
+			if (!in_sync)
+				(void)backend_iptc_collect(family, handles[i], &labels, &kept[i]);
 			if (!in_sync && backend_iptc_rewrite(family, handles[i], &labels, desired,
 							     err, errlen) < 0)
 				goto out;
@@ -1491,9 +1545,19 @@ static int backend_iptc_transaction(struct backend *backend, const struct rulese
 		}
 	}
 	*changed = last_dirty != BACKEND_IPTC_FAMILIES;
+	/* committed: what the replaced entries counted joins the baseline */
+	for (size_t i = 0; i < BACKEND_IPTC_FAMILIES; i++) {
+		struct backend_iptc_state *state = backend->priv;
+
+		for (size_t t = 0; dirty[i] && t < kept[i].count; t++)
+			(void)backend_iptc_tally_add(
+			    &state->baseline, kept[i].items[t].iface, kept[i].items[t].kind,
+			    kept[i].items[t].packets, kept[i].items[t].bytes);
+	}
 	ret = 0;
 out:
 	for (size_t i = 0; i < BACKEND_IPTC_FAMILIES; i++) {
+		free(kept[i].items);
 		if (handles[i] != NULL)
 			backend_iptc_families[i].ops->free(handles[i]);
 		if (snapshots[i] != NULL)
@@ -1576,7 +1640,7 @@ static int backend_iptc_open(struct backend *backend, char *err, size_t errlen)
 		error_format(err, errlen, "xtables lock path too long");
 		goto out;
 	}
-	free(backend->priv);
+	backend_iptc_close(backend);
 	backend->priv = state;
 	state = NULL;
 	ret = 0;
@@ -1627,6 +1691,138 @@ static int backend_iptc_clear(struct backend *backend, char *err, size_t errlen)
 }
 
 /* Renders what the kernel holds in our chains, in ruleset_format's syntax. */
+/* Adds drops to the tally of (iface, kind); -1 when out of memory. */
+static int backend_iptc_tally_add(struct backend_iptc_tallies *tallies, const char *iface, int kind,
+				  uint64_t packets, uint64_t bytes)
+{
+	struct backend_iptc_tally *tally = NULL;
+
+	for (size_t i = 0; i < tallies->count && tally == NULL; i++)
+		if (tallies->items[i].kind == kind &&
+		    strncmp(tallies->items[i].iface, iface, IFNAMSIZ) == 0)
+			tally = &tallies->items[i];
+	if (tally == NULL) {
+		if (tallies->count == tallies->capacity) {
+			size_t capacity = tallies->capacity ? tallies->capacity * 2 : 8;
+			struct backend_iptc_tally *items =
+			    reallocarray(tallies->items, capacity, sizeof(*items));
+
+			if (items == NULL)
+				return -1;
+			tallies->items = items;
+			tallies->capacity = capacity;
+		}
+		tally = &tallies->items[tallies->count++];
+		memset(tally, 0, sizeof(*tally));
+		snprintf(tally->iface, sizeof(tally->iface), "%.*s", IFNAMSIZ - 1, iface);
+		tally->kind = kind;
+	}
+	tally->packets += packets;
+	tally->bytes += bytes;
+	return 0;
+}
+
+/*
+ * Adds the counters of every DROP and REJECT entry of tjd's chains in one
+ * family's table: by the bridge they came in on (forward, input) or go out
+ * on (output), and the chain's kind.  0, or -1 when out of memory.
+ */
+static int backend_iptc_collect(const struct backend_iptc_family *family, struct xtc_handle *handle,
+				const struct backend_iptc_labels *labels,
+				struct backend_iptc_tallies *out)
+{
+	static const int kinds[RULE_HOOK_COUNT] = {
+	    [RULE_HOOK_FORWARD] = BACKEND_DROP_ISOLATION,
+	    [RULE_HOOK_INPUT] = BACKEND_DROP_NO_HOST,
+	    [RULE_HOOK_OUTPUT] = BACKEND_DROP_HOST,
+	};
+
+	for (int hook = 0; hook < RULE_HOOK_COUNT; hook++) {
+		const char *chain = labels->chain[hook];
+
+		if (!family->ops->is_chain(chain, handle))
+			continue;
+		for (const void *entry = family->first_rule(chain, handle); entry != NULL;
+		     entry = family->next_rule(entry, handle)) {
+			const char *target = family->get_target(entry, handle);
+			const char *in_iface, *out_iface;
+			uint64_t packets, bytes;
+
+			if (target == NULL ||
+			    (strcmp(target, IPTC_LABEL_DROP) != 0 && strcmp(target, "REJECT") != 0))
+				continue;
+			family->entry_counts(entry, &packets, &bytes, &in_iface, &out_iface);
+			if (backend_iptc_tally_add(out,
+						   hook == RULE_HOOK_OUTPUT ? out_iface : in_iface,
+						   kinds[hook], packets, bytes) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Dropped-packet counters per network: what the chains hold now plus what rewrites replaced. */
+static int backend_iptc_counters(struct backend *backend, struct backend_counter *counters,
+				 size_t count, char *err, size_t errlen)
+{
+	struct backend_iptc_state *state = backend->priv;
+	struct backend_iptc_tallies current = {0};
+	const struct backend_iptc_tallies *both[2] = {&current, NULL};
+	int ret = -1;
+
+	for (size_t c = 0; c < count; c++) {
+		const char *bridge = counters[c].bridge;
+
+		memset(&counters[c], 0, sizeof(counters[c]));
+		counters[c].bridge = bridge;
+	}
+	if (state == NULL) {
+		error_format(err, errlen, "iptc backend used before open");
+		return -1;
+	}
+	both[1] = &state->baseline;
+	for (size_t i = 0; i < BACKEND_IPTC_FAMILIES; i++) {
+		const struct backend_iptc_family *family = &backend_iptc_families[i];
+		struct backend_iptc_labels labels;
+		struct xtc_handle *handle;
+		int failed;
+
+		if (!state->present[i])
+			continue;
+		handle = family->ops->init(BACKEND_IPTC_TABLE);
+		if (handle == NULL) {
+			error_format(err, errlen, "reading the %s filter table: %s", family->name,
+				     family->ops->strerror(errno));
+			goto out;
+		}
+		backend_iptc_labels_init(family, handle, backend, &labels);
+		failed = backend_iptc_collect(family, handle, &labels, &current);
+		family->ops->free(handle);
+		if (failed < 0) {
+			error_format(err, errlen, "out of memory");
+			goto out;
+		}
+	}
+	for (size_t t = 0; t < 2; t++)
+		for (size_t i = 0; i < both[t]->count; i++) {
+			const struct backend_iptc_tally *tally = &both[t]->items[i];
+
+			for (size_t c = 0; c < count; c++) {
+				if (counters[c].bridge != NULL &&
+				    strncmp(tally->iface, counters[c].bridge, IFNAMSIZ) != 0)
+					continue;
+				counters[c].packets += tally->packets;
+				counters[c].bytes += tally->bytes;
+				counters[c].kind_packets[tally->kind] += tally->packets;
+				counters[c].kind_bytes[tally->kind] += tally->bytes;
+			}
+		}
+	ret = 0;
+out:
+	free(current.items);
+	return ret;
+}
+
 static int backend_iptc_dump(struct backend *backend, char **text, char *err, size_t errlen)
 {
 	struct ruleset installed;
@@ -1696,7 +1892,11 @@ out:
 /* Frees the state; the kernel keeps its rules. */
 static void backend_iptc_close(struct backend *backend)
 {
-	free(backend->priv);
+	struct backend_iptc_state *state = backend->priv;
+
+	if (state != NULL)
+		free(state->baseline.items);
+	free(state);
 	backend->priv = NULL;
 }
 
@@ -1706,5 +1906,6 @@ const struct backend_ops backend_iptc_ops = {
     .apply = backend_iptc_apply,
     .clear = backend_iptc_clear,
     .dump = backend_iptc_dump,
+    .counters = backend_iptc_counters,
     .close = backend_iptc_close,
 };

@@ -150,6 +150,8 @@ struct backend_nft_tally {
 	char iface[TJD_IFNAMSIZ];
 	uint64_t packets;
 	uint64_t bytes;
+	uint64_t kind_packets[BACKEND_DROP_KINDS];
+	uint64_t kind_bytes[BACKEND_DROP_KINDS];
 };
 
 /* A list of tallies. */
@@ -1438,7 +1440,7 @@ out:
 }
 
 /* Adds a count to the tally of one interface, creating it on first use. */
-static int backend_nft_tally_add(struct backend_nft_tallies *tallies, const char *iface,
+static int backend_nft_tally_add(struct backend_nft_tallies *tallies, const char *iface, int kind,
 				 uint64_t packets, uint64_t bytes)
 {
 	struct backend_nft_tally *tally = NULL;
@@ -1462,7 +1464,27 @@ static int backend_nft_tally_add(struct backend_nft_tallies *tallies, const char
 	}
 	tally->packets += packets;
 	tally->bytes += bytes;
+	if (kind >= 0 && kind < BACKEND_DROP_KINDS) {
+		tally->kind_packets[kind] += packets;
+		tally->kind_bytes[kind] += bytes;
+	}
 	return 0;
+}
+
+/* The kind of a drop rule by its chain in the inet table; -1 for another chain. */
+static int backend_nft_drop_kind(json_t *rule)
+{
+	const char *chain = json_string_value(json_object_get(rule, "chain"));
+
+	if (chain == NULL)
+		return -1;
+	if (strcmp(chain, "forward") == 0)
+		return BACKEND_DROP_ISOLATION;
+	if (strcmp(chain, "input") == 0)
+		return BACKEND_DROP_NO_HOST;
+	if (strcmp(chain, "output") == 0)
+		return BACKEND_DROP_HOST;
+	return -1;
 }
 
 /* Reads one rule of a JSON listing: its counter, if it drops, and its input interface. */
@@ -1562,6 +1584,7 @@ static int backend_nft_collect(struct backend_nft_state *state, struct backend_n
 				continue;
 			/* port-binding drops (bridge table) belong to no one bridge */
 			if (backend_nft_tally_add(out, f == 0 ? iface : BACKEND_NFT_BINDING_TALLY,
+						  f == 0 ? backend_nft_drop_kind(rule) : -1,
 						  (uint64_t)packets, (uint64_t)bytes) < 0) {
 				error_format(err, errlen, "out of memory");
 				json_decref(root);
@@ -2446,9 +2469,19 @@ static void backend_nft_keep_counts(struct backend_nft_state *state)
 
 	if (backend_nft_collect(state, &current, ignored, sizeof(ignored)) < 0)
 		return;
-	for (size_t i = 0; i < current.count; i++)
-		(void)backend_nft_tally_add(&state->baseline, current.items[i].iface,
-					    current.items[i].packets, current.items[i].bytes);
+	for (size_t i = 0; i < current.count; i++) {
+		const struct backend_nft_tally *tally = &current.items[i];
+		uint64_t packets = tally->packets, bytes = tally->bytes;
+
+		for (int k = 0; k < BACKEND_DROP_KINDS; k++) {
+			(void)backend_nft_tally_add(&state->baseline, tally->iface, k,
+						    tally->kind_packets[k], tally->kind_bytes[k]);
+			packets -= tally->kind_packets[k];
+			bytes -= tally->kind_bytes[k];
+		}
+		/* what no kind holds: the bridge table's port-binding drops */
+		(void)backend_nft_tally_add(&state->baseline, tally->iface, -1, packets, bytes);
+	}
 	free(current.items);
 }
 
@@ -2648,8 +2681,12 @@ static int backend_nft_counters(struct backend *backend, struct backend_counter 
 	struct backend_nft_tallies current;
 	const struct backend_nft_tallies *both[2];
 
-	for (size_t c = 0; c < count; c++)
-		counters[c].packets = counters[c].bytes = 0;
+	for (size_t c = 0; c < count; c++) {
+		const char *bridge = counters[c].bridge;
+
+		memset(&counters[c], 0, sizeof(counters[c]));
+		counters[c].bridge = bridge;
+	}
 	if (state == NULL) {
 		error_format(err, errlen, "nft backend is not open");
 		return -1;
@@ -2667,6 +2704,10 @@ static int backend_nft_counters(struct backend *backend, struct backend_counter 
 					continue;
 				counters[c].packets += tally->packets;
 				counters[c].bytes += tally->bytes;
+				for (int k = 0; k < BACKEND_DROP_KINDS; k++) {
+					counters[c].kind_packets[k] += tally->kind_packets[k];
+					counters[c].kind_bytes[k] += tally->kind_bytes[k];
+				}
 			}
 		}
 	}

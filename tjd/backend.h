@@ -20,11 +20,21 @@
 
 struct backend;
 
+/* Which of tjd's rules dropped: the hook they live on. */
+enum backend_drop_kind {
+	BACKEND_DROP_ISOLATION, /* forward: between two ports of a network */
+	BACKEND_DROP_NO_HOST,	/* input: from a network to the host */
+	BACKEND_DROP_HOST,	/* output: from the host, mid-stream */
+	BACKEND_DROP_KINDS,
+};
+
 /* One network's dropped-packet counters (backend_ops.counters). */
 struct backend_counter {
 	const char *bridge; /* in: the network's bridge; NULL = every network */
-	uint64_t packets;   /* out */
+	uint64_t packets;   /* out: all kinds */
 	uint64_t bytes;	    /* out */
+	uint64_t kind_packets[BACKEND_DROP_KINDS]; /* out: per kind */
+	uint64_t kind_bytes[BACKEND_DROP_KINDS];
 };
 
 struct backend_ops {

@@ -30,8 +30,10 @@ static void ctl_metrics_network(const struct tjd *tjd, const struct conf_network
 	out->rules = enforce_rule_count(tjd->enforce, net->id);
 	if (counter != NULL) {
 		out->has_drops = true;
-		out->dropped_packets = counter->packets;
-		out->dropped_bytes = counter->bytes;
+		for (int k = 0; k < METRICS_DROP_KINDS && k < BACKEND_DROP_KINDS; k++) {
+			out->dropped_packets[k] = counter->kind_packets[k];
+			out->dropped_bytes[k] = counter->kind_bytes[k];
+		}
 	}
 	peers = peer_sets_find(tjd->peers, tjd->peer_network_count, net->id);
 	if (peers != NULL) {

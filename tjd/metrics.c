@@ -14,6 +14,8 @@
 
 #include "common/error.h"
 
+const char *const metrics_drop_kinds[METRICS_DROP_KINDS] = {"isolation", "no-host", "host"};
+
 const double metrics_bucket_bounds[METRICS_BUCKETS] = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
 };
@@ -114,8 +116,6 @@ enum metrics_field {
 	METRICS_PRESENT,
 	METRICS_ALLOWED,
 	METRICS_RULES,
-	METRICS_DROPPED_PACKETS,
-	METRICS_DROPPED_BYTES,
 	METRICS_PEERS_AGE,
 };
 
@@ -133,12 +133,6 @@ static bool metrics_network_value(const struct metrics_network *n, enum metrics_
 	case METRICS_RULES:
 		*value = (double)n->rules;
 		return n->present;
-	case METRICS_DROPPED_PACKETS:
-		*value = (double)n->dropped_packets;
-		return n->present && n->has_drops;
-	case METRICS_DROPPED_BYTES:
-		*value = (double)n->dropped_bytes;
-		return n->present && n->has_drops;
 	case METRICS_PEERS_AGE:
 		*value = now > n->peers_updated ? (double)(now - n->peers_updated) : 0;
 		return n->overlay && n->has_peers;
@@ -164,6 +158,30 @@ static void metrics_per_network(struct metrics_text *text, const struct metrics_
 		any = true;
 		metrics_escape(s->networks[i].name, label, sizeof(label));
 		metrics_add(text, "%s{network=\"%s\"} %.17g\n", name, label, value);
+	}
+}
+
+/* A drop family: one sample per network whose drops are counted, and kind. */
+static void metrics_drops(struct metrics_text *text, const struct metrics_snapshot *s,
+			  const char *name, const char *help, bool bytes)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < s->network_count; i++) {
+		const struct metrics_network *n = &s->networks[i];
+		char label[512];
+
+		if (!n->present || !n->has_drops)
+			continue;
+		if (!any)
+			metrics_family(text, name, "counter", help);
+		any = true;
+		metrics_escape(n->name, label, sizeof(label));
+		for (int k = 0; k < METRICS_DROP_KINDS; k++)
+			metrics_add(text, "%s{network=\"%s\",kind=\"%s\"} %llu\n", name, label,
+				    metrics_drop_kinds[k],
+				    (unsigned long long)(bytes ? n->dropped_bytes[k]
+							       : n->dropped_packets[k]));
 	}
 }
 
@@ -247,10 +265,11 @@ char *metrics_render(const struct metrics_snapshot *s)
 			    "Allow-listed containers on the network.", METRICS_ALLOWED);
 	metrics_per_network(&text, s, "tjd_network_rules", "gauge",
 			    "Kernel rules the last apply gave the network.", METRICS_RULES);
-	metrics_per_network(&text, s, "tjd_network_dropped_packets_total", "counter",
-			    "Packets tjd's rules dropped on the network.", METRICS_DROPPED_PACKETS);
-	metrics_per_network(&text, s, "tjd_network_dropped_bytes_total", "counter",
-			    "Bytes of those packets.", METRICS_DROPPED_BYTES);
+	metrics_drops(&text, s, "tjd_network_dropped_packets_total",
+		      "Packets tjd's rules dropped on the network, by kind: isolation (between "
+		      "containers), no-host (to the host), host (from the host, mid-stream).",
+		      false);
+	metrics_drops(&text, s, "tjd_network_dropped_bytes_total", "Bytes of those packets.", true);
 	metrics_per_network(&text, s, "tjd_overlay_peers_age_seconds", "gauge",
 			    "Seconds since the swarm coordinator last pushed the overlay "
 			    "network's peers.",

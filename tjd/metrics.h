@@ -28,6 +28,10 @@ struct metrics_histogram {
 /* Counts one observation of `seconds`. */
 void metrics_histogram_observe(struct metrics_histogram *histogram, double seconds);
 
+/* Kinds of drops, as the kind label names them (metrics_drop_kinds). */
+#define METRICS_DROP_KINDS 3
+extern const char *const metrics_drop_kinds[METRICS_DROP_KINDS];
+
 /* One configured network. */
 struct metrics_network {
 	const char *name;
@@ -36,7 +40,8 @@ struct metrics_network {
 	size_t allowed; /* allow-listed containers */
 	size_t rules;	/* kernel rules the last apply gave it */
 	bool has_drops; /* the backend counts its drops */
-	uint64_t dropped_packets, dropped_bytes;
+	/* per kind: isolation (between containers), no-host, host (mid-stream out) */
+	uint64_t dropped_packets[METRICS_DROP_KINDS], dropped_bytes[METRICS_DROP_KINDS];
 	bool has_peers;	      /* overlay: a peer set was pushed */
 	time_t peers_updated; /* when */
 };

@@ -31,10 +31,8 @@ check_pairs blocked
 e2e_log "the network still works for the proxy"
 expect_tcp reach proxy "$B1_V4" 80 b1
 expect_tcp reach proxy "$B2_V6" 80 b2
-if [ "$E2E_BACKEND" = nftables ]; then
-	# The blocked attempts above were counted by tjd's drop rules.
-	dropped=$(status_query 's["networks"][0].get("dropped_packets", 0)')
-	echo "  RESULT [$E2E_BACKEND] status counts $dropped dropped packets on $WEB_NET"
-	expect_true "tjctl status shows dropped packets ($dropped)" test "$dropped" -gt 0
-fi
+# The blocked attempts above were counted by tjd's drop rules (both backends).
+dropped=$(status_query 's["networks"][0].get("dropped_packets", 0)')
+echo "  RESULT [$E2E_BACKEND] status counts $dropped dropped packets on $WEB_NET"
+expect_true "tjctl status shows dropped packets ($dropped)" test "$dropped" -gt 0
 test_end

@@ -3,9 +3,7 @@
 # `promtool check metrics`, says what tjd holds (ready, the proxy
 # allow-listed on the network, its rules) and counts what it drops: a
 # backend's blocked attempt on a sibling raises the network's dropped
-# packets (the nftables backend counts drops; with the legacy tables, which
-# tjd reads no counters from, the drop samples are absent rather than a
-# false 0).  With metrics_file, tjd writes the same text to that file, for
+# packets of kind isolation, on both backends.  With metrics_file, tjd writes the same text to that file, for
 # node_exporter's textfile collector, and rewrites it as the figures change.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -21,7 +19,7 @@ metric_value() {
 # Succeed when the metrics file says the network's dropped packets are above N.
 file_drops_above() {
 	local value
-	value=$(metric_value "tjd_network_dropped_packets_total{network=\"$WEB_NET\"}" <"$METRICS_FILE" 2>/dev/null) || return 1
+	value=$(metric_value "tjd_network_dropped_packets_total{network=\"$WEB_NET\",kind=\"isolation\"}" <"$METRICS_FILE" 2>/dev/null) || return 1
 	[ -n "$value" ] && awk -v v="$value" -v n="$1" 'BEGIN { exit !(v + 0 > n + 0) }'
 }
 
@@ -55,16 +53,14 @@ expect_true "the network has rules ($rules)" test "${rules:-0}" -gt 0
 expect_true "reconciles are counted" test "$(metric_value tjd_reconciles_total <<<"$text")" -ge 1
 expect_true "the reconcile histogram counts them" \
 	test "$(metric_value tjd_reconcile_duration_seconds_count <<<"$text")" -ge 1
-before=$(metric_value "tjd_network_dropped_packets_total{network=\"$WEB_NET\"}" <<<"$text")
-if [ "$E2E_BACKEND" = iptables ]; then
-	expect_equal "no drop samples with the legacy tables" "" "$before"
-else
-	expect_true "the network's drops are counted (now ${before:-none})" test -n "$before"
-	e2e_log "a backend's blocked attempt on its sibling raises the drop counter"
-	expect_tcp blocked b1 "$B2_V4" 80 b2
-	after=$(tjctl metrics | metric_value "tjd_network_dropped_packets_total{network=\"$WEB_NET\"}")
-	expect_true "dropped packets rose ($before -> $after)" test "${after:-0}" -gt "${before:-0}"
-fi
+before=$(metric_value "tjd_network_dropped_packets_total{network=\"$WEB_NET\",kind=\"isolation\"}" <<<"$text")
+expect_true "the network's drops are counted (now ${before:-none})" test -n "$before"
+e2e_log "a backend's blocked attempt on its sibling raises the drop counter"
+expect_tcp blocked b1 "$B2_V4" 80 b2
+after=$(tjctl metrics | metric_value "tjd_network_dropped_packets_total{network=\"$WEB_NET\",kind=\"isolation\"}")
+expect_true "dropped packets rose ($before -> $after)" test "${after:-0}" -gt "${before:-0}"
+nohost=$(tjctl metrics | metric_value "tjd_network_dropped_packets_total{network=\"$WEB_NET\",kind=\"no-host\"}")
+expect_true "the no-host kind has its own sample (${nohost:-none})" test -n "$nohost"
 
 e2e_log "metrics_file: the same text, rewritten as the figures change"
 expect_true "tjd wrote $METRICS_FILE" wait_until 5 test -s "$METRICS_FILE"
@@ -72,7 +68,5 @@ rc=0
 promtool check metrics <"$METRICS_FILE" >"$E2E_DIR/t60-promtool.out" 2>&1 || rc=$?
 expect_equal "promtool check metrics on the file (exit status)" 0 "$rc"
 expect_equal "the file's mode" 644 "$(stat -c %a "$METRICS_FILE")"
-if [ "$E2E_BACKEND" != iptables ]; then
-	expect_true "the file catches up with the drops (> $before)" wait_until 5 file_drops_above "$before"
-fi
+expect_true "the file catches up with the drops (> $before)" wait_until 5 file_drops_above "$before"
 test_end

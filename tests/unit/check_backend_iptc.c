@@ -1370,6 +1370,44 @@ START_TEST(test_log_rules_packets)
 }
 END_TEST
 
+/* Dropped packets are counted per kind, and a rewrite keeps what was counted. */
+START_TEST(test_drop_counters)
+{
+	struct backend_counter counter = {.bridge = NULL}, after = {.bridge = NULL};
+	struct ruleset set;
+	struct rule *rule;
+
+	ck_assert_int_eq(check_util_loopback_up(), 0);
+	ruleset_init(&set);
+	check_util_ports_ruleset(&set);
+	ck_assert(check_iptc_apply(&set));
+	ck_assert_int_eq(check_iptc_backend.ops->counters(&check_iptc_backend, &counter, 1,
+							  check_iptc_err, sizeof(check_iptc_err)),
+			 0);
+	ck_assert_uint_eq(counter.packets, 0);
+	check_util_expect_ports(true);
+	ck_assert_int_eq(check_iptc_backend.ops->counters(&check_iptc_backend, &counter, 1,
+							  check_iptc_err, sizeof(check_iptc_err)),
+			 0);
+	/* INPUT: all of it no-host, both families (REJECTs and DROPs) */
+	ck_assert_uint_gt(counter.packets, 5);
+	ck_assert_uint_eq(counter.kind_packets[BACKEND_DROP_NO_HOST], counter.packets);
+	ck_assert_uint_eq(counter.kind_packets[BACKEND_DROP_ISOLATION], 0);
+	ck_assert_uint_gt(counter.bytes, counter.packets * 20);
+	/* a changed ruleset is rewritten: the counts stay */
+	rule = check_iptc_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = rule->dport_last = 9999;
+	ck_assert(check_iptc_apply(&set));
+	ck_assert_int_eq(check_iptc_backend.ops->counters(&check_iptc_backend, &after, 1,
+							  check_iptc_err, sizeof(check_iptc_err)),
+			 0);
+	ck_assert_uint_eq(after.packets, counter.packets);
+	ck_assert_uint_eq(after.bytes, counter.bytes);
+	ruleset_free(&set);
+}
+END_TEST
+
 static Suite *check_iptc_suite(void)
 {
 	Suite *suite = suite_create("backend_iptc");
@@ -1387,6 +1425,7 @@ static Suite *check_iptc_suite(void)
 	tcase_add_test(tc, test_all_matches_round_trip);
 	tcase_add_test(tc, test_ports_and_reject_round_trip);
 	tcase_add_test(tc, test_ports_and_reject_packets);
+	tcase_add_test(tc, test_drop_counters);
 	tcase_add_test(tc, test_log_rules_packets);
 	tcase_add_test(tc, test_ports_refused_without_their_protocol);
 	tcase_add_test(tc, test_interleaved_order_is_kept_per_chain);

@@ -37,8 +37,8 @@ static void snapshot(struct metrics_snapshot *s, struct metrics_network networks
 	    .allowed = 1,
 	    .rules = 18,
 	    .has_drops = true,
-	    .dropped_packets = 42,
-	    .dropped_bytes = 2520,
+	    .dropped_packets = {40, 2, 0},
+	    .dropped_bytes = {2400, 120, 0},
 	};
 	networks[1] = (struct metrics_network){
 	    .name = "we\"ird\\net",
@@ -79,8 +79,10 @@ START_TEST(test_families_and_values)
 	has_line(text, "tjd_start_time_seconds 900");
 	has_line(text, "tjd_network_allowed_containers{network=\"web\"} 1");
 	has_line(text, "tjd_network_rules{network=\"web\"} 18");
-	has_line(text, "tjd_network_dropped_packets_total{network=\"web\"} 42");
-	has_line(text, "tjd_network_dropped_bytes_total{network=\"web\"} 2520");
+	has_line(text, "tjd_network_dropped_packets_total{network=\"web\",kind=\"isolation\"} 40");
+	has_line(text, "tjd_network_dropped_packets_total{network=\"web\",kind=\"no-host\"} 2");
+	has_line(text, "tjd_network_dropped_packets_total{network=\"web\",kind=\"host\"} 0");
+	has_line(text, "tjd_network_dropped_bytes_total{network=\"web\",kind=\"isolation\"} 2400");
 	/* a label value's quote and backslash escaped */
 	has_line(text, "tjd_overlay_peers_age_seconds{network=\"we\\\"ird\\\\net\"} 30");
 	/* the overlay keeps no drop counters here: no sample rather than a false 0 */
