@@ -110,25 +110,59 @@ static void daemon_arm_metrics(struct tjd *tjd)
 		evtimer_del(tjd->metrics_timer);
 }
 
-/* The drop log's line for a packet a network's closing drop sampled (tjd/droplog.h). */
-static bool daemon_pktlog_format(void *arg, const char *id, const char *name,
-				 const struct pktlog_event *packet, char *line, size_t size)
+/* Appends " (and N more not shown)" to a line when the rate limit held some back. */
+static void daemon_held_suffix(char *line, size_t size, uint64_t held)
+{
+	size_t used = strlen(line);
+
+	if (held > 0 && used < size)
+		snprintf(line + used, size - used, " (and %llu more not shown)",
+			 (unsigned long long)held);
+}
+
+/*
+ * Writes the log entry of a sampled packet: the drop log's words for
+ * tjd's own namespace (tjd/droplog.h), a container's log rule otherwise;
+ * with structured fields when the journal takes them (TJD_NETWORK= ...).
+ */
+static void daemon_pktlog_write(void *arg, const char *id, const char *name,
+				const struct pktlog_event *packet, uint64_t held)
 {
 	struct tjd *tjd = arg;
 	struct droplog_event event;
+	char line[1024], what[160], port[8] = "", count[24];
+	struct log_field fields[10];
+	size_t n = 0;
 
-	(void)name;
-	if (strcmp(id, "tjd") != 0)
-		return false;
-	if (tjd->inventory != NULL && droplog_resolve(tjd->inventory, packet, &event) == 0) {
-		droplog_format(&event, line, size);
+	snprintf(count, sizeof(count), "%llu", (unsigned long long)held);
+	if (packet->has_ports)
+		snprintf(port, sizeof(port), "%u", packet->dport);
+	if (strcmp(id, "tjd") == 0 && tjd->inventory != NULL &&
+	    droplog_resolve(tjd->inventory, packet, &event) == 0) {
+		droplog_format(&event, line, sizeof(line));
+		fields[n++] = (struct log_field){"TJD_KIND", droplog_kind_name(event.kind)};
+		fields[n++] = (struct log_field){"TJD_NETWORK", event.network};
+		fields[n++] = (struct log_field){"TJD_SRC_CONTAINER", event.src.name};
+		fields[n++] = (struct log_field){"TJD_SRC_ADDRESS", event.src.address};
+		fields[n++] = (struct log_field){"TJD_DST_CONTAINER", event.dst.name};
+		fields[n++] = (struct log_field){"TJD_DST_ADDRESS", event.dst.address};
+		fields[n++] = (struct log_field){"TJD_REASON", event.reason};
 	} else {
-		char what[160];
-
 		pktlog_describe(packet, what, sizeof(what));
-		snprintf(line, size, "%s: %s", packet->prefix[0] ? packet->prefix : "tjd", what);
+		if (strcmp(id, "tjd") == 0)
+			snprintf(line, sizeof(line), "%s: %s",
+				 packet->prefix[0] ? packet->prefix : "tjd", what);
+		else
+			snprintf(line, sizeof(line), "container %s: %s: %s", name,
+				 packet->prefix[0] ? packet->prefix : "log rule", what);
+		fields[n++] = (struct log_field){"TJD_KIND", "container"};
+		fields[n++] = (struct log_field){"TJD_CONTAINER", name};
+		fields[n++] = (struct log_field){"TJD_RULE", packet->prefix};
 	}
-	return true;
+	fields[n++] = (struct log_field){"TJD_PORT", port};
+	fields[n++] = (struct log_field){"TJD_HELD", count};
+	daemon_held_suffix(line, sizeof(line), held);
+	log_info_fields(fields, n, line);
 }
 
 /* The name of the container with this address, from the inventory; "" when none. */
@@ -712,7 +746,7 @@ int daemon_main(const struct daemon_options *options)
 		tjd.metrics_timer = evtimer_new(tjd.base, daemon_metrics_cb, &tjd);
 		if (tjd.pktlog == NULL || tjd.metrics_timer == NULL)
 			fatalx("out of memory setting up the log readers and metrics");
-		pktlog_set_formatter(tjd.pktlog, daemon_pktlog_format, &tjd);
+		pktlog_set_writer(tjd.pktlog, daemon_pktlog_write, &tjd);
 		tjd.events = events_new();
 		if (tjd.events == NULL)
 			fatalx("out of memory setting up the connection log");

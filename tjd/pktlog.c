@@ -60,8 +60,8 @@ struct pktlog {
 	uint64_t logged, suppressed;
 	pktlog_observer_fn *observer;
 	void *observer_arg;
-	pktlog_format_fn *formatter;
-	void *formatter_arg;
+	pktlog_write_fn *writer;
+	void *writer_arg;
 };
 
 /* Copies an attribute's string, at most size-1 bytes, non-printable bytes as '?'. */
@@ -278,7 +278,7 @@ static bool pktlog_take_token(struct pktlog_listener *listener)
 /* Logs one decoded packet, or counts it when the rate limit holds it back. */
 static void pktlog_emit(struct pktlog_listener *listener, const struct pktlog_event *event)
 {
-	char what[160], line[768];
+	char what[160];
 
 	if (listener->owner->observer != NULL)
 		listener->owner->observer(listener->owner->observer_arg, listener->id,
@@ -288,14 +288,9 @@ static void pktlog_emit(struct pktlog_listener *listener, const struct pktlog_ev
 		listener->owner->suppressed++;
 		return;
 	}
-	if (listener->owner->formatter != NULL &&
-	    listener->owner->formatter(listener->owner->formatter_arg, listener->id, listener->name,
-				       event, line, sizeof(line))) {
-		if (listener->held > 0)
-			log_info("%s (and %llu more not shown)", line,
-				 (unsigned long long)listener->held);
-		else
-			log_info("%s", line);
+	if (listener->owner->writer != NULL) {
+		listener->owner->writer(listener->owner->writer_arg, listener->id, listener->name,
+					event, listener->held);
 		listener->held = 0;
 		listener->owner->logged++;
 		return;
@@ -583,10 +578,10 @@ void pktlog_set_observer(struct pktlog *log, pktlog_observer_fn *fn, void *arg)
 	log->observer_arg = arg;
 }
 
-void pktlog_set_formatter(struct pktlog *log, pktlog_format_fn *fn, void *arg)
+void pktlog_set_writer(struct pktlog *log, pktlog_write_fn *fn, void *arg)
 {
-	log->formatter = fn;
-	log->formatter_arg = arg;
+	log->writer = fn;
+	log->writer_arg = arg;
 }
 
 void pktlog_counts(const struct pktlog *log, uint64_t *logged, uint64_t *suppressed)

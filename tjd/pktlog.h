@@ -87,13 +87,14 @@ typedef void pktlog_observer_fn(void *arg, const char *id, const char *name,
 				const struct pktlog_event *event);
 void pktlog_set_observer(struct pktlog *log, pktlog_observer_fn *fn, void *arg);
 /*
- * Writes the line of a packet from source `id` (name: the source's name)
- * into line and returns true, or returns false for the default line
- * ("container NAME: PREFIX: what").
+ * Writes the log entry of a packet from source `id` (name: the source's
+ * name) that the rate limit let through; `held` more were held back since
+ * the last one.  Without a writer, pktlog writes "container NAME: PREFIX:
+ * what" itself.
  */
-typedef bool pktlog_format_fn(void *arg, const char *id, const char *name,
-			      const struct pktlog_event *event, char *line, size_t size);
-void pktlog_set_formatter(struct pktlog *log, pktlog_format_fn *fn, void *arg);
+typedef void pktlog_write_fn(void *arg, const char *id, const char *name,
+			     const struct pktlog_event *event, uint64_t held);
+void pktlog_set_writer(struct pktlog *log, pktlog_write_fn *fn, void *arg);
 /* Lines written and held back by the rate limit, since start. */
 void pktlog_counts(const struct pktlog *log, uint64_t *logged, uint64_t *suppressed);
 
