@@ -106,6 +106,10 @@ static void cmd_log_text(FILE *out, const Tjd__V1__LogEntry *entry)
 		fputs(": ", out);
 		output_text(out, entry->rule);
 		fputs(": ", out);
+	} else if (strcmp(entry->kind, "container-policy") == 0) {
+		fputs("container ", out);
+		output_text(out, entry->container);
+		fputs(": ", out);
 	} else {
 		output_text(out, entry->network);
 		fputc(' ', out);

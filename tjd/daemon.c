@@ -110,6 +110,30 @@ static void daemon_arm_metrics(struct tjd *tjd)
 		evtimer_del(tjd->metrics_timer);
 }
 
+/*
+ * Why a container's own rules dropped a sampled packet, from the closing
+ * rule's prefix ("tjd container input policy deny", "... fail closed");
+ * false for a user's `log` rule.
+ */
+static bool daemon_policy_reason(const char *prefix, const char *name, char *out, size_t size)
+{
+	const char *what;
+
+	if (strncmp(prefix, "tjd container ", 14) != 0)
+		return false;
+	what = prefix + 14;
+	if (strcmp(what, "input policy deny") == 0)
+		snprintf(out, size, "%s's input policy is deny", name);
+	else if (strcmp(what, "output policy deny") == 0)
+		snprintf(out, size, "%s's output policy is deny", name);
+	else if (strcmp(what, "fail closed") == 0)
+		snprintf(out, size, "%s's labels cannot be used: denying all (see tjctl status)",
+			 name);
+	else
+		snprintf(out, size, "%s's rules (%s)", name, what);
+	return true;
+}
+
 /* Appends " (and N more not shown)" to a line when the rate limit held some back. */
 static void daemon_held_suffix(char *line, size_t size, uint64_t held)
 {
@@ -155,7 +179,10 @@ static void daemon_pktlog_write(void *arg, const char *id, const char *name,
 		else
 			snprintf(line, sizeof(line), "container %s: %s: %s", name,
 				 packet->prefix[0] ? packet->prefix : "log rule", what);
-		fields[n++] = (struct log_field){"TJD_KIND", "container"};
+		fields[n++] = (struct log_field){"TJD_KIND",
+						 strncmp(packet->prefix, "tjd container ", 14) == 0
+						     ? "container-policy"
+						     : "container"};
 		fields[n++] = (struct log_field){"TJD_CONTAINER", name};
 		fields[n++] = (struct log_field){"TJD_RULE", packet->prefix};
 	}
@@ -226,7 +253,9 @@ static void daemon_pktlog_observe(void *arg, const char *id, const char *name,
 		snprintf(entry.dst_address, sizeof(entry.dst_address), "%s", drop.dst.address);
 		snprintf(entry.reason, sizeof(entry.reason), "%s", drop.reason);
 	} else {
-		snprintf(entry.kind, sizeof(entry.kind), "container");
+		snprintf(entry.kind, sizeof(entry.kind), "%s",
+			 strncmp(packet->prefix, "tjd container ", 14) == 0 ? "container-policy"
+									    : "container");
 		snprintf(entry.container, sizeof(entry.container), "%s", name);
 		if (inet_ntop(packet->family, packet->src, entry.src_address,
 			      sizeof(entry.src_address)) == NULL ||
@@ -237,7 +266,8 @@ static void daemon_pktlog_observe(void *arg, const char *id, const char *name,
 				     sizeof(entry.src_name));
 		daemon_address_owner(tjd, packet->family, packet->dst, entry.dst_name,
 				     sizeof(entry.dst_name));
-		snprintf(entry.reason, sizeof(entry.reason), "matched %s's log rule", name);
+		if (!daemon_policy_reason(packet->prefix, name, entry.reason, sizeof(entry.reason)))
+			snprintf(entry.reason, sizeof(entry.reason), "matched %s's log rule", name);
 	}
 	events_add(tjd->events, &entry);
 }

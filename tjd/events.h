@@ -22,7 +22,7 @@
 struct events_entry {
 	uint64_t seq; /* 1, 2, ... */
 	time_t time;
-	char kind[16];			  /* "isolation", "no-host", "container" */
+	char kind[24]; /* "isolation", "no-host", "container-policy", "container" (a log rule) */
 	char network[INV_NAME_MAX + 1];	  /* "" for a container's own rules */
 	char container[INV_NAME_MAX + 1]; /* whose rules logged it ("" for a network's) */
 	char rule[PKTLOG_PREFIX_MAX];	  /* the rule's prefix */

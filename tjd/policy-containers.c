@@ -165,6 +165,42 @@ static int policy_containers_one(const struct inventory *inv, const struct inv_c
 	return policy_container_deny_all(&target->rules) < 0 ? -1 : 1;
 }
 
+/*
+ * Puts a RULE_LOG twin (new connections only) before each of tjd's own
+ * closing drops of a container's rules (its default deny, fail closed), so
+ * that the drop log names what a container's policy blocks.  0, or -1 on OOM.
+ */
+static int policy_containers_sample_drops(struct ruleset *rules)
+{
+	struct ruleset sampled;
+
+	ruleset_init(&sampled);
+	for (size_t i = 0; i < rules->count; i++) {
+		const struct rule *rule = &rules->rules[i];
+		struct rule *copy;
+
+		if ((rule->verdict == RULE_DROP || rule->verdict == RULE_REJECT) &&
+		    strncmp(rule->comment, "tjd container ", 14) == 0) {
+			copy = ruleset_add(&sampled);
+			if (copy == NULL)
+				goto oom;
+			*copy = *rule;
+			copy->verdict = RULE_LOG;
+			copy->ctstate = RULE_CT_NEW;
+		}
+		copy = ruleset_add(&sampled);
+		if (copy == NULL)
+			goto oom;
+		*copy = *rule;
+	}
+	ruleset_free(rules);
+	*rules = sampled;
+	return 0;
+oom:
+	ruleset_free(&sampled);
+	return -1;
+}
+
 int policy_compile_containers(const struct conf *conf, const struct inventory *inv,
 			      struct policy_plan *out, char *err, size_t errlen)
 {
@@ -233,6 +269,10 @@ int policy_compile_containers(const struct conf *conf, const struct inventory *i
 			out->count--;
 		}
 	}
+	for (size_t t = 0; conf->drop_log && t < out->count; t++)
+		if (out->targets[t].container_id[0] != '\0' &&
+		    policy_containers_sample_drops(&out->targets[t].rules) < 0)
+			goto oom;
 	return 0;
 oom:
 	error_format(err, errlen, "out of memory compiling container rules");

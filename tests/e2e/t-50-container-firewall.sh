@@ -469,6 +469,18 @@ sys.exit(0 if any(e["kind"] == "container" and e["container"] == "web"
                   and e["src_name"] == "c1" for e in map(json.loads, sys.stdin)) else 1)'
 }
 expect_true "tjctl log --container web has it, with c1 named" web_log_has_rule3
+e2e_log "what web's input policy blocks is in the drop log too"
+expect_tcp blocked c2 "$WEB_APP_V4" 80 web
+expect_true "tjd logged c2's attempt, blocked by web's input policy" \
+	wait_until 2 grep -qE "container web: tcp $C2_V4:[0-9]+ -> $WEB_APP_V4:80 blocked: web's input policy is deny" "$TJD_LOG"
+web_log_has_policy_drop() {
+	tjctl log --json --container web | python3 -c '
+import json, sys
+sys.exit(0 if any(e["kind"] == "container-policy" and e["container"] == "web"
+                  and e["src_name"] == "c2" and e["port"] == 80
+                  for e in map(json.loads, sys.stdin)) else 1)'
+}
+expect_true "tjctl log has it as container-policy, with c2 named" web_log_has_policy_drop
 check_host_probes blocked
 expect_true "web's rules live in its own namespace" web_rules_present
 expect_true "tjctl rules web prints them" tjctl_rules_has web "dcfw.input.rule.1"

@@ -381,9 +381,10 @@ START_TEST(test_log_iface_and_comment)
 	ck_assert_uint_eq(notes.log_rules, 1);
 	has_line(text, "-A TJD-INPUT -s 198.51.100.0/24 -i eth1 -m comment --comment "
 		       "\"dcfw.input.rule.3: caf?? ?x?\" -j DROP");
-	has_line(text, "-A TJD-INPUT -s 198.51.100.0/24 -i eth1 -m comment --comment "
-		       "\"dcfw.input.rule.3: caf?? ?x?\" -m limit --limit 5/sec --limit-burst 10 "
-		       "-j NFLOG --nflog-prefix \"dcfw.input.rule.3: caf?? ?x?\" --nflog-group 7480");
+	has_line(text,
+		 "-A TJD-INPUT -s 198.51.100.0/24 -i eth1 -m comment --comment "
+		 "\"dcfw.input.rule.3: caf?? ?x?\" -m limit --limit 5/sec --limit-burst 10 "
+		 "-j NFLOG --nflog-prefix \"dcfw.input.rule.3: caf?? ?x?\" --nflog-group 7480");
 	for (size_t i = 0; i + 1 < set.count; i++)
 		if (set.rules[i].verdict == RULE_LOG) {
 			ck_assert_int_eq(set.rules[i + 1].verdict, RULE_DROP);
@@ -546,6 +547,25 @@ START_TEST(test_plan_over_the_inventory)
 	ck_assert_str_eq(target->problem, "");
 	ck_assert_uint_eq(plan.count, 4);
 	policy_plan_free(&plan);
+	/* drop_log = yes: tjd's closing drops get their sampling twin, the user's rules not */
+	conf.drop_log = true;
+	policy_plan_init(&plan);
+	ck_assert_int_eq(policy_compile_containers(&conf, &inv, &plan, err, sizeof(err)), 0);
+	target = target_of(&plan, "bad");
+	text = ruleset_format(&target->rules, chains);
+	has_line(text, "-A TJD-INPUT -m conntrack --ctstate NEW -m comment --comment \"tjd "
+		       "container fail closed\" -m limit --limit 5/sec --limit-burst 10 -j NFLOG "
+		       "--nflog-prefix \"tjd container fail closed\" --nflog-group 7480");
+	ck_assert(strstr(text, "NFLOG") < strstr(text, "fail closed\" -j DROP"));
+	free(text);
+	target = target_of(&plan, "web");
+	for (size_t i = 0; i < target->rules.count; i++)
+		if (target->rules.rules[i].verdict == RULE_LOG)
+			ck_assert_msg(
+			    strncmp(target->rules.rules[i].comment, "tjd container ", 14) == 0,
+			    "%s", target->rules.rules[i].comment);
+	policy_plan_free(&plan);
+	conf.drop_log = false;
 	/* container_rules = no: nothing at all */
 	conf.container_rules = false;
 	policy_plan_init(&plan);
