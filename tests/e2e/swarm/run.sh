@@ -441,12 +441,13 @@ scene_clear() {
 # Removing the controller's service clears every node's rules and removes its children.
 scene_remove() {
 	local started took netns1 netns2 logs
+	# a node's tjd may still be coming back from the controller's restart: wait for it
+	expect "before the removal node 1's overlay namespace holds tjd's rules" \
+		wait_until 15 overlay_held 1
+	expect "before the removal node 2's overlay namespace holds tjd's rules" \
+		wait_until 15 overlay_held 2
 	netns1=$(overlay_netns 1)
 	netns2=$(overlay_netns 2)
-	expect "before the removal node 1's overlay namespace holds tjd's rules" \
-		tjd_in_netns 1 "$netns1"
-	expect "before the removal node 2's overlay namespace holds tjd's rules" \
-		tjd_in_netns 2 "$netns2"
 	# its log, to the end: the container goes with the service
 	dkn 1 logs -f "$(task_container "$SW_DEPLOY" 1)" >"$SW_DIR/controller.log" 2>&1 &
 	logs=$!
@@ -478,6 +479,13 @@ scene_remove() {
 tjd_in_netns() {
 	in_node "$1" nsenter --net="$2" -- iptables-legacy-save -t filter | grep -q TJD ||
 		in_node "$1" nsenter --net="$2" -- nft list tables | grep -q tjd
+}
+
+# Succeed when node N's tjd names its overlay namespace and that holds tjd's rules.
+overlay_held() {
+	local netns
+	netns=$(overlay_netns "$1")
+	[ -n "$netns" ] && tjd_in_netns "$1" "$netns"
 }
 
 # The negation of a command.
