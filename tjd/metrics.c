@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/textbuf.h"
 
 const char *const metrics_drop_kinds[METRICS_DROP_KINDS] = {"isolation", "no-host", "host"};
 
@@ -31,50 +32,6 @@ void metrics_histogram_observe(struct metrics_histogram *histogram, double secon
 		}
 	histogram->count++;
 	histogram->sum += seconds;
-}
-
-/* Growing text. */
-struct metrics_text {
-	char *data;
-	size_t length, capacity;
-	bool failed;
-};
-
-/* Appends formatted text; remembers an allocation failure. */
-static void metrics_add(struct metrics_text *text, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-static void metrics_add(struct metrics_text *text, const char *format, ...)
-{
-	va_list args;
-	int n;
-
-	if (text->failed)
-		return;
-	for (;;) {
-		size_t room = text->capacity - text->length;
-
-		va_start(args, format);
-		n = vsnprintf(text->data ? text->data + text->length : NULL, room, format, args);
-		va_end(args);
-		if (n < 0) {
-			text->failed = true;
-			return;
-		}
-		if ((size_t)n < room) {
-			text->length += (size_t)n;
-			return;
-		}
-		size_t capacity = text->capacity ? text->capacity * 2 : 4096;
-		while (capacity - text->length <= (size_t)n)
-			capacity *= 2;
-		char *grown = realloc(text->data, capacity);
-		if (grown == NULL) {
-			text->failed = true;
-			return;
-		}
-		text->data = grown;
-		text->capacity = capacity;
-	}
 }
 
 /* A label value as the format wants it: backslash, quote and newline escaped. */
@@ -97,18 +54,18 @@ static void metrics_escape(const char *in, char *out, size_t size)
 }
 
 /* HELP and TYPE lines of one metric family. */
-static void metrics_family(struct metrics_text *text, const char *name, const char *type,
+static void metrics_family(struct textbuf *text, const char *name, const char *type,
 			   const char *help)
 {
-	metrics_add(text, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	textbuf_add(text, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* A family with one unlabelled sample. */
-static void metrics_single(struct metrics_text *text, const char *name, const char *type,
+static void metrics_single(struct textbuf *text, const char *name, const char *type,
 			   const char *help, double value)
 {
 	metrics_family(text, name, type, help);
-	metrics_add(text, "%s %.17g\n", name, value);
+	textbuf_add(text, "%s %.17g\n", name, value);
 }
 
 /* What one per-network family shows. */
@@ -141,7 +98,7 @@ static bool metrics_network_value(const struct metrics_network *n, enum metrics_
 }
 
 /* A family with one sample per configured network that has the field. */
-static void metrics_per_network(struct metrics_text *text, const struct metrics_snapshot *s,
+static void metrics_per_network(struct textbuf *text, const struct metrics_snapshot *s,
 				const char *name, const char *type, const char *help,
 				enum metrics_field field)
 {
@@ -157,13 +114,13 @@ static void metrics_per_network(struct metrics_text *text, const struct metrics_
 			metrics_family(text, name, type, help);
 		any = true;
 		metrics_escape(s->networks[i].name, label, sizeof(label));
-		metrics_add(text, "%s{network=\"%s\"} %.17g\n", name, label, value);
+		textbuf_add(text, "%s{network=\"%s\"} %.17g\n", name, label, value);
 	}
 }
 
 /* A drop family: one sample per network whose drops are counted, and kind. */
-static void metrics_drops(struct metrics_text *text, const struct metrics_snapshot *s,
-			  const char *name, const char *help, bool bytes)
+static void metrics_drops(struct textbuf *text, const struct metrics_snapshot *s, const char *name,
+			  const char *help, bool bytes)
 {
 	bool any = false;
 
@@ -178,7 +135,7 @@ static void metrics_drops(struct metrics_text *text, const struct metrics_snapsh
 		any = true;
 		metrics_escape(n->name, label, sizeof(label));
 		for (int k = 0; k < METRICS_DROP_KINDS; k++)
-			metrics_add(text, "%s{network=\"%s\",kind=\"%s\"} %llu\n", name, label,
+			textbuf_add(text, "%s{network=\"%s\",kind=\"%s\"} %llu\n", name, label,
 				    metrics_drop_kinds[k],
 				    (unsigned long long)(bytes ? n->dropped_bytes[k]
 							       : n->dropped_packets[k]));
@@ -186,7 +143,7 @@ static void metrics_drops(struct metrics_text *text, const struct metrics_snapsh
 }
 
 /* The reconcile duration histogram, cumulative buckets as the format wants. */
-static void metrics_histogram(struct metrics_text *text, const struct metrics_histogram *h)
+static void metrics_histogram(struct textbuf *text, const struct metrics_histogram *h)
 {
 	static const struct metrics_histogram empty;
 	uint64_t cumulative = 0;
@@ -197,26 +154,26 @@ static void metrics_histogram(struct metrics_text *text, const struct metrics_hi
 		       "Time from a reconcile's start to its inventory, in seconds.");
 	for (size_t i = 0; i < METRICS_BUCKETS; i++) {
 		cumulative += h->buckets[i];
-		metrics_add(text, "tjd_reconcile_duration_seconds_bucket{le=\"%g\"} %llu\n",
+		textbuf_add(text, "tjd_reconcile_duration_seconds_bucket{le=\"%g\"} %llu\n",
 			    metrics_bucket_bounds[i], (unsigned long long)cumulative);
 	}
-	metrics_add(text, "tjd_reconcile_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+	textbuf_add(text, "tjd_reconcile_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
 		    (unsigned long long)h->count);
-	metrics_add(text, "tjd_reconcile_duration_seconds_sum %.17g\n", h->sum);
-	metrics_add(text, "tjd_reconcile_duration_seconds_count %llu\n",
+	textbuf_add(text, "tjd_reconcile_duration_seconds_sum %.17g\n", h->sum);
+	textbuf_add(text, "tjd_reconcile_duration_seconds_count %llu\n",
 		    (unsigned long long)h->count);
 }
 
 char *metrics_render(const struct metrics_snapshot *s)
 {
-	struct metrics_text text = {0};
+	struct textbuf text = {0};
 	char version[128], backend[64];
 
 	metrics_escape(s->version, version, sizeof(version));
 	metrics_escape(s->backend, backend, sizeof(backend));
 	metrics_family(&text, "tjd_build_info", "gauge",
 		       "Always 1; the version and the firewall backend in use as labels.");
-	metrics_add(&text, "tjd_build_info{version=\"%s\",backend=\"%s\"} 1\n", version, backend);
+	textbuf_add(&text, "tjd_build_info{version=\"%s\",backend=\"%s\"} 1\n", version, backend);
 	metrics_single(&text, "tjd_ready", "gauge",
 		       "1 once a ruleset is in place (restored or applied), else 0.", s->ready);
 	metrics_single(&text, "tjd_docker_connected", "gauge",
@@ -274,11 +231,7 @@ char *metrics_render(const struct metrics_snapshot *s)
 			    "Seconds since the swarm coordinator last pushed the overlay "
 			    "network's peers.",
 			    METRICS_PEERS_AGE);
-	if (text.failed) {
-		free(text.data);
-		return NULL;
-	}
-	return text.data != NULL ? text.data : strdup("");
+	return textbuf_take(&text);
 }
 
 int metrics_write_file(const char *path, const char *text, char *err, size_t errlen)

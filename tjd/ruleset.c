@@ -3,20 +3,14 @@
 
 #include "tjd/ruleset.h"
 
+#include "common/textbuf.h"
+
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-
-/* Growable text buffer for ruleset_format. */
-struct ruleset_text {
-	char *data;
-	size_t length;
-	size_t capacity;
-	bool failed;
-};
 
 void ruleset_init(struct ruleset *set)
 {
@@ -192,40 +186,6 @@ size_t ruleset_count(const struct ruleset *set, int family, enum rule_hook hook)
 	return n;
 }
 
-/* Appends formatted text; remembers an allocation failure. */
-static void ruleset_text_append(struct ruleset_text *text, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void ruleset_text_append(struct ruleset_text *text, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (text->failed)
-		return;
-	for (;;) {
-		size_t room = text->capacity - text->length;
-		va_start(ap, fmt);
-		n = vsnprintf(text->data ? text->data + text->length : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			text->failed = true;
-			return;
-		}
-		if ((size_t)n < room) {
-			text->length += (size_t)n;
-			return;
-		}
-		size_t capacity = text->capacity * 2 + (size_t)n + 256;
-		char *data = realloc(text->data, capacity);
-		if (data == NULL) {
-			text->failed = true;
-			return;
-		}
-		text->data = data;
-		text->capacity = capacity;
-	}
-}
-
 /* Names a conntrack state mask the way iptables prints it. */
 static void ruleset_format_ctstate(uint8_t ctstate, char *buf, size_t size)
 {
@@ -339,25 +299,24 @@ const char *rule_hook_name(enum rule_hook hook)
 char *ruleset_format(const struct ruleset *set, const char *const chains[RULE_HOOK_COUNT])
 {
 	static const int families[] = {AF_INET, AF_INET6};
-	struct ruleset_text text = {0};
+	struct textbuf text = {0};
 	char line[600];
 
 	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
-		ruleset_text_append(&text, "# %s\n*filter\n",
-				    families[f] == AF_INET ? "IPv4" : "IPv6");
+		textbuf_add(&text, "# %s\n*filter\n", families[f] == AF_INET ? "IPv4" : "IPv6");
 		for (size_t h = 0; h < RULE_HOOK_COUNT; h++)
-			ruleset_text_append(&text, ":%s - [0:0]\n", chains[h]);
+			textbuf_add(&text, ":%s - [0:0]\n", chains[h]);
 		for (size_t i = 0; i < set->count; i++) {
 			const struct rule *rule = &set->rules[i];
 			if (rule->family != families[f])
 				continue;
 			rule_format(rule, line, sizeof(line));
-			ruleset_text_append(
-			    &text, "-A %s %s\n",
-			    (unsigned)rule->hook < RULE_HOOK_COUNT ? chains[rule->hook] : "?",
-			    line);
+			textbuf_add(&text, "-A %s %s\n",
+				    (unsigned)rule->hook < RULE_HOOK_COUNT ? chains[rule->hook]
+									   : "?",
+				    line);
 		}
-		ruleset_text_append(&text, "COMMIT\n");
+		textbuf_add(&text, "COMMIT\n");
 	}
 	for (size_t i = 0; i < set->port_count; i++) {
 		const struct l2_port *port = &set->ports[i];
@@ -365,13 +324,11 @@ char *ruleset_format(const struct ruleset *set, const char *const chains[RULE_HO
 					   link[INET6_ADDRSTRLEN + 8] = "-";
 
 		if (i == 0)
-			ruleset_text_append(&text,
-					    "# layer 2: what each port of a protected bridge "
-					    "may send\n");
+			textbuf_add(&text, "# layer 2: what each port of a protected bridge "
+					   "may send\n");
 		if (!port->known) {
-			ruleset_text_append(&text,
-					    "# %.*s %.*s: nothing (whose port it is is unknown)\n",
-					    TJD_IFNAMSIZ, port->bridge, TJD_IFNAMSIZ, port->port);
+			textbuf_add(&text, "# %.*s %.*s: nothing (whose port it is is unknown)\n",
+				    TJD_IFNAMSIZ, port->bridge, TJD_IFNAMSIZ, port->port);
 			continue;
 		}
 		if (port->ipv4.family != 0)
@@ -379,17 +336,12 @@ char *ruleset_format(const struct ruleset *set, const char *const chains[RULE_HO
 		if (port->ipv6.family != 0)
 			prefix_format(&port->ipv6, v6, sizeof(v6));
 		prefix_format(&port->ipv6_link, link, sizeof(link));
-		ruleset_text_append(
-		    &text,
-		    "# %.*s %.*s: mac %02x:%02x:%02x:%02x:%02x:%02x ipv4 %s ipv6 %s %s"
-		    " (%.*s)\n",
-		    TJD_IFNAMSIZ, port->bridge, TJD_IFNAMSIZ, port->port, port->mac[0],
-		    port->mac[1], port->mac[2], port->mac[3], port->mac[4], port->mac[5], v4, v6,
-		    link, RULE_COMMENT_MAX, port->comment);
+		textbuf_add(&text,
+			    "# %.*s %.*s: mac %02x:%02x:%02x:%02x:%02x:%02x ipv4 %s ipv6 %s %s"
+			    " (%.*s)\n",
+			    TJD_IFNAMSIZ, port->bridge, TJD_IFNAMSIZ, port->port, port->mac[0],
+			    port->mac[1], port->mac[2], port->mac[3], port->mac[4], port->mac[5],
+			    v4, v6, link, RULE_COMMENT_MAX, port->comment);
 	}
-	if (text.failed) {
-		free(text.data);
-		return NULL;
-	}
-	return text.data;
+	return textbuf_take(&text);
 }
