@@ -172,10 +172,15 @@ static void daemon_pktlog_write(void *arg, const char *id, const char *name,
 		fields[n++] = (struct log_field){"TJD_DST_ADDRESS", event.dst.address};
 		fields[n++] = (struct log_field){"TJD_REASON", event.reason};
 	} else {
+		char reason[INV_NAME_MAX + 96];
+
 		pktlog_describe(packet, what, sizeof(what));
 		if (strcmp(id, "tjd") == 0)
 			snprintf(line, sizeof(line), "%s: %s",
 				 packet->prefix[0] ? packet->prefix : "tjd", what);
+		else if (daemon_policy_reason(packet->prefix, name, reason, sizeof(reason)))
+			snprintf(line, sizeof(line), "container %s: %s blocked: %s", name, what,
+				 reason);
 		else
 			snprintf(line, sizeof(line), "container %s: %s: %s", name,
 				 packet->prefix[0] ? packet->prefix : "log rule", what);
