@@ -489,13 +489,19 @@ scene_clear() {
 
 # Removing the controller's service clears every node's rules and removes its children.
 scene_remove() {
-	local started took netns1 netns2 logs
+	local started took netns1 netns2 logs node
+	# (the coordinator just came back: its first pushes may still be applied)
+	for node in 1 2; do
+		if wait_until 10 overlay_holds_tjd "$node"; then
+			sw_pass "before the removal node $node's overlay namespace holds tjd's rules"
+		else
+			sw_fail "before the removal node $node's overlay namespace holds tjd's rules" \
+				"(namespace \"$(overlay_netns "$node")\")"
+			tjd_log "$node" | tail -n 20 | sed 's/^/  | /'
+		fi
+	done
 	netns1=$(overlay_netns 1)
 	netns2=$(overlay_netns 2)
-	expect "before the removal node 1's overlay namespace holds tjd's rules" \
-		tjd_in_netns 1 "$netns1"
-	expect "before the removal node 2's overlay namespace holds tjd's rules" \
-		tjd_in_netns 2 "$netns2"
 	# its log, to the end: the container goes with the service
 	dkn 1 logs -f "$(task_container "$SW_DEPLOY" 1)" >"$SW_DIR/controller.log" 2>&1 &
 	logs=$!
@@ -521,6 +527,13 @@ scene_remove() {
 	expect "after the removal the backend on node 1 reaches the backend on node 2" \
 		reaches 1 "$B1" "$B2_IP" backend-swnode2
 	wait_until 10 not process_alive "$logs" || kill "$logs" 2>/dev/null || true
+}
+
+# Succeed when node N's overlay namespace, as its tjd names it, holds tjd's rules.
+overlay_holds_tjd() {
+	local netns
+	netns=$(overlay_netns "$1")
+	[ -n "$netns" ] && tjd_in_netns "$1" "$netns"
 }
 
 # Succeed when NETNS of node N holds a chain (iptables) or table (nftables) of tjd's.
