@@ -1,7 +1,7 @@
 #!/bin/bash
 # tjd on a real two-node Docker Swarm, on one machine.
 #
-# Usage: tests/e2e/swarm/run.sh            (needs root; about 2 minutes)
+# Usage: tests/e2e/swarm/run.sh            (needs root; about 80 s a route)
 #        SW_ROUTE=manual tests/e2e/swarm/run.sh
 #        SW_ROUTE=both tests/e2e/swarm/run.sh   (one, then the other)
 #
