@@ -5,7 +5,8 @@
 # namespace ($SW_NS_PREFIX1, $SW_NS_PREFIX2), with its own UTS namespace (a
 # distinct hostname), data-root, exec-root and trust key; the two namespaces
 # are wired through a bridge in a third one ($SW_BRIDGE_NS).  Every node runs
-# its own tjd in its namespace, with its socket under the node's directory.
+# its own tjd in its namespace (the node service's, or with SW_ROUTE=manual
+# one the suite starts), with its socket under the node's directory.
 # Everything lives under $SW_DIR and in those three namespaces; swarm_down
 # removes all of it.  Sourced by tests/e2e/swarm/run.sh; the caller sets
 # `set -euo pipefail`.
@@ -22,16 +23,34 @@ TJCTL_BIN=${TJCTL_BIN:-$SW_TOP/tjctl/tjctl}
 SW_UNDERLAY=192.168.231
 SW_NET=web
 SW_SUBNET=10.231.0.0/24
-SW_CONTROL_NET=tjd_control
 SW_IMAGE=tjdbox:latest
-SW_AGENT_IMAGE=tjdswarm:latest
-# tjd's own image (packaging/docker/build-image.sh), for the one-command deployment.
+# tjd's own image (packaging/docker/build-image.sh): the guide's IMAGE.
 SW_TJD_IMAGE=tjd-swarm:e2e
 # The controller's service name: its children are $SW_DEPLOY-coordinator and -node.
 SW_DEPLOY=trafficjam
-SW_PORT=7399
 # Inside each node's mount namespace, that node's own directory.
 SW_NODE_DIR=$SW_DIR/node
+
+# The guide whose manual route the suite runs as written (SW_ROUTE=manual),
+# and the names of its blocks the suite runs (each marked, in the guide, by
+# the line `<!-- swarm-e2e: NAME -->` right before its fenced block).
+SW_GUIDE=${SW_GUIDE:-$SW_TOP/doc/swarm.md}
+SW_GUIDE_BLOCKS=(config coordinator agent check)
+
+# Everything the suite changes in the guide's blocks, and nothing else: what
+# must differ on two nodes that share one machine.  Pairs of the text as the
+# guide writes it (a whole word where it begins or ends with one) and what
+# replaces it.  Every text must occur in the blocks, so that a guide which
+# changes one fails the suite instead of being run half-replaced.
+SW_GUIDE_SUBST=(
+	# tjd's image, under the name the suite imports it with on each node
+	IMAGE "$SW_TJD_IMAGE"
+	# host paths: each node's own, which $SW_NODE_DIR is in its dockerd's
+	# mount namespace (see node_dockerd_up)
+	'src=/var/run/docker.sock,' "src=$SW_NODE_DIR/docker.sock,"
+	'src=/run/tjd,' "src=$SW_NODE_DIR/run,"
+	'src=/var/lib/docker/swarm/certificates,' "src=$SW_NODE_DIR/certs,"
+)
 
 SW_FAILURES=0
 SW_PASSES=0
@@ -199,9 +218,9 @@ node_answers() {
 	dkn "$1" version >/dev/null 2>&1
 }
 
-# Build the busybox test image (and the image holding tjctl) on node N.
+# Build the busybox test image and tjd's image on node N.
 node_images() {
-	local node=$1 rootfs=$SW_DIR/rootfs agentfs=$SW_DIR/agentfs
+	local node=$1 rootfs=$SW_DIR/rootfs
 	if [ ! -d "$rootfs" ]; then
 		mkdir -p "$rootfs/bin" "$rootfs/www" "$rootfs/tmp"
 		cp /bin/busybox "$rootfs/bin/busybox"
@@ -211,35 +230,22 @@ node_images() {
 		echo placeholder >"$rootfs/www/index.html"
 	fi
 	tar -C "$rootfs" -c . | dkn "$node" import - "$SW_IMAGE" >/dev/null
-	if [ ! -d "$agentfs" ]; then
-		# tjctl and the shared libraries it needs, nothing else.
-		mkdir -p "$agentfs/bin" "$agentfs/run/tjd" "$agentfs/tmp"
-		cp "$TJCTL_BIN" "$agentfs/bin/tjctl"
-		cp /bin/busybox "$agentfs/bin/busybox"
-		ln -s busybox "$agentfs/bin/sh"
-		ldd "$TJCTL_BIN" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' |
-			while read -r lib; do
-				mkdir -p "$agentfs$(dirname "$lib")"
-				cp -L "$lib" "$agentfs$lib"
-			done
-	fi
-	tar -C "$agentfs" -c . | dkn "$node" import - "$SW_AGENT_IMAGE" >/dev/null
 	# tjd's image, imported on each node as one would without a registry
 	DOCKER="$DOCKER_BIN" DOCKER_HOST="unix://$SW_DIR/n$node/docker.sock" \
 		TJD_BIN="$TJD_BIN" TJCTL_BIN="$TJCTL_BIN" \
 		"$SW_TOP/packaging/docker/build-image.sh" "$SW_TJD_IMAGE" >/dev/null
 }
 
-# Write node N's tjd configuration: protect the overlay network.
+# Write node N's tjd configuration: its Docker socket, then the guide's
+# section protecting the overlay network.
 node_tjd_config() {
 	local node=$1 dir=$SW_DIR/n$1
 	cat >"$dir/tjd.conf" <<-CONF
 		[daemon]
 		docker_host = unix://$dir/docker.sock
 		poll_interval = 2
-		[network $SW_NET]
-		allow = label=tjd.allow=true
 	CONF
+	printf '%s' "${GUIDE_BLOCK[config]}" >>"$dir/tjd.conf"
 }
 
 # Start node N's tjd in the node's namespace; wait until it answers.
@@ -368,27 +374,106 @@ services_up() {
 		"$SW_IMAGE" sh -c "$SW_SERVER" >/dev/null
 }
 
-# The coordinator (on the manager) and the agent (global), both from the
-# image holding tjctl, on their own overlay network.  Each mounts the
-# node's tjd socket directory and swarm certificates ($SW_NODE_DIR is the
-# node's own directory in each dockerd's mount namespace: in production
-# these are /run/tjd and /var/lib/docker/swarm/certificates).
+# ---------------------------------------------------------------- the guide
+
+# The guide's blocks, as the suite runs them (SW_GUIDE_SUBST applied), and
+# as the guide writes them.
+# shellcheck disable=SC2034 # GUIDE_RAW is for run.sh
+declare -A GUIDE_BLOCK GUIDE_RAW
+
+# Read the blocks SW_GUIDE_BLOCKS from the guide into GUIDE_RAW and, with
+# SW_GUIDE_SUBST applied, GUIDE_BLOCK.  Dies when a marker is missing or
+# doubled, no fenced block follows it, the guide marks a block the suite
+# does not run, or a text to replace occurs in no block.
+guide_load() {
+	local code name
+	code=$(python3 - "$SW_GUIDE" "${SW_GUIDE_BLOCKS[*]}" "${SW_GUIDE_SUBST[@]}" <<-'PY'
+		import re, shlex, sys
+		path, names, pairs = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
+		lines = open(path, encoding="utf-8").read().split("\n")
+
+		def fail(why):
+		    sys.exit(f"{path}: {why}")
+
+		raw = {}
+		for name in names:
+		    marker = f"<!-- swarm-e2e: {name} -->"
+		    at = [i for i, line in enumerate(lines) if line.strip() == marker]
+		    if len(at) != 1:
+		        fail(f"{len(at)} lines {marker} (the suite runs the block after the one such line)")
+		    start = at[0] + 1
+		    if start >= len(lines) or not re.fullmatch(r"```[a-z]*", lines[start]):
+		        fail(f"no fenced block right after {marker}")
+		    try:
+		        end = lines.index("```", start + 1)
+		    except ValueError:
+		        fail(f"the block after {marker} is not closed")
+		    raw[name] = "".join(line + "\n" for line in lines[start + 1:end])
+		for line in lines:
+		    m = re.search(r"<!-- swarm-e2e: (\S+) -->", line)
+		    if m and m.group(1) not in names:
+		        fail(f"block {m.group(1)} is marked, but the suite does not run it")
+		run = dict(raw)
+		for old, new in zip(pairs[::2], pairs[1::2]):
+		    pattern = re.escape(old)
+		    if re.match(r"\w", old):
+		        pattern = r"(?<!\w)" + pattern
+		    if re.search(r"\w$", old):
+		        pattern += r"(?!\w)"
+		    hits = 0
+		    for name in run:
+		        run[name], n = re.subn(pattern, lambda _: new, run[name])
+		        hits += n
+		    if hits == 0:
+		        fail(f"{old!r}, which the suite replaces, occurs in none of its blocks")
+		for name in names:
+		    print(f"GUIDE_RAW[{name}]={shlex.quote(raw[name])}")
+		    print(f"GUIDE_BLOCK[{name}]={shlex.quote(run[name])}")
+	PY
+	) || sw_die "the guide's blocks cannot be run (above)"
+	eval "$code"
+	for name in coordinator agent check; do
+		bash -n <<<"${GUIDE_BLOCK[$name]}" || sw_die "the guide's block \"$name\" does not parse"
+	done
+	grep -qxF "[network $SW_NET]" <<<"${GUIDE_BLOCK[config]}" ||
+		sw_die "the guide's block \"config\" does not protect the suite's network $SW_NET"
+}
+
+# Run the guide's shell block NAME against the manager, as written but for
+# SW_GUIDE_SUBST; die if a command fails.  `docker` is node 1's.
+guide_run() {
+	local log=$SW_DIR/guide-$1.log
+	if ! DOCKER_HOST="unix://$SW_DIR/n1/docker.sock" timeout 120 \
+		bash -euo pipefail -c "${GUIDE_BLOCK[$1]}" >"$log" 2>&1; then
+		sed 's/^/  | /' "$log" >&2
+		sw_die "the guide's block \"$1\" failed"
+	fi
+}
+
+# Run the guide's block "check" on the manager, as root there would: in
+# node 1's namespaces with tjd's socket directory at /run/tjd (a private
+# mount namespace over node 1's directory) and the built tjctl first in
+# PATH.  Prints what it printed; fails if a command fails.
+guide_check() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	in_node 1 unshare --mount -- sh -c 'mount -t tmpfs tmpfs /run && mkdir /run/tjd &&
+		mount --bind "$1/run" /run/tjd && PATH="$2:$PATH" exec bash -euo pipefail -c "$3"' \
+		sh "$SW_NODE_DIR" "$(dirname "$TJCTL_BIN")" "${GUIDE_BLOCK[check]}" 2>&1
+}
+
+# The coordinator (on the manager) and the agents (global), with the
+# guide's commands (guide_load): tjd's image, the node's tjd socket
+# directory and swarm certificates mounted from $SW_NODE_DIR, each node's
+# own directory in its dockerd's mount namespace.
 coordination_up() {
-	dkn 1 network create -d overlay "$SW_CONTROL_NET" >/dev/null
-	dkn 1 service create -q --detach --name tjd-coordinator \
-		--constraint node.role==manager --endpoint-mode dnsrr \
-		--network "$SW_CONTROL_NET" --no-resolve-image --stop-grace-period 1s \
-		--mount "type=bind,src=$SW_DIR/n1/docker.sock,dst=/var/run/docker.sock" \
-		--mount "type=bind,src=$SW_NODE_DIR/run,dst=/run/tjd" \
-		--mount "type=bind,src=$SW_NODE_DIR/certs,dst=/certs,readonly" \
-		"$SW_AGENT_IMAGE" /bin/tjctl --socket /run/tjd/tjd.sock swarm coordinate \
-		--certs /certs --interval 0.5 >/dev/null
-	dkn 1 service create -q --detach --name tjd-agent --mode global \
-		--network "$SW_CONTROL_NET" --no-resolve-image --stop-grace-period 1s \
-		--mount "type=bind,src=$SW_NODE_DIR/run,dst=/run/tjd" \
-		--mount "type=bind,src=$SW_NODE_DIR/certs,dst=/certs,readonly" \
-		"$SW_AGENT_IMAGE" /bin/tjctl --socket /run/tjd/tjd.sock swarm agent \
-		--certs /certs --coordinator "tasks.tjd-coordinator:$SW_PORT" --interval 0.5 >/dev/null
+	guide_run coordinator
+	guide_run agent
+}
+
+# The example of the by-hand services in tjctl(8), SWARM, roff escapes undone.
+man_by_hand() {
+	awk '/^By hand/ { on = 1 } on && /^\.EX/ { ex = 1; next } ex && /^\.EE/ { exit } ex' \
+		"$SW_TOP/man/tjctl.8" | sed -e 's/\\-/-/g' -e 's/\\e/\\/g'
 }
 
 # TrafficJam's one command, with tjd's image: the controller on the manager,

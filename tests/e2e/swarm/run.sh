@@ -1,8 +1,9 @@
 #!/bin/bash
 # tjd on a real two-node Docker Swarm, on one machine.
 #
-# Usage: tests/e2e/swarm/run.sh            (needs root; about 2 minutes)
+# Usage: tests/e2e/swarm/run.sh            (needs root; about 80 s a route)
 #        SW_ROUTE=manual tests/e2e/swarm/run.sh
+#        SW_ROUTE=both tests/e2e/swarm/run.sh   (one, then the other)
 #
 # Two dockerd, each in its own network namespace (tjdsw1, tjdsw2) wired
 # through a bridge namespace (tjdswbr), form a swarm.  An allow-listed proxy
@@ -11,9 +12,14 @@
 # image (packaging/docker/build-image.sh, imported on each node) as a
 # service on the manager with SWARM_DAEMON=true, which starts the
 # coordinator and tjd with its agent on every node as services of its own.
-# With SW_ROUTE=manual, as tjctl(8) describes it by hand: each node runs
-# tjd, `tjctl swarm coordinate` runs as a service on the manager and `tjctl
-# swarm agent` as a global service.  Real connections prove the isolation,
+# With SW_ROUTE=manual, by hand exactly as doc/swarm.md writes it: each
+# node runs tjd with the guide's configuration, and the guide's commands
+# create `tjctl swarm coordinate` as a service on the manager and `tjctl
+# swarm agent` as a global service; the guide's checks run on the manager.
+# The suite takes those blocks from the guide itself (guide_load in lib.sh),
+# replacing only the image's name and the host paths (SW_GUIDE_SUBST); a
+# missing marker or a block that does not parse fails it, and so does
+# tjctl(8) showing other commands.  Real connections prove the isolation,
 # then the proxy moves, a node leaves and joins again, and the coordinator
 # goes away; the one-command route finally removes its service and every
 # node's rules go.  Every assertion prints
@@ -23,6 +29,20 @@ set -euo pipefail
 
 SW_HERE=$(cd "$(dirname "$0")" && pwd)
 SW_ROUTE=${SW_ROUTE:-deploy}
+case $SW_ROUTE in
+deploy | manual) ;;
+both)
+	# One route, then the other, each on a swarm of its own.
+	status=0
+	SW_ROUTE=deploy bash "$SW_HERE/run.sh" || status=$?
+	SW_ROUTE=manual bash "$SW_HERE/run.sh" || status=$?
+	exit "$status"
+	;;
+*)
+	echo "run.sh: SW_ROUTE is deploy, manual or both, not \"$SW_ROUTE\"" >&2
+	exit 2
+	;;
+esac
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$SW_HERE/lib.sh"
 
@@ -134,6 +154,8 @@ scene_setup() {
 	wait_until 60 service_running backend 2 || sw_die "backends did not start"
 	if [ "$SW_ROUTE" = manual ]; then
 		coordination_up
+		sw_log "the guide's coordinator and agents created in" \
+			"$(seconds_between "$started" "$(now_ms)") s from the start"
 		wait_until 60 service_running tjd-coordinator 1 || sw_die "coordinator did not start"
 		wait_until 60 service_running tjd-agent 2 || sw_die "agents did not start"
 	else
@@ -379,7 +401,34 @@ scene_swarm_status() {
 import json, sys
 s = json.load(sys.stdin)
 print(sum(1 for n in s["nodes"] if n["agent_connected"] and n["ready"]))' 2>/dev/null)" = 2
-	"$TJCTL_BIN" swarm status --status-socket "$SW_DIR/n1/node/run/swarm.sock" | sed 's/^/    /'
+	if [ "$SW_ROUTE" = manual ]; then
+		scene_guide_check
+	else
+		"$TJCTL_BIN" swarm status --status-socket "$SW_DIR/n1/node/run/swarm.sock" | sed 's/^/    /'
+	fi
+}
+
+# The guide's checks, run on the manager as written.
+scene_guide_check() {
+	local out
+	if out=$(guide_check); then
+		sw_pass "the guide's checks (tjctl swarm status, status, rules --network $SW_NET) succeed"
+	else
+		sw_fail "the guide's checks failed"
+	fi
+	printf '%s\n' "$out" | sed 's/^/    /'
+	expect "the guide's tjctl swarm status shows both nodes, no agent missing" \
+		test "$(grep -cE '^node swnode[12] ' <<<"$out")" = 2 -a \
+		"$(grep -c 'NOT connected' <<<"$out")" = 0
+	expect "the guide's tjctl rules --network $SW_NET shows tjd's rules" \
+		grep -qE -- '^table inet tjd|^-A TJD' <<<"$out"
+}
+
+# The guide's blocks: they parse (guide_load), and tjctl(8) shows the same.
+scene_guide() {
+	sw_pass "the guide's blocks are marked and parse (${SW_GUIDE_BLOCKS[*]})"
+	expect "tjctl(8), SWARM, shows the guide's coordinator and agent commands" \
+		test "$(man_by_hand)" = "$(printf '%s' "${GUIDE_RAW[coordinator]}${GUIDE_RAW[agent]}")"
 }
 
 # Without the coordinator, every node keeps enforcing its last peer set.
@@ -440,12 +489,17 @@ scene_clear() {
 
 # Removing the controller's service clears every node's rules and removes its children.
 scene_remove() {
-	local started took netns1 netns2 logs
-	# a node's tjd may still be coming back from the controller's restart: wait for it
-	expect "before the removal node 1's overlay namespace holds tjd's rules" \
-		wait_until 15 overlay_held 1
-	expect "before the removal node 2's overlay namespace holds tjd's rules" \
-		wait_until 15 overlay_held 2
+	local started took netns1 netns2 logs node
+	# (the coordinator just came back: its first pushes may still be applied)
+	for node in 1 2; do
+		if wait_until 10 overlay_holds_tjd "$node"; then
+			sw_pass "before the removal node $node's overlay namespace holds tjd's rules"
+		else
+			sw_fail "before the removal node $node's overlay namespace holds tjd's rules" \
+				"(namespace \"$(overlay_netns "$node")\")"
+			tjd_log "$node" | tail -n 20 | sed 's/^/  | /'
+		fi
+	done
 	netns1=$(overlay_netns 1)
 	netns2=$(overlay_netns 2)
 	# its log, to the end: the container goes with the service
@@ -475,17 +529,17 @@ scene_remove() {
 	wait_until 10 not process_alive "$logs" || kill "$logs" 2>/dev/null || true
 }
 
+# Succeed when node N's overlay namespace, as its tjd names it, holds tjd's rules.
+overlay_holds_tjd() {
+	local netns
+	netns=$(overlay_netns "$1")
+	[ -n "$netns" ] && tjd_in_netns "$1" "$netns"
+}
+
 # Succeed when NETNS of node N holds a chain (iptables) or table (nftables) of tjd's.
 tjd_in_netns() {
 	in_node "$1" nsenter --net="$2" -- iptables-legacy-save -t filter | grep -q TJD ||
 		in_node "$1" nsenter --net="$2" -- nft list tables | grep -q tjd
-}
-
-# Succeed when node N's tjd names its overlay namespace and that holds tjd's rules.
-overlay_held() {
-	local netns
-	netns=$(overlay_netns "$1")
-	[ -n "$netns" ] && tjd_in_netns "$1" "$netns"
 }
 
 # The negation of a command.
@@ -506,7 +560,9 @@ main() {
 	trap 'swarm_down' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	echo "swarm e2e: two dockerd in $SW_NS_PREFIX{1,2} ($SW_DIR)"
+	echo "swarm e2e: two dockerd in $SW_NS_PREFIX{1,2} ($SW_DIR), route $SW_ROUTE"
+	guide_load
+	scene_guide
 	scene_setup
 	scene_enforcement
 	scene_matrix
