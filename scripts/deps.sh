@@ -17,6 +17,8 @@ PACKAGES=(
 	# end-to-end tests and demo: a private dockerd in a network namespace
 	docker.io containerd runc iptables nftables iproute2 busybox-static
 	util-linux kmod procps passwd coreutils python3
+	# TrafficJam's compose example (tests/e2e/t-31-compose.sh)
+	docker-compose
 	# end-to-end attack suite (tests/e2e/attack.py)
 	python3-scapy
 	# fuzzing (tests/fuzz/run.sh)

@@ -44,6 +44,12 @@ image_tjd_build() {
 
 # Make the netns directory a shared mount (see the header); undone at the end.
 netns_dir_share() {
+	# dockerd mounts the host network's namespace there ("default") when a
+	# container first runs with --network host, and keeps using that mount.
+	# Mounted on the shared mount, it would go with it at the end, and every
+	# later host-network container (in later tests) would fail to start
+	# ("can't get final child's PID from pipe"): mount it before.
+	dk run --rm --network host "$IMAGE" true
 	mkdir -p "$NETNS_DIR"
 	# --rbind: namespaces already mounted there (e.g. "default", the host
 	# network's) stay visible through the new mount.
