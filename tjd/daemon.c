@@ -216,22 +216,6 @@ static void daemon_address_owner(const struct tjd *tjd, int family, const uint8_
 		}
 }
 
-/* The protocol's name in the log's entries. */
-static void daemon_protocol_name(uint8_t protocol, char *buf, size_t size)
-{
-	const char *name = protocol == IPPROTO_TCP	? "tcp"
-			   : protocol == IPPROTO_UDP	? "udp"
-			   : protocol == IPPROTO_SCTP	? "sctp"
-			   : protocol == IPPROTO_ICMP	? "icmp"
-			   : protocol == IPPROTO_ICMPV6 ? "icmpv6"
-							: NULL;
-
-	if (name != NULL)
-		snprintf(buf, size, "%s", name);
-	else
-		snprintf(buf, size, "%u", protocol);
-}
-
 /* Keeps every decoded packet in the ring tjctl log reads. */
 static void daemon_pktlog_observe(void *arg, const char *id, const char *name,
 				  const struct pktlog_event *packet)
@@ -245,7 +229,11 @@ static void daemon_pktlog_observe(void *arg, const char *id, const char *name,
 	memset(&entry, 0, sizeof(entry));
 	entry.time = time(NULL);
 	snprintf(entry.rule, sizeof(entry.rule), "%s", packet->prefix);
-	daemon_protocol_name(packet->protocol, entry.protocol, sizeof(entry.protocol));
+	if (pktlog_protocol_name(packet->protocol) != NULL)
+		snprintf(entry.protocol, sizeof(entry.protocol), "%s",
+			 pktlog_protocol_name(packet->protocol));
+	else
+		snprintf(entry.protocol, sizeof(entry.protocol), "%u", packet->protocol);
 	entry.port = packet->has_ports ? packet->dport : 0;
 	if (strcmp(id, "tjd") == 0) {
 		if (tjd->inventory == NULL || droplog_resolve(tjd->inventory, packet, &drop) < 0)

@@ -134,36 +134,15 @@ int droplog_resolve(const struct inventory *inv, const struct pktlog_event *pack
 	return 0;
 }
 
-/* The name of a protocol in a line. */
-static void droplog_protocol(uint8_t protocol, char *buf, size_t size)
-{
-	switch (protocol) {
-	case IPPROTO_TCP:
-		snprintf(buf, size, "tcp");
-		break;
-	case IPPROTO_UDP:
-		snprintf(buf, size, "udp");
-		break;
-	case IPPROTO_SCTP:
-		snprintf(buf, size, "sctp");
-		break;
-	case IPPROTO_ICMP:
-		snprintf(buf, size, "icmp");
-		break;
-	case IPPROTO_ICMPV6:
-		snprintf(buf, size, "icmpv6");
-		break;
-	default:
-		snprintf(buf, size, "proto %u", protocol);
-		break;
-	}
-}
-
 void droplog_format(const struct droplog_event *event, char *buf, size_t size)
 {
+	const char *name = pktlog_protocol_name(event->protocol);
 	char protocol[16], port[8] = "";
 
-	droplog_protocol(event->protocol, protocol, sizeof(protocol));
+	if (name != NULL)
+		snprintf(protocol, sizeof(protocol), "%s", name);
+	else
+		snprintf(protocol, sizeof(protocol), "proto %u", event->protocol);
 	if (event->has_port)
 		snprintf(port, sizeof(port), "/%u", event->port);
 	snprintf(buf, size, "%s %s (%s) -> %s (%s) %s%s blocked: %s", event->network,

@@ -203,8 +203,7 @@ int pktlog_decode(const struct nlmsghdr *message, size_t length, struct pktlog_e
 	return -1;
 }
 
-/* The name a line gives a protocol. */
-static const char *pktlog_protocol_name(uint8_t protocol)
+const char *pktlog_protocol_name(uint8_t protocol)
 {
 	switch (protocol) {
 	case IPPROTO_TCP:

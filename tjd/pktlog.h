@@ -56,6 +56,8 @@ struct pktlog_event {
  */
 int pktlog_decode(const struct nlmsghdr *message, size_t length, struct pktlog_event *out);
 
+/* The name lines give a protocol ("tcp", "icmpv6", ...); NULL for one without a name here. */
+const char *pktlog_protocol_name(uint8_t protocol);
 /* "tcp 10.1.0.5:41234 -> 10.1.0.2:80" (or "icmpv6 type 128 ...", "proto 47 ..."). */
 void pktlog_describe(const struct pktlog_event *event, char *buf, size_t size);
 
