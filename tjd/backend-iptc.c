@@ -91,26 +91,13 @@ struct backend_iptc_family {
 			     const char **in_iface, const char **out_iface);
 };
 
-/* One bridge's drops of one kind. */
-struct backend_iptc_tally {
-	char iface[IFNAMSIZ];
-	int kind; /* enum backend_drop_kind */
-	uint64_t packets, bytes;
-};
-
-/* A list of tallies. */
-struct backend_iptc_tallies {
-	struct backend_iptc_tally *items;
-	size_t count, capacity;
-};
-
 /* Per-backend state behind backend->priv. */
 struct backend_iptc_state {
 	char lock_path[PATH_MAX];
 	/* Opened to clear: which families (IPv4, IPv6) have a legacy filter table at all. */
 	bool present[2];
 	/* Drops counted by rules a rewrite replaced (new entries start at zero). */
-	struct backend_iptc_tallies baseline;
+	struct backend_tallies baseline;
 };
 
 /* Chain names as the full, zero-padded buffers libiptc's label API takes. */
@@ -128,12 +115,10 @@ struct backend_iptc_places {
 };
 
 static void backend_iptc_close(struct backend *backend);
-static int backend_iptc_tally_add(struct backend_iptc_tallies *tallies, const char *iface, int kind,
-				  uint64_t packets, uint64_t bytes);
 struct backend_iptc_labels;
 static int backend_iptc_collect(const struct backend_iptc_family *family, struct xtc_handle *handle,
 				const struct backend_iptc_labels *labels,
-				struct backend_iptc_tallies *out);
+				struct backend_tallies *out);
 
 /* One entry under construction, aligned like the kernel wants it. */
 union backend_iptc_entry_buffer {
@@ -1453,7 +1438,7 @@ static int backend_iptc_transaction(struct backend *backend, const struct rulese
 {
 	struct xtc_handle *handles[BACKEND_IPTC_FAMILIES] = {NULL};
 	struct xtc_handle *snapshots[BACKEND_IPTC_FAMILIES] = {NULL};
-	struct backend_iptc_tallies kept[BACKEND_IPTC_FAMILIES] = {{0}};
+	struct backend_tallies kept[BACKEND_IPTC_FAMILIES] = {{0}};
 	bool dirty[BACKEND_IPTC_FAMILIES] = {false};
 	struct backend_iptc_labels labels;
 	size_t last_dirty = BACKEND_IPTC_FAMILIES;
@@ -1549,10 +1534,8 @@ static int backend_iptc_transaction(struct backend *backend, const struct rulese
 	for (size_t i = 0; i < BACKEND_IPTC_FAMILIES; i++) {
 		struct backend_iptc_state *state = backend->priv;
 
-		for (size_t t = 0; dirty[i] && t < kept[i].count; t++)
-			(void)backend_iptc_tally_add(
-			    &state->baseline, kept[i].items[t].iface, kept[i].items[t].kind,
-			    kept[i].items[t].packets, kept[i].items[t].bytes);
+		if (dirty[i])
+			(void)backend_tallies_merge(&state->baseline, &kept[i]);
 	}
 	ret = 0;
 out:
@@ -1691,37 +1674,6 @@ static int backend_iptc_clear(struct backend *backend, char *err, size_t errlen)
 }
 
 /* Renders what the kernel holds in our chains, in ruleset_format's syntax. */
-/* Adds drops to the tally of (iface, kind); -1 when out of memory. */
-static int backend_iptc_tally_add(struct backend_iptc_tallies *tallies, const char *iface, int kind,
-				  uint64_t packets, uint64_t bytes)
-{
-	struct backend_iptc_tally *tally = NULL;
-
-	for (size_t i = 0; i < tallies->count && tally == NULL; i++)
-		if (tallies->items[i].kind == kind &&
-		    strncmp(tallies->items[i].iface, iface, IFNAMSIZ) == 0)
-			tally = &tallies->items[i];
-	if (tally == NULL) {
-		if (tallies->count == tallies->capacity) {
-			size_t capacity = tallies->capacity ? tallies->capacity * 2 : 8;
-			struct backend_iptc_tally *items =
-			    reallocarray(tallies->items, capacity, sizeof(*items));
-
-			if (items == NULL)
-				return -1;
-			tallies->items = items;
-			tallies->capacity = capacity;
-		}
-		tally = &tallies->items[tallies->count++];
-		memset(tally, 0, sizeof(*tally));
-		snprintf(tally->iface, sizeof(tally->iface), "%.*s", IFNAMSIZ - 1, iface);
-		tally->kind = kind;
-	}
-	tally->packets += packets;
-	tally->bytes += bytes;
-	return 0;
-}
-
 /*
  * Adds the counters of every DROP and REJECT entry of tjd's chains in one
  * family's table: by the bridge they came in on (forward, input) or go out
@@ -1729,7 +1681,7 @@ static int backend_iptc_tally_add(struct backend_iptc_tallies *tallies, const ch
  */
 static int backend_iptc_collect(const struct backend_iptc_family *family, struct xtc_handle *handle,
 				const struct backend_iptc_labels *labels,
-				struct backend_iptc_tallies *out)
+				struct backend_tallies *out)
 {
 	static const int kinds[RULE_HOOK_COUNT] = {
 	    [RULE_HOOK_FORWARD] = BACKEND_DROP_ISOLATION,
@@ -1752,9 +1704,8 @@ static int backend_iptc_collect(const struct backend_iptc_family *family, struct
 			    (strcmp(target, IPTC_LABEL_DROP) != 0 && strcmp(target, "REJECT") != 0))
 				continue;
 			family->entry_counts(entry, &packets, &bytes, &in_iface, &out_iface);
-			if (backend_iptc_tally_add(out,
-						   hook == RULE_HOOK_OUTPUT ? out_iface : in_iface,
-						   kinds[hook], packets, bytes) < 0)
+			if (backend_tally_add(out, hook == RULE_HOOK_OUTPUT ? out_iface : in_iface,
+					      kinds[hook], packets, bytes) < 0)
 				return -1;
 		}
 	}
@@ -1766,16 +1717,11 @@ static int backend_iptc_counters(struct backend *backend, struct backend_counter
 				 size_t count, char *err, size_t errlen)
 {
 	struct backend_iptc_state *state = backend->priv;
-	struct backend_iptc_tallies current = {0};
-	const struct backend_iptc_tallies *both[2] = {&current, NULL};
+	struct backend_tallies current = {0};
+	const struct backend_tallies *both[2] = {&current, NULL};
 	int ret = -1;
 
-	for (size_t c = 0; c < count; c++) {
-		const char *bridge = counters[c].bridge;
-
-		memset(&counters[c], 0, sizeof(counters[c]));
-		counters[c].bridge = bridge;
-	}
+	backend_tallies_sum(NULL, 0, counters, count);
 	if (state == NULL) {
 		error_format(err, errlen, "iptc backend used before open");
 		return -1;
@@ -1803,20 +1749,7 @@ static int backend_iptc_counters(struct backend *backend, struct backend_counter
 			goto out;
 		}
 	}
-	for (size_t t = 0; t < 2; t++)
-		for (size_t i = 0; i < both[t]->count; i++) {
-			const struct backend_iptc_tally *tally = &both[t]->items[i];
-
-			for (size_t c = 0; c < count; c++) {
-				if (counters[c].bridge != NULL &&
-				    strncmp(tally->iface, counters[c].bridge, IFNAMSIZ) != 0)
-					continue;
-				counters[c].packets += tally->packets;
-				counters[c].bytes += tally->bytes;
-				counters[c].kind_packets[tally->kind] += tally->packets;
-				counters[c].kind_bytes[tally->kind] += tally->bytes;
-			}
-		}
+	backend_tallies_sum(both, 2, counters, count);
 	ret = 0;
 out:
 	free(current.items);

@@ -145,22 +145,6 @@ _Static_assert(NFTA_TABLE_NAME == 1 && NFTA_CHAIN_TABLE == 1 && NFTA_RULE_TABLE 
 		   NFTA_FLOWTABLE_TABLE == 1,
 	       "nf_tables object messages name their table in attribute 1");
 
-/* Dropped packets and bytes counted for one bridge (or the port binding). */
-struct backend_nft_tally {
-	char iface[TJD_IFNAMSIZ];
-	uint64_t packets;
-	uint64_t bytes;
-	uint64_t kind_packets[BACKEND_DROP_KINDS];
-	uint64_t kind_bytes[BACKEND_DROP_KINDS];
-};
-
-/* A list of tallies. */
-struct backend_nft_tallies {
-	struct backend_nft_tally *items;
-	size_t count;
-	size_t capacity;
-};
-
 /* Per-backend state behind backend->priv. */
 struct backend_nft_state {
 	struct nft_ctx *ctx;
@@ -176,7 +160,7 @@ struct backend_nft_state {
 	/* backend_nft_bridge_ops: only the bridge table, beside another IP backend. */
 	bool bridge_only;
 	/* Counts from tables we replaced, so counters() never goes backwards. */
-	struct backend_nft_tallies baseline;
+	struct backend_tallies baseline;
 	struct mnl_socket *monitor;
 	unsigned char *monitor_buffer;
 	bool monitor_touched; /* the transaction being read touched our tables */
@@ -1439,38 +1423,6 @@ out:
 	return ret;
 }
 
-/* Adds a count to the tally of one interface, creating it on first use. */
-static int backend_nft_tally_add(struct backend_nft_tallies *tallies, const char *iface, int kind,
-				 uint64_t packets, uint64_t bytes)
-{
-	struct backend_nft_tally *tally = NULL;
-
-	for (size_t i = 0; i < tallies->count; i++)
-		if (strncmp(tallies->items[i].iface, iface, TJD_IFNAMSIZ) == 0)
-			tally = &tallies->items[i];
-	if (tally == NULL) {
-		if (tallies->count == tallies->capacity) {
-			size_t capacity = tallies->capacity ? tallies->capacity * 2 : 8;
-			struct backend_nft_tally *items =
-			    reallocarray(tallies->items, capacity, sizeof(*items));
-			if (items == NULL)
-				return -1;
-			tallies->items = items;
-			tallies->capacity = capacity;
-		}
-		tally = &tallies->items[tallies->count++];
-		memset(tally, 0, sizeof(*tally));
-		snprintf(tally->iface, sizeof(tally->iface), "%.*s", TJD_IFNAMSIZ - 1, iface);
-	}
-	tally->packets += packets;
-	tally->bytes += bytes;
-	if (kind >= 0 && kind < BACKEND_DROP_KINDS) {
-		tally->kind_packets[kind] += packets;
-		tally->kind_bytes[kind] += bytes;
-	}
-	return 0;
-}
-
 /* The kind of a drop rule by its chain in the inet table; -1 for another chain. */
 static int backend_nft_drop_kind(json_t *rule)
 {
@@ -1538,7 +1490,7 @@ static void backend_nft_json_rule(json_t *rule, bool *drops, const char **iface,
 }
 
 /* Sums the counters of every drop rule in our tables, per input interface. */
-static int backend_nft_collect(struct backend_nft_state *state, struct backend_nft_tallies *out,
+static int backend_nft_collect(struct backend_nft_state *state, struct backend_tallies *out,
 			       char *err, size_t errlen)
 {
 	static const char *const families[] = {"inet", "bridge"};
@@ -1583,9 +1535,9 @@ static int backend_nft_collect(struct backend_nft_state *state, struct backend_n
 			if (!drops || packets < 0 || bytes < 0)
 				continue;
 			/* port-binding drops (bridge table) belong to no one bridge */
-			if (backend_nft_tally_add(out, f == 0 ? iface : BACKEND_NFT_BINDING_TALLY,
-						  f == 0 ? backend_nft_drop_kind(rule) : -1,
-						  (uint64_t)packets, (uint64_t)bytes) < 0) {
+			if (backend_tally_add(out, f == 0 ? iface : BACKEND_NFT_BINDING_TALLY,
+					      f == 0 ? backend_nft_drop_kind(rule) : -1,
+					      (uint64_t)packets, (uint64_t)bytes) < 0) {
 				error_format(err, errlen, "out of memory");
 				json_decref(root);
 				goto out;
@@ -2464,24 +2416,12 @@ out:
 /* Adds the counters of the tables about to be replaced to the baseline. */
 static void backend_nft_keep_counts(struct backend_nft_state *state)
 {
-	struct backend_nft_tallies current;
+	struct backend_tallies current;
 	char ignored[256];
 
 	if (backend_nft_collect(state, &current, ignored, sizeof(ignored)) < 0)
 		return;
-	for (size_t i = 0; i < current.count; i++) {
-		const struct backend_nft_tally *tally = &current.items[i];
-		uint64_t packets = tally->packets, bytes = tally->bytes;
-
-		for (int k = 0; k < BACKEND_DROP_KINDS; k++) {
-			(void)backend_nft_tally_add(&state->baseline, tally->iface, k,
-						    tally->kind_packets[k], tally->kind_bytes[k]);
-			packets -= tally->kind_packets[k];
-			bytes -= tally->kind_bytes[k];
-		}
-		/* what no kind holds: the bridge table's port-binding drops */
-		(void)backend_nft_tally_add(&state->baseline, tally->iface, -1, packets, bytes);
-	}
+	(void)backend_tallies_merge(&state->baseline, &current);
 	free(current.items);
 }
 
@@ -2678,39 +2618,21 @@ static int backend_nft_counters(struct backend *backend, struct backend_counter 
 				size_t count, char *err, size_t errlen)
 {
 	struct backend_nft_state *state = backend->priv;
-	struct backend_nft_tallies current;
-	const struct backend_nft_tallies *both[2];
+	struct backend_tallies current;
+	const struct backend_tallies *both[2];
 
-	for (size_t c = 0; c < count; c++) {
-		const char *bridge = counters[c].bridge;
-
-		memset(&counters[c], 0, sizeof(counters[c]));
-		counters[c].bridge = bridge;
-	}
 	if (state == NULL) {
+		backend_tallies_sum(NULL, 0, counters, count);
 		error_format(err, errlen, "nft backend is not open");
 		return -1;
 	}
-	if (backend_nft_collect(state, &current, err, errlen) < 0)
+	if (backend_nft_collect(state, &current, err, errlen) < 0) {
+		backend_tallies_sum(NULL, 0, counters, count);
 		return -1;
+	}
 	both[0] = &current;
 	both[1] = &state->baseline;
-	for (size_t t = 0; t < 2; t++) {
-		for (size_t i = 0; i < both[t]->count; i++) {
-			const struct backend_nft_tally *tally = &both[t]->items[i];
-			for (size_t c = 0; c < count; c++) {
-				if (counters[c].bridge != NULL &&
-				    strncmp(tally->iface, counters[c].bridge, TJD_IFNAMSIZ) != 0)
-					continue;
-				counters[c].packets += tally->packets;
-				counters[c].bytes += tally->bytes;
-				for (int k = 0; k < BACKEND_DROP_KINDS; k++) {
-					counters[c].kind_packets[k] += tally->kind_packets[k];
-					counters[c].kind_bytes[k] += tally->kind_bytes[k];
-				}
-			}
-		}
-	}
+	backend_tallies_sum(both, 2, counters, count);
 	free(current.items);
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -112,4 +113,82 @@ int backend_enable_bridge_netfilter(const char *where, char *err, size_t errlen)
 			  path, where);
 	}
 	return 0;
+}
+
+int backend_tally_add(struct backend_tallies *tallies, const char *iface, int kind,
+		      uint64_t packets, uint64_t bytes)
+{
+	struct backend_tally *tally = NULL;
+
+	for (size_t i = 0; i < tallies->count && tally == NULL; i++)
+		if (strncmp(tallies->items[i].iface, iface, TJD_IFNAMSIZ) == 0)
+			tally = &tallies->items[i];
+	if (tally == NULL) {
+		if (tallies->count == tallies->capacity) {
+			size_t capacity = tallies->capacity ? tallies->capacity * 2 : 8;
+			struct backend_tally *items =
+			    reallocarray(tallies->items, capacity, sizeof(*items));
+
+			if (items == NULL)
+				return -1;
+			tallies->items = items;
+			tallies->capacity = capacity;
+		}
+		tally = &tallies->items[tallies->count++];
+		memset(tally, 0, sizeof(*tally));
+		snprintf(tally->iface, sizeof(tally->iface), "%.*s", TJD_IFNAMSIZ - 1, iface);
+	}
+	tally->packets += packets;
+	tally->bytes += bytes;
+	if (kind >= 0 && kind < BACKEND_DROP_KINDS) {
+		tally->kind_packets[kind] += packets;
+		tally->kind_bytes[kind] += bytes;
+	}
+	return 0;
+}
+
+int backend_tallies_merge(struct backend_tallies *to, const struct backend_tallies *from)
+{
+	for (size_t i = 0; i < from->count; i++) {
+		const struct backend_tally *tally = &from->items[i];
+		uint64_t packets = tally->packets, bytes = tally->bytes;
+
+		for (int k = 0; k < BACKEND_DROP_KINDS; k++) {
+			if (backend_tally_add(to, tally->iface, k, tally->kind_packets[k],
+					      tally->kind_bytes[k]) < 0)
+				return -1;
+			packets -= tally->kind_packets[k];
+			bytes -= tally->kind_bytes[k];
+		}
+		if (backend_tally_add(to, tally->iface, -1, packets, bytes) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void backend_tallies_sum(const struct backend_tallies *const *lists, size_t list_count,
+			 struct backend_counter *counters, size_t count)
+{
+	for (size_t c = 0; c < count; c++) {
+		const char *bridge = counters[c].bridge;
+
+		memset(&counters[c], 0, sizeof(counters[c]));
+		counters[c].bridge = bridge;
+	}
+	for (size_t l = 0; l < list_count; l++)
+		for (size_t i = 0; i < lists[l]->count; i++) {
+			const struct backend_tally *tally = &lists[l]->items[i];
+
+			for (size_t c = 0; c < count; c++) {
+				if (counters[c].bridge != NULL &&
+				    strncmp(tally->iface, counters[c].bridge, TJD_IFNAMSIZ) != 0)
+					continue;
+				counters[c].packets += tally->packets;
+				counters[c].bytes += tally->bytes;
+				for (int k = 0; k < BACKEND_DROP_KINDS; k++) {
+					counters[c].kind_packets[k] += tally->kind_packets[k];
+					counters[c].kind_bytes[k] += tally->kind_bytes[k];
+				}
+			}
+		}
 }

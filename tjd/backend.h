@@ -37,6 +37,34 @@ struct backend_counter {
 	uint64_t kind_bytes[BACKEND_DROP_KINDS];
 };
 
+/*
+ * Drops counted per interface (a network's bridge), all kinds and per
+ * kind: what a backend reads off its rules and keeps across replacing them.
+ */
+struct backend_tally {
+	char iface[TJD_IFNAMSIZ];
+	uint64_t packets, bytes; /* every kind, and drops of no kind */
+	uint64_t kind_packets[BACKEND_DROP_KINDS];
+	uint64_t kind_bytes[BACKEND_DROP_KINDS];
+};
+
+struct backend_tallies {
+	struct backend_tally *items;
+	size_t count, capacity;
+};
+
+/* Adds drops of `kind` (-1: of no kind) to iface's tally; 0, or -1 when out of memory. */
+int backend_tally_add(struct backend_tallies *tallies, const char *iface, int kind,
+		      uint64_t packets, uint64_t bytes);
+/* Adds every tally of `from` into `to`, kinds kept; 0, or -1 when out of memory. */
+int backend_tallies_merge(struct backend_tallies *to, const struct backend_tallies *from);
+/*
+ * Zeroes the counters (keeping each one's bridge) and adds into each the
+ * tallies of its bridge (every tally for a NULL bridge), from each list.
+ */
+void backend_tallies_sum(const struct backend_tallies *const *lists, size_t list_count,
+			 struct backend_counter *counters, size_t count);
+
 struct backend_ops {
 	const char *name;
 	/* Checks prerequisites and prepares; returns 0 or -1 with err set. */
