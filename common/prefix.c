@@ -151,3 +151,42 @@ void prefix_host(struct prefix *p)
 {
 	p->length = p->family == AF_INET ? 32 : 128;
 }
+
+int prefix_compare(const struct prefix *a, const struct prefix *b)
+{
+	int order;
+
+	if (a->family != b->family)
+		return a->family == AF_INET ? -1 : b->family == AF_INET ? 1 : a->family - b->family;
+	if (a->family == AF_INET)
+		order = memcmp(&a->addr.v4, &b->addr.v4, sizeof(a->addr.v4));
+	else if (a->family == AF_INET6)
+		order = memcmp(a->addr.v6.s6_addr, b->addr.v6.s6_addr, sizeof(a->addr.v6.s6_addr));
+	else
+		order = 0;
+	if (order != 0)
+		return order;
+	return (int)a->length - (int)b->length;
+}
+
+void prefix_network(struct prefix *p)
+{
+	uint8_t *bytes;
+	size_t size;
+
+	if (p->family == AF_INET) {
+		bytes = (uint8_t *)&p->addr.v4;
+		size = sizeof(p->addr.v4);
+	} else if (p->family == AF_INET6) {
+		bytes = p->addr.v6.s6_addr;
+		size = sizeof(p->addr.v6.s6_addr);
+	} else {
+		return;
+	}
+	for (size_t i = 0; i < size; i++) {
+		unsigned keep = p->length >= (i + 1) * 8 ? 8
+				: p->length > i * 8	 ? p->length - i * 8
+							 : 0;
+		bytes[i] &= (uint8_t)(0xff00u >> keep);
+	}
+}

@@ -51,6 +51,13 @@ int prefix_format_address(const struct prefix *p, char *buf, size_t size);
 bool prefix_equal(const struct prefix *a, const struct prefix *b);
 /* Tells whether addr (any length) lies inside the network prefix net. */
 bool prefix_contains(const struct prefix *net, const struct prefix *addr);
+/*
+ * Orders prefixes: IPv4 before IPv6, then by address bytes, then shorter
+ * first; <0, 0 or >0 like strcmp (0 exactly when prefix_equal).
+ */
+int prefix_compare(const struct prefix *a, const struct prefix *b);
+/* Clears the bits past the length (10.0.0.5/24 becomes 10.0.0.0/24). */
+void prefix_network(struct prefix *p);
 /* Makes p the full-length prefix (/32 or /128) of its address. */
 void prefix_host(struct prefix *p);
 

@@ -19,6 +19,7 @@ void inv_container_free(struct inv_container *container)
 	}
 	free(container->labels);
 	free(container->addresses);
+	free(container->bindings);
 	memset(container, 0, sizeof(*container));
 }
 
@@ -39,6 +40,15 @@ int inv_container_copy(struct inv_container *dst, const struct inv_container *sr
 	dst->label_count = 0;
 	dst->addresses = NULL;
 	dst->address_count = 0;
+	dst->bindings = NULL;
+	dst->binding_count = 0;
+	if (src->binding_count > 0) {
+		dst->bindings = calloc(src->binding_count, sizeof(*dst->bindings));
+		if (dst->bindings == NULL)
+			goto fail;
+		memcpy(dst->bindings, src->bindings, src->binding_count * sizeof(*src->bindings));
+		dst->binding_count = src->binding_count;
+	}
 	if (src->label_count > 0) {
 		dst->labels = calloc(src->label_count, sizeof(*dst->labels));
 		if (dst->labels == NULL)
@@ -73,6 +83,63 @@ const struct inv_container *inventory_find_container(const struct inventory *inv
 	return NULL;
 }
 
+void inventory_free_matches(struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->match_count; i++) {
+		for (size_t j = 0; j < inv->matches[i].id_count; j++)
+			free(inv->matches[i].ids[j]);
+		free(inv->matches[i].ids);
+		free(inv->matches[i].expression);
+	}
+	free(inv->matches);
+	inv->matches = NULL;
+	inv->match_count = 0;
+	inv->matches_read = false;
+}
+
+const struct inv_match *inventory_find_match(const struct inventory *inv, const char *expression,
+					     const char *network_id)
+{
+	for (size_t i = 0; i < inv->match_count; i++)
+		if (strcmp(inv->matches[i].expression, expression) == 0 &&
+		    strcmp(inv->matches[i].network_id, network_id) == 0)
+			return &inv->matches[i];
+	return NULL;
+}
+
+/* Deep copy of the matches into an empty inventory; 0, or -1 on OOM. */
+static int inventory_copy_matches(struct inventory *dst, const struct inventory *src)
+{
+	if (src->match_count == 0)
+		return 0;
+	dst->matches = calloc(src->match_count, sizeof(*dst->matches));
+	if (dst->matches == NULL)
+		return -1;
+	for (size_t i = 0; i < src->match_count; i++) {
+		const struct inv_match *from = &src->matches[i];
+		struct inv_match *to = &dst->matches[i];
+
+		dst->match_count++;
+		memcpy(to->network_id, from->network_id, sizeof(to->network_id));
+		to->expression = strdup(from->expression);
+		if (to->expression == NULL)
+			return -1;
+		if (from->id_count == 0)
+			continue;
+		to->ids = calloc(from->id_count, sizeof(*to->ids));
+		if (to->ids == NULL)
+			return -1;
+		for (size_t j = 0; j < from->id_count; j++) {
+			to->ids[j] = strdup(from->ids[j]);
+			if (to->ids[j] == NULL)
+				return -1;
+			to->id_count++;
+		}
+	}
+	dst->matches_read = src->matches_read;
+	return 0;
+}
+
 void inventory_free(struct inventory *inv)
 {
 	for (size_t i = 0; i < inv->count; i++) {
@@ -81,6 +148,7 @@ void inventory_free(struct inventory *inv)
 	}
 	free(inv->networks);
 	inventory_free_containers(inv);
+	inventory_free_matches(inv);
 	inventory_init(inv);
 }
 
@@ -157,6 +225,8 @@ int inventory_copy(struct inventory *dst, const struct inventory *src)
 		}
 	}
 	copy.containers_read = src->containers_read;
+	if (inventory_copy_matches(&copy, src) < 0)
+		goto fail;
 	for (size_t n = 0; n < src->count; n++) {
 		const struct inv_network *from = &src->networks[n];
 		struct inv_network *to = inventory_add_network(&copy);

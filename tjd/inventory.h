@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tjd/ruleset.h"
 
@@ -59,6 +60,27 @@ struct inv_network {
 #define INV_NETWORK_MODE_MAX (INV_NAME_MAX + 10)
 #define INV_MAX_CONTAINERS 16384
 
+/* One published port of a container: Docker's Ports entry with a PublicPort. */
+struct inv_binding {
+	uint8_t protocol;	 /* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP */
+	uint16_t host_port;	 /* PublicPort */
+	uint16_t container_port; /* PrivatePort */
+	struct prefix
+	    host_ip; /* IP the host listens on; 0.0.0.0 and :: as such; family 0 if none */
+};
+
+/*
+ * Which containers one docker ps filter expression matched this run (the
+ * sets' `containers =` and the network rules' terms), scoped to one
+ * network when network_id is not "".
+ */
+struct inv_match {
+	char *expression;
+	char network_id[INV_ID_MAX + 1];
+	char **ids;
+	size_t id_count;
+};
+
 /* One label of a container; both strings owned by the inventory. */
 struct inv_label {
 	char *key;
@@ -80,6 +102,8 @@ struct inv_container {
 	size_t label_count;
 	struct prefix *addresses; /* of every network it is on, both families */
 	size_t address_count;
+	struct inv_binding *bindings; /* its published ports */
+	size_t binding_count;
 	bool policy;  /* carries dcfw.* or tjd.enable/input/output labels */
 	bool running; /* else created and not started yet (its namespace may come) */
 };
@@ -98,6 +122,11 @@ struct inventory {
 	struct inv_container *containers;
 	size_t container_count;
 	bool containers_read;
+	/* What each filter expression the configuration names matched (matches_read: all were
+	 * asked). */
+	struct inv_match *matches;
+	size_t match_count;
+	bool matches_read;
 };
 
 void inventory_init(struct inventory *inv);
@@ -121,7 +150,11 @@ void inv_container_free(struct inv_container *container);
 void inventory_free_containers(struct inventory *inv);
 /* Deep copy of one container; 0, or -1 on OOM (dst empty). */
 int inv_container_copy(struct inv_container *dst, const struct inv_container *src);
-const struct inv_container *inventory_find_container(const struct inventory *inv,
-						     const char *id);
+const struct inv_container *inventory_find_container(const struct inventory *inv, const char *id);
+/* The match of expression in network_id ("" = unscoped), or NULL when it was not asked. */
+const struct inv_match *inventory_find_match(const struct inventory *inv, const char *expression,
+					     const char *network_id);
+/* Drops every match. */
+void inventory_free_matches(struct inventory *inv);
 
 #endif

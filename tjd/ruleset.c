@@ -21,6 +21,8 @@ void ruleset_free(struct ruleset *set)
 {
 	free(set->rules);
 	free(set->ports);
+	free(set->sets);
+	free(set->members);
 	ruleset_init(set);
 }
 
@@ -29,6 +31,87 @@ void ruleset_reset(struct ruleset *set)
 {
 	set->count = 0;
 	set->port_count = 0;
+	set->set_count = 0;
+	set->member_count = 0;
+}
+
+bool rule_set_name_valid(const char *name)
+{
+	size_t len = strnlen(name, RULE_SET_NAME_MAX);
+
+	if (len == 0 || len >= RULE_SET_NAME_MAX ||
+	    !((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z')))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+struct rule_addrset *ruleset_add_set(struct ruleset *set, const char *name, int family)
+{
+	struct rule_addrset *added;
+
+	if (!rule_set_name_valid(name) || (family != AF_INET && family != AF_INET6))
+		return NULL;
+	if (set->set_count == set->set_capacity) {
+		size_t capacity = set->set_capacity ? set->set_capacity * 2 : 8;
+		struct rule_addrset *sets = reallocarray(set->sets, capacity, sizeof(*sets));
+		if (sets == NULL)
+			return NULL;
+		set->sets = sets;
+		set->set_capacity = capacity;
+	}
+	added = &set->sets[set->set_count++];
+	memset(added, 0, sizeof(*added));
+	snprintf(added->name, sizeof(added->name), "%s", name);
+	added->family = family;
+	added->first = set->member_count;
+	return added;
+}
+
+int ruleset_add_member(struct ruleset *set, const struct prefix *member)
+{
+	if (set->set_count == 0)
+		return -1;
+	if (set->member_count == set->member_capacity) {
+		size_t capacity = set->member_capacity ? set->member_capacity * 2 : 32;
+		struct prefix *members = reallocarray(set->members, capacity, sizeof(*members));
+		if (members == NULL)
+			return -1;
+		set->members = members;
+		set->member_capacity = capacity;
+	}
+	set->members[set->member_count++] = *member;
+	set->sets[set->set_count - 1].count++;
+	return 0;
+}
+
+const struct rule_addrset *ruleset_find_set(const struct ruleset *set, const char *name)
+{
+	for (size_t i = 0; i < set->set_count; i++)
+		if (strncmp(set->sets[i].name, name, RULE_SET_NAME_MAX) == 0)
+			return &set->sets[i];
+	return NULL;
+}
+
+bool ruleset_sets_equal(const struct ruleset *a, const struct ruleset *b)
+{
+	if (a->set_count != b->set_count)
+		return false;
+	for (size_t i = 0; i < a->set_count; i++) {
+		const struct rule_addrset *x = &a->sets[i], *y = &b->sets[i];
+		if (strncmp(x->name, y->name, RULE_SET_NAME_MAX) != 0 || x->family != y->family ||
+		    x->count != y->count || strncmp(x->comment, y->comment, RULE_COMMENT_MAX) != 0)
+			return false;
+		for (size_t m = 0; m < x->count; m++)
+			if (!prefix_equal(&a->members[x->first + m], &b->members[y->first + m]))
+				return false;
+	}
+	return true;
 }
 
 struct l2_port *ruleset_add_port(struct ruleset *set)
@@ -136,6 +219,24 @@ int ruleset_copy(struct ruleset *dst, const struct ruleset *src)
 		memcpy(copy.ports, src->ports, src->port_count * sizeof(*copy.ports));
 		copy.port_count = copy.port_capacity = src->port_count;
 	}
+	if (src->set_count > 0) {
+		copy.sets = calloc(src->set_count, sizeof(*copy.sets));
+		if (copy.sets == NULL) {
+			ruleset_free(&copy);
+			return -1;
+		}
+		memcpy(copy.sets, src->sets, src->set_count * sizeof(*copy.sets));
+		copy.set_count = copy.set_capacity = src->set_count;
+	}
+	if (src->member_count > 0) {
+		copy.members = calloc(src->member_count, sizeof(*copy.members));
+		if (copy.members == NULL) {
+			ruleset_free(&copy);
+			return -1;
+		}
+		memcpy(copy.members, src->members, src->member_count * sizeof(*copy.members));
+		copy.member_count = copy.member_capacity = src->member_count;
+	}
 	ruleset_free(dst);
 	*dst = copy;
 	return 0;
@@ -159,11 +260,19 @@ bool rule_equal(const struct rule *a, const struct rule *b)
 	       (!a->has_icmp_type || a->icmp_type == b->icmp_type) &&
 	       a->tcp_not_syn == b->tcp_not_syn && a->sport_first == b->sport_first &&
 	       a->sport_last == b->sport_last && a->dport_first == b->dport_first &&
-	       a->dport_last == b->dport_last && a->verdict == b->verdict &&
-	       strncmp(a->comment, b->comment, RULE_COMMENT_MAX) == 0;
+	       a->dport_last == b->dport_last && a->ct_dnat == b->ct_dnat &&
+	       a->ct_dport_first == b->ct_dport_first && a->ct_dport_last == b->ct_dport_last &&
+	       strncmp(a->src_set, b->src_set, RULE_SET_NAME_MAX) == 0 &&
+	       strncmp(a->dst_set, b->dst_set, RULE_SET_NAME_MAX) == 0 &&
+	       a->verdict == b->verdict && strncmp(a->comment, b->comment, RULE_COMMENT_MAX) == 0;
 }
 
 bool ruleset_equal(const struct ruleset *a, const struct ruleset *b)
+{
+	return ruleset_rules_equal(a, b) && ruleset_sets_equal(a, b);
+}
+
+bool ruleset_rules_equal(const struct ruleset *a, const struct ruleset *b)
 {
 	if (a->count != b->count || a->port_count != b->port_count)
 		return false;
@@ -257,12 +366,25 @@ int rule_format(const struct rule *rule, char *buf, size_t size)
 		if (rule->tcp_not_syn)
 			RULE_FORMAT_ADD(" ! --tcp-flags FIN,SYN,RST,ACK SYN");
 	}
+	if (rule->src_set[0] != '\0')
+		RULE_FORMAT_ADD(" -m set --match-set %.*s src", RULE_SET_NAME_MAX, rule->src_set);
+	if (rule->dst_set[0] != '\0')
+		RULE_FORMAT_ADD(" -m set --match-set %.*s dst", RULE_SET_NAME_MAX, rule->dst_set);
 	if (rule->physdev_in[0] != '\0')
 		RULE_FORMAT_ADD(" -m physdev --physdev-in %.*s", TJD_IFNAMSIZ, rule->physdev_in);
-	if (rule->ctstate != 0) {
+	if (rule->ctstate != 0 || rule->ct_dnat || rule->ct_dport_last != 0) {
 		char states[64];
 		ruleset_format_ctstate(rule->ctstate, states, sizeof(states));
-		RULE_FORMAT_ADD(" -m conntrack --ctstate %s", states);
+		RULE_FORMAT_ADD(" -m conntrack");
+		if (rule->ctstate != 0)
+			RULE_FORMAT_ADD(" --ctstate %s", states);
+		if (rule->ct_dnat)
+			RULE_FORMAT_ADD(" --ctstatus DNAT");
+		if (rule->ct_dport_last != 0 && rule->ct_dport_first == rule->ct_dport_last)
+			RULE_FORMAT_ADD(" --ctorigdstport %u", rule->ct_dport_first);
+		else if (rule->ct_dport_last != 0)
+			RULE_FORMAT_ADD(" --ctorigdstport %u:%u", rule->ct_dport_first,
+					rule->ct_dport_last);
 	}
 	if (rule->comment[0] != '\0')
 		RULE_FORMAT_ADD(" -m comment --comment \"%.*s\"", RULE_COMMENT_MAX, rule->comment);
@@ -304,6 +426,22 @@ char *ruleset_format(const struct ruleset *set, const char *const chains[RULE_HO
 
 	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
 		textbuf_add(&text, "# %s\n*filter\n", families[f] == AF_INET ? "IPv4" : "IPv6");
+		for (size_t i = 0; i < set->set_count; i++) {
+			const struct rule_addrset *named = &set->sets[i];
+			char member[PREFIX_TEXT_MAX];
+
+			if (named->family != families[f])
+				continue;
+			textbuf_add(&text, "# set %.*s (%zu member%s)%s%.*s%s", RULE_SET_NAME_MAX,
+				    named->name, named->count, named->count == 1 ? "" : "s",
+				    named->comment[0] ? " \"" : "", RULE_COMMENT_MAX,
+				    named->comment, named->comment[0] ? "\"" : "");
+			for (size_t m = 0; m < named->count; m++)
+				if (prefix_format(&set->members[named->first + m], member,
+						  sizeof(member)) == 0)
+					textbuf_add(&text, "%s%s", m == 0 ? ": " : " ", member);
+			textbuf_add(&text, "\n");
+		}
 		for (size_t h = 0; h < RULE_HOOK_COUNT; h++)
 			textbuf_add(&text, ":%s - [0:0]\n", chains[h]);
 		for (size_t i = 0; i < set->count; i++) {

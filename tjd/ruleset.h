@@ -23,6 +23,12 @@
 
 #define TJD_IFNAMSIZ 16
 #define RULE_COMMENT_MAX 64
+/*
+ * Room for a set name with its NUL: [A-Za-z0-9_-], starting with a letter,
+ * at most RULE_SET_NAME_MAX - 1 bytes.  Backends may put a prefix of at
+ * most 4 bytes before it in the kernel (ipset names hold 31 bytes).
+ */
+#define RULE_SET_NAME_MAX 28
 
 enum rule_hook {
 	RULE_HOOK_FORWARD = 0,
@@ -89,7 +95,40 @@ struct rule {
 	 */
 	uint16_t sport_first, sport_last;
 	uint16_t dport_first, dport_last;
+	/*
+	 * Only connections whose destination was rewritten (conntrack status
+	 * DNAT): on a Docker host, connections to a published port.
+	 */
+	bool ct_dnat;
+	/*
+	 * The destination port the connection was opened to, before any DNAT
+	 * (conntrack's original tuple: the published port on the host), a
+	 * range first..last; only with a protocol that has ports; 0..0 = any.
+	 */
+	uint16_t ct_dport_first, ct_dport_last;
+	/*
+	 * The source or destination address is a member of the named set of
+	 * the ruleset (ruleset.sets, of the rule's family); "" = no set
+	 * condition.  A side has a set or a prefix, never both.
+	 */
+	char src_set[RULE_SET_NAME_MAX];
+	char dst_set[RULE_SET_NAME_MAX];
 	enum rule_verdict verdict;
+	char comment[RULE_COMMENT_MAX]; /* "" = none; printable ASCII only */
+};
+
+/*
+ * A named address set: rules match its members through one lookup, and a
+ * change of members alone is committed to the kernel's set without
+ * touching any rule.  Members are ruleset.members[first .. first+count),
+ * all of the set's family, sorted (prefix_compare order), none inside
+ * another and none of length 0 (the compiler splits ::/0 and 0.0.0.0/0
+ * into two halves), so every backend can hold them as intervals.
+ */
+struct rule_addrset {
+	char name[RULE_SET_NAME_MAX]; /* see RULE_SET_NAME_MAX */
+	int family;		      /* AF_INET or AF_INET6 */
+	size_t first, count;
 	char comment[RULE_COMMENT_MAX]; /* "" = none; printable ASCII only */
 };
 
@@ -119,6 +158,12 @@ struct ruleset {
 	struct l2_port *ports; /* layer 2, for the bridge family; backends without it ignore it */
 	size_t port_count;
 	size_t port_capacity;
+	struct rule_addrset *sets; /* named address sets the rules refer to */
+	size_t set_count;
+	size_t set_capacity;
+	struct prefix *members; /* every set's members, see struct rule_addrset */
+	size_t member_count;
+	size_t member_capacity;
 };
 
 void ruleset_init(struct ruleset *set);
@@ -129,12 +174,29 @@ struct rule *ruleset_add(struct ruleset *set);
 /* Appends a zeroed layer-2 port and returns it; NULL when out of memory. */
 struct l2_port *ruleset_add_port(struct ruleset *set);
 bool l2_port_equal(const struct l2_port *a, const struct l2_port *b);
+/*
+ * Appends an empty set named `name` of `family` (its members are the ones
+ * ruleset_add_member adds next) and returns it; NULL when out of memory or
+ * the name does not fit.
+ */
+struct rule_addrset *ruleset_add_set(struct ruleset *set, const char *name, int family);
+/* Adds a member to the last set added; 0, or -1 when out of memory. */
+int ruleset_add_member(struct ruleset *set, const struct prefix *member);
+/* The set named `name`, or NULL. */
+const struct rule_addrset *ruleset_find_set(const struct ruleset *set, const char *name);
+/* True when the name is a valid set name (see RULE_SET_NAME_MAX). */
+bool rule_set_name_valid(const char *name);
+/* True when the sets hold the same members under the same names, in order. */
+bool ruleset_sets_equal(const struct ruleset *a, const struct ruleset *b);
+/* True when the rules and layer-2 ports are the same, whatever the sets hold. */
+bool ruleset_rules_equal(const struct ruleset *a, const struct ruleset *b);
 /* Parses "02:42:ac:11:00:02" (either case); 0, or -1 when it is not a MAC. */
 int l2_mac_parse(const char *text, uint8_t mac[L2_MAC_LEN]);
 /* The link-local address the kernel derives from a MAC (EUI-64), as a /128. */
 void l2_link_local(const uint8_t mac[L2_MAC_LEN], struct prefix *out);
 /* Deep copy; returns 0 or -1 on allocation failure. */
 int ruleset_copy(struct ruleset *dst, const struct ruleset *src);
+/* Rules, layer-2 ports and sets all the same. */
 bool ruleset_equal(const struct ruleset *a, const struct ruleset *b);
 bool rule_equal(const struct rule *a, const struct rule *b);
 /* Number of rules of one family (AF_INET/AF_INET6) on one hook. */
@@ -142,7 +204,9 @@ size_t ruleset_count(const struct ruleset *set, int family, enum rule_hook hook)
 
 /*
  * Renders the ruleset in iptables-save syntax, one section per family, with
- * the given chain names, and the layer-2 ports as comment lines after;
+ * the given chain names, each family's sets as comment lines before its
+ * rules (a rule's set condition as `-m set --match-set NAME src|dst`), and
+ * the layer-2 ports as comment lines after;
  * returns a malloc'd string or NULL on OOM.
  */
 char *ruleset_format(const struct ruleset *set, const char *const chains[RULE_HOOK_COUNT]);
