@@ -20,11 +20,19 @@
 
 struct backend;
 
+/* How the comment of every rule of the published-port policy starts. */
+#define BACKEND_PUBLISHED_COMMENT "tjd published"
+
 /* Which of tjd's rules dropped: the hook they live on. */
 enum backend_drop_kind {
 	BACKEND_DROP_ISOLATION, /* forward: between two ports of a network */
 	BACKEND_DROP_NO_HOST,	/* input: from a network to the host */
 	BACKEND_DROP_HOST,	/* output: from the host, mid-stream */
+	/*
+	 * forward or input: a connection to a published port the [published]
+	 * policy refuses; any rule whose comment starts BACKEND_PUBLISHED_COMMENT.
+	 */
+	BACKEND_DROP_PUBLISHED,
 	BACKEND_DROP_KINDS,
 };
 

@@ -15,7 +15,8 @@
 #include "common/error.h"
 #include "common/textbuf.h"
 
-const char *const metrics_drop_kinds[METRICS_DROP_KINDS] = {"isolation", "no-host", "host"};
+const char *const metrics_drop_kinds[METRICS_DROP_KINDS] = {"isolation", "no-host", "host",
+							    "published"};
 
 const double metrics_bucket_bounds[METRICS_BUCKETS] = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,

@@ -29,7 +29,7 @@ struct metrics_histogram {
 void metrics_histogram_observe(struct metrics_histogram *histogram, double seconds);
 
 /* Kinds of drops, as the kind label names them (metrics_drop_kinds). */
-#define METRICS_DROP_KINDS 3
+#define METRICS_DROP_KINDS 4
 extern const char *const metrics_drop_kinds[METRICS_DROP_KINDS];
 
 /* One configured network. */

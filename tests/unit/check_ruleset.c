@@ -78,6 +78,10 @@ START_TEST(test_rule_equal_ignores_padding)
 		r->tcp_not_syn = false;
 		r->sport_first = r->sport_last = 0;
 		r->dport_first = r->dport_last = 0;
+		r->ct_dnat = false;
+		r->ct_dport_first = r->ct_dport_last = 0;
+		memset(r->src_set, 0, sizeof(r->src_set));
+		memset(r->dst_set, 0, sizeof(r->dst_set));
 		r->verdict = RULE_DROP;
 		strcpy(r->in_iface, "br-1");
 	}
@@ -146,6 +150,102 @@ START_TEST(test_format)
 }
 END_TEST
 
+START_TEST(test_sets)
+{
+	struct ruleset a, b;
+	struct prefix p;
+	struct rule *rule;
+	char *text;
+	static const char *const chains[RULE_HOOK_COUNT] = {"F", "I", "O"};
+
+	ruleset_init(&a);
+	ruleset_init(&b);
+	ck_assert(!rule_set_name_valid(""));
+	ck_assert(!rule_set_name_valid("1office"));
+	ck_assert(!rule_set_name_valid("off ice"));
+	ck_assert(!rule_set_name_valid("abcdefghijklmnopqrstuvwxyz01"));
+	ck_assert(rule_set_name_valid("abcdefghijklmnopqrstuvwxyz0"));
+	ck_assert(rule_set_name_valid("office-4"));
+	ck_assert_ptr_null(ruleset_add_set(&a, "bad name", AF_INET));
+	ck_assert_ptr_null(ruleset_add_set(&a, "office-4", 0));
+	ck_assert_int_eq(ruleset_add_member(&a, &p), -1); /* no set yet */
+	ck_assert_ptr_nonnull(ruleset_add_set(&a, "office-4", AF_INET));
+	ck_assert_int_eq(prefix_parse("192.168.122.193", &p), 0);
+	ck_assert_int_eq(ruleset_add_member(&a, &p), 0);
+	ck_assert_int_eq(prefix_parse("10.1.0.0/16", &p), 0);
+	ck_assert_int_eq(ruleset_add_member(&a, &p), 0);
+	ck_assert_ptr_nonnull(ruleset_add_set(&a, "office-6", AF_INET6));
+	rule = ruleset_add(&a);
+	rule->family = AF_INET;
+	rule->hook = RULE_HOOK_FORWARD;
+	rule->protocol = IPPROTO_TCP;
+	rule->ctstate = RULE_CT_NEW;
+	rule->ct_dnat = true;
+	rule->ct_dport_first = rule->ct_dport_last = 8000;
+	strcpy(rule->src_set, "office-4");
+	rule->verdict = RULE_RETURN;
+	ck_assert_uint_eq(a.sets[0].count, 2);
+	ck_assert_uint_eq(a.sets[1].first, 2);
+	ck_assert_uint_eq(a.sets[1].count, 0);
+	ck_assert_ptr_eq(ruleset_find_set(&a, "office-6"), &a.sets[1]);
+	ck_assert_ptr_null(ruleset_find_set(&a, "office"));
+
+	ck_assert_int_eq(ruleset_copy(&b, &a), 0);
+	ck_assert(ruleset_equal(&a, &b));
+	/* a member more: the same rules, other sets */
+	ck_assert_int_eq(prefix_parse("fd00::/64", &p), 0);
+	ck_assert_int_eq(ruleset_add_member(&b, &p), 0);
+	ck_assert(ruleset_rules_equal(&a, &b));
+	ck_assert(!ruleset_sets_equal(&a, &b));
+	ck_assert(!ruleset_equal(&a, &b));
+	/* a rule changed: the same sets, other rules */
+	ck_assert_int_eq(ruleset_copy(&b, &a), 0);
+	b.rules[0].ct_dport_last = 8001;
+	ck_assert(!ruleset_rules_equal(&a, &b));
+	ck_assert(ruleset_sets_equal(&a, &b));
+	b.rules[0].ct_dport_last = 8000;
+	strcpy(b.rules[0].src_set, "office-6");
+	ck_assert(!ruleset_rules_equal(&a, &b));
+
+	text = ruleset_format(&a, chains);
+	ck_assert_ptr_nonnull(text);
+	/* members in the order added */
+	ck_assert_ptr_nonnull(
+	    strstr(text, "# set office-4 (2 members): 192.168.122.193/32 10.1.0.0/16\n"));
+	ck_assert_ptr_nonnull(strstr(text, "# set office-6 (0 members)\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+				     "-A F -p tcp -m set --match-set office-4 src -m conntrack "
+				     "--ctstate NEW --ctstatus DNAT --ctorigdstport 8000 -j "
+				     "RETURN\n"));
+	free(text);
+	ruleset_free(&a);
+	ruleset_free(&b);
+}
+END_TEST
+
+START_TEST(test_prefix_order)
+{
+	struct prefix a, b;
+
+	ck_assert_int_eq(prefix_parse("10.0.0.0/8", &a), 0);
+	ck_assert_int_eq(prefix_parse("10.0.0.0/16", &b), 0);
+	ck_assert_int_lt(prefix_compare(&a, &b), 0);
+	ck_assert_int_eq(prefix_parse("9.255.0.0/16", &b), 0);
+	ck_assert_int_gt(prefix_compare(&a, &b), 0);
+	ck_assert_int_eq(prefix_parse("::/0", &b), 0);
+	ck_assert_int_lt(prefix_compare(&a, &b), 0);
+	ck_assert_int_eq(prefix_compare(&a, &a), 0);
+	ck_assert_int_eq(prefix_parse("10.1.2.3/12", &a), 0);
+	prefix_network(&a);
+	ck_assert_int_eq(prefix_parse("10.0.0.0/12", &b), 0);
+	ck_assert(prefix_equal(&a, &b));
+	ck_assert_int_eq(prefix_parse("fd00::ffff:1/65", &a), 0);
+	prefix_network(&a);
+	ck_assert_int_eq(prefix_parse("fd00::/65", &b), 0);
+	ck_assert(prefix_equal(&a, &b));
+}
+END_TEST
+
 START_TEST(test_copy_equal)
 {
 	struct ruleset a, b;
@@ -181,6 +281,8 @@ static Suite *ruleset_suite(void)
 	tcase_add_test(tc, test_rule_equal_ignores_padding);
 	tcase_add_test(tc, test_format);
 	tcase_add_test(tc, test_copy_equal);
+	tcase_add_test(tc, test_sets);
+	tcase_add_test(tc, test_prefix_order);
 	suite_add_tcase(s, tc);
 	return s;
 }
