@@ -241,6 +241,16 @@ static void cmd_status_print_network(const Tjd__V1__NetworkStatus *network, time
 	output_field(stdout, 2, "allow host traffic", "%s",
 		     network->allow_host_traffic ? "yes" : "no");
 	output_field(stdout, 2, "rules", "%" PRIu32, network->rule_count);
+	if (network->n_rules > 0)
+		output_field_lines(stdout, 2, "network rules", network->rules, network->n_rules);
+	if (network->reach_allowed)
+		output_field(stdout, 2, "reach allowed", "yes");
+	if (strcmp(cmd_status_str(network->lan_egress), "deny") == 0) {
+		output_label(stdout, 2, "lan egress");
+		fputs("deny, except ", stdout);
+		output_list(stdout, network->lan_allow, network->n_lan_allow, "nothing");
+		putchar('\n');
+	}
 	if (network->counters_available)
 		output_field(stdout, 2, "dropped", "%" PRIu64 " packets, %" PRIu64 " bytes",
 			     network->dropped_packets, network->dropped_bytes);
@@ -300,6 +310,48 @@ static void cmd_status_print_containers(const Tjd__V1__StatusResponse *status)
 	}
 }
 
+/* Prints the named sets. */
+static void cmd_status_print_sets(const Tjd__V1__StatusResponse *status, time_t now)
+{
+	char when[160];
+
+	for (size_t i = 0; i < status->n_sets; i++) {
+		const Tjd__V1__SetStatus *set = status->sets[i];
+
+		if (set == NULL)
+			continue;
+		fputs("\nset ", stdout);
+		output_text(stdout, cmd_status_or_dash(set->name));
+		putchar('\n');
+		output_field(stdout, 2, "members",
+			     "%" PRIu32 " IPv4, %" PRIu32 " IPv6 (%" PRIu32 " listed in the file)",
+			     set->ipv4_members, set->ipv6_members, set->configured_members);
+		if (cmd_status_str(set->containers)[0] != '\0') {
+			output_label(stdout, 2, "containers");
+			output_text(stdout, set->containers);
+			putchar('\n');
+		}
+		cmd_status_format_when(set->changed_unix, now, when, sizeof(when));
+		output_field(stdout, 2, "last change", "%s", when);
+	}
+}
+
+/* Prints the published-port policy. */
+static void cmd_status_print_published(const Tjd__V1__PublishedStatus *published)
+{
+	if (published == NULL || !published->present)
+		return;
+	fputs("\npublished ports\n", stdout);
+	output_field(stdout, 2, "policy", "%s", cmd_status_or_dash(published->policy));
+	output_field_lines(stdout, 2, "rules", published->rules, published->n_rules);
+	output_label(stdout, 2, "ports");
+	output_list(stdout, published->ports, published->n_ports, "none");
+	putchar('\n');
+	if (published->counters_available)
+		output_field(stdout, 2, "dropped", "%" PRIu64 " packets, %" PRIu64 " bytes",
+			     published->dropped_packets, published->dropped_bytes);
+}
+
 /* Prints the whole human-readable status. */
 static void cmd_status_print_text(const Tjd__V1__StatusResponse *status)
 {
@@ -314,6 +366,8 @@ static void cmd_status_print_text(const Tjd__V1__StatusResponse *status)
 			cmd_status_print_network(status->networks[i], now);
 	}
 	cmd_status_print_containers(status);
+	cmd_status_print_sets(status, now);
+	cmd_status_print_published(status->published);
 }
 
 /* ---- JSON output ---- */
@@ -407,6 +461,65 @@ static json_t *cmd_status_json_network(const Tjd__V1__NetworkStatus *network, bo
 	output_json_set(object, "netns", output_json_string(network->netns), failed);
 	output_json_set(object, "overlay_enforced", json_boolean(network->overlay_enforced),
 			failed);
+	output_json_set(object, "rules", output_json_strings(network->rules, network->n_rules),
+			failed);
+	output_json_set(object, "reach_allowed", json_boolean(network->reach_allowed), failed);
+	output_json_set(object, "lan_egress", output_json_string(network->lan_egress), failed);
+	output_json_set(object, "lan_allow",
+			output_json_strings(network->lan_allow, network->n_lan_allow), failed);
+	return object;
+}
+
+/* The named sets as a JSON array. */
+static json_t *cmd_status_json_sets(const Tjd__V1__StatusResponse *status, bool *failed)
+{
+	json_t *array = json_array();
+
+	for (size_t i = 0; array != NULL && i < status->n_sets; i++) {
+		const Tjd__V1__SetStatus *set = status->sets[i];
+		json_t *object;
+
+		if (set == NULL)
+			continue;
+		object = json_object();
+		if (object == NULL) {
+			*failed = true;
+			continue;
+		}
+		output_json_set(object, "name", output_json_string(set->name), failed);
+		output_json_set(object, "ipv4_members", json_integer(set->ipv4_members), failed);
+		output_json_set(object, "ipv6_members", json_integer(set->ipv6_members), failed);
+		cmd_status_json_time(object, "changed", set->changed_unix, failed);
+		output_json_set(object, "containers", output_json_string(set->containers), failed);
+		output_json_set(object, "configured_members", json_integer(set->configured_members),
+				failed);
+		if (json_array_append_new(array, object) != 0)
+			*failed = true;
+	}
+	return array;
+}
+
+/* The published-port policy as a JSON object (null without a [published] section). */
+static json_t *cmd_status_json_published(const Tjd__V1__PublishedStatus *published, bool *failed)
+{
+	json_t *object;
+
+	if (published == NULL || !published->present)
+		return json_null();
+	object = json_object();
+	if (object == NULL)
+		return NULL;
+	output_json_set(object, "policy", output_json_string(published->policy), failed);
+	output_json_set(object, "rules", output_json_strings(published->rules, published->n_rules),
+			failed);
+	output_json_set(object, "ports", output_json_strings(published->ports, published->n_ports),
+			failed);
+	if (published->counters_available) {
+		output_json_set(object, "dropped_packets",
+				cmd_status_json_unsigned(published->dropped_packets), failed);
+		output_json_set(object, "dropped_bytes",
+				cmd_status_json_unsigned(published->dropped_bytes), failed);
+	}
 	return object;
 }
 
@@ -490,6 +603,9 @@ static json_t *cmd_status_json(const Tjd__V1__StatusResponse *status, bool *fail
 	output_json_set(object, "conntrack_failures",
 			cmd_status_json_unsigned(status->conntrack_failures), failed);
 	output_json_set(object, "containers", cmd_status_json_containers(status, failed), failed);
+	output_json_set(object, "sets", cmd_status_json_sets(status, failed), failed);
+	output_json_set(object, "published", cmd_status_json_published(status->published, failed),
+			failed);
 	return object;
 }
 

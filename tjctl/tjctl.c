@@ -22,8 +22,8 @@
 
 /* The grammar: every verb tjctl knows, in the order --help lists them. */
 static const struct cmd_entry *const tjctl_commands[] = {
-    &cmd_status_entry,	&cmd_clear_entry, &cmd_reload_entry,  &cmd_rules_entry,
-    &cmd_metrics_entry, &cmd_log_entry,	  &cmd_explain_entry, &cmd_swarm_entry,
+    &cmd_status_entry, &cmd_clear_entry,   &cmd_reload_entry, &cmd_rules_entry, &cmd_metrics_entry,
+    &cmd_log_entry,    &cmd_explain_entry, &cmd_diff_entry,   &cmd_swarm_entry,
 };
 
 #define TJCTL_NCOMMANDS (sizeof(tjctl_commands) / sizeof(tjctl_commands[0]))

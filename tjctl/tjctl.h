@@ -63,6 +63,7 @@ extern const struct cmd_entry cmd_rules_entry;
 extern const struct cmd_entry cmd_metrics_entry;
 extern const struct cmd_entry cmd_log_entry;
 extern const struct cmd_entry cmd_explain_entry;
+extern const struct cmd_entry cmd_diff_entry;
 extern const struct cmd_entry cmd_swarm_entry;
 /* swarm's subcommands */
 extern const struct cmd_entry cmd_swarm_coordinate_entry;

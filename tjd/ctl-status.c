@@ -1,6 +1,7 @@
 /* status: what tjd protects, what it saw last, and how it went. */
 #include "config.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 #include "tjd/daemon.h"
 #include "tjd/enforce.h"
 #include "tjd/overlay.h"
+#include "tjd/policy-host.h"
 
 /* Formats an address without its host-length suffix. */
 static char *ctl_status_address(struct ctl_context *ctx, const struct prefix *p, bool host)
@@ -119,6 +121,16 @@ static Tjd__V1__NetworkStatus *ctl_status_network(struct ctl_context *ctx,
 	tjd__v1__network_status__init(ns);
 	ns->name = ctl_strdup(ctx, cn->name);
 	ns->allow_host_traffic = cn->allow_host_traffic;
+	ns->reach_allowed = cn->reach_allowed;
+	ns->lan_egress = (char *)(cn->lan_deny ? "deny" : "allow");
+	ns->rules = ctl_alloc(ctx, (cn->rule_count + 1) * sizeof(char *));
+	ns->lan_allow = ctl_alloc(ctx, (cn->lan_allow_count + 1) * sizeof(char *));
+	if (ns->rules == NULL || ns->lan_allow == NULL)
+		return NULL;
+	for (size_t r = 0; r < cn->rule_count; r++)
+		ns->rules[ns->n_rules++] = ctl_strdup(ctx, cn->rules[r].text);
+	for (size_t a = 0; a < cn->lan_allow_count; a++)
+		ns->lan_allow[ns->n_lan_allow++] = ctl_strdup(ctx, cn->lan_allow[a]);
 	ns->allow_filters = ctl_alloc(ctx, (cn->allow_count + 1) * sizeof(char *));
 	if (ns->name == NULL || ns->allow_filters == NULL)
 		return NULL;
@@ -236,6 +248,99 @@ static bool ctl_status_containers(struct ctl_context *ctx, Tjd__V1__StatusRespon
 	return true;
 }
 
+/* The configured sets as the last apply left them; false on OOM. */
+static bool ctl_status_sets(struct ctl_context *ctx, Tjd__V1__StatusResponse *status)
+{
+	const struct conf *conf = ctx->tjd->conf;
+	const struct ruleset *installed = enforce_installed(ctx->tjd->enforce);
+
+	if (conf->set_count == 0)
+		return true;
+	status->sets = ctl_alloc(ctx, conf->set_count * sizeof(*status->sets));
+	if (status->sets == NULL)
+		return false;
+	for (size_t i = 0; i < conf->set_count; i++) {
+		const struct conf_set *set = &conf->sets[i];
+		Tjd__V1__SetStatus *ss = ctl_alloc(ctx, sizeof(*ss));
+		char name[RULE_SET_NAME_MAX];
+		const struct rule_addrset *half;
+
+		if (ss == NULL)
+			return false;
+		tjd__v1__set_status__init(ss);
+		ss->name = ctl_strdup(ctx, set->name);
+		ss->containers = ctl_strdup(ctx, set->containers ? set->containers : "");
+		if (ss->name == NULL || ss->containers == NULL)
+			return false;
+		ss->configured_members = (uint32_t)set->member_count;
+		policy_host_set_name(set->name, AF_INET, name);
+		if ((half = ruleset_find_set(installed, name)) != NULL)
+			ss->ipv4_members = (uint32_t)half->count;
+		ss->changed_unix = enforce_set_changed(ctx->tjd->enforce, name);
+		policy_host_set_name(set->name, AF_INET6, name);
+		if ((half = ruleset_find_set(installed, name)) != NULL)
+			ss->ipv6_members = (uint32_t)half->count;
+		if (enforce_set_changed(ctx->tjd->enforce, name) > ss->changed_unix)
+			ss->changed_unix = enforce_set_changed(ctx->tjd->enforce, name);
+		status->sets[status->n_sets++] = ss;
+	}
+	return true;
+}
+
+/* The [published] policy, the published ports it judges and what it dropped; false on OOM. */
+static bool ctl_status_published(struct ctl_context *ctx, Tjd__V1__StatusResponse *status)
+{
+	const struct conf_published *published = &ctx->tjd->conf->published;
+	const struct inventory *inv = ctx->tjd->inventory;
+	Tjd__V1__PublishedStatus *ps = ctl_alloc(ctx, sizeof(*ps));
+	struct backend_counter all = {.bridge = NULL};
+	size_t bindings = 0;
+	char err[256];
+
+	if (ps == NULL)
+		return false;
+	tjd__v1__published_status__init(ps);
+	status->published = ps;
+	ps->present = published->present;
+	if (!published->present)
+		return true;
+	ps->policy = (char *)(published->policy == RULESPEC_DENY ? "deny" : "allow");
+	ps->rules = ctl_alloc(ctx, (published->rule_count + 1) * sizeof(char *));
+	if (ps->rules == NULL)
+		return false;
+	for (size_t r = 0; r < published->rule_count; r++)
+		ps->rules[ps->n_rules++] = ctl_strdup(ctx, published->rules[r].text);
+	for (size_t c = 0; inv != NULL && c < inv->container_count; c++)
+		bindings += inv->containers[c].binding_count;
+	ps->ports = ctl_alloc(ctx, (bindings + 1) * sizeof(char *));
+	if (ps->ports == NULL)
+		return false;
+	for (size_t c = 0; inv != NULL && c < inv->container_count; c++) {
+		const struct inv_container *container = &inv->containers[c];
+		for (size_t b = 0; b < container->binding_count; b++) {
+			const struct inv_binding *binding = &container->bindings[b];
+			char port[INV_NAME_MAX + 32];
+			bool seen = false;
+
+			snprintf(port, sizeof(port), "%s/%u (%s)",
+				 binding->protocol == IPPROTO_TCP   ? "tcp"
+				 : binding->protocol == IPPROTO_UDP ? "udp"
+								    : "sctp",
+				 binding->host_port, container->name);
+			for (size_t i = 0; i < ps->n_ports && !seen; i++)
+				seen = strcmp(ps->ports[i], port) == 0;
+			if (!seen)
+				ps->ports[ps->n_ports++] = ctl_strdup(ctx, port);
+		}
+	}
+	if (enforce_counters(ctx->tjd->enforce, &all, 1, err, sizeof(err)) == 0) {
+		ps->counters_available = 1;
+		ps->dropped_packets = all.kind_packets[BACKEND_DROP_PUBLISHED];
+		ps->dropped_bytes = all.kind_bytes[BACKEND_DROP_PUBLISHED];
+	}
+	return true;
+}
+
 /* Fills the reply with the daemon's status. */
 static int ctl_status_exec(struct ctl_context *ctx, const Tjd__V1__Request *request,
 			   Tjd__V1__Response *reply)
@@ -285,7 +390,8 @@ static int ctl_status_exec(struct ctl_context *ctx, const Tjd__V1__Request *requ
 			return 0;
 		status->networks[status->n_networks++] = ns;
 	}
-	if (!ctl_status_containers(ctx, status))
+	if (!ctl_status_containers(ctx, status) || !ctl_status_sets(ctx, status) ||
+	    !ctl_status_published(ctx, status))
 		return 0;
 	reply->result_case = TJD__V1__RESPONSE__RESULT_STATUS;
 	reply->status = status;

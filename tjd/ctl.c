@@ -12,8 +12,9 @@
 
 /* Every command the daemon understands. */
 static const struct ctl_command *const ctl_commands[] = {
-    &ctl_status_command,    &ctl_clear_command,	  &ctl_reload_command, &ctl_rules_command,
-    &ctl_set_peers_command, &ctl_metrics_command, &ctl_log_command,    &ctl_explain_command,
+    &ctl_status_command, &ctl_clear_command,	 &ctl_reload_command,
+    &ctl_rules_command,	 &ctl_set_peers_command, &ctl_metrics_command,
+    &ctl_log_command,	 &ctl_explain_command,	 &ctl_diff_command,
 };
 
 /* A chunk list: simple, and nothing a handler allocates can leak. */

@@ -50,6 +50,7 @@ extern const struct ctl_command ctl_set_peers_command;
 extern const struct ctl_command ctl_metrics_command;
 extern const struct ctl_command ctl_log_command;
 extern const struct ctl_command ctl_explain_command;
+extern const struct ctl_command ctl_diff_command;
 
 /* The metrics text (tjd/metrics.h) as tjd stands now; malloc'd, NULL when out of memory. */
 char *ctl_metrics_text(struct tjd *tjd);

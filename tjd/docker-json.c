@@ -828,6 +828,7 @@ void docker_container_free(struct docker_container *container)
 	free(container->labels);
 	free(container->label_text);
 	free(container->addresses);
+	free(container->bindings);
 	memset(container, 0, sizeof(*container));
 }
 
@@ -1142,6 +1143,111 @@ static int docker_json_list_state(json_t *item, struct docker_container *contain
 	return 0;
 }
 
+/* A port number member of a Ports entry: 1-65535, or 0 when absent and not required. */
+static int docker_json_port_number(json_t *entry, const char *key, bool required, uint16_t *out,
+				   const char *where, char *err, size_t errlen)
+{
+	json_t *value = json_object_get(entry, key);
+	json_int_t number;
+
+	*out = 0;
+	if (value == NULL || json_is_null(value)) {
+		if (!required)
+			return 0;
+		error_format(err, errlen, "%s: \"%s\" missing", where, key);
+		return -1;
+	}
+	if (!json_is_integer(value)) {
+		error_format(err, errlen, "%s: \"%s\" is not an integer", where, key);
+		return -1;
+	}
+	number = json_integer_value(value);
+	if (number < 1 || number > 65535) {
+		error_format(err, errlen, "%s: %s %lld out of range 1-65535", where, key,
+			     (long long)number);
+		return -1;
+	}
+	*out = (uint16_t)number;
+	return 0;
+}
+
+/* One Ports entry: *out filled, or protocol 0 when it is not published (no PublicPort). */
+static int docker_json_port(json_t *entry, struct inv_binding *out, const char *where, char *err,
+			    size_t errlen)
+{
+	char type[8], ip[INET6_ADDRSTRLEN + 1];
+
+	memset(out, 0, sizeof(*out));
+	if (!json_is_object(entry)) {
+		error_format(err, errlen, "%s: not an object", where);
+		return -1;
+	}
+	if (jsonfield_text(entry, "Type", type, sizeof(type), where, err, errlen) < 0 ||
+	    jsonfield_text(entry, "IP", ip, sizeof(ip), where, err, errlen) < 0 ||
+	    docker_json_port_number(entry, "PrivatePort", true, &out->container_port, where, err,
+				    errlen) < 0 ||
+	    docker_json_port_number(entry, "PublicPort", false, &out->host_port, where, err,
+				    errlen) < 0)
+		return -1;
+	if (strcmp(type, "tcp") == 0)
+		out->protocol = IPPROTO_TCP;
+	else if (strcmp(type, "udp") == 0)
+		out->protocol = IPPROTO_UDP;
+	else if (strcmp(type, "sctp") == 0)
+		out->protocol = IPPROTO_SCTP;
+	else {
+		error_format(err, errlen, "%s: Type is not tcp, udp or sctp", where);
+		return -1;
+	}
+	if (ip[0] != '\0' && prefix_parse_address(ip, &out->host_ip) < 0) {
+		error_format(err, errlen, "%s: IP is not an address", where);
+		return -1;
+	}
+	if (out->host_port == 0)
+		out->protocol = 0;
+	return 0;
+}
+
+/* A list item's Ports: the published ones into container->bindings. */
+static int docker_json_container_ports(json_t *item, struct docker_container *container,
+				       const char *where, char *err, size_t errlen)
+{
+	json_t *ports, *entry;
+	size_t index;
+
+	if (jsonfield_array(item, "Ports", false, DOCKER_PORTS_MAX, &ports, where, err, errlen) <
+	    0)
+		return -1;
+	if (ports == NULL || json_array_size(ports) == 0)
+		return 0;
+	container->bindings = calloc(json_array_size(ports), sizeof(*container->bindings));
+	if (container->bindings == NULL) {
+		error_format(err, errlen, "%s: out of memory", where);
+		return -1;
+	}
+	json_array_foreach(ports, index, entry)
+	{
+		struct inv_binding binding;
+		char at[96];
+		bool seen = false;
+
+		snprintf(at, sizeof(at), "%s: Ports item %zu", where, index);
+		if (docker_json_port(entry, &binding, at, err, errlen) < 0)
+			return -1;
+		if (binding.protocol == 0)
+			continue;
+		for (size_t i = 0; i < container->binding_count && !seen; i++) {
+			const struct inv_binding *b = &container->bindings[i];
+			seen = b->protocol == binding.protocol && b->host_port == binding.host_port &&
+			       b->container_port == binding.container_port &&
+			       prefix_equal(&b->host_ip, &binding.host_ip);
+		}
+		if (!seen)
+			container->bindings[container->binding_count++] = binding;
+	}
+	return 0;
+}
+
 /* One item of GET /containers/json. */
 static int docker_json_list_item(json_t *item, struct docker_container *container,
 				 const char *where, char *err, size_t errlen)
@@ -1159,7 +1265,8 @@ static int docker_json_list_item(json_t *item, struct docker_container *containe
 	    jsonfield_object(item, "Labels", false, &labels, where, err, errlen) < 0 ||
 	    docker_json_container_labels(labels, container, where, err, errlen) < 0 ||
 	    jsonfield_object(item, "NetworkSettings", false, &settings, where, err, errlen) < 0 ||
-	    docker_json_container_networks(settings, container, where, err, errlen) < 0)
+	    docker_json_container_networks(settings, container, where, err, errlen) < 0 ||
+	    docker_json_container_ports(item, container, where, err, errlen) < 0)
 		return -1;
 	return 0;
 }

@@ -95,6 +95,9 @@ struct docker_container_address {
  * point into label_text (one allocation holding them all, each
  * NUL-terminated); docker_container_free releases everything.
  */
+/* Most Ports entries of one container listed. */
+#define DOCKER_PORTS_MAX 1024
+
 struct docker_container {
 	char id[INV_ID_MAX + 1];			/* 64 lowercase hex digits */
 	char name[INV_NAME_MAX + 1];			/* without the leading '/' */
@@ -108,6 +111,8 @@ struct docker_container {
 	char *label_text;
 	struct docker_container_address *addresses; /* in Docker's order */
 	size_t address_count;
+	struct inv_binding *bindings; /* a list's Ports with a PublicPort, in Docker's order */
+	size_t binding_count;
 };
 
 /* Releases what a container holds and empties it; an empty container is fine. */
@@ -116,8 +121,10 @@ void docker_container_free(struct docker_container *container);
 /*
  * GET /containers/json (with or without filters): every container listed,
  * with Id, the first of its Names that is not a legacy link alias
- * ("/parent/alias"), Labels, HostConfig.NetworkMode and
- * NetworkSettings.Networks.  *out is malloc'd: docker_container_free each,
+ * ("/parent/alias"), Labels, HostConfig.NetworkMode,
+ * NetworkSettings.Networks and Ports (the published ones: PublicPort
+ * 1-65535, PrivatePort 1-65535, Type tcp, udp or sctp, IP an address or
+ * absent; at most DOCKER_PORTS_MAX, duplicates dropped).  *out is malloc'd: docker_container_free each,
  * then free the array.  0, or -1 with err naming the item and *out NULL,
  * *count 0.
  */

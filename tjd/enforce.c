@@ -84,6 +84,15 @@ struct enforce {
 	size_t container_count;
 	struct policy_conntrack purged; /* what the last purge (or apply) judged by */
 	bool purged_once;
+	struct enforce_set_change *set_changes; /* when each host set's members last changed */
+	size_t set_change_count;
+	struct ruleset sets_seen; /* the host ruleset those times were taken from */
+};
+
+/* When one named set of the host ruleset last changed its members. */
+struct enforce_set_change {
+	char name[RULE_SET_NAME_MAX];
+	time_t changed;
 };
 
 static void enforce_retire_other(struct enforce *enforce);
@@ -614,6 +623,8 @@ void enforce_free(struct enforce *enforce)
 	free(enforce->problems);
 	free(enforce->containers);
 	free(enforce->state_file);
+	free(enforce->set_changes);
+	ruleset_free(&enforce->sets_seen);
 	free(enforce);
 }
 
@@ -963,6 +974,54 @@ const struct enforce_container_status *enforce_containers(const struct enforce *
 	return enforce->containers;
 }
 
+/* Whether set `name` of `a` and of `b` hold the same members (absent from one: no). */
+static bool enforce_same_members(const struct ruleset *a, const struct ruleset *b, const char *name)
+{
+	const struct rule_addrset *x = ruleset_find_set(a, name), *y = ruleset_find_set(b, name);
+
+	if (x == NULL || y == NULL || x->count != y->count)
+		return false;
+	for (size_t m = 0; m < x->count; m++)
+		if (!prefix_equal(&a->members[x->first + m], &b->members[y->first + m]))
+			return false;
+	return true;
+}
+
+/* Notes when each set of the ruleset now committed changed, for status. */
+static void enforce_note_set_changes(struct enforce *enforce, const struct ruleset *now)
+{
+	struct enforce_set_change *changes;
+	time_t when = time(NULL);
+
+	changes = calloc(now->set_count ? now->set_count : 1, sizeof(*changes));
+	if (changes == NULL)
+		return; /* status keeps the old times */
+	for (size_t i = 0; i < now->set_count; i++) {
+		const char *name = now->sets[i].name;
+		time_t before = 0;
+
+		snprintf(changes[i].name, sizeof(changes[i].name), "%s", name);
+		for (size_t j = 0; j < enforce->set_change_count; j++)
+			if (strcmp(enforce->set_changes[j].name, name) == 0)
+				before = enforce->set_changes[j].changed;
+		changes[i].changed =
+		    before != 0 && enforce_same_members(&enforce->sets_seen, now, name) ? before
+											: when;
+	}
+	free(enforce->set_changes);
+	enforce->set_changes = changes;
+	enforce->set_change_count = now->set_count;
+	(void)ruleset_copy(&enforce->sets_seen, now);
+}
+
+time_t enforce_set_changed(const struct enforce *enforce, const char *name)
+{
+	for (size_t i = 0; i < enforce->set_change_count; i++)
+		if (strcmp(enforce->set_changes[i].name, name) == 0)
+			return enforce->set_changes[i].changed;
+	return 0;
+}
+
 int enforce_apply(struct enforce *enforce, const struct conf *conf, const struct inventory *inv,
 		  const struct peer_set *peers, size_t peer_count, char *err, size_t errlen)
 {
@@ -986,6 +1045,7 @@ int enforce_apply(struct enforce *enforce, const struct conf *conf, const struct
 	enforce_note_problems(enforce, &plan);
 	if (enforce_commit(enforce, &enforce->host, &desired, false, &changed, err, errlen) < 0)
 		goto out;
+	enforce_note_set_changes(enforce, &desired);
 	if (changed)
 		log_info("ruleset applied: %zu rules for %zu network(s)", desired.count,
 			 inv->count);

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "tjd/backend.h"
 #include "tjd/conf.h"
@@ -146,6 +147,8 @@ const struct backend *enforce_backend(const struct enforce *enforce);
 const struct backend *enforce_layer2_backend(const struct enforce *enforce);
 /* The host ruleset last committed (or compiled, in a dry run). */
 const struct ruleset *enforce_installed(const struct enforce *enforce);
+/* When the members of the host ruleset's set `name` last changed (0: not committed yet). */
+time_t enforce_set_changed(const struct enforce *enforce, const char *name);
 /* Rules the last apply gave a network (by id): the host's, or its namespace's. */
 size_t enforce_rule_count(const struct enforce *enforce, const char *network_id);
 /* Fills *status for an overlay network id; false when tjd holds nothing for it. */

@@ -61,6 +61,10 @@ static int policy_conntrack_addresses(struct policy_conntrack_network *pn,
 		    rule->physdev_in[0] == '\0' || rule->src.family == 0 ||
 		    strncmp(rule->in_iface, pn->bridge, TJD_IFNAMSIZ) != 0)
 			continue;
+		/* a network rule or reach_allowed admits some destinations only: not an
+		 * allow-listed source */
+		if (rule->dst.family != 0 || rule->dst_set[0] != '\0' || rule->protocol != 0)
+			continue;
 		if (policy_conntrack_push(&pn->allowed, &pn->allowed_count, &rule->src) < 0)
 			return -1;
 	}

@@ -31,6 +31,7 @@
 
 #include "common/text.h"
 #include "tjd/policy-build.h"
+#include "tjd/policy-host.h"
 
 /* ICMPv6 neighbour discovery types that must cross the bridge. */
 static const uint8_t policy_nd_forward[] = {135, 136};
@@ -203,15 +204,19 @@ static void policy_host_midstream(struct policy_build *build, const struct inv_n
 }
 
 /* All rules one network contributes to one family and hook. */
-static void policy_network(struct policy_build *build, const struct inv_network *net, int family,
+static void policy_network(struct policy_build *build, const struct conf_network *cn,
+			   const struct inventory *inv, const struct inv_network *net, int family,
 			   enum rule_hook hook)
 {
 	if (hook == RULE_HOOK_FORWARD)
 		policy_midstream(build, net, family);
 	if (family == AF_INET6)
 		policy_build_neighbour_discovery(build, net->bridge, net->name, hook);
-	if (hook == RULE_HOOK_FORWARD)
+	if (hook == RULE_HOOK_FORWARD) {
+		policy_host_network_rules(build, cn, inv, net, family);
 		policy_allowances(build, net, family, hook);
+		policy_host_reach_allowed(build, cn, net, family);
+	}
 	policy_build_drop(build, family, hook, net->bridge, net->name);
 }
 
@@ -315,6 +320,7 @@ int policy_compile(const struct conf *conf, const struct inventory *inv, struct 
 	ruleset_reset(out);
 	if (rule_counts != NULL)
 		memset(rule_counts, 0, inv->count * sizeof(*rule_counts));
+	policy_host_sets(&build, conf, inv);
 	for (size_t h = 0; h < sizeof(hooks) / sizeof(hooks[0]); h++) {
 		for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
 			bool chain_started = false;
@@ -333,10 +339,18 @@ int policy_compile(const struct conf *conf, const struct inventory *inv, struct 
 					chain_started = true;
 				}
 				before = out->count;
-				policy_network(&build, net, families[f], hooks[h]);
+				policy_network(&build, cn, inv, net, families[f], hooks[h]);
 				if (rule_counts != NULL && !build.failed)
 					rule_counts[n] += out->count - before;
 			}
+			/* after every network's: see policy-host.h for why */
+			if (conf->published.present && !chain_started) {
+				policy_build_replies(&build, families[f], hooks[h]);
+				chain_started = true;
+			}
+			policy_host_published(&build, conf, inv, families[f], hooks[h]);
+			if (hooks[h] == RULE_HOOK_FORWARD)
+				policy_host_egress(&build, conf, inv, families[f]);
 		}
 	}
 	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {

@@ -20,6 +20,7 @@
 #include "tjd/docker.h"
 #include "tjd/netns.h"
 #include "tjd/overlay.h"
+#include "tjd/policy-host.h"
 
 /* Events that cannot change addresses, membership or liveness. */
 static const char *const reconcile_ignored_actions[] = {
@@ -33,6 +34,7 @@ enum reconcile_stage {
 	RECONCILE_STAGE_ALLOWED,	  /* GET /containers/json per allow filter */
 	RECONCILE_STAGE_SANDBOXES,	  /* GET /containers/{id}/json per allowed endpoint */
 	RECONCILE_STAGE_CONTAINERS,	  /* GET /containers/json: every running container */
+	RECONCILE_STAGE_MATCHES,	  /* GET /containers/json per filter of sets and rules */
 	RECONCILE_STAGE_POLICY_SANDBOXES, /* GET /containers/{id}/json per policy namespace */
 };
 
@@ -1118,6 +1120,13 @@ static int reconcile_container_take(const struct docker_container *from, struct 
 			to->addresses[addresses++] = from->addresses[i].ipv6;
 	}
 	to->address_count = addresses;
+	if (from->binding_count > 0) {
+		to->bindings = calloc(from->binding_count, sizeof(*to->bindings));
+		if (to->bindings == NULL)
+			goto fail;
+		memcpy(to->bindings, from->bindings, from->binding_count * sizeof(*to->bindings));
+		to->binding_count = from->binding_count;
+	}
 	return 0;
 fail:
 	inv_container_free(to);
@@ -1210,11 +1219,116 @@ out:
 
 static void reconcile_stage_containers(struct reconcile_run *run)
 {
-	if (!run->owner->conf->container_rules) {
+	if (!run->owner->conf->container_rules && !policy_host_wanted(run->owner->conf)) {
 		inventory_free_containers(&run->inventory);
 		return;
 	}
 	(void)reconcile_get(run, "/containers/json", reconcile_containers_done);
+}
+
+/* Stage MATCHES: the containers one filter expression matched. */
+static void reconcile_match_done(void *arg, long status, const char *body, size_t len,
+				 const char *error)
+{
+	struct reconcile_call *call = arg;
+	struct reconcile_run *run = call->run;
+	struct reconcile_answer *same;
+	struct inv_match *match;
+	char **ids = NULL;
+	size_t count = 0;
+	char err[256];
+
+	if (!reconcile_response_ok(call, "container list", status, error))
+		goto out;
+	match = &run->inventory.matches[call->endpoint];
+	same = reconcile_same_answer(run->owner, call->path, body, len);
+	if (same != NULL) {
+		ids = same->ids;
+		count = same->id_count;
+		run->reused++;
+	} else if (docker_json_container_ids(body, len, &ids, &count, err, sizeof(err)) < 0) {
+		reconcile_fail(run, "containers matching \"%.200s\": %s", match->expression, err);
+		goto out;
+	}
+	match->ids = calloc(count ? count : 1, sizeof(*match->ids));
+	for (size_t i = 0; match->ids != NULL && i < count; i++) {
+		match->ids[i] = strdup(ids[i]);
+		if (match->ids[i] == NULL)
+			break;
+		match->id_count++;
+	}
+	if (match->ids == NULL || match->id_count != count)
+		reconcile_fail(run, "containers matching \"%.200s\": out of memory",
+			       match->expression);
+	run->parsed += same == NULL;
+	if (same == NULL && !reconcile_keep_answer(run->owner, call->path, body, len, ids, count)) {
+		for (size_t i = 0; i < count; i++)
+			free(ids[i]);
+		free(ids);
+	}
+out:
+	reconcile_advance(run);
+}
+
+/* Asks Docker which containers one expression matches (in one network, or anywhere). */
+static void reconcile_match_query(void *arg, const char *expression, const char *network)
+{
+	struct reconcile_run *run = arg;
+	struct inventory *inv = &run->inventory;
+	const struct inv_network *net = NULL;
+	struct inv_match *grown, *match;
+	struct reconcile_call *call;
+	char *filters, *escaped = NULL, *path = NULL, err[256];
+
+	if (run->failed)
+		return;
+	if (network != NULL) {
+		net = inventory_find_network(inv, network);
+		if (net == NULL)
+			return; /* not there: its rules have no one to name */
+	}
+	if (inventory_find_match(inv, expression, net != NULL ? net->id : "") != NULL)
+		return;
+	grown = reallocarray(inv->matches, inv->match_count + 1, sizeof(*inv->matches));
+	if (grown == NULL) {
+		reconcile_fail(run, "filter \"%.200s\": out of memory", expression);
+		return;
+	}
+	inv->matches = grown;
+	match = &inv->matches[inv->match_count];
+	memset(match, 0, sizeof(*match));
+	match->expression = strdup(expression);
+	if (match->expression == NULL) {
+		reconcile_fail(run, "filter \"%.200s\": out of memory", expression);
+		return;
+	}
+	if (net != NULL)
+		snprintf(match->network_id, sizeof(match->network_id), "%s", net->id);
+	inv->match_count++;
+	filters = docker_filters_json(expression, net != NULL ? net->id : NULL, err, sizeof(err));
+	escaped = filters != NULL ? docker_escape(filters) : NULL;
+	if (escaped == NULL || asprintf(&path, "/containers/json?filters=%s", escaped) < 0)
+		path = NULL;
+	if (path == NULL || strlen(path) >= 4096) {
+		reconcile_fail(run, "filter \"%.200s\": %s", expression,
+			       filters == NULL ? err
+			       : path == NULL  ? "out of memory"
+					       : "too long");
+	} else {
+		call = reconcile_get(run, path, reconcile_match_done);
+		if (call != NULL)
+			call->endpoint = inv->match_count - 1;
+	}
+	free(filters);
+	free(escaped);
+	free(path);
+}
+
+static void reconcile_stage_matches(struct reconcile_run *run)
+{
+	inventory_free_matches(&run->inventory);
+	policy_host_queries(run->owner->conf, reconcile_match_query, run);
+	run->inventory.matches_read = !run->failed;
 }
 
 /* Stage POLICY_SANDBOXES: one container's network namespace. */
@@ -1286,6 +1400,8 @@ static void reconcile_stage_policy_sandboxes(struct reconcile_run *run)
 		struct inv_container *container = &inv->containers[i];
 		struct reconcile_call *call;
 
+		if (!run->owner->conf->container_rules)
+			break;
 		if (container->netns[0] != '\0' || strcmp(container->network_mode, "host") == 0 ||
 		    strncmp(container->network_mode, "container:", 10) == 0 ||
 		    !reconcile_namespace_wanted(inv, container) ||
@@ -1341,6 +1457,10 @@ static void reconcile_advance(struct reconcile_run *run)
 			reconcile_stage_containers(run);
 			break;
 		case RECONCILE_STAGE_CONTAINERS:
+			run->stage = RECONCILE_STAGE_MATCHES;
+			reconcile_stage_matches(run);
+			break;
+		case RECONCILE_STAGE_MATCHES:
 			run->stage = RECONCILE_STAGE_POLICY_SANDBOXES;
 			reconcile_stage_policy_sandboxes(run);
 			break;
@@ -1424,8 +1544,9 @@ static void reconcile_begin(struct reconcile *reconcile)
 		bool container_event = scope.container_count > 0 || containers;
 
 		/* some container carries a policy (or an event said one does): read them */
-		run->containers = reconcile->conf->container_rules &&
-				  (containers || reconcile_last_has_policy(reconcile));
+		run->containers = (reconcile->conf->container_rules &&
+				   (containers || reconcile_last_has_policy(reconcile))) ||
+				  policy_host_wanted(reconcile->conf);
 		/* kept: a created container is inspected only when an event names it */
 		if (container_event) {
 			run->named = calloc(scope.container_count, sizeof(*run->named));
@@ -1454,6 +1575,12 @@ static void reconcile_begin(struct reconcile *reconcile)
 	memcpy(run->inventory.netns_dir, reconcile->netns_dir, sizeof(run->inventory.netns_dir));
 	run->stage = RECONCILE_STAGE_NETWORKS;
 	path = reconcile_networks_path(run);
+	if (path == NULL && !run->failed && policy_host_wanted(reconcile->conf)) {
+		/* no network to protect, but sets and published ports need the containers */
+		run->stage = RECONCILE_STAGE_SANDBOXES;
+		reconcile_advance(run);
+		return;
+	}
 	/* Nothing configured: nothing to ask Docker (the run still tells the owner so). */
 	if (path == NULL || reconcile_get(run, path, reconcile_networks_done) == NULL) {
 		free(path);
@@ -1541,6 +1668,11 @@ static void reconcile_event_line(void *arg, const char *line, size_t len)
 	} else if (strcmp(event.type, "container") == 0) {
 		if (event.policy)
 			reconcile->containers_wanted = true;
+		if (policy_host_wanted(reconcile->conf)) {
+			/* a container's addresses, ports and filters may be in sets and rules */
+			reconcile_request(reconcile, reason);
+			return;
+		}
 		reconcile_scope_add(&reconcile->wanted, false, event.id);
 	} else {
 		reconcile_scope_clear(&reconcile->wanted);
