@@ -12,7 +12,17 @@
 
 const char *droplog_kind_name(enum droplog_kind kind)
 {
-	return kind == DROPLOG_NO_HOST ? "no-host" : "isolation";
+	switch (kind) {
+	case DROPLOG_NO_HOST:
+		return "no-host";
+	case DROPLOG_PUBLISHED:
+		return "published";
+	case DROPLOG_LAN_EGRESS:
+		return "lan-egress";
+	case DROPLOG_ISOLATION:
+		break;
+	}
+	return "isolation";
 }
 
 /* The packet's address as a host prefix. */
@@ -65,13 +75,64 @@ static void droplog_party(const struct inv_network *net, const struct prefix *ad
 	}
 }
 
+/* The container of `inv` with this address, or NULL. */
+static const struct inv_container *droplog_container(const struct inventory *inv,
+						     const struct prefix *address)
+{
+	for (size_t c = 0; c < inv->container_count; c++)
+		for (size_t a = 0; a < inv->containers[c].address_count; a++) {
+			struct prefix own = inv->containers[c].addresses[a];
+			prefix_host(&own);
+			if (prefix_equal(&own, address))
+				return &inv->containers[c];
+		}
+	return NULL;
+}
+
+/* One end of a connection to a published port: a container by its address, or just the address. */
+static void droplog_anyone(const struct inventory *inv, const struct prefix *address,
+			   const uint8_t *bytes, struct droplog_party *out)
+{
+	const struct inv_container *container = droplog_container(inv, address);
+
+	if (inet_ntop(address->family, bytes, out->address, sizeof(out->address)) == NULL)
+		snprintf(out->address, sizeof(out->address), "?");
+	if (container != NULL)
+		snprintf(out->name, sizeof(out->name), "%s", container->name);
+}
+
+/* A connection to a published port the [published] policy refused. */
+static int droplog_published(const struct inventory *inv, const struct pktlog_event *packet,
+			     struct droplog_event *out)
+{
+	struct prefix src, dst;
+
+	out->kind = DROPLOG_PUBLISHED;
+	snprintf(out->network, sizeof(out->network), "published");
+	droplog_prefix(packet->family, packet->src, &src);
+	droplog_prefix(packet->family, packet->dst, &dst);
+	droplog_anyone(inv, &src, packet->src, &out->src);
+	droplog_anyone(inv, &dst, packet->dst, &out->dst);
+	/* on input the connection is to docker-proxy, on the host */
+	if (out->dst.name[0] == '\0')
+		snprintf(out->dst.name, sizeof(out->dst.name), "host");
+	out->protocol = packet->protocol;
+	out->has_port = packet->has_ports;
+	out->port = packet->dport;
+	snprintf(out->reason, sizeof(out->reason),
+		 "no [published] rule lets %s in, and the policy is deny", out->src.address);
+	return 0;
+}
+
 int droplog_resolve(const struct inventory *inv, const struct pktlog_event *packet,
 		    struct droplog_event *out)
 {
 	static const struct {
 		const char *suffix;
 		enum droplog_kind kind;
-	} kinds[] = {{" isolate", DROPLOG_ISOLATION}, {" no-host", DROPLOG_NO_HOST}};
+	} kinds[] = {{" isolate", DROPLOG_ISOLATION},
+		     {" no-host", DROPLOG_NO_HOST},
+		     {" lan-egress", DROPLOG_LAN_EGRESS}};
 	size_t length = strlen(packet->prefix), name_length = 0;
 	const struct inv_network *net = NULL;
 	struct prefix src, dst;
@@ -82,6 +143,8 @@ int droplog_resolve(const struct inventory *inv, const struct pktlog_event *pack
 	if (strncmp(packet->prefix, "tjd ", 4) != 0 ||
 	    (packet->family != AF_INET && packet->family != AF_INET6))
 		return -1;
+	if (strcmp(packet->prefix, "tjd published policy") == 0)
+		return droplog_published(inv, packet, out);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && !matched; k++) {
 		size_t suffix = strlen(kinds[k].suffix);
 
@@ -119,6 +182,10 @@ int droplog_resolve(const struct inventory *inv, const struct pktlog_event *pack
 	sender = droplog_endpoint(net, &src);
 	if (out->kind == DROPLOG_NO_HOST)
 		snprintf(out->reason, sizeof(out->reason), "%s is closed to the host",
+			 out->network);
+	else if (out->kind == DROPLOG_LAN_EGRESS)
+		snprintf(out->reason, sizeof(out->reason),
+			 "%s's containers may not reach private ranges outside Docker",
 			 out->network);
 	else if (sender == NULL)
 		snprintf(out->reason, sizeof(out->reason), "%s is no container tjd knows on %s",

@@ -4,7 +4,9 @@
  *
  * The RULE_LOG twin of each network's closing drop carries the prefix
  * "tjd NETWORK isolate" (between containers) or "tjd NETWORK no-host"
- * (a container to the host); droplog_resolve names both ends from the
+ * (a container to the host), a network's LAN egress drop "tjd NETWORK
+ * lan-egress", and the [published] policy's drop "tjd published policy"
+ * (network "published"); droplog_resolve names both ends from the
  * inventory (container name and address, or "host") and says why the
  * packet was dropped:
  *
@@ -24,8 +26,10 @@
 #include "tjd/pktlog.h"
 
 enum droplog_kind {
-	DROPLOG_ISOLATION, /* between two ports of a protected network */
-	DROPLOG_NO_HOST,   /* from a container to the host */
+	DROPLOG_ISOLATION,  /* between two ports of a protected network */
+	DROPLOG_NO_HOST,    /* from a container to the host */
+	DROPLOG_PUBLISHED,  /* to a published port, refused by the [published] policy */
+	DROPLOG_LAN_EGRESS, /* from a container to a private range outside Docker */
 };
 
 /* One end of a blocked connection. */
@@ -45,7 +49,7 @@ struct droplog_event {
 	char reason[INV_NAME_MAX + 96];
 };
 
-/* "isolation" or "no-host". */
+/* "isolation", "no-host", "published" or "lan-egress". */
 const char *droplog_kind_name(enum droplog_kind kind);
 /*
  * Resolves a logged packet; 0, or -1 when it is not from one of tjd's

@@ -32,8 +32,24 @@ static bool explain_port(uint16_t first, uint16_t last, uint16_t port)
 	return last == 0 || (port >= first && port <= last);
 }
 
+/* Whether an address is a member of the ruleset's set `name` ("": no condition). */
+static bool explain_in_set(const struct ruleset *set, const char *name,
+			   const struct prefix *address)
+{
+	const struct rule_addrset *named;
+
+	if (name[0] == '\0')
+		return true;
+	named = ruleset_find_set(set, name);
+	for (size_t m = 0; named != NULL && m < named->count; m++)
+		if (prefix_contains(&set->members[named->first + m], address))
+			return true;
+	return false;
+}
+
 /* Whether every condition of a rule holds for the packet (a new connection's SYN). */
-static bool explain_rule_matches(const struct rule *rule, const struct explain_packet *packet)
+static bool explain_rule_matches(const struct ruleset *set, const struct rule *rule,
+				 const struct explain_packet *packet)
 {
 	if (rule->family != packet->family || rule->hook != packet->hook)
 		return false;
@@ -53,6 +69,13 @@ static bool explain_rule_matches(const struct rule *rule, const struct explain_p
 	/* an ICMP type or a not-a-SYN condition never holds for a TCP/UDP/SCTP SYN */
 	if (rule->has_icmp_type || rule->tcp_not_syn)
 		return false;
+	/* the connection asked about goes to the address itself, through no published port */
+	if (rule->ct_dnat ||
+	    !explain_port(rule->ct_dport_first, rule->ct_dport_last, packet->dport))
+		return false;
+	if (!explain_in_set(set, rule->src_set, &packet->src) ||
+	    !explain_in_set(set, rule->dst_set, &packet->dst))
+		return false;
 	return explain_port(rule->sport_first, rule->sport_last, packet->sport) &&
 	       explain_port(rule->dport_first, rule->dport_last, packet->dport);
 }
@@ -62,7 +85,7 @@ const struct rule *explain_match(const struct ruleset *set, const struct explain
 	for (size_t i = 0; i < set->count; i++) {
 		const struct rule *rule = &set->rules[i];
 
-		if (rule->verdict != RULE_LOG && explain_rule_matches(rule, packet))
+		if (rule->verdict != RULE_LOG && explain_rule_matches(set, rule, packet))
 			return rule;
 	}
 	return NULL;

@@ -79,6 +79,16 @@ static json_t *state_rule_json(const struct rule *rule)
 	    (rule->tcp_not_syn && json_object_set_new(object, "tcp_not_syn", json_true())) ||
 	    state_put_ports(object, "sport", rule->sport_first, rule->sport_last) ||
 	    state_put_ports(object, "dport", rule->dport_first, rule->dport_last) ||
+	    (rule->ct_dnat && json_object_set_new(object, "ct_dnat", json_true())) ||
+	    state_put_ports(object, "ct_dport", rule->ct_dport_first, rule->ct_dport_last) ||
+	    (rule->src_set[0] != '\0' &&
+	     json_object_set_new(
+		 object, "src_set",
+		 json_stringn(rule->src_set, strnlen(rule->src_set, RULE_SET_NAME_MAX)))) ||
+	    (rule->dst_set[0] != '\0' &&
+	     json_object_set_new(
+		 object, "dst_set",
+		 json_stringn(rule->dst_set, strnlen(rule->dst_set, RULE_SET_NAME_MAX)))) ||
 	    json_object_set_new(object, "verdict",
 				json_string(state_verdict_name(rule->verdict))) ||
 	    json_object_set_new(
@@ -86,6 +96,38 @@ static json_t *state_rule_json(const struct rule *rule)
 		json_stringn(rule->comment, strnlen(rule->comment, RULE_COMMENT_MAX)))) {
 		json_decref(object);
 		return NULL;
+	}
+	return object;
+}
+
+/* One named set with its members as a JSON object; NULL on failure. */
+static json_t *state_set_json(const struct ruleset *set, const struct rule_addrset *named)
+{
+	json_t *object = json_object(), *members = json_array();
+
+	if (object == NULL || members == NULL ||
+	    json_object_set_new(
+		object, "name",
+		json_stringn(named->name, strnlen(named->name, RULE_SET_NAME_MAX))) ||
+	    json_object_set_new(object, "family", json_integer(named->family == AF_INET ? 4 : 6)) ||
+	    json_object_set_new(
+		object, "comment",
+		json_stringn(named->comment, strnlen(named->comment, RULE_COMMENT_MAX)))) {
+		json_decref(object);
+		json_decref(members);
+		return NULL;
+	}
+	if (json_object_set_new(object, "members", members)) {
+		json_decref(object);
+		return NULL;
+	}
+	for (size_t m = 0; m < named->count; m++) {
+		char text[PREFIX_TEXT_MAX];
+		if (prefix_format(&set->members[named->first + m], text, sizeof(text)) < 0 ||
+		    json_array_append_new(members, json_string(text))) {
+			json_decref(object);
+			return NULL;
+		}
 	}
 	return object;
 }
@@ -220,6 +262,16 @@ char *state_format_with(const struct ruleset *set, const struct state_netns *ns)
 		for (size_t i = 0; i < set->port_count; i++) {
 			json_t *port = state_port_json(&set->ports[i]);
 			if (port == NULL || json_array_append_new(ports, port))
+				goto out;
+		}
+	}
+	if (set->set_count > 0) {
+		json_t *sets = json_array();
+		if (json_object_set_new(root, "sets", sets))
+			goto out;
+		for (size_t i = 0; i < set->set_count; i++) {
+			json_t *named = state_set_json(set, &set->sets[i]);
+			if (named == NULL || json_array_append_new(sets, named))
 				goto out;
 		}
 	}
@@ -363,6 +415,61 @@ static int state_get_comment(json_t *object, char out[RULE_COMMENT_MAX])
 	return 0;
 }
 
+/* Reads an optional set name member (rule_set_name_valid); 0, or -1. */
+static int state_get_set_name(json_t *object, const char *key, char out[RULE_SET_NAME_MAX])
+{
+	json_t *name = json_object_get(object, key);
+
+	if (name == NULL)
+		return 0;
+	if (!json_is_string(name) || json_string_length(name) >= RULE_SET_NAME_MAX ||
+	    strlen(json_string_value(name)) != json_string_length(name) ||
+	    !rule_set_name_valid(json_string_value(name)))
+		return -1;
+	memcpy(out, json_string_value(name), json_string_length(name) + 1);
+	return 0;
+}
+
+/* Validates and adds one saved named set to `set`; 0, or -1. */
+static int state_set_parse(json_t *object, struct ruleset *set)
+{
+	json_t *name = json_object_get(object, "name"),
+	       *members = json_object_get(object, "members");
+	struct rule_addrset *added;
+	long long family;
+	char checked[RULE_SET_NAME_MAX] = "";
+
+	if (!json_is_object(object) || state_get_small(object, "family", 6, &family) < 0 ||
+	    (family != 4 && family != 6) || name == NULL ||
+	    state_get_set_name(object, "name", checked) < 0 ||
+	    ruleset_find_set(set, checked) != NULL || !json_is_array(members) ||
+	    json_array_size(members) > STATE_MAX_MEMBERS)
+		return -1;
+	added = ruleset_add_set(set, checked, family == 4 ? AF_INET : AF_INET6);
+	if (added == NULL || state_get_comment(object, added->comment) < 0)
+		return -1;
+	for (size_t m = 0; m < json_array_size(members); m++) {
+		json_t *member = json_array_get(members, m);
+		struct prefix p;
+
+		if (!json_is_string(member) ||
+		    strlen(json_string_value(member)) != json_string_length(member) ||
+		    prefix_parse(json_string_value(member), &p) < 0 || p.family != added->family ||
+		    p.length == 0 || ruleset_add_member(set, &p) < 0)
+			return -1;
+		/* sorted and none inside another, as every backend holds them */
+		if (m > 0) {
+			const struct prefix *before = &set->members[set->member_count - 2];
+			if (prefix_compare(before, &p) >= 0 || prefix_contains(before, &p))
+				return -1;
+		}
+		prefix_network(&set->members[set->member_count - 1]);
+		if (!prefix_equal(&set->members[set->member_count - 1], &p))
+			return -1;
+	}
+	return 0;
+}
+
 /* Validates and converts one saved rule. */
 static int state_rule_parse(json_t *object, struct rule *rule)
 {
@@ -421,11 +528,22 @@ static int state_rule_parse(json_t *object, struct rule *rule)
 		rule->tcp_not_syn = true;
 	}
 	if (state_get_ports(object, "sport", &rule->sport_first, &rule->sport_last) < 0 ||
-	    state_get_ports(object, "dport", &rule->dport_first, &rule->dport_last) < 0)
+	    state_get_ports(object, "dport", &rule->dport_first, &rule->dport_last) < 0 ||
+	    state_get_ports(object, "ct_dport", &rule->ct_dport_first, &rule->ct_dport_last) < 0)
 		return -1;
 	/* ports belong to TCP, UDP and SCTP only */
-	if ((rule->sport_last != 0 || rule->dport_last != 0) &&
+	if ((rule->sport_last != 0 || rule->dport_last != 0 || rule->ct_dport_last != 0) &&
 	    !rule_protocol_has_ports(rule->protocol))
+		return -1;
+	if (json_object_get(object, "ct_dnat") != NULL) {
+		if (!json_is_true(json_object_get(object, "ct_dnat")))
+			return -1;
+		rule->ct_dnat = true;
+	}
+	if (state_get_set_name(object, "src_set", rule->src_set) < 0 ||
+	    state_get_set_name(object, "dst_set", rule->dst_set) < 0 ||
+	    (rule->src_set[0] != '\0' && rule->src.family != 0) ||
+	    (rule->dst_set[0] != '\0' && rule->dst.family != 0))
 		return -1;
 	return state_get_comment(object, rule->comment);
 }
@@ -488,7 +606,7 @@ int state_parse_with(const char *text, size_t len, struct ruleset *set, struct s
 		     char *err, size_t errlen)
 {
 	json_error_t error;
-	json_t *root, *rules, *version, *ports;
+	json_t *root, *rules, *version, *ports, *sets;
 	int rc = -1;
 
 	ruleset_reset(set);
@@ -530,6 +648,29 @@ int state_parse_with(const char *text, size_t len, struct ruleset *set, struct s
 		}
 		if (state_port_parse(json_array_get(ports, i), port) < 0) {
 			snprintf(err, errlen, "layer-2 port %zu is invalid", i);
+			goto out;
+		}
+	}
+	sets = json_object_get(root, "sets");
+	if (sets != NULL && (!json_is_array(sets) || json_array_size(sets) > STATE_MAX_SETS)) {
+		snprintf(err, errlen, "sets: not a list of at most %d", STATE_MAX_SETS);
+		goto out;
+	}
+	for (size_t i = 0; i < json_array_size(sets); i++)
+		if (state_set_parse(json_array_get(sets, i), set) < 0) {
+			snprintf(err, errlen, "set %zu is invalid", i);
+			goto out;
+		}
+	/* every set a rule names is there, of its family */
+	for (size_t i = 0; i < set->count; i++) {
+		const struct rule *rule = &set->rules[i];
+		const struct rule_addrset *src =
+		    rule->src_set[0] ? ruleset_find_set(set, rule->src_set) : NULL;
+		const struct rule_addrset *dst =
+		    rule->dst_set[0] ? ruleset_find_set(set, rule->dst_set) : NULL;
+		if ((rule->src_set[0] && (src == NULL || src->family != rule->family)) ||
+		    (rule->dst_set[0] && (dst == NULL || dst->family != rule->family))) {
+			snprintf(err, errlen, "rule %zu names a set the file does not hold", i);
 			goto out;
 		}
 	}

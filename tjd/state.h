@@ -14,6 +14,8 @@
 #define STATE_DEFAULT_PATH LOCALSTATEDIR "/lib/tjd/ruleset.json"
 #define STATE_MAX_BYTES (64u * 1024 * 1024)
 #define STATE_MAX_RULES 200000
+#define STATE_MAX_SETS 256
+#define STATE_MAX_MEMBERS 65536
 
 /* Saves `set`; creates the directory (0700) if missing.  0 or -1 with err. */
 int state_save(const char *path, const struct ruleset *set, char *err, size_t errlen);

@@ -64,6 +64,50 @@ conf_seeds() {
 	printf '[network web]\nallow_host_traffic = no\n' | seed fuzz_conf no-allow
 	printf '[network web\nallow = label=x\n' | seed fuzz_conf unterminated-section
 	printf 'allow = label=x\n' | seed fuzz_conf outside-section
+	seed fuzz_conf sets-published <<-'EOF'
+		[set office]
+		members = 192.168.122.193, 2001:db8:122::193
+		members =  10.1.0.0/16 ,192.168.122.193,fd00::/8
+		members =
+		containers = label=role=office status=running
+		[published]
+		policy = deny
+		rule = allow from @office proto tcp to any port 8000
+		rule = reject log on eth0 proto udp from 10.0.0.0/8 to container web port 53
+		rule = deny from @later to name=web
+		rule = allow from 2001:db8::/32 to label app=web
+		rule = allow
+		[set later]
+		containers = name=^backup$
+	EOF
+	seed fuzz_conf network-rules <<-'EOF'
+		[network web]
+		allow = label=proxy
+		rule = allow proto tcp from container app to container db port 5432
+		rule = deny log from label app=web to name=cache
+		rule = reject proto icmp from label=role to container /db
+		reach_allowed = yes
+		lan_allow = @dns, @nas
+		lan_egress = deny
+		[set dns]
+		members = 192.168.1.53, fd00:1::53
+		[set nas]
+		containers = label=nas
+	EOF
+	printf '[set office]\nmembers = 10.0.0.1/24\n' | seed fuzz_conf set-host-bits
+	printf '[set office]\nmembers = 10.0.0.1,,fd00::1\n' | seed fuzz_conf set-empty-item
+	printf '[set office]\n[published]\n' | seed fuzz_conf set-without-keys
+	printf '[set 1office]\nmembers = 10.0.0.1\n' | seed fuzz_conf bad-set-name
+	printf '[set a]\nmembers = 10.0.0.1\n[set  a]\ncontainers = name=b\n' |
+		seed fuzz_conf set-twice
+	printf '[published]\nrule = allow proto tcp to 10.0.0.1 port 8000\n' |
+		seed fuzz_conf published-to-address
+	printf '[published]\nrule = allow proto icmp from any\n' | seed fuzz_conf published-icmp
+	printf '[published]\nrule = allow from @nowhere\n' | seed fuzz_conf published-undefined-set
+	printf '[network web]\nallow = name=p\nrule = allow from any to container db\n' |
+		seed fuzz_conf network-rule-any
+	printf '[network web]\nallow = name=p\nlan_allow = @dns\n[set dns]\nmembers =\n' |
+		seed fuzz_conf lan-allow-without-deny
 }
 
 # Docker JSON: every recorded response, each event line alone, and allow expressions.

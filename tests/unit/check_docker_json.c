@@ -1192,6 +1192,63 @@ static char *labels_document(size_t count, size_t key_len, size_t value_len, siz
 	return doc;
 }
 
+START_TEST(container_list_ports)
+{
+	static const char good[] =
+	    "[{\"Id\":\"" HEX64 "\",\"Names\":[\"/web\"],\"State\":\"running\","
+	    "\"Ports\":[{\"IP\":\"0.0.0.0\",\"PrivatePort\":80,\"PublicPort\":8000,\"Type\":"
+	    "\"tcp\"},"
+	    "{\"IP\":\"::\",\"PrivatePort\":80,\"PublicPort\":8000,\"Type\":\"tcp\"},"
+	    "{\"IP\":\"::\",\"PrivatePort\":80,\"PublicPort\":8000,\"Type\":\"tcp\"},"
+	    "{\"PrivatePort\":443,\"Type\":\"tcp\"},"
+	    "{\"IP\":\"127.0.0.1\",\"PrivatePort\":53,\"PublicPort\":5353,\"Type\":\"udp\"}]}]";
+	static const char *const bad[] = {
+	    "[{\"Id\":\"" HEX64 "\",\"Names\":[\"/w\"],\"Ports\":[{\"PrivatePort\":80,"
+	    "\"PublicPort\":70000,\"Type\":\"tcp\"}]}]",
+	    "[{\"Id\":\"" HEX64 "\",\"Names\":[\"/w\"],\"Ports\":[{\"PrivatePort\":0,"
+	    "\"PublicPort\":80,\"Type\":\"tcp\"}]}]",
+	    "[{\"Id\":\"" HEX64
+	    "\",\"Names\":[\"/w\"],\"Ports\":[{\"PublicPort\":80,\"Type\":\"tcp\"}]}]",
+	    "[{\"Id\":\"" HEX64 "\",\"Names\":[\"/w\"],\"Ports\":[{\"PrivatePort\":80,"
+	    "\"PublicPort\":80,\"Type\":\"icmp\"}]}]",
+	    "[{\"Id\":\"" HEX64 "\",\"Names\":[\"/w\"],\"Ports\":[{\"IP\":\"example.com\","
+	    "\"PrivatePort\":80,\"PublicPort\":80,\"Type\":\"tcp\"}]}]",
+	    "[{\"Id\":\"" HEX64 "\",\"Names\":[\"/w\"],\"Ports\":[{\"PrivatePort\":\"80\","
+	    "\"PublicPort\":80,\"Type\":\"tcp\"}]}]",
+	    "[{\"Id\":\"" HEX64 "\",\"Names\":[\"/w\"],\"Ports\":{}}]",
+	    "[{\"Id\":\"" HEX64 "\",\"Names\":[\"/w\"],\"Ports\":[7]}]",
+	};
+	struct docker_container *list = NULL;
+	size_t count = 0;
+	char err[256], ip[64];
+
+	ck_assert_msg(
+	    docker_json_container_list(good, strlen(good), &list, &count, err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_uint_eq(count, 1);
+	/* published ones only, each once */
+	ck_assert_uint_eq(list[0].binding_count, 3);
+	ck_assert_uint_eq(list[0].bindings[0].protocol, IPPROTO_TCP);
+	ck_assert_uint_eq(list[0].bindings[0].host_port, 8000);
+	ck_assert_uint_eq(list[0].bindings[0].container_port, 80);
+	ck_assert_int_eq(list[0].bindings[0].host_ip.family, AF_INET);
+	ck_assert_int_eq(list[0].bindings[1].host_ip.family, AF_INET6);
+	ck_assert_uint_eq(list[0].bindings[2].protocol, IPPROTO_UDP);
+	ck_assert_uint_eq(list[0].bindings[2].host_port, 5353);
+	ck_assert_int_eq(prefix_format_address(&list[0].bindings[2].host_ip, ip, sizeof(ip)), 0);
+	ck_assert_str_eq(ip, "127.0.0.1");
+	docker_container_free(&list[0]);
+	free(list);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		list = NULL;
+		ck_assert_msg(docker_json_container_list(bad[i], strlen(bad[i]), &list, &count, err,
+							 sizeof(err)) == -1,
+			      "accepted %s", bad[i]);
+		ck_assert_ptr_null(list);
+	}
+}
+END_TEST
+
 START_TEST(container_list_bounds)
 {
 	struct docker_container *list;
@@ -1477,6 +1534,7 @@ static Suite *docker_json_suite(void)
 	tcase_add_test(hostile, container_list_lenient);
 	tcase_add_test(hostile, container_list_refused);
 	tcase_add_test(hostile, container_list_bounds);
+	tcase_add_test(hostile, container_list_ports);
 	tcase_add_test(hostile, container_inspect_lenient);
 	tcase_add_test(hostile, container_inspect_refused);
 	tcase_add_test(hostile, container_truncated);

@@ -8,6 +8,7 @@
 #include <check.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/prefix.h"
@@ -125,6 +126,40 @@ START_TEST(test_no_host)
 }
 END_TEST
 
+START_TEST(test_published_and_lan_egress)
+{
+	struct pktlog_event event = packet("tjd published policy", "10.232.0.3", "172.30.0.12", 80);
+	struct droplog_event out;
+	struct inv_container *c;
+
+	/* a forwarded one: the destination is the container behind the published port */
+	expect_line(&event, "published ? (10.232.0.3) -> host (172.30.0.12) tcp/80 blocked: no "
+			    "[published] rule lets 10.232.0.3 in, and the policy is deny");
+	inv.containers = calloc(1, sizeof(*inv.containers));
+	ck_assert_ptr_nonnull(inv.containers);
+	c = &inv.containers[0];
+	inv.container_count = 1;
+	strcpy(c->name, "web");
+	c->addresses = calloc(1, sizeof(*c->addresses));
+	ck_assert_ptr_nonnull(c->addresses);
+	ck_assert_int_eq(prefix_parse("172.30.0.12", &c->addresses[0]), 0);
+	c->address_count = 1;
+	expect_line(&event, "published ? (10.232.0.3) -> web (172.30.0.12) tcp/80 blocked: no "
+			    "[published] rule lets 10.232.0.3 in, and the policy is deny");
+	ck_assert_int_eq(droplog_resolve(&inv, &event, &out), 0);
+	ck_assert_str_eq(droplog_kind_name(out.kind), "published");
+	/* LAN egress: a container to a private address outside Docker */
+	event = packet("tjd web lan-egress", "172.30.0.11", "192.168.1.20", 445);
+	expect_line(&event, "web b1 (172.30.0.11) -> ? (192.168.1.20) tcp/445 blocked: web's "
+			    "containers may not reach private ranges outside Docker");
+	ck_assert_int_eq(droplog_resolve(&inv, &event, &out), 0);
+	ck_assert_str_eq(droplog_kind_name(out.kind), "lan-egress");
+	/* a published rule's own log is not a drop */
+	event = packet("tjd published rule 1", "10.232.0.3", "172.30.0.12", 80);
+	ck_assert_int_eq(droplog_resolve(&inv, &event, &out), -1);
+}
+END_TEST
+
 /* A name cut short in the prefix: the network is found by the sender's subnet. */
 START_TEST(test_network_by_subnet)
 {
@@ -170,6 +205,7 @@ static Suite *droplog_suite(void)
 	tcase_add_test(tcase, test_no_host);
 	tcase_add_test(tcase, test_network_by_subnet);
 	tcase_add_test(tcase, test_other_prefixes);
+	tcase_add_test(tcase, test_published_and_lan_egress);
 	suite_add_tcase(suite, tcase);
 	return suite;
 }

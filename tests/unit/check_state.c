@@ -353,6 +353,77 @@ START_TEST(test_parse_refuses_damaged_ports)
 }
 END_TEST
 
+START_TEST(test_sets_round_trip_and_damage)
+{
+	static const char *const bad[] = {
+	    /* a rule naming a set the file lacks, or one of the other family */
+	    "\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\",\"src_set\":\"x-"
+	    "4\"}]",
+	    "\"rules\":[{\"family\":6,\"hook\":\"forward\",\"verdict\":\"drop\",\"src_set\":\"o-"
+	    "4\"}],"
+	    "\"sets\":[{\"name\":\"o-4\",\"family\":4,\"members\":[]}]",
+	    /* a set and a prefix on one side; an invalid name; ct_dport without a port protocol */
+	    "\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\",\"src_set\":\"o-"
+	    "4\","
+	    "\"src\":\"10.0.0.0/8\"}],\"sets\":[{\"name\":\"o-4\",\"family\":4,\"members\":[]}]",
+	    "\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\",\"src_set\":\"o "
+	    "4\"}]",
+	    "\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\",\"ct_dport\":[1,2]}"
+	    "]",
+	    "\"rules\":[{\"family\":4,\"hook\":\"forward\",\"verdict\":\"drop\",\"ct_dnat\":1}]",
+	    /* members: of the other family, unsorted, one inside another, host bits, /0 */
+	    "\"rules\":[],\"sets\":[{\"name\":\"o-4\",\"family\":4,\"members\":[\"fd00::1\"]}]",
+	    "\"rules\":[],\"sets\":[{\"name\":\"o-4\",\"family\":4,\"members\":[\"10.0.0.2\","
+	    "\"10.0.0.1\"]}]",
+	    "\"rules\":[],\"sets\":[{\"name\":\"o-4\",\"family\":4,\"members\":[\"10.0.0.0/8\","
+	    "\"10.1.0.0/16\"]}]",
+	    "\"rules\":[],\"sets\":[{\"name\":\"o-4\",\"family\":4,\"members\":[\"10.0.0.1/8\"]}]",
+	    "\"rules\":[],\"sets\":[{\"name\":\"o-4\",\"family\":4,\"members\":[\"0.0.0.0/0\"]}]",
+	    /* two sets of one name */
+	    "\"rules\":[],\"sets\":[{\"name\":\"o-4\",\"family\":4,\"members\":[]},"
+	    "{\"name\":\"o-4\",\"family\":4,\"members\":[]}]",
+	    "\"rules\":[],\"sets\":{}",
+	};
+	struct ruleset set, back;
+	struct prefix p;
+	struct rule *rule;
+	char *text, buf[1024], err[256];
+
+	ruleset_init(&set);
+	ruleset_init(&back);
+	ck_assert_ptr_nonnull(ruleset_add_set(&set, "office-4", AF_INET));
+	ck_assert_int_eq(prefix_parse("10.1.0.0/16", &p), 0);
+	ck_assert_int_eq(ruleset_add_member(&set, &p), 0);
+	ck_assert_int_eq(prefix_parse("192.168.122.193", &p), 0);
+	ck_assert_int_eq(ruleset_add_member(&set, &p), 0);
+	ck_assert_ptr_nonnull(ruleset_add_set(&set, "office-6", AF_INET6));
+	rule = ruleset_add(&set);
+	rule->family = AF_INET;
+	rule->hook = RULE_HOOK_FORWARD;
+	rule->protocol = IPPROTO_TCP;
+	rule->ctstate = RULE_CT_NEW;
+	rule->ct_dnat = true;
+	rule->ct_dport_first = 8000;
+	rule->ct_dport_last = 8010;
+	strcpy(rule->src_set, "office-4");
+	rule->verdict = RULE_RETURN;
+	strcpy(rule->comment, "tjd published rule 1");
+	text = state_format(&set);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(state_parse(text, strlen(text), &back, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(ruleset_equal(&set, &back));
+	free(text);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "{\"version\":1,%s}", bad[i]);
+		ck_assert_msg(state_parse(buf, strlen(buf), &back, err, sizeof(err)) == -1,
+			      "accepted %s", buf);
+		ck_assert_uint_eq(back.count + back.set_count, 0);
+	}
+	ruleset_free(&set);
+	ruleset_free(&back);
+}
+END_TEST
+
 START_TEST(test_parse_refuses_damaged)
 {
 	struct ruleset parsed;
@@ -423,6 +494,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_parse_buffer);
 	tcase_add_test(tc, test_parse_refuses_damaged);
 	tcase_add_test(tc, test_parse_refuses_damaged_ports);
+	tcase_add_test(tc, test_sets_round_trip_and_damage);
 	suite_add_tcase(s, tc);
 	return s;
 }
