@@ -9,10 +9,11 @@
 #     one rule for @office only office does.  The host itself still does;
 #     a container on another network does not (it is not in @office).
 #  2. While guest tries port 8000 every 50 ms (v4 and v6), dockerd is
-#     stopped and started, and root flushes tjd's rules (nftables: the
-#     kernel refuses, tjd owns its tables; iptables: tjd puts them back,
-#     and the test prints how long that took): not one attempt may get
-#     through where the rules never left.
+#     stopped and started (its DNAT rules stay; docker-proxy goes and comes
+#     back with it, so IPv6 meanwhile finds no listener), and root flushes
+#     tjd's rules (nftables: the kernel refuses, tjd owns its tables;
+#     iptables: tjd puts them back, and the test prints how long that
+#     took): not one attempt may get through while the rules stay in.
 #  3. Set edit: with two connections from office to port 8000 exchanging
 #     data without pause, guest is added to [set office] and tjd reloaded:
 #     guest reaches the port, no rule of tjd's was re-created (the rules
@@ -342,8 +343,9 @@ tables_owned() {
 # ---------------------------------------------------------------- probing without pause
 
 # Start guest's prober against HOST:$HOST_PORT: every $PROBE_INTERVAL s an
-# attempt, each its own process; a greeting from pyfw is a success, noted
-# with its time.  Counted in $E2E_DIR/loop-TAG until loop_stop TAG.
+# attempt, each its own process, noted with its start time (ms since the
+# epoch) in $E2E_DIR/loop-TAG/tries; a greeting from pyfw is a success,
+# noted with the same time in .../successes.  Runs until loop_stop TAG.
 # Usage: loop_start TAG HOST
 loop_start() {
 	local dir=$E2E_DIR/loop-$1 host=$2
@@ -351,67 +353,73 @@ loop_start() {
 	mkdir -p "$dir"
 	(
 		while [ ! -e "$dir/stop" ]; do
+			started=${EPOCHREALTIME//[!0-9]/}
+			started=$((started / 1000))
 			(
 				reply=$(printf 'GET / HTTP/1.0\r\n\r\n' |
 					nsenter --net="/run/netns/$GUEST_NS" -- \
 						/bin/busybox nc -w 1 "$host" "$HOST_PORT" 2>/dev/null) || true
-				[[ $reply != *tjd-e2e:pyfw* ]] || now_ms >>"$dir/successes"
+				[[ $reply != *tjd-e2e:pyfw* ]] || echo "$started" >>"$dir/successes"
 			) &
-			echo try >>"$dir/tries"
+			echo "$started" >>"$dir/tries"
 			sleep "$PROBE_INTERVAL"
 		done
 		wait
 	) </dev/null >/dev/null 2>&1 9>&- &
 }
 
-# Print the successes and attempts of TAG's prober so far.
-loop_counts() {
-	local dir=$E2E_DIR/loop-$1
-	echo "$(wc -l 2>/dev/null <"$dir/successes" || echo 0) $(wc -l 2>/dev/null <"$dir/tries" || echo 0)"
-}
-
-# Stop TAG's prober and let its attempts in flight end.
+# Stop TAG's prober.
 loop_stop() {
 	touch "$E2E_DIR/loop-$1/stop"
 }
 
-# Both families' probers.
+# Both families' probers: guest to the published port over IPv4 (DNAT)
+# and IPv6 (docker-proxy).
 loops_start() {
 	loop_start v4 "$GUEST_GW_V4"
 	loop_start v6 "$GUEST_GW_V6"
 }
 
+# Stop both and let the attempts in flight end (nc -w 1).
 loops_stop() {
 	loop_stop v4
 	loop_stop v6
 	sleep 1.5
 }
 
-# Print the successes and attempts of both probers, added up.
+# Print the successes and attempts of both probers among the attempts
+# started from FROM_MS up to TO_MS (all of them: 0 and now).
+# Usage: loops_counts FROM_MS TO_MS
 loops_counts() {
-	local s4 t4 s6 t6
-	read -r s4 t4 < <(loop_counts v4)
-	read -r s6 t6 < <(loop_counts v6)
-	echo "$((s4 + s6)) $((t4 + t6))"
+	local kind file counts=()
+	for kind in successes tries; do
+		counts+=(0)
+		for file in "$E2E_DIR/loop-v4/$kind" "$E2E_DIR/loop-v6/$kind"; do
+			[ -f "$file" ] || continue
+			counts[-1]=$((counts[-1] + $(awk -v from="$1" -v to="$2" '$1 >= from && $1 <= to' "$file" | wc -l)))
+		done
+	done
+	echo "${counts[@]}"
 }
 
-# Run COMMAND... while guest probes; print the figures and, unless
-# --report-only, assert that no attempt got through.
+# Run COMMAND... while guest probes; print how many of the attempts begun
+# meanwhile (and up to 1 s after) got through and, unless --report-only,
+# assert that none did.
 # Usage: fault [--report-only] DESCRIPTION command...
 fault() {
-	local report_only=false what successes tries before_s before_t
+	local report_only=false what successes tries from to
 	if [ "$1" = --report-only ]; then
 		report_only=true
 		shift
 	fi
 	what=$1
 	shift
-	read -r before_s before_t < <(loops_counts)
+	from=$(now_ms)
 	"$@"
+	sleep 1
+	to=$(now_ms)
 	sleep 1.5 # attempts in flight end
-	read -r successes tries < <(loops_counts)
-	successes=$((successes - before_s))
-	tries=$((tries - before_t))
+	read -r successes tries < <(loops_counts "$from" "$to")
 	echo "  RESULT [$E2E_BACKEND] $what: $successes of $tries attempts from guest got through"
 	[ "$report_only" = true ] ||
 		expect_equal "no attempt from guest got through while $what" 0 "$successes"
@@ -552,7 +560,7 @@ on_cleanup "touch $E2E_DIR/loop-v4/stop $E2E_DIR/loop-v6/stop"
 loops_start
 sleep 1
 loops_stop
-read -r successes tries < <(loops_counts)
+read -r successes tries < <(loops_counts 0 "$(now_ms)")
 echo "  RESULT [$E2E_BACKEND] without tjd: $successes of $tries attempts from guest got through"
 expect_true "without tjd guest's prober gets through ($successes of $tries)" test "$successes" -gt 10
 
