@@ -33,6 +33,8 @@
  * condition is `ip saddr @set_<name>` (ip6, daddr alike).  Conntrack's
  * DNAT status is `ct status dnat`, the original destination port `ct
  * original proto-dst N[-M]` after the protocol match nft needs for it.
+ * A drop rule whose comment starts BACKEND_PUBLISHED_COMMENT counts as a
+ * published-port drop, whatever its chain.
  *
  * apply renders the whole desired state as one nft script that deletes and
  * re-creates both tables (owned ones: their contents, see below), and runs
@@ -1596,11 +1598,19 @@ out:
 	return ret;
 }
 
-/* The kind of a drop rule by its chain in the inet table; -1 for another chain. */
+/*
+ * The kind of a drop rule in the inet table: the published-port policy's
+ * by its comment, whatever its chain; the others by their chain; -1 for
+ * another chain.
+ */
 static int backend_nft_drop_kind(json_t *rule)
 {
 	const char *chain = json_string_value(json_object_get(rule, "chain"));
+	const char *comment = json_string_value(json_object_get(rule, "comment"));
 
+	if (comment != NULL &&
+	    strncmp(comment, BACKEND_PUBLISHED_COMMENT, strlen(BACKEND_PUBLISHED_COMMENT)) == 0)
+		return BACKEND_DROP_PUBLISHED;
 	if (chain == NULL)
 		return -1;
 	if (strcmp(chain, "forward") == 0)
