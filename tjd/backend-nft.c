@@ -47,6 +47,11 @@
  * flushed, rule or element edited or added by someone else).  Comparing
  * the kernel with itself avoids predicting nft's output format.  The first
  * apply of a process always commits once (atomically, so no window).
+ * When the kernel holds our last commit (watched, owned, or listing as it
+ * did right after it) and the new script differs from it only in set
+ * elements (allow-listed addresses, members of the ruleset's sets), the
+ * commit is those elements' deletions and additions alone, in one
+ * transaction: no rule or chain is touched, handles and counters stay.
  *
  * A netlink socket subscribed to NFNLGRP_NFTABLES (libmnl) reports, between
  * polls, transactions by other processes that touched our tables, so the
@@ -2614,7 +2619,7 @@ static int backend_nft_apply(struct backend *backend, const struct ruleset *desi
 {
 	struct backend_nft_state *state = backend->priv;
 	char *script = NULL, *listing = NULL, *delta = NULL;
-	bool kept;
+	bool kept, same, holds;
 	int ret = -1;
 
 	*changed = false;
@@ -2628,20 +2633,40 @@ static int backend_nft_apply(struct backend *backend, const struct ruleset *desi
 				    : backend_nft_script(state->table, desired, err, errlen);
 	if (script == NULL)
 		goto out;
-	/*
-	 * Watched (or owned), and the kernel holds our last commit: a change
-	 * that only adds or removes allow-listed addresses is committed as
-	 * just that, in one transaction, whatever the size of the rest
-	 * (counters survive).
-	 */
-	if (kept && state->applied_trusted && state->applied_script != NULL &&
-	    strcmp(script, state->applied_script) == 0) {
+	same = state->applied_script != NULL && strcmp(script, state->applied_script) == 0;
+	/* watched (or owned), and the kernel holds our last commit: nothing to do */
+	holds = kept && state->applied_trusted && state->applied_script != NULL;
+	if (holds && same) {
 		ret = 0;
 		goto out;
 	}
-	if (kept && state->applied_trusted && state->applied_script != NULL &&
-	    (delta = backend_nft_delta(state->table, state->applied_script, script)) != NULL &&
-	    delta[0] != '\0' &&
+	/* what turns our last commit into this one, when only set elements differ */
+	if (state->applied_script != NULL && !same)
+		delta = backend_nft_delta(state->table, state->applied_script, script);
+	/*
+	 * Otherwise the kernel holds our last commit when it lists the same
+	 * as right after it: then an unchanged script needs nothing, and a
+	 * delta may go in.  A difference is drift, repaired by a whole commit.
+	 */
+	if (!holds && state->applied_script != NULL && state->applied_listing != NULL &&
+	    (same || (delta != NULL && delta[0] != '\0'))) {
+		if (backend_nft_list(state, NFT_CTX_OUTPUT_STATELESS, &listing, err, errlen) < 0)
+			goto out;
+		holds = strcmp(listing, state->applied_listing) == 0;
+		free(listing);
+		listing = NULL;
+		if (holds && same) {
+			ret = 0;
+			goto out;
+		}
+	}
+	/*
+	 * A change of set elements alone (allow-listed addresses, members of
+	 * the ruleset's sets) is committed as just that, in one transaction,
+	 * whatever the size of the rest: every rule and chain stays, handles
+	 * and counters with it.
+	 */
+	if (holds && delta != NULL && delta[0] != '\0' &&
 	    backend_nft_run(state, 0, delta, NULL, "nftables refused the change", err, errlen) ==
 		0) {
 		*changed = true;
@@ -2650,19 +2675,14 @@ static int backend_nft_apply(struct backend *backend, const struct ruleset *desi
 		state->applied_script = script;
 		state->applied_listing = NULL;
 		script = NULL;
+		/* as after a whole commit, the next apply compares with this listing */
+		if (!kept &&
+		    backend_nft_list(state, NFT_CTX_OUTPUT_STATELESS, &listing, err, errlen) == 0) {
+			state->applied_listing = listing;
+			listing = NULL;
+		}
 		ret = 0;
 		goto out;
-	}
-	if (state->applied_script != NULL && state->applied_listing != NULL &&
-	    strcmp(script, state->applied_script) == 0) {
-		if (backend_nft_list(state, NFT_CTX_OUTPUT_STATELESS, &listing, err, errlen) < 0)
-			goto out;
-		if (strcmp(listing, state->applied_listing) == 0) {
-			ret = 0;
-			goto out;
-		}
-		free(listing);
-		listing = NULL;
 	}
 	backend_nft_keep_counts(state);
 	if (backend_nft_commit(state, desired, script, err, errlen) < 0)
