@@ -37,6 +37,9 @@ struct rulespec_parser {
 	/* the keyword of each clause once seen (column 0: not yet) */
 	struct rulespec_word seen_log, seen_on, seen_proto, seen_from, seen_to, seen_comment;
 	struct rulespec_word first_port;
+	/* the address clause read last, which a later port clause belongs to */
+	struct rulespec_address *last_address;
+	const char *last_by;
 	/* what fixed the rule's family ("from", "proto icmp"), for when another clause disagrees */
 	char family_by[24];
 };
@@ -535,6 +538,8 @@ static int rulespec_parse_address(struct rulespec_parser *parser,
 		rc = rulespec_parse_net(parser, &word, by, address);
 	if (rc < 0)
 		return -1;
+	parser->last_address = address;
+	parser->last_by = by;
 	position = parser->position;
 	if (rulespec_next_word(parser, &next) && rulespec_word_is(&next, "port"))
 		return rulespec_parse_ports(parser, &next, &address->ports);
@@ -648,8 +653,16 @@ static int rulespec_parse_clauses(struct rulespec_parser *parser)
 		} else if (rulespec_word_is(&word, "comment")) {
 			rc = rulespec_parse_comment(parser, &word);
 		} else if (rulespec_word_is(&word, "port")) {
-			rc = rulespec_fail_at(parser, &word,
-					      "port must follow the address of from or to");
+			/* "to name=plex proto tcp port 32400": the port of the address before */
+			if (parser->last_address == NULL)
+				rc = rulespec_fail_at(parser, &word,
+						      "port must follow the address of from or to");
+			else if (parser->last_address->ports.count > 0)
+				rc = rulespec_fail_at(parser, &word, "%s has a port clause already",
+						      parser->last_by);
+			else
+				rc = rulespec_parse_ports(parser, &word,
+							  &parser->last_address->ports);
 		} else {
 			rc = rulespec_fail_at(parser, &word,
 					      "unexpected word; expected log, on, proto, from, to "

@@ -27,7 +27,9 @@
  *          [to ADDR [port PORTS]] [comment "TEXT"]
  *   - ACTION: allow, deny (drop) or reject.  Keywords are lower case.
  *   - The clauses after ACTION may come in any order, each at most once;
- *     "port" must directly follow the address of its from or to.
+ *     "port" belongs to the from or to clause read last before it
+ *     ("to name=plex proto tcp port 32400" is "to name=plex port 32400"),
+ *     and there must be one.
  *   - IFACE: a Linux interface name (see ident_valid_ifname()), taken
  *     literally: no wildcards.
  *   - PROTO: tcp, udp, sctp, icmp (IPv4 only), icmpv6 or ipv6-icmp (IPv6

@@ -27,7 +27,14 @@
  *
  * Allow-listed addresses live in named sets, one per run of allowances (per
  * network, family and hook), so a packet costs one lookup however many
- * there are.  Drop rules carry counters.
+ * there are.  Drop rules carry counters.  The ruleset's own named sets
+ * (struct rule_addrset) are interval sets of the inet table under
+ * "set_<name>", which no allowance set's name can be; a rule's set
+ * condition is `ip saddr @set_<name>` (ip6, daddr alike).  Conntrack's
+ * DNAT status is `ct status dnat`, the original destination port `ct
+ * original proto-dst N[-M]` after the protocol match nft needs for it.
+ * A drop rule whose comment starts BACKEND_PUBLISHED_COMMENT counts as a
+ * published-port drop, whatever its chain.
  *
  * apply renders the whole desired state as one nft script that deletes and
  * re-creates both tables (owned ones: their contents, see below), and runs
@@ -40,6 +47,11 @@
  * flushed, rule or element edited or added by someone else).  Comparing
  * the kernel with itself avoids predicting nft's output format.  The first
  * apply of a process always commits once (atomically, so no window).
+ * When the kernel holds our last commit (watched, owned, or listing as it
+ * did right after it) and the new script differs from it only in set
+ * elements (allow-listed addresses, members of the ruleset's sets), the
+ * commit is those elements' deletions and additions alone, in one
+ * transaction: no rule or chain is touched, handles and counters stay.
  *
  * A netlink socket subscribed to NFNLGRP_NFTABLES (libmnl) reports, between
  * polls, transactions by other processes that touched our tables, so the
@@ -135,6 +147,13 @@
 /* Datagrams one drain reads at most; far more than one apply of ours produces. */
 #define BACKEND_NFT_MONITOR_BATCH 256
 #define BACKEND_NFT_SET_NAME_MAX 48
+/*
+ * Put before the name of each of the ruleset's own sets (struct
+ * rule_addrset) in the inet table.  The sets made for runs of allowances
+ * are named "fwd", "in" or "out", a digit and more, so no name of either
+ * kind can be the other's.
+ */
+#define BACKEND_NFT_RULESET_SET_PREFIX "set_"
 #define BACKEND_NFT_ADDRESS_MAX (INET6_ADDRSTRLEN + 4)
 /* Tally key of the bridge table's drops: '/' is in no interface name. */
 #define BACKEND_NFT_BINDING_TALLY "/port-binding"
@@ -341,10 +360,36 @@ static int backend_nft_prefix(const struct prefix *prefix, char *out, size_t siz
 	return snprintf(out, size, "%s/%u", address, prefix->length) < (int)size ? 0 : -1;
 }
 
+/*
+ * Why a rule's set condition on one side (`name`, "" = none) cannot be
+ * written, or NULL when it can: the set must be one of the ruleset's, of
+ * the rule's family, and that side must have no address besides.
+ */
+static const char *backend_nft_check_side(const struct ruleset *set, const struct rule *rule,
+					  const char *name, const struct prefix *address)
+{
+	const struct rule_addrset *named;
+
+	if (name[0] == '\0')
+		return NULL;
+	if (!rule_set_name_valid(name))
+		return "set name not [A-Za-z][A-Za-z0-9_-]* of at most 27 bytes";
+	if (address->family != 0)
+		return "both an address and a set on one side";
+	named = ruleset_find_set(set, name);
+	if (named == NULL)
+		return "the ruleset has no set of that name";
+	if (named->family != rule->family)
+		return "the set is of the other family";
+	return NULL;
+}
+
 /* Refuses, with the reason, any rule this backend cannot express exactly. */
-static int backend_nft_check_rule(const struct rule *rule, size_t index, char *err, size_t errlen)
+static int backend_nft_check_rule(const struct ruleset *set, const struct rule *rule, size_t index,
+				  char *err, size_t errlen)
 {
 	const char *why = NULL;
+	const char *named = NULL; /* the set the reason is about */
 
 	if (rule->family != AF_INET && rule->family != AF_INET6)
 		why = "unknown address family";
@@ -381,14 +426,90 @@ static int backend_nft_check_rule(const struct rule *rule, size_t index, char *e
 		  (rule->dport_first == 0 || rule->dport_first > rule->dport_last)) ||
 		 (rule->dport_last == 0 && rule->dport_first != 0))
 		why = "port range out of order or with port 0";
+	else if (rule->ct_dport_last != 0 && !rule_protocol_has_ports(rule->protocol))
+		why = "original destination port (conntrack) without protocol TCP, UDP or SCTP";
+	else if ((rule->ct_dport_last != 0 &&
+		  (rule->ct_dport_first == 0 || rule->ct_dport_first > rule->ct_dport_last)) ||
+		 (rule->ct_dport_last == 0 && rule->ct_dport_first != 0))
+		why = "original destination port range out of order or with port 0";
 	else if (rule->physdev_in[0] != '\0' &&
 		 (rule->verdict != RULE_RETURN || !backend_nft_is_host(&rule->src)))
 		why = "a bridge port (physdev-in) can only bind an allowance: RETURN from one "
 		      "host address";
+	if (why == NULL) {
+		named = rule->src_set;
+		why = backend_nft_check_side(set, rule, rule->src_set, &rule->src);
+	}
+	if (why == NULL) {
+		named = rule->dst_set;
+		why = backend_nft_check_side(set, rule, rule->dst_set, &rule->dst);
+	}
 	if (why == NULL)
 		return 0;
-	error_format(err, errlen, "rule %zu cannot be written to nftables: %s", index + 1, why);
+	if (named != NULL && rule_set_name_valid(named))
+		error_format(err, errlen,
+			     "rule %zu cannot be written to nftables: set \"%.*s\": %s", index + 1,
+			     RULE_SET_NAME_MAX - 1, named, why);
+	else
+		error_format(err, errlen, "rule %zu cannot be written to nftables: %s", index + 1,
+			     why);
 	return -1;
+}
+
+/*
+ * Refuses, with the reason, any set this backend cannot hold as an
+ * interval set: a bad or repeated name, an unknown family, members out of
+ * bounds, of the other family, of length 0 or beyond the address, or not
+ * sorted and apart (nft refuses overlapping intervals).
+ */
+static int backend_nft_check_sets(const struct ruleset *set, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < set->set_count; i++) {
+		const struct rule_addrset *named = &set->sets[i];
+		unsigned max = named->family == AF_INET ? 32 : 128;
+		const char *why = NULL;
+		size_t bad = 0;
+
+		if (!rule_set_name_valid(named->name))
+			why = "name not [A-Za-z][A-Za-z0-9_-]* of at most 27 bytes";
+		else if (named->family != AF_INET && named->family != AF_INET6)
+			why = "unknown address family";
+		else if (named->first > set->member_count ||
+			 named->count > set->member_count - named->first)
+			why = "members beyond the ruleset's";
+		for (size_t j = 0; why == NULL && j < i; j++)
+			if (strncmp(set->sets[j].name, named->name, RULE_SET_NAME_MAX) == 0)
+				why = "a second set of that name";
+		for (size_t m = 0; why == NULL && m < named->count; m++) {
+			struct prefix member = set->members[named->first + m], previous;
+
+			bad = m + 1;
+			if (member.family != named->family)
+				why = "a member of the other family";
+			else if (member.length == 0 || member.length > max)
+				why = "a member of length 0 or longer than the address";
+			if (why != NULL || m == 0)
+				continue;
+			previous = set->members[named->first + m - 1];
+			prefix_network(&member);
+			prefix_network(&previous);
+			if (prefix_compare(&previous, &member) >= 0 ||
+			    prefix_contains(&previous, &member))
+				why = "members overlapping or out of order";
+		}
+		if (why == NULL)
+			continue;
+		if (bad > 0)
+			error_format(err, errlen,
+				     "set \"%.*s\" cannot be written to nftables: %s "
+				     "(member %zu)",
+				     RULE_SET_NAME_MAX - 1, named->name, why, bad);
+		else
+			error_format(err, errlen, "set %zu cannot be written to nftables: %s",
+				     i + 1, why);
+		return -1;
+	}
+	return 0;
 }
 
 /* Tells whether a rule can share an address set with others: RETURN from one host. */
@@ -408,7 +529,10 @@ static bool backend_nft_same_group(const struct rule *a, const struct rule *b)
 	       (!a->has_icmp_type || a->icmp_type == b->icmp_type) &&
 	       a->tcp_not_syn == b->tcp_not_syn && a->sport_first == b->sport_first &&
 	       a->sport_last == b->sport_last && a->dport_first == b->dport_first &&
-	       a->dport_last == b->dport_last && a->verdict == b->verdict;
+	       a->dport_last == b->dport_last && a->ct_dnat == b->ct_dnat &&
+	       a->ct_dport_first == b->ct_dport_first && a->ct_dport_last == b->ct_dport_last &&
+	       strncmp(a->src_set, b->src_set, RULE_SET_NAME_MAX) == 0 &&
+	       strncmp(a->dst_set, b->dst_set, RULE_SET_NAME_MAX) == 0 && a->verdict == b->verdict;
 }
 
 /* Tells whether an earlier group's set already has this group's set name. */
@@ -459,8 +583,10 @@ static int backend_nft_plan(struct backend_nft_plan *plan, const struct ruleset 
 
 	memset(plan, 0, sizeof(*plan));
 	plan->set = set;
+	if (backend_nft_check_sets(set, err, errlen) < 0)
+		goto out;
 	for (size_t i = 0; i < set->count; i++)
-		if (backend_nft_check_rule(&set->rules[i], i, err, errlen) < 0)
+		if (backend_nft_check_rule(set, &set->rules[i], i, err, errlen) < 0)
 			goto out;
 	if (set->count > 0) {
 		plan->order = calloc(set->count, sizeof(*plan->order));
@@ -584,6 +710,38 @@ static void backend_nft_render_set(struct backend_nft_text *text,
 	backend_nft_append(text, "\t}\n");
 }
 
+/*
+ * Declares one of the ruleset's sets: an interval set of its family under
+ * BACKEND_NFT_RULESET_SET_PREFIX and its name, holding its members (host
+ * bits cleared).  An empty set is declared too: rules may look into it.
+ */
+static void backend_nft_render_named_set(struct backend_nft_text *text, const struct ruleset *set,
+					 const struct rule_addrset *named)
+{
+	char comment[RULE_COMMENT_MAX];
+
+	backend_nft_append(text, "\tset %s%.*s {\n\t\ttype %s\n\t\tflags interval\n",
+			   BACKEND_NFT_RULESET_SET_PREFIX, RULE_SET_NAME_MAX - 1, named->name,
+			   named->family == AF_INET ? "ipv4_addr" : "ipv6_addr");
+	backend_nft_comment(comment, sizeof(comment), named->comment, RULE_COMMENT_MAX);
+	if (comment[0] != '\0')
+		backend_nft_append(text, "\t\tcomment \"%s\"\n", comment);
+	for (size_t m = 0; m < named->count; m++) {
+		char address[BACKEND_NFT_ADDRESS_MAX];
+
+		if (backend_nft_prefix(&set->members[named->first + m], address, sizeof(address)) <
+		    0) {
+			text->failed = true;
+			return;
+		}
+		backend_nft_append(text, "%s%s", m > 0 ? ",\n\t\t\t     " : "\t\telements = { ",
+				   address);
+	}
+	if (named->count > 0)
+		backend_nft_append(text, " }\n");
+	backend_nft_append(text, "\t}\n");
+}
+
 /* Appends " ct state new,established,..." for a rule's conntrack bits, if any. */
 static void backend_nft_render_ctstate(struct backend_nft_text *text, uint8_t ctstate)
 {
@@ -617,45 +775,65 @@ static void backend_nft_render_ports(struct backend_nft_text *text, const char *
 		backend_nft_append(text, " th %s %u-%u", name, first, last);
 }
 
-/* Appends the matches of a rule; the source is `@set` when set_name is given. */
-static void backend_nft_render_matches(struct backend_nft_text *text, const struct rule *rule,
-				       const char *set_name)
+/*
+ * Appends " ip saddr 10.0.0.0/8" or " ip6 daddr @set_NAME" for one side
+ * of a rule (`side` "saddr" or "daddr"): its named set, else its prefix,
+ * else nothing.
+ */
+static void backend_nft_render_address(struct backend_nft_text *text, const struct rule *rule,
+				       const char *side, const char *set_name,
+				       const struct prefix *prefix)
 {
 	const char *ip = rule->family == AF_INET ? "ip" : "ip6";
 	char address[BACKEND_NFT_ADDRESS_MAX];
 
+	if (set_name[0] != '\0')
+		backend_nft_append(text, " %s %s @%s%.*s", ip, side, BACKEND_NFT_RULESET_SET_PREFIX,
+				   RULE_SET_NAME_MAX - 1, set_name);
+	else if (prefix->family != 0 && prefix->length > 0 &&
+		 backend_nft_prefix(prefix, address, sizeof(address)) < 0)
+		text->failed = true;
+	else if (prefix->family != 0 && prefix->length > 0)
+		backend_nft_append(text, " %s %s %s", ip, side, address);
+}
+
+/* Appends the matches of a rule; the source is `@set` when set_name is given. */
+static void backend_nft_render_matches(struct backend_nft_text *text, const struct rule *rule,
+				       const char *set_name)
+{
 	backend_nft_append(text, "meta nfproto %s", rule->family == AF_INET ? "ipv4" : "ipv6");
 	if (rule->in_iface[0] != '\0')
 		backend_nft_append(text, " iifname \"%.*s\"", TJD_IFNAMSIZ, rule->in_iface);
 	if (rule->out_iface[0] != '\0')
 		backend_nft_append(text, " oifname \"%.*s\"", TJD_IFNAMSIZ, rule->out_iface);
 	backend_nft_render_ctstate(text, rule->ctstate);
-	if (set_name != NULL) {
-		backend_nft_append(text, " %s saddr @%s", ip, set_name);
-	} else if (rule->src.family != 0 && rule->src.length > 0) {
-		if (backend_nft_prefix(&rule->src, address, sizeof(address)) < 0)
-			text->failed = true;
-		else
-			backend_nft_append(text, " %s saddr %s", ip, address);
-	}
-	if (rule->dst.family != 0 && rule->dst.length > 0) {
-		if (backend_nft_prefix(&rule->dst, address, sizeof(address)) < 0)
-			text->failed = true;
-		else
-			backend_nft_append(text, " %s daddr %s", ip, address);
-	}
+	if (rule->ct_dnat)
+		backend_nft_append(text, " ct status dnat");
+	if (set_name != NULL)
+		backend_nft_append(text, " %s saddr @%s", rule->family == AF_INET ? "ip" : "ip6",
+				   set_name);
+	else
+		backend_nft_render_address(text, rule, "saddr", rule->src_set, &rule->src);
+	backend_nft_render_address(text, rule, "daddr", rule->dst_set, &rule->dst);
 	/* an ICMP type brings its protocol match along, and so do TCP flags */
 	if (rule->has_icmp_type) {
 		backend_nft_append(text, " %s type %u", rule->family == AF_INET ? "icmp" : "icmpv6",
 				   rule->icmp_type);
 		return;
 	}
-	if (rule->protocol != 0 &&
-	    (!rule->tcp_not_syn || rule->sport_last != 0 || rule->dport_last != 0))
+	/* conntrack's original port needs the protocol named before it */
+	if (rule->protocol != 0 && (!rule->tcp_not_syn || rule->sport_last != 0 ||
+				    rule->dport_last != 0 || rule->ct_dport_last != 0))
 		backend_nft_append(text, " meta l4proto %u", rule->protocol);
 	/* the transport header's ports, for TCP, UDP and SCTP alike */
 	backend_nft_render_ports(text, "sport", rule->sport_first, rule->sport_last);
 	backend_nft_render_ports(text, "dport", rule->dport_first, rule->dport_last);
+	/* the port the connection was opened to, before DNAT (the published port) */
+	if (rule->ct_dport_last != 0 && rule->ct_dport_first == rule->ct_dport_last)
+		backend_nft_append(text, " ct original proto-dst %u", rule->ct_dport_first);
+	else if (rule->ct_dport_last != 0)
+		backend_nft_append(text, " ct original proto-dst %u-%u", rule->ct_dport_first,
+				   rule->ct_dport_last);
 	if (rule->tcp_not_syn)
 		backend_nft_append(text, " tcp flags & (fin | syn | rst | ack) != syn");
 }
@@ -1007,6 +1185,8 @@ static char *backend_nft_script(const char *table, const struct ruleset *desired
 				   table, families[f], table);
 	backend_nft_append(
 	    &text, "table inet %s {\n\tcomment \"managed by tjd; edits are reverted\"\n", table);
+	for (size_t i = 0; i < desired->set_count; i++)
+		backend_nft_render_named_set(&text, desired, &desired->sets[i]);
 	for (size_t g = 0; g < plan.group_count; g++)
 		if (plan.groups[g].uses_set)
 			backend_nft_render_set(&text, &plan, &plan.groups[g]);
@@ -1423,11 +1603,19 @@ out:
 	return ret;
 }
 
-/* The kind of a drop rule by its chain in the inet table; -1 for another chain. */
+/*
+ * The kind of a drop rule in the inet table: the published-port policy's
+ * by its comment, whatever its chain; the others by their chain; -1 for
+ * another chain.
+ */
 static int backend_nft_drop_kind(json_t *rule)
 {
 	const char *chain = json_string_value(json_object_get(rule, "chain"));
+	const char *comment = json_string_value(json_object_get(rule, "comment"));
 
+	if (comment != NULL &&
+	    strncmp(comment, BACKEND_PUBLISHED_COMMENT, strlen(BACKEND_PUBLISHED_COMMENT)) == 0)
+		return BACKEND_DROP_PUBLISHED;
 	if (chain == NULL)
 		return -1;
 	if (strcmp(chain, "forward") == 0)
@@ -2431,7 +2619,7 @@ static int backend_nft_apply(struct backend *backend, const struct ruleset *desi
 {
 	struct backend_nft_state *state = backend->priv;
 	char *script = NULL, *listing = NULL, *delta = NULL;
-	bool kept;
+	bool kept, same, holds;
 	int ret = -1;
 
 	*changed = false;
@@ -2445,20 +2633,40 @@ static int backend_nft_apply(struct backend *backend, const struct ruleset *desi
 				    : backend_nft_script(state->table, desired, err, errlen);
 	if (script == NULL)
 		goto out;
-	/*
-	 * Watched (or owned), and the kernel holds our last commit: a change
-	 * that only adds or removes allow-listed addresses is committed as
-	 * just that, in one transaction, whatever the size of the rest
-	 * (counters survive).
-	 */
-	if (kept && state->applied_trusted && state->applied_script != NULL &&
-	    strcmp(script, state->applied_script) == 0) {
+	same = state->applied_script != NULL && strcmp(script, state->applied_script) == 0;
+	/* watched (or owned), and the kernel holds our last commit: nothing to do */
+	holds = kept && state->applied_trusted && state->applied_script != NULL;
+	if (holds && same) {
 		ret = 0;
 		goto out;
 	}
-	if (kept && state->applied_trusted && state->applied_script != NULL &&
-	    (delta = backend_nft_delta(state->table, state->applied_script, script)) != NULL &&
-	    delta[0] != '\0' &&
+	/* what turns our last commit into this one, when only set elements differ */
+	if (state->applied_script != NULL && !same)
+		delta = backend_nft_delta(state->table, state->applied_script, script);
+	/*
+	 * Otherwise the kernel holds our last commit when it lists the same
+	 * as right after it: then an unchanged script needs nothing, and a
+	 * delta may go in.  A difference is drift, repaired by a whole commit.
+	 */
+	if (!holds && state->applied_script != NULL && state->applied_listing != NULL &&
+	    (same || (delta != NULL && delta[0] != '\0'))) {
+		if (backend_nft_list(state, NFT_CTX_OUTPUT_STATELESS, &listing, err, errlen) < 0)
+			goto out;
+		holds = strcmp(listing, state->applied_listing) == 0;
+		free(listing);
+		listing = NULL;
+		if (holds && same) {
+			ret = 0;
+			goto out;
+		}
+	}
+	/*
+	 * A change of set elements alone (allow-listed addresses, members of
+	 * the ruleset's sets) is committed as just that, in one transaction,
+	 * whatever the size of the rest: every rule and chain stays, handles
+	 * and counters with it.
+	 */
+	if (holds && delta != NULL && delta[0] != '\0' &&
 	    backend_nft_run(state, 0, delta, NULL, "nftables refused the change", err, errlen) ==
 		0) {
 		*changed = true;
@@ -2467,19 +2675,14 @@ static int backend_nft_apply(struct backend *backend, const struct ruleset *desi
 		state->applied_script = script;
 		state->applied_listing = NULL;
 		script = NULL;
+		/* as after a whole commit, the next apply compares with this listing */
+		if (!kept &&
+		    backend_nft_list(state, NFT_CTX_OUTPUT_STATELESS, &listing, err, errlen) == 0) {
+			state->applied_listing = listing;
+			listing = NULL;
+		}
 		ret = 0;
 		goto out;
-	}
-	if (state->applied_script != NULL && state->applied_listing != NULL &&
-	    strcmp(script, state->applied_script) == 0) {
-		if (backend_nft_list(state, NFT_CTX_OUTPUT_STATELESS, &listing, err, errlen) < 0)
-			goto out;
-		if (strcmp(listing, state->applied_listing) == 0) {
-			ret = 0;
-			goto out;
-		}
-		free(listing);
-		listing = NULL;
 	}
 	backend_nft_keep_counts(state);
 	if (backend_nft_commit(state, desired, script, err, errlen) < 0)

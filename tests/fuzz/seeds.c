@@ -241,7 +241,10 @@ static void seeds_state(void)
 				       "[network back]\nallow = label=tjd.allow=true\n"
 				       "allow_host_traffic = yes\n"
 				       "[network named]\nallow = ancestor=traefik:v3\n"
-				       "[network bridge]\nallow = name=lone\n");
+				       "[network bridge]\nallow = name=lone\n"
+				       "[set office]\nmembers = 192.168.122.193, 2001:db8::/64\n"
+				       "[published]\npolicy = deny\n"
+				       "rule = allow from @office proto tcp to any port 8000\n");
 	struct inventory all;
 	struct ruleset set;
 	char err[256], name[64];

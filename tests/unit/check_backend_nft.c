@@ -6,7 +6,10 @@
  *
  * Kernel state is checked through the nft command, an independent reader
  * of what libnftables wrote; the packet case builds a bridge with three
- * "containers" (namespaces on veth ports) and sends real traffic.
+ * "containers" (namespaces on veth ports) and sends real traffic.  The
+ * ruleset's named sets and conntrack DNAT conditions meet real datagrams
+ * and connections over loopback (a nat chain for the DNAT), and their
+ * changes are watched as nf_tables events.
  */
 #include "config.h"
 
@@ -2571,6 +2574,579 @@ START_TEST(test_log_rules_packets)
 }
 END_TEST
 
+/*
+ * The ruleset's named sets and conntrack DNAT conditions on real packets
+ * over loopback: addresses on lo (every 127/8 address is local, the IPv6
+ * ones are added), datagrams sent from one bound source to another.
+ */
+#define CHECK_NFT_SET_PORT 9411
+#define CHECK_NFT_SET_WAIT_MS 300
+
+/* Fills a socket address for `text` (IPv4 or IPv6) and `port`; returns its length. */
+static socklen_t check_nft_sockaddr(struct sockaddr_storage *out, const char *text, unsigned port)
+{
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+	struct sockaddr_in *in = (struct sockaddr_in *)out;
+
+	memset(out, 0, sizeof(*out));
+	if (strchr(text, ':') != NULL) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		ck_assert_int_eq(inet_pton(AF_INET6, text, &in6->sin6_addr), 1);
+		return sizeof(*in6);
+	}
+	in->sin_family = AF_INET;
+	in->sin_port = htons((uint16_t)port);
+	ck_assert_int_eq(inet_pton(AF_INET, text, &in->sin_addr), 1);
+	return sizeof(*in);
+}
+
+/* Sends one UDP datagram from `src` to `dst` (local addresses of one family); true if it came. */
+static bool check_nft_udp_arrives(const char *src, const char *dst, unsigned port)
+{
+	struct sockaddr_storage from, to;
+	socklen_t from_length = check_nft_sockaddr(&from, src, 0);
+	socklen_t to_length = check_nft_sockaddr(&to, dst, port);
+	int receiver = socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int sender = socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct pollfd pfd = {.fd = receiver, .events = POLLIN};
+	char byte;
+	bool arrived;
+
+	ck_assert_int_ge(receiver, 0);
+	ck_assert_int_ge(sender, 0);
+	ck_assert_msg(bind(receiver, (struct sockaddr *)&to, to_length) == 0, "bind %s: %s", dst,
+		      strerror(errno));
+	ck_assert_msg(bind(sender, (struct sockaddr *)&from, from_length) == 0, "bind %s: %s", src,
+		      strerror(errno));
+	/* a drop on the way out fails the send itself */
+	if (sendto(sender, "x", 1, 0, (struct sockaddr *)&to, to_length) != 1)
+		ck_assert_msg(errno == EPERM, "send to %s: %s", dst, strerror(errno));
+	arrived = poll(&pfd, 1, CHECK_NFT_SET_WAIT_MS) == 1 &&
+		  recv(receiver, &byte, 1, MSG_DONTWAIT) == 1;
+	close(sender);
+	close(receiver);
+	return arrived;
+}
+
+/* Opens a TCP connection to 127.0.0.1:port (the kernel answers for `listener`); true if it did. */
+static bool check_nft_tcp_connects(unsigned port, int listener)
+{
+	struct sockaddr_storage to;
+	socklen_t to_length = check_nft_sockaddr(&to, "127.0.0.1", port);
+	int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	struct pollfd pfd = {.fd = client, .events = POLLOUT};
+	int error = -1, accepted;
+	socklen_t length = sizeof(error);
+
+	ck_assert_int_ge(client, 0);
+	if (connect(client, (struct sockaddr *)&to, to_length) != 0)
+		ck_assert_int_eq(errno, EINPROGRESS);
+	if (poll(&pfd, 1, CHECK_NFT_SET_WAIT_MS) == 1)
+		ck_assert_int_eq(getsockopt(client, SOL_SOCKET, SO_ERROR, &error, &length), 0);
+	close(client);
+	/* take the connection off the backlog, if one came */
+	accepted = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (accepted >= 0)
+		close(accepted);
+	return error == 0;
+}
+
+/* Adds a named set with the given members ("" ends the list) to `set`. */
+static void check_nft_named_set(struct ruleset *set, const char *name, int family,
+				const char *const *members)
+{
+	struct rule_addrset *named = ruleset_add_set(set, name, family);
+
+	ck_assert_ptr_nonnull(named);
+	snprintf(named->comment, sizeof(named->comment), "tjd test %s", name);
+	for (size_t i = 0; members[i][0] != '\0'; i++) {
+		struct prefix member;
+
+		check_nft_prefix(&member, members[i]);
+		ck_assert_int_eq(ruleset_add_member(set, &member), 0);
+	}
+}
+
+/*
+ * A set of each family (and an empty one) and INPUT rules on lo that drop
+ * UDP to CHECK_NFT_SET_PORT from a member of "blocked4", and to a member
+ * of "guarded6", and anything from a member of "empty6".
+ */
+static void check_nft_sets_ruleset(struct ruleset *set, const char *const *blocked4,
+				   const char *const *guarded6)
+{
+	static const char *const none[] = {""};
+	struct rule *rule;
+
+	ruleset_init(set);
+	check_nft_named_set(set, "blocked4", AF_INET, blocked4);
+	check_nft_named_set(set, "guarded6", AF_INET6, guarded6);
+	check_nft_named_set(set, "empty6", AF_INET6, none);
+	rule = check_nft_rule(set, AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	strcpy(rule->in_iface, "lo");
+	strcpy(rule->src_set, "blocked4");
+	rule->protocol = IPPROTO_UDP;
+	rule->dport_first = rule->dport_last = CHECK_NFT_SET_PORT;
+	strcpy(rule->comment, "tjd test blocked");
+	rule = check_nft_rule(set, AF_INET6, RULE_HOOK_INPUT, RULE_DROP);
+	strcpy(rule->in_iface, "lo");
+	strcpy(rule->dst_set, "guarded6");
+	rule->protocol = IPPROTO_UDP;
+	strcpy(rule->comment, "tjd test guarded");
+	rule = check_nft_rule(set, AF_INET6, RULE_HOOK_INPUT, RULE_DROP);
+	strcpy(rule->src_set, "empty6");
+	strcpy(rule->comment, "tjd test empty");
+}
+
+/* Brings lo up with the IPv6 addresses the set cases send from and to. */
+static void check_nft_set_addresses(void)
+{
+	ck_assert_int_eq(check_util_loopback_up(), 0);
+	CHECK_NFT_MUST("for a in fd00:99::1 fd00:99::4 fd00:99::5 fd00:99:1::7; do "
+		       "ip -6 addr add $a/128 dev lo nodad || exit 1; done");
+}
+
+static const char *const check_nft_blocked4[] = {"127.0.0.2", "127.0.1.0/24", ""};
+static const char *const check_nft_guarded6[] = {"fd00:99::4", "fd00:99:1::/64", ""};
+
+/* Members as source (IPv4) and destination (IPv6), one address or a prefix, on real packets. */
+START_TEST(test_set_packets)
+{
+	struct ruleset set;
+	uint64_t packets, bytes;
+	char *chain;
+
+	check_nft_set_addresses();
+	/* without the rules, everything arrives */
+	ck_assert(check_nft_udp_arrives("127.0.0.2", "127.0.0.1", CHECK_NFT_SET_PORT));
+	ck_assert(check_nft_udp_arrives("127.0.1.9", "127.0.0.1", CHECK_NFT_SET_PORT));
+	ck_assert(check_nft_udp_arrives("fd00:99::1", "fd00:99::4", CHECK_NFT_SET_PORT));
+	ck_assert(check_nft_udp_arrives("fd00:99::1", "fd00:99:1::7", CHECK_NFT_SET_PORT));
+	check_nft_sets_ruleset(&set, check_nft_blocked4, check_nft_guarded6);
+	ck_assert(check_nft_apply(&set));
+	ck_assert(!check_nft_apply(&set));
+	/* a member as source, or inside a member prefix: dropped */
+	ck_assert(!check_nft_udp_arrives("127.0.0.2", "127.0.0.1", CHECK_NFT_SET_PORT));
+	ck_assert(!check_nft_udp_arrives("127.0.1.9", "127.0.0.1", CHECK_NFT_SET_PORT));
+	/* a non-member, or another port: through */
+	ck_assert(check_nft_udp_arrives("127.0.0.3", "127.0.0.1", CHECK_NFT_SET_PORT));
+	ck_assert(check_nft_udp_arrives("127.0.2.1", "127.0.0.1", CHECK_NFT_SET_PORT));
+	ck_assert(check_nft_udp_arrives("127.0.0.2", "127.0.0.1", CHECK_NFT_SET_PORT + 1));
+	/* IPv6: a member as destination is dropped, a non-member is not */
+	ck_assert(!check_nft_udp_arrives("fd00:99::1", "fd00:99::4", CHECK_NFT_SET_PORT));
+	ck_assert(!check_nft_udp_arrives("fd00:99::1", "fd00:99:1::7", CHECK_NFT_SET_PORT));
+	ck_assert(check_nft_udp_arrives("fd00:99::1", "fd00:99::5", CHECK_NFT_SET_PORT));
+	ck_assert(check_nft_udp_arrives("fd00:99::4", "fd00:99::1", CHECK_NFT_SET_PORT));
+	/* the four drops, counted on lo (input: no-host) */
+	ck_assert_int_eq(check_nft_counters(&check_nft_backend, "lo", &packets, &bytes), 0);
+	ck_assert_uint_eq(packets, 4);
+	/* as the kernel reads the sets and rules back */
+	chain = check_nft_capture("nft list table inet tjd");
+	ck_assert_ptr_nonnull(strstr(chain, "\tset set_blocked4 {\n\t\ttype ipv4_addr\n\t\tflags "
+					    "interval\n\t\tcomment \"tjd test blocked4\"\n\t\t"
+					    "elements = { 127.0.0.2, 127.0.1.0/24 }\n"));
+	ck_assert_ptr_nonnull(strstr(chain, "\tset set_empty6 {\n\t\ttype ipv6_addr\n\t\tflags "
+					    "interval\n\t\tcomment \"tjd test empty6\"\n\t}\n"));
+	ck_assert_ptr_nonnull(strstr(chain, "iifname \"lo\" ip saddr @set_blocked4 udp dport "
+					    "9411 counter packets 2 "));
+	ck_assert_ptr_nonnull(strstr(chain, "iifname \"lo\" ip6 daddr @set_guarded6 meta l4proto "
+					    "udp counter packets 2 "));
+	ck_assert_ptr_nonnull(strstr(chain, "ip6 saddr @set_empty6 counter packets 0 "));
+	free(chain);
+	/* and dump shows them, with the counters */
+	ck_assert_int_eq(check_nft_backend.ops->dump(&check_nft_backend, &chain, check_nft_err,
+						     sizeof(check_nft_err)),
+			 0);
+	ck_assert_ptr_nonnull(strstr(chain, "set set_guarded6 {"));
+	ck_assert_ptr_nonnull(strstr(chain, "elements = { fd00:99::4,"));
+	ck_assert_ptr_nonnull(strstr(chain, " fd00:99:1::/64 }"));
+	ck_assert_ptr_nonnull(strstr(chain, "@set_blocked4 udp dport 9411 counter packets 2 "));
+	free(chain);
+	ruleset_free(&set);
+}
+END_TEST
+
+/* What nf_tables events did to the tables called tjd (heard on a check_nft_listen socket). */
+struct check_nft_tally {
+	int transactions; /* that touched them */
+	int elements;	  /* set element events */
+	int others;	  /* every other event naming them: tables, chains, sets, rules */
+};
+
+/* Reads every event heard so far on `sock` into a tally. */
+static struct check_nft_tally check_nft_tally_events(struct mnl_socket *sock)
+{
+	static char buffer[256 * 1024];
+	struct check_nft_tally tally = {0, 0, 0};
+	bool touched = false;
+
+	for (;;) {
+		ssize_t got = recv(mnl_socket_get_fd(sock), buffer, sizeof(buffer), MSG_DONTWAIT);
+		const struct nlmsghdr *message = (const struct nlmsghdr *)buffer;
+		int remaining = (int)got;
+
+		if (got < 0) {
+			ck_assert_msg(errno == EAGAIN, "reading events: %s", strerror(errno));
+			break;
+		}
+		for (; mnl_nlmsg_ok(message, remaining);
+		     message = mnl_nlmsg_next(message, &remaining)) {
+			const struct nfgenmsg *header = mnl_nlmsg_get_payload(message);
+			unsigned type = NFNL_MSG_TYPE(message->nlmsg_type);
+			struct check_nft_event_names names = {NULL, NULL};
+
+			if (NFNL_SUBSYS_ID(message->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
+				continue;
+			if (type == NFT_MSG_NEWGEN) {
+				tally.transactions += touched;
+				touched = false;
+				continue;
+			}
+			(void)mnl_attr_parse(message, sizeof(*header), check_nft_event_attribute,
+					     &names);
+			if (names.table == NULL || strcmp(names.table, "tjd") != 0)
+				continue;
+			touched = true;
+			if (type == NFT_MSG_NEWSETELEM || type == NFT_MSG_DELSETELEM)
+				tally.elements++;
+			else
+				tally.others++;
+		}
+	}
+	return tally;
+}
+
+/* The chains of both tables with their rules' handles and counters. */
+static char *check_nft_rules_with_handles(void)
+{
+	return check_nft_capture("for c in input forward output; do "
+				 "nft -a list chain inet tjd $c || exit 1; done && "
+				 "for c in prerouting bound unattributed; do "
+				 "nft -a list chain bridge tjd $c || exit 1; done");
+}
+
+/*
+ * Members change, nothing else: one transaction of element events only,
+ * every rule keeps its handle and its counter, and the packets follow
+ * the new members.  Owned (0), unowned and compared by listing (1),
+ * unowned and watched (2).
+ */
+START_TEST(test_set_members_change_alone)
+{
+	static const char *const blocked4[] = {"127.0.0.3", "127.0.1.0/25", ""};
+	static const char *const guarded6[] = {"fd00:99::5", "fd00:99:1::/64", ""};
+	struct ruleset set, moved;
+	struct mnl_socket *sock;
+	struct check_nft_tally tally;
+	char *before, *after, *by_delta, *by_whole;
+
+	check_nft_set_addresses();
+	if (_i > 0)
+		check_nft_unowned();
+	check_nft_backend.watched = _i == 2;
+	check_nft_sets_ruleset(&set, check_nft_blocked4, check_nft_guarded6);
+	check_nft_sets_ruleset(&moved, blocked4, guarded6);
+	ck_assert(ruleset_rules_equal(&set, &moved));
+	ck_assert(!ruleset_sets_equal(&set, &moved));
+	ck_assert(check_nft_apply(&set));
+	if (_i == 0)
+		check_nft_tables_are(true);
+	/* a counter that is not 0, to see that it survives */
+	ck_assert(!check_nft_udp_arrives("127.0.0.2", "127.0.0.1", CHECK_NFT_SET_PORT));
+	before = check_nft_rules_with_handles();
+	ck_assert_ptr_nonnull(strstr(before, "counter packets 1 "));
+	sock = check_nft_listen();
+	ck_assert(check_nft_apply(&moved));
+	ck_assert(!check_nft_apply(&moved));
+	tally = check_nft_tally_events(sock);
+	mnl_socket_close(sock);
+	ck_assert_int_eq(tally.transactions, 1);
+	ck_assert_int_gt(tally.elements, 0);
+	ck_assert_int_eq(tally.others, 0);
+	after = check_nft_rules_with_handles();
+	check_nft_same(after, before);
+	/* the new members hold */
+	ck_assert(check_nft_udp_arrives("127.0.0.2", "127.0.0.1", CHECK_NFT_SET_PORT));
+	ck_assert(!check_nft_udp_arrives("127.0.0.3", "127.0.0.1", CHECK_NFT_SET_PORT));
+	ck_assert(!check_nft_udp_arrives("127.0.1.9", "127.0.0.1", CHECK_NFT_SET_PORT));
+	ck_assert(check_nft_udp_arrives("127.0.1.200", "127.0.0.1", CHECK_NFT_SET_PORT));
+	ck_assert(check_nft_udp_arrives("fd00:99::1", "fd00:99::4", CHECK_NFT_SET_PORT));
+	ck_assert(!check_nft_udp_arrives("fd00:99::1", "fd00:99::5", CHECK_NFT_SET_PORT));
+	ck_assert(!check_nft_udp_arrives("fd00:99::1", "fd00:99:1::7", CHECK_NFT_SET_PORT));
+	if (_i == 0) {
+		check_nft_tables_are(true);
+		/* owned: no one else may add a member */
+		ck_assert_int_ne(check_util_run("nft add element inet tjd set_blocked4 "
+						"'{ 127.0.0.9 }' 2>/dev/null"),
+				 0);
+	}
+	if (_i == 2)
+		ck_assert(!check_nft_backend.ops->monitor_drain(&check_nft_backend));
+	/* exactly what a whole commit of the new ruleset leaves */
+	by_delta = check_nft_capture("nft -s list ruleset");
+	ck_assert_ptr_nonnull(strstr(by_delta, "elements = { 127.0.0.3, 127.0.1.0/25 }"));
+	ck_assert_int_eq(
+	    check_nft_backend.ops->clear(&check_nft_backend, check_nft_err, sizeof(check_nft_err)),
+	    0);
+	ck_assert(check_nft_apply(&moved));
+	by_whole = check_nft_capture("nft -s list ruleset");
+	check_nft_same(by_whole, by_delta);
+	/* and back, as a delta again */
+	free(before);
+	free(after);
+	before = check_nft_rules_with_handles();
+	ck_assert(check_nft_apply(&set));
+	after = check_nft_rules_with_handles();
+	check_nft_same(after, before);
+	ck_assert(!check_nft_udp_arrives("127.0.0.2", "127.0.0.1", CHECK_NFT_SET_PORT));
+	free(before);
+	free(after);
+	free(by_delta);
+	free(by_whole);
+	ruleset_free(&set);
+	ruleset_free(&moved);
+}
+END_TEST
+
+/* Someone else's edits of the members of our sets, which the next apply must undo. */
+static const char *const check_nft_set_drifts[] = {
+    "nft add element inet tjd set_blocked4 '{ 127.0.0.9 }'",
+    "nft delete element inet tjd set_blocked4 '{ 127.0.0.2 }'",
+    "nft delete element inet tjd set_guarded6 '{ fd00:99:1::/64 }'",
+    "nft flush set inet tjd set_guarded6",
+    "nft add element inet tjd set_empty6 '{ fd00::/8 }'",
+};
+
+START_TEST(test_set_drift_is_repaired)
+{
+	const char *command = check_nft_set_drifts[_i];
+	struct ruleset set;
+	char *before, *after;
+
+	check_nft_set_addresses();
+	check_nft_unowned();
+	check_nft_sets_ruleset(&set, check_nft_blocked4, check_nft_guarded6);
+	/* not watched: the listing tells */
+	ck_assert(check_nft_apply(&set));
+	before = check_nft_ruleset();
+	CHECK_NFT_MUST("%s", command);
+	after = check_nft_ruleset();
+	ck_assert_msg(strcmp(after, before) != 0, "`%s` changed nothing", command);
+	free(after);
+	ck_assert_msg(check_nft_apply(&set), "drift not noticed: %s", command);
+	after = check_nft_ruleset();
+	check_nft_same(after, before);
+	free(after);
+	ck_assert(!check_nft_apply(&set));
+	ck_assert(!check_nft_udp_arrives("127.0.0.2", "127.0.0.1", CHECK_NFT_SET_PORT));
+	ck_assert(check_nft_udp_arrives("127.0.0.9", "127.0.0.1", CHECK_NFT_SET_PORT));
+	/* watched: the monitor tells */
+	check_nft_backend.watched = true;
+	(void)check_nft_backend.ops->monitor_drain(&check_nft_backend);
+	CHECK_NFT_MUST("%s", command);
+	ck_assert_msg(
+	    check_nft_monitor_reports(&check_nft_backend, CHECK_NFT_MONITOR_TIMEOUT_MS, NULL),
+	    "monitor missed: %s", command);
+	ck_assert(check_nft_apply(&set));
+	after = check_nft_ruleset();
+	check_nft_same(after, before);
+	free(after);
+	ck_assert(!check_nft_apply(&set));
+	free(before);
+	ruleset_free(&set);
+}
+END_TEST
+
+/*
+ * Conntrack's DNAT status and original port on a real DNAT: a nat output
+ * chain sends 127.0.0.1:8080, :8081 and :8085 to a listener on :9000.
+ * The rules drop connections DNAT'ed from 8080, from 8082-8089, and those
+ * DNAT'ed from 9000, which none is: connecting to 9000 itself is no DNAT.
+ */
+START_TEST(test_dnat_conditions_packets)
+{
+	static const char *const published[] = {"tjd published web 8080", "tjd published web range",
+						"tjd published never"};
+	static const uint16_t ports[][2] = {{8080, 8080}, {8082, 8089}, {9000, 9000}};
+	struct sockaddr_storage address;
+	socklen_t length = check_nft_sockaddr(&address, "127.0.0.1", 9000);
+	int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	struct backend_counter counter = {.bridge = NULL};
+	struct ruleset set;
+	struct rule *rule;
+	char *chain;
+
+	ck_assert_int_eq(check_util_loopback_up(), 0);
+	ck_assert_int_ge(listener, 0);
+	ck_assert_int_eq(bind(listener, (struct sockaddr *)&address, length), 0);
+	ck_assert_int_eq(listen(listener, 16), 0);
+	CHECK_NFT_MUST(
+	    "nft add table ip nat && nft add chain ip nat output "
+	    "'{ type nat hook output priority -100; }' && "
+	    "nft add rule ip nat output ip daddr 127.0.0.1 tcp dport '{ 8080, 8081, 8085 }' "
+	    "dnat to 127.0.0.1:9000");
+	/* without the rules, every port reaches the listener */
+	ck_assert(check_nft_tcp_connects(8080, listener));
+	ck_assert(check_nft_tcp_connects(8081, listener));
+	ck_assert(check_nft_tcp_connects(8085, listener));
+	ck_assert(check_nft_tcp_connects(9000, listener));
+	ruleset_init(&set);
+	for (size_t i = 0; i < 3; i++) {
+		rule = check_nft_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+		rule->ct_dnat = true;
+		rule->protocol = IPPROTO_TCP;
+		rule->ct_dport_first = ports[i][0];
+		rule->ct_dport_last = ports[i][1];
+		strcpy(rule->comment, published[i]);
+	}
+	/* the IPv6 twin, which no packet here meets, and a port match beside conntrack's */
+	rule = check_nft_rule(&set, AF_INET6, RULE_HOOK_FORWARD, RULE_DROP);
+	rule->ct_dnat = true;
+	rule->ctstate = RULE_CT_NEW;
+	rule->protocol = IPPROTO_UDP;
+	rule->dport_first = rule->dport_last = 53;
+	rule->ct_dport_first = rule->ct_dport_last = 5353;
+	strcpy(rule->comment, "tjd published dns");
+	/* conntrack's port before TCP flags, which would imply the protocol only after it */
+	rule = check_nft_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	rule->protocol = IPPROTO_TCP;
+	rule->tcp_not_syn = true;
+	rule->ct_dport_first = rule->ct_dport_last = 443;
+	ck_assert(check_nft_apply(&set));
+	ck_assert(!check_nft_apply(&set));
+	/* DNAT'ed from 8080 and 8085: dropped; from 8081: through; no DNAT: through */
+	ck_assert(!check_nft_tcp_connects(8080, listener));
+	ck_assert(!check_nft_tcp_connects(8085, listener));
+	ck_assert(check_nft_tcp_connects(8081, listener));
+	ck_assert(check_nft_tcp_connects(9000, listener));
+	/* every drop counted as the published-port policy's, none as "no host" */
+	ck_assert_int_eq(check_nft_backend.ops->counters(&check_nft_backend, &counter, 1,
+							 check_nft_err, sizeof(check_nft_err)),
+			 0);
+	ck_assert_uint_ge(counter.kind_packets[BACKEND_DROP_PUBLISHED], 2);
+	ck_assert_uint_eq(counter.kind_packets[BACKEND_DROP_PUBLISHED], counter.packets);
+	ck_assert_uint_eq(counter.kind_packets[BACKEND_DROP_NO_HOST], 0);
+	chain = check_nft_capture("nft -s list table inet tjd");
+	ck_assert_ptr_nonnull(
+	    strstr(chain, "\t\tmeta nfproto ipv4 ct status dnat meta l4proto tcp ct original "
+			  "proto-dst 8080 counter drop comment \"tjd published "
+			  "web 8080\"\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(chain, "\t\tmeta nfproto ipv4 ct status dnat meta l4proto tcp ct original "
+			  "proto-dst 8082-8089 counter drop comment \"tjd "
+			  "published web range\"\n"));
+	ck_assert_ptr_nonnull(strstr(chain, "\t\tmeta nfproto ipv6 ct state new ct status dnat "
+					    "udp dport 53 ct original proto-dst 5353 counter drop "
+					    "comment \"tjd published dns\"\n"));
+	free(chain);
+	close(listener);
+	ruleset_free(&set);
+}
+END_TEST
+
+/*
+ * A drop rule of the published-port policy counts as such on any chain,
+ * under its interface like every drop; the others by their chain.
+ */
+START_TEST(test_published_drops_counted)
+{
+	struct backend_counter counter = {.bridge = "lo"};
+	struct ruleset set;
+	struct rule *rule;
+
+	ck_assert_int_eq(check_util_loopback_up(), 0);
+	ruleset_init(&set);
+	rule = check_nft_rule(&set, AF_INET, RULE_HOOK_OUTPUT, RULE_DROP);
+	strcpy(rule->out_iface, "lo");
+	rule->protocol = IPPROTO_UDP;
+	rule->dport_first = rule->dport_last = CHECK_NFT_SET_PORT;
+	strcpy(rule->comment, "tjd published x");
+	rule = check_nft_rule(&set, AF_INET, RULE_HOOK_OUTPUT, RULE_DROP);
+	strcpy(rule->out_iface, "lo");
+	rule->protocol = IPPROTO_UDP;
+	rule->dport_first = rule->dport_last = CHECK_NFT_SET_PORT + 1;
+	strcpy(rule->comment, "tjd host");
+	rule = check_nft_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	strcpy(rule->in_iface, "lo");
+	rule->protocol = IPPROTO_UDP;
+	rule->dport_first = rule->dport_last = CHECK_NFT_SET_PORT + 2;
+	strcpy(rule->comment, "tjd published y");
+	rule = check_nft_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	strcpy(rule->in_iface, "lo");
+	rule->protocol = IPPROTO_UDP;
+	rule->dport_first = rule->dport_last = CHECK_NFT_SET_PORT + 3;
+	strcpy(rule->comment, "tjd publishing is not it");
+	ck_assert(check_nft_apply(&set));
+	ck_assert(!check_nft_udp_arrives("127.0.0.1", "127.0.0.1", CHECK_NFT_SET_PORT));
+	ck_assert(!check_nft_udp_arrives("127.0.0.1", "127.0.0.1", CHECK_NFT_SET_PORT));
+	ck_assert(!check_nft_udp_arrives("127.0.0.1", "127.0.0.1", CHECK_NFT_SET_PORT + 1));
+	ck_assert(!check_nft_udp_arrives("127.0.0.1", "127.0.0.1", CHECK_NFT_SET_PORT + 2));
+	ck_assert(!check_nft_udp_arrives("127.0.0.1", "127.0.0.1", CHECK_NFT_SET_PORT + 3));
+	ck_assert_int_eq(check_nft_backend.ops->counters(&check_nft_backend, &counter, 1,
+							 check_nft_err, sizeof(check_nft_err)),
+			 0);
+	ck_assert_uint_eq(counter.packets, 5);
+	ck_assert_uint_eq(counter.kind_packets[BACKEND_DROP_PUBLISHED], 3);
+	ck_assert_uint_eq(counter.kind_packets[BACKEND_DROP_HOST], 1);
+	ck_assert_uint_eq(counter.kind_packets[BACKEND_DROP_NO_HOST], 1);
+	ck_assert_uint_eq(counter.kind_packets[BACKEND_DROP_ISOLATION], 0);
+	ck_assert_uint_eq(counter.kind_bytes[BACKEND_DROP_PUBLISHED], 3 * 29);
+	ruleset_free(&set);
+}
+END_TEST
+
+/* Rules naming an unknown set or one of the other family are refused, and nothing changes. */
+START_TEST(test_set_rules_refused)
+{
+	static const char *const reasons[] = {
+	    "set \"absent\": the ruleset has no set of that name",
+	    "set \"guarded6\": the set is of the other family",
+	    "both an address and a set on one side",
+	    "original destination port (conntrack) without protocol TCP, UDP or SCTP",
+	};
+	struct ruleset set;
+	char *before, *after;
+
+	check_nft_sets_ruleset(&set, check_nft_blocked4, check_nft_guarded6);
+	ck_assert(check_nft_apply(&set));
+	before = check_nft_capture("nft -a list ruleset");
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		struct ruleset bad;
+		struct rule *rule;
+		bool changed = true;
+
+		ruleset_init(&bad);
+		ck_assert_int_eq(ruleset_copy(&bad, &set), 0);
+		rule = check_nft_rule(&bad, AF_INET, RULE_HOOK_FORWARD, RULE_DROP);
+		if (i == 0)
+			strcpy(rule->src_set, "absent");
+		else if (i == 1)
+			strcpy(rule->dst_set, "guarded6");
+		else if (i == 2) {
+			strcpy(rule->src_set, "blocked4");
+			check_nft_prefix(&rule->src, "10.0.0.0/8");
+		} else {
+			rule->ct_dnat = true;
+			rule->ct_dport_first = rule->ct_dport_last = 8080;
+		}
+		ck_assert_int_eq(check_nft_backend.ops->apply(&check_nft_backend, &bad, &changed,
+							      check_nft_err, sizeof(check_nft_err)),
+				 -1);
+		ck_assert(!changed);
+		ck_assert_msg(strstr(check_nft_err, reasons[i]) != NULL,
+			      "error \"%s\" lacks \"%s\"", check_nft_err, reasons[i]);
+		ck_assert_ptr_nonnull(strstr(check_nft_err, "rule 4 cannot be written"));
+		after = check_nft_capture("nft -a list ruleset");
+		ck_assert_str_eq(after, before);
+		free(after);
+		ruleset_free(&bad);
+	}
+	free(before);
+	ruleset_free(&set);
+}
+END_TEST
+
 static Suite *check_nft_suite(void)
 {
 	Suite *suite = suite_create("backend_nft");
@@ -2610,6 +3186,13 @@ static Suite *check_nft_suite(void)
 	tcase_add_test(tcase, test_owned_layer2_companion);
 	tcase_add_test(tcase, test_owned_in_another_namespace);
 	tcase_add_test(tcase, test_owned_packets);
+	tcase_add_test(tcase, test_set_packets);
+	tcase_add_loop_test(tcase, test_set_members_change_alone, 0, 3);
+	tcase_add_loop_test(tcase, test_set_drift_is_repaired, 0,
+			    sizeof(check_nft_set_drifts) / sizeof(check_nft_set_drifts[0]));
+	tcase_add_test(tcase, test_dnat_conditions_packets);
+	tcase_add_test(tcase, test_published_drops_counted);
+	tcase_add_test(tcase, test_set_rules_refused);
 	suite_add_tcase(suite, tcase);
 	return suite;
 }

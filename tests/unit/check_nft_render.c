@@ -1,7 +1,9 @@
 /*
  * The nft backend's script, without a kernel: what backend_nft_render
- * produces for a ruleset (tables, sets, chains, the bridge-port binding),
- * and that names and comments cannot smuggle nft syntax in.
+ * produces for a ruleset (tables, sets, chains, the bridge-port binding,
+ * the ruleset's named sets and conntrack DNAT conditions), the element
+ * deltas between two, and that names and comments cannot smuggle nft
+ * syntax in.
  */
 #include "config.h"
 
@@ -823,6 +825,281 @@ START_TEST(test_unexpressible_rules_refused)
 }
 END_TEST
 
+/* Adds a named set to `set` with the given members ("" ends the list). */
+static void check_render_named(struct ruleset *set, const char *name, int family,
+			       const char *comment, const char *const *members)
+{
+	struct rule_addrset *named = ruleset_add_set(set, name, family);
+
+	ck_assert_ptr_nonnull(named);
+	snprintf(named->comment, sizeof(named->comment), "%s", comment);
+	for (size_t i = 0; members[i][0] != '\0'; i++) {
+		struct prefix member;
+
+		check_render_prefix(&member, members[i]);
+		ck_assert_int_eq(ruleset_add_member(set, &member), 0);
+	}
+}
+
+/* The inet table of the script for check_render_sets_ruleset (the bridge table follows). */
+static const char check_render_sets_inet[] =
+    "add table inet tjd\n"
+    "delete table inet tjd\n"
+    "add table bridge tjd\n"
+    "delete table bridge tjd\n"
+    "table inet tjd {\n"
+    "\tcomment \"managed by tjd; edits are reverted\"\n"
+    "\tset set_trusted {\n"
+    "\t\ttype ipv4_addr\n"
+    "\t\tflags interval\n"
+    "\t\tcomment \"tjd set trusted\"\n"
+    "\t\telements = { 10.0.0.0/24,\n"
+    "\t\t\t     10.0.1.5,\n"
+    "\t\t\t     192.168.0.0/16 }\n"
+    "\t}\n"
+    "\tset set_v6-peers {\n"
+    "\t\ttype ipv6_addr\n"
+    "\t\tflags interval\n"
+    "\t}\n"
+    "\tset fwd4_br_web {\n"
+    "\t\ttype ipv4_addr\n"
+    "\t\telements = { 172.20.0.2 comment \"tjd web allow proxy\" }\n"
+    "\t}\n"
+    "\tchain forward {\n"
+    "\t\ttype filter hook forward priority -10; policy accept;\n"
+    "\t\tmeta nfproto ipv4 iifname \"br-web\" oifname \"br-web\" ip saddr @fwd4_br_web "
+    "return comment \"tjd web allow proxy\"\n"
+    "\t\tmeta nfproto ipv4 iifname \"br-web\" ip saddr @set_trusted ip daddr 172.20.0.0/16 "
+    "return comment \"tjd web from trusted\"\n"
+    "\t\tmeta nfproto ipv4 ct state new ct status dnat ip saddr @set_trusted meta l4proto 6 "
+    "th dport 80 ct original proto-dst 8080 counter drop comment \"tjd published web 8080\"\n"
+    "\t\tmeta nfproto ipv6 ct status dnat ip6 daddr @set_v6-peers meta l4proto 17 "
+    "ct original proto-dst 5000-5010 counter drop comment \"tjd published udp\"\n"
+    "\t}\n"
+    "\tchain input {\n"
+    "\t\ttype filter hook input priority -10; policy accept;\n"
+    "\t\tmeta nfproto ipv6 ip6 saddr @set_v6-peers ip6 daddr @set_v6-peers counter drop\n"
+    "\t\tmeta nfproto ipv4 ct status dnat icmp type 8 counter drop\n"
+    "\t\tmeta nfproto ipv4 meta l4proto 6 ct original proto-dst 443 tcp flags & (fin | syn | "
+    "rst | ack) != syn counter drop\n"
+    "\t}\n"
+    "\tchain output {\n"
+    "\t\ttype filter hook output priority -10; policy accept;\n"
+    "\t}\n"
+    "}\n"
+    "table bridge tjd {\n";
+
+/* A set of each family, rules that look into them, and the conntrack DNAT conditions. */
+static void check_render_sets_ruleset(struct ruleset *set, const char *const *trusted)
+{
+	static const char *const none[] = {""};
+	struct ruleset saved = check_render_set;
+	struct rule *rule;
+
+	ruleset_init(&check_render_set);
+	check_render_named(&check_render_set, "trusted", AF_INET, "tjd set trusted", trusted);
+	check_render_named(&check_render_set, "v6-peers", AF_INET6, "", none);
+	check_render_allow(AF_INET, RULE_HOOK_FORWARD, "172.20.0.2", "veth1", "proxy");
+	/* a RETURN next to the allowance, with a set for its source: a rule of its own */
+	rule = check_render_rule(AF_INET, RULE_HOOK_FORWARD, RULE_RETURN);
+	strcpy(rule->in_iface, "br-web");
+	strcpy(rule->src_set, "trusted");
+	check_render_prefix(&rule->dst, "172.20.0.0/16");
+	strcpy(rule->comment, "tjd web from trusted");
+	rule = check_render_rule(AF_INET, RULE_HOOK_FORWARD, RULE_DROP);
+	rule->ctstate = RULE_CT_NEW;
+	rule->ct_dnat = true;
+	strcpy(rule->src_set, "trusted");
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = rule->dport_last = 80;
+	rule->ct_dport_first = rule->ct_dport_last = 8080;
+	strcpy(rule->comment, "tjd published web 8080");
+	rule = check_render_rule(AF_INET6, RULE_HOOK_FORWARD, RULE_DROP);
+	rule->ct_dnat = true;
+	strcpy(rule->dst_set, "v6-peers");
+	rule->protocol = IPPROTO_UDP;
+	rule->ct_dport_first = 5000;
+	rule->ct_dport_last = 5010;
+	strcpy(rule->comment, "tjd published udp");
+	rule = check_render_rule(AF_INET6, RULE_HOOK_INPUT, RULE_DROP);
+	strcpy(rule->src_set, "v6-peers");
+	strcpy(rule->dst_set, "v6-peers");
+	rule = check_render_rule(AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	rule->ct_dnat = true;
+	rule->protocol = IPPROTO_ICMP;
+	rule->has_icmp_type = true;
+	rule->icmp_type = 8;
+	rule = check_render_rule(AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	rule->protocol = IPPROTO_TCP;
+	rule->tcp_not_syn = true;
+	rule->ct_dport_first = rule->ct_dport_last = 443;
+	*set = check_render_set;
+	check_render_set = saved;
+}
+
+START_TEST(test_ruleset_sets_and_dnat)
+{
+	static const char *const trusted[] = {"10.0.0.0/24", "10.0.1.5", "192.168.7.1/16", ""};
+	struct ruleset built;
+	char *script;
+
+	check_render_sets_ruleset(&built, trusted);
+	ruleset_free(&check_render_set);
+	check_render_set = built;
+	script = check_render();
+	ck_assert_msg(strncmp(script, check_render_sets_inet, strlen(check_render_sets_inet)) == 0,
+		      "the script starts\n%.*s", (int)strlen(check_render_sets_inet), script);
+	/* the bridge table holds only the allowance's binding */
+	ck_assert_ptr_null(strstr(script + strlen(check_render_sets_inet), "set_"));
+	ck_assert_ptr_nonnull(strstr(script, "\t\telements = { 172.20.0.2 . \"veth1\" }\n"));
+	free(script);
+}
+END_TEST
+
+START_TEST(test_delta_of_set_members)
+{
+	static const char *const trusted[] = {"10.0.0.0/24", "10.0.1.5", "192.168.7.1/16", ""};
+	static const char *const moved[] = {"10.0.0.0/25", "10.0.0.128/25", "192.168.0.0/16",
+					    "fd00::1", ""};
+	static const char *const empty[] = {""};
+	struct ruleset a, b, c;
+	char *delta;
+
+	check_render_sets_ruleset(&a, trusted);
+	check_render_sets_ruleset(&b, moved);
+	/* an IPv6 member in an IPv4 set is refused, with the set and member named */
+	check_render_set = b;
+	check_render_fails("set \"trusted\" cannot be written to nftables: a member of the other "
+			   "family (member 4)");
+	ruleset_init(&check_render_set);
+	b.member_count--;
+	b.sets[0].count--;
+	b.sets[1].first--;
+	ck_assert(ruleset_rules_equal(&a, &b));
+	ck_assert(!ruleset_sets_equal(&a, &b));
+	/* members only: their deletions first, then their additions, in the inet table only */
+	delta = backend_nft_render_delta(&check_render_backend, &a, &b, check_render_err,
+					 sizeof(check_render_err));
+	ck_assert_msg(delta != NULL, "%s", check_render_err);
+	ck_assert_str_eq(delta,
+			 "delete element inet tjd set_trusted { 10.0.0.0/24, 10.0.1.5 }\n"
+			 "add element inet tjd set_trusted { 10.0.0.0/25, 10.0.0.128/25 }\n");
+	free(delta);
+	/* emptied, and filled again: an empty set stays declared, so this is a delta too */
+	check_render_sets_ruleset(&c, empty);
+	delta = backend_nft_render_delta(&check_render_backend, &a, &c, check_render_err,
+					 sizeof(check_render_err));
+	ck_assert_msg(delta != NULL, "%s", check_render_err);
+	ck_assert_str_eq(delta, "delete element inet tjd set_trusted { 10.0.0.0/24, 10.0.1.5, "
+				"192.168.0.0/16 }\n");
+	free(delta);
+	delta = backend_nft_render_delta(&check_render_backend, &c, &a, check_render_err,
+					 sizeof(check_render_err));
+	ck_assert_msg(delta != NULL, "%s", check_render_err);
+	ck_assert_str_eq(delta, "add element inet tjd set_trusted { 10.0.0.0/24, 10.0.1.5, "
+				"192.168.0.0/16 }\n");
+	free(delta);
+	/* a set's comment is no element: the whole ruleset goes in */
+	strcpy(c.sets[0].comment, "tjd set renamed");
+	ck_assert_ptr_null(backend_nft_render_delta(&check_render_backend, &a, &c, check_render_err,
+						    sizeof(check_render_err)));
+	ruleset_free(&a);
+	ruleset_free(&b);
+	ruleset_free(&c);
+}
+END_TEST
+
+START_TEST(test_set_conditions_refused)
+{
+	static const char *const members[] = {"10.0.0.0/24", ""};
+	struct rule *rule;
+
+	check_render_named(&check_render_set, "trusted", AF_INET, "", members);
+	rule = check_render_rule(AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	strcpy(rule->src_set, "missing");
+	check_render_fails("rule 1 cannot be written to nftables: set \"missing\": the ruleset "
+			   "has no set of that name");
+	rule->src_set[0] = '\0';
+	strcpy(rule->dst_set, "missing");
+	check_render_fails("set \"missing\": the ruleset has no set of that name");
+	strcpy(rule->dst_set, "trusted");
+	free(check_render()); /* now valid */
+	rule->family = AF_INET6;
+	check_render_fails("set \"trusted\": the set is of the other family");
+	rule->family = AF_INET;
+	check_render_prefix(&rule->dst, "10.0.0.1");
+	check_render_fails("both an address and a set on one side");
+	memset(&rule->dst, 0, sizeof(rule->dst));
+	strcpy(rule->dst_set, "a\"b");
+	check_render_fails("set name not");
+	ck_assert_ptr_null(strstr(check_render_err, "a\"b"));
+	memset(rule->dst_set, 'x', sizeof(rule->dst_set));
+	check_render_fails("set name not");
+	rule->dst_set[0] = '\0';
+	/* the original destination port needs a protocol with ports, in order */
+	rule->ct_dport_first = rule->ct_dport_last = 8080;
+	check_render_fails("original destination port (conntrack) without protocol TCP, UDP or "
+			   "SCTP");
+	rule->protocol = IPPROTO_ICMP;
+	check_render_fails("original destination port (conntrack) without protocol");
+	rule->protocol = IPPROTO_TCP;
+	free(check_render());
+	rule->ct_dport_first = 8081;
+	check_render_fails("original destination port range");
+	rule->ct_dport_first = 0;
+	check_render_fails("original destination port range");
+	rule->ct_dport_last = 0;
+	rule->ct_dport_first = 1;
+	check_render_fails("original destination port range");
+	rule->ct_dport_first = 0;
+	free(check_render());
+}
+END_TEST
+
+START_TEST(test_unwritable_sets_refused)
+{
+	static const char *const members[] = {"10.0.0.0/24", "10.0.1.0/24", ""};
+	static const char *const overlapping[] = {"10.0.0.0/16", "10.0.1.0/24", ""};
+	static const char *const unordered[] = {"10.0.1.0/24", "10.0.0.0/24", ""};
+	static const char *const twice[] = {"10.0.1.5", "10.0.1.5", ""};
+	static const char *const hosts[] = {"10.0.1.5/24", "10.0.1.7/24", ""};
+
+	check_render_named(&check_render_set, "a", AF_INET, "", members);
+	free(check_render());
+	check_render_named(&check_render_set, "a", AF_INET, "", members);
+	check_render_fails("set 2 cannot be written to nftables: a second set of that name");
+	ruleset_reset(&check_render_set);
+	check_render_named(&check_render_set, "a", AF_INET, "", overlapping);
+	check_render_fails("set \"a\" cannot be written to nftables: members overlapping or out "
+			   "of order (member 2)");
+	ruleset_reset(&check_render_set);
+	check_render_named(&check_render_set, "a", AF_INET, "", unordered);
+	check_render_fails("members overlapping or out of order (member 2)");
+	ruleset_reset(&check_render_set);
+	check_render_named(&check_render_set, "a", AF_INET, "", twice);
+	check_render_fails("members overlapping or out of order (member 2)");
+	/* one network written with two of its hosts' addresses */
+	ruleset_reset(&check_render_set);
+	check_render_named(&check_render_set, "a", AF_INET, "", hosts);
+	check_render_fails("members overlapping or out of order (member 2)");
+	ruleset_reset(&check_render_set);
+	check_render_named(&check_render_set, "a", AF_INET, "", members);
+	check_render_set.members[1].length = 0;
+	check_render_fails("a member of length 0 or longer than the address (member 2)");
+	check_render_set.members[1].length = 33;
+	check_render_fails("a member of length 0 or longer than the address (member 2)");
+	check_render_set.members[1].length = 24;
+	check_render_set.sets[0].count = 3;
+	check_render_fails("set 1 cannot be written to nftables: members beyond the ruleset's");
+	check_render_set.sets[0].count = 2;
+	check_render_set.sets[0].family = AF_UNIX;
+	check_render_fails("set 1 cannot be written to nftables: unknown address family");
+	check_render_set.sets[0].family = AF_INET;
+	strcpy(check_render_set.sets[0].name, "9lives");
+	check_render_fails("set 1 cannot be written to nftables: name not");
+}
+END_TEST
+
 /* The suite. */
 static Suite *check_render_suite(void)
 {
@@ -846,6 +1123,10 @@ static Suite *check_render_suite(void)
 			    sizeof(check_render_bad_names) / sizeof(check_render_bad_names[0]));
 	tcase_add_test(tcase, test_unterminated_interface_refused);
 	tcase_add_test(tcase, test_unexpressible_rules_refused);
+	tcase_add_test(tcase, test_ruleset_sets_and_dnat);
+	tcase_add_test(tcase, test_delta_of_set_members);
+	tcase_add_test(tcase, test_set_conditions_refused);
+	tcase_add_test(tcase, test_unwritable_sets_refused);
 	suite_add_tcase(suite, tcase);
 	return suite;
 }

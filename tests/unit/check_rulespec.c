@@ -353,6 +353,12 @@ START_TEST(test_ports)
 	parse_ok("allow proto udp to any port 1-65535", &rule);
 	assert_port(&rule.to.ports, 1, 65535);
 	rulespec_rule_free(&rule);
+	/* a port after other clauses belongs to the address read last */
+	ck_assert_str_eq(
+	    canonical("allow from label app=tautulli to name=plex proto tcp port 32400"),
+	    "allow proto tcp from label=app=tautulli to name=plex port 32400");
+	ck_assert_str_eq(canonical("allow from 10.0.0.0/8 proto udp port 53 to any"),
+			 "allow proto udp from 10.0.0.0/8 port 53");
 	/* sorted; a range of one port is the port */
 	ck_assert_str_eq(canonical("allow proto tcp to any port 8000-8080,443,80,22-22"),
 			 "allow proto tcp to any port 22,80,443,8000-8080");
@@ -382,8 +388,10 @@ START_TEST(test_ports)
 	expect_error("allow proto tcp to any port 80,,81", 32, "", "empty item");
 	expect_error("allow proto tcp to any port", 24, "port", "expected ports after port");
 	expect_error("allow proto tcp to any port 80 port 81", 32, "port",
-		     "port must follow the address of from or to");
+		     "to has a port clause already");
 	expect_error("allow proto tcp port 80", 17, "port", "port must follow");
+	expect_error("allow from any port 1 proto tcp port 2", 33, "port",
+		     "from has a port clause already");
 	/* at most RULESPEC_PORTS_MAX items */
 	strcpy(many, "allow proto tcp to any port 1");
 	for (int i = 2; i <= RULESPEC_PORTS_MAX; i++)
