@@ -279,7 +279,7 @@ t70_config_write() {
 		printf '[network %s]\n' "$WEB_NET"
 		printf 'allow = label=tjd.allow=true\n'
 		printf 'allow_host_traffic = no\n'
-		printf 'rule = allow proto tcp from label app=tautulli to name=plex port %s\n' "$PLEX_PORT"
+		printf 'rule = allow from label app=tautulli to name=plex proto tcp port %s\n' "$PLEX_PORT"
 		printf 'reach_allowed = yes\n'
 		printf 'lan_egress = deny\n'
 		printf 'lan_allow = @nas\n'
