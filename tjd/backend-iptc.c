@@ -1673,11 +1673,39 @@ static int backend_iptc_clear(struct backend *backend, char *err, size_t errlen)
 	return backend_iptc_transaction(backend, NULL, &changed, err, errlen);
 }
 
-/* Renders what the kernel holds in our chains, in ruleset_format's syntax. */
+/* The text of an entry's comment match, or "" when it has none. */
+static const char *backend_iptc_entry_comment(const struct backend_iptc_family *family,
+					      const void *entry)
+{
+	const unsigned char *bytes = entry;
+	uint16_t target_offset, next_offset;
+
+	family->entry_offsets(entry, &target_offset, &next_offset);
+	for (size_t offset = family->entry_size;
+	     offset + sizeof(struct xt_entry_match) <= target_offset;) {
+		const struct xt_entry_match *match = (const void *)(bytes + offset);
+		size_t size = match->u.match_size;
+
+		if (size < XT_ALIGN(sizeof(*match)) || size > target_offset - offset)
+			break;
+		if (strncmp(match->u.user.name, "comment", sizeof(match->u.user.name)) == 0 &&
+		    size >= XT_ALIGN(sizeof(*match)) + sizeof(struct xt_comment_info)) {
+			const struct xt_comment_info *comment = (const void *)match->data;
+
+			return backend_iptc_terminated(comment->comment, XT_MAX_COMMENT_LEN)
+				   ? comment->comment
+				   : "";
+		}
+		offset += size;
+	}
+	return "";
+}
+
 /*
  * Adds the counters of every DROP and REJECT entry of tjd's chains in one
  * family's table: by the bridge they came in on (forward, input) or go out
- * on (output), and the chain's kind.  0, or -1 when out of memory.
+ * on (output), and the kind: the published-port policy's by its comment,
+ * else the chain's.  0, or -1 when out of memory.
  */
 static int backend_iptc_collect(const struct backend_iptc_family *family, struct xtc_handle *handle,
 				const struct backend_iptc_labels *labels,
@@ -1699,13 +1727,18 @@ static int backend_iptc_collect(const struct backend_iptc_family *family, struct
 			const char *target = family->get_target(entry, handle);
 			const char *in_iface, *out_iface;
 			uint64_t packets, bytes;
+			int kind = kinds[hook];
 
 			if (target == NULL ||
 			    (strcmp(target, IPTC_LABEL_DROP) != 0 && strcmp(target, "REJECT") != 0))
 				continue;
+			if (strncmp(backend_iptc_entry_comment(family, entry),
+				    BACKEND_PUBLISHED_COMMENT,
+				    strlen(BACKEND_PUBLISHED_COMMENT)) == 0)
+				kind = BACKEND_DROP_PUBLISHED;
 			family->entry_counts(entry, &packets, &bytes, &in_iface, &out_iface);
 			if (backend_tally_add(out, hook == RULE_HOOK_OUTPUT ? out_iface : in_iface,
-					      kinds[hook], packets, bytes) < 0)
+					      kind, packets, bytes) < 0)
 				return -1;
 		}
 	}
@@ -1756,6 +1789,7 @@ out:
 	return ret;
 }
 
+/* Renders what the kernel holds in our chains, in ruleset_format's syntax. */
 static int backend_iptc_dump(struct backend *backend, char **text, char *err, size_t errlen)
 {
 	struct ruleset installed;

@@ -1408,6 +1408,131 @@ START_TEST(test_drop_counters)
 }
 END_TEST
 
+/* Fills a socket address for a test address and port; returns its length. */
+static socklen_t check_iptc_address(int family, const char *text, unsigned port,
+				    struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (family == AF_INET) {
+		struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		ck_assert_int_eq(inet_pton(AF_INET, text, &v4->sin_addr), 1);
+		return sizeof(*v4);
+	}
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+
+	v6->sin6_family = AF_INET6;
+	v6->sin6_port = htons((uint16_t)port);
+	ck_assert_int_eq(inet_pton(AF_INET6, text, &v6->sin6_addr), 1);
+	return sizeof(*v6);
+}
+
+/*
+ * Opens a TCP connection in this namespace from local address `source` to
+ * `destination`:`port`, with a listener on `destination`:`listen_port`
+ * (another port when a DNAT rule rewrites it) so that a refusal proves a
+ * rule answered; says what came back within 1.5 s.
+ */
+static enum check_util_probe check_iptc_probe(int family, const char *source,
+					      const char *destination, unsigned port,
+					      unsigned listen_port)
+{
+	struct sockaddr_storage from, to, at;
+	socklen_t from_length = check_iptc_address(family, source, 0, &from);
+	socklen_t to_length = check_iptc_address(family, destination, port, &to);
+	socklen_t at_length = check_iptc_address(family, destination, listen_port, &at);
+	struct pollfd waiter = {0};
+	socklen_t error_length;
+	int listener, client, error = 0, one = 1;
+	enum check_util_probe result = CHECK_PROBE_SILENT;
+
+	listener = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(listener, 0);
+	setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ck_assert_msg(bind(listener, (struct sockaddr *)&at, at_length) == 0, "bind %s: %s",
+		      destination, strerror(errno));
+	ck_assert_int_eq(listen(listener, 8), 0);
+	client = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(client, 0);
+	ck_assert_msg(bind(client, (struct sockaddr *)&from, from_length) == 0, "bind %s: %s",
+		      source, strerror(errno));
+	if (connect(client, (struct sockaddr *)&to, to_length) == 0) {
+		result = CHECK_PROBE_ANSWERED;
+	} else {
+		ck_assert_int_eq(errno, EINPROGRESS);
+		waiter.fd = client;
+		waiter.events = POLLOUT;
+		if (poll(&waiter, 1, 1500) == 1) {
+			error_length = sizeof(error);
+			getsockopt(client, SOL_SOCKET, SO_ERROR, &error, &error_length);
+			ck_assert_msg(error == 0 || error == ECONNREFUSED, "connect: %s",
+				      strerror(error));
+			result = error == 0 ? CHECK_PROBE_ANSWERED : CHECK_PROBE_REFUSED;
+		}
+	}
+	close(client);
+	close(listener);
+	return result;
+}
+
+/*
+ * A drop of the published-port policy (comment "tjd published ...") counts
+ * as BACKEND_DROP_PUBLISHED on whichever chain it is; the chain decides
+ * for the others, and a rewrite keeps both counts.
+ */
+START_TEST(test_published_drops_counted)
+{
+	struct backend_counter counter = {.bridge = NULL}, after = {.bridge = NULL};
+	struct ruleset set;
+	struct rule *rule;
+
+	ck_assert_int_eq(check_util_loopback_up(), 0);
+	ruleset_init(&set);
+	rule = check_iptc_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_REJECT);
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = rule->dport_last = 8080;
+	strcpy(rule->comment, "tjd published 8080");
+	rule = check_iptc_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_REJECT);
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = rule->dport_last = 8081;
+	strcpy(rule->comment, "tjd no host");
+	rule = check_iptc_rule(&set, AF_INET6, RULE_HOOK_OUTPUT, RULE_REJECT);
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = rule->dport_last = 8082;
+	strcpy(rule->comment, "tjd published x");
+	/* "tjd publishe" is not the policy's: a prefix of the prefix does not count */
+	rule = check_iptc_rule(&set, AF_INET6, RULE_HOOK_OUTPUT, RULE_REJECT);
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = rule->dport_last = 8083;
+	strcpy(rule->comment, "tjd publishe");
+	ck_assert(check_iptc_apply(&set));
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.1", "127.0.0.1", 8080, 8080),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.1", "127.0.0.1", 8081, 8081),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "::1", "::1", 8082, 8082), CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "::1", "::1", 8083, 8083), CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_backend.ops->counters(&check_iptc_backend, &counter, 1,
+							  check_iptc_err, sizeof(check_iptc_err)),
+			 0);
+	ck_assert_uint_eq(counter.packets, 4);
+	ck_assert_uint_eq(counter.kind_packets[BACKEND_DROP_PUBLISHED], 2);
+	ck_assert_uint_eq(counter.kind_packets[BACKEND_DROP_NO_HOST], 1);
+	ck_assert_uint_eq(counter.kind_packets[BACKEND_DROP_HOST], 1);
+	ck_assert_uint_gt(counter.kind_bytes[BACKEND_DROP_PUBLISHED], 0);
+	/* rewritten: the counts stay, by kind */
+	check_iptc_rule(&set, AF_INET, RULE_HOOK_FORWARD, RULE_DROP);
+	ck_assert(check_iptc_apply(&set));
+	ck_assert_int_eq(check_iptc_backend.ops->counters(&check_iptc_backend, &after, 1,
+							  check_iptc_err, sizeof(check_iptc_err)),
+			 0);
+	ck_assert_mem_eq(after.kind_packets, counter.kind_packets, sizeof(after.kind_packets));
+	ruleset_free(&set);
+}
+END_TEST
+
 static Suite *check_iptc_suite(void)
 {
 	Suite *suite = suite_create("backend_iptc");
@@ -1437,6 +1562,7 @@ static Suite *check_iptc_suite(void)
 	tcase_add_test(tc, test_ipv4_commit_failure_changes_nothing);
 	tcase_add_test(tc, test_held_lock_times_out);
 	tcase_add_test(tc, test_drop_stops_real_packets);
+	tcase_add_test(tc, test_published_drops_counted);
 	suite_add_tcase(suite, tc);
 	tc = tcase_create("clear only");
 	tcase_add_test(tc, test_clearing_creates_no_legacy_tables);
