@@ -49,8 +49,11 @@
 /* 40 tries 50 ms apart: we give up on the lock after about 2 s. */
 #define BACKEND_IPTC_LOCK_ATTEMPTS 40
 #define BACKEND_IPTC_LOCK_INTERVAL_NS 50000000L
-/* Largest entry we build: IPv6 header + icmp6 or tcp, physdev, conntrack, comment. */
-#define BACKEND_IPTC_ENTRY_MAX 1024
+/*
+ * Largest entry we build: IPv6 header, tcp, physdev, two conntrack
+ * matches, comment, limit and the NFLOG target come to about 1200 bytes.
+ */
+#define BACKEND_IPTC_ENTRY_MAX 2048
 
 _Static_assert(TJD_IFNAMSIZ == IFNAMSIZ, "rule interface names must fit x_tables ones");
 _Static_assert(BACKEND_CHAIN_MAX < XT_EXTENSION_MAXNAMELEN,
@@ -562,6 +565,20 @@ static int backend_iptc_canonical_rule(const struct rule *in, struct rule *out, 
 		error_format(why, whylen, "port range out of order or with port 0");
 		return -1;
 	}
+	if ((in->ct_dport_last != 0 || in->ct_dport_first != 0) &&
+	    !rule_protocol_has_ports(in->protocol)) {
+		error_format(why, whylen,
+			     "a connection's original destination port needs protocol TCP, UDP "
+			     "or SCTP");
+		return -1;
+	}
+	if ((in->ct_dport_last != 0 &&
+	     (in->ct_dport_first == 0 || in->ct_dport_first > in->ct_dport_last)) ||
+	    (in->ct_dport_last == 0 && in->ct_dport_first != 0)) {
+		error_format(why, whylen,
+			     "original destination port range out of order or with port 0");
+		return -1;
+	}
 	if (!backend_iptc_terminated(in->comment, RULE_COMMENT_MAX)) {
 		error_format(why, whylen, "comment longer than %d characters",
 			     RULE_COMMENT_MAX - 1);
@@ -585,6 +602,9 @@ static int backend_iptc_canonical_rule(const struct rule *in, struct rule *out, 
 	out->sport_last = in->sport_last;
 	out->dport_first = in->dport_first;
 	out->dport_last = in->dport_last;
+	out->ct_dnat = in->ct_dnat;
+	out->ct_dport_first = in->ct_dport_first;
+	out->ct_dport_last = in->ct_dport_last;
 	out->verdict = in->verdict;
 	strcpy(out->comment, in->comment);
 	return 0;
@@ -659,9 +679,36 @@ static uint16_t backend_iptc_state_mask(uint8_t ctstate)
 }
 
 /*
+ * The conntrack match of a rule's DNAT and original-port conditions, apart
+ * from the one of its states: one match's state bits are any-of, so DNAT
+ * among them would mean NEW or DNAT.  DNAT is the kernel's state bit for
+ * the DST_NAT status (iptables: --ctstate DNAT).  Not the status mask:
+ * iptables names no DNAT status, so iptables-save would print an empty
+ * --ctstatus that iptables-restore refuses.
+ */
+static void backend_iptc_dnat_match(const struct rule *rule, struct xt_conntrack_mtinfo3 *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (rule->ct_dnat) {
+		out->match_flags |= XT_CONNTRACK_STATE;
+		out->state_mask = XT_CONNTRACK_STATE_DNAT;
+	}
+	if (rule->ct_dport_last != 0) {
+		/* revision 3 takes the range in host order; the port needs its protocol */
+		out->match_flags |= XT_CONNTRACK_PROTO | XT_CONNTRACK_ORIGDST_PORT;
+		out->l4proto = rule->protocol;
+		out->origdst_port = rule->ct_dport_first;
+		out->origdst_port_high = rule->ct_dport_last;
+	}
+}
+
+/*
  * Builds the entry for a canonical rule, or for a plain jump when
  * `jump_to` is set.  Matches go in the order iptables-save prints them in
- * ruleset_format: icmp or tcp, physdev, conntrack, comment.
+ * ruleset_format: icmp or tcp, physdev, conntrack, comment.  The
+ * conditions on a connection's states come in a conntrack match of their
+ * own, as before there were others, so rules written then read back
+ * unchanged.
  */
 static int backend_iptc_encode(const struct backend_iptc_family *family, const struct rule *rule,
 			       const char *jump_to, union backend_iptc_entry_buffer *buffer)
@@ -713,6 +760,14 @@ static int backend_iptc_encode(const struct backend_iptc_family *family, const s
 		    .match_flags = XT_CONNTRACK_STATE,
 		    .state_mask = backend_iptc_state_mask(rule->ctstate),
 		};
+		if (backend_iptc_put_match(buffer, &offset, "conntrack", 3, &conntrack,
+					   sizeof(conntrack)) < 0)
+			return -1;
+	}
+	if (rule->ct_dnat || rule->ct_dport_last != 0) {
+		struct xt_conntrack_mtinfo3 conntrack;
+
+		backend_iptc_dnat_match(rule, &conntrack);
 		if (backend_iptc_put_match(buffer, &offset, "conntrack", 3, &conntrack,
 					   sizeof(conntrack)) < 0)
 			return -1;
@@ -790,6 +845,35 @@ static int backend_iptc_decode_state_mask(uint16_t mask, uint8_t *ctstate)
 	return backend_iptc_state_mask(*ctstate) == mask ? 0 : -1;
 }
 
+/*
+ * Reads a conntrack match back: the one of the connection's states, or
+ * the one of DNAT and the original destination port after it; -1 for
+ * anything else.
+ */
+static int backend_iptc_decode_conntrack(const struct xt_conntrack_mtinfo3 *conntrack,
+					 struct rule *rule)
+{
+	bool dnat_match = (conntrack->match_flags & XT_CONNTRACK_ORIGDST_PORT) != 0 ||
+			  ((conntrack->match_flags & XT_CONNTRACK_STATE) != 0 &&
+			   conntrack->state_mask == XT_CONNTRACK_STATE_DNAT);
+
+	/* the states' match comes first, at most one of each; the re-encoding checks the rest */
+	if (rule->ct_dnat || rule->ct_dport_last != 0)
+		return -1;
+	if (dnat_match) {
+		rule->ct_dnat = (conntrack->match_flags & XT_CONNTRACK_STATE) != 0;
+		if (conntrack->match_flags & XT_CONNTRACK_ORIGDST_PORT) {
+			rule->ct_dport_first = conntrack->origdst_port;
+			rule->ct_dport_last = conntrack->origdst_port_high;
+		}
+		return rule->ct_dnat || rule->ct_dport_last != 0 ? 0 : -1;
+	}
+	if (rule->ctstate != 0 ||
+	    backend_iptc_decode_state_mask(conntrack->state_mask, &rule->ctstate) < 0)
+		return -1;
+	return rule->ctstate != 0 ? 0 : -1;
+}
+
 /* Fills the rule field one match stands for; -1 for a match tjd never writes. */
 static int backend_iptc_decode_match(const struct backend_iptc_family *family,
 				     const struct xt_entry_match *match, struct rule *rule)
@@ -847,12 +931,8 @@ static int backend_iptc_decode_match(const struct backend_iptc_family *family,
 		return rule->physdev_in[0] != '\0' ? 0 : -1;
 	}
 	if (strcmp(name, "conntrack") == 0 && revision == 3 &&
-	    payload == XT_ALIGN(sizeof(struct xt_conntrack_mtinfo3)) && rule->ctstate == 0) {
-		const struct xt_conntrack_mtinfo3 *conntrack = (const void *)match->data;
-		if (backend_iptc_decode_state_mask(conntrack->state_mask, &rule->ctstate) < 0)
-			return -1;
-		return rule->ctstate != 0 ? 0 : -1;
-	}
+	    payload == XT_ALIGN(sizeof(struct xt_conntrack_mtinfo3)))
+		return backend_iptc_decode_conntrack((const void *)match->data, rule);
 	/* its rate and burst are checked against the re-encoding, as the verdict is */
 	if (strcmp(name, "limit") == 0 && revision == 0 &&
 	    payload == XT_ALIGN(sizeof(struct xt_rateinfo)))

@@ -1533,6 +1533,126 @@ START_TEST(test_published_drops_counted)
 }
 END_TEST
 
+/*
+ * A connection to a published port: ctstate NEW, conntrack status DNAT
+ * and the original destination port, read back exactly and what
+ * iptables-save shows (restorable: DNAT is a --ctstate to iptables, in a
+ * match of its own since one match's states are any-of); on real
+ * connections rewritten by a nat DNAT rule, only those to that port.
+ */
+START_TEST(test_dnat_conditions)
+{
+	struct ruleset set;
+	struct rule *rule;
+	char *save;
+
+	ck_assert_int_eq(check_util_loopback_up(), 0);
+	ruleset_init(&set);
+	/* grouped by family and hook, the order dump reads them back in */
+	rule = check_iptc_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	rule->protocol = IPPROTO_UDP;
+	rule->ct_dport_first = 5000;
+	rule->ct_dport_last = 5010;
+	rule = check_iptc_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_RETURN);
+	rule->protocol = IPPROTO_TCP;
+	rule->ct_dnat = true;
+	rule->dport_first = rule->dport_last = 80;
+	for (int f = 0; f < 2; f++) {
+		int family = f == 0 ? AF_INET : AF_INET6;
+
+		if (family == AF_INET6) {
+			rule = check_iptc_rule(&set, AF_INET6, RULE_HOOK_INPUT, RULE_DROP);
+			rule->protocol = IPPROTO_SCTP;
+			rule->ctstate = RULE_CT_NEW | RULE_CT_ESTABLISHED;
+			rule->ct_dport_first = rule->ct_dport_last = 9;
+		}
+		rule = check_iptc_rule(&set, family, RULE_HOOK_OUTPUT, RULE_REJECT);
+		rule->protocol = IPPROTO_TCP;
+		rule->ctstate = RULE_CT_NEW;
+		rule->ct_dnat = true;
+		rule->ct_dport_first = rule->ct_dport_last = 8080;
+		strcpy(rule->comment, "tjd published web");
+	}
+
+	ck_assert(check_iptc_apply(&set));
+	ck_assert(!check_iptc_apply(&set));
+	check_iptc_dump_is(&set);
+	save = check_iptc_save();
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-OUTPUT -p tcp -m conntrack --ctstate NEW "
+					   "-m conntrack --ctstate DNAT --ctproto 6 "
+					   "--ctorigdstport 8080 -m comment --comment "
+					   "\"tjd published web\" -j REJECT --reject-with "
+					   "tcp-reset\n"));
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-INPUT -p udp -m conntrack --ctproto 17 "
+					   "--ctorigdstport 5000:5010 -j DROP\n"));
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-INPUT -p tcp -m tcp --dport 80 -m conntrack "
+					   "--ctstate DNAT -j RETURN\n"));
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-INPUT -p sctp -m conntrack --ctstate "
+					   "NEW,ESTABLISHED -m conntrack --ctproto 132 "
+					   "--ctorigdstport 9 -j DROP\n"));
+	free(save);
+	/* what iptables-save wrote, iptables-restore takes back */
+	CHECK_IPTC_MUST("iptables-legacy-save -t filter | iptables-legacy-restore && "
+			"ip6tables-legacy-save -t filter | ip6tables-legacy-restore");
+	ck_assert(!check_iptc_apply(&set));
+
+	/* the host publishes 8080 and 8081 on 9090; only 8080 is refused */
+	CHECK_IPTC_MUST("for p in 8080 8081; do "
+			"iptables-legacy -t nat -A OUTPUT -p tcp -d 127.0.0.1 --dport $p "
+			"-j DNAT --to-destination 127.0.0.1:9090 && "
+			"ip6tables-legacy -t nat -A OUTPUT -p tcp -d ::1 --dport $p "
+			"-j DNAT --to-destination [::1]:9090 || exit 1; done");
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.1", "127.0.0.1", 8080, 9090),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.1", "127.0.0.1", 8081, 9090),
+			 CHECK_PROBE_ANSWERED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "::1", "::1", 8080, 9090), CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "::1", "::1", 8081, 9090),
+			 CHECK_PROBE_ANSWERED);
+	/* 9090 itself, not rewritten: no DNAT status, whatever the port */
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.1", "127.0.0.1", 9090, 9090),
+			 CHECK_PROBE_ANSWERED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "::1", "::1", 9090, 9090),
+			 CHECK_PROBE_ANSWERED);
+	ruleset_free(&set);
+}
+END_TEST
+
+/*
+ * Rules of conntrack states alone as iptables itself writes them: the
+ * bytes tjd wrote before it had DNAT conditions (one conntrack match of
+ * states, still written the same), so they read back as the same rules
+ * and there is nothing to commit after an upgrade.
+ */
+START_TEST(test_ctstate_rules_of_before_are_adopted)
+{
+	struct ruleset set;
+	struct rule *rule;
+
+	ruleset_init(&set);
+	rule = check_iptc_rule(&set, AF_INET, RULE_HOOK_FORWARD, RULE_RETURN);
+	rule->ctstate = RULE_CT_RELATED | RULE_CT_ESTABLISHED;
+	rule = check_iptc_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	strcpy(rule->in_iface, "br-tjd");
+	rule->ctstate = RULE_CT_NEW;
+	strcpy(rule->comment, "tjd no host");
+	rule = check_iptc_rule(&set, AF_INET6, RULE_HOOK_FORWARD, RULE_RETURN);
+	rule->ctstate = RULE_CT_RELATED | RULE_CT_ESTABLISHED;
+	/* the chains and jumps as iptables makes them from those rules' text */
+	CHECK_IPTC_MUST("for t in iptables-legacy ip6tables-legacy; do "
+			"$t -N TJD-FORWARD && $t -N TJD-INPUT && $t -N TJD-OUTPUT && "
+			"$t -I FORWARD -j TJD-FORWARD && $t -I INPUT -j TJD-INPUT && "
+			"$t -I OUTPUT -j TJD-OUTPUT && "
+			"$t -A TJD-FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN"
+			" || exit 1; done && "
+			"iptables-legacy -A TJD-INPUT -i br-tjd -m conntrack --ctstate NEW "
+			"-m comment --comment 'tjd no host' -j DROP");
+	ck_assert(!check_iptc_apply(&set));
+	check_iptc_dump_is(&set);
+	ruleset_free(&set);
+}
+END_TEST
+
 static Suite *check_iptc_suite(void)
 {
 	Suite *suite = suite_create("backend_iptc");
@@ -1563,6 +1683,8 @@ static Suite *check_iptc_suite(void)
 	tcase_add_test(tc, test_held_lock_times_out);
 	tcase_add_test(tc, test_drop_stops_real_packets);
 	tcase_add_test(tc, test_published_drops_counted);
+	tcase_add_test(tc, test_dnat_conditions);
+	tcase_add_test(tc, test_ctstate_rules_of_before_are_adopted);
 	suite_add_tcase(suite, tc);
 	tc = tcase_create("clear only");
 	tcase_add_test(tc, test_clearing_creates_no_legacy_tables);
