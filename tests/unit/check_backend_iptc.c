@@ -5,7 +5,8 @@
  * another's leftovers.  Needs root: without it the run FAILS, loudly.
  *
  * Kernel state is checked through iptables-legacy-save / ip6tables-legacy-
- * save, an independent reader of what libiptc wrote.
+ * save and ipset save, independent readers of what libiptc and libipset
+ * wrote.
  */
 #include "config.h"
 
@@ -36,8 +37,11 @@
 
 #define CHECK_IPTC_BRIDGE_IPV4 "/proc/sys/net/bridge/bridge-nf-call-iptables"
 #define CHECK_IPTC_BRIDGE_IPV6 "/proc/sys/net/bridge/bridge-nf-call-ip6tables"
+/* ipset save with what a refill changes by itself (the hash seed) left out, members sorted. */
+#define CHECK_IPTC_IPSET_SAVE "ipset save | sed 's/ initval 0x[0-9a-f]*//' | sort"
 #define CHECK_IPTC_SAVE                                                                            \
-	"iptables-legacy-save -t filter && echo '# ---- IPv6' && ip6tables-legacy-save -t filter"
+	"iptables-legacy-save -t filter && echo '# ---- IPv6' && ip6tables-legacy-save -t filter"  \
+	" && echo '# ---- ipset' && " CHECK_IPTC_IPSET_SAVE
 #define CHECK_IPTC_PORT 5555
 
 static struct backend check_iptc_backend;
@@ -1653,6 +1657,471 @@ START_TEST(test_ctstate_rules_of_before_are_adopted)
 }
 END_TEST
 
+/* Appends a set with the members given (NULL-terminated), in that order. */
+static void check_iptc_set(struct ruleset *set, const char *name, int family, const char *comment,
+			   ...)
+{
+	struct rule_addrset *named = ruleset_add_set(set, name, family);
+	const char *member;
+	va_list members;
+
+	ck_assert_ptr_nonnull(named);
+	snprintf(named->comment, sizeof(named->comment), "%s", comment);
+	va_start(members, comment);
+	while ((member = va_arg(members, const char *)) != NULL) {
+		struct prefix prefix;
+
+		check_iptc_prefix(&prefix, member);
+		ck_assert_int_eq(ruleset_add_member(set, &prefix), 0);
+	}
+	va_end(members);
+}
+
+/* The members of one ipset as `ipset save` lists them, sorted, one "add" line each. */
+static char *check_iptc_members(const char *kernel_name)
+{
+	char command[128];
+
+	snprintf(command, sizeof(command), "ipset save %s | grep '^add ' | sort", kernel_name);
+	return check_iptc_capture(command);
+}
+
+/* The names of the namespace's ipsets, sorted, one a line. */
+static char *check_iptc_ipsets(void)
+{
+	return check_iptc_capture("ipset list -name | sort");
+}
+
+/* Loopback addresses beside 127.0.0.1 and ::1 for the set probes: ::2 to ::5 of fd00:99::/64. */
+static void check_iptc_loopback_addresses(void)
+{
+	ck_assert_int_eq(check_util_loopback_up(), 0);
+	CHECK_IPTC_MUST("for i in 1 2 3 4 5; do ip -6 addr add fd00:99::$i/128 dev lo nodad || "
+			"exit 1; done");
+}
+
+/* A TCP port rule rejecting what a set condition picks, on `hook`. */
+static struct rule *check_iptc_set_rule(struct ruleset *set, int family, enum rule_hook hook,
+					const char *src_set, const char *dst_set)
+{
+	struct rule *rule = check_iptc_rule(set, family, hook, RULE_REJECT);
+
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = rule->dport_last = CHECK_IPTC_PORT + 1;
+	snprintf(rule->src_set, sizeof(rule->src_set), "%s", src_set);
+	snprintf(rule->dst_set, sizeof(rule->dst_set), "%s", dst_set);
+	return rule;
+}
+
+/*
+ * Sets of both families, by source and by destination: the ipsets hold the
+ * members (masked as the kernel keeps them), the rules read back equal,
+ * iptables-save shows the set matches, and real connections from and to
+ * members are refused while the others go through.
+ */
+START_TEST(test_set_matches_round_trip_and_packets)
+{
+	const unsigned port = CHECK_IPTC_PORT + 1;
+	struct ruleset set;
+	struct rule *rule;
+	char *save, *members;
+
+	check_iptc_loopback_addresses();
+	ruleset_init(&set);
+	check_iptc_set(&set, "blocked-4", AF_INET, "tjd set blocked", "10.0.0.0/8", "127.0.0.2",
+		       NULL);
+	check_iptc_set(&set, "blocked-6", AF_INET6, "", "fd00:99::2", "fd00:aa::/64", NULL);
+	check_iptc_set(&set, "targets-4", AF_INET, "", "127.0.0.3", NULL);
+	check_iptc_set(&set, "targets-6", AF_INET6, "tjd set targets", "fd00:99::3", NULL);
+	rule = check_iptc_set_rule(&set, AF_INET, RULE_HOOK_INPUT, "blocked-4", "");
+	strcpy(rule->comment, "tjd blocked");
+	check_iptc_set_rule(&set, AF_INET, RULE_HOOK_OUTPUT, "", "targets-4");
+	rule = check_iptc_set_rule(&set, AF_INET6, RULE_HOOK_INPUT, "blocked-6", "");
+	rule->ctstate = RULE_CT_NEW;
+	check_iptc_set_rule(&set, AF_INET6, RULE_HOOK_OUTPUT, "", "targets-6");
+
+	/* the positive control: every probe goes through before the rules */
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.2", "127.0.0.1", port, port),
+			 CHECK_PROBE_ANSWERED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "fd00:99::2", "::1", port, port),
+			 CHECK_PROBE_ANSWERED);
+	ck_assert(check_iptc_apply(&set));
+	ck_assert(!check_iptc_apply(&set));
+	check_iptc_dump_is(&set);
+
+	members = check_iptc_members("tjd-blocked-4");
+	ck_assert_str_eq(members, "add tjd-blocked-4 10.0.0.0/8 comment \"tjd set blocked\"\n"
+				  "add tjd-blocked-4 127.0.0.2 comment \"tjd set blocked\"\n");
+	free(members);
+	members = check_iptc_members("tjd-blocked-6");
+	ck_assert_str_eq(members, "add tjd-blocked-6 fd00:99::2\n"
+				  "add tjd-blocked-6 fd00:aa::/64\n");
+	free(members);
+	save = check_iptc_save();
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-INPUT -p tcp -m tcp --dport 5556 -m set "
+					   "--match-set tjd-blocked-4 src -m comment --comment "
+					   "\"tjd blocked\" -j REJECT --reject-with tcp-reset\n"));
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-OUTPUT -p tcp -m tcp --dport 5556 -m set "
+					   "--match-set tjd-targets-4 dst -j REJECT --reject-with "
+					   "tcp-reset\n"));
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-INPUT -p tcp -m tcp --dport 5556 -m set "
+					   "--match-set tjd-blocked-6 src -m conntrack --ctstate "
+					   "NEW -j REJECT --reject-with tcp-reset\n"));
+	ck_assert_ptr_nonnull(strstr(save, "create tjd-targets-6 hash:net family inet6 "));
+	free(save);
+	/* iptables-restore makes the set matches from that text exactly as tjd wrote them */
+	CHECK_IPTC_MUST("iptables-legacy-save -t filter | iptables-legacy-restore && "
+			"ip6tables-legacy-save -t filter | ip6tables-legacy-restore");
+	ck_assert(!check_iptc_apply(&set));
+
+	/* by source: the member is refused, its neighbour not */
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.2", "127.0.0.1", port, port),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.4", "127.0.0.1", port, port),
+			 CHECK_PROBE_ANSWERED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "fd00:99::2", "::1", port, port),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "fd00:99::4", "::1", port, port),
+			 CHECK_PROBE_ANSWERED);
+	/* by destination, on the way out */
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.1", "127.0.0.3", port, port),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.1", "127.0.0.5", port, port),
+			 CHECK_PROBE_ANSWERED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "::1", "fd00:99::3", port, port),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "::1", "fd00:99::5", port, port),
+			 CHECK_PROBE_ANSWERED);
+	/* and each rule counted its one refusal */
+	save = check_iptc_capture("iptables-legacy-save -c -t filter; ip6tables-legacy-save -c -t "
+				  "filter");
+	members = check_iptc_lines(save, "[1:");
+	ck_assert_int_eq(check_iptc_count(members, "-A TJD-"), 4);
+	free(members);
+	free(save);
+	ruleset_free(&set);
+}
+END_TEST
+
+/* The ruleset of the members-only cases: one source set per family. */
+static void check_iptc_blocked(struct ruleset *set, const char *v4, const char *v4_more,
+			       const char *v6)
+{
+	ruleset_reset(set);
+	check_iptc_set(set, "blocked-4", AF_INET, "tjd set blocked", v4, v4_more, NULL);
+	check_iptc_set(set, "blocked-6", AF_INET6, "tjd set blocked", v6, NULL);
+	check_iptc_set_rule(set, AF_INET, RULE_HOOK_INPUT, "blocked-4", "");
+	check_iptc_set_rule(set, AF_INET6, RULE_HOOK_INPUT, "blocked-6", "");
+}
+
+/*
+ * When only members change, no table is committed: every entry keeps its
+ * counters (a commit rewrites our chains, which starts them at zero), yet
+ * the ipsets hold the new members, apply says it changed something, and
+ * connections follow the new members at once.
+ */
+START_TEST(test_members_only_change_commits_nothing)
+{
+	const unsigned port = CHECK_IPTC_PORT + 1;
+	const char *counted = "iptables-legacy-save -c -t filter | grep -v '^#'; "
+			      "ip6tables-legacy-save -c -t filter | grep -v '^#'";
+	struct ruleset set;
+	char *before, *after, *members, *names;
+
+	check_iptc_loopback_addresses();
+	ruleset_init(&set);
+	check_iptc_blocked(&set, "127.0.0.2", NULL, "fd00:99::2");
+	ck_assert(check_iptc_apply(&set));
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.2", "127.0.0.1", port, port),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "fd00:99::2", "::1", port, port),
+			 CHECK_PROBE_REFUSED);
+	before = check_iptc_capture(counted);
+	members = check_iptc_lines(before, "[1:");
+	ck_assert_int_eq(check_iptc_count(members, "-A TJD-INPUT "), 2);
+	free(members);
+
+	check_iptc_blocked(&set, "127.0.0.4", "127.0.0.5", "fd00:99::4");
+	ck_assert(check_iptc_apply(&set));
+	after = check_iptc_capture(counted);
+	ck_assert_str_eq(after, before);
+	free(after);
+	members = check_iptc_members("tjd-blocked-4");
+	ck_assert_str_eq(members, "add tjd-blocked-4 127.0.0.4 comment \"tjd set blocked\"\n"
+				  "add tjd-blocked-4 127.0.0.5 comment \"tjd set blocked\"\n");
+	free(members);
+	members = check_iptc_members("tjd-blocked-6");
+	ck_assert_str_eq(members, "add tjd-blocked-6 fd00:99::4 comment \"tjd set blocked\"\n");
+	free(members);
+	/* the twins that carried the new members are gone */
+	names = check_iptc_ipsets();
+	ck_assert_str_eq(names, "tjd-blocked-4\ntjd-blocked-6\n");
+	free(names);
+	ck_assert(!check_iptc_apply(&set));
+	check_iptc_dump_is(&set);
+
+	/* the old member goes through now, the new ones are refused */
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.2", "127.0.0.1", port, port),
+			 CHECK_PROBE_ANSWERED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.5", "127.0.0.1", port, port),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "fd00:99::2", "::1", port, port),
+			 CHECK_PROBE_ANSWERED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "fd00:99::4", "::1", port, port),
+			 CHECK_PROBE_REFUSED);
+	/* a set emptied is a members-only change too */
+	check_iptc_blocked(&set, NULL, NULL, NULL);
+	ck_assert(check_iptc_apply(&set));
+	members = check_iptc_members("tjd-blocked-4");
+	ck_assert_str_eq(members, "");
+	free(members);
+	ck_assert(!check_iptc_apply(&set));
+	/* a set's comment lives on its members: an empty set reads back without one */
+	set.sets[0].comment[0] = set.sets[1].comment[0] = '\0';
+	check_iptc_dump_is(&set);
+	free(before);
+	ruleset_free(&set);
+}
+END_TEST
+
+/* Someone else's ipset commands on our sets, which the next apply must undo. */
+static const char *const check_iptc_set_drifts[] = {
+    "ipset add tjd-drift-4 10.9.9.9",
+    "ipset del tjd-drift-4 10.0.1.0/24",
+    "ipset add tjd-drift-6 fd00:9::/64 comment 'tjd set drift'",
+    "ipset flush tjd-drift-6",
+    "ipset add tjd-drift-4 10.9.0.0/16 nomatch comment 'tjd set drift'",
+    /* the same member back, without its comment */
+    "ipset del tjd-drift-4 10.0.1.0/24 && ipset add tjd-drift-4 10.0.1.0/24",
+    /* our members moved into someone else's set, theirs into ours */
+    "ipset create other hash:net comment && ipset add other 10.7.0.0/16 && "
+    "ipset swap other tjd-drift-4",
+    /* sets no rule refers to can go, or come back as something else */
+    "ipset destroy tjd-spare-4",
+    "ipset destroy tjd-spare-4 && ipset create tjd-spare-4 hash:ip",
+    "ipset destroy tjd-spare-4 && ipset create tjd-spare-4 hash:net family inet6 comment",
+    /* ours by its name, but not the ruleset's */
+    "ipset create tjd-spare-4x hash:net",
+    "ipset create tjd+drift-4 hash:net comment",
+};
+
+START_TEST(test_set_drift_is_repaired)
+{
+	struct ruleset set;
+	char *before, *after;
+
+	ruleset_init(&set);
+	check_iptc_set(&set, "drift-4", AF_INET, "tjd set drift", "10.0.1.0/24", "10.0.2.0/24",
+		       NULL);
+	check_iptc_set(&set, "drift-6", AF_INET6, "tjd set drift", "fd00:1::/64", NULL);
+	check_iptc_set(&set, "spare-4", AF_INET, "", "192.0.2.0/24", NULL);
+	check_iptc_set_rule(&set, AF_INET, RULE_HOOK_FORWARD, "drift-4", "");
+	check_iptc_set_rule(&set, AF_INET6, RULE_HOOK_FORWARD, "", "drift-6");
+	ck_assert(check_iptc_apply(&set));
+	before = check_iptc_save();
+	CHECK_IPTC_MUST("%s", check_iptc_set_drifts[_i]);
+	after = check_iptc_save();
+	ck_assert_msg(strcmp(after, before) != 0, "drift command changed nothing: %s",
+		      check_iptc_set_drifts[_i]);
+	free(after);
+	ck_assert_msg(check_iptc_apply(&set), "drift not noticed: %s", check_iptc_set_drifts[_i]);
+	after = check_iptc_save();
+	/* "other" is someone else's: it keeps what the swap gave it (tjd-spare-4x is ours, gone) */
+	CHECK_IPTC_MUST("ipset destroy other 2>/dev/null; true");
+	free(after);
+	after = check_iptc_save();
+	ck_assert_str_eq(after, before);
+	free(after);
+	ck_assert(!check_iptc_apply(&set));
+	check_iptc_dump_is(&set);
+	free(before);
+	ruleset_free(&set);
+}
+END_TEST
+
+/*
+ * A set no rule refers to any more goes after the commit that stops the
+ * references (the kernel refuses to destroy one in use before), and clear
+ * removes every set of ours, twins included, and nobody else's.
+ */
+START_TEST(test_clear_and_unreferenced_sets_remove_ipsets)
+{
+	struct ruleset set;
+	char *names;
+
+	ruleset_init(&set);
+	check_iptc_set(&set, "keep-4", AF_INET, "", "10.0.1.0/24", NULL);
+	check_iptc_set(&set, "old-4", AF_INET, "", "10.0.2.0/24", NULL);
+	check_iptc_set(&set, "old-6", AF_INET6, "", "fd00:2::/64", NULL);
+	check_iptc_set_rule(&set, AF_INET, RULE_HOOK_FORWARD, "keep-4", "old-4");
+	check_iptc_set_rule(&set, AF_INET6, RULE_HOOK_INPUT, "old-6", "");
+	ck_assert(check_iptc_apply(&set));
+	names = check_iptc_ipsets();
+	ck_assert_str_eq(names, "tjd-keep-4\ntjd-old-4\ntjd-old-6\n");
+	free(names);
+
+	ruleset_reset(&set);
+	check_iptc_set(&set, "keep-4", AF_INET, "", "10.0.1.0/24", NULL);
+	check_iptc_set_rule(&set, AF_INET, RULE_HOOK_FORWARD, "keep-4", "");
+	ck_assert(check_iptc_apply(&set));
+	names = check_iptc_ipsets();
+	ck_assert_str_eq(names, "tjd-keep-4\n");
+	free(names);
+	ck_assert(!check_iptc_apply(&set));
+	check_iptc_dump_is(&set);
+
+	/* a foreign rule holding a set we no longer want: kept, and tried again */
+	ruleset_reset(&set);
+	CHECK_IPTC_MUST("iptables-legacy -A INPUT -m set --match-set tjd-keep-4 src -j ACCEPT");
+	ck_assert(check_iptc_apply(&set));
+	names = check_iptc_ipsets();
+	ck_assert_str_eq(names, "tjd-keep-4\n");
+	free(names);
+	CHECK_IPTC_MUST("iptables-legacy -D INPUT -m set --match-set tjd-keep-4 src -j ACCEPT");
+	ck_assert(check_iptc_apply(&set));
+	names = check_iptc_ipsets();
+	ck_assert_str_eq(names, "");
+	free(names);
+	ck_assert(!check_iptc_apply(&set));
+
+	/* clear: ours go (a leftover twin too), someone else's stay */
+	ruleset_reset(&set);
+	check_iptc_set(&set, "keep-4", AF_INET, "", "10.0.1.0/24", NULL);
+	check_iptc_set(&set, "keep-6", AF_INET6, "", NULL);
+	check_iptc_set_rule(&set, AF_INET, RULE_HOOK_FORWARD, "keep-4", "");
+	check_iptc_set_rule(&set, AF_INET6, RULE_HOOK_FORWARD, "", "keep-6");
+	ck_assert(check_iptc_apply(&set));
+	CHECK_IPTC_MUST("ipset create tjd+keep-4 hash:net && ipset create mine hash:ip");
+	/* while a foreign rule holds one, clear says which */
+	CHECK_IPTC_MUST("ip6tables-legacy -A INPUT -m set --match-set tjd-keep-6 dst -j ACCEPT");
+	ck_assert_int_eq(check_iptc_backend.ops->clear(&check_iptc_backend, check_iptc_err,
+						       sizeof(check_iptc_err)),
+			 -1);
+	ck_assert_msg(strstr(check_iptc_err, "tjd-keep-6") != NULL &&
+			  strstr(check_iptc_err, "in use") != NULL,
+		      "clear said: %s", check_iptc_err);
+	CHECK_IPTC_MUST("ip6tables-legacy -D INPUT -m set --match-set tjd-keep-6 dst -j ACCEPT");
+	ck_assert_msg(check_iptc_backend.ops->clear(&check_iptc_backend, check_iptc_err,
+						    sizeof(check_iptc_err)) == 0,
+		      "clear failed: %s", check_iptc_err);
+	names = check_iptc_ipsets();
+	ck_assert_str_eq(names, "mine\n");
+	free(names);
+	names = check_iptc_save();
+	ck_assert_ptr_null(strstr(names, "TJD-"));
+	free(names);
+	ruleset_free(&set);
+}
+END_TEST
+
+/*
+ * Two instances in one namespace: each names its ipsets with its own
+ * prefix, reads back only its own, and clearing one leaves the other's.
+ */
+START_TEST(test_instances_keep_their_own_sets)
+{
+	struct backend other;
+	struct ruleset set;
+	char kernel_name[64];
+	char *names, *text;
+
+	ruleset_init(&set);
+	check_iptc_set(&set, "shared-4", AF_INET, "", "10.0.1.0/24", NULL);
+	check_iptc_set_rule(&set, AF_INET, RULE_HOOK_INPUT, "shared-4", "");
+	ck_assert_int_eq(backend_init(&other, &backend_iptc_ops, "x1"), 0);
+	ck_assert_int_eq(strlen(other.set_prefix), BACKEND_SET_PREFIX_MAX);
+	ck_assert_str_ne(other.set_prefix, check_iptc_backend.set_prefix);
+	ck_assert_str_eq(check_iptc_backend.set_prefix, "tjd-");
+	ck_assert_msg(other.ops->open(&other, check_iptc_err, sizeof(check_iptc_err)) == 0, "%s",
+		      check_iptc_err);
+	ck_assert(check_iptc_apply(&set));
+	{
+		bool changed = false;
+		ck_assert_msg(other.ops->apply(&other, &set, &changed, check_iptc_err,
+					       sizeof(check_iptc_err)) == 0,
+			      "%s", check_iptc_err);
+		ck_assert(changed);
+	}
+	snprintf(kernel_name, sizeof(kernel_name), "%sshared-4", other.set_prefix);
+	names = check_iptc_ipsets();
+	ck_assert_ptr_nonnull(strstr(names, "tjd-shared-4\n"));
+	ck_assert_ptr_nonnull(strstr(names, kernel_name));
+	free(names);
+	ck_assert_int_eq(other.ops->dump(&other, &text, check_iptc_err, sizeof(check_iptc_err)), 0);
+	ck_assert_int_eq(check_iptc_count(text, "# set shared-4 (1 member)"), 1);
+	free(text);
+	ck_assert_int_eq(other.ops->clear(&other, check_iptc_err, sizeof(check_iptc_err)), 0);
+	names = check_iptc_ipsets();
+	ck_assert_str_eq(names, "tjd-shared-4\n");
+	free(names);
+	ck_assert(!check_iptc_apply(&set));
+	other.ops->close(&other);
+	ruleset_free(&set);
+}
+END_TEST
+
+/*
+ * Set conditions the backend cannot honour are refused before the kernel
+ * is touched, naming the rule or set and why.
+ */
+START_TEST(test_bad_sets_refused)
+{
+	struct ruleset set;
+	struct rule *rule;
+	char *names;
+
+	ruleset_init(&set);
+	check_iptc_set(&set, "hosts-4", AF_INET, "", "10.0.1.0/24", NULL);
+	check_iptc_set(&set, "hosts-6", AF_INET6, "", "fd00:1::/64", NULL);
+	rule = check_iptc_set_rule(&set, AF_INET, RULE_HOOK_INPUT, "nowhere", "");
+	check_iptc_apply_fails(&set, "rule 1 (IPv4 INPUT): set nowhere is not one of the "
+				     "ruleset's sets");
+	strcpy(rule->src_set, "hosts-6");
+	check_iptc_apply_fails(&set, "rule 1 (IPv4 INPUT): set hosts-6 holds IPv6 addresses, "
+				     "the rule matches IPv4");
+	strcpy(rule->src_set, "hosts-4");
+	strcpy(rule->dst_set, "hosts-6");
+	check_iptc_apply_fails(&set, "set hosts-6 holds IPv6 addresses");
+	rule->dst_set[0] = '\0';
+	check_iptc_prefix(&rule->src, "10.0.0.0/8");
+	check_iptc_apply_fails(&set, "a set or a prefix, not both");
+	memset(&rule->src, 0, sizeof(rule->src));
+	strcpy(rule->src_set, "9lives");
+	check_iptc_apply_fails(&set, "a set name must be");
+	strcpy(rule->src_set, "hosts-4");
+	rule->ct_dport_first = rule->ct_dport_last = 80;
+	rule->protocol = IPPROTO_ICMP;
+	rule->dport_first = rule->dport_last = 0;
+	check_iptc_apply_fails(&set, "original destination port needs protocol");
+	rule->protocol = IPPROTO_TCP;
+	rule->ct_dport_first = 81;
+	check_iptc_apply_fails(&set, "original destination port range");
+	rule->ct_dport_first = 80;
+	/* the sets themselves: a member of the other family, a /0, a name twice */
+	set.members[1].family = AF_INET;
+	check_iptc_apply_fails(&set, "set hosts-6: member 1 is not an IPv6 network");
+	check_iptc_prefix(&set.members[1], "::/0");
+	check_iptc_apply_fails(&set, "set hosts-6: member 1 is not an IPv6 network of prefix "
+				     "length 1 to 128");
+	check_iptc_prefix(&set.members[1], "fd00:1::/64");
+	strcpy(set.sets[1].name, "hosts-4");
+	check_iptc_apply_fails(&set, "set hosts-4: a second set of that name");
+	strcpy(set.sets[1].name, "hosts 6");
+	check_iptc_apply_fails(&set, "set 2: a set name must be");
+	names = check_iptc_ipsets();
+	ck_assert_str_eq(names, "");
+	free(names);
+	/* and fixed, it goes in; host bits are dropped as the kernel drops them */
+	strcpy(set.sets[1].name, "hosts-6");
+	check_iptc_prefix(&set.members[0], "10.0.1.7/24");
+	ck_assert(check_iptc_apply(&set));
+	check_iptc_prefix(&set.members[0], "10.0.1.0/24");
+	ck_assert(!check_iptc_apply(&set));
+	check_iptc_dump_is(&set);
+	ruleset_free(&set);
+}
+END_TEST
+
 static Suite *check_iptc_suite(void)
 {
 	Suite *suite = suite_create("backend_iptc");
@@ -1685,6 +2154,14 @@ static Suite *check_iptc_suite(void)
 	tcase_add_test(tc, test_published_drops_counted);
 	tcase_add_test(tc, test_dnat_conditions);
 	tcase_add_test(tc, test_ctstate_rules_of_before_are_adopted);
+	tcase_add_test(tc, test_set_matches_round_trip_and_packets);
+	tcase_add_test(tc, test_members_only_change_commits_nothing);
+	tcase_add_loop_test(
+	    tc, test_set_drift_is_repaired, 0,
+	    (int)(sizeof(check_iptc_set_drifts) / sizeof(check_iptc_set_drifts[0])));
+	tcase_add_test(tc, test_clear_and_unreferenced_sets_remove_ipsets);
+	tcase_add_test(tc, test_instances_keep_their_own_sets);
+	tcase_add_test(tc, test_bad_sets_refused);
 	suite_add_tcase(suite, tc);
 	tc = tcase_create("clear only");
 	tcase_add_test(tc, test_clearing_creates_no_legacy_tables);
