@@ -9,9 +9,10 @@ PACKAGES=(
 	# build
 	build-essential autoconf automake libtool pkg-config
 	libevent-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
-	libip4tc-dev libip6tc-dev libjansson-dev libinih-dev libmnl-dev libnftables-dev libnftnl-dev libnetfilter-conntrack-dev libnetfilter-log-dev libssl-dev
-	# unit tests (Check links libsubunit; conntrack makes entries for check_conntrack)
-	check libsubunit-dev valgrind conntrack
+	libip4tc-dev libip6tc-dev libipset-dev libjansson-dev libinih-dev libmnl-dev libnftables-dev libnftnl-dev libnetfilter-conntrack-dev libnetfilter-log-dev libssl-dev
+	# unit tests (Check links libsubunit; conntrack makes entries for check_conntrack;
+	# ipset reads and edits the iptables backend's sets in check_backend_iptc)
+	check libsubunit-dev valgrind conntrack ipset
 	# promtool checks the metrics format (tests/e2e/t-60-metrics.sh)
 	prometheus
 	# end-to-end tests and demo: a private dockerd in a network namespace

@@ -154,7 +154,7 @@ conffile_registered() {
 
 # The shipped configuration parses and protects no network.
 default_config_protects_nothing() {
-	"$TJD_BIN" --check-config 2>&1 | grep -qx 'configuration OK: 0 protected network(s)'
+	"$TJD_BIN" --check-config 2>&1 | grep -qx 'configuration OK: 0 protected network(s), 0 set(s)'
 }
 
 # Complete the words of LINE (a trailing space starts a new word) with the

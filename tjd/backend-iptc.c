@@ -11,12 +11,20 @@
  * table is put back the way it was, so a failed apply changes nothing.
  * The xtables lock (the one iptables takes) is held throughout, so the
  * iptables CLI never races us.
+ *
+ * The ruleset's named sets are ipsets (tjd/backend-iptc-ipset.h), made to
+ * hold their members before the tables are read: a rule's set match holds
+ * the set's kernel index, which must exist when the rule goes in.  When
+ * only members changed, the sets are refilled and swapped and no table is
+ * committed at all.  Sets no rule refers to any more are destroyed after
+ * the commit that stops referring to them.
  */
 #include "config.h"
 
 #include "common/error.h"
 #include "common/text.h"
 
+#include "tjd/backend-iptc-ipset.h"
 #include "tjd/backend.h"
 
 #include <errno.h>
@@ -39,6 +47,7 @@
 #include <linux/netfilter/xt_conntrack.h>
 #include <linux/netfilter/xt_limit.h>
 #include <linux/netfilter/xt_physdev.h>
+#include <linux/netfilter/xt_set.h>
 #include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
 #include <linux/netfilter_ipv6/ip6t_REJECT.h>
@@ -49,8 +58,12 @@
 /* 40 tries 50 ms apart: we give up on the lock after about 2 s. */
 #define BACKEND_IPTC_LOCK_ATTEMPTS 40
 #define BACKEND_IPTC_LOCK_INTERVAL_NS 50000000L
-/* Largest entry we build: IPv6 header + icmp6 or tcp, physdev, conntrack, comment. */
-#define BACKEND_IPTC_ENTRY_MAX 1024
+/*
+ * Largest entry we build: IPv6 header, tcp, two set matches, physdev, two
+ * conntrack matches, comment, limit and the NFLOG target come to about
+ * 1300 bytes.
+ */
+#define BACKEND_IPTC_ENTRY_MAX 2048
 
 _Static_assert(TJD_IFNAMSIZ == IFNAMSIZ, "rule interface names must fit x_tables ones");
 _Static_assert(BACKEND_CHAIN_MAX < XT_EXTENSION_MAXNAMELEN,
@@ -562,6 +575,35 @@ static int backend_iptc_canonical_rule(const struct rule *in, struct rule *out, 
 		error_format(why, whylen, "port range out of order or with port 0");
 		return -1;
 	}
+	if ((in->ct_dport_last != 0 || in->ct_dport_first != 0) &&
+	    !rule_protocol_has_ports(in->protocol)) {
+		error_format(why, whylen,
+			     "a connection's original destination port needs protocol TCP, UDP "
+			     "or SCTP");
+		return -1;
+	}
+	if ((in->ct_dport_last != 0 &&
+	     (in->ct_dport_first == 0 || in->ct_dport_first > in->ct_dport_last)) ||
+	    (in->ct_dport_last == 0 && in->ct_dport_first != 0)) {
+		error_format(why, whylen,
+			     "original destination port range out of order or with port 0");
+		return -1;
+	}
+	if (!backend_iptc_terminated(in->src_set, RULE_SET_NAME_MAX) ||
+	    !backend_iptc_terminated(in->dst_set, RULE_SET_NAME_MAX) ||
+	    (in->src_set[0] != '\0' && !rule_set_name_valid(in->src_set)) ||
+	    (in->dst_set[0] != '\0' && !rule_set_name_valid(in->dst_set))) {
+		error_format(why, whylen,
+			     "a set name must be a letter and up to %d more letters, digits, "
+			     "'_' or '-'",
+			     RULE_SET_NAME_MAX - 2);
+		return -1;
+	}
+	if ((in->src_set[0] != '\0' && out->src.family != 0) ||
+	    (in->dst_set[0] != '\0' && out->dst.family != 0)) {
+		error_format(why, whylen, "an address side has a set or a prefix, not both");
+		return -1;
+	}
 	if (!backend_iptc_terminated(in->comment, RULE_COMMENT_MAX)) {
 		error_format(why, whylen, "comment longer than %d characters",
 			     RULE_COMMENT_MAX - 1);
@@ -585,6 +627,11 @@ static int backend_iptc_canonical_rule(const struct rule *in, struct rule *out, 
 	out->sport_last = in->sport_last;
 	out->dport_first = in->dport_first;
 	out->dport_last = in->dport_last;
+	out->ct_dnat = in->ct_dnat;
+	out->ct_dport_first = in->ct_dport_first;
+	out->ct_dport_last = in->ct_dport_last;
+	strcpy(out->src_set, in->src_set);
+	strcpy(out->dst_set, in->dst_set);
 	out->verdict = in->verdict;
 	strcpy(out->comment, in->comment);
 	return 0;
@@ -659,12 +706,62 @@ static uint16_t backend_iptc_state_mask(uint8_t ctstate)
 }
 
 /*
+ * Appends an xt set match on the source or the destination address:
+ * revision 4, the one iptables writes, with no counter conditions, so
+ * iptables-save shows it (iptables 1.8.9 prints revision 1 as
+ * "[unsupported revision]") and iptables-restore gives back the same
+ * bytes.  -1 when the set has no kernel index or the entry is full.
+ */
+static int backend_iptc_put_set(union backend_iptc_entry_buffer *buffer, size_t *offset,
+				struct backend_iptc_ipset *sets, const char *name, bool source)
+{
+	struct xt_set_info_match_v4 info;
+	uint16_t index;
+
+	if (sets == NULL || backend_iptc_ipset_index(sets, name, &index, NULL, 0) < 0)
+		return -1;
+	memset(&info, 0, sizeof(info));
+	info.match_set.index = index;
+	info.match_set.dim = IPSET_DIM_ONE;
+	info.match_set.flags = source ? IPSET_DIM_ONE_SRC : 0;
+	return backend_iptc_put_match(buffer, offset, "set", 4, &info, sizeof(info));
+}
+
+/*
+ * The conntrack match of a rule's DNAT and original-port conditions, apart
+ * from the one of its states: one match's state bits are any-of, so DNAT
+ * among them would mean NEW or DNAT.  DNAT is the kernel's state bit for
+ * the DST_NAT status (iptables: --ctstate DNAT).  Not the status mask:
+ * iptables names no DNAT status, so iptables-save would print an empty
+ * --ctstatus that iptables-restore refuses.
+ */
+static void backend_iptc_dnat_match(const struct rule *rule, struct xt_conntrack_mtinfo3 *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (rule->ct_dnat) {
+		out->match_flags |= XT_CONNTRACK_STATE;
+		out->state_mask = XT_CONNTRACK_STATE_DNAT;
+	}
+	if (rule->ct_dport_last != 0) {
+		/* revision 3 takes the range in host order; the port needs its protocol */
+		out->match_flags |= XT_CONNTRACK_PROTO | XT_CONNTRACK_ORIGDST_PORT;
+		out->l4proto = rule->protocol;
+		out->origdst_port = rule->ct_dport_first;
+		out->origdst_port_high = rule->ct_dport_last;
+	}
+}
+
+/*
  * Builds the entry for a canonical rule, or for a plain jump when
- * `jump_to` is set.  Matches go in the order iptables-save prints them in
- * ruleset_format: icmp or tcp, physdev, conntrack, comment.
+ * `jump_to` is set; `sets` gives the set matches their kernel indices.
+ * Matches go in the order iptables-save prints them in ruleset_format:
+ * icmp or tcp, set, physdev, conntrack, comment.  The conditions on a
+ * connection's states come in a conntrack match of their own, as before
+ * there were others, so rules written then read back unchanged.
  */
 static int backend_iptc_encode(const struct backend_iptc_family *family, const struct rule *rule,
-			       const char *jump_to, union backend_iptc_entry_buffer *buffer)
+			       const char *jump_to, struct backend_iptc_ipset *sets,
+			       union backend_iptc_entry_buffer *buffer)
 {
 	size_t offset = family->entry_size;
 	size_t target_size = XT_ALIGN(sizeof(struct xt_standard_target));
@@ -700,6 +797,12 @@ static int backend_iptc_encode(const struct backend_iptc_family *family, const s
 		if (backend_iptc_put_match(buffer, &offset, "udp", 0, &udp, sizeof(udp)) < 0)
 			return -1;
 	}
+	if (rule->src_set[0] != '\0' &&
+	    backend_iptc_put_set(buffer, &offset, sets, rule->src_set, true) < 0)
+		return -1;
+	if (rule->dst_set[0] != '\0' &&
+	    backend_iptc_put_set(buffer, &offset, sets, rule->dst_set, false) < 0)
+		return -1;
 	if (rule->physdev_in[0] != '\0') {
 		struct xt_physdev_info physdev = {.bitmask = XT_PHYSDEV_OP_IN};
 		backend_iptc_encode_interface(rule->physdev_in, physdev.physindev,
@@ -713,6 +816,14 @@ static int backend_iptc_encode(const struct backend_iptc_family *family, const s
 		    .match_flags = XT_CONNTRACK_STATE,
 		    .state_mask = backend_iptc_state_mask(rule->ctstate),
 		};
+		if (backend_iptc_put_match(buffer, &offset, "conntrack", 3, &conntrack,
+					   sizeof(conntrack)) < 0)
+			return -1;
+	}
+	if (rule->ct_dnat || rule->ct_dport_last != 0) {
+		struct xt_conntrack_mtinfo3 conntrack;
+
+		backend_iptc_dnat_match(rule, &conntrack);
 		if (backend_iptc_put_match(buffer, &offset, "conntrack", 3, &conntrack,
 					   sizeof(conntrack)) < 0)
 			return -1;
@@ -790,9 +901,55 @@ static int backend_iptc_decode_state_mask(uint16_t mask, uint8_t *ctstate)
 	return backend_iptc_state_mask(*ctstate) == mask ? 0 : -1;
 }
 
+/*
+ * Reads a set match back: the set at its index must be one of this
+ * backend's live sets (its ruleset name goes into the rule); -1 otherwise.
+ */
+static int backend_iptc_decode_set(const struct xt_set_info_match_v4 *info,
+				   struct backend_iptc_ipset *sets, struct rule *rule)
+{
+	bool source = info->match_set.flags == IPSET_DIM_ONE_SRC;
+	char *side = source ? rule->src_set : rule->dst_set;
+
+	if (sets == NULL || info->match_set.dim != IPSET_DIM_ONE ||
+	    (info->match_set.flags != 0 && !source) || side[0] != '\0')
+		return -1;
+	return backend_iptc_ipset_name(sets, info->match_set.index, side);
+}
+
+/*
+ * Reads a conntrack match back: the one of the connection's states, or
+ * the one of DNAT and the original destination port after it; -1 for
+ * anything else.
+ */
+static int backend_iptc_decode_conntrack(const struct xt_conntrack_mtinfo3 *conntrack,
+					 struct rule *rule)
+{
+	bool dnat_match = (conntrack->match_flags & XT_CONNTRACK_ORIGDST_PORT) != 0 ||
+			  ((conntrack->match_flags & XT_CONNTRACK_STATE) != 0 &&
+			   conntrack->state_mask == XT_CONNTRACK_STATE_DNAT);
+
+	/* the states' match comes first, at most one of each; the re-encoding checks the rest */
+	if (rule->ct_dnat || rule->ct_dport_last != 0)
+		return -1;
+	if (dnat_match) {
+		rule->ct_dnat = (conntrack->match_flags & XT_CONNTRACK_STATE) != 0;
+		if (conntrack->match_flags & XT_CONNTRACK_ORIGDST_PORT) {
+			rule->ct_dport_first = conntrack->origdst_port;
+			rule->ct_dport_last = conntrack->origdst_port_high;
+		}
+		return rule->ct_dnat || rule->ct_dport_last != 0 ? 0 : -1;
+	}
+	if (rule->ctstate != 0 ||
+	    backend_iptc_decode_state_mask(conntrack->state_mask, &rule->ctstate) < 0)
+		return -1;
+	return rule->ctstate != 0 ? 0 : -1;
+}
+
 /* Fills the rule field one match stands for; -1 for a match tjd never writes. */
 static int backend_iptc_decode_match(const struct backend_iptc_family *family,
-				     const struct xt_entry_match *match, struct rule *rule)
+				     const struct xt_entry_match *match,
+				     struct backend_iptc_ipset *sets, struct rule *rule)
 {
 	size_t payload = match->u.match_size - XT_ALIGN(sizeof(*match));
 	const char *name = match->u.user.name;
@@ -846,13 +1003,12 @@ static int backend_iptc_decode_match(const struct backend_iptc_family *family,
 		memcpy(rule->physdev_in, physdev->physindev, IFNAMSIZ);
 		return rule->physdev_in[0] != '\0' ? 0 : -1;
 	}
+	if (strcmp(name, "set") == 0 && revision == 4 &&
+	    payload == XT_ALIGN(sizeof(struct xt_set_info_match_v4)))
+		return backend_iptc_decode_set((const void *)match->data, sets, rule);
 	if (strcmp(name, "conntrack") == 0 && revision == 3 &&
-	    payload == XT_ALIGN(sizeof(struct xt_conntrack_mtinfo3)) && rule->ctstate == 0) {
-		const struct xt_conntrack_mtinfo3 *conntrack = (const void *)match->data;
-		if (backend_iptc_decode_state_mask(conntrack->state_mask, &rule->ctstate) < 0)
-			return -1;
-		return rule->ctstate != 0 ? 0 : -1;
-	}
+	    payload == XT_ALIGN(sizeof(struct xt_conntrack_mtinfo3)))
+		return backend_iptc_decode_conntrack((const void *)match->data, rule);
 	/* its rate and burst are checked against the re-encoding, as the verdict is */
 	if (strcmp(name, "limit") == 0 && revision == 0 &&
 	    payload == XT_ALIGN(sizeof(struct xt_rateinfo)))
@@ -901,7 +1057,8 @@ static bool backend_iptc_same_matches(const unsigned char *a, const unsigned cha
  * drift, so it gets rewritten rather than silently misread.
  */
 static int backend_iptc_decode(const struct backend_iptc_family *family, struct xtc_handle *handle,
-			       const void *entry, enum rule_hook hook, struct rule *out)
+			       struct backend_iptc_ipset *sets, const void *entry,
+			       enum rule_hook hook, struct rule *out)
 {
 	union backend_iptc_entry_buffer expected;
 	const unsigned char *bytes = entry;
@@ -924,7 +1081,7 @@ static int backend_iptc_decode(const struct backend_iptc_family *family, struct 
 		    match->u.match_size < XT_ALIGN(sizeof(*match)) ||
 		    match->u.match_size > target_offset - offset)
 			return -1;
-		if (backend_iptc_decode_match(family, match, &rule) < 0)
+		if (backend_iptc_decode_match(family, match, sets, &rule) < 0)
 			return -1;
 		offset += match->u.match_size;
 	}
@@ -941,7 +1098,7 @@ static int backend_iptc_decode(const struct backend_iptc_family *family, struct 
 		return -1;
 	if (backend_iptc_canonical_rule(&rule, out, NULL, 0) < 0)
 		return -1;
-	if (backend_iptc_encode(family, out, NULL, &expected) < 0)
+	if (backend_iptc_encode(family, out, NULL, sets, &expected) < 0)
 		return -1;
 	family->entry_offsets(&expected, &expected_target_offset, &expected_next_offset);
 	if (expected_target_offset != target_offset || expected_next_offset != next_offset)
@@ -973,7 +1130,7 @@ static bool backend_iptc_is_plain_jump(const struct backend_iptc_family *family,
 	memset(&header, 0, sizeof(header));
 	memset(&any, 0, sizeof(any));
 	family->entry_offsets(entry, &target_offset, &next_offset);
-	if (backend_iptc_encode(family, &any, chain, &expected) < 0)
+	if (backend_iptc_encode(family, &any, chain, NULL, &expected) < 0)
 		return false;
 	family->entry_offsets(&expected, &expected_target_offset, &expected_next_offset);
 	if (target_offset != expected_target_offset || next_offset != expected_next_offset)
@@ -1084,8 +1241,9 @@ static void backend_iptc_labels_init(const struct backend_iptc_family *family,
  * tjd's own are counted in *unparsed.  An absent chain reads as empty.
  */
 static int backend_iptc_read_chain(const struct backend_iptc_family *family,
-				   struct xtc_handle *handle, const char *chain,
-				   enum rule_hook hook, struct ruleset *out, size_t *unparsed)
+				   struct xtc_handle *handle, struct backend_iptc_ipset *sets,
+				   const char *chain, enum rule_hook hook, struct ruleset *out,
+				   size_t *unparsed)
 {
 	if (!family->ops->is_chain(chain, handle))
 		return 0;
@@ -1093,7 +1251,7 @@ static int backend_iptc_read_chain(const struct backend_iptc_family *family,
 	     entry = family->next_rule(entry, handle)) {
 		struct rule rule;
 		struct rule *slot;
-		if (backend_iptc_decode(family, handle, entry, hook, &rule) < 0) {
+		if (backend_iptc_decode(family, handle, sets, entry, hook, &rule) < 0) {
 			(*unparsed)++;
 			continue;
 		}
@@ -1111,8 +1269,8 @@ static int backend_iptc_read_chain(const struct backend_iptc_family *family,
  */
 static int backend_iptc_in_sync(const struct backend_iptc_family *family, struct xtc_handle *handle,
 				const struct backend_iptc_labels *labels,
-				const struct ruleset *desired, bool *in_sync, char *err,
-				size_t errlen)
+				struct backend_iptc_ipset *sets, const struct ruleset *desired,
+				bool *in_sync, char *err, size_t errlen)
 {
 	struct ruleset installed;
 	int ret = -1;
@@ -1131,8 +1289,8 @@ static int backend_iptc_in_sync(const struct backend_iptc_family *family, struct
 			goto out;
 		}
 		ruleset_reset(&installed);
-		if (backend_iptc_read_chain(family, handle, chain, (enum rule_hook)hook, &installed,
-					    &unparsed) < 0) {
+		if (backend_iptc_read_chain(family, handle, sets, chain, (enum rule_hook)hook,
+					    &installed, &unparsed) < 0) {
 			error_format(err, errlen, "out of memory reading %s chain %s", family->name,
 				     chain);
 			goto out;
@@ -1219,6 +1377,27 @@ out:
 	return ret;
 }
 
+/* Why a rule could not be encoded: a set with no kernel index, or no room. */
+static void backend_iptc_explain_encode(const struct backend_iptc_family *family,
+					const struct rule *rule, struct backend_iptc_ipset *sets,
+					char *why, size_t whylen)
+{
+	const char *names[] = {rule->src_set, rule->dst_set};
+	uint16_t index;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (names[i][0] == '\0')
+			continue;
+		if (sets == NULL) {
+			error_format(why, whylen, "set %s: no ipsets to refer to", names[i]);
+			return;
+		}
+		if (backend_iptc_ipset_index(sets, names[i], &index, why, whylen) < 0)
+			return;
+	}
+	error_format(why, whylen, "does not fit an %s entry", family->name);
+}
+
 /*
  * Rewrites our part of one table in the handle (nothing reaches the kernel
  * yet): chains created or flushed and refilled in `desired`'s order, every
@@ -1226,7 +1405,8 @@ out:
  */
 static int backend_iptc_rewrite(const struct backend_iptc_family *family, struct xtc_handle *handle,
 				const struct backend_iptc_labels *labels,
-				const struct ruleset *desired, char *err, size_t errlen)
+				struct backend_iptc_ipset *sets, const struct ruleset *desired,
+				char *err, size_t errlen)
 {
 	union backend_iptc_entry_buffer entry;
 	struct rule any;
@@ -1248,9 +1428,11 @@ static int backend_iptc_rewrite(const struct backend_iptc_family *family, struct
 		const struct rule *rule = &desired->rules[i];
 		if (rule->family != family->family)
 			continue;
-		if (backend_iptc_encode(family, rule, NULL, &entry) < 0) {
-			error_format(err, errlen, "rule %zu does not fit an %s entry", i + 1,
-				     family->name);
+		if (backend_iptc_encode(family, rule, NULL, sets, &entry) < 0) {
+			char why[160];
+
+			backend_iptc_explain_encode(family, rule, sets, why, sizeof(why));
+			error_format(err, errlen, "rule %zu: %s", i + 1, why);
 			return -1;
 		}
 		if (!family->append_entry(labels->chain[rule->hook], &entry, handle)) {
@@ -1263,7 +1445,7 @@ static int backend_iptc_rewrite(const struct backend_iptc_family *family, struct
 	if (backend_iptc_remove_jumps(family, handle, labels, &removed, err, errlen) < 0)
 		return -1;
 	for (int hook = RULE_HOOK_FORWARD; hook < RULE_HOOK_COUNT; hook++) {
-		if (backend_iptc_encode(family, &any, labels->chain[hook], &entry) < 0 ||
+		if (backend_iptc_encode(family, &any, labels->chain[hook], NULL, &entry) < 0 ||
 		    !family->insert_entry(labels->parent[hook], &entry, 0, handle)) {
 			error_format(err, errlen, "inserting the jump to %s into %s chain %s: %s",
 				     labels->chain[hook], family->name, labels->parent[hook],
@@ -1428,13 +1610,15 @@ static int backend_iptc_lock(const struct backend_iptc_state *state, char *err, 
 }
 
 /*
- * The shared body of apply and clear: under the lock, read both tables,
- * edit them in memory (rewrite where out of sync, or remove), then commit
- * each edited table once.  If the IPv6 commit fails after the IPv4 one
- * went through, IPv4 is restored from a snapshot taken under the same lock.
+ * The shared body of apply and clear, called under the lock: read both
+ * tables, edit them in memory (rewrite where out of sync, or remove), then
+ * commit each edited table once.  If the IPv6 commit fails after the IPv4
+ * one went through, IPv4 is restored from a snapshot taken under the same
+ * lock.  `sets` resolves the set matches (the sets exist by now).
  */
 static int backend_iptc_transaction(struct backend *backend, const struct ruleset *desired,
-				    bool *changed, char *err, size_t errlen)
+				    struct backend_iptc_ipset *sets, bool *changed, char *err,
+				    size_t errlen)
 {
 	struct xtc_handle *handles[BACKEND_IPTC_FAMILIES] = {NULL};
 	struct xtc_handle *snapshots[BACKEND_IPTC_FAMILIES] = {NULL};
@@ -1442,17 +1626,9 @@ static int backend_iptc_transaction(struct backend *backend, const struct rulese
 	bool dirty[BACKEND_IPTC_FAMILIES] = {false};
 	struct backend_iptc_labels labels;
 	size_t last_dirty = BACKEND_IPTC_FAMILIES;
-	int lock = -1;
 	int ret = -1;
 
 	*changed = false;
-	if (backend->priv == NULL) {
-		error_format(err, errlen, "iptc backend used before open");
-		return -1;
-	}
-	lock = backend_iptc_lock(backend->priv, err, errlen);
-	if (lock < 0)
-		goto out;
 	for (size_t i = 0; i < BACKEND_IPTC_FAMILIES; i++) {
 		const struct backend_iptc_family *family = &backend_iptc_families[i];
 		const struct backend_iptc_state *state = backend->priv;
@@ -1473,14 +1649,14 @@ static int backend_iptc_transaction(struct backend *backend, const struct rulese
 		}
 		backend_iptc_labels_init(family, handles[i], backend, &labels);
 		if (desired != NULL) {
-			if (backend_iptc_in_sync(family, handles[i], &labels, desired, &in_sync,
-						 err, errlen) < 0)
+			if (backend_iptc_in_sync(family, handles[i], &labels, sets, desired,
+						 &in_sync, err, errlen) < 0)
 				goto out;
 			/* a rewrite starts its entries' counters at zero: keep what they hold */
 			if (!in_sync)
 				(void)backend_iptc_collect(family, handles[i], &labels, &kept[i]);
-			if (!in_sync && backend_iptc_rewrite(family, handles[i], &labels, desired,
-							     err, errlen) < 0)
+			if (!in_sync && backend_iptc_rewrite(family, handles[i], &labels, sets,
+							     desired, err, errlen) < 0)
 				goto out;
 			dirty[i] = !in_sync;
 		} else if (backend_iptc_remove(family, handles[i], &labels, &dirty[i], err,
@@ -1546,8 +1722,6 @@ out:
 		if (snapshots[i] != NULL)
 			backend_iptc_families[i].ops->free(snapshots[i]);
 	}
-	if (lock >= 0)
-		close(lock); /* closing drops the flock */
 	return ret;
 }
 
@@ -1591,6 +1765,12 @@ static int backend_iptc_open(struct backend *backend, char *err, size_t errlen)
 			     backend->chain_input, BACKEND_CHAIN_MAX, backend->chain_output);
 		goto out;
 	}
+	if (backend->set_prefix[0] == '\0' ||
+	    !backend_iptc_terminated(backend->set_prefix, sizeof(backend->set_prefix))) {
+		error_format(err, errlen,
+			     "no set prefix (the backend was not made by backend_init)");
+		goto out;
+	}
 	/* Removing rules must work even where tjd could not enforce them. */
 	if (!backend->clear_only && backend_check_bridge_netfilter(err, errlen) < 0)
 		goto out;
@@ -1632,16 +1812,148 @@ out:
 	return ret;
 }
 
-/* Installs `desired`, committing only when the kernel differs from it. */
+/* Orders prefixes for qsort. */
+static int backend_iptc_compare_prefixes(const void *a, const void *b)
+{
+	return prefix_compare(a, b);
+}
+
+/*
+ * Checks one set of the ruleset and appends it to `out` as the kernel
+ * gives it back: members masked to their length, sorted, each once.  0,
+ * or -1 with why set (or out of memory).
+ */
+static int backend_iptc_canonical_set(const struct ruleset *in, const struct rule_addrset *named,
+				      struct ruleset *out, char *why, size_t whylen)
+{
+	const struct backend_iptc_family *family = backend_iptc_family_of(named->family);
+	struct rule_addrset *copy;
+	size_t first, kept = 0;
+
+	if (family == NULL) {
+		error_format(why, whylen, "unknown address family %d", named->family);
+		return -1;
+	}
+	if (ruleset_find_set(out, named->name) != NULL) {
+		error_format(why, whylen, "a second set of that name");
+		return -1;
+	}
+	if (named->first > in->member_count || named->count > in->member_count - named->first) {
+		error_format(why, whylen, "members past the end of the ruleset's");
+		return -1;
+	}
+	if (!backend_iptc_terminated(named->comment, RULE_COMMENT_MAX) ||
+	    !text_is_printable(named->comment, strlen(named->comment))) {
+		error_format(why, whylen,
+			     "comment longer than %d characters or not printable ASCII",
+			     RULE_COMMENT_MAX - 1);
+		return -1;
+	}
+	copy = ruleset_add_set(out, named->name, named->family);
+	if (copy == NULL) {
+		error_format(why, whylen, "out of memory");
+		return -1;
+	}
+	strcpy(copy->comment, named->comment);
+	first = out->member_count;
+	for (size_t m = 0; m < named->count; m++) {
+		const struct prefix *member = &in->members[named->first + m];
+		struct prefix masked;
+
+		/* hash:net holds networks of length 1 and up: ::/0 must come as two halves */
+		if (member->family != named->family || member->length == 0 ||
+		    backend_iptc_canonical_prefix(named->family, member, &masked) < 0) {
+			error_format(why, whylen,
+				     "member %zu is not an %s network of prefix length 1 to %zu",
+				     m + 1, family->name,
+				     8 * backend_iptc_address_size(named->family));
+			return -1;
+		}
+		if (ruleset_add_member(out, &masked) < 0) {
+			error_format(why, whylen, "out of memory");
+			return -1;
+		}
+	}
+	if (named->count > 1) /* an empty set may have no member array at all */
+		qsort(out->members + first, named->count, sizeof(*out->members),
+		      backend_iptc_compare_prefixes);
+	for (size_t m = 0; m < named->count; m++)
+		if (kept == 0 ||
+		    !prefix_equal(&out->members[first + kept - 1], &out->members[first + m]))
+			out->members[first + kept++] = out->members[first + m];
+	out->sets[out->set_count - 1].count = kept;
+	out->member_count = first + kept;
+	return 0;
+}
+
+/*
+ * Checks that a rule's set conditions name sets of the ruleset, of the
+ * rule's family; 0, or -1 with why set.
+ */
+static int backend_iptc_check_set_refs(const struct ruleset *sets, const struct rule *rule,
+				       char *why, size_t whylen)
+{
+	const char *names[] = {rule->src_set, rule->dst_set};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const struct rule_addrset *named;
+
+		if (names[i][0] == '\0')
+			continue;
+		named = ruleset_find_set(sets, names[i]);
+		if (named == NULL) {
+			error_format(why, whylen, "set %s is not one of the ruleset's sets",
+				     names[i]);
+			return -1;
+		}
+		if (named->family != rule->family) {
+			error_format(why, whylen, "set %s holds %s addresses, the rule matches %s",
+				     names[i], named->family == AF_INET ? "IPv4" : "IPv6",
+				     rule->family == AF_INET ? "IPv4" : "IPv6");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Installs `desired`, committing only when the kernel differs from it:
+ * the sets first (created, or refilled and swapped), then the tables when
+ * their rules differ, then the sets nothing refers to any more go.
+ */
 static int backend_iptc_apply(struct backend *backend, const struct ruleset *desired, bool *changed,
 			      char *err, size_t errlen)
 {
+	struct backend_iptc_ipset *sets = NULL;
 	struct ruleset canonical;
+	bool sets_changed = false;
 	char why[160];
+	int lock = -1;
 	int ret = -1;
 
 	*changed = false;
 	ruleset_init(&canonical);
+	if (backend->priv == NULL) {
+		error_format(err, errlen, "iptc backend used before open");
+		return -1;
+	}
+	for (size_t i = 0; i < desired->set_count; i++) {
+		const struct rule_addrset *named = &desired->sets[i];
+
+		if (!backend_iptc_terminated(named->name, RULE_SET_NAME_MAX) ||
+		    !rule_set_name_valid(named->name)) {
+			error_format(err, errlen,
+				     "set %zu: a set name must be a letter and up to %d more "
+				     "letters, digits, '_' or '-'; nothing was changed",
+				     i + 1, RULE_SET_NAME_MAX - 2);
+			goto out;
+		}
+		if (backend_iptc_canonical_set(desired, named, &canonical, why, sizeof(why)) < 0) {
+			error_format(err, errlen, "set %s: %s; nothing was changed", named->name,
+				     why);
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < desired->count; i++) {
 		const struct rule *rule = &desired->rules[i];
 		struct rule *slot = ruleset_add(&canonical);
@@ -1649,7 +1961,8 @@ static int backend_iptc_apply(struct backend *backend, const struct ruleset *des
 			error_format(err, errlen, "out of memory");
 			goto out;
 		}
-		if (backend_iptc_canonical_rule(rule, slot, why, sizeof(why)) < 0) {
+		if (backend_iptc_canonical_rule(rule, slot, why, sizeof(why)) < 0 ||
+		    backend_iptc_check_set_refs(&canonical, slot, why, sizeof(why)) < 0) {
 			const struct backend_iptc_family *family =
 			    backend_iptc_family_of(rule->family);
 
@@ -1659,25 +1972,94 @@ static int backend_iptc_apply(struct backend *backend, const struct ruleset *des
 			goto out;
 		}
 	}
-	ret = backend_iptc_transaction(backend, &canonical, changed, err, errlen);
+	lock = backend_iptc_lock(backend->priv, err, errlen);
+	if (lock < 0)
+		goto out;
+	sets = backend_iptc_ipset_new(backend->set_prefix);
+	if (sets == NULL) {
+		error_format(err, errlen, "out of memory");
+		goto out;
+	}
+	if (backend_iptc_ipset_prepare(sets, &canonical, &sets_changed, err, errlen) < 0 ||
+	    backend_iptc_transaction(backend, &canonical, sets, changed, err, errlen) < 0) {
+		backend_iptc_ipset_undo(sets);
+		*changed = false;
+		goto out;
+	}
+	backend_iptc_ipset_finish(sets, &canonical, &sets_changed);
+	*changed = *changed || sets_changed;
+	ret = 0;
 out:
+	backend_iptc_ipset_free(sets);
+	if (lock >= 0)
+		close(lock); /* closing drops the flock */
 	ruleset_free(&canonical);
 	return ret;
 }
 
-/* Removes our jumps and chains from both families. */
+/* Removes our jumps and chains from both families, then our sets. */
 static int backend_iptc_clear(struct backend *backend, char *err, size_t errlen)
 {
+	struct backend_iptc_ipset *sets = NULL;
 	bool changed = false;
+	int lock;
+	int ret = -1;
 
-	return backend_iptc_transaction(backend, NULL, &changed, err, errlen);
+	if (backend->priv == NULL) {
+		error_format(err, errlen, "iptc backend used before open");
+		return -1;
+	}
+	lock = backend_iptc_lock(backend->priv, err, errlen);
+	if (lock < 0)
+		return -1;
+	/* rules first: the kernel keeps a set while a rule refers to it */
+	if (backend_iptc_transaction(backend, NULL, NULL, &changed, err, errlen) < 0)
+		goto out;
+	sets = backend_iptc_ipset_new(backend->set_prefix);
+	if (sets == NULL) {
+		error_format(err, errlen, "out of memory");
+		goto out;
+	}
+	ret = backend_iptc_ipset_clear(sets, err, errlen);
+out:
+	backend_iptc_ipset_free(sets);
+	close(lock);
+	return ret;
 }
 
-/* Renders what the kernel holds in our chains, in ruleset_format's syntax. */
+/* The text of an entry's comment match, or "" when it has none. */
+static const char *backend_iptc_entry_comment(const struct backend_iptc_family *family,
+					      const void *entry)
+{
+	const unsigned char *bytes = entry;
+	uint16_t target_offset, next_offset;
+
+	family->entry_offsets(entry, &target_offset, &next_offset);
+	for (size_t offset = family->entry_size;
+	     offset + sizeof(struct xt_entry_match) <= target_offset;) {
+		const struct xt_entry_match *match = (const void *)(bytes + offset);
+		size_t size = match->u.match_size;
+
+		if (size < XT_ALIGN(sizeof(*match)) || size > target_offset - offset)
+			break;
+		if (strncmp(match->u.user.name, "comment", sizeof(match->u.user.name)) == 0 &&
+		    size >= XT_ALIGN(sizeof(*match)) + sizeof(struct xt_comment_info)) {
+			const struct xt_comment_info *comment = (const void *)match->data;
+
+			return backend_iptc_terminated(comment->comment, XT_MAX_COMMENT_LEN)
+				   ? comment->comment
+				   : "";
+		}
+		offset += size;
+	}
+	return "";
+}
+
 /*
  * Adds the counters of every DROP and REJECT entry of tjd's chains in one
  * family's table: by the bridge they came in on (forward, input) or go out
- * on (output), and the chain's kind.  0, or -1 when out of memory.
+ * on (output), and the kind: the published-port policy's by its comment,
+ * else the chain's.  0, or -1 when out of memory.
  */
 static int backend_iptc_collect(const struct backend_iptc_family *family, struct xtc_handle *handle,
 				const struct backend_iptc_labels *labels,
@@ -1699,13 +2081,18 @@ static int backend_iptc_collect(const struct backend_iptc_family *family, struct
 			const char *target = family->get_target(entry, handle);
 			const char *in_iface, *out_iface;
 			uint64_t packets, bytes;
+			int kind = kinds[hook];
 
 			if (target == NULL ||
 			    (strcmp(target, IPTC_LABEL_DROP) != 0 && strcmp(target, "REJECT") != 0))
 				continue;
+			if (strncmp(backend_iptc_entry_comment(family, entry),
+				    BACKEND_PUBLISHED_COMMENT,
+				    strlen(BACKEND_PUBLISHED_COMMENT)) == 0)
+				kind = BACKEND_DROP_PUBLISHED;
 			family->entry_counts(entry, &packets, &bytes, &in_iface, &out_iface);
 			if (backend_tally_add(out, hook == RULE_HOOK_OUTPUT ? out_iface : in_iface,
-					      kinds[hook], packets, bytes) < 0)
+					      kind, packets, bytes) < 0)
 				return -1;
 		}
 	}
@@ -1756,8 +2143,10 @@ out:
 	return ret;
 }
 
+/* Renders what the kernel holds in our sets and chains, in ruleset_format's syntax. */
 static int backend_iptc_dump(struct backend *backend, char **text, char *err, size_t errlen)
 {
+	struct backend_iptc_ipset *sets = backend_iptc_ipset_new(backend->set_prefix);
 	struct ruleset installed;
 	size_t unparsed[BACKEND_IPTC_FAMILIES][RULE_HOOK_COUNT] = {{0}};
 	const char *chains[RULE_HOOK_COUNT];
@@ -1769,6 +2158,12 @@ static int backend_iptc_dump(struct backend *backend, char **text, char *err, si
 	*text = NULL;
 	ruleset_init(&installed);
 	backend_chain_names(backend, chains);
+	if (sets == NULL) {
+		error_format(err, errlen, "out of memory");
+		goto out;
+	}
+	if (backend_iptc_ipset_read(sets, &installed, err, errlen) < 0)
+		goto out;
 	for (size_t i = 0; i < BACKEND_IPTC_FAMILIES; i++) {
 		const struct backend_iptc_family *family = &backend_iptc_families[i];
 		struct xtc_handle *handle = family->ops->init(BACKEND_IPTC_TABLE);
@@ -1780,7 +2175,7 @@ static int backend_iptc_dump(struct backend *backend, char **text, char *err, si
 			goto out;
 		}
 		for (int hook = 0; hook < RULE_HOOK_COUNT; hook++)
-			failed |= backend_iptc_read_chain(family, handle, chains[hook],
+			failed |= backend_iptc_read_chain(family, handle, sets, chains[hook],
 							  (enum rule_hook)hook, &installed,
 							  &unparsed[i][hook]);
 		family->ops->free(handle);
@@ -1816,6 +2211,7 @@ static int backend_iptc_dump(struct backend *backend, char **text, char *err, si
 	result = NULL;
 	ret = 0;
 out:
+	backend_iptc_ipset_free(sets);
 	free(result);
 	free(formatted);
 	ruleset_free(&installed);

@@ -23,6 +23,7 @@ int backend_netns_init(struct backend_netns *bn, const struct backend *template,
 	       sizeof(bn->backend.chain_forward));
 	memcpy(bn->backend.chain_input, template->chain_input, sizeof(bn->backend.chain_input));
 	memcpy(bn->backend.chain_output, template->chain_output, sizeof(bn->backend.chain_output));
+	memcpy(bn->backend.set_prefix, template->set_prefix, sizeof(bn->backend.set_prefix));
 	return 0;
 }
 

@@ -1,3 +1,4 @@
+/* What every backend shares: instance names, the br_netfilter checks, drop tallies. */
 #include "config.h"
 
 #include "tjd/backend.h"
@@ -14,6 +15,34 @@
 
 /* Instance ids become part of chain names, so keep them short and plain. */
 #define BACKEND_INSTANCE_MAX 12
+/* The default instance's set prefix; other instances get a stem of their own. */
+#define BACKEND_SET_PREFIX_DEFAULT "tjd-"
+
+/*
+ * An instance's set prefix: three base-36 characters of the FNV-1a hash of
+ * its id, never the default's "tjd", then '-'.  Four bytes cannot name every
+ * id apart, so two instances in one namespace share a prefix with odds of
+ * 1 in 46655.
+ */
+static void backend_set_prefix(const char *instance_id, char prefix[BACKEND_SET_PREFIX_MAX + 1])
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	uint32_t hash = 2166136261u;
+
+	for (const char *c = instance_id; *c != '\0'; c++)
+		hash = (hash ^ (uint8_t)*c) * 16777619u;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		uint32_t stem = (hash + (uint32_t)attempt) % (36 * 36 * 36);
+
+		prefix[0] = digits[stem / (36 * 36)];
+		prefix[1] = digits[stem / 36 % 36];
+		prefix[2] = digits[stem % 36];
+		prefix[3] = '-';
+		prefix[4] = '\0';
+		if (strncmp(prefix, BACKEND_SET_PREFIX_DEFAULT, BACKEND_SET_PREFIX_MAX) != 0)
+			break;
+	}
+}
 
 int backend_init(struct backend *backend, const struct backend_ops *ops, const char *instance_id)
 {
@@ -33,6 +62,8 @@ int backend_init(struct backend *backend, const struct backend_ops *ops, const c
 		snprintf(backend->chain_forward, sizeof(backend->chain_forward), "TJD-FORWARD");
 		snprintf(backend->chain_input, sizeof(backend->chain_input), "TJD-INPUT");
 		snprintf(backend->chain_output, sizeof(backend->chain_output), "TJD-OUTPUT");
+		snprintf(backend->set_prefix, sizeof(backend->set_prefix), "%s",
+			 BACKEND_SET_PREFIX_DEFAULT);
 	} else {
 		snprintf(backend->chain_forward, sizeof(backend->chain_forward), "TJD-FORWARD-%s",
 			 instance_id);
@@ -40,6 +71,7 @@ int backend_init(struct backend *backend, const struct backend_ops *ops, const c
 			 instance_id);
 		snprintf(backend->chain_output, sizeof(backend->chain_output), "TJD-OUTPUT-%s",
 			 instance_id);
+		backend_set_prefix(instance_id, backend->set_prefix);
 	}
 	return 0;
 }

@@ -17,6 +17,12 @@
 
 /* Longest chain name x_tables accepts (XT_EXTENSION_MAXNAMELEN - 1). */
 #define BACKEND_CHAIN_MAX 28
+/*
+ * Longest prefix a backend puts before a ruleset set's name where set
+ * names are shared by everyone in the namespace (ipset): the room
+ * RULE_SET_NAME_MAX leaves.
+ */
+#define BACKEND_SET_PREFIX_MAX 4
 
 struct backend;
 
@@ -123,6 +129,12 @@ struct backend {
 	char chain_forward[BACKEND_CHAIN_MAX + 1];
 	char chain_input[BACKEND_CHAIN_MAX + 1];
 	char chain_output[BACKEND_CHAIN_MAX + 1];
+	/*
+	 * What goes before a ruleset set's name in a kernel-wide set name
+	 * (the iptables backend's ipsets): "tjd-" for the default instance,
+	 * else three characters derived from the instance id and '-'.
+	 */
+	char set_prefix[BACKEND_SET_PREFIX_MAX + 1];
 	/* Opened only to clear: skip the checks that enforcing needs (br_netfilter). */
 	bool clear_only;
 	/*
@@ -164,8 +176,8 @@ void backend_chain_names(const struct backend *backend, const char *names[RULE_H
 
 /*
  * Fills in the chain names for an instance ("" = default: TJD-FORWARD and
- * TJD-INPUT; otherwise TJD-FORWARD-<id> / TJD-INPUT-<id>) and sets ops.
- * Returns -1 if the instance id is too long or not [A-Za-z0-9_].
+ * TJD-INPUT; otherwise TJD-FORWARD-<id> / TJD-INPUT-<id>), the set prefix
+ * and ops.  Returns -1 if the instance id is too long or not [A-Za-z0-9_].
  */
 int backend_init(struct backend *backend, const struct backend_ops *ops, const char *instance_id);
 

@@ -1,6 +1,7 @@
 /* metrics: tjd's counters in Prometheus' text format (tjd/metrics.h). */
 #include "config.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +12,7 @@
 #include "tjd/metrics.h"
 #include "tjd/overlay.h"
 #include "tjd/pktlog.h"
+#include "tjd/policy-host.h"
 
 /* Fills one configured network's figures; counter is NULL when the backend keeps none. */
 static void ctl_metrics_network(const struct tjd *tjd, const struct conf_network *cn,
@@ -52,6 +54,7 @@ char *ctl_metrics_text(struct tjd *tjd)
 	size_t *index = calloc(count + 1, sizeof(*index));
 	const struct enforce_container_status *firewalls;
 	struct metrics_snapshot snapshot;
+	struct metrics_set *sets = NULL;
 	bool counted = false;
 	char err[256], *text = NULL;
 
@@ -101,8 +104,35 @@ char *ctl_metrics_text(struct tjd *tjd)
 		pktlog_counts(tjd->pktlog, &snapshot.log_lines, &snapshot.log_lines_suppressed);
 	snapshot.networks = networks;
 	snapshot.network_count = count;
+	sets = calloc(conf->set_count + 1, sizeof(*sets));
+	if (sets == NULL)
+		goto out;
+	for (size_t i = 0; i < conf->set_count; i++) {
+		const struct ruleset *installed = enforce_installed(tjd->enforce);
+		const struct rule_addrset *half;
+		char name[RULE_SET_NAME_MAX];
+
+		sets[i].name = conf->sets[i].name;
+		policy_host_set_name(conf->sets[i].name, AF_INET, name);
+		if ((half = ruleset_find_set(installed, name)) != NULL)
+			sets[i].ipv4 = half->count;
+		policy_host_set_name(conf->sets[i].name, AF_INET6, name);
+		if ((half = ruleset_find_set(installed, name)) != NULL)
+			sets[i].ipv6 = half->count;
+	}
+	snapshot.sets = sets;
+	snapshot.set_count = conf->set_count;
+	if (conf->published.present) {
+		struct backend_counter all = {.bridge = NULL};
+		if (enforce_counters(tjd->enforce, &all, 1, err, sizeof(err)) == 0) {
+			snapshot.has_published_drops = true;
+			snapshot.published_packets = all.kind_packets[BACKEND_DROP_PUBLISHED];
+			snapshot.published_bytes = all.kind_bytes[BACKEND_DROP_PUBLISHED];
+		}
+	}
 	text = metrics_render(&snapshot);
 out:
+	free(sets);
 	free(networks);
 	free(wanted);
 	free(index);

@@ -724,7 +724,12 @@ int daemon_main(const struct daemon_options *options)
 	}
 	log_set_debug(options->debug || tjd.conf->debug);
 	if (options->check_config) {
-		printf("configuration OK: %zu protected network(s)\n", tjd.conf->network_count);
+		printf("configuration OK: %zu protected network(s), %zu set(s)%s\n",
+		       tjd.conf->network_count, tjd.conf->set_count,
+		       !tjd.conf->published.present ? ""
+		       : tjd.conf->published.policy == RULESPEC_DENY
+			   ? ", published ports: policy deny"
+			   : ", published ports: policy allow");
 		rc = 0;
 		goto out;
 	}

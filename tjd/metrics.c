@@ -15,8 +15,7 @@
 #include "common/error.h"
 #include "common/textbuf.h"
 
-const char *const metrics_drop_kinds[METRICS_DROP_KINDS] = {"isolation", "no-host", "host",
-							    "published"};
+const char *const metrics_drop_kinds[METRICS_DROP_KINDS] = {"isolation", "no-host", "host"};
 
 const double metrics_bucket_bounds[METRICS_BUCKETS] = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
@@ -228,6 +227,26 @@ char *metrics_render(const struct metrics_snapshot *s)
 		      "containers), no-host (to the host), host (from the host, mid-stream).",
 		      false);
 	metrics_drops(&text, s, "tjd_network_dropped_bytes_total", "Bytes of those packets.", true);
+	if (s->has_published_drops) {
+		metrics_single(&text, "tjd_published_dropped_packets_total", "counter",
+			       "Packets to published ports the [published] policy refused.",
+			       (double)s->published_packets);
+		metrics_single(&text, "tjd_published_dropped_bytes_total", "counter",
+			       "Bytes of those packets.", (double)s->published_bytes);
+	}
+	for (size_t i = 0; i < s->set_count; i++) {
+		char label[512];
+
+		if (i == 0)
+			metrics_family(
+			    &text, "tjd_set_members", "gauge",
+			    "Members the kernel holds in a named set of tjd.conf, by family.");
+		metrics_escape(s->sets[i].name, label, sizeof(label));
+		textbuf_add(&text, "tjd_set_members{set=\"%s\",family=\"ipv4\"} %llu\n", label,
+			    (unsigned long long)s->sets[i].ipv4);
+		textbuf_add(&text, "tjd_set_members{set=\"%s\",family=\"ipv6\"} %llu\n", label,
+			    (unsigned long long)s->sets[i].ipv6);
+	}
 	metrics_per_network(&text, s, "tjd_overlay_peers_age_seconds", "gauge",
 			    "Seconds since the swarm coordinator last pushed the overlay "
 			    "network's peers.",

@@ -29,7 +29,7 @@ struct metrics_histogram {
 void metrics_histogram_observe(struct metrics_histogram *histogram, double seconds);
 
 /* Kinds of drops, as the kind label names them (metrics_drop_kinds). */
-#define METRICS_DROP_KINDS 4
+#define METRICS_DROP_KINDS 3
 extern const char *const metrics_drop_kinds[METRICS_DROP_KINDS];
 
 /* One configured network. */
@@ -44,6 +44,12 @@ struct metrics_network {
 	uint64_t dropped_packets[METRICS_DROP_KINDS], dropped_bytes[METRICS_DROP_KINDS];
 	bool has_peers;	      /* overlay: a peer set was pushed */
 	time_t peers_updated; /* when */
+};
+
+/* One named set of tjd.conf: how many members the kernel holds, per family. */
+struct metrics_set {
+	const char *name;
+	uint64_t ipv4, ipv6;
 };
 
 struct metrics_snapshot {
@@ -65,6 +71,11 @@ struct metrics_snapshot {
 	uint64_t log_lines, log_lines_suppressed;
 	const struct metrics_network *networks;
 	size_t network_count;
+	const struct metrics_set *sets;
+	size_t set_count;
+	/* [published]: connections to published ports its rules refused (backends that count) */
+	bool has_published_drops;
+	uint64_t published_packets, published_bytes;
 };
 
 /* The exposition text; malloc'd, NULL when out of memory. */

@@ -5,7 +5,8 @@
  * another's leftovers.  Needs root: without it the run FAILS, loudly.
  *
  * Kernel state is checked through iptables-legacy-save / ip6tables-legacy-
- * save, an independent reader of what libiptc wrote.
+ * save and ipset save, independent readers of what libiptc and libipset
+ * wrote.
  */
 #include "config.h"
 
@@ -36,8 +37,11 @@
 
 #define CHECK_IPTC_BRIDGE_IPV4 "/proc/sys/net/bridge/bridge-nf-call-iptables"
 #define CHECK_IPTC_BRIDGE_IPV6 "/proc/sys/net/bridge/bridge-nf-call-ip6tables"
+/* ipset save with what a refill changes by itself (the hash seed) left out, members sorted. */
+#define CHECK_IPTC_IPSET_SAVE "ipset save | sed 's/ initval 0x[0-9a-f]*//' | sort"
 #define CHECK_IPTC_SAVE                                                                            \
-	"iptables-legacy-save -t filter && echo '# ---- IPv6' && ip6tables-legacy-save -t filter"
+	"iptables-legacy-save -t filter && echo '# ---- IPv6' && ip6tables-legacy-save -t filter"  \
+	" && echo '# ---- ipset' && " CHECK_IPTC_IPSET_SAVE
 #define CHECK_IPTC_PORT 5555
 
 static struct backend check_iptc_backend;
@@ -1408,6 +1412,716 @@ START_TEST(test_drop_counters)
 }
 END_TEST
 
+/* Fills a socket address for a test address and port; returns its length. */
+static socklen_t check_iptc_address(int family, const char *text, unsigned port,
+				    struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (family == AF_INET) {
+		struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		ck_assert_int_eq(inet_pton(AF_INET, text, &v4->sin_addr), 1);
+		return sizeof(*v4);
+	}
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+
+	v6->sin6_family = AF_INET6;
+	v6->sin6_port = htons((uint16_t)port);
+	ck_assert_int_eq(inet_pton(AF_INET6, text, &v6->sin6_addr), 1);
+	return sizeof(*v6);
+}
+
+/*
+ * Opens a TCP connection in this namespace from local address `source` to
+ * `destination`:`port`, with a listener on `destination`:`listen_port`
+ * (another port when a DNAT rule rewrites it) so that a refusal proves a
+ * rule answered; says what came back within 1.5 s.
+ */
+static enum check_util_probe check_iptc_probe(int family, const char *source,
+					      const char *destination, unsigned port,
+					      unsigned listen_port)
+{
+	struct sockaddr_storage from, to, at;
+	socklen_t from_length = check_iptc_address(family, source, 0, &from);
+	socklen_t to_length = check_iptc_address(family, destination, port, &to);
+	socklen_t at_length = check_iptc_address(family, destination, listen_port, &at);
+	struct pollfd waiter = {0};
+	socklen_t error_length;
+	int listener, client, error = 0, one = 1;
+	enum check_util_probe result = CHECK_PROBE_SILENT;
+
+	listener = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(listener, 0);
+	setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ck_assert_msg(bind(listener, (struct sockaddr *)&at, at_length) == 0, "bind %s: %s",
+		      destination, strerror(errno));
+	ck_assert_int_eq(listen(listener, 8), 0);
+	client = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(client, 0);
+	ck_assert_msg(bind(client, (struct sockaddr *)&from, from_length) == 0, "bind %s: %s",
+		      source, strerror(errno));
+	if (connect(client, (struct sockaddr *)&to, to_length) == 0) {
+		result = CHECK_PROBE_ANSWERED;
+	} else {
+		ck_assert_int_eq(errno, EINPROGRESS);
+		waiter.fd = client;
+		waiter.events = POLLOUT;
+		if (poll(&waiter, 1, 1500) == 1) {
+			error_length = sizeof(error);
+			getsockopt(client, SOL_SOCKET, SO_ERROR, &error, &error_length);
+			ck_assert_msg(error == 0 || error == ECONNREFUSED, "connect: %s",
+				      strerror(error));
+			result = error == 0 ? CHECK_PROBE_ANSWERED : CHECK_PROBE_REFUSED;
+		}
+	}
+	close(client);
+	close(listener);
+	return result;
+}
+
+/*
+ * A drop of the published-port policy (comment "tjd published ...") counts
+ * as BACKEND_DROP_PUBLISHED on whichever chain it is; the chain decides
+ * for the others, and a rewrite keeps both counts.
+ */
+START_TEST(test_published_drops_counted)
+{
+	struct backend_counter counter = {.bridge = NULL}, after = {.bridge = NULL};
+	struct ruleset set;
+	struct rule *rule;
+
+	ck_assert_int_eq(check_util_loopback_up(), 0);
+	ruleset_init(&set);
+	rule = check_iptc_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_REJECT);
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = rule->dport_last = 8080;
+	strcpy(rule->comment, "tjd published 8080");
+	rule = check_iptc_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_REJECT);
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = rule->dport_last = 8081;
+	strcpy(rule->comment, "tjd no host");
+	rule = check_iptc_rule(&set, AF_INET6, RULE_HOOK_OUTPUT, RULE_REJECT);
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = rule->dport_last = 8082;
+	strcpy(rule->comment, "tjd published x");
+	/* "tjd publishe" is not the policy's: a prefix of the prefix does not count */
+	rule = check_iptc_rule(&set, AF_INET6, RULE_HOOK_OUTPUT, RULE_REJECT);
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = rule->dport_last = 8083;
+	strcpy(rule->comment, "tjd publishe");
+	ck_assert(check_iptc_apply(&set));
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.1", "127.0.0.1", 8080, 8080),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.1", "127.0.0.1", 8081, 8081),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "::1", "::1", 8082, 8082), CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "::1", "::1", 8083, 8083), CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_backend.ops->counters(&check_iptc_backend, &counter, 1,
+							  check_iptc_err, sizeof(check_iptc_err)),
+			 0);
+	ck_assert_uint_eq(counter.packets, 4);
+	ck_assert_uint_eq(counter.kind_packets[BACKEND_DROP_PUBLISHED], 2);
+	ck_assert_uint_eq(counter.kind_packets[BACKEND_DROP_NO_HOST], 1);
+	ck_assert_uint_eq(counter.kind_packets[BACKEND_DROP_HOST], 1);
+	ck_assert_uint_gt(counter.kind_bytes[BACKEND_DROP_PUBLISHED], 0);
+	/* rewritten: the counts stay, by kind */
+	check_iptc_rule(&set, AF_INET, RULE_HOOK_FORWARD, RULE_DROP);
+	ck_assert(check_iptc_apply(&set));
+	ck_assert_int_eq(check_iptc_backend.ops->counters(&check_iptc_backend, &after, 1,
+							  check_iptc_err, sizeof(check_iptc_err)),
+			 0);
+	ck_assert_mem_eq(after.kind_packets, counter.kind_packets, sizeof(after.kind_packets));
+	ruleset_free(&set);
+}
+END_TEST
+
+/*
+ * A connection to a published port: ctstate NEW, conntrack status DNAT
+ * and the original destination port, read back exactly and what
+ * iptables-save shows (restorable: DNAT is a --ctstate to iptables, in a
+ * match of its own since one match's states are any-of); on real
+ * connections rewritten by a nat DNAT rule, only those to that port.
+ */
+START_TEST(test_dnat_conditions)
+{
+	struct ruleset set;
+	struct rule *rule;
+	char *save;
+
+	ck_assert_int_eq(check_util_loopback_up(), 0);
+	ruleset_init(&set);
+	/* grouped by family and hook, the order dump reads them back in */
+	rule = check_iptc_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	rule->protocol = IPPROTO_UDP;
+	rule->ct_dport_first = 5000;
+	rule->ct_dport_last = 5010;
+	rule = check_iptc_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_RETURN);
+	rule->protocol = IPPROTO_TCP;
+	rule->ct_dnat = true;
+	rule->dport_first = rule->dport_last = 80;
+	for (int f = 0; f < 2; f++) {
+		int family = f == 0 ? AF_INET : AF_INET6;
+
+		if (family == AF_INET6) {
+			rule = check_iptc_rule(&set, AF_INET6, RULE_HOOK_INPUT, RULE_DROP);
+			rule->protocol = IPPROTO_SCTP;
+			rule->ctstate = RULE_CT_NEW | RULE_CT_ESTABLISHED;
+			rule->ct_dport_first = rule->ct_dport_last = 9;
+		}
+		rule = check_iptc_rule(&set, family, RULE_HOOK_OUTPUT, RULE_REJECT);
+		rule->protocol = IPPROTO_TCP;
+		rule->ctstate = RULE_CT_NEW;
+		rule->ct_dnat = true;
+		rule->ct_dport_first = rule->ct_dport_last = 8080;
+		strcpy(rule->comment, "tjd published web");
+	}
+
+	ck_assert(check_iptc_apply(&set));
+	ck_assert(!check_iptc_apply(&set));
+	check_iptc_dump_is(&set);
+	save = check_iptc_save();
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-OUTPUT -p tcp -m conntrack --ctstate NEW "
+					   "-m conntrack --ctstate DNAT --ctproto 6 "
+					   "--ctorigdstport 8080 -m comment --comment "
+					   "\"tjd published web\" -j REJECT --reject-with "
+					   "tcp-reset\n"));
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-INPUT -p udp -m conntrack --ctproto 17 "
+					   "--ctorigdstport 5000:5010 -j DROP\n"));
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-INPUT -p tcp -m tcp --dport 80 -m conntrack "
+					   "--ctstate DNAT -j RETURN\n"));
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-INPUT -p sctp -m conntrack --ctstate "
+					   "NEW,ESTABLISHED -m conntrack --ctproto 132 "
+					   "--ctorigdstport 9 -j DROP\n"));
+	free(save);
+	/* what iptables-save wrote, iptables-restore takes back */
+	CHECK_IPTC_MUST("iptables-legacy-save -t filter | iptables-legacy-restore && "
+			"ip6tables-legacy-save -t filter | ip6tables-legacy-restore");
+	ck_assert(!check_iptc_apply(&set));
+
+	/* the host publishes 8080 and 8081 on 9090; only 8080 is refused */
+	CHECK_IPTC_MUST("for p in 8080 8081; do "
+			"iptables-legacy -t nat -A OUTPUT -p tcp -d 127.0.0.1 --dport $p "
+			"-j DNAT --to-destination 127.0.0.1:9090 && "
+			"ip6tables-legacy -t nat -A OUTPUT -p tcp -d ::1 --dport $p "
+			"-j DNAT --to-destination [::1]:9090 || exit 1; done");
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.1", "127.0.0.1", 8080, 9090),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.1", "127.0.0.1", 8081, 9090),
+			 CHECK_PROBE_ANSWERED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "::1", "::1", 8080, 9090), CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "::1", "::1", 8081, 9090),
+			 CHECK_PROBE_ANSWERED);
+	/* 9090 itself, not rewritten: no DNAT status, whatever the port */
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.1", "127.0.0.1", 9090, 9090),
+			 CHECK_PROBE_ANSWERED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "::1", "::1", 9090, 9090),
+			 CHECK_PROBE_ANSWERED);
+	ruleset_free(&set);
+}
+END_TEST
+
+/*
+ * Rules of conntrack states alone as iptables itself writes them: the
+ * bytes tjd wrote before it had DNAT conditions (one conntrack match of
+ * states, still written the same), so they read back as the same rules
+ * and there is nothing to commit after an upgrade.
+ */
+START_TEST(test_ctstate_rules_of_before_are_adopted)
+{
+	struct ruleset set;
+	struct rule *rule;
+
+	ruleset_init(&set);
+	rule = check_iptc_rule(&set, AF_INET, RULE_HOOK_FORWARD, RULE_RETURN);
+	rule->ctstate = RULE_CT_RELATED | RULE_CT_ESTABLISHED;
+	rule = check_iptc_rule(&set, AF_INET, RULE_HOOK_INPUT, RULE_DROP);
+	strcpy(rule->in_iface, "br-tjd");
+	rule->ctstate = RULE_CT_NEW;
+	strcpy(rule->comment, "tjd no host");
+	rule = check_iptc_rule(&set, AF_INET6, RULE_HOOK_FORWARD, RULE_RETURN);
+	rule->ctstate = RULE_CT_RELATED | RULE_CT_ESTABLISHED;
+	/* the chains and jumps as iptables makes them from those rules' text */
+	CHECK_IPTC_MUST("for t in iptables-legacy ip6tables-legacy; do "
+			"$t -N TJD-FORWARD && $t -N TJD-INPUT && $t -N TJD-OUTPUT && "
+			"$t -I FORWARD -j TJD-FORWARD && $t -I INPUT -j TJD-INPUT && "
+			"$t -I OUTPUT -j TJD-OUTPUT && "
+			"$t -A TJD-FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN"
+			" || exit 1; done && "
+			"iptables-legacy -A TJD-INPUT -i br-tjd -m conntrack --ctstate NEW "
+			"-m comment --comment 'tjd no host' -j DROP");
+	ck_assert(!check_iptc_apply(&set));
+	check_iptc_dump_is(&set);
+	ruleset_free(&set);
+}
+END_TEST
+
+/* Appends a set with the members given (NULL-terminated), in that order. */
+static void check_iptc_set(struct ruleset *set, const char *name, int family, const char *comment,
+			   ...)
+{
+	struct rule_addrset *named = ruleset_add_set(set, name, family);
+	const char *member;
+	va_list members;
+
+	ck_assert_ptr_nonnull(named);
+	snprintf(named->comment, sizeof(named->comment), "%s", comment);
+	va_start(members, comment);
+	while ((member = va_arg(members, const char *)) != NULL) {
+		struct prefix prefix;
+
+		check_iptc_prefix(&prefix, member);
+		ck_assert_int_eq(ruleset_add_member(set, &prefix), 0);
+	}
+	va_end(members);
+}
+
+/* The members of one ipset as `ipset save` lists them, sorted, one "add" line each. */
+static char *check_iptc_members(const char *kernel_name)
+{
+	char command[128];
+
+	snprintf(command, sizeof(command), "ipset save %s | grep '^add ' | sort", kernel_name);
+	return check_iptc_capture(command);
+}
+
+/* The names of the namespace's ipsets, sorted, one a line. */
+static char *check_iptc_ipsets(void)
+{
+	return check_iptc_capture("ipset list -name | sort");
+}
+
+/* Loopback addresses beside 127.0.0.1 and ::1 for the set probes: ::2 to ::5 of fd00:99::/64. */
+static void check_iptc_loopback_addresses(void)
+{
+	ck_assert_int_eq(check_util_loopback_up(), 0);
+	CHECK_IPTC_MUST("for i in 1 2 3 4 5; do ip -6 addr add fd00:99::$i/128 dev lo nodad || "
+			"exit 1; done");
+}
+
+/* A TCP port rule rejecting what a set condition picks, on `hook`. */
+static struct rule *check_iptc_set_rule(struct ruleset *set, int family, enum rule_hook hook,
+					const char *src_set, const char *dst_set)
+{
+	struct rule *rule = check_iptc_rule(set, family, hook, RULE_REJECT);
+
+	rule->protocol = IPPROTO_TCP;
+	rule->dport_first = rule->dport_last = CHECK_IPTC_PORT + 1;
+	snprintf(rule->src_set, sizeof(rule->src_set), "%s", src_set);
+	snprintf(rule->dst_set, sizeof(rule->dst_set), "%s", dst_set);
+	return rule;
+}
+
+/*
+ * Sets of both families, by source and by destination: the ipsets hold the
+ * members (masked as the kernel keeps them), the rules read back equal,
+ * iptables-save shows the set matches, and real connections from and to
+ * members are refused while the others go through.
+ */
+START_TEST(test_set_matches_round_trip_and_packets)
+{
+	const unsigned port = CHECK_IPTC_PORT + 1;
+	struct ruleset set;
+	struct rule *rule;
+	char *save, *members;
+
+	check_iptc_loopback_addresses();
+	ruleset_init(&set);
+	check_iptc_set(&set, "blocked-4", AF_INET, "tjd set blocked", "10.0.0.0/8", "127.0.0.2",
+		       NULL);
+	check_iptc_set(&set, "blocked-6", AF_INET6, "", "fd00:99::2", "fd00:aa::/64", NULL);
+	check_iptc_set(&set, "targets-4", AF_INET, "", "127.0.0.3", NULL);
+	check_iptc_set(&set, "targets-6", AF_INET6, "tjd set targets", "fd00:99::3", NULL);
+	rule = check_iptc_set_rule(&set, AF_INET, RULE_HOOK_INPUT, "blocked-4", "");
+	strcpy(rule->comment, "tjd blocked");
+	check_iptc_set_rule(&set, AF_INET, RULE_HOOK_OUTPUT, "", "targets-4");
+	rule = check_iptc_set_rule(&set, AF_INET6, RULE_HOOK_INPUT, "blocked-6", "");
+	rule->ctstate = RULE_CT_NEW;
+	check_iptc_set_rule(&set, AF_INET6, RULE_HOOK_OUTPUT, "", "targets-6");
+
+	/* the positive control: every probe goes through before the rules */
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.2", "127.0.0.1", port, port),
+			 CHECK_PROBE_ANSWERED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "fd00:99::2", "::1", port, port),
+			 CHECK_PROBE_ANSWERED);
+	ck_assert(check_iptc_apply(&set));
+	ck_assert(!check_iptc_apply(&set));
+	check_iptc_dump_is(&set);
+
+	members = check_iptc_members("tjd-blocked-4");
+	ck_assert_str_eq(members, "add tjd-blocked-4 10.0.0.0/8 comment \"tjd set blocked\"\n"
+				  "add tjd-blocked-4 127.0.0.2 comment \"tjd set blocked\"\n");
+	free(members);
+	members = check_iptc_members("tjd-blocked-6");
+	ck_assert_str_eq(members, "add tjd-blocked-6 fd00:99::2\n"
+				  "add tjd-blocked-6 fd00:aa::/64\n");
+	free(members);
+	save = check_iptc_save();
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-INPUT -p tcp -m tcp --dport 5556 -m set "
+					   "--match-set tjd-blocked-4 src -m comment --comment "
+					   "\"tjd blocked\" -j REJECT --reject-with tcp-reset\n"));
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-OUTPUT -p tcp -m tcp --dport 5556 -m set "
+					   "--match-set tjd-targets-4 dst -j REJECT --reject-with "
+					   "tcp-reset\n"));
+	ck_assert_ptr_nonnull(strstr(save, "-A TJD-INPUT -p tcp -m tcp --dport 5556 -m set "
+					   "--match-set tjd-blocked-6 src -m conntrack --ctstate "
+					   "NEW -j REJECT --reject-with tcp-reset\n"));
+	ck_assert_ptr_nonnull(strstr(save, "create tjd-targets-6 hash:net family inet6 "));
+	free(save);
+	/* iptables-restore makes the set matches from that text exactly as tjd wrote them */
+	CHECK_IPTC_MUST("iptables-legacy-save -t filter | iptables-legacy-restore && "
+			"ip6tables-legacy-save -t filter | ip6tables-legacy-restore");
+	ck_assert(!check_iptc_apply(&set));
+
+	/* by source: the member is refused, its neighbour not */
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.2", "127.0.0.1", port, port),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.4", "127.0.0.1", port, port),
+			 CHECK_PROBE_ANSWERED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "fd00:99::2", "::1", port, port),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "fd00:99::4", "::1", port, port),
+			 CHECK_PROBE_ANSWERED);
+	/* by destination, on the way out */
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.1", "127.0.0.3", port, port),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.1", "127.0.0.5", port, port),
+			 CHECK_PROBE_ANSWERED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "::1", "fd00:99::3", port, port),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "::1", "fd00:99::5", port, port),
+			 CHECK_PROBE_ANSWERED);
+	/* and each rule counted its one refusal */
+	save = check_iptc_capture("iptables-legacy-save -c -t filter; ip6tables-legacy-save -c -t "
+				  "filter");
+	members = check_iptc_lines(save, "[1:");
+	ck_assert_int_eq(check_iptc_count(members, "-A TJD-"), 4);
+	free(members);
+	free(save);
+	ruleset_free(&set);
+}
+END_TEST
+
+/* The ruleset of the members-only cases: one source set per family. */
+static void check_iptc_blocked(struct ruleset *set, const char *v4, const char *v4_more,
+			       const char *v6)
+{
+	ruleset_reset(set);
+	check_iptc_set(set, "blocked-4", AF_INET, "tjd set blocked", v4, v4_more, NULL);
+	check_iptc_set(set, "blocked-6", AF_INET6, "tjd set blocked", v6, NULL);
+	check_iptc_set_rule(set, AF_INET, RULE_HOOK_INPUT, "blocked-4", "");
+	check_iptc_set_rule(set, AF_INET6, RULE_HOOK_INPUT, "blocked-6", "");
+}
+
+/*
+ * When only members change, no table is committed: every entry keeps its
+ * counters (a commit rewrites our chains, which starts them at zero), yet
+ * the ipsets hold the new members, apply says it changed something, and
+ * connections follow the new members at once.
+ */
+START_TEST(test_members_only_change_commits_nothing)
+{
+	const unsigned port = CHECK_IPTC_PORT + 1;
+	const char *counted = "iptables-legacy-save -c -t filter | grep -v '^#'; "
+			      "ip6tables-legacy-save -c -t filter | grep -v '^#'";
+	struct ruleset set;
+	char *before, *after, *members, *names;
+
+	check_iptc_loopback_addresses();
+	ruleset_init(&set);
+	check_iptc_blocked(&set, "127.0.0.2", NULL, "fd00:99::2");
+	ck_assert(check_iptc_apply(&set));
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.2", "127.0.0.1", port, port),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "fd00:99::2", "::1", port, port),
+			 CHECK_PROBE_REFUSED);
+	before = check_iptc_capture(counted);
+	members = check_iptc_lines(before, "[1:");
+	ck_assert_int_eq(check_iptc_count(members, "-A TJD-INPUT "), 2);
+	free(members);
+
+	check_iptc_blocked(&set, "127.0.0.4", "127.0.0.5", "fd00:99::4");
+	ck_assert(check_iptc_apply(&set));
+	after = check_iptc_capture(counted);
+	ck_assert_str_eq(after, before);
+	free(after);
+	members = check_iptc_members("tjd-blocked-4");
+	ck_assert_str_eq(members, "add tjd-blocked-4 127.0.0.4 comment \"tjd set blocked\"\n"
+				  "add tjd-blocked-4 127.0.0.5 comment \"tjd set blocked\"\n");
+	free(members);
+	members = check_iptc_members("tjd-blocked-6");
+	ck_assert_str_eq(members, "add tjd-blocked-6 fd00:99::4 comment \"tjd set blocked\"\n");
+	free(members);
+	/* the twins that carried the new members are gone */
+	names = check_iptc_ipsets();
+	ck_assert_str_eq(names, "tjd-blocked-4\ntjd-blocked-6\n");
+	free(names);
+	ck_assert(!check_iptc_apply(&set));
+	check_iptc_dump_is(&set);
+
+	/* the old member goes through now, the new ones are refused */
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.2", "127.0.0.1", port, port),
+			 CHECK_PROBE_ANSWERED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET, "127.0.0.5", "127.0.0.1", port, port),
+			 CHECK_PROBE_REFUSED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "fd00:99::2", "::1", port, port),
+			 CHECK_PROBE_ANSWERED);
+	ck_assert_int_eq(check_iptc_probe(AF_INET6, "fd00:99::4", "::1", port, port),
+			 CHECK_PROBE_REFUSED);
+	/* a set emptied is a members-only change too */
+	check_iptc_blocked(&set, NULL, NULL, NULL);
+	ck_assert(check_iptc_apply(&set));
+	members = check_iptc_members("tjd-blocked-4");
+	ck_assert_str_eq(members, "");
+	free(members);
+	ck_assert(!check_iptc_apply(&set));
+	/* a set's comment lives on its members: an empty set reads back without one */
+	set.sets[0].comment[0] = set.sets[1].comment[0] = '\0';
+	check_iptc_dump_is(&set);
+	free(before);
+	ruleset_free(&set);
+}
+END_TEST
+
+/* Someone else's ipset commands on our sets, which the next apply must undo. */
+static const char *const check_iptc_set_drifts[] = {
+    "ipset add tjd-drift-4 10.9.9.9",
+    "ipset del tjd-drift-4 10.0.1.0/24",
+    "ipset add tjd-drift-6 fd00:9::/64 comment 'tjd set drift'",
+    "ipset flush tjd-drift-6",
+    "ipset add tjd-drift-4 10.9.0.0/16 nomatch comment 'tjd set drift'",
+    /* the same member back, without its comment */
+    "ipset del tjd-drift-4 10.0.1.0/24 && ipset add tjd-drift-4 10.0.1.0/24",
+    /* our members moved into someone else's set, theirs into ours */
+    "ipset create other hash:net comment && ipset add other 10.7.0.0/16 && "
+    "ipset swap other tjd-drift-4",
+    /* sets no rule refers to can go, or come back as something else */
+    "ipset destroy tjd-spare-4",
+    "ipset destroy tjd-spare-4 && ipset create tjd-spare-4 hash:ip",
+    "ipset destroy tjd-spare-4 && ipset create tjd-spare-4 hash:net family inet6 comment",
+    /* ours by its name, but not the ruleset's */
+    "ipset create tjd-spare-4x hash:net",
+    "ipset create tjd+drift-4 hash:net comment",
+};
+
+START_TEST(test_set_drift_is_repaired)
+{
+	struct ruleset set;
+	char *before, *after;
+
+	ruleset_init(&set);
+	check_iptc_set(&set, "drift-4", AF_INET, "tjd set drift", "10.0.1.0/24", "10.0.2.0/24",
+		       NULL);
+	check_iptc_set(&set, "drift-6", AF_INET6, "tjd set drift", "fd00:1::/64", NULL);
+	check_iptc_set(&set, "spare-4", AF_INET, "", "192.0.2.0/24", NULL);
+	check_iptc_set_rule(&set, AF_INET, RULE_HOOK_FORWARD, "drift-4", "");
+	check_iptc_set_rule(&set, AF_INET6, RULE_HOOK_FORWARD, "", "drift-6");
+	ck_assert(check_iptc_apply(&set));
+	before = check_iptc_save();
+	CHECK_IPTC_MUST("%s", check_iptc_set_drifts[_i]);
+	after = check_iptc_save();
+	ck_assert_msg(strcmp(after, before) != 0, "drift command changed nothing: %s",
+		      check_iptc_set_drifts[_i]);
+	free(after);
+	ck_assert_msg(check_iptc_apply(&set), "drift not noticed: %s", check_iptc_set_drifts[_i]);
+	after = check_iptc_save();
+	/* "other" is someone else's: it keeps what the swap gave it (tjd-spare-4x is ours, gone) */
+	CHECK_IPTC_MUST("ipset destroy other 2>/dev/null; true");
+	free(after);
+	after = check_iptc_save();
+	ck_assert_str_eq(after, before);
+	free(after);
+	ck_assert(!check_iptc_apply(&set));
+	check_iptc_dump_is(&set);
+	free(before);
+	ruleset_free(&set);
+}
+END_TEST
+
+/*
+ * A set no rule refers to any more goes after the commit that stops the
+ * references (the kernel refuses to destroy one in use before), and clear
+ * removes every set of ours, twins included, and nobody else's.
+ */
+START_TEST(test_clear_and_unreferenced_sets_remove_ipsets)
+{
+	struct ruleset set;
+	char *names;
+
+	ruleset_init(&set);
+	check_iptc_set(&set, "keep-4", AF_INET, "", "10.0.1.0/24", NULL);
+	check_iptc_set(&set, "old-4", AF_INET, "", "10.0.2.0/24", NULL);
+	check_iptc_set(&set, "old-6", AF_INET6, "", "fd00:2::/64", NULL);
+	check_iptc_set_rule(&set, AF_INET, RULE_HOOK_FORWARD, "keep-4", "old-4");
+	check_iptc_set_rule(&set, AF_INET6, RULE_HOOK_INPUT, "old-6", "");
+	ck_assert(check_iptc_apply(&set));
+	names = check_iptc_ipsets();
+	ck_assert_str_eq(names, "tjd-keep-4\ntjd-old-4\ntjd-old-6\n");
+	free(names);
+
+	ruleset_reset(&set);
+	check_iptc_set(&set, "keep-4", AF_INET, "", "10.0.1.0/24", NULL);
+	check_iptc_set_rule(&set, AF_INET, RULE_HOOK_FORWARD, "keep-4", "");
+	ck_assert(check_iptc_apply(&set));
+	names = check_iptc_ipsets();
+	ck_assert_str_eq(names, "tjd-keep-4\n");
+	free(names);
+	ck_assert(!check_iptc_apply(&set));
+	check_iptc_dump_is(&set);
+
+	/* a foreign rule holding a set we no longer want: kept, and tried again */
+	ruleset_reset(&set);
+	CHECK_IPTC_MUST("iptables-legacy -A INPUT -m set --match-set tjd-keep-4 src -j ACCEPT");
+	ck_assert(check_iptc_apply(&set));
+	names = check_iptc_ipsets();
+	ck_assert_str_eq(names, "tjd-keep-4\n");
+	free(names);
+	CHECK_IPTC_MUST("iptables-legacy -D INPUT -m set --match-set tjd-keep-4 src -j ACCEPT");
+	ck_assert(check_iptc_apply(&set));
+	names = check_iptc_ipsets();
+	ck_assert_str_eq(names, "");
+	free(names);
+	ck_assert(!check_iptc_apply(&set));
+
+	/* clear: ours go (a leftover twin too), someone else's stay */
+	ruleset_reset(&set);
+	check_iptc_set(&set, "keep-4", AF_INET, "", "10.0.1.0/24", NULL);
+	check_iptc_set(&set, "keep-6", AF_INET6, "", NULL);
+	check_iptc_set_rule(&set, AF_INET, RULE_HOOK_FORWARD, "keep-4", "");
+	check_iptc_set_rule(&set, AF_INET6, RULE_HOOK_FORWARD, "", "keep-6");
+	ck_assert(check_iptc_apply(&set));
+	CHECK_IPTC_MUST("ipset create tjd+keep-4 hash:net && ipset create mine hash:ip");
+	/* while a foreign rule holds one, clear says which */
+	CHECK_IPTC_MUST("ip6tables-legacy -A INPUT -m set --match-set tjd-keep-6 dst -j ACCEPT");
+	ck_assert_int_eq(check_iptc_backend.ops->clear(&check_iptc_backend, check_iptc_err,
+						       sizeof(check_iptc_err)),
+			 -1);
+	ck_assert_msg(strstr(check_iptc_err, "tjd-keep-6") != NULL &&
+			  strstr(check_iptc_err, "in use") != NULL,
+		      "clear said: %s", check_iptc_err);
+	CHECK_IPTC_MUST("ip6tables-legacy -D INPUT -m set --match-set tjd-keep-6 dst -j ACCEPT");
+	ck_assert_msg(check_iptc_backend.ops->clear(&check_iptc_backend, check_iptc_err,
+						    sizeof(check_iptc_err)) == 0,
+		      "clear failed: %s", check_iptc_err);
+	names = check_iptc_ipsets();
+	ck_assert_str_eq(names, "mine\n");
+	free(names);
+	names = check_iptc_save();
+	ck_assert_ptr_null(strstr(names, "TJD-"));
+	free(names);
+	ruleset_free(&set);
+}
+END_TEST
+
+/*
+ * Two instances in one namespace: each names its ipsets with its own
+ * prefix, reads back only its own, and clearing one leaves the other's.
+ */
+START_TEST(test_instances_keep_their_own_sets)
+{
+	struct backend other;
+	struct ruleset set;
+	char kernel_name[64];
+	char *names, *text;
+
+	ruleset_init(&set);
+	check_iptc_set(&set, "shared-4", AF_INET, "", "10.0.1.0/24", NULL);
+	check_iptc_set_rule(&set, AF_INET, RULE_HOOK_INPUT, "shared-4", "");
+	ck_assert_int_eq(backend_init(&other, &backend_iptc_ops, "x1"), 0);
+	ck_assert_int_eq(strlen(other.set_prefix), BACKEND_SET_PREFIX_MAX);
+	ck_assert_str_ne(other.set_prefix, check_iptc_backend.set_prefix);
+	ck_assert_str_eq(check_iptc_backend.set_prefix, "tjd-");
+	ck_assert_msg(other.ops->open(&other, check_iptc_err, sizeof(check_iptc_err)) == 0, "%s",
+		      check_iptc_err);
+	ck_assert(check_iptc_apply(&set));
+	{
+		bool changed = false;
+		ck_assert_msg(other.ops->apply(&other, &set, &changed, check_iptc_err,
+					       sizeof(check_iptc_err)) == 0,
+			      "%s", check_iptc_err);
+		ck_assert(changed);
+	}
+	snprintf(kernel_name, sizeof(kernel_name), "%sshared-4", other.set_prefix);
+	names = check_iptc_ipsets();
+	ck_assert_ptr_nonnull(strstr(names, "tjd-shared-4\n"));
+	ck_assert_ptr_nonnull(strstr(names, kernel_name));
+	free(names);
+	ck_assert_int_eq(other.ops->dump(&other, &text, check_iptc_err, sizeof(check_iptc_err)), 0);
+	ck_assert_int_eq(check_iptc_count(text, "# set shared-4 (1 member)"), 1);
+	free(text);
+	ck_assert_int_eq(other.ops->clear(&other, check_iptc_err, sizeof(check_iptc_err)), 0);
+	names = check_iptc_ipsets();
+	ck_assert_str_eq(names, "tjd-shared-4\n");
+	free(names);
+	ck_assert(!check_iptc_apply(&set));
+	other.ops->close(&other);
+	ruleset_free(&set);
+}
+END_TEST
+
+/*
+ * Set conditions the backend cannot honour are refused before the kernel
+ * is touched, naming the rule or set and why.
+ */
+START_TEST(test_bad_sets_refused)
+{
+	struct ruleset set;
+	struct rule *rule;
+	char *names;
+
+	ruleset_init(&set);
+	check_iptc_set(&set, "hosts-4", AF_INET, "", "10.0.1.0/24", NULL);
+	check_iptc_set(&set, "hosts-6", AF_INET6, "", "fd00:1::/64", NULL);
+	rule = check_iptc_set_rule(&set, AF_INET, RULE_HOOK_INPUT, "nowhere", "");
+	check_iptc_apply_fails(&set, "rule 1 (IPv4 INPUT): set nowhere is not one of the "
+				     "ruleset's sets");
+	strcpy(rule->src_set, "hosts-6");
+	check_iptc_apply_fails(&set, "rule 1 (IPv4 INPUT): set hosts-6 holds IPv6 addresses, "
+				     "the rule matches IPv4");
+	strcpy(rule->src_set, "hosts-4");
+	strcpy(rule->dst_set, "hosts-6");
+	check_iptc_apply_fails(&set, "set hosts-6 holds IPv6 addresses");
+	rule->dst_set[0] = '\0';
+	check_iptc_prefix(&rule->src, "10.0.0.0/8");
+	check_iptc_apply_fails(&set, "a set or a prefix, not both");
+	memset(&rule->src, 0, sizeof(rule->src));
+	strcpy(rule->src_set, "9lives");
+	check_iptc_apply_fails(&set, "a set name must be");
+	strcpy(rule->src_set, "hosts-4");
+	rule->ct_dport_first = rule->ct_dport_last = 80;
+	rule->protocol = IPPROTO_ICMP;
+	rule->dport_first = rule->dport_last = 0;
+	check_iptc_apply_fails(&set, "original destination port needs protocol");
+	rule->protocol = IPPROTO_TCP;
+	rule->ct_dport_first = 81;
+	check_iptc_apply_fails(&set, "original destination port range");
+	rule->ct_dport_first = 80;
+	/* the sets themselves: a member of the other family, a /0, a name twice */
+	set.members[1].family = AF_INET;
+	check_iptc_apply_fails(&set, "set hosts-6: member 1 is not an IPv6 network");
+	check_iptc_prefix(&set.members[1], "::/0");
+	check_iptc_apply_fails(&set, "set hosts-6: member 1 is not an IPv6 network of prefix "
+				     "length 1 to 128");
+	check_iptc_prefix(&set.members[1], "fd00:1::/64");
+	strcpy(set.sets[1].name, "hosts-4");
+	check_iptc_apply_fails(&set, "set hosts-4: a second set of that name");
+	strcpy(set.sets[1].name, "hosts 6");
+	check_iptc_apply_fails(&set, "set 2: a set name must be");
+	names = check_iptc_ipsets();
+	ck_assert_str_eq(names, "");
+	free(names);
+	/* and fixed, it goes in; host bits are dropped as the kernel drops them */
+	strcpy(set.sets[1].name, "hosts-6");
+	check_iptc_prefix(&set.members[0], "10.0.1.7/24");
+	ck_assert(check_iptc_apply(&set));
+	check_iptc_prefix(&set.members[0], "10.0.1.0/24");
+	ck_assert(!check_iptc_apply(&set));
+	check_iptc_dump_is(&set);
+	ruleset_free(&set);
+}
+END_TEST
+
 static Suite *check_iptc_suite(void)
 {
 	Suite *suite = suite_create("backend_iptc");
@@ -1437,6 +2151,17 @@ static Suite *check_iptc_suite(void)
 	tcase_add_test(tc, test_ipv4_commit_failure_changes_nothing);
 	tcase_add_test(tc, test_held_lock_times_out);
 	tcase_add_test(tc, test_drop_stops_real_packets);
+	tcase_add_test(tc, test_published_drops_counted);
+	tcase_add_test(tc, test_dnat_conditions);
+	tcase_add_test(tc, test_ctstate_rules_of_before_are_adopted);
+	tcase_add_test(tc, test_set_matches_round_trip_and_packets);
+	tcase_add_test(tc, test_members_only_change_commits_nothing);
+	tcase_add_loop_test(
+	    tc, test_set_drift_is_repaired, 0,
+	    (int)(sizeof(check_iptc_set_drifts) / sizeof(check_iptc_set_drifts[0])));
+	tcase_add_test(tc, test_clear_and_unreferenced_sets_remove_ipsets);
+	tcase_add_test(tc, test_instances_keep_their_own_sets);
+	tcase_add_test(tc, test_bad_sets_refused);
 	suite_add_tcase(suite, tc);
 	tc = tcase_create("clear only");
 	tcase_add_test(tc, test_clearing_creates_no_legacy_tables);

@@ -85,6 +85,9 @@ START_TEST(test_families_and_values)
 	has_line(text, "tjd_network_dropped_bytes_total{network=\"web\",kind=\"isolation\"} 2400");
 	/* a label value's quote and backslash escaped */
 	has_line(text, "tjd_overlay_peers_age_seconds{network=\"we\\\"ird\\\\net\"} 30");
+	/* no [published] section, no sets: no such families */
+	ck_assert_ptr_null(strstr(text, "tjd_published_"));
+	ck_assert_ptr_null(strstr(text, "tjd_set_members"));
 	/* the overlay keeps no drop counters here: no sample rather than a false 0 */
 	ck_assert_ptr_null(strstr(text, "tjd_network_dropped_packets_total{network=\"we\\\""));
 	/* every family has HELP and TYPE before its samples, each exactly once */
@@ -96,6 +99,36 @@ START_TEST(test_families_and_values)
 		ck_assert_ptr_nonnull(strstr(text, help));
 		ck_assert_ptr_eq(strstr(text, help), strstr(strstr(text, help), help));
 	}
+	free(text);
+}
+END_TEST
+
+START_TEST(test_published_and_sets)
+{
+	static const struct metrics_set sets[] = {{"office", 1, 1}, {"n\"as", 3, 0}};
+	struct metrics_snapshot s;
+	struct metrics_network networks[2];
+	struct metrics_histogram histogram;
+	char *text;
+
+	snapshot(&s, networks, &histogram);
+	s.sets = sets;
+	s.set_count = 2;
+	s.has_published_drops = true;
+	s.published_packets = 12;
+	s.published_bytes = 720;
+	text = metrics_render(&s);
+	ck_assert_ptr_nonnull(text);
+	has_line(text, "# TYPE tjd_published_dropped_packets_total counter");
+	has_line(text, "tjd_published_dropped_packets_total 12");
+	has_line(text, "tjd_published_dropped_bytes_total 720");
+	has_line(text, "# TYPE tjd_set_members gauge");
+	has_line(text, "tjd_set_members{set=\"office\",family=\"ipv4\"} 1");
+	has_line(text, "tjd_set_members{set=\"office\",family=\"ipv6\"} 1");
+	has_line(text, "tjd_set_members{set=\"n\\\"as\",family=\"ipv4\"} 3");
+	/* one family header for all the sets */
+	ck_assert_ptr_null(
+	    strstr(strstr(text, "# TYPE tjd_set_members") + 1, "# TYPE tjd_set_members"));
 	free(text);
 }
 END_TEST
@@ -168,6 +201,7 @@ static Suite *metrics_suite(void)
 
 	tcase_add_test(tcase, test_families_and_values);
 	tcase_add_test(tcase, test_histogram_is_cumulative);
+	tcase_add_test(tcase, test_published_and_sets);
 	tcase_add_test(tcase, test_file_written_atomically);
 	suite_add_tcase(suite, tcase);
 	return suite;

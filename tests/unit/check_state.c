@@ -142,13 +142,13 @@ END_TEST
  */
 START_TEST(test_save_makes_missing_parents)
 {
-	char deep[400], parent[400], state_dir[400], err[256];
+	char deep[400], parent[256], state_dir[300], err[256];
 	struct ruleset saved;
 	struct stat st;
 	mode_t mask = umask(0);
 
 	umask(mask);
-	snprintf(parent, sizeof(parent), "%s/usr/local/var/lib", directory);
+	snprintf(parent, sizeof(parent), "%.200s/usr/local/var/lib", directory);
 	snprintf(state_dir, sizeof(state_dir), "%s/tjd", parent);
 	snprintf(deep, sizeof(deep), "%s/ruleset.json", state_dir);
 	ck_assert_int_ne(access(parent, F_OK), 0);
