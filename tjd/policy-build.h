@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/rulespec.h"
 #include "tjd/ruleset.h"
 
 /* Compiler state: where rules go and the first error. */
@@ -21,6 +22,10 @@ struct policy_build {
 	bool drop_log; /* closing drops get their RULE_LOG twin (conf drop_log) */
 };
 
+/* The IP protocol number of a rule's protocol (common/rulespec.h); 0 for any. */
+uint8_t policy_build_protocol(enum rulespec_proto proto);
+/* Whether a protocol exists in a family (icmp and igmp are IPv4's, icmpv6 IPv6's). */
+bool policy_build_protocol_in(uint8_t protocol, int family);
 /* Appends a zeroed rule of family/hook/verdict; NULL (and build failed) on OOM. */
 struct rule *policy_build_rule(struct policy_build *build, int family, enum rule_hook hook,
 			       enum rule_verdict verdict);

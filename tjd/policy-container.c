@@ -24,38 +24,6 @@ struct policy_container_side {
 	const struct rulespec_ports *ports;
 };
 
-/* The IP protocol number of a rule's protocol; 0 for any. */
-static uint8_t policy_container_protocol(enum rulespec_proto proto)
-{
-	switch (proto) {
-	case RULESPEC_PROTO_TCP:
-		return IPPROTO_TCP;
-	case RULESPEC_PROTO_UDP:
-		return IPPROTO_UDP;
-	case RULESPEC_PROTO_SCTP:
-		return IPPROTO_SCTP;
-	case RULESPEC_PROTO_ICMP:
-		return IPPROTO_ICMP;
-	case RULESPEC_PROTO_ICMPV6:
-		return IPPROTO_ICMPV6;
-	case RULESPEC_PROTO_IGMP:
-		return IPPROTO_IGMP;
-	case RULESPEC_PROTO_ANY:
-		break;
-	}
-	return 0;
-}
-
-/* Whether a protocol exists in a family (icmp and igmp are IPv4's, icmpv6 IPv6's). */
-static bool policy_container_protocol_in(uint8_t protocol, int family)
-{
-	if (protocol == IPPROTO_ICMP || protocol == IPPROTO_IGMP)
-		return family == AF_INET;
-	if (protocol == IPPROTO_ICMPV6)
-		return family == AF_INET6;
-	return true;
-}
-
 /* The built-ins of one hook and family: loopback, replies, neighbour discovery. */
 static void policy_container_builtins(struct policy_build *build, int family, enum rule_hook hook)
 {
@@ -250,7 +218,7 @@ static void policy_container_rule(struct policy_build *build, const char *source
 	static const int families[] = {AF_INET, AF_INET6};
 	const struct rulespec_rule *rule = &entry->rule;
 	struct policy_container_side from, to;
-	uint8_t protocol = policy_container_protocol(rule->proto);
+	uint8_t protocol = policy_build_protocol(rule->proto);
 	enum rule_verdict verdict = rule->action == RULESPEC_ALLOW  ? RULE_RETURN
 				    : rule->action == RULESPEC_DENY ? RULE_DROP
 								    : RULE_REJECT;
@@ -267,7 +235,7 @@ static void policy_container_rule(struct policy_build *build, const char *source
 		int family = families[i];
 
 		if ((rule->family != 0 && rule->family != family) ||
-		    !policy_container_protocol_in(protocol, family))
+		    !policy_build_protocol_in(protocol, family))
 			continue;
 		/* a reject of any protocol answers TCP with a reset before the rest */
 		if (verdict == RULE_REJECT && protocol == 0)

@@ -78,38 +78,6 @@ void policy_host_set_name(const char *name, int family, char out[RULE_SET_NAME_M
 		 family == AF_INET ? '4' : '6');
 }
 
-/* The IP protocol of a rule's protocol; 0 for any. */
-static uint8_t policy_host_protocol(enum rulespec_proto proto)
-{
-	switch (proto) {
-	case RULESPEC_PROTO_TCP:
-		return IPPROTO_TCP;
-	case RULESPEC_PROTO_UDP:
-		return IPPROTO_UDP;
-	case RULESPEC_PROTO_SCTP:
-		return IPPROTO_SCTP;
-	case RULESPEC_PROTO_ICMP:
-		return IPPROTO_ICMP;
-	case RULESPEC_PROTO_ICMPV6:
-		return IPPROTO_ICMPV6;
-	case RULESPEC_PROTO_IGMP:
-		return IPPROTO_IGMP;
-	case RULESPEC_PROTO_ANY:
-		break;
-	}
-	return 0;
-}
-
-/* Whether a protocol exists in a family. */
-static bool policy_host_protocol_in(uint8_t protocol, int family)
-{
-	if (protocol == IPPROTO_ICMP || protocol == IPPROTO_IGMP)
-		return family == AF_INET;
-	if (protocol == IPPROTO_ICMPV6)
-		return family == AF_INET6;
-	return true;
-}
-
 /* The verdict of a rule's action. */
 static enum rule_verdict policy_host_verdict(enum rulespec_action action)
 {
@@ -331,7 +299,7 @@ static void policy_host_published_rule(struct policy_build *build, const struct 
 	shape.verdict = policy_host_verdict(r->action);
 	shape.ctstate = RULE_CT_NEW;
 	shape.ct_dnat = hook == RULE_HOOK_FORWARD;
-	shape.protocol = policy_host_protocol(r->proto);
+	shape.protocol = policy_build_protocol(r->proto);
 	snprintf(shape.in_iface, sizeof(shape.in_iface), "%s", r->iface);
 	if (r->from.kind == RULESPEC_ADDRESS_NET) {
 		if (r->from.net.family != family)
@@ -466,7 +434,7 @@ static void policy_host_pair(struct policy_build *build, const struct conf_rule 
 	prefix_host(&shape.src);
 	shape.dst = *dst;
 	prefix_host(&shape.dst);
-	shape.protocol = policy_host_protocol(r->proto);
+	shape.protocol = policy_build_protocol(r->proto);
 	snprintf(what, sizeof(what), "rule %zu", index + 1);
 	policy_build_comment(&shape, net->name, what, from->name);
 	if (r->to.ports.count == 0) {
@@ -486,10 +454,10 @@ void policy_host_network_rules(struct policy_build *build, const struct conf_net
 {
 	for (size_t i = 0; i < cn->rule_count && !build->failed; i++) {
 		const struct conf_rule *cr = &cn->rules[i];
-		uint8_t protocol = policy_host_protocol(cr->rule.proto);
+		uint8_t protocol = policy_build_protocol(cr->rule.proto);
 
 		if ((cr->rule.family != 0 && cr->rule.family != family) ||
-		    !policy_host_protocol_in(protocol, family))
+		    !policy_build_protocol_in(protocol, family))
 			continue;
 		for (size_t s = 0; s < net->endpoint_count; s++) {
 			const struct inv_endpoint *from = &net->endpoints[s];

@@ -57,6 +57,36 @@ struct rule *policy_build_rule(struct policy_build *build, int family, enum rule
 	return rule;
 }
 
+uint8_t policy_build_protocol(enum rulespec_proto proto)
+{
+	switch (proto) {
+	case RULESPEC_PROTO_TCP:
+		return IPPROTO_TCP;
+	case RULESPEC_PROTO_UDP:
+		return IPPROTO_UDP;
+	case RULESPEC_PROTO_SCTP:
+		return IPPROTO_SCTP;
+	case RULESPEC_PROTO_ICMP:
+		return IPPROTO_ICMP;
+	case RULESPEC_PROTO_ICMPV6:
+		return IPPROTO_ICMPV6;
+	case RULESPEC_PROTO_IGMP:
+		return IPPROTO_IGMP;
+	case RULESPEC_PROTO_ANY:
+		break;
+	}
+	return 0;
+}
+
+bool policy_build_protocol_in(uint8_t protocol, int family)
+{
+	if (protocol == IPPROTO_ICMP || protocol == IPPROTO_IGMP)
+		return family == AF_INET;
+	if (protocol == IPPROTO_ICMPV6)
+		return family == AF_INET6;
+	return true;
+}
+
 void policy_build_comment(struct rule *rule, const char *network, const char *what,
 			  const char *name)
 {

@@ -770,6 +770,40 @@ out:
 	reconcile_advance(run);
 }
 
+/*
+ * The container ids of a container list answer: those of an identical
+ * earlier answer, or parsed (what is parsed must then go to
+ * reconcile_ids_done).  *same says which; 0, or -1 with err set.
+ */
+static int reconcile_ids(struct reconcile_run *run, const struct reconcile_call *call,
+			 const char *body, size_t len, char ***ids, size_t *count,
+			 struct reconcile_answer **same, char *err, size_t errlen)
+{
+	*same = reconcile_same_answer(run->owner, call->path, body, len);
+	if (*same != NULL) {
+		*ids = (*same)->ids;
+		*count = (*same)->id_count;
+		run->reused++;
+		return 0;
+	}
+	if (docker_json_container_ids(body, len, ids, count, err, errlen) < 0)
+		return -1;
+	run->parsed++;
+	return 0;
+}
+
+/* Keeps parsed ids for the next run's identical answer, or frees them. */
+static void reconcile_ids_done(struct reconcile_run *run, const struct reconcile_call *call,
+			       const char *body, size_t len, char **ids, size_t count,
+			       const struct reconcile_answer *same)
+{
+	if (same != NULL || reconcile_keep_answer(run->owner, call->path, body, len, ids, count))
+		return;
+	for (size_t i = 0; i < count; i++)
+		free(ids[i]);
+	free(ids);
+}
+
 /* Stage ALLOWED: marks the endpoints an allow filter matched. */
 static void reconcile_allowed_done(void *arg, long status, const char *body, size_t len,
 				   const char *error)
@@ -785,12 +819,7 @@ static void reconcile_allowed_done(void *arg, long status, const char *body, siz
 	if (!reconcile_response_ok(call, "container list", status, error))
 		goto out;
 	net = &run->inventory.networks[call->network];
-	same = reconcile_same_answer(run->owner, call->path, body, len);
-	if (same != NULL) {
-		ids = same->ids;
-		count = same->id_count;
-		run->reused++;
-	} else if (docker_json_container_ids(body, len, &ids, &count, err, sizeof(err)) < 0) {
+	if (reconcile_ids(run, call, body, len, &ids, &count, &same, err, sizeof(err)) < 0) {
 		reconcile_fail(run, "container list for %s: %s", net->name, err);
 		goto out;
 	}
@@ -799,12 +828,7 @@ static void reconcile_allowed_done(void *arg, long status, const char *body, siz
 		if (endpoint != NULL)
 			endpoint->allowed = true;
 	}
-	run->parsed += same == NULL;
-	if (same == NULL && !reconcile_keep_answer(run->owner, call->path, body, len, ids, count)) {
-		for (size_t i = 0; i < count; i++)
-			free(ids[i]);
-		free(ids);
-	}
+	reconcile_ids_done(run, call, body, len, ids, count, same);
 out:
 	reconcile_advance(run);
 }
@@ -1241,12 +1265,7 @@ static void reconcile_match_done(void *arg, long status, const char *body, size_
 	if (!reconcile_response_ok(call, "container list", status, error))
 		goto out;
 	match = &run->inventory.matches[call->endpoint];
-	same = reconcile_same_answer(run->owner, call->path, body, len);
-	if (same != NULL) {
-		ids = same->ids;
-		count = same->id_count;
-		run->reused++;
-	} else if (docker_json_container_ids(body, len, &ids, &count, err, sizeof(err)) < 0) {
+	if (reconcile_ids(run, call, body, len, &ids, &count, &same, err, sizeof(err)) < 0) {
 		reconcile_fail(run, "containers matching \"%.200s\": %s", match->expression, err);
 		goto out;
 	}
@@ -1260,12 +1279,7 @@ static void reconcile_match_done(void *arg, long status, const char *body, size_
 	if (match->ids == NULL || match->id_count != count)
 		reconcile_fail(run, "containers matching \"%.200s\": out of memory",
 			       match->expression);
-	run->parsed += same == NULL;
-	if (same == NULL && !reconcile_keep_answer(run->owner, call->path, body, len, ids, count)) {
-		for (size_t i = 0; i < count; i++)
-			free(ids[i]);
-		free(ids);
-	}
+	reconcile_ids_done(run, call, body, len, ids, count, same);
 out:
 	reconcile_advance(run);
 }

@@ -372,14 +372,18 @@ int rule_format(const struct rule *rule, char *buf, size_t size)
 		RULE_FORMAT_ADD(" -m set --match-set %.*s dst", RULE_SET_NAME_MAX, rule->dst_set);
 	if (rule->physdev_in[0] != '\0')
 		RULE_FORMAT_ADD(" -m physdev --physdev-in %.*s", TJD_IFNAMSIZ, rule->physdev_in);
-	if (rule->ctstate != 0 || rule->ct_dnat || rule->ct_dport_last != 0) {
+	if (rule->ctstate != 0) {
 		char states[64];
 		ruleset_format_ctstate(rule->ctstate, states, sizeof(states));
+		RULE_FORMAT_ADD(" -m conntrack --ctstate %s", states);
+	}
+	/* a second match, as iptables writes it: its states would be ORed with the first's */
+	if (rule->ct_dnat || rule->ct_dport_last != 0) {
 		RULE_FORMAT_ADD(" -m conntrack");
-		if (rule->ctstate != 0)
-			RULE_FORMAT_ADD(" --ctstate %s", states);
 		if (rule->ct_dnat)
-			RULE_FORMAT_ADD(" --ctstatus DNAT");
+			RULE_FORMAT_ADD(" --ctstate DNAT");
+		if (rule->ct_dport_last != 0)
+			RULE_FORMAT_ADD(" --ctproto %u", rule->protocol);
 		if (rule->ct_dport_last != 0 && rule->ct_dport_first == rule->ct_dport_last)
 			RULE_FORMAT_ADD(" --ctorigdstport %u", rule->ct_dport_first);
 		else if (rule->ct_dport_last != 0)

@@ -69,7 +69,8 @@ static size_t has(const char *line)
 	for (found = strstr(text, line); found != NULL; found = strstr(found + 1, line))
 		if ((found == text || found[-1] == '\n') && found[len] == '\n')
 			return (size_t)(found - text);
-	ck_abort_msg("missing line: %s\nin:\n%s", line, text);
+	fprintf(stderr, "in:\n%s\n", text);
+	ck_abort_msg("missing line: %s", line);
 	return 0;
 }
 
@@ -184,18 +185,21 @@ START_TEST(test_pyfw_scenario)
 	has("-A F -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"tjd replies\" "
 	    "-j RETURN");
 	rule = has("-A F -p tcp -m set --match-set office-4 src -m conntrack --ctstate NEW "
-		   "--ctstatus DNAT --ctorigdstport 8000 -m comment --comment \"tjd published "
+		   "-m conntrack --ctstate DNAT --ctproto 6 --ctorigdstport 8000 -m comment "
+		   "--comment \"tjd published "
 		   "rule 1\" -j RETURN");
-	policy = has("-A F -m conntrack --ctstate NEW --ctstatus DNAT -m comment --comment \"tjd "
+	policy = has("-A F -m conntrack --ctstate NEW -m conntrack --ctstate DNAT -m comment "
+		     "--comment \"tjd "
 		     "published policy\" -j DROP");
 	ck_assert_uint_lt(rule, policy);
 	/* a sample of what the policy drops goes to the drop log first */
-	has("-A F -m conntrack --ctstate NEW --ctstatus DNAT -m comment --comment \"tjd published "
+	has("-A F -m conntrack --ctstate NEW -m conntrack --ctstate DNAT -m comment --comment "
+	    "\"tjd published "
 	    "policy\" -m limit --limit 5/sec --limit-burst 10 -j NFLOG --nflog-prefix \"tjd "
 	    "published policy\" --nflog-group 7480");
-	has("-A F -p tcp -m set --match-set office-6 src -m conntrack --ctstate NEW --ctstatus "
-	    "DNAT "
-	    "--ctorigdstport 8000 -m comment --comment \"tjd published rule 1\" -j RETURN");
+	has("-A F -p tcp -m set --match-set office-6 src -m conntrack --ctstate NEW -m conntrack "
+	    "--ctstate DNAT --ctproto 6 --ctorigdstport 8000 -m comment --comment \"tjd published "
+	    "rule 1\" -j RETURN");
 	/* to docker-proxy on the host: the host itself first, then per published port */
 	host = has("-A I -i lo -m comment --comment \"tjd published host\" -j RETURN");
 	rule = has("-A I -p tcp -m tcp --dport 8000 -m set --match-set office-4 src -m conntrack "
@@ -256,17 +260,21 @@ START_TEST(test_published_to_container_and_reject)
 	matched("name=web", "", webs, 1);
 	compile();
 	/* to the container's published port only, with its log sample before */
-	has("-A F -s 10.0.0.0/8 -p tcp -m conntrack --ctstate NEW --ctstatus DNAT --ctorigdstport "
+	has("-A F -s 10.0.0.0/8 -p tcp -m conntrack --ctstate NEW -m conntrack --ctstate DNAT "
+	    "--ctproto 6 --ctorigdstport "
 	    "8443 -m comment --comment \"tjd published rule 1\" -m limit --limit 5/sec "
 	    "--limit-burst 10 -j NFLOG --nflog-prefix \"tjd published rule 1\" --nflog-group 7480");
-	has("-A F -s 10.0.0.0/8 -p tcp -m conntrack --ctstate NEW --ctstatus DNAT --ctorigdstport "
+	has("-A F -s 10.0.0.0/8 -p tcp -m conntrack --ctstate NEW -m conntrack --ctstate DNAT "
+	    "--ctproto 6 --ctorigdstport "
 	    "8443 -m comment --comment \"tjd published rule 1\" -j REJECT --reject-with tcp-reset");
 	has("-A I -s 10.0.0.0/8 -p tcp -m tcp --dport 8443 -m conntrack --ctstate NEW -m comment "
 	    "--comment \"tjd published rule 1\" -j REJECT --reject-with tcp-reset");
 	lacks("--ctorigdstport 8000");
 	/* an IPv6 source: rules of that family only; the interface it comes in on */
-	has("-A F -s 2001:db8::/32 -i eth0 -p tcp -m conntrack --ctstate NEW --ctstatus DNAT "
-	    "--ctorigdstport 9000 -m comment --comment \"tjd published rule 2\" -j RETURN");
+	has("-A F -s 2001:db8::/32 -i eth0 -p tcp -m conntrack --ctstate NEW -m conntrack "
+	    "--ctstate DNAT "
+	    "--ctproto 6 --ctorigdstport 9000 -m comment --comment \"tjd published rule 2\" -j "
+	    "RETURN");
 	has("-A I -s 2001:db8::/32 -i eth0 -p tcp -m tcp --dport 9000 -m conntrack --ctstate NEW "
 	    "-m "
 	    "comment --comment \"tjd published rule 2\" -j RETURN");
@@ -325,11 +333,12 @@ START_TEST(test_pair_rule_reach_allowed_and_order)
 	lacks("-d 172.30.0.4/32 -i br-web -o br-web -m physdev --physdev-in vethtau -m comment "
 	      "--comment \"tjd web reach");
 	drop = has("-A F -i br-web -o br-web -m comment --comment \"tjd web isolate\" -j DROP");
-	published =
-	    has("-A F -m conntrack --ctstate NEW --ctstatus DNAT -m comment --comment \"tjd "
-		"published policy\" -j DROP");
+	published = has("-A F -m conntrack --ctstate NEW -m conntrack --ctstate DNAT -m comment "
+			"--comment \"tjd "
+			"published policy\" -j DROP");
 	/* LAN egress last: published ports aside, the listed set, then private ranges */
-	has("-A F -i br-web -m conntrack --ctstatus DNAT -m comment --comment \"tjd web "
+	has("-A F -i br-web -m conntrack --ctstate DNAT -m comment --comment \"tjd "
+	    "web "
 	    "lan-published\" -j RETURN");
 	has("-A F -i br-web -m set --match-set nas-4 dst -m comment --comment \"tjd web lan-allow "
 	    "nas\" -j RETURN");

@@ -213,10 +213,10 @@ START_TEST(test_sets)
 	ck_assert_ptr_nonnull(
 	    strstr(text, "# set office-4 (2 members): 192.168.122.193/32 10.1.0.0/16\n"));
 	ck_assert_ptr_nonnull(strstr(text, "# set office-6 (0 members)\n"));
-	ck_assert_ptr_nonnull(strstr(text,
-				     "-A F -p tcp -m set --match-set office-4 src -m conntrack "
-				     "--ctstate NEW --ctstatus DNAT --ctorigdstport 8000 -j "
-				     "RETURN\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    text, "-A F -p tcp -m set --match-set office-4 src -m conntrack "
+		  "--ctstate NEW -m conntrack --ctstate DNAT --ctproto 6 --ctorigdstport 8000 -j "
+		  "RETURN\n"));
 	free(text);
 	ruleset_free(&a);
 	ruleset_free(&b);
