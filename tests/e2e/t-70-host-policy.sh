@@ -142,6 +142,19 @@ pyfw_run() {
 			case $line in ""|"$(printf "\r")") exit 0 ;; esac; echo "$line"; done' >/dev/null
 }
 
+# Succeed when no IPv6 address in the dockerd namespace or in a container
+# is still tentative (a bridge's gateway address answers only after its
+# duplicate address detection, about 1.5 s after the first container
+# comes up on it).
+ipv6_settled() {
+	local name pid
+	[ -z "$(in_ns ip -6 addr show tentative)" ] || return 1
+	for name in $(dk ps --format '{{.Names}}'); do
+		pid=$(container_pid "$name")
+		[ -z "$(nsenter --net="/proc/$pid/ns/net" ip -6 addr show tentative)" ] || return 1
+	done
+}
+
 # Everything the test uses: the standard topology, pyfw, tautulli and plex,
 # an unprotected dual-stack network with o1, and the outside hosts.
 t70_topology_up() {
@@ -153,6 +166,7 @@ t70_topology_up() {
 		"$OTHER_NET" >/dev/null
 	server_run o1 "$OTHER_NET" --ip "$O1_V4" --ip6 "$O1_V6"
 	outside_up
+	wait_until 10 ipv6_settled || e2e_die "topology: IPv6 addresses still tentative after 10 s"
 	wait_until 10 reaches office "$OFFICE_GW_V4" "$HOST_PORT" pyfw ||
 		e2e_die "topology: office cannot reach the published port even before tjd"
 }
