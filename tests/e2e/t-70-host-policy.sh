@@ -215,7 +215,10 @@ check_probes() {
 	i=0
 	for probe in "$@"; do
 		read -r want source host port name why <<<"$probe"
-		[ "$with" = yes ] || want=reach
+		if [ "$with" = no ]; then
+			why="with tjd $want: $why"
+			want=reach
+		fi
 		got=$(cat "$dir/$i")
 		if [ "$got" = "$want" ]; then
 			e2e_pass "$source -> $name tcp [$host]:$port: $got ($why)"
