@@ -10,7 +10,7 @@ VALGRIND_SUITES=(check_ruleset check_policy check_config check_frame check_ctl
 	check_docker_json check_docker_lines check_state check_swarm_plan check_filter check_ident
 	check_jsonfield check_output check_prefix check_text check_nft_owner check_rulespec
 	check_policy_container check_pktlog check_metrics
-	check_droplog check_events check_explain check_log)
+	check_droplog check_events check_explain check_log check_policy_host check_linediff)
 
 # Builds the tracked tree with sanitizers and runs make check there.
 run_sanitized_unit_tests() {

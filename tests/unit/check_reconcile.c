@@ -722,6 +722,75 @@ START_TEST(test_events_read_only_what_changed)
 }
 END_TEST
 
+/* The members the kernel's set `name` holds, as text "a b c". */
+static void fixture_set_members(const char *name, char *out, size_t size)
+{
+	const struct ruleset *set = &fixture_kernel()->installed;
+	const struct rule_addrset *named = ruleset_find_set(set, name);
+	size_t n = 0;
+
+	out[0] = '\0';
+	ck_assert_msg(named != NULL, "no set %s", name);
+	for (size_t m = 0; m < named->count; m++) {
+		char text[PREFIX_TEXT_MAX];
+		ck_assert_int_eq(prefix_format(&set->members[named->first + m], text, sizeof(text)),
+				 0);
+		n += (size_t)snprintf(out + n, size - n, "%s%s", m ? " " : "", text);
+	}
+}
+
+START_TEST(test_sets_and_rules_follow_their_filters)
+{
+	const struct ruleset *installed;
+	char members[512];
+	size_t c_db, pairs = 0;
+
+	/* sets and network rules name containers by filters Docker evaluates */
+	conf_free(fx.conf);
+	unlink(fx.conf_path);
+	fixture_conf("[network web]\nallow = label=tjd.allow=true\n"
+		     "rule = allow from label role=app to container b2 proto tcp port 5432\n"
+		     "[set apps]\ncontainers = label=role=app\nmembers = 192.0.2.0/24\n"
+		     "[published]\npolicy = deny\nrule = allow from @apps\n");
+	reconcile_set_conf(fx.reconcile, fx.conf);
+	reconcile_start(fx.reconcile, true);
+	ck_assert(fixture_wait_runs(1, SAFETY_MS));
+	fixture_wait_stream();
+	ck_assert_msg(fx.error[0] == '\0', "%s", fx.error);
+	ck_assert(fx.inventory.matches_read);
+	ck_assert_ptr_nonnull(inventory_find_match(&fx.inventory, "label=role=app", ""));
+	ck_assert_ptr_nonnull(inventory_find_match(&fx.inventory, "label=role=app",
+						   docker_sim_network_id(fx.sim, net_web)));
+	/* b1, on both networks, in the set with every address; the file's member beside it */
+	fixture_set_members("apps-4", members, sizeof(members));
+	ck_assert_str_eq(members, "172.30.0.11/32 172.31.0.11/32 192.0.2.0/24");
+	fixture_set_members("apps-6", members, sizeof(members));
+	ck_assert_str_eq(members, "fd00:30::11/128");
+	/* the pair rule: b1 to b2's port, from b1's own bridge port */
+	installed = &fixture_kernel()->installed;
+	for (size_t i = 0; i < installed->count; i++) {
+		const struct rule *r = &installed->rules[i];
+		char dst[PREFIX_TEXT_MAX];
+		if (r->dport_first != 5432 || prefix_format(&r->dst, dst, sizeof(dst)) < 0)
+			continue;
+		pairs++;
+		ck_assert_str_eq(r->physdev_in, "vp000b");
+		ck_assert(strcmp(dst, "172.30.0.12/32") == 0 ||
+			  strcmp(dst, "fd00:30::12/128") == 0);
+	}
+	ck_assert_uint_eq(pairs, 2);
+	fixture_assert_compiled();
+	/* a new app container on a network tjd does not protect: its start alone updates the set */
+	c_db = docker_sim_add_container(fx.sim, "worker", "role=app");
+	docker_sim_connect(fx.sim, c_db, net_other, "172.31.0.40", NULL, "02:42:ac:1f:00:28");
+	fixture_event("container", "start", docker_sim_container_id(fx.sim, c_db));
+	ck_assert(fixture_wait_runs(2, SAFETY_MS));
+	fixture_set_members("apps-4", members, sizeof(members));
+	ck_assert_str_eq(members, "172.30.0.11/32 172.31.0.11/32 172.31.0.40/32 192.0.2.0/24");
+	fixture_assert_compiled();
+}
+END_TEST
+
 START_TEST(test_unchanged_answers_are_not_parsed_again)
 {
 	size_t c_new;
@@ -784,6 +853,7 @@ static Suite *reconcile_suite(void)
 	tcase_add_test(tc, test_events_read_only_what_changed);
 	tcase_add_test(tc, test_container_start_reads_its_firewall);
 	tcase_add_test(tc, test_unchanged_answers_are_not_parsed_again);
+	tcase_add_test(tc, test_sets_and_rules_follow_their_filters);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

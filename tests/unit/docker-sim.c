@@ -432,6 +432,27 @@ out:
 	return list;
 }
 
+/* A listed container's NetworkSettings.Networks: its endpoints' addresses by network name. */
+static json_t *docker_sim_container_networks(struct docker_sim *sim, size_t container)
+{
+	json_t *networks = json_object();
+
+	FIXTURE_ASSERT(networks != NULL);
+	for (size_t e = 0; e < sim->endpoint_count; e++) {
+		const struct sim_endpoint *endpoint = &sim->endpoints[e];
+		const struct sim_network *net = &sim->networks[endpoint->network];
+
+		if (endpoint->container != container || net->removed)
+			continue;
+		json_object_set_new(networks, net->name,
+				    json_pack("{s:s, s:s, s:s, s:s, s:s}", "NetworkID", net->id,
+					      "EndpointID", endpoint->endpoint_id, "IPAddress",
+					      endpoint->ipv4, "GlobalIPv6Address", endpoint->ipv6,
+					      "MacAddress", endpoint->mac));
+	}
+	return networks;
+}
+
 /* GET /containers/json: every running container, with its labels. */
 static json_t *docker_sim_all(struct docker_sim *sim)
 {
@@ -452,10 +473,11 @@ static json_t *docker_sim_all(struct docker_sim *sim)
 		for (size_t l = 0; l < container->label_count; l++)
 			json_object_set_new(labels, container->labels[l][0],
 					    json_string(container->labels[l][1]));
-		json_array_append_new(list, json_pack("{s:s, s:[s+], s:o, s:{s:s}, s:{s:{}}}", "Id",
+		json_array_append_new(list, json_pack("{s:s, s:[s+], s:o, s:{s:s}, s:{s:o}}", "Id",
 						      container->id, "Names", "/", container->name,
 						      "Labels", labels, "HostConfig", "NetworkMode",
-						      "default", "NetworkSettings", "Networks"));
+						      "default", "NetworkSettings", "Networks",
+						      docker_sim_container_networks(sim, c)));
 	}
 	return list;
 }
