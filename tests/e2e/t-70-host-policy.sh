@@ -632,10 +632,38 @@ RULES_BEFORE=$E2E_DIR/rules-before-reload
 tjd_rules_listing >"$RULES_BEFORE"
 read -r v4_before _ < <(rt_status v4)
 read -r v6_before _ < <(rt_status v6)
+# A bad edit first: diff and reload both name the line, the policy stays.
+t70_config_write "$GUEST_V4/24"
+rc=0
+out=$(tjctl diff 2>&1) || rc=$?
+expect_equal "tjctl diff of a file with a bad line: exit status" 1 "$rc"
+expect_true "tjctl diff names the file and the line ($out)" grep -qF "$TJD_CONF:6:" <<<"$out"
+rc=0
+out=$(tjctl reload 2>&1) || rc=$?
+expect_equal "tjctl reload of that file: exit status" 1 "$rc"
+expect_true "tjctl reload names the line and keeps the old policy ($out)" \
+	grep -qF "$TJD_CONF:6:" <<<"$out"
+check_probes yes "blocked guest $GUEST_GW_V4 $HOST_PORT pyfw still refused after the bad reload"
 t70_config_write "$GUEST_V4, $GUEST_V6"
+# What the reload will change, before it: the set's line of each family, nothing else.
+rc=0
+tjctl diff --json >"$E2E_DIR/diff.json" 2>&1 || rc=$?
+expect_equal "tjctl diff exit status" 0 "$rc"
+expect_equal "tjctl diff: lines removed" 2 "$(json_field removed <"$E2E_DIR/diff.json")"
+expect_equal "tjctl diff: lines added" 2 "$(json_field added <"$E2E_DIR/diff.json")"
+expect_true "tjctl diff shows office's IPv4 half with guest's address added" \
+	grep -qF "+ # set office-4 (2 members)" <(json_field diff <"$E2E_DIR/diff.json")
+expect_true "tjctl diff shows office's IPv6 half with guest's address added" \
+	grep -qF "+ # set office-6 (2 members)" <(json_field diff <"$E2E_DIR/diff.json")
+rc=0
+tjctl diff --exit-code >/dev/null 2>&1 || rc=$?
+expect_equal "tjctl diff --exit-code says a reload would change something" 1 "$rc"
 rc=0
 tjctl reload >/dev/null 2>&1 || rc=$?
 expect_equal "tjctl reload exit status" 0 "$rc"
+diff_clean() { tjctl diff --exit-code >/dev/null 2>&1; }
+expect_true "tjctl diff --exit-code once the reload is applied: nothing to change" \
+	wait_until 5 diff_clean
 expect_true "guest now reaches the published port (IPv4)" \
 	wait_until 5 reaches guest "$GUEST_GW_V4" "$HOST_PORT" pyfw
 expect_true "guest now reaches the published port (IPv6)" \
@@ -657,6 +685,26 @@ for tag in v4 v6; do
 	echo "  RESULT [$E2E_BACKEND] office's $tag connection across the reload: $rounds round trips, longest gap $longest ms"
 	expect_equal "office's $tag connection ended as told, never broken" stopped "$state"
 done
+
+e2e_log "status: sets, the published-port policy and its drops, the network's rules"
+tjctl status --json >"$E2E_DIR/status.json"
+status_check() {
+	python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+sets = {x["name"]: x for x in s["sets"]}
+office, pub, web = sets["office"], s["published"], s["networks"][0]
+assert office["ipv4_members"] == 2 and office["ipv6_members"] == 2, office
+assert office["changed_unix"] > 0 and office["configured_members"] == 4, office
+assert sets["nas"]["ipv4_members"] == 1, sets["nas"]
+assert pub["policy"] == "deny" and len(pub["rules"]) == 1, pub
+assert any(p.startswith("tcp/" + sys.argv[2]) for p in pub["ports"]), pub
+assert pub["dropped_packets"] > 0, pub
+assert web["rules"][0].startswith("allow from label app=tautulli"), web
+assert web["reach_allowed"] and web["lan_egress"] == "deny" and web["lan_allow"] == ["nas"], web
+' "$E2E_DIR/status.json" "$HOST_PORT"
+}
+expect_true "tjctl status shows the sets, the published policy with its drops, the rules" status_check
 
 e2e_log "4. the pair rule: tautulli -> plex:$PLEX_PORT"
 check_probes yes "${PAIR_PROBES[@]}"
