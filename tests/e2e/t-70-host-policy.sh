@@ -30,6 +30,9 @@
 #  6. lan_egress = deny: a container on the protected network no longer
 #     reaches office (a private address), still reaches guest (@nas); one
 #     on an unprotected network reaches both.
+#  7. dockerd restarted without live-restore, as `systemctl restart docker`
+#     does on a stock host (pyfw, with a restart policy, is replaced and
+#     publishes its port again): guest's prober gets nothing through.
 # Every probe that tjd blocks first connects without tjd.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -417,7 +420,7 @@ loops_counts() {
 	local kind file counts=()
 	for kind in successes tries; do
 		counts+=(0)
-		for file in "$E2E_DIR/loop-v4/$kind" "$E2E_DIR/loop-v6/$kind"; do
+		for file in "$E2E_DIR"/loop-${LOOPS:-v[46]}/"$kind"; do
 			[ -f "$file" ] || continue
 			counts[-1]=$((counts[-1] + $(awk -v from="$1" -v to="$2" '$1 >= from && $1 <= to' "$file" | wc -l)))
 		done
@@ -430,7 +433,7 @@ loops_counts() {
 # assert that none did.
 # Usage: fault [--report-only] DESCRIPTION command...
 fault() {
-	local report_only=false what successes tries from to
+	local report_only=false what successes tries from to v4_successes v4_tries
 	if [ "$1" = --report-only ]; then
 		report_only=true
 		shift
@@ -443,7 +446,9 @@ fault() {
 	to=$(now_ms)
 	sleep 1.5 # attempts in flight end
 	read -r successes tries < <(loops_counts "$from" "$to")
-	echo "  RESULT [$E2E_BACKEND] $what: $successes of $tries attempts from guest got through"
+	read -r v4_successes v4_tries < <(LOOPS=v4 loops_counts "$from" "$to")
+	echo "  RESULT [$E2E_BACKEND] $what: $successes of $tries attempts from guest got through" \
+		"(IPv4 $v4_successes of $v4_tries)"
 	[ "$report_only" = true ] ||
 		expect_equal "no attempt from guest got through while $what" 0 "$successes"
 	expect_true "guest's prober really ran ($tries attempts)" test "$tries" -gt 20
@@ -457,6 +462,24 @@ docker_restart() {
 	expect_true "tjd's rules are still installed without Docker" tjd_rules_present
 	dockerd_up
 	expect_true "tjd reconnects to Docker" wait_until 15 docker_connected_is true
+}
+
+# Stop dockerd and start it without live-restore, as `systemctl restart
+# docker` does on a stock host: the new dockerd replaces the running
+# containers and starts again those with a restart policy (pyfw), which
+# republishes its port.
+docker_restart_replacing() {
+	dockerd_stop
+	E2E_LIVE_RESTORE=false dockerd_up
+	expect_true "tjd reconnects to Docker" wait_until 15 docker_connected_is true
+	expect_true "pyfw runs again, in a new container process" wait_until 20 pyfw_restarted
+}
+
+# Succeed when pyfw runs with a start time other than PYFW_STARTED.
+pyfw_restarted() {
+	local now
+	now=$(dk inspect -f '{{.State.Running}} {{.State.StartedAt}}' pyfw 2>/dev/null) || return 1
+	[ "${now%% *}" = true ] && [ "${now#* }" != "$PYFW_STARTED" ]
 }
 
 # Succeed when tjd's rules list as in FILE.
@@ -712,4 +735,22 @@ e2e_log "5. reach_allowed: the backends reach the allow-listed proxy"
 check_probes yes "${REACH_ALLOWED_PROBES[@]}"
 e2e_log "6. lan_egress = deny, lan_allow = @nas"
 check_probes yes "${LAN_PROBES[@]}"
+
+e2e_log "7. dockerd restarted without live-restore (systemctl restart docker): pyfw replaced"
+# guest out of [set office] again (step 3 put it in)
+t70_config_write
+tjctl reload >/dev/null
+guest_refused() { ! reaches guest "$GUEST_GW_V4" "$HOST_PORT" pyfw; }
+expect_true "guest is refused again once out of [set office]" wait_until 5 guest_refused
+dk update --restart always pyfw >/dev/null
+PYFW_STARTED=$(dk inspect -f '{{.State.StartedAt}}' pyfw)
+loops_start
+sleep 1
+fault "dockerd restarted without live-restore" docker_restart_replacing
+expect_true "office reaches the replaced pyfw (IPv4)" \
+	wait_until 10 reaches office "$OFFICE_GW_V4" "$HOST_PORT" pyfw
+loops_stop
+# the rest of the suite runs against a dockerd with live-restore again
+dockerd_stop
+dockerd_up
 test_end
