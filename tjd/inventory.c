@@ -3,6 +3,7 @@
 
 #include "tjd/inventory.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,6 +141,54 @@ static int inventory_copy_matches(struct inventory *dst, const struct inventory 
 	return 0;
 }
 
+/* Adds or refreshes one port in a list kept ascending; false when full. */
+static bool inventory_published_add(struct inv_published *list, size_t *count, uint8_t protocol,
+				    uint16_t port, time_t seen)
+{
+	size_t at = 0;
+
+	while (at < *count && (list[at].protocol < protocol ||
+			       (list[at].protocol == protocol && list[at].port < port)))
+		at++;
+	if (at < *count && list[at].protocol == protocol && list[at].port == port) {
+		if (seen > list[at].seen)
+			list[at].seen = seen;
+		return true;
+	}
+	if (*count >= INV_MAX_PUBLISHED)
+		return false;
+	memmove(&list[at + 1], &list[at], (*count - at) * sizeof(*list));
+	list[at] = (struct inv_published){.protocol = protocol, .port = port, .seen = seen};
+	(*count)++;
+	return true;
+}
+
+int inventory_note_published(struct inventory *inv, const struct inventory *before, time_t now)
+{
+	struct inv_published *list = calloc(INV_MAX_PUBLISHED, sizeof(*list));
+	size_t count = 0;
+
+	free(inv->published);
+	inv->published = NULL;
+	inv->published_count = 0;
+	if (list == NULL)
+		return -1;
+	for (size_t c = 0; c < inv->container_count; c++)
+		for (size_t b = 0; b < inv->containers[c].binding_count; b++)
+			(void)inventory_published_add(
+			    list, &count, inv->containers[c].bindings[b].protocol,
+			    inv->containers[c].bindings[b].host_port, now);
+	for (size_t i = 0; before != NULL && i < before->published_count; i++) {
+		const struct inv_published *old = &before->published[i];
+		if (old->seen <= now && now - old->seen < INV_PUBLISHED_LINGER)
+			(void)inventory_published_add(list, &count, old->protocol, old->port,
+						      old->seen);
+	}
+	inv->published = list;
+	inv->published_count = count;
+	return 0;
+}
+
 void inventory_free(struct inventory *inv)
 {
 	for (size_t i = 0; i < inv->count; i++) {
@@ -149,6 +198,7 @@ void inventory_free(struct inventory *inv)
 	free(inv->networks);
 	inventory_free_containers(inv);
 	inventory_free_matches(inv);
+	free(inv->published);
 	inventory_init(inv);
 }
 
@@ -227,6 +277,14 @@ int inventory_copy(struct inventory *dst, const struct inventory *src)
 	copy.containers_read = src->containers_read;
 	if (inventory_copy_matches(&copy, src) < 0)
 		goto fail;
+	if (src->published_count > 0) {
+		copy.published = calloc(src->published_count, sizeof(*copy.published));
+		if (copy.published == NULL)
+			goto fail;
+		memcpy(copy.published, src->published,
+		       src->published_count * sizeof(*copy.published));
+		copy.published_count = src->published_count;
+	}
 	for (size_t n = 0; n < src->count; n++) {
 		const struct inv_network *from = &src->networks[n];
 		struct inv_network *to = inventory_add_network(&copy);

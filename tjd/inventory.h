@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "tjd/ruleset.h"
 
@@ -70,6 +71,21 @@ struct inv_binding {
 };
 
 /*
+ * A port the host published lately: still judged by the [published]
+ * policy on the docker-proxy path for INV_PUBLISHED_LINGER seconds after
+ * the last container publishing it went, so that dockerd re-creating a
+ * container (its restart, a restart policy) never finds docker-proxy
+ * listening on a port tjd's rules have let go of.
+ */
+#define INV_PUBLISHED_LINGER 600
+#define INV_MAX_PUBLISHED 4096
+struct inv_published {
+	uint8_t protocol;
+	uint16_t port;
+	time_t seen; /* the last run that found a container publishing it */
+};
+
+/*
  * Which containers one docker ps filter expression matched this run (the
  * sets' `containers =` and the network rules' terms), scoped to one
  * network when network_id is not "".
@@ -122,6 +138,9 @@ struct inventory {
 	struct inv_container *containers;
 	size_t container_count;
 	bool containers_read;
+	/* Ports published now or within INV_PUBLISHED_LINGER seconds, ascending. */
+	struct inv_published *published;
+	size_t published_count;
 	/* What each filter expression the configuration names matched (matches_read: all were
 	 * asked). */
 	struct inv_match *matches;
@@ -156,5 +175,11 @@ const struct inv_match *inventory_find_match(const struct inventory *inv, const 
 					     const char *network_id);
 /* Drops every match. */
 void inventory_free_matches(struct inventory *inv);
+/*
+ * Replaces inv's published ports: those its containers publish (seen at
+ * `now`), and those of `before` (may be NULL) seen less than
+ * INV_PUBLISHED_LINGER seconds ago.  0, or -1 on OOM (inv's left empty).
+ */
+int inventory_note_published(struct inventory *inv, const struct inventory *before, time_t now);
 
 #endif

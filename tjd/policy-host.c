@@ -249,6 +249,17 @@ static void policy_host_published_ports(const struct inventory *inv,
 					struct policy_host_ports *out)
 {
 	out->count = 0;
+	/* any container: the ports published lately too (inventory.h, INV_PUBLISHED_LINGER) */
+	for (size_t i = 0; to->kind == RULESPEC_ADDRESS_ANY && i < inv->published_count; i++) {
+		const struct inv_published *lately = &inv->published[i];
+		if ((protocol != 0 && lately->protocol != protocol) ||
+		    !policy_host_port_in(ports, lately->port) ||
+		    out->count >= POLICY_HOST_PORTS_MAX)
+			continue;
+		out->items[out->count].protocol = lately->protocol;
+		out->items[out->count].port = lately->port;
+		out->count++;
+	}
 	for (size_t c = 0; c < inv->container_count; c++) {
 		const struct inv_container *container = &inv->containers[c];
 		if (!policy_host_container_is(inv, to, container))

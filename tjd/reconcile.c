@@ -652,6 +652,10 @@ static void reconcile_finish(struct reconcile_run *run)
 	if (!run->failed) {
 		reconcile_overlay_lb_ports(reconcile, &run->inventory);
 		reconcile_bridge_members(reconcile, &run->inventory);
+		if (inventory_note_published(&run->inventory,
+					     reconcile->have_last ? &reconcile->last : NULL,
+					     time(NULL)) < 0)
+			reconcile_fail(run, "published ports: out of memory");
 	}
 	result.inventory = run->failed ? NULL : &run->inventory;
 	result.error = run->failed ? run->error : NULL;

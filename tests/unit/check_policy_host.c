@@ -414,6 +414,49 @@ START_TEST(test_pair_rule_sources_are_not_allow_listed_for_conntrack)
 }
 END_TEST
 
+START_TEST(test_lately_published_ports_linger)
+{
+	static const uint16_t web_ports[] = {8000, 80};
+	struct inventory before, now;
+
+	/* what a run notes: the ports published now, and those of the run before not long gone */
+	inventory_init(&before);
+	inventory_init(&now);
+	container("web", "172.17.0.2", NULL, web_ports, 2);
+	ck_assert_int_eq(inventory_note_published(&inv, NULL, 1000), 0);
+	ck_assert_uint_eq(inv.published_count, 1);
+	ck_assert_uint_eq(inv.published[0].port, 8000);
+	ck_assert_int_eq(inventory_copy(&before, &inv), 0);
+	/* web went: 8000 stays for INV_PUBLISHED_LINGER seconds, then goes */
+	ck_assert_int_eq(inventory_note_published(&now, &before, 1000 + INV_PUBLISHED_LINGER - 1),
+			 0);
+	ck_assert_uint_eq(now.published_count, 1);
+	ck_assert_int_eq(now.published[0].seen, 1000);
+	ck_assert_int_eq(inventory_note_published(&now, &before, 1000 + INV_PUBLISHED_LINGER), 0);
+	ck_assert_uint_eq(now.published_count, 0);
+	inventory_free(&before);
+	inventory_free(&now);
+
+	/* compiled: the docker-proxy path keeps judging a port no container publishes right now */
+	load("[published]\n"
+	     "policy = deny\n"
+	     "rule = allow from 10.0.0.0/8 to any port 9000 proto tcp\n"
+	     "rule = allow from 10.1.0.0/16 to container web\n");
+	inventory_free_containers(&inv);
+	inv.published = calloc(1, sizeof(*inv.published));
+	ck_assert_ptr_nonnull(inv.published);
+	inv.published[0] = (struct inv_published){.protocol = IPPROTO_TCP, .port = 9000, .seen = 1};
+	inv.published_count = 1;
+	compile();
+	has("-A I -s 10.0.0.0/8 -p tcp -m tcp --dport 9000 -m conntrack --ctstate NEW -m comment "
+	    "--comment \"tjd published rule 1\" -j RETURN");
+	has("-A I -p tcp -m tcp --dport 9000 -m conntrack --ctstate NEW -m comment --comment \"tjd "
+	    "published policy\" -j DROP");
+	/* a rule to a container only covers what that container publishes now */
+	lacks("-s 10.1.0.0/16");
+}
+END_TEST
+
 static Suite *policy_host_suite(void)
 {
 	Suite *s = suite_create("policy_host");
@@ -421,6 +464,7 @@ static Suite *policy_host_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pyfw_scenario);
+	tcase_add_test(tc, test_lately_published_ports_linger);
 	tcase_add_test(tc, test_set_members_exact_and_from_containers);
 	tcase_add_test(tc, test_published_to_container_and_reject);
 	tcase_add_test(tc, test_pair_rule_reach_allowed_and_order);
