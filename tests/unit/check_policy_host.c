@@ -443,6 +443,7 @@ START_TEST(test_lately_published_ports_linger)
 	     "rule = allow from 10.0.0.0/8 to any port 9000 proto tcp\n"
 	     "rule = allow from 10.1.0.0/16 to container web\n");
 	inventory_free_containers(&inv);
+	free(inv.published);
 	inv.published = calloc(1, sizeof(*inv.published));
 	ck_assert_ptr_nonnull(inv.published);
 	inv.published[0] = (struct inv_published){.protocol = IPPROTO_TCP, .port = 9000, .seen = 1};
