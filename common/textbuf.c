@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-void textbuf_add(struct textbuf *text, const char *format, ...)
+void textbuf_vadd(struct textbuf *text, const char *format, va_list args)
 {
-	va_list args;
+	va_list again;
 	int n;
 
 	if (text->failed)
@@ -19,9 +19,9 @@ void textbuf_add(struct textbuf *text, const char *format, ...)
 		size_t room = text->capacity - text->length, capacity;
 		char *grown;
 
-		va_start(args, format);
-		n = vsnprintf(text->data ? text->data + text->length : NULL, room, format, args);
-		va_end(args);
+		va_copy(again, args);
+		n = vsnprintf(text->data ? text->data + text->length : NULL, room, format, again);
+		va_end(again);
 		if (n < 0) {
 			text->failed = true;
 			return;
@@ -39,6 +39,15 @@ void textbuf_add(struct textbuf *text, const char *format, ...)
 		text->data = grown;
 		text->capacity = capacity;
 	}
+}
+
+void textbuf_add(struct textbuf *text, const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	textbuf_vadd(text, format, args);
+	va_end(args);
 }
 
 char *textbuf_take(struct textbuf *text)

@@ -2,6 +2,7 @@
 #ifndef TJD_COMMON_TEXTBUF_H
 #define TJD_COMMON_TEXTBUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -15,6 +16,9 @@ struct textbuf {
 /* Appends formatted text; after a failure it does nothing. */
 void textbuf_add(struct textbuf *text, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
+/* The same with a va_list (for printf-like callbacks). */
+void textbuf_vadd(struct textbuf *text, const char *format, va_list args)
+    __attribute__((format(printf, 2, 0)));
 /*
  * Hands the text over (malloc'd; "" when nothing was added) and empties
  * text; NULL, with the text freed, when something failed.

@@ -24,6 +24,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/textbuf.h"
 #include "tjd/backend.h"
 
 #define BACKEND_IPTC_IPSET_TYPE "hash:net"
@@ -58,9 +59,7 @@ struct backend_iptc_ipset {
 	char twin_prefix[BACKEND_SET_PREFIX_MAX + 1];
 	struct ipset_session *session; /* opened on first use */
 	/* what the session printed for the last list or save */
-	char *out;
-	size_t out_length, out_capacity;
-	bool out_failed;
+	struct textbuf out;
 	/* the SO_IP_SET socket (-1 until the first lookup) and the protocol it speaks */
 	int sock;
 	unsigned int version;
@@ -110,7 +109,7 @@ void backend_iptc_ipset_free(struct backend_iptc_ipset *ipset)
 		ipset_session_fini(ipset->session);
 	if (ipset->sock >= 0)
 		close(ipset->sock);
-	free(ipset->out);
+	free(ipset->out.data);
 	free(ipset->names);
 	free(ipset->steps);
 	free(ipset->known);
@@ -146,36 +145,12 @@ backend_iptc_ipset_print(struct ipset_session *session, void *p, const char *fmt
 {
 	struct backend_iptc_ipset *ipset = p;
 	va_list args;
-	int length;
 
 	(void)session;
 	va_start(args, fmt);
-	length = vsnprintf(NULL, 0, fmt, args);
+	textbuf_vadd(&ipset->out, fmt, args);
 	va_end(args);
-	if (length < 0) {
-		ipset->out_failed = true;
-		return -1;
-	}
-	if (ipset->out_length + (size_t)length + 1 > ipset->out_capacity) {
-		size_t capacity = ipset->out_capacity ? ipset->out_capacity : 4096;
-		char *grown;
-
-		while (capacity < ipset->out_length + (size_t)length + 1)
-			capacity *= 2;
-		grown = realloc(ipset->out, capacity);
-		if (grown == NULL) {
-			ipset->out_failed = true;
-			return -1;
-		}
-		ipset->out = grown;
-		ipset->out_capacity = capacity;
-	}
-	va_start(args, fmt);
-	vsnprintf(ipset->out + ipset->out_length, ipset->out_capacity - ipset->out_length, fmt,
-		  args);
-	va_end(args);
-	ipset->out_length += (size_t)length;
-	return 0;
+	return ipset->out.failed ? -1 : 0;
 }
 
 /* The session, its data cleared for a new command; NULL with err set when out of memory. */
@@ -227,14 +202,14 @@ backend_iptc_ipset_run(struct backend_iptc_ipset *ipset, enum ipset_cmd cmd, uin
 					   : ipset_cmd(ipset->session, cmd, lineno);
 
 	if (failed >= 0 && ipset_session_report_type(ipset->session) != IPSET_ERROR &&
-	    !ipset->out_failed) {
+	    !ipset->out.failed) {
 		ipset_session_report_reset(ipset->session);
 		return 0;
 	}
 	va_start(args, what);
 	vsnprintf(doing, sizeof(doing), what, args);
 	va_end(args);
-	if (ipset->out_failed)
+	if (ipset->out.failed)
 		error_format(err, errlen, "%s: out of memory", doing);
 	else
 		backend_iptc_ipset_report(ipset, doing, err, errlen);
@@ -304,8 +279,8 @@ static int backend_iptc_ipset_list(struct backend_iptc_ipset *ipset, char *err, 
 
 	if (session == NULL)
 		return -1;
-	ipset->out_length = 0;
-	ipset->out_failed = false;
+	ipset->out.length = 0;
+	ipset->out.failed = false;
 	ipset->name_count = 0;
 	ipset_envopt_set(session, IPSET_ENV_LIST_SETNAME);
 	ipset_session_output(session, IPSET_LIST_PLAIN);
@@ -313,8 +288,8 @@ static int backend_iptc_ipset_list(struct backend_iptc_ipset *ipset, char *err, 
 	ipset_envopt_unset(session, IPSET_ENV_LIST_SETNAME);
 	if (failed < 0)
 		return -1;
-	for (line = ipset->out_length > 0 ? strtok_r(ipset->out, "\n", &save) : NULL; line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
+	for (line = ipset->out.length > 0 ? strtok_r(ipset->out.data, "\n", &save) : NULL;
+	     line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		if (strlen(line) >= IPSET_MAXNAMELEN)
 			continue;
 		if (backend_iptc_ipset_remember(ipset, line) < 0) {
@@ -412,15 +387,15 @@ static int backend_iptc_ipset_load(struct backend_iptc_ipset *ipset, const char 
 	memset(content, 0, sizeof(*content));
 	if (session == NULL)
 		return -1;
-	ipset->out_length = 0;
-	ipset->out_failed = false;
+	ipset->out.length = 0;
+	ipset->out.failed = false;
 	ipset_session_output(session, IPSET_LIST_SAVE);
 	ipset_session_data_set(session, IPSET_SETNAME, kernel_name);
 	if (backend_iptc_ipset_run(ipset, IPSET_CMD_SAVE, 0, err, errlen, "reading ipset %s",
 				   kernel_name) < 0)
 		return -1;
-	for (line = ipset->out_length > 0 ? strtok_r(ipset->out, "\n", &save) : NULL; line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
+	for (line = ipset->out.length > 0 ? strtok_r(ipset->out.data, "\n", &save) : NULL;
+	     line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		bool create = strncmp(line, "create ", 7) == 0;
 		bool add = strncmp(line, "add ", 4) == 0;
 		char *rest = line + (create ? 7 : 4);
