@@ -1,7 +1,6 @@
 /* metrics: tjd's counters in Prometheus' text format (tjd/metrics.h). */
 #include "config.h"
 
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -108,17 +107,13 @@ char *ctl_metrics_text(struct tjd *tjd)
 	if (sets == NULL)
 		goto out;
 	for (size_t i = 0; i < conf->set_count; i++) {
-		const struct ruleset *installed = enforce_installed(tjd->enforce);
-		const struct rule_addrset *half;
-		char name[RULE_SET_NAME_MAX];
+		size_t ipv4, ipv6;
 
 		sets[i].name = conf->sets[i].name;
-		policy_host_set_name(conf->sets[i].name, AF_INET, name);
-		if ((half = ruleset_find_set(installed, name)) != NULL)
-			sets[i].ipv4 = half->count;
-		policy_host_set_name(conf->sets[i].name, AF_INET6, name);
-		if ((half = ruleset_find_set(installed, name)) != NULL)
-			sets[i].ipv6 = half->count;
+		policy_host_set_members(enforce_installed(tjd->enforce), conf->sets[i].name, &ipv4,
+					&ipv6);
+		sets[i].ipv4 = ipv4;
+		sets[i].ipv6 = ipv6;
 	}
 	snapshot.sets = sets;
 	snapshot.set_count = conf->set_count;

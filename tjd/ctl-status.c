@@ -263,7 +263,7 @@ static bool ctl_status_sets(struct ctl_context *ctx, Tjd__V1__StatusResponse *st
 		const struct conf_set *set = &conf->sets[i];
 		Tjd__V1__SetStatus *ss = ctl_alloc(ctx, sizeof(*ss));
 		char name[RULE_SET_NAME_MAX];
-		const struct rule_addrset *half;
+		size_t ipv4, ipv6;
 
 		if (ss == NULL)
 			return false;
@@ -273,13 +273,13 @@ static bool ctl_status_sets(struct ctl_context *ctx, Tjd__V1__StatusResponse *st
 		if (ss->name == NULL || ss->containers == NULL)
 			return false;
 		ss->configured_members = (uint32_t)set->member_count;
+		policy_host_set_members(installed, set->name, &ipv4, &ipv6);
+		ss->ipv4_members = (uint32_t)ipv4;
+		ss->ipv6_members = (uint32_t)ipv6;
+		/* the later of its two halves' changes */
 		policy_host_set_name(set->name, AF_INET, name);
-		if ((half = ruleset_find_set(installed, name)) != NULL)
-			ss->ipv4_members = (uint32_t)half->count;
 		ss->changed_unix = enforce_set_changed(ctx->tjd->enforce, name);
 		policy_host_set_name(set->name, AF_INET6, name);
-		if ((half = ruleset_find_set(installed, name)) != NULL)
-			ss->ipv6_members = (uint32_t)half->count;
 		if (enforce_set_changed(ctx->tjd->enforce, name) > ss->changed_unix)
 			ss->changed_unix = enforce_set_changed(ctx->tjd->enforce, name);
 		status->sets[status->n_sets++] = ss;

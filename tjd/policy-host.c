@@ -78,6 +78,20 @@ void policy_host_set_name(const char *name, int family, char out[RULE_SET_NAME_M
 		 family == AF_INET ? '4' : '6');
 }
 
+void policy_host_set_members(const struct ruleset *rules, const char *name, size_t *ipv4,
+			     size_t *ipv6)
+{
+	char half_name[RULE_SET_NAME_MAX];
+	const struct rule_addrset *half;
+
+	policy_host_set_name(name, AF_INET, half_name);
+	half = ruleset_find_set(rules, half_name);
+	*ipv4 = half != NULL ? half->count : 0;
+	policy_host_set_name(name, AF_INET6, half_name);
+	half = ruleset_find_set(rules, half_name);
+	*ipv6 = half != NULL ? half->count : 0;
+}
+
 /* The verdict of a rule's action. */
 static enum rule_verdict policy_host_verdict(enum rulespec_action action)
 {

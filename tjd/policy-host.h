@@ -56,6 +56,10 @@ void policy_host_queries(const struct conf *conf,
 /* The kernel name of set `name`'s half of `family` ("office-4"); out has RULE_SET_NAME_MAX. */
 void policy_host_set_name(const char *name, int family, char out[RULE_SET_NAME_MAX]);
 
+/* How many members `rules` holds in set `name`'s IPv4 and IPv6 halves (0 for a half it lacks). */
+void policy_host_set_members(const struct ruleset *rules, const char *name, size_t *ipv4,
+			     size_t *ipv6);
+
 /* Appends every configured set, both families, with its members now. */
 void policy_host_sets(struct policy_build *build, const struct conf *conf,
 		      const struct inventory *inv);
